@@ -1,0 +1,83 @@
+/**
+ * The compiled, frozen configuration shapes that request code reads. Nothing here parses
+ * files: the adapters (web-config.ts, iisnode-yml.ts, env-overrides.ts) produce these, and
+ * site-config.ts merges them per folder.
+ */
+import type { NodehostError, SourcePosition } from '../errors.js';
+
+/** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
+export interface IisnodeSettings {
+  node_env: string;
+  asyncCompletionThreadCount: number;
+  nodeProcessCountPerApplication: number;
+  nodeProcessCommandLine: string;
+  interceptor: string;
+  maxConcurrentRequestsPerProcess: number;
+  maxNamedPipeConnectionRetry: number;
+  namedPipeConnectionRetryDelay: number;
+  maxNamedPipeConnectionPoolSize: number;
+  maxNamedPipePooledConnectionAge: number;
+  initialRequestBufferSize: number;
+  maxRequestBufferSize: number;
+  uncFileChangesPollingInterval: number;
+  gracefulShutdownTimeout: number;
+  loggingEnabled: boolean;
+  logDirectory: string;
+  debuggingEnabled: boolean;
+  debuggerExtensionDll: string;
+  debugHeaderEnabled: boolean;
+  debuggerVirtualDir: string;
+  debuggerPathSegment: string;
+  debuggerPortRange: string;
+  maxLogFileSizeInKB: number;
+  maxTotalLogFileSizeInKB: number;
+  maxLogFiles: number;
+  devErrorsEnabled: boolean;
+  flushResponse: boolean;
+  watchedFiles: string;
+  enableXFF: boolean;
+  promoteServerVars: string;
+  configOverrides: string;
+  recycleSignalEnabled: boolean;
+  idlePageOutTimePeriod: number;
+  nodeProcessStickySessions: boolean;
+}
+
+export type IisnodeSettingName = keyof IisnodeSettings;
+
+/** HandlerMapping is one entry of the merged `<handlers>` list (first match wins). */
+export interface HandlerMapping {
+  readonly name: string;
+  /** `path` as written: `*`, `*.js`, `hello.js`, or a path with `/` (relative to `scope`). */
+  readonly path: string;
+  /** Upper-case verbs, or '*' for all. */
+  readonly verbs: readonly string[] | '*';
+  /** The `modules` attribute as written, e.g. `iisnode` or `StaticFileModule`. */
+  readonly modules: string;
+  readonly resourceType: 'File' | 'Directory' | 'Either' | 'Unspecified';
+  /** URL folder of the configuration that declared the entry, always ending in `/` (e.g. `/`, `/api/`). */
+  readonly scope: string;
+  readonly source: SourcePosition;
+}
+
+/**
+ * FolderConfig is the effective configuration for one URL (its folder, plus any `<location>`
+ * that names the file itself). Frozen; shared by every request under that URL.
+ */
+export interface FolderConfig {
+  /** Merged handler list, first match wins; the built-in static tail is not included. */
+  readonly handlers: readonly HandlerMapping[];
+  readonly defaultDocument: { readonly enabled: boolean; readonly files: readonly string[] };
+  /** Lower-case extension with its dot (`.js`), `.` for extension-less files, `*` for all. */
+  readonly mimeMap: ReadonlyMap<string, string>;
+  /** Lower-case segment names that are never served (404.8). */
+  readonly hiddenSegments: ReadonlySet<string>;
+  /** appSettings in order; empty keys already dropped; last duplicate wins when applied. */
+  readonly appSettings: readonly (readonly [string, string])[];
+  /** iisnode section from web.config levels merged over schema defaults (env and yml come later, per app). */
+  readonly iisnode: Readonly<IisnodeSettings>;
+  /** Where each setting that is not a default was set. */
+  readonly iisnodeSources: Readonly<Partial<Record<IisnodeSettingName, SourcePosition>>>;
+  /** Errors of any web.config file on the way to this folder; when non-empty, requests here fail (1031). */
+  readonly errors: readonly NodehostError[];
+}

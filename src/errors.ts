@@ -1,0 +1,89 @@
+/**
+ * The one table of nodehost errors. Every error the host raises or reports carries a stable
+ * code from this table (`NH_ERR_<AREA>_<WHAT>`), never reused, each documented in
+ * `docs/errors.md` (a test keeps the two in step). HTTP status and IIS substatus are given
+ * where a request fails because of the error.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status a request gets when it fails with this error. */
+  readonly status: number;
+  /** IIS substatus (e.g. 1002 for 500.1002), 0 when none. */
+  readonly substatus: number;
+  /** One sentence saying what went wrong, for docs and logs. */
+  readonly summary: string;
+}
+
+/** ERRORS lists every code. Add new codes at the end of their area; never rename or reuse one. */
+export const ERRORS = {
+  // Configuration
+  NH_ERR_CONFIG_XML: { status: 500, substatus: 19, summary: 'A web.config file is not well-formed XML.' },
+  NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE: { status: 500, substatus: 19, summary: 'An element carries an attribute that the section does not define.' },
+  NH_ERR_CONFIG_BAD_VALUE: { status: 500, substatus: 19, summary: 'A setting has a value of the wrong type or out of range.' },
+  NH_ERR_CONFIG_MISSING_ATTRIBUTE: { status: 500, substatus: 19, summary: 'A required attribute is missing.' },
+  NH_ERR_CONFIG_DUPLICATE_KEY: { status: 500, substatus: 19, summary: 'A collection entry is added twice without a <remove> in between.' },
+  NH_ERR_CONFIG_YML: { status: 500, substatus: 1032, summary: 'The iisnode.yml overrides file has a syntax or value error.' },
+  NH_ERR_CONFIG_ENV: { status: 500, substatus: 1031, summary: 'An IISNODE_<setting> environment variable has an invalid value.' },
+  NH_ERR_CONFIG_HOST: { status: 500, substatus: 0, summary: 'The host configuration file (nodehost.yml) is invalid.' },
+  NH_ERR_CONFIG_READ: { status: 500, substatus: 19, summary: 'A configuration file exists but cannot be read.' },
+
+  // Worker processes
+  NH_ERR_WORKER_SPAWN: { status: 500, substatus: 1028, summary: 'The node process could not be started: nodeProcessCommandLine names no executable.' },
+  NH_ERR_WORKER_EXITED_BEFORE_READY: { status: 500, substatus: 1002, summary: 'The node process exited before it accepted a connection on PORT.' },
+  NH_ERR_WORKER_NOT_LISTENING: { status: 500, substatus: 1001, summary: 'The node process did not accept a connection on PORT within maxNamedPipeConnectionRetry x namedPipeConnectionRetryDelay.' },
+  NH_ERR_WORKER_CONNECTION_LOST: { status: 500, substatus: 1013, summary: 'The connection to the node process ended before its response head arrived.' },
+  NH_ERR_WORKER_BAD_RESPONSE: { status: 500, substatus: 1014, summary: 'The node process sent a response head that cannot be parsed.' },
+  NH_ERR_WORKER_RESPONSE_BODY: { status: 500, substatus: 1016, summary: 'The response body from the node process was cut short.' },
+  NH_ERR_WORKER_REQUEST_BODY: { status: 500, substatus: 1007, summary: 'Reading the request body from the client failed.' },
+  NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE: { status: 500, substatus: 1005, summary: 'The request head is larger than maxRequestBufferSize.' },
+  NH_ERR_APP_FULL: { status: 503, substatus: 1002, summary: 'Every process of the application already has maxConcurrentRequestsPerProcess active requests.' },
+  NH_ERR_APP_RECYCLING: { status: 503, substatus: 1001, summary: 'The application is shutting down and takes no new requests.' },
+  NH_ERR_APP_SCRIPT_MISSING: { status: 404, substatus: 0, summary: 'The entry script of the application does not exist.' },
+
+  // Server and command line
+  NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },
+  NH_ERR_CLI_USAGE: { status: 500, substatus: 0, summary: 'The command line is not valid.' },
+  NH_ERR_INTERNAL: { status: 500, substatus: 0, summary: 'An unexpected failure inside nodehost (a bug).' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Where in a configuration file an error was found. */
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+  readonly column?: number;
+}
+
+/**
+ * NodehostError is the only error type nodehost throws on purpose. `code` is stable;
+ * `status`/`substatus` come from the table; `source` names the file and line for
+ * configuration errors.
+ */
+export class NodehostError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly substatus: number;
+  readonly source: SourcePosition | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; source?: SourcePosition } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NodehostError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.substatus = ERRORS[code].substatus;
+    this.source = options.source;
+  }
+
+  /** where() renders the source as `file:line[:column]`, or '' when unknown. */
+  where(): string {
+    if (!this.source) return '';
+    const { file, line, column } = this.source;
+    return column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
+  }
+
+  override toString(): string {
+    const at = this.where();
+    return at ? `${at}: ${this.message} [${this.code}]` : `${this.message} [${this.code}]`;
+  }
+}

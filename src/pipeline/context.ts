@@ -1,0 +1,134 @@
+/**
+ * RequestContext carries one request through the pipeline. Its constructor assigns every
+ * field, so all contexts share one shape (STYLE 11); modules fill in the later fields
+ * (configuration, handler, script) as the phases run.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FolderConfig } from '../config/types.js';
+
+/** The handler chosen by handler mapping. */
+export type HandlerKind = 'none' | 'iisnode' | 'static';
+
+export class RequestContext {
+  /** The client request and response. */
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The request target exactly as the client sent it (never decoded); node receives this. */
+  readonly rawUrl: string;
+  /** Decoded, normalised URL path of the current (possibly rewritten) URL, starting with `/`. */
+  path: string;
+  /** Raw query string of the current URL, without `?`; '' when absent. */
+  query: string;
+  /** Whether the current URL has a `?` at all (so `/a?` is kept distinct from `/a`). */
+  hasQuery: boolean;
+  /** Absolute folder of the site. */
+  readonly siteRoot: string;
+  /** Site name, for logs. */
+  readonly siteName: string;
+  /** Absolute file system path of `path` under `siteRoot` (never outside it). */
+  physicalPath: string;
+  /** Effective configuration for `path`, set by the engine before filtering. */
+  config: FolderConfig | undefined;
+  /** The handler chosen by handler mapping. */
+  handler: HandlerKind;
+  /** For the iisnode handler: absolute path of the entry script, its URL, and the path info after it. */
+  scriptPath: string;
+  scriptUrl: string;
+  pathInfo: string;
+  /** Client and server ends of the connection. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly isHttps: boolean;
+  /** True when the client is on this machine (loopback, or the server's own address). */
+  readonly isLocal: boolean;
+  /** Authenticated user and scheme; '' when anonymous. */
+  authUser: string;
+  authType: string;
+  /** IIS status and substatus of the final response, for the access log. */
+  status: number;
+  substatus: number;
+  /** High-resolution start time (ns), for time-taken. */
+  readonly startTime: bigint;
+
+  constructor(req: IncomingMessage, res: ServerResponse, site: { root: string; name: string }, isHttps: boolean) {
+    this.req = req;
+    this.res = res;
+    this.rawUrl = req.url ?? '/';
+    this.path = '/';
+    this.query = '';
+    this.hasQuery = false;
+    this.siteRoot = site.root;
+    this.siteName = site.name;
+    this.physicalPath = site.root;
+    this.config = undefined;
+    this.handler = 'none';
+    this.scriptPath = '';
+    this.scriptUrl = '';
+    this.pathInfo = '';
+    const socket = req.socket;
+    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = stripV4Mapped(socket.localAddress ?? '');
+    this.localPort = socket.localPort ?? 0;
+    this.isHttps = isHttps;
+    this.isLocal = isLoopback(this.remoteAddress) || this.remoteAddress === this.localAddress;
+    this.authUser = '';
+    this.authType = '';
+    this.status = 0;
+    this.substatus = 0;
+    this.startTime = process.hrtime.bigint();
+  }
+
+  /**
+   * serverVariable reads an IIS server variable for this request (REQUEST_METHOD, URL,
+   * QUERY_STRING, REMOTE_ADDR, HTTP_<HEADER>, ...); undefined when it does not exist.
+   * Names are case-insensitive.
+   */
+  serverVariable(name: string): string | undefined {
+    const key = name.toUpperCase();
+    switch (key) {
+      case 'REQUEST_METHOD': return this.req.method ?? 'GET';
+      case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
+      case 'QUERY_STRING': return this.query;
+      case 'REQUEST_URI': case 'UNENCODED_URL': case 'HTTP_URL': return this.rawUrl;
+      case 'REMOTE_ADDR': case 'REMOTE_HOST': return this.remoteAddress;
+      case 'REMOTE_PORT': return String(this.remotePort);
+      case 'LOCAL_ADDR': return this.localAddress;
+      case 'SERVER_NAME': return this.serverName;
+      case 'SERVER_PORT': return String(this.localPort);
+      case 'SERVER_PORT_SECURE': return this.isHttps ? '1' : '0';
+      case 'SERVER_PROTOCOL': return `HTTP/${this.req.httpVersion}`;
+      case 'SERVER_SOFTWARE': return 'nodehost';
+      case 'HTTPS': return this.isHttps ? 'on' : 'off';
+      case 'AUTH_USER': case 'LOGON_USER': case 'REMOTE_USER': return this.authUser;
+      case 'AUTH_TYPE': return this.authType;
+      case 'APPL_PHYSICAL_PATH': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'REQUEST_FILENAME': case 'PATH_TRANSLATED': return this.physicalPath;
+      case 'CONTENT_TYPE': return this.req.headers['content-type'];
+      case 'CONTENT_LENGTH': return this.req.headers['content-length'];
+    }
+    if (key.startsWith('HTTP_')) {
+      const header = this.req.headers[key.slice(5).toLowerCase().replaceAll('_', '-')];
+      return Array.isArray(header) ? header.join(',') : header;
+    }
+    return undefined;
+  }
+
+  /** serverName is the host name the client asked for, without port (SERVER_NAME). */
+  get serverName(): string {
+    const host = this.req.headers.host ?? '';
+    if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+    const colon = host.indexOf(':');
+    return colon === -1 ? host || this.localAddress : host.slice(0, colon);
+  }
+}
+
+function stripV4Mapped(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}

@@ -1,0 +1,25 @@
+/**
+ * The module contract (STYLE 2): a pipeline module belongs to one phase and answers each
+ * request with one of three outcomes. Outcomes are plain strings so modules need only a
+ * type import from here, keeping runtime imports flowing one way.
+ */
+import type { RequestContext } from './context.js';
+
+/** PHASES in IIS order; the engine runs them in this order. */
+export const PHASES = ['begin', 'filter', 'authenticate', 'authorize', 'rewrite', 'map-handler', 'resolve-cache', 'execute', 'log'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/**
+ * Outcome of a module for one request:
+ * - 'continue': run the next module of this phase;
+ * - 'next-phase': skip the rest of this phase;
+ * - 'finish': the response is written (or being written); stop.
+ */
+export type Outcome = 'continue' | 'next-phase' | 'finish';
+
+/** PipelineModule is one step of the request pipeline. `handle` must not throw for expected failures: it answers them. */
+export interface PipelineModule {
+  readonly id: string;
+  readonly phase: Phase;
+  handle(ctx: RequestContext): Outcome | Promise<Outcome>;
+}
