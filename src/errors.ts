@@ -26,6 +26,7 @@ export const ERRORS = {
   NH_ERR_CONFIG_ENV: { status: 500, substatus: 1031, summary: 'An IISNODE_<setting> environment variable has an invalid value.' },
   NH_ERR_CONFIG_HOST: { status: 500, substatus: 0, summary: 'The host configuration file (nodehost.yml) is invalid.' },
   NH_ERR_CONFIG_READ: { status: 500, substatus: 19, summary: 'A configuration file exists but cannot be read.' },
+  NH_ERR_CONFIG_UNKNOWN_ELEMENT: { status: 500, substatus: 19, summary: 'A section that nodehost reads contains an element that the section does not define.' },
 
   // Worker processes
   NH_ERR_WORKER_SPAWN: { status: 500, substatus: 1028, summary: 'The node process could not be started: nodeProcessCommandLine names no executable.' },
@@ -39,6 +40,17 @@ export const ERRORS = {
   NH_ERR_APP_FULL: { status: 503, substatus: 1002, summary: 'Every process of the application already has maxConcurrentRequestsPerProcess active requests.' },
   NH_ERR_APP_RECYCLING: { status: 503, substatus: 1001, summary: 'The application is shutting down and takes no new requests.' },
   NH_ERR_APP_SCRIPT_MISSING: { status: 404, substatus: 0, summary: 'The entry script of the application does not exist.' },
+
+  // Static files and request filtering
+  NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden (hiddenSegments, or a name nodehost always hides).' },
+  NH_ERR_STATIC_NOT_FOUND: { status: 404, substatus: 0, summary: 'The file or directory named by the URL does not exist.' },
+  NH_ERR_STATIC_MIME_UNKNOWN: { status: 404, substatus: 3, summary: 'The file extension has no staticContent mimeMap entry, so the file is not served.' },
+  NH_ERR_STATIC_METHOD: { status: 405, substatus: 0, summary: 'The static file handler answers only GET and HEAD.' },
+  NH_ERR_STATIC_PRECONDITION: { status: 412, substatus: 0, summary: 'The If-Match or If-Unmodified-Since condition of the request does not hold for the file.' },
+  NH_ERR_STATIC_RANGE: { status: 416, substatus: 0, summary: 'The Range header names no byte of the file.' },
+  NH_ERR_STATIC_ACCESS: { status: 403, substatus: 0, summary: 'nodehost is not allowed to read the file or directory (file system permissions).' },
+  NH_ERR_STATIC_READ: { status: 500, substatus: 0, summary: 'Reading a static file or directory failed.' },
+  NH_ERR_STATIC_DIRECTORY_LISTING: { status: 403, substatus: 14, summary: 'The directory has no default document (or defaultDocument is disabled) and directory browsing is off.' },
 
   // Server and command line
   NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },

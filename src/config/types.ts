@@ -58,6 +58,14 @@ export interface HandlerMapping {
   /** URL folder of the configuration that declared the entry, always ending in `/` (e.g. `/`, `/api/`). */
   readonly scope: string;
   readonly source: SourcePosition;
+  /** `requireAccess`: None, Read, Write, Script (the default) or Execute. */
+  readonly requireAccess?: 'None' | 'Read' | 'Write' | 'Script' | 'Execute';
+  /** `preCondition` as written ('' when absent), e.g. `integratedMode`. */
+  readonly preCondition?: string;
+  /** `responseBufferLimit` in bytes (IIS default 4194304); `0` asks for unbuffered responses. */
+  readonly responseBufferLimit?: number;
+  /** `scriptProcessor` as written ('' when absent). */
+  readonly scriptProcessor?: string;
 }
 
 /**

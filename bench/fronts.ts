@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { killGroup, startChild, stopChild, type Child } from './children.js';
+import { freePort, waitForHttp, waitForLine } from './ready.js';
+import { REPO_ROOT, writeSite, type Scenario } from './scenarios.js';
+
+/**
+ * fronts.ts is the table of ways to serve a scenario's app. The app alone on TCP is the
+ * baseline every other front is compared with. A new front (nginx in front of the app, say)
+ * is one more entry: a `start` that writes what it needs under `workDir`, starts its
+ * processes with `startChild`, waits until they answer, and returns how to reach and stop them.
+ */
+
+/** FrontContext is what a front gets to start one scenario. */
+export interface FrontContext {
+  readonly scenario: Scenario;
+  /** workDir is an empty temp folder owned by this front for this run. */
+  readonly workDir: string;
+  /** nodehostBin is the `bin/nodehost` script to run (overridable with --nodehost). */
+  readonly nodehostBin: string;
+  /** readyTimeoutMs bounds each readiness wait. */
+  readonly readyTimeoutMs: number;
+}
+
+/**
+ * RunningFront is a started front. `root` is the process whose tree is sampled for CPU and
+ * RSS; `rootRole` says whether that process is a host (its children are the app's workers)
+ * or is the app itself.
+ */
+export interface RunningFront {
+  readonly url: string;
+  readonly root: Child;
+  readonly rootRole: 'host' | 'app';
+  /**
+   * stop ends the root process (SIGTERM, then SIGKILL of its group after a grace period) and
+   * says how it ended. The harness afterwards reaps any descendant left behind.
+   */
+  stop(): Promise<string>;
+}
+
+/** Front is one row group of the report. */
+export interface Front {
+  readonly id: string;
+  readonly label: string;
+  /** isBaseline marks the front the others' ratios are computed against. */
+  readonly isBaseline?: boolean;
+  /** unavailable returns why the front cannot run here (e.g. a missing binary), or undefined. */
+  unavailable?(ctx: Pick<FrontContext, 'nodehostBin'>): string | undefined;
+  start(ctx: FrontContext): Promise<RunningFront>;
+}
+
+/** appAlone runs the scenario's script with plain `node`, PORT set to a TCP port: no host. */
+export const appAlone: Front = {
+  id: 'app',
+  label: 'app alone (tcp)',
+  isBaseline: true,
+  async start({ scenario, workDir, readyTimeoutMs }) {
+    const site = await writeSite(scenario, workDir, { nodeProcessCountPerApplication: 1 });
+    const port = await freePort();
+    // node's listen() takes a numeric string as a TCP port, so the same app file serves
+    // here on TCP and under nodehost on a Unix socket.
+    const root = startChild('app', process.execPath, [scenario.script], { cwd: site, env: { ...cleanEnv(), PORT: String(port) } });
+    const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+    await guard(root, waitForHttp(root, url, scenario.expectBody, readyTimeoutMs));
+    return { url, root, rootRole: 'app', stop: () => stopChild(root) };
+  },
+};
+
+/** nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes. */
+export function nodehostFront(workers: number): Front {
+  return {
+    id: `nodehost-${workers}`,
+    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}`,
+    unavailable: ({ nodehostBin }) => (existsSync(nodehostBin) ? undefined : `${nodehostBin} does not exist yet`),
+    async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
+      const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
+      const port = await freePort();
+      const args = [nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1'];
+      const root = startChild(`nodehost-${workers}`, process.execPath, args, { cwd: workDir, env: cleanEnv() });
+      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      // `listening` means the listener accepts; the probe then makes sure a worker answers
+      // (workers may start on the first request).
+      await guard(root, waitForLine(root, /listening/, readyTimeoutMs));
+      await guard(root, waitForHttp(root, url, scenario.expectBody, readyTimeoutMs));
+      return { url, root, rootRole: 'host', stop: () => stopChild(root) };
+    },
+  };
+}
+
+/** fronts is the default table, in report order; `--fronts` picks from it by id. */
+export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nodehostFront(2)];
+
+/**
+ * cleanEnv is the harness's environment without the variables that would change what is
+ * measured: IISNODE_* override web.config settings (spec: configuration sources), PORT and
+ * NODE_OPTIONS would leak into the app and its workers.
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'PORT' || k === 'NODE_OPTIONS' || /^IISNODE_/i.test(k)) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** guard stops the child when a readiness wait fails, so a broken front leaves nothing behind. */
+async function guard<T>(child: Child, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    await stopChild(child, 1000);
+    killGroup(child);
+    throw err;
+  }
+}

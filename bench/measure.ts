@@ -1,0 +1,163 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { delay, killGroup } from './children.js';
+import type { Front, FrontContext, RunningFront } from './fronts.js';
+import type { LoadGenerator, LoadResult } from './load.js';
+import { ProcSampler, isSameProcessAlive, type TreeUsage } from './proc-stats.js';
+import type { Scenario } from './scenarios.js';
+
+/**
+ * measure.ts runs the load plan against one front: start it, and for each connection count
+ * a warm-up followed by the measured runs, sampling the front's process tree and the load
+ * generator's CPU; then stop the front and check that it left no worker behind.
+ */
+
+/** RunMeasurement is one measured run. */
+export interface RunMeasurement {
+  readonly load: LoadResult;
+  /** usage is the front's tree (root and descendants) over the run; absent without /proc. */
+  readonly usage: TreeUsage | undefined;
+  /** loaderCpuPercent is the load generator's CPU; near 100 (one core) means it was the bottleneck. */
+  readonly loaderCpuPercent: number | undefined;
+}
+
+/** CellResult is every run of one scenario, front and connection count. */
+export interface CellResult {
+  readonly scenario: string;
+  readonly front: string;
+  readonly frontLabel: string;
+  readonly rootRole: 'host' | 'app';
+  readonly connections: number;
+  readonly runs: RunMeasurement[];
+  /** error is set when the cell could not be measured (front failed, generator failed). */
+  error?: string;
+}
+
+/** FrontOutcome is what measuring one front produced, including how its stop went. */
+export interface FrontOutcome {
+  readonly cells: CellResult[];
+  /** notes are problems worth printing under the table (lingering workers, odd exits). */
+  readonly notes: string[];
+}
+
+/** MeasurePlan is the part of the options that shapes the load. */
+export interface MeasurePlan {
+  readonly connections: readonly number[];
+  readonly runs: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+}
+
+/** STOP_SETTLE_MS bounds the wait for a stopped front's workers to exit before they count as leaked. */
+const STOP_SETTLE_MS = 3000;
+
+/**
+ * measureFront measures `front` serving `scenario`. It never throws for a front or load
+ * failure: the affected cells carry the error and the other fronts still run. `log` gets
+ * one progress line per run (the harness sends it to stderr).
+ */
+export async function measureFront(
+  front: Front,
+  scenario: Scenario,
+  ctx: Omit<FrontContext, 'scenario' | 'workDir'> & { readonly tempRoot: string },
+  plan: MeasurePlan,
+  generator: LoadGenerator,
+  log: (line: string) => void,
+): Promise<FrontOutcome> {
+  const cells: CellResult[] = [];
+  const notes: string[] = [];
+  const cellsFor = (rootRole: 'host' | 'app'): CellResult[] =>
+    plan.connections.map((connections) => ({ scenario: scenario.id, front: front.id, frontLabel: front.label, rootRole, connections, runs: [] }));
+
+  const workDir = join(ctx.tempRoot, `${scenario.id}-${front.id}`);
+  await mkdir(workDir, { recursive: true });
+  let running: RunningFront;
+  try {
+    log(`${scenario.id} · ${front.id}: starting`);
+    running = await front.start({ ...ctx, scenario, workDir });
+  } catch (err) {
+    for (const cell of cellsFor('host')) cells.push({ ...cell, error: `start failed: ${message(err)}` });
+    return { cells, notes };
+  }
+
+  const sampler = new ProcSampler(running.root.pid);
+  try {
+    for (const cell of cellsFor(running.rootRole)) {
+      cells.push(cell);
+      try {
+        await measureCell(cell, running, scenario, plan, generator, sampler, log);
+      } catch (err) {
+        cell.error = message(err);
+        log(`${scenario.id} · ${front.id} · c=${cell.connections}: ${cell.error}`);
+      }
+    }
+  } finally {
+    sampler.stop();
+    const ended = await running.stop();
+    if (ended !== 'exit 0') notes.push(`${front.id}: after SIGTERM it ended with "${ended}" (expected exit 0)`);
+    notes.push(...(await reapLeftovers(front.id, sampler)));
+    killGroup(running.root);
+  }
+  return { cells, notes };
+}
+
+async function measureCell(
+  cell: CellResult,
+  running: RunningFront,
+  scenario: Scenario,
+  plan: MeasurePlan,
+  generator: LoadGenerator,
+  sampler: ProcSampler,
+  log: (line: string) => void,
+): Promise<void> {
+  const spec = { url: running.url, connections: cell.connections, expectBody: scenario.expectBody };
+  const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
+  if (plan.warmupSec > 0) {
+    // A separate unmeasured run rather than a generator's own warm-up option, so that wrk
+    // (which has none) and autocannon warm up the same way: connections open, JIT warm,
+    // every worker started.
+    await generator.start({ ...spec, durationSec: plan.warmupSec }).result;
+  }
+  for (let i = 1; i <= plan.runs; i++) {
+    if (running.root.hasExited) throw new Error(`${running.root.name} exited (${await running.root.exited}) during the benchmark`);
+    const run = generator.start({ ...spec, durationSec: plan.durationSec });
+    const loaderSampler = new ProcSampler(run.child.pid);
+    let load: LoadResult;
+    try {
+      load = await run.result;
+    } finally {
+      loaderSampler.stop();
+    }
+    const usage = sampler.usage(load.startedAt, load.finishedAt);
+    const loaderCpuPercent = loaderSampler.usage(load.startedAt, load.finishedAt)?.root.cpuPercent;
+    cell.runs.push({ load, usage, loaderCpuPercent });
+    const bad = load.errors + load.non2xx + load.mismatches;
+    log(`${where} · run ${i}/${plan.runs}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.p99Ms} ms${bad ? `, ${bad} bad responses` : ''}`);
+  }
+}
+
+/**
+ * reapLeftovers waits (bounded) for every descendant the sampler saw to be gone once the
+ * front has stopped, SIGKILLs the ones that stay, and returns a note for each: a host that
+ * leaves workers running after SIGTERM is a bug this benchmark should surface.
+ */
+async function reapLeftovers(frontId: string, sampler: ProcSampler): Promise<string[]> {
+  const deadline = Date.now() + STOP_SETTLE_MS;
+  let alive = sampler.seenDescendants().filter(isSameProcessAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await delay(50);
+    alive = alive.filter(isSameProcessAlive);
+  }
+  for (const r of alive) {
+    try {
+      process.kill(r.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return alive.map((r) => `${frontId}: process ${r.pid} (a child of the front) was still running ${STOP_SETTLE_MS} ms after the front stopped; killed`);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

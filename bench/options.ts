@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from './scenarios.js';
+
+/** BenchOptions is the parsed command line of `npm run bench -- [flags]`. */
+export interface BenchOptions {
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly runs: number;
+  readonly connections: readonly number[];
+  /** fronts and scenarios are ids to select; empty means all. */
+  readonly fronts: readonly string[];
+  readonly scenarios: readonly string[];
+  readonly loader: string | undefined;
+  readonly nodehostBin: string;
+  readonly isJson: boolean;
+  readonly isHelp: boolean;
+}
+
+/** USAGE is printed by --help and after a bad flag. */
+export const USAGE = `Usage: npm run bench -- [flags]
+
+  --duration <s>       measured seconds per run (default 5; --quick: 2)
+  --runs <n>           runs per front and connection count; the median is reported (default 3; --quick: 1)
+  --warmup <s>         unmeasured load before the runs of each front and connection count (default 1)
+  --connections <list> comma-separated connection counts (default 1,50)
+  --fronts <list>      front ids: app, nodehost-1, nodehost-2 (default all)
+  --scenarios <list>   scenario ids: hello (default all)
+  --loader <name>      wrk or autocannon (default: wrk if on PATH, else autocannon)
+  --nodehost <path>    the nodehost script to run (default bin/nodehost)
+  --quick              smoke check: 1 run of 2 s
+  --json               print machine-readable results instead of the table
+`;
+
+/** parseOptions parses `argv` (without node and the script) and throws on a bad value. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      fronts: { type: 'string' },
+      scenarios: { type: 'string' },
+      loader: { type: 'string' },
+      nodehost: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const isQuick = values.quick === true;
+  return {
+    durationSec: number('--duration', values.duration ?? (isQuick ? '2' : '5'), 1, 600),
+    warmupSec: number('--warmup', values.warmup ?? '1', 0, 60),
+    runs: number('--runs', values.runs ?? (isQuick ? '1' : '3'), 1, 21),
+    connections: list(values.connections ?? '1,50').map((c) => number('--connections', c, 1, 10000)),
+    fronts: list(values.fronts),
+    scenarios: list(values.scenarios),
+    loader: values.loader,
+    nodehostBin: values.nodehost ? resolve(values.nodehost) : join(REPO_ROOT, 'bin', 'nodehost'),
+    isJson: values.json === true,
+    isHelp: values.help === true,
+  };
+}
+
+function number(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function list(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,59 @@
+/**
+ * The host configuration file (`nodehost.yml`): where nodehost listens and which site it
+ * serves. Command-line flags win over it. Later issues add several sites, bindings and
+ * certificates; unknown keys are errors so a typo never passes silently.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isScalar, type Pair } from 'yaml';
+import { NodehostError } from '../errors.js';
+
+/** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
+export interface HostConfig {
+  /** Site folder, resolved against the file's folder. */
+  readonly root: string | undefined;
+  readonly name: string | undefined;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+}
+
+const KEYS = ['root', 'name', 'host', 'port'] as const;
+
+/** loadHostConfig reads and validates nodehost.yml; throws NH_ERR_CONFIG_HOST naming file:line. */
+export function loadHostConfig(file: string): HostConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new NodehostError('NH_ERR_CONFIG_HOST', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const at = (offset: number | undefined) => ({ file, line: offset === undefined ? 1 : lines.linePos(offset).line });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new NodehostError('NH_ERR_CONFIG_HOST', first.message.split('\n')[0]!, { source: at(first.pos[0]) });
+  }
+  const values: Record<string, unknown> = {};
+  if (doc.contents !== null && doc.contents !== undefined) {
+    if (!isMap(doc.contents)) throw new NodehostError('NH_ERR_CONFIG_HOST', 'nodehost.yml must be a mapping of settings', { source: at(doc.contents.range?.[0]) });
+    for (const pair of doc.contents.items as Pair[]) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      if (!(KEYS as readonly string[]).includes(key)) {
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting '${key}' (known: ${KEYS.join(', ')})`, { source: at(offset) });
+      }
+      const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
+      }
+      values[key] = value;
+    }
+  }
+  return {
+    root: values.root === undefined ? undefined : resolve(dirname(file), values.root as string),
+    name: values.name as string | undefined,
+    host: values.host as string | undefined,
+    port: values.port as number | undefined,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Handler mapping (DESIGN §1 stage 4): decides which handler owns the current URL, the way
+ * IIS walks its merged `<handlers>` list. The first entry whose `path` and `verb` match wins;
+ * when none does, the built-in static tail serves the URL. A URL below a script
+ * (`/hello.js/more`) belongs to that script: the part after it is path info.
+ */
+import { statSync } from 'node:fs';
+import type { FolderConfig, HandlerMapping } from '../../config/types.js';
+
+/** HandlerMatch says who serves a URL: a node application (with its script URL and path info) or the static handler. */
+export type HandlerMatch =
+  | { readonly kind: 'iisnode'; readonly scriptUrl: string; readonly pathInfo: string }
+  | { readonly kind: 'static' };
+
+const STATIC: HandlerMatch = Object.freeze({ kind: 'static' });
+
+/**
+ * mapHandler finds the handler for `urlPath` (decoded, normalised) and `method`.
+ * `configFor` returns the configuration of a URL (the script's own folder decides its
+ * mapping). `siteRoot` is used to tell whether a path-info prefix names a real file.
+ */
+export function mapHandler(
+  urlPath: string,
+  method: string,
+  config: FolderConfig,
+  configFor: (urlPath: string) => FolderConfig,
+  siteRoot: string,
+): HandlerMatch {
+  // The whole URL first: the common case (/hello.js) costs one pass over the list and no stat.
+  const whole = firstMatch(config.handlers, urlPath, method);
+  if (whole !== undefined) return isIisnode(whole) ? { kind: 'iisnode', scriptUrl: urlPath, pathInfo: '' } : STATIC;
+
+  // Path info: the shortest prefix that is a mapped script file owns the rest of the URL.
+  let end = urlPath.indexOf('/', 1);
+  while (end !== -1) {
+    const prefix = urlPath.slice(0, end);
+    const handler = firstMatch(configFor(prefix).handlers, prefix, method);
+    if (handler !== undefined && isIisnode(handler) && isFile(siteRoot + prefix)) {
+      return { kind: 'iisnode', scriptUrl: prefix, pathInfo: urlPath.slice(end) };
+    }
+    end = urlPath.indexOf('/', end + 1);
+  }
+  return STATIC;
+}
+
+/** firstMatch returns the first handler entry that claims `urlPath` for `method`, skipping modules nodehost does not run. */
+function firstMatch(handlers: readonly HandlerMapping[], urlPath: string, method: string): HandlerMapping | undefined {
+  for (const handler of handlers) {
+    if (!isSupported(handler)) continue;
+    if (handler.verbs !== '*' && !handler.verbs.includes(method)) continue;
+    if (pathMatches(handler, urlPath)) return handler;
+  }
+  return undefined;
+}
+
+function isIisnode(handler: HandlerMapping): boolean {
+  return /(^|,)\s*iisnode\s*(,|$)/i.test(handler.modules);
+}
+
+/**
+ * isSupported: nodehost runs iisnode and the static file module. Entries for other IIS
+ * modules (FastCGI, ASP.NET, httpPlatformHandler) are skipped, so such URLs fall through
+ * to later entries and the static tail instead of failing.
+ */
+function isSupported(handler: HandlerMapping): boolean {
+  return isIisnode(handler) || /StaticFileModule/i.test(handler.modules);
+}
+
+/**
+ * pathMatches applies IIS's rule: a `path` without `/` is matched, case-insensitively and
+ * with `*`/`?` wildcards, against the last URL segment; a `path` with `/` against the URL
+ * relative to the folder of the configuration that declared it.
+ */
+function pathMatches(handler: HandlerMapping, urlPath: string): boolean {
+  const pattern = handler.path;
+  if (pattern === '*') return true;
+  if (!pattern.includes('/')) {
+    const last = urlPath.slice(urlPath.lastIndexOf('/') + 1);
+    return wildcardMatch(pattern, last);
+  }
+  const relative = pattern.startsWith('/') ? pattern : handler.scope + pattern;
+  return wildcardMatch(relative, urlPath);
+}
+
+/** wildcardMatch compares case-insensitively with `*` (any run) and `?` (one character). */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.length === text.length && pattern.toLowerCase() === text.toLowerCase();
+  const p = pattern.toLowerCase();
+  const t = text.toLowerCase();
+  // Iterative glob match with single backtracking point: linear in practice, no regex per request.
+  let pi = 0;
+  let ti = 0;
+  let star = -1;
+  let mark = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
+      pi++;
+      ti++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star !== -1) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

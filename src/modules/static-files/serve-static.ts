@@ -1,0 +1,116 @@
+/**
+ * The static file handler (IIS's StaticFileModule): GET and HEAD of a regular file whose
+ * extension has a mimeMap entry, with ETag, Last-Modified, conditional requests and single
+ * byte ranges.
+ */
+import type { RequestContext } from '../../pipeline/context.js';
+import { sendError } from '../status-page.js';
+import { parseByteRange } from './byte-range.js';
+import { checkPreconditions, isRangeCurrent } from './preconditions.js';
+import { openFileBody, sendFileBody } from './send-file-body.js';
+import { statStaticFile, type StaticFile } from './static-file.js';
+
+const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
+
+/**
+ * serveStatic answers the request with the file at ctx.physicalPath and resolves when the
+ * response is complete (or was cut short). It never throws for expected failures; it answers
+ * them: 405 for methods other than GET and HEAD (with `Allow`), 404.0 for a missing file or
+ * anything that is not a regular file, 404.3 for an unmapped extension, 412/304 for
+ * conditional requests, 416 for an unsatisfiable range. Directories are resolved by the
+ * engine (resolveDirectory) before this runs. ctx.status and ctx.substatus are set for the
+ * access log.
+ */
+export async function serveStatic(ctx: RequestContext): Promise<void> {
+  const req = ctx.req;
+  const res = ctx.res;
+  const method = req.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    sendError(ctx, 'NH_ERR_STATIC_METHOD');
+    return;
+  }
+  // `/file.txt/` names a folder that does not exist, even if the engine's path mapping dropped the slash.
+  if (ctx.path.endsWith('/')) {
+    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    return;
+  }
+  const file = await statStaticFile(ctx.physicalPath, ctx.config?.mimeMap ?? NO_MIME_MAP);
+  if (typeof file === 'string') {
+    sendError(ctx, file);
+    return;
+  }
+
+  const preconditions = checkPreconditions(req, file);
+  if (preconditions === 'failed') {
+    sendError(ctx, 'NH_ERR_STATIC_PRECONDITION');
+    return;
+  }
+  if (preconditions === 'not-modified') {
+    sendNotModified(ctx, file);
+    return;
+  }
+
+  let status = 200;
+  let start = 0;
+  let end = file.size - 1;
+  const range = req.headers.range;
+  // Only GET has range semantics; a server must ignore Range on HEAD (RFC 9110 14.2).
+  if (method === 'GET' && range !== undefined && isRangeCurrent(req, file)) {
+    const byteRange = parseByteRange(range, file.size);
+    if (byteRange.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${file.size}`);
+      sendError(ctx, 'NH_ERR_STATIC_RANGE');
+      return;
+    }
+    if (byteRange.kind === 'single') {
+      status = 206;
+      start = byteRange.start;
+      end = byteRange.end;
+    }
+  }
+
+  if (method === 'HEAD' || end < start) {
+    writeFileHead(ctx, file, status, start, end);
+    res.end();
+    return;
+  }
+  const handle = await openFileBody(file.path);
+  if (typeof handle === 'string') {
+    sendError(ctx, handle);
+    return;
+  }
+  writeFileHead(ctx, file, status, start, end);
+  await sendFileBody(ctx, handle, start, end);
+}
+
+/**
+ * writeFileHead sets the status and headers of a 200 or 206 answer for bytes `start`..`end`
+ * of `file` (end < start for an empty body); the head goes out with the first body write.
+ */
+function writeFileHead(ctx: RequestContext, file: StaticFile, status: number, start: number, end: number): void {
+  const res = ctx.res;
+  ctx.status = status;
+  ctx.substatus = 0;
+  res.statusCode = status;
+  res.setHeader('Content-Type', file.contentType);
+  res.setHeader('Content-Length', end < start ? 0 : end - start + 1);
+  res.setHeader('Last-Modified', file.lastModified);
+  res.setHeader('ETag', file.etag);
+  res.setHeader('Accept-Ranges', 'bytes');
+  if (status === 206) res.setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
+}
+
+/**
+ * sendNotModified answers 304 with the validators only: RFC 9110 15.4.5 asks for no other
+ * representation metadata (Last-Modified is kept because it guides cache updates).
+ */
+function sendNotModified(ctx: RequestContext, file: StaticFile): void {
+  const res = ctx.res;
+  ctx.status = 304;
+  ctx.substatus = 0;
+  res.statusCode = 304;
+  res.setHeader('ETag', file.etag);
+  res.setHeader('Last-Modified', file.lastModified);
+  res.end();
+}

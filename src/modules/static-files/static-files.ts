@@ -1,0 +1,29 @@
+/**
+ * The static-files pipeline module: the 'execute' phase handler for requests that handler
+ * mapping gave to the static handler.
+ */
+import type { RequestContext } from '../../pipeline/context.js';
+import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import { serveStatic } from './serve-static.js';
+
+/**
+ * handleStaticFiles serves the request with serveStatic when ctx.handler is 'static'
+ * ('finish' once the response is complete), and passes every other request on ('continue')
+ * without allocating a promise.
+ */
+export function handleStaticFiles(ctx: RequestContext): Outcome | Promise<Outcome> {
+  if (ctx.handler !== 'static') return 'continue';
+  return serveAndFinish(ctx);
+}
+
+async function serveAndFinish(ctx: RequestContext): Promise<Outcome> {
+  await serveStatic(ctx);
+  return 'finish';
+}
+
+/** staticFiles is the pipeline module of the static file handler, phase 'execute'. */
+export const staticFiles = {
+  id: 'static-files',
+  phase: 'execute',
+  handle: handleStaticFiles,
+} as const satisfies PipelineModule;

@@ -1,0 +1,56 @@
+/**
+ * The map-handler phase, owned by the engine because it spans modules (STYLE 2): handler
+ * mapping picks iisnode or static; a directory served statically goes through the default
+ * document, whose result is mapped again (so `index.js` mapped to iisnode runs node).
+ */
+import { stat } from 'node:fs/promises';
+import { mapHandler } from '../modules/handler-mapping/handler-mapping.js';
+import type { RequestContext } from './context.js';
+import type { Outcome, PipelineModule } from './module.js';
+import type { SiteHandle } from './pipeline.js';
+
+/** DirectoryResolver answers a request for a directory: a redirect or error (finished), or a default document to map. */
+export type DirectoryResolver = (ctx: RequestContext) => Promise<{ kind: 'finished' } | { kind: 'document'; urlPath: string }>;
+
+/** createMapHandlerModule builds the map-handler step for a site. */
+export function createMapHandlerModule(site: SiteHandle, resolveDirectory: DirectoryResolver): PipelineModule {
+  return {
+    id: 'handler-mapping',
+    phase: 'map-handler',
+    handle: (ctx) => mapRequest(ctx, site, resolveDirectory),
+  };
+}
+
+async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirectory: DirectoryResolver): Promise<Outcome> {
+  const configFor = (urlPath: string) => site.config.forPath(urlPath);
+  // At most one default-document hop: a default document that is itself a directory is not followed.
+  for (let hop = 0; hop < 2; hop++) {
+    const match = mapHandler(ctx.path, ctx.req.method ?? 'GET', ctx.config!, configFor, site.root);
+    if (match.kind === 'iisnode') {
+      ctx.handler = 'iisnode';
+      ctx.scriptUrl = match.scriptUrl;
+      ctx.pathInfo = match.pathInfo;
+      ctx.scriptPath = site.root + match.scriptUrl;
+      ctx.physicalPath = ctx.scriptPath;
+      // The script's own folder configures the application, not the path-info URL's.
+      if (match.pathInfo !== '') ctx.config = configFor(match.scriptUrl);
+      return 'continue';
+    }
+    ctx.handler = 'static';
+    ctx.physicalPath = site.root + ctx.path;
+    if (hop === 1 || !(await isDirectory(ctx.physicalPath))) return 'continue';
+    const outcome = await resolveDirectory(ctx);
+    if (outcome.kind === 'finished') return 'finish';
+    ctx.path = outcome.urlPath;
+    ctx.config = configFor(outcome.urlPath);
+  }
+  return 'continue';
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}

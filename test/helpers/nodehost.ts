@@ -1,0 +1,110 @@
+/**
+ * Helpers for feature tests: start the real `bin/nodehost` against a site folder and talk
+ * to it with a real HTTP client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+export const BIN = fileURLToPath(new URL('../../bin/nodehost', import.meta.url));
+export const SITES = fileURLToPath(new URL('../sites/', import.meta.url));
+
+/** RunningHost is a started nodehost; `stop` sends SIGTERM and resolves with the exit code. */
+export interface RunningHost {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything the host wrote to stderr so far (its JSON log lines). */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '') and waits for its `listening` line (at most 20 s). */
+export async function startNodehost(site: string, options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningHost> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...(site ? [site] : []), '--port', '0', ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`nodehost did not print 'listening' within 20 s\n${stdout}\n${stderr}`)), 20_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /listening on (http:\/\/\S+?)\/? /.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`nodehost exited with ${code} before listening\n${stdout}\n${stderr}`)));
+  });
+  let exited: Promise<number | null> | undefined;
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    stderr: () => stderr,
+    stop(signal = 'SIGTERM') {
+      exited ??= child.exitCode !== null ? Promise.resolve(child.exitCode) : (child.kill(signal), once(child, 'exit').then(([code]) => code as number | null));
+      return exited;
+    },
+  };
+}
+
+/** Reply is a fully read response. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
+  readonly text: string;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string> | string[];
+  body?: string | Buffer;
+  /** Send the body with Transfer-Encoding: chunked in these pieces. */
+  chunks?: (string | Buffer)[];
+  /** Keep-alive agent or false for a fresh connection. */
+  agent?: false;
+}
+
+/** fetchRaw sends one request (the target is sent exactly as given) and reads the whole response. */
+export function fetchRaw(base: string, target: string, options: RequestOptions = {}): Promise<Reply> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: options.method ?? 'GET',
+      path: target,
+      headers: options.headers,
+      agent: false,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(parts);
+        resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
+      });
+    });
+    if (options.chunks) {
+      for (const chunk of options.chunks) req.write(chunk);
+      req.end();
+    } else {
+      req.end(options.body);
+    }
+  });
+}
