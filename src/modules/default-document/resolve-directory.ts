@@ -31,22 +31,29 @@ const FINISHED: DirectoryOutcome = Object.freeze({ kind: 'finished', urlPath: ''
 
 /**
  * resolveDirectory handles a request whose ctx.physicalPath is an existing directory:
+ * - defaultDocument disabled (or no configuration): 403.14, 'finished', with or without the
+ *   trailing slash;
  * - URL without a trailing slash: 301 to the same URL plus '/' (absolute Location, query
  *   kept), 'finished';
  * - with the slash: the first name of ctx.config.defaultDocument.files that is a regular file
  *   in the directory ('document'); an exact name is preferred, then a case-insensitive match,
  *   because the lists were written for Windows' case-insensitive file system;
- * - no such file, or defaultDocument disabled: 403.14, 'finished'.
+ * - no such file: 403.14, 'finished'.
  * It caches nothing: one readdir per call, plus a stat only for entries whose type readdir
  * cannot tell (symbolic links).
  */
 export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOutcome> {
+  const config = ctx.config;
+  // A disabled section answers 403.14 even without the slash: no redirect (spec 2.3).
+  if (config === undefined || !config.defaultDocument.enabled) {
+    sendError(ctx, 'NH_ERR_STATIC_DIRECTORY_LISTING');
+    return FINISHED;
+  }
   if (!ctx.path.endsWith('/')) {
     redirectToSlash(ctx);
     return FINISHED;
   }
-  const config = ctx.config;
-  if (config === undefined || !config.defaultDocument.enabled || config.defaultDocument.files.length === 0) {
+  if (config.defaultDocument.files.length === 0) {
     sendError(ctx, 'NH_ERR_STATIC_DIRECTORY_LISTING');
     return FINISHED;
   }

@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ErrorCode } from '../../errors.js';
 import type { RequestContext } from '../../pipeline/context.js';
@@ -25,10 +26,12 @@ export async function openFileBody(path: string): Promise<FileHandle | ErrorCode
 
 /**
  * sendFileBody streams bytes `start`..`end` (inclusive, end >= start) of the open `handle` as
- * the response body, and resolves once the body is sent or the transfer ended early. It owns
- * the handle and always closes it. The response head must be set up already. If the client
- * goes away, the read stops and the file is closed; if reading fails after the head went out,
- * the response is destroyed, so the client sees a cut response rather than a wrong body.
+ * the response body. It owns the handle and always closes it. It resolves once every byte has
+ * been handed to the response and the response ended, or once the transfer ended early with
+ * the file closed. The response head must be set up already. If the client goes away, the
+ * read stops and the file is closed; if reading fails after the head went out, the response
+ * is destroyed, so the client sees a cut response rather than a wrong body; the same happens
+ * when the file turns out shorter than `end`.
  */
 export async function sendFileBody(ctx: RequestContext, handle: FileHandle, start: number, end: number): Promise<void> {
   let body;
@@ -42,9 +45,27 @@ export async function sendFileBody(ctx: RequestContext, handle: FileHandle, star
     return;
   }
   try {
-    await pipeline(body, ctx.res);
+    // end: false, so that a short file can still be answered by destroying the response.
+    await pipeline(body, ctx.res, { end: false });
   } catch {
-    // pipeline has already destroyed both streams; nothing is left to answer. A client abort
-    // (ERR_STREAM_PREMATURE_CLOSE) is routine and is not worth a log line.
+    // A client abort (ERR_STREAM_PREMATURE_CLOSE) is routine and not worth a log line; a read
+    // error leaves nothing valid to send. pipeline has destroyed the file stream, but with
+    // end: false it leaves the response alone, so cut it here (a no-op after an abort). Then
+    // wait for the file to be closed, so that a settled sendFileBody leaves no descriptor open.
+    ctx.res.destroy();
+    if (!body.closed) await closeOf(body);
+    return;
   }
+  // A file truncated since its stat ends early: the head promised more bytes than exist, and a
+  // client would wait for them until a timeout, so cut the connection instead.
+  if (body.bytesRead !== end - start + 1) ctx.res.destroy();
+  else ctx.res.end();
+}
+
+/**
+ * closeOf resolves when `stream` emits 'close'. Unlike events.once it does not reject on the
+ * 'error' that a destroyed stream emits first. Only the failure path pays for its closure.
+ */
+function closeOf(stream: Readable): Promise<void> {
+  return new Promise((resolve) => stream.once('close', resolve));
 }

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
+import { RequestContext } from '../../pipeline/context.js';
+import type { Outcome } from '../../pipeline/module.js';
+import { isHiddenPath } from './is-hidden-path.js';
+import { requestFiltering } from './request-filtering.js';
+
+const IIS_DEFAULTS = new Set(['web.config', 'bin', 'app_code', 'app_globalresources', 'app_localresources', 'app_webreferences', 'app_data', 'app_browsers']);
+const NONE: ReadonlySet<string> = new Set();
+
+describe('isHiddenPath', () => {
+  test('any segment equal to a hidden segment, case-insensitively', () => {
+    for (const path of ['/bin', '/bin/', '/bin/x.dll', '/a/bin/x', '/BIN/x', '/App_Data/db.mdf', '/a/app_data']) {
+      assert.equal(isHiddenPath(path, IIS_DEFAULTS), true, path);
+    }
+  });
+
+  test('whole segments only', () => {
+    for (const path of ['/', '/binaries/x', '/a/bin.txt', '/xbin', '/app_data_old/x', '/web.config.txt', '/a/b/c.html']) {
+      assert.equal(isHiddenPath(path, IIS_DEFAULTS), false, path);
+    }
+  });
+
+  test('web.config, iisnode.yml and node_modules are hidden even when the configuration removed them', () => {
+    for (const path of ['/web.config', '/Web.Config', '/sub/web.config', '/iisnode.yml', '/app/IISNODE.YML', '/node_modules/x/package.json', '/a/Node_Modules/b']) {
+      assert.equal(isHiddenPath(path, NONE), true, path);
+    }
+  });
+
+  test('dot-segments are hidden, except .well-known', () => {
+    for (const path of ['/.git/config', '/.env', '/a/.npmrc', '/.', '/a/../b', '/.Well-Known/x', '/a/.well-known.bak']) {
+      assert.equal(isHiddenPath(path, NONE), true, path);
+    }
+    for (const path of ['/.well-known/acme-challenge/token', '/.well-known/security.txt', '/a.b/c', '/file.']) {
+      assert.equal(isHiddenPath(path, NONE), false, path);
+    }
+  });
+
+  test('a configuration can hide .well-known too', () => {
+    assert.equal(isHiddenPath('/.well-known/x', new Set(['.well-known'])), true);
+  });
+
+  test('a bare segment without slashes is checked as one segment', () => {
+    assert.equal(isHiddenPath('web.config', NONE), true);
+    assert.equal(isHiddenPath('index.html', NONE), false);
+  });
+});
+
+// The module against a real server: the handler runs the filter step, and answers 200 itself
+// when the request passes.
+
+function folderConfig(hiddenSegments: ReadonlySet<string>): FolderConfig {
+  return {
+    handlers: [],
+    defaultDocument: { enabled: true, files: [] },
+    mimeMap: new Map(),
+    hiddenSegments,
+    appSettings: [],
+    iisnode: {} as IisnodeSettings,
+    iisnodeSources: {},
+    errors: [],
+  };
+}
+
+let config: FolderConfig | undefined = folderConfig(IIS_DEFAULTS);
+let lastContext: RequestContext | undefined;
+let lastOutcome: Outcome | undefined;
+
+const server = createServer((req, res) => {
+  const ctx = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  ctx.path = decodeURIComponent(q === -1 ? raw : raw.slice(0, q));
+  ctx.config = config;
+  lastContext = ctx;
+  lastOutcome = requestFiltering.handle(ctx) as Outcome;
+  if (lastOutcome === 'continue') res.end('passed');
+});
+let port = 0;
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+function fetch(path: string, method = 'GET'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('requestFiltering module', () => {
+  test('is a filter-phase module', () => {
+    assert.equal(requestFiltering.phase, 'filter');
+    assert.equal(requestFiltering.id, 'request-filtering');
+  });
+
+  test('a hidden segment is 404.8 with a plain page that does not say why', async () => {
+    const reply = await fetch('/App_Data/users.db');
+    assert.equal(reply.status, 404);
+    assert.match(reply.headers['content-type'] ?? '', /^text\/html/);
+    assert.match(reply.body, /<title>404 - Not Found<\/title>/);
+    assert.doesNotMatch(reply.body, /hidden|App_Data|404\.8/i);
+    assert.equal(lastOutcome, 'finish');
+    assert.equal(lastContext!.status, 404);
+    assert.equal(lastContext!.substatus, 8);
+  });
+
+  test('percent-encoded names are caught after decoding', async () => {
+    assert.equal((await fetch('/%62in/x')).status, 404);
+    assert.equal((await fetch('/%2Egit/HEAD')).status, 404);
+  });
+
+  test('allowed paths continue', async () => {
+    for (const path of ['/', '/index.html', '/binaries/x', '/.well-known/acme-challenge/abc']) {
+      const reply = await fetch(path);
+      assert.equal(reply.status, 200, path);
+      assert.equal(lastOutcome, 'continue');
+    }
+  });
+
+  test('the always-hidden names stay hidden with an empty list, or without a configuration', async () => {
+    for (const next of [folderConfig(NONE), undefined]) {
+      config = next;
+      try {
+        for (const path of ['/web.config', '/iisnode.yml', '/node_modules/express/package.json', '/.env']) {
+          assert.equal((await fetch(path)).status, 404, path);
+          assert.equal(lastContext!.substatus, 8);
+        }
+        assert.equal((await fetch('/bin/x')).status, 200);
+      } finally {
+        config = folderConfig(IIS_DEFAULTS);
+      }
+    }
+  });
+
+  test('HEAD gets the 404 without a body', async () => {
+    const reply = await fetch('/web.config', 'HEAD');
+    assert.equal(reply.status, 404);
+    assert.equal(reply.body, '');
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { RequestContext } from '../pipeline/context.js';
+import { sendError, sendStatus } from './status-page.js';
+
+let respond: (ctx: RequestContext) => void = () => {};
+let lastContext: RequestContext | undefined;
+const server = createServer((req, res) => {
+  lastContext = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
+  respond(lastContext);
+});
+let port = 0;
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+function fetch(method = 'GET'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; isCut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', () => {});
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, isCut: !res.complete }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('sendStatus writes a minimal page, escapes the message, and records the status', async () => {
+  respond = (ctx) => sendStatus(ctx, 404, 8, 'Not <here> & "gone"');
+  const reply = await fetch();
+  assert.equal(reply.status, 404);
+  assert.equal(reply.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal(reply.headers['content-length'], String(Buffer.byteLength(reply.body)));
+  assert.match(reply.body, /<h1>404 - Not Found<\/h1>/);
+  assert.match(reply.body, /Not &lt;here&gt; &amp; &quot;gone&quot;/);
+  assert.equal(lastContext!.status, 404);
+  assert.equal(lastContext!.substatus, 8);
+});
+
+test('sendStatus keeps headers set before it, and HEAD gets no body', async () => {
+  respond = (ctx) => {
+    ctx.res.setHeader('Allow', 'GET, HEAD');
+    sendStatus(ctx, 405, 0, 'Method not allowed.');
+  };
+  const reply = await fetch('HEAD');
+  assert.equal(reply.status, 405);
+  assert.equal(reply.headers.allow, 'GET, HEAD');
+  assert.equal(reply.body, '');
+  assert.notEqual(reply.headers['content-length'], '0');
+});
+
+test('sendStatus destroys a response whose head is already out', async () => {
+  respond = (ctx) => {
+    ctx.res.setHeader('Content-Length', 10);
+    // Once 'abc' is written out, the head is certainly on the wire.
+    ctx.res.write('abc', () => sendStatus(ctx, 500, 0, 'Too late.'));
+  };
+  const reply = await fetch();
+  assert.equal(reply.status, 200);
+  assert.equal(reply.isCut, true);
+  assert.equal(reply.body, 'abc');
+  assert.equal(lastContext!.status, 500);
+});
+
+test('sendError takes status and substatus from the error table and a friendly sentence', async () => {
+  respond = (ctx) => sendError(ctx, 'NH_ERR_STATIC_MIME_UNKNOWN');
+  const reply = await fetch();
+  assert.equal(reply.status, 404);
+  assert.match(reply.body, /could not be found/);
+  assert.doesNotMatch(reply.body, /mimeMap/);
+  assert.equal(lastContext!.substatus, 3);
+});
