@@ -46,8 +46,8 @@ export function parseXml(text: string, file: string): XmlElement {
   let firstError: NodehostError | undefined;
 
   parser.on('opentagstart', (tag) => {
-    // The parser has just read the name: `<` is one character before it.
-    const at = locate(lines, parser.position - tag.name.length - 1);
+    // The parser has just read the name (and the character that ended it): find its `<`.
+    const at = locate(lines, Math.max(0, source.lastIndexOf(`<${tag.name}`, parser.position)));
     pendingAttributes = new Map();
     const element: MutableElement = { name: tag.name, attributes: pendingAttributes, children: [], line: at.line, column: at.column };
     const parent = stack[stack.length - 1];
@@ -64,7 +64,7 @@ export function parseXml(text: string, file: string): XmlElement {
   });
   parser.on('error', (err) => {
     if (firstError === undefined) {
-      firstError = new NodehostError('NH_ERR_CONFIG_XML', `${file} is not well-formed XML: ${stripPosition(err.message)}`, {
+      firstError = new NodehostError('NH_ERR_CONFIG_XML', `Not well-formed XML: ${stripPosition(err.message)}`, {
         cause: err,
         source: { file, line: parser.line, column: parser.column + 1 },
       });
@@ -75,14 +75,14 @@ export function parseXml(text: string, file: string): XmlElement {
     parser.write(source).close();
   } catch (err) {
     // saxes reports through the error handler; this only catches a failure inside saxes itself.
-    firstError ??= new NodehostError('NH_ERR_CONFIG_XML', `${file} could not be parsed: ${String(err)}`, {
+    firstError ??= new NodehostError('NH_ERR_CONFIG_XML', `The XML parser failed: ${String(err)}`, {
       cause: err,
       source: { file, line: parser.line },
     });
   }
   if (firstError) throw firstError;
   if (root === undefined) {
-    throw new NodehostError('NH_ERR_CONFIG_XML', `${file} has no root element`, { source: { file, line: 1 } });
+    throw new NodehostError('NH_ERR_CONFIG_XML', 'The file has no root element', { source: { file, line: 1 } });
   }
   return root;
 }

@@ -1,0 +1,163 @@
+/**
+ * `nodehost check`: load a site's configuration the way the server would, list every error
+ * with its file and line, and show each node application with its effective iisnode settings
+ * and where each non-default value came from.
+ */
+import path from 'node:path';
+import type { NodehostError } from '../errors.js';
+import type { SettingOrigin } from './app-settings.js';
+import { IISNODE_SCHEMA } from './schema.js';
+import { SiteConfig } from './site-config.js';
+import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
+import type { HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
+
+/** CheckedApp is one node application found in the site. */
+export interface CheckedApp {
+  /** URL of the entry script, e.g. `/hello.js`. */
+  readonly url: string;
+  /** Absolute path of the entry script. */
+  readonly scriptPath: string;
+  /** The iisnode handler mapping that makes the file an application. */
+  readonly handler: HandlerMapping;
+  /** Effective settings after web.config, IISNODE_* variables and iisnode.yml. */
+  readonly settings: IisnodeSettings;
+  readonly origins: Readonly<Record<IisnodeSettingName, SettingOrigin>>;
+  /** The configOverrides file (it may not exist). */
+  readonly ymlFile: string | undefined;
+  /** IISNODE_* and iisnode.yml errors of this application. */
+  readonly errors: readonly NodehostError[];
+  /** web.config errors on the way to the script (they are in CheckReport.errors too). */
+  readonly configErrors: readonly NodehostError[];
+}
+
+/** CheckReport is the outcome of checkSite. */
+export interface CheckReport {
+  readonly siteRoot: string;
+  /** The web.config files read. */
+  readonly files: readonly string[];
+  /** Every error: web.config files and merge, then IISNODE_* and iisnode.yml (each once). */
+  readonly errors: readonly NodehostError[];
+  readonly apps: readonly CheckedApp[];
+}
+
+/**
+ * checkSite loads the site at siteRoot with environment env and finds its node applications:
+ * every file (outside node_modules and dot-folders) whose first matching handler mapping has
+ * the iisnode module, so a literal `path="hello.js"` finds that file in the mapping's scope and
+ * a wildcard `path="*.js"` finds every .js file in the scope folder and below. Never throws.
+ */
+export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env): CheckReport {
+  const site = SiteConfig.load(siteRoot, env);
+  const errors: NodehostError[] = [...site.errors];
+  const seen = new Set(errors.map((error) => error.toString()));
+  const apps: CheckedApp[] = [];
+  let folders: ReturnType<typeof walkSiteFolders> = [];
+  try {
+    folders = walkSiteFolders(site.siteRoot);
+  } catch {
+    // SiteConfig.load has already reported the unreadable root.
+  }
+  for (const folder of folders) {
+    for (const entry of folder.entries) {
+      if (!isRegularFileEntry(folder.dir, entry)) continue;
+      const url = folder.url + entry.name;
+      const config = site.forPath(url);
+      const handler = config.handlers.find((mapping) => mapping.resourceType !== 'Directory' && handlerPathMatches(mapping, url));
+      if (!handler || !isIisnodeHandler(handler)) continue;
+      const scriptPath = path.join(folder.dir, entry.name);
+      const resolved = site.resolveAppSettings(scriptPath, config);
+      for (const error of resolved.errors) {
+        if (seen.has(error.toString())) continue;
+        seen.add(error.toString());
+        errors.push(error);
+      }
+      apps.push({
+        url, scriptPath, handler, settings: resolved.settings, origins: resolved.origins, ymlFile: resolved.ymlFile, errors: resolved.errors, configErrors: config.errors,
+      });
+    }
+  }
+  return { siteRoot: site.siteRoot, files: site.files, errors, apps };
+}
+
+/** isIisnodeHandler tells whether a mapping's `modules` list names iisnode. */
+function isIisnodeHandler(mapping: HandlerMapping): boolean {
+  return mapping.modules.split(',').some((module) => module.trim().toLowerCase() === 'iisnode');
+}
+
+/**
+ * Handler path matching (spec/rewrite.md 2.2), enough to find applications: a path without `/`
+ * is matched against the last URL segment, one with `/` against the URL relative to the
+ * mapping's scope; `*` matches any run of characters; case-insensitive.
+ */
+function handlerPathMatches(mapping: HandlerMapping, url: string): boolean {
+  const pattern = mapping.path.toLowerCase();
+  const lowerUrl = url.toLowerCase();
+  if (!pattern.includes('/')) return wildcardMatches(pattern, lowerUrl.slice(lowerUrl.lastIndexOf('/') + 1));
+  const scope = mapping.scope.toLowerCase();
+  if (!lowerUrl.startsWith(scope)) return false;
+  return wildcardMatches(pattern.replace(/^\/+/, ''), lowerUrl.slice(scope.length));
+}
+
+function wildcardMatches(pattern: string, text: string): boolean {
+  const parts = pattern.split('*');
+  if (parts.length === 1) return pattern === text;
+  const first = parts[0] ?? '';
+  const last = parts[parts.length - 1] ?? '';
+  if (!text.startsWith(first) || text.length < first.length + last.length || !text.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] ?? '';
+    const found = text.indexOf(part, at);
+    if (found < 0 || found + part.length > text.length - last.length) return false;
+    at = found + part.length;
+  }
+  return true;
+}
+
+/**
+ * formatCheckReport renders a report for the terminal: the files read, every error as
+ * `file:line: message [CODE]`, then each application with its URL, script, handler and every
+ * iisnode setting, non-default values marked with their origin.
+ */
+export function formatCheckReport(report: CheckReport): string {
+  const out: string[] = [`Site ${report.siteRoot}`];
+  out.push(`web.config files: ${report.files.length}`);
+  for (const file of report.files) out.push(`  ${file}`);
+  out.push(`errors: ${report.errors.length}`);
+  for (const error of report.errors) out.push(`  ${formatError(error)}`);
+  out.push(`node applications: ${report.apps.length}`);
+  const width = Math.max(...IISNODE_SCHEMA.map((spec) => spec.name.length));
+  for (const app of report.apps) {
+    out.push(`  ${app.url}`);
+    out.push(`    script:  ${app.scriptPath}`);
+    out.push(`    handler: ${app.handler.name} (path="${app.handler.path}", ${app.handler.source.file}:${app.handler.source.line})`);
+    if (app.ymlFile !== undefined) out.push(`    overrides file: ${app.ymlFile}`);
+    const failing = app.errors.length + app.configErrors.length;
+    if (failing > 0) out.push(`    errors: ${failing} (requests to the application fail until they are fixed)`);
+    out.push('    settings:');
+    for (const spec of IISNODE_SCHEMA) {
+      const value = app.settings[spec.name];
+      const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+      const origin = app.origins[spec.name];
+      const marker = origin.kind === 'default' ? '' : `   <- ${formatOrigin(origin)}`;
+      out.push(`      ${spec.name.padEnd(width)} = ${shown}${marker}`);
+    }
+  }
+  out.push(report.errors.length === 0 ? 'OK' : `FAILED: ${report.errors.length} error(s)`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Renders an error as `file:line: message [CODE]`, or `message [CODE]` when it has no file. */
+function formatError(error: NodehostError): string {
+  if (!error.source) return `${error.message} [${error.code}]`;
+  return `${error.source.file}:${error.source.line}: ${error.message} [${error.code}]`;
+}
+
+function formatOrigin(origin: SettingOrigin): string {
+  switch (origin.kind) {
+    case 'default': return 'default';
+    case 'web.config': return `${origin.source.file}:${origin.source.line}`;
+    case 'env': return `environment variable ${origin.variable}`;
+    case 'yml': return `${origin.source.file}:${origin.source.line}`;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * FolderMerge is the mutable state of the IIS configuration merge at one configuration level:
+ * it starts from the built-in base (or a copy of the parent level), applies the layers that
+ * target the level one after another, and freezes into the FolderConfig request code reads.
+ *
+ *   base ─clone─▶ level '' ─clone─▶ level 'api' ─clone─▶ level 'api/v2' ...
+ *                  │ layer: web.config top level      │ layers: <location path="api"> of /web.config,
+ *                  │ layer: <location path=".">        │         then /api/web.config, ...
+ *
+ * Collections follow IIS (spec/rewrite.md 2.1): handlers and default documents PREPEND a
+ * layer's adds before what it inherits (the inherited static catch-all must stay last);
+ * mimeMap, hiddenSegments and appSettings APPEND. `<remove>` of a missing key is fine,
+ * `<clear/>` drops everything before it, and adding a key that is already present is an
+ * NH_ERR_CONFIG_DUPLICATE_KEY error (IIS 500.19), except where noted.
+ */
+import { NodehostError, type SourcePosition } from '../errors.js';
+import { BASE_DEFAULT_DOCUMENTS, BASE_HIDDEN_SEGMENTS, BASE_MIME_MAP } from './base-config.js';
+import { defaultIisnodeSettings } from './schema.js';
+import type { FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
+import type { CollectionOp, ConfigSections } from './web-config.js';
+
+/** One entry of a keyed collection: its lower-case key, its value, where it was added (undefined: built in). */
+interface Entry<T> {
+  readonly key: string;
+  readonly value: T;
+  readonly source: SourcePosition | undefined;
+}
+
+/** FolderMerge holds one level's merge state; see the file comment. */
+export class FolderMerge {
+  private handlers: readonly Entry<HandlerMapping>[];
+  private defaultDocumentEnabled: boolean;
+  private defaultDocuments: readonly Entry<string>[];
+  private mimeMap: readonly Entry<string>[];
+  private hiddenSegments: readonly Entry<string>[];
+  private appSettings: readonly Entry<readonly [string, string]>[];
+  private readonly iisnode: IisnodeSettings;
+  private readonly iisnodeSources: Partial<Record<IisnodeSettingName, SourcePosition>>;
+  private readonly errors: NodehostError[];
+  private frozen: FolderConfig | undefined;
+
+  private constructor(from: FolderMerge | undefined) {
+    if (from === undefined) {
+      this.handlers = [];
+      this.defaultDocumentEnabled = true;
+      this.defaultDocuments = BASE_DEFAULT_DOCUMENTS.map((file) => ({ key: file.toLowerCase(), value: file, source: undefined }));
+      this.mimeMap = [...BASE_MIME_MAP].map(([extension, type]) => ({ key: extension, value: type, source: undefined }));
+      this.hiddenSegments = BASE_HIDDEN_SEGMENTS.map((segment) => ({ key: segment, value: segment, source: undefined }));
+      this.appSettings = [];
+      this.iisnode = defaultIisnodeSettings();
+      this.iisnodeSources = {};
+      this.errors = [];
+    } else {
+      // Collections are replaced, never mutated, so a child can share its parent's arrays.
+      this.handlers = from.handlers;
+      this.defaultDocumentEnabled = from.defaultDocumentEnabled;
+      this.defaultDocuments = from.defaultDocuments;
+      this.mimeMap = from.mimeMap;
+      this.hiddenSegments = from.hiddenSegments;
+      this.appSettings = from.appSettings;
+      this.iisnode = { ...from.iisnode };
+      this.iisnodeSources = { ...from.iisnodeSources };
+      this.errors = [...from.errors];
+    }
+    this.frozen = undefined;
+  }
+
+  /** base creates the state of the built-in base configuration. */
+  static base(): FolderMerge {
+    return new FolderMerge(undefined);
+  }
+
+  /** child creates a level below this one, inheriting everything it holds. */
+  child(): FolderMerge {
+    return new FolderMerge(this);
+  }
+
+  /** addErrors records errors that make every URL at and below this level fail. */
+  addErrors(errors: readonly NodehostError[]): void {
+    this.errors.push(...errors);
+  }
+
+  /**
+   * apply merges one layer (a file's top level or one `<location>`) and returns the merge
+   * errors it found (they are recorded on this level too).
+   */
+  apply(sections: ConfigSections): NodehostError[] {
+    const found: NodehostError[] = [];
+    for (const assignment of sections.iisnode) {
+      (this.iisnode as unknown as Record<string, unknown>)[assignment.name] = assignment.value;
+      this.iisnodeSources[assignment.name] = assignment.source;
+    }
+    if (sections.defaultDocumentEnabled) this.defaultDocumentEnabled = sections.defaultDocumentEnabled.value;
+    this.handlers = mergeCollection(this.handlers, sections.handlers, 'prepend', 'system.webServer/handlers', 'name', found);
+    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, 'prepend', 'system.webServer/defaultDocument/files', 'value', found);
+    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, 'append', 'system.webServer/staticContent', 'fileExtension', found, overridesBuiltIn);
+    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, 'append', 'system.webServer/security/requestFiltering/hiddenSegments', 'segment', found);
+    // appSettings allow repeated keys; the last one wins when the environment is built
+    // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
+    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, 'append', 'appSettings', 'key', found, allowsRepeat);
+    this.errors.push(...sections.errors, ...found);
+    return found;
+  }
+
+  /** freeze returns the FolderConfig of this level; call it once every layer is applied. */
+  freeze(): FolderConfig {
+    this.frozen ??= Object.freeze({
+      handlers: Object.freeze(this.handlers.map((entry) => entry.value)),
+      defaultDocument: Object.freeze({ enabled: this.defaultDocumentEnabled, files: Object.freeze(this.defaultDocuments.map((entry) => entry.value)) }),
+      mimeMap: new Map(this.mimeMap.map((entry) => [entry.key, entry.value])) as ReadonlyMap<string, string>,
+      hiddenSegments: new Set(this.hiddenSegments.map((entry) => entry.key)) as ReadonlySet<string>,
+      // Entries with an empty key are dropped: iisnode never passed them to node (test 108).
+      appSettings: Object.freeze(this.appSettings.filter((entry) => entry.value[0] !== '').map((entry) => entry.value)),
+      iisnode: Object.freeze({ ...this.iisnode }),
+      iisnodeSources: Object.freeze({ ...this.iisnodeSources }),
+      errors: Object.freeze([...this.errors]),
+    });
+    return this.frozen;
+  }
+}
+
+/** Decides whether adding `existing`'s key again is allowed, replacing it in place. */
+type RepeatPolicy = (existing: Entry<unknown>) => 'replace' | 'keep-both' | 'error';
+
+function rejectsRepeat(): 'error' {
+  return 'error';
+}
+
+/**
+ * A mimeMap add that repeats a built-in base entry replaces it instead of failing: IIS versions
+ * differ in their base lists, and sites written for older ones carry `.json`/`.woff2` adds
+ * (often without the `<remove>` first), which must work whatever our base holds.
+ */
+function overridesBuiltIn(existing: Entry<unknown>): 'replace' | 'error' {
+  return existing.source === undefined ? 'replace' : 'error';
+}
+
+function allowsRepeat(): 'keep-both' {
+  return 'keep-both';
+}
+
+function mergeCollection<T>(
+  inherited: readonly Entry<T>[],
+  ops: readonly CollectionOp<T>[],
+  order: 'prepend' | 'append',
+  section: string,
+  keyName: string,
+  errors: NodehostError[],
+  onRepeat: RepeatPolicy = rejectsRepeat,
+): readonly Entry<T>[] {
+  if (ops.length === 0) return inherited;
+  // `before` holds this layer's own adds in prepend mode; everything else lives in `after`.
+  let before: Entry<T>[] = [];
+  let after: Entry<T>[] = [...inherited];
+  for (const op of ops) {
+    if (op.kind === 'clear') {
+      before = [];
+      after = [];
+    } else if (op.kind === 'remove') {
+      before = before.filter((entry) => entry.key !== op.key);
+      after = after.filter((entry) => entry.key !== op.key);
+    } else {
+      const entry: Entry<T> = { key: op.key, value: op.value, source: op.source };
+      const existing = before.find((e) => e.key === op.key) ?? after.find((e) => e.key === op.key);
+      const policy = existing === undefined ? 'add' : onRepeat(existing);
+      if (policy === 'error' && existing !== undefined) {
+        errors.push(duplicateError(section, keyName, op, existing));
+        // Requests under this level fail anyway; merging the entry as if a <remove> preceded it
+        // keeps what the author meant visible to `nodehost check` (its applications, its yml).
+        before = before.filter((e) => e !== existing);
+        after = after.filter((e) => e !== existing);
+        if (order === 'prepend') before.push(entry);
+        else after.push(entry);
+      } else if (policy === 'replace') {
+        before = before.map((e) => (e === existing ? entry : e));
+        after = after.map((e) => (e === existing ? entry : e));
+      } else if (order === 'prepend') {
+        before.push(entry);
+      } else {
+        after.push(entry);
+      }
+    }
+  }
+  return Object.freeze(before.concat(after));
+}
+
+function duplicateError(section: string, keyName: string, op: CollectionOp<unknown> & { kind: 'add' }, existing: Entry<unknown>): NodehostError {
+  const first = existing.source ? `${existing.source.file}:${existing.source.line}` : 'the built-in configuration';
+  return new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
+    `Cannot add duplicate collection entry to ${section}: ${keyName} '${op.key}' is already defined (at ${first}); add a <remove ${keyName}="..."/> before it`,
+    { source: op.source });
+}

@@ -1,0 +1,499 @@
+/**
+ * The web.config adapter: reads one file into the sections nodehost implements, as ordered
+ * lists of operations (add, remove, clear, attribute assignments) that site-config.ts merges
+ * per URL. It checks what one file can check on its own (XML, unknown and missing attributes,
+ * value types); what needs the whole chain (duplicate keys) is checked by the merge.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
+import { parseSettingValue, SETTINGS_BY_NAME, UINT_MAX } from './schema.js';
+import type { HandlerMapping, IisnodeSettingName } from './types.js';
+import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
+
+/** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
+export interface SettingAssignment {
+  readonly name: IisnodeSettingName;
+  readonly value: boolean | number | string;
+  readonly source: SourcePosition;
+}
+
+/**
+ * CollectionOp is one child of a collection element, in document order. `key` is the
+ * collection's unique key in lower case (IIS compares keys case-insensitively).
+ */
+export type CollectionOp<T> =
+  | { readonly kind: 'add'; readonly key: string; readonly value: T; readonly source: SourcePosition }
+  | { readonly kind: 'remove'; readonly key: string; readonly source: SourcePosition }
+  | { readonly kind: 'clear'; readonly source: SourcePosition };
+
+/** ConfigSections holds what one place (a file's top level, or one `<location>`) declares. */
+export interface ConfigSections {
+  readonly iisnode: readonly SettingAssignment[];
+  readonly handlers: readonly CollectionOp<HandlerMapping>[];
+  readonly defaultDocumentEnabled: { readonly value: boolean; readonly source: SourcePosition } | undefined;
+  /** defaultDocument files; the value is the file name as written. */
+  readonly defaultDocuments: readonly CollectionOp<string>[];
+  /** staticContent mimeMap; the value is the MIME type. */
+  readonly mimeMap: readonly CollectionOp<string>[];
+  /** requestFiltering hiddenSegments; the value is the segment in lower case. */
+  readonly hiddenSegments: readonly CollectionOp<string>[];
+  /** appSettings; the value is [key as written, value]. */
+  readonly appSettings: readonly CollectionOp<readonly [string, string]>[];
+  /** Errors found in these sections; they make every URL the sections apply to fail. */
+  readonly errors: readonly NodehostError[];
+}
+
+/** LocationBlock is one `<location path="...">` element of a file. */
+export interface LocationBlock {
+  /** The target relative to the file's folder, `/`-separated, without leading or trailing `/`; '' for the folder itself. */
+  readonly relativePath: string;
+  readonly sections: ConfigSections;
+  readonly source: SourcePosition;
+}
+
+/** WebConfigFile is one parsed web.config. */
+export interface WebConfigFile {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** URL folder of the file, ending in `/`. */
+  readonly folderUrl: string;
+  readonly top: ConfigSections;
+  readonly locations: readonly LocationBlock[];
+  /** Errors that void the whole file (unreadable, not XML, bad root, bad location path). */
+  readonly errors: readonly NodehostError[];
+}
+
+/** WebConfigParseOptions tunes parseWebConfig. */
+export interface WebConfigParseOptions {
+  /**
+   * Tells whether a location target (relative to the file's folder) is a file rather than a
+   * folder, so that the handlers it declares get the file's folder as their scope.
+   */
+  readonly isFile?: (relativePath: string) => boolean;
+}
+
+/**
+ * readWebConfig reads and parses one web.config file. It never throws: an unreadable file gives
+ * NH_ERR_CONFIG_READ in `errors`. Location targets that are existing files get their folder as
+ * handler scope.
+ */
+export function readWebConfig(file: string, folderUrl: string): WebConfigFile {
+  let text: string;
+  try {
+    text = decodeConfigText(readFileSync(file));
+  } catch (err) {
+    const error = new NodehostError('NH_ERR_CONFIG_READ', `Cannot read ${file}: ${(err as Error).message}`, { cause: err, source: { file, line: 1 } });
+    return { file, folderUrl, top: emptySections(), locations: [], errors: [error] };
+  }
+  const folder = path.dirname(file);
+  return parseWebConfig(text, file, folderUrl, { isFile: (relative) => isRegularFile(path.join(folder, relative)) });
+}
+
+/**
+ * parseWebConfig parses the text of one web.config whose folder has URL `folderUrl`. It never
+ * throws; every error carries the file and line.
+ */
+export function parseWebConfig(text: string, file: string, folderUrl: string, options: WebConfigParseOptions = {}): WebConfigFile {
+  let root: XmlElement;
+  try {
+    root = parseXml(text, file);
+  } catch (err) {
+    return { file, folderUrl, top: emptySections(), locations: [], errors: [err as NodehostError] };
+  }
+  const fileErrors: NodehostError[] = [];
+  if (root.name !== 'configuration') {
+    fileErrors.push(configError('NH_ERR_CONFIG_XML', file, root, `The root element of ${file} must be <configuration>, not <${root.name}>`));
+    return { file, folderUrl, top: emptySections(), locations: [], errors: fileErrors };
+  }
+  checkAttributes(root, NO_ATTRIBUTES, file, 'configuration', fileErrors);
+  const top = newSections();
+  const locations: LocationBlock[] = [];
+  for (const child of root.children) {
+    if (child.name === 'location') {
+      const block = readLocation(child, file, folderUrl, options, fileErrors);
+      if (block) locations.push(block);
+    } else {
+      readConfigurationChild(child, { file, scope: folderUrl, out: top });
+    }
+  }
+  return { file, folderUrl, top, locations, errors: fileErrors };
+}
+
+/**
+ * decodeConfigText turns file bytes into text: UTF-16 when the file starts with its byte order
+ * mark (Windows tools write web.config that way now and then), UTF-8 otherwise.
+ */
+export function decodeConfigText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  return bytes.toString('utf8');
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+interface MutableSections {
+  iisnode: SettingAssignment[];
+  handlers: CollectionOp<HandlerMapping>[];
+  defaultDocumentEnabled: { value: boolean; source: SourcePosition } | undefined;
+  defaultDocuments: CollectionOp<string>[];
+  mimeMap: CollectionOp<string>[];
+  hiddenSegments: CollectionOp<string>[];
+  appSettings: CollectionOp<readonly [string, string]>[];
+  errors: NodehostError[];
+}
+
+function newSections(): MutableSections {
+  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], errors: [] };
+}
+
+function emptySections(): ConfigSections {
+  return newSections();
+}
+
+/** The place a section is read for: the file, the URL folder handlers get as scope, the output. */
+interface ReadContext {
+  readonly file: string;
+  readonly scope: string;
+  readonly out: MutableSections;
+}
+
+// Sections nodehost does not implement yet (rewrite, httpErrors, system.web, ...) are skipped
+// without a look, so that a web.config written for IIS loads as it is.
+function readConfigurationChild(element: XmlElement, ctx: ReadContext): void {
+  if (element.name === 'system.webServer') readSystemWebServer(element, ctx);
+  else if (element.name === 'appSettings') readAppSettings(element, ctx);
+}
+
+function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
+  checkAttributes(element, NO_ATTRIBUTES, ctx.file, 'system.webServer', ctx.out.errors);
+  for (const child of element.children) {
+    switch (child.name) {
+      case 'iisnode': readIisnode(child, ctx); break;
+      case 'handlers': readHandlers(child, ctx); break;
+      case 'defaultDocument': readDefaultDocument(child, ctx); break;
+      case 'staticContent': readStaticContent(child, ctx); break;
+      case 'security': readSecurity(child, ctx); break;
+      default: break;
+    }
+  }
+}
+
+function readLocation(element: XmlElement, file: string, folderUrl: string, options: WebConfigParseOptions, fileErrors: NodehostError[]): LocationBlock | undefined {
+  checkAttributes(element, LOCATION_ATTRIBUTES, file, 'location', fileErrors);
+  const raw = element.attributes.get('path')?.value ?? '';
+  const relativePath = normaliseLocationPath(raw);
+  if (relativePath === undefined) {
+    fileErrors.push(configError('NH_ERR_CONFIG_BAD_VALUE', file, element.attributes.get('path') ?? element,
+      `<location path="${raw}"> must be a path inside the folder of its web.config, without '..' or wildcards`));
+    return undefined;
+  }
+  const scope = locationScope(folderUrl, relativePath, options);
+  const sections = newSections();
+  const ctx: ReadContext = { file, scope, out: sections };
+  for (const child of element.children) readConfigurationChild(child, ctx);
+  return { relativePath, sections, source: position(file, element) };
+}
+
+/** Normalises a location path; undefined when it would leave the folder or has wildcards. */
+function normaliseLocationPath(raw: string): string | undefined {
+  // IIS writes location paths with `/`; a backslash or a leading `/` is taken leniently.
+  const segments = raw.replace(/\\/g, '/').split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.some((segment) => segment === '..' || segment.includes('*') || segment.includes('?'))) return undefined;
+  return segments.join('/');
+}
+
+function locationScope(folderUrl: string, relativePath: string, options: WebConfigParseOptions): string {
+  if (relativePath === '') return folderUrl;
+  // A location naming one file scopes its handlers to that file's folder.
+  if (options.isFile?.(relativePath)) {
+    const slash = relativePath.lastIndexOf('/');
+    return slash < 0 ? folderUrl : `${folderUrl}${relativePath.slice(0, slash)}/`;
+  }
+  return `${folderUrl}${relativePath}/`;
+}
+
+function readIisnode(element: XmlElement, ctx: ReadContext): void {
+  for (const [name, attribute] of element.attributes) {
+    if (isGenericAttribute(name)) continue;
+    if (name === 'configSource') {
+      ctx.out.errors.push(unsupportedConfigSource(ctx.file, attribute, 'iisnode'));
+      continue;
+    }
+    const spec = SETTINGS_BY_NAME.get(name);
+    if (!spec) {
+      ctx.out.errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', ctx.file, attribute,
+        `Unknown attribute '${name}' on element <iisnode> (system.webServer/iisnode)`));
+      continue;
+    }
+    const parsed = parseSettingValue(spec, attribute.value, 'web.config');
+    if (!parsed.ok) {
+      ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, attribute, `Bad value for iisnode setting ${name}: ${parsed.message}`));
+      continue;
+    }
+    ctx.out.iisnode.push({ name: spec.name, value: parsed.value, source: position(ctx.file, attribute) });
+  }
+  rejectChildren(element, ctx, 'system.webServer/iisnode');
+}
+
+function readHandlers(element: XmlElement, ctx: ReadContext): void {
+  checkSectionAttributes(element, HANDLERS_ATTRIBUTES, ctx, 'system.webServer/handlers');
+  readCollection(element, ctx, 'system.webServer/handlers', {
+    addName: 'add', addAttributes: HANDLER_ADD_ATTRIBUTES, keyAttribute: 'name', ignoredChildren: NO_NAMES,
+    build: buildHandler, out: ctx.out.handlers,
+  });
+}
+
+function buildHandler(element: XmlElement, ctx: ReadContext): { key: string; value: HandlerMapping } | undefined {
+  const where = 'system.webServer/handlers/add';
+  const name = requireAttribute(element, 'name', ctx, where);
+  const handlerPath = requireAttribute(element, 'path', ctx, where);
+  const verb = requireAttribute(element, 'verb', ctx, where);
+  const resourceType = enumAttribute(element, 'resourceType', RESOURCE_TYPES, 'Unspecified', ctx, where);
+  const requireAccess = enumAttribute(element, 'requireAccess', ACCESS_LEVELS, 'Script', ctx, where);
+  const responseBufferLimit = uintAttribute(element, 'responseBufferLimit', 4194304, ctx, where);
+  const allowPathInfo = element.attributes.get('allowPathInfo');
+  if (allowPathInfo && !/^(true|false)$/i.test(allowPathInfo.value)) {
+    ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, allowPathInfo, `${where}: allowPathInfo must be true or false, not '${allowPathInfo.value}'`));
+  }
+  if (name === undefined || handlerPath === undefined || verb === undefined || resourceType === undefined || requireAccess === undefined || responseBufferLimit === undefined) {
+    return undefined;
+  }
+  const mapping: HandlerMapping = {
+    name,
+    path: handlerPath,
+    verbs: parseVerbs(verb),
+    modules: element.attributes.get('modules')?.value ?? 'ManagedPipelineHandler',
+    resourceType: resourceType as HandlerMapping['resourceType'],
+    scope: ctx.scope,
+    source: position(ctx.file, element),
+    requireAccess: requireAccess as NonNullable<HandlerMapping['requireAccess']>,
+    preCondition: element.attributes.get('preCondition')?.value ?? '',
+    responseBufferLimit,
+    scriptProcessor: element.attributes.get('scriptProcessor')?.value ?? '',
+  };
+  return { key: name.toLowerCase(), value: Object.freeze(mapping) };
+}
+
+function parseVerbs(verb: string): readonly string[] | '*' {
+  const verbs = verb.split(',').map((v) => v.trim().toUpperCase()).filter((v) => v !== '');
+  if (verbs.length === 0 || verbs.includes('*')) return '*';
+  return Object.freeze(verbs);
+}
+
+function readDefaultDocument(element: XmlElement, ctx: ReadContext): void {
+  const where = 'system.webServer/defaultDocument';
+  checkSectionAttributes(element, DEFAULT_DOCUMENT_ATTRIBUTES, ctx, where);
+  const enabled = element.attributes.get('enabled');
+  if (enabled) {
+    const value = parseBoolean(enabled.value);
+    if (value === undefined) ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, enabled, `${where}: enabled must be true or false, not '${enabled.value}'`));
+    else ctx.out.defaultDocumentEnabled = { value, source: position(ctx.file, enabled) };
+  }
+  for (const child of element.children) {
+    if (child.name !== 'files') {
+      ctx.out.errors.push(unknownElement(ctx.file, child, where));
+      continue;
+    }
+    checkAttributes(child, NO_ATTRIBUTES, ctx.file, `${where}/files`, ctx.out.errors);
+    readCollection(child, ctx, `${where}/files`, {
+      addName: 'add', addAttributes: VALUE_ATTRIBUTES, keyAttribute: 'value', ignoredChildren: NO_NAMES,
+      build: (add, c) => {
+        const value = requireAttribute(add, 'value', c, `${where}/files/add`);
+        return value === undefined ? undefined : { key: value.toLowerCase(), value };
+      },
+      out: ctx.out.defaultDocuments,
+    });
+  }
+}
+
+function readStaticContent(element: XmlElement, ctx: ReadContext): void {
+  const where = 'system.webServer/staticContent';
+  checkSectionAttributes(element, STATIC_CONTENT_ATTRIBUTES, ctx, where);
+  for (const child of element.children) {
+    // clientCache is accepted (and its attributes checked) but not applied yet.
+    if (child.name === 'clientCache') checkAttributes(child, CLIENT_CACHE_ATTRIBUTES, ctx.file, `${where}/clientCache`, ctx.out.errors);
+  }
+  readCollection(element, ctx, where, {
+    addName: 'mimeMap', addAttributes: MIME_MAP_ATTRIBUTES, keyAttribute: 'fileExtension', ignoredChildren: CLIENT_CACHE_NAMES,
+    build: (add, c) => {
+      const extension = requireAttribute(add, 'fileExtension', c, `${where}/mimeMap`);
+      const mimeType = requireAttribute(add, 'mimeType', c, `${where}/mimeMap`);
+      if (extension === undefined || mimeType === undefined) return undefined;
+      return { key: extension.toLowerCase(), value: mimeType };
+    },
+    out: ctx.out.mimeMap,
+  });
+}
+
+function readSecurity(element: XmlElement, ctx: ReadContext): void {
+  // Only requestFiltering is read; authentication, authorization, ipSecurity... are skipped.
+  for (const child of element.children) {
+    if (child.name !== 'requestFiltering') continue;
+    const where = 'system.webServer/security/requestFiltering';
+    checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);
+    for (const part of child.children) {
+      if (part.name !== 'hiddenSegments') continue;
+      checkAttributes(part, HIDDEN_SEGMENTS_ATTRIBUTES, ctx.file, `${where}/hiddenSegments`, ctx.out.errors);
+      readCollection(part, ctx, `${where}/hiddenSegments`, {
+        addName: 'add', addAttributes: SEGMENT_ATTRIBUTES, keyAttribute: 'segment', ignoredChildren: NO_NAMES,
+        build: (add, c) => {
+          const segment = requireAttribute(add, 'segment', c, `${where}/hiddenSegments/add`);
+          return segment === undefined ? undefined : { key: segment.toLowerCase(), value: segment.toLowerCase() };
+        },
+        out: ctx.out.hiddenSegments,
+      });
+    }
+  }
+}
+
+function readAppSettings(element: XmlElement, ctx: ReadContext): void {
+  // `file` is accepted and ignored: iisnode never honoured it (tjanczuk/iisnode#341).
+  checkSectionAttributes(element, APP_SETTINGS_ATTRIBUTES, ctx, 'appSettings');
+  readCollection(element, ctx, 'appSettings', {
+    addName: 'add', addAttributes: APP_SETTING_ADD_ATTRIBUTES, keyAttribute: 'key', ignoredChildren: NO_NAMES,
+    build: (add, c) => {
+      const key = requireAttribute(add, 'key', c, 'appSettings/add');
+      if (key === undefined) return undefined;
+      return { key: key.toLowerCase(), value: Object.freeze([key, add.attributes.get('value')?.value ?? ''] as const) };
+    },
+    out: ctx.out.appSettings,
+  });
+}
+
+interface CollectionSpec<T> {
+  /** Element name of an entry: `add`, or `mimeMap` in staticContent. */
+  readonly addName: string;
+  readonly addAttributes: ReadonlySet<string>;
+  /** The attribute `<remove>` names the entry by. */
+  readonly keyAttribute: string;
+  /** Other children the section defines, read elsewhere. */
+  readonly ignoredChildren: ReadonlySet<string>;
+  readonly build: (element: XmlElement, ctx: ReadContext) => { key: string; value: T } | undefined;
+  readonly out: CollectionOp<T>[];
+}
+
+function readCollection<T>(element: XmlElement, ctx: ReadContext, where: string, spec: CollectionSpec<T>): void {
+  for (const child of element.children) {
+    if (child.name === spec.addName) {
+      checkAttributes(child, spec.addAttributes, ctx.file, `${where}/${spec.addName}`, ctx.out.errors);
+      const entry = spec.build(child, ctx);
+      if (entry) spec.out.push({ kind: 'add', key: entry.key, value: entry.value, source: position(ctx.file, child) });
+    } else if (child.name === 'remove') {
+      checkAttributes(child, new Set([spec.keyAttribute]), ctx.file, `${where}/remove`, ctx.out.errors);
+      const key = requireAttribute(child, spec.keyAttribute, ctx, `${where}/remove`);
+      if (key !== undefined) spec.out.push({ kind: 'remove', key: key.toLowerCase(), source: position(ctx.file, child) });
+    } else if (child.name === 'clear') {
+      checkAttributes(child, NO_ATTRIBUTES, ctx.file, `${where}/clear`, ctx.out.errors);
+      spec.out.push({ kind: 'clear', source: position(ctx.file, child) });
+    } else if (!spec.ignoredChildren.has(child.name)) {
+      ctx.out.errors.push(unknownElement(ctx.file, child, where));
+    }
+  }
+}
+
+function rejectChildren(element: XmlElement, ctx: ReadContext, where: string): void {
+  for (const child of element.children) ctx.out.errors.push(unknownElement(ctx.file, child, where));
+}
+
+/** Checks a section element: its own attributes, plus the configSource that nodehost cannot follow. */
+function checkSectionAttributes(element: XmlElement, allowed: ReadonlySet<string>, ctx: ReadContext, where: string): void {
+  const configSource = element.attributes.get('configSource');
+  if (configSource) ctx.out.errors.push(unsupportedConfigSource(ctx.file, configSource, where));
+  checkAttributes(element, allowed, ctx.file, where, ctx.out.errors, 'configSource');
+}
+
+function checkAttributes(element: XmlElement, allowed: ReadonlySet<string>, file: string, where: string, errors: NodehostError[], alsoAllowed = ''): void {
+  for (const [name, attribute] of element.attributes) {
+    if (allowed.has(name) || name === alsoAllowed || isGenericAttribute(name)) continue;
+    errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
+  }
+}
+
+/**
+ * Attributes every IIS configuration element may carry: the locking attributes of the
+ * configuration system, namespace declarations, and XML-Document-Transform (`xdt:`) markers
+ * left in files that were meant to be transformed.
+ */
+function isGenericAttribute(name: string): boolean {
+  return GENERIC_ATTRIBUTES.has(name) || name.startsWith('xdt:') || name === 'xmlns' || name.startsWith('xmlns:');
+}
+
+function requireAttribute(element: XmlElement, name: string, ctx: ReadContext, where: string): string | undefined {
+  const attribute = element.attributes.get(name);
+  if (attribute) return attribute.value;
+  ctx.out.errors.push(configError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', ctx.file, element, `Missing required attribute '${name}' on element <${element.name}> (${where})`));
+  return undefined;
+}
+
+/** Reads an enumeration attribute case-insensitively and returns its canonical spelling. */
+function enumAttribute(element: XmlElement, name: string, values: readonly string[], fallback: string, ctx: ReadContext, where: string): string | undefined {
+  const attribute = element.attributes.get(name);
+  if (!attribute) return fallback;
+  const found = values.find((value) => value.toLowerCase() === attribute.value.trim().toLowerCase());
+  if (found) return found;
+  ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, attribute, `${where}: ${name} must be one of ${values.join(', ')}, not '${attribute.value}'`));
+  return undefined;
+}
+
+function uintAttribute(element: XmlElement, name: string, fallback: number, ctx: ReadContext, where: string): number | undefined {
+  const attribute = element.attributes.get(name);
+  if (!attribute) return fallback;
+  if (/^[0-9]+$/.test(attribute.value) && Number(attribute.value) <= UINT_MAX) return Number(attribute.value);
+  ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, attribute, `${where}: ${name} must be a non-negative decimal integer, not '${attribute.value}'`));
+  return undefined;
+}
+
+function parseBoolean(text: string): boolean | undefined {
+  const lower = text.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
+}
+
+function position(file: string, at: XmlElement | XmlAttribute): SourcePosition {
+  return { file, line: at.line, column: at.column };
+}
+
+function configError(code: ErrorCode, file: string, at: XmlElement | XmlAttribute, message: string): NodehostError {
+  return new NodehostError(code, message, { source: position(file, at) });
+}
+
+function unknownElement(file: string, element: XmlElement, where: string): NodehostError {
+  return configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, element, `Unknown element <${element.name}> in ${where}`);
+}
+
+function unsupportedConfigSource(file: string, attribute: XmlAttribute, where: string): NodehostError {
+  return configError('NH_ERR_CONFIG_BAD_VALUE', file, attribute,
+    `${where}: configSource="${attribute.value}" is not supported by nodehost; move the section into web.config`);
+}
+
+const NO_ATTRIBUTES: ReadonlySet<string> = new Set();
+const NO_NAMES: ReadonlySet<string> = new Set();
+const GENERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['lockAttributes', 'lockAllAttributesExcept', 'lockElements', 'lockAllElementsExcept', 'lockItem']);
+const LOCATION_ATTRIBUTES: ReadonlySet<string> = new Set(['path', 'overrideMode', 'allowOverride', 'inheritInChildApplications']);
+const HANDLERS_ATTRIBUTES: ReadonlySet<string> = new Set(['accessPolicy']);
+const HANDLER_ADD_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'name', 'path', 'verb', 'modules', 'scriptProcessor', 'type', 'resourceType', 'requireAccess', 'preCondition', 'responseBufferLimit', 'allowPathInfo',
+]);
+const RESOURCE_TYPES = ['File', 'Directory', 'Either', 'Unspecified'] as const;
+const ACCESS_LEVELS = ['None', 'Read', 'Write', 'Script', 'Execute'] as const;
+const DEFAULT_DOCUMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enabled']);
+const VALUE_ATTRIBUTES: ReadonlySet<string> = new Set(['value']);
+const STATIC_CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enableDocFooter', 'defaultDocFooter', 'isDocFooterFileName']);
+const CLIENT_CACHE_NAMES: ReadonlySet<string> = new Set(['clientCache']);
+const CLIENT_CACHE_ATTRIBUTES: ReadonlySet<string> = new Set(['cacheControlMode', 'cacheControlMaxAge', 'httpExpires', 'cacheControlCustom', 'setEtag']);
+const MIME_MAP_ATTRIBUTES: ReadonlySet<string> = new Set(['fileExtension', 'mimeType']);
+const REQUEST_FILTERING_ATTRIBUTES: ReadonlySet<string> = new Set(['allowDoubleEscaping', 'allowHighBitCharacters', 'unescapeQueryString', 'removeServerHeader']);
+const HIDDEN_SEGMENTS_ATTRIBUTES: ReadonlySet<string> = new Set(['applyToWebDAV']);
+const SEGMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['segment']);
+const APP_SETTINGS_ATTRIBUTES: ReadonlySet<string> = new Set(['file']);
+const APP_SETTING_ADD_ATTRIBUTES: ReadonlySet<string> = new Set(['key', 'value']);
