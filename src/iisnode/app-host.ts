@@ -1,0 +1,175 @@
+/**
+ * AppHost is the iisnode handler's entry point (STYLE 8, top layer): it maps an entry script's
+ * full path (the application's identity, spec 1.5) to its Application, creating it on the
+ * first request for the script (spec 2.1: check the script exists, read the settings, spawn
+ * all processes), and owns the run folder of the workers' sockets.
+ */
+import fs from 'node:fs';
+import { NodehostError } from '../errors.js';
+import type { FolderConfig, IisnodeSettings } from '../config/types.js';
+import type { HostLog } from '../host-log.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { Application, type ApplicationStats } from './application.js';
+import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
+import { RunDir } from './run-dir.js';
+import type { OutputHook } from './worker.js';
+
+/** AppHostOptions is what the server gives the iisnode handler. */
+export interface AppHostOptions {
+  log: HostLog;
+  /** Effective iisnode settings + appSettings for a script; errors (yml 1032, env 1031) mean the app can't run. */
+  resolveApp(scriptPath: string, folder: FolderConfig): { settings: IisnodeSettings; errors: NodehostError[] };
+  /** Receives every chunk of every worker's stdout and stderr (the seam for log files). */
+  onOutput?: OutputHook;
+  /** Folder under which the socket run folder is made; os.tmpdir() by default. */
+  runDirBase?: string;
+}
+
+/** AppHostStats is a snapshot of every application (STYLE 15). */
+export interface AppHostStats {
+  readonly apps: readonly ApplicationStats[];
+}
+
+/**
+ * AppHost: `handle(ctx)` serves one iisnode request; `close()` drains and stops everything;
+ * `destroy()` kills everything; both idempotent. `stats()` is a plain snapshot.
+ */
+export class AppHost {
+  readonly #options: AppHostOptions;
+  readonly #apps = new Map<string, Application>();
+  readonly #runDir: RunDir;
+  /** Last configuration error logged per script, so a broken app logs once, not per request. */
+  readonly #loggedConfigErrors = new Map<string, string>();
+  #isClosed = false;
+  #closing: Promise<void> | undefined = undefined;
+
+  /** The constructor has no side effects: nothing is spawned or created before the first request. */
+  constructor(options: AppHostOptions) {
+    this.#options = options;
+    this.#runDir = new RunDir(options.runDirBase);
+  }
+
+  /**
+   * handle serves ctx (ctx.handler === 'iisnode', ctx.scriptPath and ctx.config set): forwards
+   * it to a worker and writes the whole response, including iisnode error pages. Resolves when
+   * the response is complete. Never rejects.
+   */
+  handle(ctx: RequestContext): Promise<void> {
+    const app = this.#apps.get(ctx.scriptPath);
+    if (app === undefined) return this.#handleFirst(ctx);
+    try {
+      return app.handle(ctx);
+    } catch (err) {
+      this.#answerInternalError(ctx, err);
+      return Promise.resolve();
+    }
+  }
+
+  /**
+   * close stops taking requests, lets in-flight ones finish (bounded by each app's
+   * gracefulShutdownTimeout), stops all workers (SIGTERM, then SIGKILL), removes the run dir.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#isClosed = true;
+    const apps = [...this.#apps.values()];
+    this.#closing = Promise.all(apps.map((app) => app.close())).then(() => this.#runDir.remove());
+    return this.#closing;
+  }
+
+  /** destroy kills every worker at once and removes the run dir; in-flight requests fail. Idempotent. */
+  destroy(): void {
+    this.#isClosed = true;
+    for (const app of this.#apps.values()) app.destroy();
+    this.#runDir.remove();
+  }
+
+  /** stats returns a snapshot per application. */
+  stats(): AppHostStats {
+    const apps: ApplicationStats[] = [];
+    for (const app of this.#apps.values()) apps.push(app.stats());
+    return { apps };
+  }
+
+  async #handleFirst(ctx: RequestContext): Promise<void> {
+    try {
+      const app = await this.#createApp(ctx);
+      if (app !== undefined) await app.handle(ctx);
+    } catch (err) {
+      this.#answerInternalError(ctx, err);
+    }
+  }
+
+  /** answerInternalError turns a bug in the handler into a logged plain 500 instead of a rejection. */
+  #answerInternalError(ctx: RequestContext, err: unknown): void {
+    this.#options.log.error('iisnode handler failed', { script: ctx.scriptPath, url: ctx.rawUrl, err });
+    const error = new NodehostError('NH_ERR_INTERNAL', 'The iisnode handler failed unexpectedly.', { cause: err });
+    sendIisnodeError(ctx, error, { devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' });
+  }
+
+  /** createApp makes the script's application, or answers the request and returns undefined. */
+  async #createApp(ctx: RequestContext): Promise<Application | undefined> {
+    const scriptPath = ctx.scriptPath;
+    const folder = ctx.config;
+    if (folder === undefined || scriptPath === '') throw new Error('AppHost.handle needs ctx.config and ctx.scriptPath');
+    if (folder.errors.length > 0) {
+      this.#logConfigError(scriptPath, folder.errors[0]);
+      sendConfigErrorPage(ctx, folder.errors[0]);
+      return undefined;
+    }
+    if (!this.#isClosed && !(await isFile(scriptPath))) {
+      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), {
+        devErrorsEnabled: false,
+        isProcessAssigned: false,
+        stderrTail: '',
+      });
+      return undefined;
+    }
+    // Another request may have created the app while this one checked the file.
+    const existing = this.#apps.get(scriptPath);
+    if (existing !== undefined) return existing;
+    if (this.#isClosed) {
+      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), {
+        devErrorsEnabled: false,
+        isProcessAssigned: false,
+        stderrTail: '',
+      });
+      return undefined;
+    }
+    // Settings are resolved on each attempt until they are valid, so fixing iisnode.yml cures the app.
+    const { settings, errors } = this.#options.resolveApp(scriptPath, folder);
+    if (errors.length > 0) {
+      this.#logConfigError(scriptPath, errors[0]);
+      sendConfigErrorPage(ctx, errors[0]);
+      return undefined;
+    }
+    this.#loggedConfigErrors.delete(scriptPath);
+    const app = new Application({
+      scriptPath,
+      settings,
+      appSettings: folder.appSettings,
+      runDir: this.#runDir,
+      log: this.#options.log,
+      ...(this.#options.onOutput === undefined ? {} : { onOutput: this.#options.onOutput }),
+    });
+    this.#apps.set(scriptPath, app);
+    app.start();
+    return app;
+  }
+
+  #logConfigError(scriptPath: string, error: NodehostError): void {
+    const text = error.toString();
+    if (this.#loggedConfigErrors.get(scriptPath) === text) return;
+    this.#loggedConfigErrors.set(scriptPath, text);
+    this.#options.log.error('config error', { script: scriptPath, code: error.code, where: error.where(), message: error.message });
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await fs.promises.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}

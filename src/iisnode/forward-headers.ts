@@ -1,0 +1,205 @@
+/**
+ * What node sees: the request target and header list nodehost forwards (spec 2.4, 2.12), and
+ * the `iisnode-debug` response header. Pure functions over the request; the transport decides
+ * how the bytes travel.
+ */
+import os from 'node:os';
+import type { RequestContext } from '../pipeline/context.js';
+
+/** RFC 7230 token characters: what a header name may contain. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * compilePromoteServerVars turns `promoteServerVars` into the header names to add, once per
+ * application: the list is split on commas, empty entries are skipped, spaces are NOT trimmed
+ * (spec 2.4), and the result is in reverse list order because iisnode added the headers that
+ * way. An entry that cannot be part of a header name (e.g. ` AUTH_USER` with its space) is
+ * dropped, since it could never be sent.
+ */
+export function compilePromoteServerVars(list: string): readonly PromotedVariable[] {
+  const out: PromotedVariable[] = [];
+  for (const name of list.split(',')) {
+    if (name === '' || !TOKEN.test(name)) continue;
+    out.push({ name, header: `X-iisnode-${name}` });
+  }
+  return out.reverse();
+}
+
+/** PromotedVariable is a server variable to send as the header `X-iisnode-<name as written>`. */
+export interface PromotedVariable {
+  readonly name: string;
+  readonly header: string;
+}
+
+/** ForwardSettings are the per-application inputs of request head building. */
+export interface ForwardSettings {
+  readonly enableXFF: boolean;
+  readonly promoted: readonly PromotedVariable[];
+}
+
+/** RequestHead is what node receives: the request target and the raw header list (name, value, name, value, …). */
+export interface RequestHead {
+  readonly target: string;
+  readonly headers: string[];
+  /** Approximate size of the serialised head in bytes, for maxRequestBufferSize (500.1005). */
+  readonly size: number;
+  /** True when the request has a body: Transfer-Encoding, or a Content-Length other than 0. */
+  readonly hasBody: boolean;
+}
+
+/**
+ * buildRequestHead builds the request node sees (spec 2.4):
+ * - target: the `X-Original-URL` header when present (a rewrite happened), else `ctx.rawUrl`
+ *   exactly as the client sent it;
+ * - every client header in order, repeats kept separate, empty values kept, except the
+ *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`;
+ * - `Host` added when the client sent none (node's HTTP/1.1 server requires one);
+ * - enableXFF: the client IP appended to the last `X-Forwarded-For` with `, ` unless that value
+ *   already ends with it (case-insensitive, tjanczuk/iisnode#340), else a new header; then
+ *   `X-Forwarded-Proto: http|https` unless the client sent one;
+ * - each promoted server variable that exists (may be empty) as `X-iisnode-<NAME>`.
+ */
+export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings): RequestHead {
+  const raw = ctx.req.rawHeaders;
+  const headers: string[] = [];
+  let target = ctx.rawUrl;
+  let lastXff = -1;
+  let hasProto = false;
+  let hasHost = false;
+  let hasBody = false;
+  let size = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') hasHost = true;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'expect') continue;
+        break;
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === 'connection' || lower === 'keep-alive') continue;
+        break;
+      }
+      case 14: {
+        const lower = name.toLowerCase();
+        if (lower === 'x-original-url') target = value;
+        else if (lower === 'content-length' && value !== '0') hasBody = true;
+        break;
+      }
+      case 15:
+        if (name.toLowerCase() === 'x-forwarded-for') lastXff = headers.length + 1;
+        break;
+      case 16:
+        if (name.toLowerCase() === 'proxy-connection') continue;
+        break;
+      case 17: {
+        const lower = name.toLowerCase();
+        if (lower === 'x-forwarded-proto') hasProto = true;
+        else if (lower === 'transfer-encoding') hasBody = true;
+        break;
+      }
+    }
+    headers.push(name, value);
+    size += name.length + value.length + 4;
+  }
+  if (!hasHost) {
+    const host = ctx.serverName || 'localhost';
+    headers.push('Host', host);
+    size += host.length + 10;
+  }
+  if (settings.enableXFF) {
+    const ip = ctx.remoteAddress;
+    if (lastXff >= 0) {
+      const current = headers[lastXff];
+      if (!endsWithIgnoreCase(current, ip)) {
+        headers[lastXff] = current === '' ? ip : `${current}, ${ip}`;
+        size += ip.length + 2;
+      }
+    } else {
+      headers.push('X-Forwarded-For', ip);
+      size += ip.length + 19;
+    }
+    if (!hasProto) {
+      headers.push('X-Forwarded-Proto', ctx.isHttps ? 'https' : 'http');
+      size += 26;
+    }
+  }
+  const promoted = settings.promoted;
+  for (let i = 0; i < promoted.length; i++) {
+    const value = ctx.serverVariable(promoted[i].name);
+    if (value === undefined) continue;
+    headers.push(promoted[i].header, value);
+    size += promoted[i].header.length + value.length + 4;
+  }
+  size += (ctx.req.method ?? 'GET').length + target.length + 13;
+  return { target, headers, size, hasBody };
+}
+
+/** endsWithIgnoreCase compares the end of `value` with `suffix`, ignoring ASCII case. */
+export function endsWithIgnoreCase(value: string, suffix: string): boolean {
+  if (suffix.length > value.length) return false;
+  return value.slice(value.length - suffix.length).toLowerCase() === suffix.toLowerCase();
+}
+
+/**
+ * isHopByHopResponseHeader tells whether a response header from node concerns only the
+ * connection to node and is not forwarded: `Connection`, `Keep-Alive`, `Proxy-Connection`
+ * (spec 2.6: node's Connection header is dropped).
+ */
+export function isHopByHopResponseHeader(name: string): boolean {
+  switch (name.length) {
+    case 10: {
+      const lower = name.toLowerCase();
+      return lower === 'connection' || lower === 'keep-alive';
+    }
+    case 16:
+      return name.toLowerCase() === 'proxy-connection';
+    default:
+      return false;
+  }
+}
+
+/** DebugHeaderFields are the facts nodehost knows for the `iisnode-debug` header (spec 2.12). */
+export interface DebugHeaderFields {
+  readonly version: string;
+  readonly nodeCommandLine: string;
+  readonly nodePid: number;
+  readonly appProcesses: number;
+  readonly processActiveRequests: number;
+  readonly appActiveRequests: number;
+  readonly hostTotalRequests: number;
+  readonly retries: number;
+  /** Milliseconds from sending the request head to node until its response head arrived. */
+  readonly requestMs: number;
+}
+
+const HOST_NAME = os.hostname();
+
+/**
+ * buildDebugHeader renders the `iisnode-debug` value: the `http://bit.ly/NsU2nd#` prefix that
+ * tools parse (iisnode test 132), then `&`-separated `key=value` pairs in iisnode's order.
+ * Values are URI-encoded so a command line with `&` or spaces cannot break the format.
+ * nodehost's own pid stands for iisnode's IIS worker pid; memory figures other than the
+ * host's resident set are not known and are left out.
+ */
+export function buildDebugHeader(fields: DebugHeaderFields): string {
+  const rssKb = Math.round(process.memoryUsage.rss() / 1024);
+  return (
+    'http://bit.ly/NsU2nd#iisnode_ver=' + encodeURIComponent(fields.version) +
+    '&node=' + encodeURIComponent(fields.nodeCommandLine) +
+    '&dns=' + encodeURIComponent(HOST_NAME) +
+    '&worker_pid=' + process.pid +
+    '&node_pid=' + fields.nodePid +
+    '&worker_mem_ws=' + rssKb +
+    '&app_processes=' + fields.appProcesses +
+    '&process_active_req=' + fields.processActiveRequests +
+    '&app_active_req=' + fields.appActiveRequests +
+    '&worker_total_req=' + fields.hostTotalRequests +
+    '&np_retry=' + fields.retries +
+    '&req_time=' + fields.requestMs +
+    '&hresult=0'
+  );
+}

@@ -1,0 +1,381 @@
+/**
+ * WorkerPool is one generation of an application's workers (STYLE 8, middle layer): it keeps
+ * `nodeProcessCountPerApplication` slots filled, chooses a worker for each request through a
+ * SelectionPolicy, makes requests wait while no worker is ready yet, and replaces crashed
+ * workers with exponential backoff. It knows nothing about how bytes reach a worker.
+ *
+ * ```
+ *   acquire() ──▶ policy.select(ready, not full) ──▶ Worker          (active++)
+ *        │ none selectable
+ *        ├── some worker ready (all full) ─────────▶ NH_ERR_APP_FULL  503.1002, at once
+ *        ├── last start attempt failed ────────────▶ that WorkerError  500.1002/1001/1028, at once
+ *        └── workers still starting ───────────────▶ undefined: waitForWorker() queues
+ *                                                     (ring buffer; woken by onWorkerReady,
+ *                                                      failed by onWorkerFailed or the budget)
+ * ```
+ */
+import os from 'node:os';
+import { NodehostError } from '../errors.js';
+import type { IisnodeSettings } from '../config/types.js';
+import type { HostLog } from '../host-log.js';
+import { buildNodeCommand, type NodeCommand } from './command-line.js';
+import { RingQueue } from './ring-queue.js';
+import type { RunDir } from './run-dir.js';
+import { RoundRobinPolicy, type SelectionPolicy } from './selection.js';
+import { Worker, WorkerError, buildWorkerEnv, type OutputHook, type WorkerOwner } from './worker.js';
+
+/** First replacement delay after a worker crashed soon after its predecessor. */
+export const BACKOFF_MIN_MS = 100;
+/** Longest replacement delay. */
+export const BACKOFF_MAX_MS = 10_000;
+/** A worker that stayed ready this long resets its slot's backoff. */
+export const STABLE_UPTIME_MS = 10_000;
+/**
+ * Extra time a waiting request allows beyond the readiness budget. The starting worker's own
+ * verdict (ready, or failed with its stderr once the process is gone) normally ends the wait;
+ * the waiter's deadline is only the backstop, e.g. while a replacement sits in backoff.
+ */
+const WAIT_GRACE_MS = 1500;
+
+/** WorkerPoolListener hears about workers leaving the pool (so the transport can drop their connections). */
+export interface WorkerPoolListener {
+  onWorkerGone(worker: Worker): void;
+}
+
+/** WorkerPoolOptions configures one generation. Settings are read once, at construction. */
+export interface WorkerPoolOptions {
+  readonly scriptPath: string;
+  readonly settings: Readonly<IisnodeSettings>;
+  readonly appSettings: readonly (readonly [string, string])[];
+  readonly runDir: RunDir;
+  readonly log: HostLog;
+  readonly policy?: SelectionPolicy;
+  readonly onOutput?: OutputHook;
+  readonly listener?: WorkerPoolListener;
+  /** Host environment the workers inherit; process.env by default. */
+  readonly hostEnv?: NodeJS.ProcessEnv;
+}
+
+/** WorkerPoolStats is a plain snapshot (STYLE 15). */
+export interface WorkerPoolStats {
+  /** Slots (nodeProcessCountPerApplication). */
+  readonly workers: number;
+  /** Workers that take requests now. */
+  readonly ready: number;
+  /** Ready workers that have maxConcurrentRequestsPerProcess active requests (take no more). */
+  readonly busy: number;
+  /** Requests in flight on this generation. */
+  readonly active: number;
+  /** Requests ever dispatched to this generation. */
+  readonly total: number;
+  /** Requests waiting for a worker to become ready. */
+  readonly waiting: number;
+  /** Workers started to replace one that exited or failed. */
+  readonly restarts: number;
+  /** True while the last start attempt failed and no worker is ready (a crash loop). */
+  readonly isFailing: boolean;
+  /** Pids of the current workers (0 for a slot whose process is not running). */
+  readonly pids: readonly number[];
+}
+
+/** Waiter is one request waiting for readiness; fixed shape. */
+class Waiter {
+  readonly deadline: number;
+  readonly resolve: (result: Worker | NodehostError) => void;
+  constructor(deadline: number, resolve: (result: Worker | NodehostError) => void) {
+    this.deadline = deadline;
+    this.resolve = resolve;
+  }
+}
+
+/** Slot state besides its current worker. */
+class Slot {
+  backoffMs = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+}
+
+/**
+ * WorkerPool: `start()` spawns every slot; `acquire()` picks a worker or says why not;
+ * `waitForWorker()` waits for readiness; `release(worker)` ends a request. `close()` drains
+ * and stops every worker within gracefulShutdownTimeout; `destroy()` kills them. Both idempotent.
+ */
+export class WorkerPool implements WorkerOwner {
+  readonly scriptPath: string;
+  readonly settings: Readonly<IisnodeSettings>;
+  readonly count: number;
+  readonly maxActivePerWorker: number;
+  readonly readinessBudgetMs: number;
+  readonly command: NodeCommand;
+  /** Current worker of each slot (a failed or exited one until its replacement starts). */
+  readonly workers: Worker[] = [];
+  total = 0;
+  restarts = 0;
+
+  readonly #options: WorkerPoolOptions;
+  readonly #policy: SelectionPolicy;
+  readonly #slots: Slot[] = [];
+  readonly #waiters = new RingQueue<Waiter>();
+  #waitTimer: NodeJS.Timeout | undefined = undefined;
+  #startupFailure: WorkerError | undefined = undefined;
+  #isClosed = false;
+  #closing: Promise<void> | undefined = undefined;
+
+  /** The constructor has no side effects; `start()` spawns the workers. */
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    this.scriptPath = options.scriptPath;
+    this.settings = options.settings;
+    const configured = options.settings.nodeProcessCountPerApplication;
+    this.count = configured > 0 ? configured : Math.max(1, os.availableParallelism());
+    this.maxActivePerWorker = options.settings.maxConcurrentRequestsPerProcess;
+    this.readinessBudgetMs = options.settings.maxNamedPipeConnectionRetry * options.settings.namedPipeConnectionRetryDelay;
+    this.command = buildNodeCommand(options.settings.nodeProcessCommandLine, options.settings.interceptor);
+    this.#policy = options.policy ?? new RoundRobinPolicy();
+  }
+
+  /** isClosed tells whether the pool has stopped taking requests. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** start spawns all workers at once (spec 2.1: processes are created eagerly). Call once. */
+  start(): void {
+    for (const warning of this.command.warnings) this.#options.log.warn(warning, { script: this.scriptPath });
+    for (let slot = 0; slot < this.count; slot++) {
+      this.#slots.push(new Slot());
+      this.workers.push(this.#spawn());
+    }
+  }
+
+  /**
+   * acquire returns a worker for one request and counts it active; or the error to answer
+   * with at once (503.1002 when every ready worker is full, the last start failure while the
+   * app cannot start, 503.1001 after close); or undefined when workers are still starting and
+   * the caller should `waitForWorker()`.
+   */
+  acquire(): Worker | NodehostError | undefined {
+    if (this.#isClosed) return new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.');
+    const index = this.#policy.select(this.workers, this.maxActivePerWorker);
+    if (index >= 0) {
+      const worker = this.workers[index];
+      worker.beginRequest();
+      this.total++;
+      return worker;
+    }
+    if (this.#hasReadyWorker()) {
+      return new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} active requests.`);
+    }
+    return this.#startupFailure;
+  }
+
+  /**
+   * waitForWorker resolves with a worker (counted active) as soon as one is ready, or with
+   * the error that ends the wait: the start failure, 503.1002 when the ready workers are full,
+   * 500.1001 when the readiness budget runs out, 503.1001 on close. Never rejects.
+   */
+  waitForWorker(): Promise<Worker | NodehostError> {
+    const now = Date.now();
+    return new Promise((resolve) => {
+      const result = this.acquire();
+      if (result !== undefined) {
+        resolve(result);
+        return;
+      }
+      this.#waiters.push(new Waiter(now + this.readinessBudgetMs + WAIT_GRACE_MS, resolve));
+      this.#armWaitTimer();
+    });
+  }
+
+  /** release ends one request acquired from this pool. */
+  release(worker: Worker): void {
+    worker.endRequest();
+  }
+
+  /** stats returns a snapshot of the generation. */
+  stats(): WorkerPoolStats {
+    let ready = 0;
+    let busy = 0;
+    let active = 0;
+    const pids: number[] = [];
+    for (const worker of this.workers) {
+      if (worker.isReady) {
+        ready++;
+        if (worker.active >= this.maxActivePerWorker) busy++;
+      }
+      active += worker.active;
+      pids.push(worker.machine.isFinal ? 0 : worker.pid);
+    }
+    return {
+      workers: this.count,
+      ready,
+      busy,
+      active,
+      total: this.total,
+      waiting: this.#waiters.size,
+      restarts: this.restarts,
+      isFailing: this.#startupFailure !== undefined,
+      pids,
+    };
+  }
+
+  /**
+   * close stops taking requests, fails the waiting ones (503.1001), stops replacing workers,
+   * and closes every worker with gracefulShutdownTimeout. Resolves when all are gone. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#shutDown();
+    const grace = this.settings.gracefulShutdownTimeout;
+    this.#closing = Promise.all(this.workers.map((worker) => worker.close(grace))).then(noop);
+    return this.#closing;
+  }
+
+  /** destroy kills every worker at once; in-flight requests fail. Idempotent. */
+  destroy(): void {
+    this.#shutDown();
+    for (const worker of this.workers) worker.destroy();
+  }
+
+  onWorkerReady(worker: Worker): void {
+    if (!this.workers.includes(worker)) return;
+    this.#startupFailure = undefined;
+    this.#serveWaiters();
+  }
+
+  onWorkerFailed(worker: Worker, error: WorkerError): void {
+    this.#options.listener?.onWorkerGone(worker);
+    if (this.#isClosed) return;
+    this.#startupFailure = error;
+    if (!this.#hasReadyWorker()) {
+      // The app cannot start right now: waiting requests get the failure at once instead of
+      // sitting through the backoff (and later ones too, until a worker becomes ready).
+      this.#failWaiters(error);
+    }
+    this.#replace(worker);
+  }
+
+  onWorkerExit(worker: Worker): void {
+    this.#options.listener?.onWorkerGone(worker);
+    if (this.#isClosed) return;
+    this.#replace(worker);
+  }
+
+  #spawn(): Worker {
+    const { id, socketPath } = this.#options.runDir.nextSocket();
+    const settings = this.settings;
+    const worker = new Worker({
+      id,
+      scriptPath: this.scriptPath,
+      socketPath,
+      command: this.command,
+      env: buildWorkerEnv(this.#options.hostEnv ?? process.env, this.#options.appSettings, socketPath, settings.node_env),
+      readinessBudgetMs: this.readinessBudgetMs,
+      maxPollDelayMs: settings.namedPipeConnectionRetryDelay,
+      log: this.#options.log,
+      owner: this,
+      onOutput: this.#options.onOutput,
+    });
+    worker.start();
+    return worker;
+  }
+
+  /** replace starts a successor in the slot of a worker that exited or failed, with backoff. */
+  #replace(worker: Worker): void {
+    const slotIndex = this.workers.indexOf(worker);
+    if (slotIndex === -1) return;
+    const slot = this.#slots[slotIndex];
+    if (slot.timer !== undefined) return;
+    if (worker.readyAt > 0 && Date.now() - worker.readyAt >= STABLE_UPTIME_MS) slot.backoffMs = 0;
+    const delay = slot.backoffMs;
+    slot.backoffMs = delay === 0 ? BACKOFF_MIN_MS : Math.min(delay * 2, BACKOFF_MAX_MS);
+    if (delay === 0) {
+      this.#respawn(slotIndex);
+      return;
+    }
+    this.#options.log.warn('worker backoff', { script: this.scriptPath, slot: slotIndex, ms: delay });
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      this.#respawn(slotIndex);
+    }, delay);
+  }
+
+  #respawn(slotIndex: number): void {
+    if (this.#isClosed) return;
+    this.restarts++;
+    this.workers[slotIndex] = this.#spawn();
+  }
+
+  #hasReadyWorker(): boolean {
+    for (const worker of this.workers) if (worker.isReady) return true;
+    return false;
+  }
+
+  #serveWaiters(): void {
+    while (this.#waiters.size > 0) {
+      const index = this.#policy.select(this.workers, this.maxActivePerWorker);
+      if (index < 0) {
+        // Ready workers exist but are all full: the no-queue rule applies to waiters too.
+        const error = new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} active requests.`);
+        if (this.#hasReadyWorker()) this.#failWaiters(error);
+        return;
+      }
+      const worker = this.workers[index];
+      worker.beginRequest();
+      this.total++;
+      this.#waiters.shift()!.resolve(worker);
+    }
+    this.#disarmWaitTimer();
+  }
+
+  #failWaiters(error: NodehostError): void {
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) waiter.resolve(error);
+    this.#disarmWaitTimer();
+  }
+
+  /** One timer for all waiters: they share one budget, so the head always expires first. */
+  #armWaitTimer(): void {
+    if (this.#waitTimer !== undefined) return;
+    const head = this.#waiters.peek();
+    if (head === undefined) return;
+    this.#waitTimer = setTimeout(() => this.#expireWaiters(), Math.max(0, head.deadline - Date.now()));
+  }
+
+  #disarmWaitTimer(): void {
+    if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
+  }
+
+  #expireWaiters(): void {
+    this.#waitTimer = undefined;
+    const now = Date.now();
+    let error: WorkerError | undefined;
+    for (let head = this.#waiters.peek(); head !== undefined && head.deadline <= now; head = this.#waiters.peek()) {
+      error ??= this.#notReadyError();
+      this.#waiters.shift()!.resolve(error);
+    }
+    this.#armWaitTimer();
+  }
+
+  #notReadyError(): WorkerError {
+    const starting = this.workers.find((worker) => worker.state === 'starting');
+    return new WorkerError(
+      'NH_ERR_WORKER_NOT_LISTENING',
+      `No process of ${this.scriptPath} accepted a connection on PORT within ${this.readinessBudgetMs} ms.`,
+      starting?.stderrTail.text() ?? '',
+      starting?.pid ?? 0,
+    );
+  }
+
+  #shutDown(): void {
+    if (!this.#isClosed) {
+      this.#isClosed = true;
+      this.#failWaiters(new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.'));
+    }
+    for (const slot of this.#slots) {
+      if (slot.timer !== undefined) clearTimeout(slot.timer);
+      slot.timer = undefined;
+    }
+  }
+}
+
+function noop(): void {}
