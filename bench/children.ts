@@ -74,10 +74,10 @@ export function startChild(name: string, command: string, args: string[], option
 export async function stopChild(child: Child, graceMs = 5000): Promise<string> {
   if (child.hasExited) return `exit ${await child.exited}`;
   signal(child.pid, 'SIGTERM');
-  const code = await Promise.race([child.exited, delay(graceMs).then(() => undefined)]);
+  const code = await within(child.exited, graceMs);
   if (code !== undefined) return `exit ${code}`;
   killGroup(child);
-  await Promise.race([child.exited, delay(1000)]);
+  await within(child.exited, 1000);
   return 'killed';
 }
 
@@ -102,9 +102,22 @@ export function liveChildren(): readonly Child[] {
   return [...live];
 }
 
-/** delay resolves after `ms` milliseconds without keeping the process alive. */
+/** delay resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * within resolves with `promise`'s value, or with undefined once `ms` pass, and clears its
+ * timer either way so that a finished wait does not hold the event loop open.
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

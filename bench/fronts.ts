@@ -44,6 +44,11 @@ export interface Front {
   readonly label: string;
   /** isBaseline marks the front the others' ratios are computed against. */
   readonly isBaseline?: boolean;
+  /**
+   * cleanStops lists the endings of `RunningFront.stop()` that are correct; anything else is
+   * reported. Default `['exit 0']`, the nodehost contract for SIGTERM.
+   */
+  readonly cleanStops?: readonly string[];
   /** unavailable returns why the front cannot run here (e.g. a missing binary), or undefined. */
   unavailable?(ctx: Pick<FrontContext, 'nodehostBin'>): string | undefined;
   start(ctx: FrontContext): Promise<RunningFront>;
@@ -54,6 +59,8 @@ export const appAlone: Front = {
   id: 'app',
   label: 'app alone (tcp)',
   isBaseline: true,
+  // The app installs no SIGTERM handler, so node's default action ends it by the signal.
+  cleanStops: ['exit 0', 'exit SIGTERM'],
   async start({ scenario, workDir, readyTimeoutMs }) {
     const site = await writeSite(scenario, workDir, { nodeProcessCountPerApplication: 1 });
     const port = await freePort();
@@ -71,7 +78,13 @@ export function nodehostFront(workers: number): Front {
   return {
     id: `nodehost-${workers}`,
     label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}`,
-    unavailable: ({ nodehostBin }) => (existsSync(nodehostBin) ? undefined : `${nodehostBin} does not exist yet`),
+    unavailable: ({ nodehostBin }) => {
+      if (!existsSync(nodehostBin)) return `${nodehostBin} does not exist`;
+      // bin/nodehost only loads the compiled program; say so rather than fail at start.
+      const compiled = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+      if (nodehostBin === join(REPO_ROOT, 'bin', 'nodehost') && !existsSync(compiled)) return `${compiled} is missing (run npm run build)`;
+      return undefined;
+    },
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();

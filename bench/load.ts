@@ -16,6 +16,8 @@ export interface LoadSpec {
   readonly url: string;
   readonly connections: number;
   readonly durationSec: number;
+  /** warmupSec is unmeasured load just before the measured period (0: none). */
+  readonly warmupSec: number;
   /** expectBody, when set, makes autocannon count responses with another body as mismatches. */
   readonly expectBody?: string;
 }
@@ -45,10 +47,13 @@ export interface LoadRun {
   readonly result: Promise<LoadResult>;
 }
 
-/** LoadGenerator starts load runs; `name` appears in the report. */
+/**
+ * LoadGenerator starts load runs; `name` appears in the report. `start` resolves once the
+ * process that does the measured load has started (after a separate warm-up, if any).
+ */
 export interface LoadGenerator {
   readonly name: string;
-  start(spec: LoadSpec): LoadRun;
+  start(spec: LoadSpec): Promise<LoadRun>;
 }
 
 /** SLACK_SEC bounds a load run: it is killed if it outlives its duration by this much. */
@@ -69,12 +74,17 @@ export function pickLoadGenerator(wanted?: string): LoadGenerator {
 function autocannonGenerator(script: string): LoadGenerator {
   return {
     name: 'autocannon',
-    start(spec) {
+    async start(spec) {
       const args = [script, '--json', '-n', '-c', String(spec.connections), '-p', '1', '-d', String(spec.durationSec)];
+      // Warm up inside the same process: autocannon is JavaScript, and a fresh process
+      // sends noticeably fewer requests in its first second while its own code is cold.
+      // It then prints one JSON line for the warm-up and one for the measured period.
+      if (spec.warmupSec > 0) args.push('--warmup', '[', '-c', String(spec.connections), '-d', String(spec.warmupSec), ']');
       if (spec.expectBody !== undefined) args.push('-E', spec.expectBody);
       const child = startChild('autocannon', process.execPath, [...args, spec.url], { env: loaderEnv() });
       const result = collect(child, spec).then((out) => {
-        const j = JSON.parse(out.slice(out.indexOf('{'))) as AutocannonJson;
+        const lines = out.trim().split('\n');
+        const j = JSON.parse(lines[lines.length - 1]!) as AutocannonJson;
         return {
           generator: 'autocannon',
           requests: j.requests.total,
@@ -101,11 +111,16 @@ function wrkGenerator(bin: string): LoadGenerator {
   const threads = Math.max(1, Math.floor(availableParallelism() / 2));
   return {
     name: 'wrk',
-    start(spec) {
+    async start(spec) {
       const t = Math.min(threads, spec.connections);
-      const args = ['-t', String(t), '-c', String(spec.connections), '-d', `${spec.durationSec}s`, '--latency', '--timeout', '10s', spec.url];
+      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', spec.url];
+      if (spec.warmupSec > 0) {
+        // wrk has no warm-up option: a separate run whose report is only checked for failure.
+        const warm = startChild('wrk', bin, args(spec.warmupSec), { env: loaderEnv() });
+        parseWrkOutput(await collect(warm, { ...spec, durationSec: spec.warmupSec }));
+      }
       const startedAt = Date.now();
-      const child = startChild('wrk', bin, args, { env: loaderEnv() });
+      const child = startChild('wrk', bin, args(spec.durationSec), { env: loaderEnv() });
       const result = collect(child, spec).then((out) => {
         const r = parseWrkOutput(out);
         return { generator: 'wrk', ...r, latencyResolutionMs: 0.001, mismatches: 0, startedAt, finishedAt: Date.now() };
@@ -119,7 +134,7 @@ function wrkGenerator(bin: string): LoadGenerator {
 async function collect(child: Child, spec: LoadSpec): Promise<string> {
   let out = '';
   child.proc.stdout!.on('data', (c: Buffer | string) => (out += c.toString()));
-  const limit = setTimeout(() => void stopChild(child, 1000), (spec.durationSec + SLACK_SEC) * 1000);
+  const limit = setTimeout(() => void stopChild(child, 1000), (spec.warmupSec + spec.durationSec + SLACK_SEC) * 1000);
   const code = await child.exited;
   clearTimeout(limit);
   killGroup(child);

@@ -8,7 +8,7 @@ import type { Scenario } from './scenarios.js';
 
 /**
  * measure.ts runs the load plan against one front: start it, and for each connection count
- * a warm-up followed by the measured runs, sampling the front's process tree and the load
+ * the measured runs (each after its warm-up), sampling the front's process tree and the load
  * generator's CPU; then stop the front and check that it left no worker behind.
  */
 
@@ -19,6 +19,12 @@ export interface RunMeasurement {
   readonly usage: TreeUsage | undefined;
   /** loaderCpuPercent is the load generator's CPU; near 100 (one core) means it was the bottleneck. */
   readonly loaderCpuPercent: number | undefined;
+  /**
+   * otherCpuPercent is the CPU used on the machine by anything but the front, the generator
+   * and the harness: other people's work on a shared machine, or steal on a VM. Well above
+   * zero, the run measured a busy machine.
+   */
+  readonly otherCpuPercent: number | undefined;
 }
 
 /** CellResult is every run of one scenario, front and connection count. */
@@ -48,6 +54,9 @@ export interface MeasurePlan {
   readonly warmupSec: number;
 }
 
+/** NOT_STARTED is the error of every cell of a front that did not start; the reason is in a note. */
+export const NOT_STARTED = 'the front did not start (see its note)';
+
 /** STOP_SETTLE_MS bounds the wait for a stopped front's workers to exit before they count as leaked. */
 const STOP_SETTLE_MS = 3000;
 
@@ -76,7 +85,9 @@ export async function measureFront(
     log(`${scenario.id} · ${front.id}: starting`);
     running = await front.start({ ...ctx, scenario, workDir });
   } catch (err) {
-    for (const cell of cellsFor('host')) cells.push({ ...cell, error: `start failed: ${message(err)}` });
+    // The full reason (with the front's output) once in the notes; the cells only point to it.
+    notes.push(`${front.id}: did not start: ${message(err).slice(0, 3000)}`);
+    for (const cell of cellsFor('host')) cells.push({ ...cell, error: NOT_STARTED });
     return { cells, notes };
   }
 
@@ -94,7 +105,8 @@ export async function measureFront(
   } finally {
     sampler.stop();
     const ended = await running.stop();
-    if (ended !== 'exit 0') notes.push(`${front.id}: after SIGTERM it ended with "${ended}" (expected exit 0)`);
+    const cleanStops = front.cleanStops ?? ['exit 0'];
+    if (!cleanStops.includes(ended)) notes.push(`${front.id}: after SIGTERM it ended with "${ended}" (expected ${cleanStops.join(' or ')})`);
     notes.push(...(await reapLeftovers(front.id, sampler)));
     killGroup(running.root);
   }
@@ -110,18 +122,15 @@ async function measureCell(
   sampler: ProcSampler,
   log: (line: string) => void,
 ): Promise<void> {
-  const spec = { url: running.url, connections: cell.connections, expectBody: scenario.expectBody };
+  // Every run gets its own warm-up, not only the first: it warms the generator's process
+  // as well as the front (JIT, open connections, every worker started).
+  const spec = { url: running.url, connections: cell.connections, expectBody: scenario.expectBody, durationSec: plan.durationSec, warmupSec: plan.warmupSec };
   const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
-  if (plan.warmupSec > 0) {
-    // A separate unmeasured run rather than a generator's own warm-up option, so that wrk
-    // (which has none) and autocannon warm up the same way: connections open, JIT warm,
-    // every worker started.
-    await generator.start({ ...spec, durationSec: plan.warmupSec }).result;
-  }
   for (let i = 1; i <= plan.runs; i++) {
     if (running.root.hasExited) throw new Error(`${running.root.name} exited (${await running.root.exited}) during the benchmark`);
-    const run = generator.start({ ...spec, durationSec: plan.durationSec });
-    const loaderSampler = new ProcSampler(run.child.pid);
+    const run = await generator.start(spec);
+    // The generator has no children worth a /proc scan: sample just its own process.
+    const loaderSampler = new ProcSampler(run.child.pid, { rescanMs: 0 });
     let load: LoadResult;
     try {
       load = await run.result;
@@ -130,7 +139,10 @@ async function measureCell(
     }
     const usage = sampler.usage(load.startedAt, load.finishedAt);
     const loaderCpuPercent = loaderSampler.usage(load.startedAt, load.finishedAt)?.root.cpuPercent;
-    cell.runs.push({ load, usage, loaderCpuPercent });
+    const otherCpuPercent = usage && loaderCpuPercent !== undefined
+      ? Math.max(0, usage.machineCpuPercent - usage.root.cpuPercent - usage.descendants.cpuPercent - loaderCpuPercent - usage.harnessCpuPercent)
+      : undefined;
+    cell.runs.push({ load, usage, loaderCpuPercent, otherCpuPercent });
     const bad = load.errors + load.non2xx + load.mismatches;
     log(`${where} · run ${i}/${plan.runs}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.p99Ms} ms${bad ? `, ${bad} bad responses` : ''}`);
   }

@@ -22,7 +22,7 @@ export const USAGE = `Usage: npm run bench -- [flags]
 
   --duration <s>       measured seconds per run (default 5; --quick: 2)
   --runs <n>           runs per front and connection count; the median is reported (default 3; --quick: 1)
-  --warmup <s>         unmeasured load before the runs of each front and connection count (default 1)
+  --warmup <s>         unmeasured load just before each run (default 1)
   --connections <list> comma-separated connection counts (default 1,50)
   --fronts <list>      front ids: app, nodehost-1, nodehost-2 (default all)
   --scenarios <list>   scenario ids: hello (default all)

@@ -34,6 +34,10 @@ export interface TreeUsage {
   readonly descendants: GroupUsage;
   /** cpuMsTotal is CPU milliseconds used by the whole tree in the window. */
   readonly cpuMsTotal: number;
+  /** machineCpuPercent is every process's CPU in the window (100 = one core; steal included). */
+  readonly machineCpuPercent: number;
+  /** harnessCpuPercent is the benchmark harness's own share of it (sampling, bookkeeping). */
+  readonly harnessCpuPercent: number;
   readonly windowMs: number;
 }
 
@@ -88,23 +92,41 @@ interface Sample {
   readonly at: number;
   readonly root: ProcReading | undefined;
   readonly descendants: readonly ProcReading[];
+  /** machineBusyTicks is the whole machine's non-idle time (all CPUs), from /proc/stat. */
+  readonly machineBusyTicks: number;
+  /** selfTicks is the harness's own CPU time, so it can be told apart from other load. */
+  readonly selfTicks: number;
+}
+
+/** SamplerOptions tunes a ProcSampler. */
+export interface SamplerOptions {
+  /** intervalMs is the time between samples (default 200). */
+  readonly intervalMs?: number;
+  /** rescanMs is how often /proc is scanned for new descendants (default 1000; 0: never). */
+  readonly rescanMs?: number;
 }
 
 /**
  * ProcSampler samples a process tree every `intervalMs` until `stop()`. It keeps every
  * sample (a run of seconds is tens of samples) and computes usage over any window later,
  * so the window can be the load generator's own start and finish, known only afterwards.
+ * A full /proc scan costs a few milliseconds of the CPU the benchmark shares with what it
+ * measures, so between scans it only re-reads the processes it already knows.
  */
 export class ProcSampler {
   readonly #rootPid: number;
+  readonly #rescanMs: number;
   readonly #samples: Sample[] = [];
   readonly #seen = new Map<number, ProcReading>();
-  #timer: NodeJS.Timeout | undefined;
+  #known: readonly ProcReading[] = [];
+  #scannedAt = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(rootPid: number, intervalMs = 200) {
+  constructor(rootPid: number, { intervalMs = 200, rescanMs = 1000 }: SamplerOptions = {}) {
     this.#rootPid = rootPid;
-    this.#take();
-    this.#timer = setInterval(() => this.#take(), intervalMs);
+    this.#rescanMs = rescanMs;
+    this.#take(true);
+    this.#timer = setInterval(() => this.#take(false), intervalMs);
     this.#timer.unref();
   }
 
@@ -113,7 +135,7 @@ export class ProcSampler {
     if (!this.#timer) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#take();
+    this.#take(false);
   }
 
   /** seenDescendants lists every descendant seen so far (for leak checks after a stop). */
@@ -142,8 +164,9 @@ export class ProcSampler {
     const ticksRoot = cpuDelta(first.root ? [first.root] : [], last.root ? [last.root] : []);
     const ticksDesc = cpuDelta(first.descendants, last.descendants);
     const inWindow = s.slice(a, b + 1);
+    const percent = (ticks: number): number => (windowMs > 0 ? (ticks / CLOCK_TICKS / (windowMs / 1000)) * 100 : 0);
     const group = (ticks: number, pick: (x: Sample) => readonly ProcReading[]): GroupUsage => ({
-      cpuPercent: windowMs > 0 ? (ticks / CLOCK_TICKS / (windowMs / 1000)) * 100 : 0,
+      cpuPercent: percent(ticks),
       rssPeakMB: Math.max(0, ...inWindow.map((x) => pick(x).reduce((n, r) => n + r.rssBytes, 0))) / 1048576,
       processes: Math.max(0, ...inWindow.map((x) => pick(x).length)),
     });
@@ -151,15 +174,30 @@ export class ProcSampler {
       root: group(ticksRoot, (x) => (x.root ? [x.root] : [])),
       descendants: group(ticksDesc, (x) => x.descendants),
       cpuMsTotal: ((ticksRoot + ticksDesc) / CLOCK_TICKS) * 1000,
+      machineCpuPercent: percent(last.machineBusyTicks - first.machineBusyTicks),
+      harnessCpuPercent: percent(last.selfTicks - first.selfTicks),
       windowMs,
     };
   }
 
-  #take(): void {
+  #take(isFirst: boolean): void {
+    const at = Date.now();
     const root = readProc(this.#rootPid);
-    const descendants = root ? descendantsOf(this.#rootPid) : [];
+    let descendants: readonly ProcReading[] = [];
+    if (root && this.#rescanMs > 0 && (isFirst || at - this.#scannedAt >= this.#rescanMs)) {
+      descendants = descendantsOf(this.#rootPid);
+      this.#scannedAt = at;
+    } else if (root) {
+      descendants = this.#known.map((k) => readProc(k.pid)).filter((r): r is ProcReading => r !== undefined && this.#isKnown(r));
+    }
+    this.#known = descendants;
     for (const d of descendants) this.#seen.set(d.pid, d);
-    this.#samples.push({ at: Date.now(), root, descendants });
+    this.#samples.push({ at, root, descendants, machineBusyTicks: readMachineBusyTicks(), selfTicks: readProc(process.pid)?.cpuTicks ?? 0 });
+  }
+
+  /** #isKnown rejects a pid that was reused by an unrelated process since the last scan. */
+  #isKnown(r: ProcReading): boolean {
+    return this.#known.some((k) => k.pid === r.pid && k.starttime === r.starttime);
   }
 }
 
@@ -177,6 +215,19 @@ function cpuDelta(before: readonly ProcReading[], after: readonly ProcReading[])
 export function isSameProcessAlive(r: ProcReading): boolean {
   const now = readProc(r.pid);
   return now !== undefined && now.starttime === r.starttime;
+}
+
+/**
+ * readMachineBusyTicks sums the non-idle fields of /proc/stat's `cpu` line (user, nice,
+ * system, irq, softirq, steal; guest time is already inside user), or returns 0.
+ */
+function readMachineBusyTicks(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').slice(0, 200).split('\n')[0]!.trim().split(/\s+/).map(Number);
+    return f[1]! + f[2]! + f[3]! + f[6]! + f[7]! + f[8]!;
+  } catch {
+    return 0;
+  }
 }
 
 function readClockTicks(): number {

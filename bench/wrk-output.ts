@@ -23,8 +23,13 @@ export interface WrkReport {
   readonly non2xx: number;
 }
 
-/** UNIT_MS converts wrk's time suffixes (see wrk's units.c) to milliseconds. */
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000 };
+/** UNIT_US converts wrk's time suffixes (see wrk's units.c) to microseconds, wrk's own unit. */
+const UNIT_US: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9 };
+
+/** toMs converts "<number><unit>"; dividing last keeps 143us at exactly 0.143. */
+function toMs(value: string, unit: string): number {
+  return (Number(value) * UNIT_US[unit]!) / 1000;
+}
 
 /** parseWrkOutput parses a wrk report and throws, quoting the text, if a needed line is missing. */
 export function parseWrkOutput(text: string): WrkReport {
@@ -39,7 +44,7 @@ export function parseWrkOutput(text: string): WrkReport {
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
   return {
     requests: Number(total[1]),
-    durationSec: (Number(total[2]) * UNIT_MS[total[3]!]!) / 1000,
+    durationSec: toMs(total[2]!, total[3]!) / 1000,
     requestsPerSec: Number(rps[1]),
     p50Ms: percentile(text, 50, need),
     p99Ms: percentile(text, 99, need),
@@ -50,5 +55,5 @@ export function parseWrkOutput(text: string): WrkReport {
 
 function percentile(text: string, p: number, need: (re: RegExp, what: string) => RegExpExecArray): number {
   const m = need(new RegExp(`^\\s*${p}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `${p}% latency line (was --latency passed?)`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  return toMs(m[1]!, m[2]!);
 }
