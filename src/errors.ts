@@ -40,6 +40,7 @@ export const ERRORS = {
   NH_ERR_APP_FULL: { status: 503, substatus: 1002, summary: 'Every process of the application already has maxConcurrentRequestsPerProcess active requests.' },
   NH_ERR_APP_RECYCLING: { status: 503, substatus: 1001, summary: 'The application is shutting down and takes no new requests.' },
   NH_ERR_APP_SCRIPT_MISSING: { status: 404, substatus: 0, summary: 'The entry script of the application does not exist.' },
+  NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE: { status: 500, substatus: 1012, summary: 'The response head from the node process is larger than maxRequestBufferSize.' },
 
   // Static files and request filtering
   NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden (hiddenSegments, or a name nodehost always hides).' },

@@ -29,7 +29,7 @@ describe('request fidelity', () => {
   });
 
   test('repeated request headers stay separate and empty values are kept', async () => {
-    const seen = JSON.parse((await fetchRaw(host.url, '/hello.js/request', { headers: ['X-Multi', 'one', 'X-Multi', 'two', 'X-Empty', ''] })).text);
+    const seen = JSON.parse((await fetchRaw(host.url, '/hello.js/request', { headers: { 'X-Multi': ['one', 'two'], 'X-Empty': '' } })).text);
     const headers = pairs(seen.rawHeaders);
     assert.deepEqual(headers.filter(([k]) => k === 'x-multi').map(([, v]) => v), ['one', 'two']);
     assert.deepEqual(headers.filter(([k]) => k === 'x-empty'), [['x-empty', '']]);

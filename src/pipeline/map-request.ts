@@ -5,12 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { mapHandler } from '../modules/handler-mapping/handler-mapping.js';
+import type { DirectoryOutcome } from '../modules/default-document/resolve-directory.js';
 import type { RequestContext } from './context.js';
 import type { Outcome, PipelineModule } from './module.js';
 import type { SiteHandle } from './pipeline.js';
 
 /** DirectoryResolver answers a request for a directory: a redirect or error (finished), or a default document to map. */
-export type DirectoryResolver = (ctx: RequestContext) => Promise<{ kind: 'finished' } | { kind: 'document'; urlPath: string }>;
+export type DirectoryResolver = (ctx: RequestContext) => Promise<DirectoryOutcome>;
 
 /** createMapHandlerModule builds the map-handler step for a site. */
 export function createMapHandlerModule(site: SiteHandle, resolveDirectory: DirectoryResolver): PipelineModule {
@@ -23,6 +24,8 @@ export function createMapHandlerModule(site: SiteHandle, resolveDirectory: Direc
 
 async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirectory: DirectoryResolver): Promise<Outcome> {
   const configFor = (urlPath: string) => site.config.forPath(urlPath);
+  // A default document keeps the list's spelling in the URL but its on-disk name here.
+  let documentPath: string | undefined;
   // At most one default-document hop: a default document that is itself a directory is not followed.
   for (let hop = 0; hop < 2; hop++) {
     const match = mapHandler(ctx.path, ctx.req.method ?? 'GET', ctx.config!, configFor, site.root);
@@ -30,18 +33,19 @@ async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirector
       ctx.handler = 'iisnode';
       ctx.scriptUrl = match.scriptUrl;
       ctx.pathInfo = match.pathInfo;
-      ctx.scriptPath = site.root + match.scriptUrl;
+      ctx.scriptPath = documentPath !== undefined && match.pathInfo === '' ? documentPath : site.root + match.scriptUrl;
       ctx.physicalPath = ctx.scriptPath;
       // The script's own folder configures the application, not the path-info URL's.
       if (match.pathInfo !== '') ctx.config = configFor(match.scriptUrl);
       return 'continue';
     }
     ctx.handler = 'static';
-    ctx.physicalPath = site.root + ctx.path;
+    ctx.physicalPath = documentPath ?? site.root + ctx.path;
     if (hop === 1 || !(await isDirectory(ctx.physicalPath))) return 'continue';
     const outcome = await resolveDirectory(ctx);
     if (outcome.kind === 'finished') return 'finish';
     ctx.path = outcome.urlPath;
+    documentPath = outcome.physicalPath;
     ctx.config = configFor(outcome.urlPath);
   }
   return 'continue';

@@ -70,7 +70,7 @@ export interface Reply {
 
 export interface RequestOptions {
   method?: string;
-  headers?: Record<string, string> | string[];
+  headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   /** Send the body with Transfer-Encoding: chunked in these pieces. */
   chunks?: (string | Buffer)[];

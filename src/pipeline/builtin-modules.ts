@@ -1,0 +1,35 @@
+/**
+ * The one list of built-in pipeline modules (STYLE 4). Order within a phase is the order
+ * here; the phases themselves run in IIS order (module.ts).
+ */
+import type { AppHost } from '../iisnode/app-host.js';
+import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
+import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
+import { staticFiles } from '../modules/static-files/static-files.js';
+import type { RequestContext } from './context.js';
+import { createMapHandlerModule } from './map-request.js';
+import type { Outcome, PipelineModule } from './module.js';
+import type { SiteHandle } from './pipeline.js';
+
+/** builtinModules builds a site's module list: filtering, handler mapping, then the two handlers. */
+export function builtinModules(site: SiteHandle, appHost: AppHost): PipelineModule[] {
+  return [
+    requestFiltering,
+    createMapHandlerModule(site, resolveDirectory),
+    createIisnodeModule(appHost),
+    staticFiles,
+  ];
+}
+
+/** createIisnodeModule is the 'execute' step that hands requests mapped to iisnode to the application host. */
+function createIisnodeModule(appHost: AppHost): PipelineModule {
+  return {
+    id: 'iisnode',
+    phase: 'execute',
+    handle: (ctx: RequestContext): Outcome | Promise<Outcome> => (ctx.handler === 'iisnode' ? appHost.handle(ctx).then(finish) : 'continue'),
+  };
+}
+
+function finish(): Outcome {
+  return 'finish';
+}
