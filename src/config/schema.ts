@@ -44,7 +44,8 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 34 settings are here;
+// Keyed by name so that `satisfies` makes the compiler check that all 39 settings are here
+// (iisnode's 34, then nodehost's own 5);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
@@ -184,9 +185,31 @@ const SPECS = {
     type: 'bool', default: false,
     description: 'Whether a client keeps going to the same worker, through the cookie `iisnode.session.cookie`. The default is false.',
   },
+  // nodehost's own settings: iisnode has no such attributes, so they are set in web.config
+  // (same section), IISNODE_* variables or iisnode.yml like the others.
+  watchedFilesPolling: {
+    type: 'bool', default: false,
+    description: 'Whether watchedFiles are checked by polling every uncFileChangesPollingInterval ms instead of change notifications (inotify). The default is false: nodehost polls on its own where notifications do not work (network file systems such as NFS, CIFS/SMB and sshfs) and uses notifications everywhere else. This is a nodehost setting; iisnode has no such attribute.',
+  },
+  recycleKeepsOldOnFailure: {
+    type: 'bool', default: false,
+    description: 'What happens when the new generation of a recycle cannot start (for example a syntax error in the new code). The default is false, as in iisnode: requests get the failure (the developer error page) until a later change fixes the application. When true, the old generation keeps serving and the failed deploy is reported in the host log and in the status. This is a nodehost setting; iisnode has no such attribute.',
+  },
+  maxMemoryPerProcessMB: {
+    type: 'uint', default: 0,
+    description: 'The resident memory budget of one worker in MiB, sampled at least every 2 s; a worker over it is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
+  },
+  maxRequestsPerProcess: {
+    type: 'uint', default: 0,
+    description: 'After this many requests a worker is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
+  },
+  idleTimeout: {
+    type: 'uint', default: 0,
+    description: 'After this many milliseconds without a request, every worker of the application is stopped; the next request starts them again (and waits for them). The default is 0 (never). This is a nodehost setting; iisnode has no such attribute.',
+  },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists all 34 iisnode settings in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 5, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];

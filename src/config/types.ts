@@ -41,6 +41,12 @@ export interface IisnodeSettings {
   recycleSignalEnabled: boolean;
   idlePageOutTimePeriod: number;
   nodeProcessStickySessions: boolean;
+  // nodehost's own settings (not in iisnode's schema).
+  watchedFilesPolling: boolean;
+  recycleKeepsOldOnFailure: boolean;
+  maxMemoryPerProcessMB: number;
+  maxRequestsPerProcess: number;
+  idleTimeout: number;
 }
 
 export type IisnodeSettingName = keyof IisnodeSettings;

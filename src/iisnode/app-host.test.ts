@@ -54,6 +54,11 @@ const DEFAULTS: IisnodeSettings = {
   recycleSignalEnabled: false,
   idlePageOutTimePeriod: 0,
   nodeProcessStickySessions: false,
+  watchedFilesPolling: false,
+  recycleKeepsOldOnFailure: false,
+  maxMemoryPerProcessMB: 0,
+  maxRequestsPerProcess: 0,
+  idleTimeout: 0,
 };
 
 const APP = String.raw`
