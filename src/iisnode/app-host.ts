@@ -9,7 +9,7 @@ import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { Application, type ApplicationStats } from './application.js';
+import { Application, type ApplicationStats, type RecycleResult } from './application.js';
 import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
 import { RunDir } from './run-dir.js';
 import type { OutputHook } from './worker.js';
@@ -18,7 +18,7 @@ import type { OutputHook } from './worker.js';
 export interface AppHostOptions {
   log: HostLog;
   /** Effective iisnode settings + appSettings for a script; errors (yml 1032, env 1031) mean the app can't run. */
-  resolveApp(scriptPath: string, folder: FolderConfig): { settings: IisnodeSettings; errors: NodehostError[] };
+  resolveApp(scriptPath: string, folder: FolderConfig): { settings: IisnodeSettings; errors: NodehostError[]; ymlFile?: string | undefined };
   /** Receives every chunk of every worker's stdout and stderr (the seam for log files). */
   onOutput?: OutputHook;
   /** Folder under which the socket run folder is made; os.tmpdir() by default. */
@@ -58,6 +58,8 @@ export class AppHost {
     const app = this.#apps.get(ctx.scriptPath);
     if (app === undefined) return this.#handleFirst(ctx);
     try {
+      // A reloaded configuration is a new object: the app re-reads its settings on this request.
+      if (ctx.config !== undefined && ctx.config !== app.folder) app.updateFolder(ctx.config);
       return app.handle(ctx);
     } catch (err) {
       this.#answerInternalError(ctx, err);
@@ -83,6 +85,21 @@ export class AppHost {
     this.#isClosed = true;
     for (const app of this.#apps.values()) app.destroy();
     this.#runDir.remove();
+  }
+
+  /**
+   * recycle recycles the applications whose entry script is in `scripts` (every running
+   * application when undefined) and resolves, per application, when its new generation
+   * serves or could not start. Applications that never ran are not started.
+   */
+  async recycle(scripts?: readonly string[], reason = 'recycle requested'): Promise<{ script: string; result: RecycleResult }[]> {
+    const apps = [...this.#apps.values()].filter((app) => scripts === undefined || scripts.includes(app.scriptPath));
+    return Promise.all(apps.map(async (app) => ({ script: app.scriptPath, result: await app.recycle(reason) })));
+  }
+
+  /** scripts lists the entry scripts of the running applications. */
+  scripts(): string[] {
+    return [...this.#apps.keys()];
   }
 
   /** stats returns a snapshot per application. */
@@ -138,7 +155,7 @@ export class AppHost {
       return undefined;
     }
     // Settings are resolved on each attempt until they are valid, so fixing iisnode.yml cures the app.
-    const { settings, errors } = this.#options.resolveApp(scriptPath, folder);
+    const { settings, errors, ymlFile } = this.#options.resolveApp(scriptPath, folder);
     if (errors.length > 0) {
       this.#logConfigError(scriptPath, errors[0]);
       sendConfigErrorPage(ctx, errors[0]);
@@ -151,6 +168,12 @@ export class AppHost {
       appSettings: folder.appSettings,
       runDir: this.#runDir,
       log: this.#options.log,
+      folder,
+      ymlFile,
+      resolve: (latest) => {
+        const resolved = this.#options.resolveApp(scriptPath, latest);
+        return { settings: resolved.settings, appSettings: latest.appSettings, errors: resolved.errors };
+      },
       ...(this.#options.onOutput === undefined ? {} : { onOutput: this.#options.onOutput }),
     });
     this.#apps.set(scriptPath, app);

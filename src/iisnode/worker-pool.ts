@@ -13,7 +13,13 @@
  *                                                     (ring buffer; woken by onWorkerReady,
  *                                                      failed by onWorkerFailed or the budget)
  * ```
+ *
+ * A recycle makes a new WorkerPool (the next generation, `generation` counts them); the
+ * Application decides which generation gets requests. Inside one generation, nodehost's own
+ * limits (maxRequestsPerProcess, maxMemoryPerProcessMB) retire a single worker: a successor
+ * takes its slot at once and the retired worker drains like a recycled one.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { NodehostError } from '../errors.js';
 import type { IisnodeSettings } from '../config/types.js';
@@ -37,9 +43,16 @@ export const STABLE_UPTIME_MS = 10_000;
  */
 const WAIT_GRACE_MS = 1500;
 
+/** How often worker memory is sampled when maxMemoryPerProcessMB is set (the issue asks for at least every 2 s). */
+export const MEMORY_SAMPLE_MS = 1000;
+
 /** WorkerPoolListener hears about workers leaving the pool (so the transport can drop their connections). */
 export interface WorkerPoolListener {
   onWorkerGone(worker: Worker): void;
+  /** onPoolReady: a worker of the pool became ready (called for every such worker). */
+  onPoolReady?(pool: WorkerPool): void;
+  /** onPoolFailed: a start attempt failed and no worker of the pool is ready. */
+  onPoolFailed?(pool: WorkerPool, error: WorkerError): void;
 }
 
 /** WorkerPoolOptions configures one generation. Settings are read once, at construction. */
@@ -54,6 +67,10 @@ export interface WorkerPoolOptions {
   readonly listener?: WorkerPoolListener;
   /** Host environment the workers inherit; process.env by default. */
   readonly hostEnv?: NodeJS.ProcessEnv;
+  /** Which generation of the application this pool is (1 for the first). */
+  readonly generation?: number;
+  /** Given to every worker as IISNODE_CONTROL_PIPE (recycleSignalEnabled). */
+  readonly controlPipePath?: string;
 }
 
 /** WorkerPoolStats is a plain snapshot (STYLE 15). */
@@ -76,6 +93,8 @@ export interface WorkerPoolStats {
   readonly isFailing: boolean;
   /** Pids of the current workers (0 for a slot whose process is not running). */
   readonly pids: readonly number[];
+  /** Workers retired by a limit (requests, memory) that are still draining. */
+  readonly retiring: number;
 }
 
 /** Waiter is one request waiting for readiness; fixed shape. */
@@ -106,6 +125,8 @@ export class WorkerPool implements WorkerOwner {
   readonly maxActivePerWorker: number;
   readonly readinessBudgetMs: number;
   readonly command: NodeCommand;
+  /** Which generation of the application this pool is (1 for the first). */
+  readonly generation: number;
   /** Current worker of each slot (a failed or exited one until its replacement starts). */
   readonly workers: Worker[] = [];
   total = 0;
@@ -115,6 +136,9 @@ export class WorkerPool implements WorkerOwner {
   readonly #policy: SelectionPolicy;
   readonly #slots: Slot[] = [];
   readonly #waiters = new RingQueue<Waiter>();
+  /** Workers replaced by a limit, draining until they exit. */
+  readonly #retired = new Set<Worker>();
+  #memoryTimer: NodeJS.Timeout | undefined = undefined;
   #waitTimer: NodeJS.Timeout | undefined = undefined;
   #startupFailure: WorkerError | undefined = undefined;
   #isClosed = false;
@@ -131,6 +155,7 @@ export class WorkerPool implements WorkerOwner {
     this.readinessBudgetMs = options.settings.maxNamedPipeConnectionRetry * options.settings.namedPipeConnectionRetryDelay;
     this.command = buildNodeCommand(options.settings.nodeProcessCommandLine, options.settings.interceptor);
     this.#policy = options.policy ?? new RoundRobinPolicy();
+    this.generation = options.generation ?? 1;
   }
 
   /** isClosed tells whether the pool has stopped taking requests. */
@@ -145,6 +170,15 @@ export class WorkerPool implements WorkerOwner {
       this.#slots.push(new Slot());
       this.workers.push(this.#spawn());
     }
+    if (this.settings.maxMemoryPerProcessMB > 0) {
+      this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_SAMPLE_MS);
+      this.#memoryTimer.unref();
+    }
+  }
+
+  /** hasReadyWorker tells whether some worker of this generation takes requests now. */
+  get hasReadyWorker(): boolean {
+    return this.#hasReadyWorker();
   }
 
   /**
@@ -160,6 +194,7 @@ export class WorkerPool implements WorkerOwner {
       const worker = this.workers[index];
       worker.beginRequest();
       this.total++;
+      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess) this.#retire(index, 'maxRequestsPerProcess reached');
       return worker;
     }
     if (this.#hasReadyWorker()) {
@@ -215,6 +250,7 @@ export class WorkerPool implements WorkerOwner {
       restarts: this.restarts,
       isFailing: this.#startupFailure !== undefined,
       pids,
+      retiring: this.#retired.size,
     };
   }
 
@@ -226,7 +262,7 @@ export class WorkerPool implements WorkerOwner {
     if (this.#closing !== undefined) return this.#closing;
     this.#shutDown();
     const grace = this.settings.gracefulShutdownTimeout;
-    this.#closing = Promise.all(this.workers.map((worker) => worker.close(grace))).then(noop);
+    this.#closing = Promise.all([...this.workers, ...this.#retired].map((worker) => worker.close(grace))).then(noop);
     return this.#closing;
   }
 
@@ -234,41 +270,46 @@ export class WorkerPool implements WorkerOwner {
   destroy(): void {
     this.#shutDown();
     for (const worker of this.workers) worker.destroy();
+    for (const worker of this.#retired) worker.destroy();
   }
 
   onWorkerReady(worker: Worker): void {
     if (!this.workers.includes(worker)) return;
     this.#startupFailure = undefined;
     this.#serveWaiters();
+    this.#options.listener?.onPoolReady?.(this);
   }
 
   onWorkerFailed(worker: Worker, error: WorkerError): void {
     this.#options.listener?.onWorkerGone(worker);
-    if (this.#isClosed) return;
+    if (this.#retired.delete(worker) || this.#isClosed) return;
     this.#startupFailure = error;
     if (!this.#hasReadyWorker()) {
       // The app cannot start right now: waiting requests get the failure at once instead of
       // sitting through the backoff (and later ones too, until a worker becomes ready).
       this.#failWaiters(error);
+      this.#options.listener?.onPoolFailed?.(this, error);
     }
     this.#replace(worker);
   }
 
   onWorkerExit(worker: Worker): void {
     this.#options.listener?.onWorkerGone(worker);
-    if (this.#isClosed) return;
+    if (this.#retired.delete(worker) || this.#isClosed) return;
     this.#replace(worker);
   }
 
   #spawn(): Worker {
     const { id, socketPath } = this.#options.runDir.nextSocket();
     const settings = this.settings;
+    const env = buildWorkerEnv(this.#options.hostEnv ?? process.env, this.#options.appSettings, socketPath, settings.node_env);
+    if (this.#options.controlPipePath !== undefined) env.IISNODE_CONTROL_PIPE = this.#options.controlPipePath;
     const worker = new Worker({
       id,
       scriptPath: this.scriptPath,
       socketPath,
       command: this.command,
-      env: buildWorkerEnv(this.#options.hostEnv ?? process.env, this.#options.appSettings, socketPath, settings.node_env),
+      env,
       readinessBudgetMs: this.readinessBudgetMs,
       maxPollDelayMs: settings.namedPipeConnectionRetryDelay,
       log: this.#options.log,
@@ -305,6 +346,33 @@ export class WorkerPool implements WorkerOwner {
     this.workers[slotIndex] = this.#spawn();
   }
 
+  /**
+   * retire replaces the worker of a slot gracefully (a limit was reached): a successor takes the
+   * slot at once, the worker takes no new requests and stops once its requests are done.
+   */
+  #retire(slotIndex: number, reason: string): void {
+    if (this.#isClosed) return;
+    const worker = this.workers[slotIndex];
+    if (worker === undefined || !worker.isReady) return;
+    this.#options.log.info('worker retired', { script: this.scriptPath, worker: worker.id, pid: worker.pid, reason });
+    this.#retired.add(worker);
+    this.restarts++;
+    this.workers[slotIndex] = this.#spawn();
+    void worker.close(this.settings.gracefulShutdownTimeout);
+  }
+
+  /** checkMemory retires every ready worker whose resident set is over maxMemoryPerProcessMB. */
+  #checkMemory(): void {
+    if (this.#isClosed) return;
+    const budget = this.settings.maxMemoryPerProcessMB * 1024 * 1024;
+    for (let slot = 0; slot < this.workers.length; slot++) {
+      const worker = this.workers[slot];
+      if (!worker.isReady) continue;
+      const rss = readRss(worker.pid);
+      if (rss > budget) this.#retire(slot, `resident memory ${Math.round(rss / 1048576)} MB over maxMemoryPerProcessMB`);
+    }
+  }
+
   #hasReadyWorker(): boolean {
     for (const worker of this.workers) if (worker.isReady) return true;
     return false;
@@ -322,6 +390,7 @@ export class WorkerPool implements WorkerOwner {
       const worker = this.workers[index];
       worker.beginRequest();
       this.total++;
+      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess) this.#retire(index, 'maxRequestsPerProcess reached');
       this.#waiters.shift()!.resolve(worker);
     }
     this.#disarmWaitTimer();
@@ -375,6 +444,21 @@ export class WorkerPool implements WorkerOwner {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
       slot.timer = undefined;
     }
+    if (this.#memoryTimer !== undefined) clearInterval(this.#memoryTimer);
+    this.#memoryTimer = undefined;
+  }
+}
+
+const PAGE_SIZE = 4096;
+
+/** readRss returns the resident set size of a process in bytes (0 when it cannot be read). */
+function readRss(pid: number): number {
+  if (pid <= 0) return 0;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+    return Number(fields[1]) * PAGE_SIZE;
+  } catch {
+    return 0;
   }
 }
 
