@@ -1,13 +1,19 @@
 /**
  * How request bytes reach a worker, and nothing else (STYLE 8: Caddy's httptransport.go).
- * HTTP/1.1 over the worker's Unix socket through node:http with one keep-alive Agent per
- * worker: at most maxNamedPipeConnectionPoolSize idle connections, an idle connection older
- * than maxNamedPipePooledConnectionAge is closed instead of reused (node's Agent also honours
- * the `Keep-Alive: timeout=5` hint of node's server, 1 s early, which avoids most reuse races).
- * Bodies stream both ways through pipe() with backpressure; nothing is buffered.
+ * A raw HTTP/1.1 forwarder over the worker's Unix socket, the way iisnode did it: the request
+ * head is written from the client's raw header list straight onto a pooled connection
+ * (upstream-connection.ts); of the response only the head and the framing are parsed
+ * (response-head-parser.ts: content-length, chunked, or until close), and body bytes pass
+ * through unchanged, with backpressure both ways and nothing buffered beyond a socket read.
+ * The client side is node's http server: the response head goes out through
+ * `res.writeHead` with the worker's header list (repeats and empty values kept, hop-by-hop
+ * headers dropped), the body through `res.write`.
  *
- * The file is self-contained so a leaner raw forwarder can replace it: the rest of nodehost
- * only calls `Transport.forward(exchange)` and hears `ExchangeListener.onExchangeEnd`.
+ * Pools: one per worker, at most maxNamedPipeConnectionPoolSize idle connections, each reused
+ * for at most maxNamedPipePooledConnectionAge ms after it went idle (less when the worker's
+ * `Keep-Alive: timeout` hint is shorter: reuse stops a second before node's server would
+ * close it). A request is retried once on a fresh connection only when a reused connection
+ * closes before any response byte and the request has no body (nothing was consumed).
  *
  * Per request there is one Exchange object; event handlers are module-level functions that
  * find it through a symbol on the emitter (no per-request closures, STYLE 11).
@@ -16,11 +22,13 @@
  * separate `forwardUpgrade(exchange, socket, head)` here, which opens a connection to the
  * worker, writes the head, and pipes both sockets; the request stays active until both close.
  */
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { isHopByHopResponseHeader, type RequestHead } from './forward-headers.js';
+import { ChunkedDecoder, findHeadEnd, parseResponseHead, type ChunkSink, type ResponseHead } from './response-head-parser.js';
+import { UpstreamPool, type ConnectionHandler, type UpstreamConnection } from './upstream-connection.js';
 
 /** UpstreamTarget is what the transport needs to know about a worker. */
 export interface UpstreamTarget {
@@ -55,11 +63,18 @@ const kExchange = Symbol('nodehost.exchange');
 
 type WithExchange<T> = T & { [kExchange]?: Exchange };
 
+/** Response phases of an exchange. */
+const HEAD = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+const BODY_UNTIL_CLOSE = 3;
+const COMPLETE = 4;
+
 /**
  * Exchange is one request forwarded to one worker; fixed shape (STYLE 11). The application
  * creates it, the transport drives it, the listener hears its end.
  */
-export class Exchange {
+export class Exchange implements ChunkSink {
   readonly ctx: RequestContext;
   readonly target: UpstreamTarget;
   readonly head: RequestHead;
@@ -74,12 +89,30 @@ export class Exchange {
   /** True once the response head was written to the client: errors can then only cut the response. */
   isHeadSent = false;
   isDone = false;
-  upstreamRequest: ClientRequest | undefined = undefined;
-  upstreamResponse: IncomingMessage | undefined = undefined;
+  /** The connection carrying the exchange now. */
+  connection: UpstreamConnection | undefined = undefined;
   /** The transport driving this exchange (set by forward). */
   transport: Transport | undefined = undefined;
   /** Free slot for the listener (e.g. to settle the promise of the request); the transport never reads it. */
   settle: (() => void) | undefined = undefined;
+  /** Response parsing state. */
+  phase = HEAD;
+  /** Bytes of a partial response head (only when a head spans socket reads). */
+  pendingHead: Buffer | undefined = undefined;
+  /** The decoder of a chunked response body, made when one arrives. */
+  chunked: ChunkedDecoder | undefined = undefined;
+  /** Body bytes still expected (BODY_LENGTH). */
+  remaining = 0;
+  /** The worker will close the connection after this response (or must not be reused). */
+  isConnectionSpent = false;
+  /** The request is chunked upstream: body writes need framing. */
+  isChunkedUp = false;
+  /** The whole request (head and body) was handed to the connection. */
+  isRequestSent = false;
+  /** The client request is paused because the upstream connection is full. */
+  isRequestPaused = false;
+  /** The upstream socket is paused because the client response is full. */
+  isResponsePaused = false;
 
   constructor(ctx: RequestContext, target: UpstreamTarget, head: RequestHead, listener: ExchangeListener) {
     this.ctx = ctx;
@@ -88,16 +121,29 @@ export class Exchange {
     this.listener = listener;
     this.hasBody = head.hasBody;
   }
+
+  /** onChunkData passes one piece of a chunked response body to the client (ChunkSink). */
+  onChunkData(data: Buffer): void {
+    writeBody(this, data);
+  }
 }
 
+/** kOutHeaders is node's slot for headers set with setHeader; writeHead's fast path needs it empty. */
+const kOutHeaders = Object.getOwnPropertySymbols(new http.OutgoingMessage()).find((s) => s.description === 'kOutHeaders');
+
+/** Characters node refuses in a request target (its INVALID_PATH_REGEX). */
+const INVALID_TARGET = /[^\u0021-\u00ff]/;
+/** Characters a header value may not contain (node's checkInvalidHeaderChar). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /**
- * Transport forwards exchanges to workers. One per application; one keep-alive Agent per
- * worker, created on first use and destroyed by `dropTarget` when the worker is gone.
+ * Transport forwards exchanges to workers. One per application; one connection pool per
+ * worker, created on first use and closed by `dropTarget` when the worker is gone.
  * `close()` destroys every pooled connection; it is idempotent.
  */
-export class Transport {
+export class Transport implements ConnectionHandler {
   readonly settings: TransportSettings;
-  readonly #agents = new Map<UpstreamTarget, http.Agent>();
+  readonly #pools = new Map<UpstreamTarget, UpstreamPool>();
 
   constructor(settings: TransportSettings) {
     this.settings = settings;
@@ -117,156 +163,404 @@ export class Transport {
       endExchange(exchange, new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The request head (${exchange.head.size} bytes) is larger than maxRequestBufferSize (${this.settings.maxHeadBytes}).`));
       return;
     }
-    this.#send(exchange, this.#agentFor(exchange.target));
+    const invalid = invalidHeadPart(exchange);
+    if (invalid !== undefined) {
+      endExchange(exchange, new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The request head could not be serialised: ${invalid}`));
+      return;
+    }
+    if (exchange.hasBody) {
+      const req = ctx.req as WithExchange<IncomingMessage>;
+      req[kExchange] = exchange;
+      exchange.isChunkedUp = req.headers['transfer-encoding'] !== undefined;
+    } else {
+      exchange.isRequestSent = true;
+    }
+    this.#send(exchange, this.#poolFor(exchange.target).acquire());
   }
 
   /** dropTarget closes the pooled connections of a worker that is gone. */
   dropTarget(target: UpstreamTarget): void {
-    const agent = this.#agents.get(target);
-    if (agent === undefined) return;
-    this.#agents.delete(target);
-    agent.destroy();
+    const pool = this.#pools.get(target);
+    if (pool === undefined) return;
+    this.#pools.delete(target);
+    pool.close();
   }
 
   /** close destroys every pooled connection. Idempotent. */
   close(): void {
-    for (const agent of this.#agents.values()) agent.destroy();
-    this.#agents.clear();
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
   }
 
   /** retry sends the exchange again on a fresh, unpooled connection. */
   retry(exchange: Exchange): void {
     exchange.retries++;
-    this.#send(exchange, false);
+    this.#send(exchange, this.#poolFor(exchange.target).fresh());
   }
 
-  #agentFor(target: UpstreamTarget): http.Agent {
-    let agent = this.#agents.get(target);
-    if (agent === undefined) {
-      const { poolSize, maxIdleMs } = this.settings;
-      const keepAlive = poolSize > 0 && maxIdleMs > 0;
-      agent = new http.Agent({ keepAlive, maxFreeSockets: Math.max(1, poolSize), timeout: keepAlive ? maxIdleMs : undefined, scheduling: 'lifo' });
-      this.#agents.set(target, agent);
+  #poolFor(target: UpstreamTarget): UpstreamPool {
+    let pool = this.#pools.get(target);
+    if (pool === undefined) {
+      pool = new UpstreamPool(target.socketPath, this, this.settings.poolSize, this.settings.maxIdleMs);
+      this.#pools.set(target, pool);
     }
-    return agent;
+    return pool;
   }
 
-  #send(exchange: Exchange, agent: http.Agent | false): void {
-    const ctx = exchange.ctx;
-    let upstream: WithExchange<ClientRequest>;
-    try {
-      upstream = http.request({
-        agent,
-        socketPath: exchange.target.socketPath,
-        method: ctx.req.method,
-        path: exchange.head.target,
-        headers: exchange.head.headers,
-        maxHeaderSize: this.settings.maxHeadBytes,
-      });
-    } catch (err) {
-      // A target or header value node refuses to serialise (e.g. a space in X-Original-URL).
-      endExchange(exchange, new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The request head could not be serialised: ${(err as Error).message}`, { cause: err }));
+  #send(exchange: Exchange, connection: UpstreamConnection): void {
+    exchange.connection = connection;
+    connection.user = exchange;
+    exchange.phase = HEAD;
+    exchange.pendingHead = undefined;
+    exchange.sentAt = performance.now();
+    connection.socket.write(serializeHead(exchange, connection.pool.isKeepAlive), 'latin1');
+    if (exchange.hasBody) {
+      const req = exchange.ctx.req;
+      req.on('data', onRequestData);
+      req.on('end', onRequestEnd);
+      req.on('error', onRequestError);
+    }
+  }
+
+  onConnectionData(connection: UpstreamConnection, data: Buffer): void {
+    const exchange = connection.user as Exchange;
+    if (exchange.isDone) {
+      connection.user = undefined;
+      connection.destroy();
       return;
     }
-    upstream[kExchange] = exchange;
-    exchange.upstreamRequest = upstream;
-    exchange.sentAt = performance.now();
-    upstream.on('response', onUpstreamResponse);
-    upstream.on('error', onUpstreamError);
-    if (exchange.hasBody) {
-      ctx.req.pipe(upstream);
-    } else {
-      upstream.end();
+    let from = 0;
+    if (exchange.phase === HEAD) {
+      from = this.#readHead(exchange, connection, data);
+      if (from < 0) return;
     }
+    switch (exchange.phase) {
+      case BODY_LENGTH: {
+        const available = data.length - from;
+        if (available === 0) return;
+        if (available >= exchange.remaining) {
+          const end = from + exchange.remaining;
+          exchange.remaining = 0;
+          if (end < data.length) exchange.isConnectionSpent = true; // bytes after the response: framing broken
+          completeResponse(exchange, from === 0 && end === data.length ? data : data.subarray(from, end));
+          return;
+        }
+        exchange.remaining -= available;
+        writeBody(exchange, from === 0 ? data : data.subarray(from));
+        return;
+      }
+      case BODY_CHUNKED: {
+        const end = exchange.chunked!.push(data, from, exchange);
+        if (end === -1) return;
+        if (end === -2) {
+          failAfterHead(exchange, new Error('invalid chunked framing'));
+          return;
+        }
+        if (end < data.length) exchange.isConnectionSpent = true;
+        completeResponse(exchange, undefined);
+        return;
+      }
+      case BODY_UNTIL_CLOSE:
+        if (from < data.length) writeBody(exchange, from === 0 ? data : data.subarray(from));
+        return;
+      case COMPLETE:
+        if (from < data.length) exchange.isConnectionSpent = true;
+        completeResponse(exchange, undefined);
+        return;
+    }
+  }
+
+  /**
+   * readHead consumes the response head from `data`: it returns the offset of the first body
+   * byte once the head was parsed and written to the client, or -1 when the head is not
+   * complete yet or the exchange ended.
+   */
+  #readHead(exchange: Exchange, connection: UpstreamConnection, data: Buffer): number {
+    const maxHead = this.settings.maxHeadBytes;
+    let buf = data;
+    let searchFrom = 0;
+    if (exchange.pendingHead !== undefined) {
+      searchFrom = Math.max(0, exchange.pendingHead.length - 3);
+      buf = Buffer.concat([exchange.pendingHead, data]);
+      exchange.pendingHead = undefined;
+    }
+    for (;;) {
+      const end = findHeadEnd(buf, searchFrom);
+      if (end === -1 || end > maxHead) {
+        if (end !== -1 || buf.length > maxHead) {
+          failBeforeHead(exchange, 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE', `The response head from the node process is larger than maxRequestBufferSize (${maxHead}).`);
+          return -1;
+        }
+        exchange.pendingHead = buf;
+        return -1;
+      }
+      const head = parseResponseHead(buf, end);
+      if (typeof head === 'string') {
+        failBeforeHead(exchange, head === 'too-large' ? 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE' : 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process sent a response head that cannot be parsed.');
+        return -1;
+      }
+      const status = head.statusCode;
+      if (status < 200 && status !== 101) {
+        // An interim response (102, 103): not forwarded; the final head follows.
+        buf = buf.subarray(end);
+        searchFrom = 0;
+        if (buf.length === 0) return -1;
+        continue;
+      }
+      if (status === 101) {
+        failBeforeHead(exchange, 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process switched protocols on a request that did not ask for it.');
+        return -1;
+      }
+      if (head.keepAliveMs > 0) connection.idleLimitMs = Math.min(connection.pool.maxIdleMs, head.keepAliveMs - 1000);
+      if (head.isClose) exchange.isConnectionSpent = true;
+      if (!deliverHead(exchange, head)) return -1;
+      const method = exchange.ctx.req.method;
+      if (method === 'HEAD' || status === 204 || status === 304) {
+        exchange.phase = COMPLETE;
+      } else if (head.isChunked) {
+        exchange.phase = BODY_CHUNKED;
+        if (exchange.chunked === undefined) exchange.chunked = new ChunkedDecoder();
+        else exchange.chunked.reset();
+      } else if (head.contentLength >= 0) {
+        exchange.remaining = head.contentLength;
+        exchange.phase = head.contentLength === 0 ? COMPLETE : BODY_LENGTH;
+      } else {
+        exchange.phase = BODY_UNTIL_CLOSE;
+        exchange.isConnectionSpent = true;
+      }
+      if (buf !== data) {
+        // The head spanned reads: go on with what followed it in the combined buffer.
+        this.onConnectionData(connection, buf.subarray(end));
+        return -1;
+      }
+      return end;
+    }
+  }
+
+  onConnectionDrain(connection: UpstreamConnection): void {
+    const exchange = connection.user as Exchange;
+    if (exchange.isRequestPaused) {
+      exchange.isRequestPaused = false;
+      exchange.ctx.req.resume();
+    }
+  }
+
+  onConnectionClose(connection: UpstreamConnection, error: NodeJS.ErrnoException | undefined): void {
+    const exchange = connection.user as Exchange;
+    connection.user = undefined;
+    if (exchange.isDone || exchange.connection !== connection) return;
+    exchange.connection = undefined;
+    if (exchange.phase === BODY_UNTIL_CLOSE) {
+      // The body ran until the worker closed the connection: that is its end.
+      completeResponse(exchange, undefined);
+      return;
+    }
+    if (exchange.phase !== HEAD) {
+      failAfterHead(exchange, error ?? new Error('the connection closed'));
+      return;
+    }
+    // A pooled connection that the worker had closed (keep-alive race) fails before any byte of
+    // the response; only then is a retry on a fresh connection safe. Requests with a body are
+    // never retried: part of the body may already have been read from the client.
+    if (connection.served > 0 && exchange.retries === 0 && !exchange.hasBody && exchange.pendingHead === undefined) {
+      this.retry(exchange);
+      return;
+    }
+    const reason = error?.message ?? 'the connection closed';
+    endExchange(exchange, new NodehostError('NH_ERR_WORKER_CONNECTION_LOST', `The connection to the node process failed before its response head arrived: ${reason}`, error === undefined ? undefined : { cause: error }));
   }
 }
 
-function onUpstreamResponse(this: WithExchange<ClientRequest>, upstreamResponse: IncomingMessage): void {
-  const exchange = this[kExchange]!;
-  const res = exchange.ctx.res;
-  if (exchange.isDone || res.destroyed) {
-    upstreamResponse.destroy();
-    return;
+/** serializeHead renders the request head for the worker. */
+function serializeHead(exchange: Exchange, isKeepAlive: boolean): string {
+  const headers = exchange.head.headers;
+  let text = (exchange.ctx.req.method ?? 'GET') + ' ' + exchange.head.target + ' HTTP/1.1\r\n';
+  for (let i = 0; i < headers.length; i += 2) text += headers[i] + ': ' + headers[i + 1] + '\r\n';
+  return isKeepAlive ? text + 'Connection: keep-alive\r\n\r\n' : text + 'Connection: close\r\n\r\n';
+}
+
+/**
+ * invalidHeadPart checks the parts of the request head that did not come from node's parser
+ * (a target taken from X-Original-URL, promoted server variables such as the decoded URL):
+ * a character that cannot go on the wire would corrupt the head. Returns why, or undefined.
+ */
+function invalidHeadPart(exchange: Exchange): string | undefined {
+  const head = exchange.head;
+  if (head.target !== exchange.ctx.rawUrl && (head.target === '' || INVALID_TARGET.test(head.target))) return 'the request target contains characters that cannot be sent';
+  const headers = head.headers;
+  for (let i = 1; i < headers.length; i += 2) {
+    if (INVALID_VALUE.test(headers[i]!)) return `the value of ${headers[i - 1]} contains characters that cannot be sent`;
   }
-  exchange.upstreamResponse = upstreamResponse;
+  return undefined;
+}
+
+/**
+ * deliverHead writes the worker's response head to the client. Returns false when node
+ * refused it (the exchange then ended with 500.1014).
+ */
+function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
+  const ctx = exchange.ctx;
+  const res = ctx.res;
+  if (res.destroyed) {
+    failAfterHead(exchange, new Error('the client response was destroyed'));
+    return false;
+  }
   exchange.respondedAt = performance.now();
-  (upstreamResponse as WithExchange<IncomingMessage>)[kExchange] = exchange;
-  upstreamResponse.on('error', onUpstreamBodyError);
-  const raw = upstreamResponse.rawHeaders;
+  const raw = head.rawHeaders;
   // An HTTP/1.0 client cannot receive chunked framing: node's response closes the connection instead.
-  const isHttp10 = exchange.ctx.req.httpVersionMinor === 0 && exchange.ctx.req.httpVersionMajor === 1;
+  const isHttp10 = ctx.req.httpVersionMinor === 0 && ctx.req.httpVersionMajor === 1;
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (isHopByHopResponseHeader(name)) continue;
+    if (name.length === 17 && isHttp10 && name.toLowerCase() === 'transfer-encoding') continue;
+    if (name.length === 14 && head.isChunked && name.toLowerCase() === 'content-length') continue;
+    headers.push(name, raw[i + 1]!);
+  }
+  const debug = exchange.listener.debugHeader(exchange);
+  if (debug !== undefined) headers.push('iisnode-debug', debug);
   try {
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i];
-      if (isHopByHopResponseHeader(name)) continue;
-      if (isHttp10 && name.length === 17 && name.toLowerCase() === 'transfer-encoding') continue;
-      res.appendHeader(name, raw[i + 1]);
+    if (kOutHeaders !== undefined && (res as unknown as Record<symbol, unknown>)[kOutHeaders] == null) {
+      // No module set a header: node serialises the list as it is, repeats included.
+      res.writeHead(head.statusCode, head.statusMessage, headers);
+    } else {
+      for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i]!, headers[i + 1]!);
+      res.writeHead(head.statusCode, head.statusMessage);
     }
-    const debug = exchange.listener.debugHeader(exchange);
-    if (debug !== undefined) res.setHeader('iisnode-debug', debug);
-    res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage);
   } catch (err) {
     // Node rejected a header or status from the worker: nothing was sent to the client yet.
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    upstreamResponse.destroy();
-    endExchange(exchange, new NodehostError('NH_ERR_WORKER_BAD_RESPONSE', `The node process sent a response head nodehost cannot forward: ${(err as Error).message}`, { cause: err }));
-    return;
+    failBeforeHead(exchange, 'NH_ERR_WORKER_BAD_RESPONSE', `The node process sent a response head nodehost cannot forward: ${(err as Error).message}`, err);
+    return false;
   }
   exchange.isHeadSent = true;
-  if (exchange.ctx.status === 0) exchange.ctx.status = upstreamResponse.statusCode ?? 0;
-  // flushResponse: the client sees the head now, not with the first body bytes (streaming,
-  // SSE); each body chunk is then written as it arrives (pipe never batches).
+  if (ctx.status === 0) ctx.status = head.statusCode;
+  // flushResponse: the client sees the head now, not with the first body bytes (streaming, SSE).
   if (exchange.transport?.settings.flushResponse === true) res.flushHeaders();
-  upstreamResponse.pipe(res);
+  return true;
 }
 
-function onUpstreamError(this: WithExchange<ClientRequest>, err: NodeJS.ErrnoException): void {
-  const exchange = this[kExchange]!;
-  if (exchange.isDone || exchange.upstreamRequest !== this) return;
-  if (exchange.upstreamResponse !== undefined) {
-    // The response was under way: nothing to answer any more, just cut the client response.
-    failAfterHead(exchange, err);
-    return;
+/** writeBody passes body bytes to the client, pausing the worker's socket when the client is slow. */
+function writeBody(exchange: Exchange, data: Buffer): void {
+  const res = exchange.ctx.res;
+  if (!res.write(data) && !exchange.isResponsePaused && exchange.connection !== undefined) {
+    exchange.isResponsePaused = true;
+    exchange.connection.socket.pause();
+    res.once('drain', onClientDrain);
   }
-  // A pooled connection that the worker had closed (keep-alive race) fails before any byte of
-  // the request was accepted; only then is a retry on a fresh connection safe. Requests with a
-  // body are never retried: part of the body may already have been read from the client.
-  if (this.reusedSocket && exchange.retries === 0 && !exchange.hasBody && isConnectionReset(err)) {
-    const transport = exchange.transport;
-    if (transport !== undefined) {
-      transport.retry(exchange);
-      return;
+}
+
+function onClientDrain(this: WithExchange<ServerResponse>): void {
+  const exchange = this[kExchange];
+  if (exchange === undefined || !exchange.isResponsePaused) return;
+  exchange.isResponsePaused = false;
+  exchange.connection?.socket.resume();
+}
+
+/**
+ * completeResponse ends the client response (with `last` as its final bytes), gives the
+ * connection back to the pool when it can carry another exchange, and ends the exchange.
+ */
+function completeResponse(exchange: Exchange, last: Buffer | undefined): void {
+  exchange.phase = COMPLETE;
+  const connection = exchange.connection;
+  exchange.connection = undefined;
+  if (connection !== undefined) {
+    if (exchange.isResponsePaused) {
+      exchange.isResponsePaused = false;
+      connection.socket.resume();
+    }
+    if (exchange.isConnectionSpent || !exchange.isRequestSent) {
+      // The worker answered before reading the whole request, or framing is off: the
+      // connection cannot carry another exchange.
+      connection.user = undefined;
+      connection.destroy();
+    } else {
+      connection.pool.release(connection);
     }
   }
-  endExchange(exchange, upstreamError(err));
+  if (!exchange.isRequestSent) stopRequestBody(exchange);
+  if (last === undefined) exchange.ctx.res.end();
+  else exchange.ctx.res.end(last);
+  endExchange(exchange, undefined);
 }
 
-function onUpstreamBodyError(this: WithExchange<IncomingMessage>, err: Error): void {
+function onRequestData(this: WithExchange<IncomingMessage>, data: Buffer): void {
   const exchange = this[kExchange]!;
-  if (!exchange.isDone) failAfterHead(exchange, err);
+  const connection = exchange.connection;
+  if (connection === undefined || exchange.isDone) return;
+  const socket = connection.socket;
+  let isFull: boolean;
+  if (exchange.isChunkedUp) {
+    if (data.length === 0) return; // a zero-size chunk would end the body
+    socket.cork();
+    socket.write(data.length.toString(16) + '\r\n', 'latin1');
+    socket.write(data);
+    isFull = !socket.write('\r\n', 'latin1');
+    socket.uncork();
+  } else {
+    isFull = !socket.write(data);
+  }
+  if (isFull) {
+    exchange.isRequestPaused = true;
+    this.pause();
+  }
+}
+
+function onRequestEnd(this: WithExchange<IncomingMessage>): void {
+  const exchange = this[kExchange]!;
+  stopRequestBody(exchange);
+  exchange.isRequestSent = true;
+  if (exchange.isDone || exchange.connection === undefined) return;
+  if (exchange.isChunkedUp) exchange.connection.socket.write('0\r\n\r\n', 'latin1');
+}
+
+function onRequestError(this: WithExchange<IncomingMessage>): void {
+  const exchange = this[kExchange]!;
+  if (exchange.isDone) return;
+  exchange.connection?.destroy();
+  // The client side is gone; onClientClose (or the close of the upstream) ends the exchange.
+}
+
+/** stopRequestBody detaches the request body from the exchange. */
+function stopRequestBody(exchange: Exchange): void {
+  const req = exchange.ctx.req;
+  req.off('data', onRequestData);
+  req.off('end', onRequestEnd);
+  req.off('error', onRequestError);
+  if (exchange.isRequestPaused) exchange.isRequestPaused = false;
 }
 
 function onClientClose(this: WithExchange<ServerResponse>): void {
   const exchange = this[kExchange]!;
   if (exchange.isDone) return;
-  if (this.writableFinished) {
-    endExchange(exchange, undefined);
-    return;
-  }
   // The client went away (or the response was destroyed): stop the upstream side too, so the
   // worker sees the abort and the connection is not reused half-read.
-  exchange.upstreamRequest?.destroy();
-  exchange.upstreamResponse?.destroy();
+  dropConnection(exchange);
   endExchange(exchange, exchange.isHeadSent ? new NodehostError('NH_ERR_WORKER_RESPONSE_BODY', 'The client closed the connection before the response was complete.') : undefined);
 }
 
+function dropConnection(exchange: Exchange): void {
+  const connection = exchange.connection;
+  exchange.connection = undefined;
+  if (connection !== undefined) {
+    connection.user = undefined;
+    connection.destroy();
+  }
+}
+
+function failBeforeHead(exchange: Exchange, code: ErrorCode, message: string, cause?: unknown): void {
+  dropConnection(exchange);
+  endExchange(exchange, new NodehostError(code, message, cause === undefined ? undefined : { cause }));
+}
+
 function failAfterHead(exchange: Exchange, err: Error): void {
-  exchange.upstreamRequest?.destroy();
+  dropConnection(exchange);
   if (exchange.isHeadSent) {
     exchange.ctx.res.destroy();
     endExchange(exchange, new NodehostError('NH_ERR_WORKER_RESPONSE_BODY', `The response from the node process was cut short: ${err.message}`, { cause: err }));
   } else {
-    endExchange(exchange, upstreamError(err as NodeJS.ErrnoException));
+    endExchange(exchange, new NodehostError('NH_ERR_WORKER_CONNECTION_LOST', `The connection to the node process failed: ${err.message}`, { cause: err }));
   }
 }
 
@@ -274,23 +568,11 @@ function endExchange(exchange: Exchange, error: NodehostError | undefined): void
   if (exchange.isDone) return;
   exchange.isDone = true;
   const req = exchange.ctx.req;
-  if (error !== undefined && exchange.hasBody && !req.complete) {
+  if (exchange.hasBody && !req.complete) {
     // The worker will not read the rest of the body: drain it, so the client connection can
     // carry the error page and stay usable.
-    req.unpipe();
+    stopRequestBody(exchange);
     req.resume();
   }
   exchange.listener.onExchangeEnd(exchange, error);
-}
-
-function isConnectionReset(err: NodeJS.ErrnoException): boolean {
-  return err.code === 'ECONNRESET' || err.code === 'EPIPE';
-}
-
-/** upstreamError maps a failure before the response head to the iisnode status it gets. */
-function upstreamError(err: NodeJS.ErrnoException): NodehostError {
-  let code: ErrorCode = 'NH_ERR_WORKER_CONNECTION_LOST';
-  if (err.code === 'HPE_HEADER_OVERFLOW') code = 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE';
-  else if (typeof err.code === 'string' && err.code.startsWith('HPE_')) code = 'NH_ERR_WORKER_BAD_RESPONSE';
-  return new NodehostError(code, `The connection to the node process failed before its response head arrived: ${err.message}`, { cause: err });
 }
