@@ -41,9 +41,27 @@ export const ERRORS = {
   NH_ERR_APP_RECYCLING: { status: 503, substatus: 1001, summary: 'The application is shutting down and takes no new requests.' },
   NH_ERR_APP_SCRIPT_MISSING: { status: 404, substatus: 0, summary: 'The entry script of the application does not exist.' },
   NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE: { status: 500, substatus: 1012, summary: 'The response head from the node process is larger than maxRequestBufferSize.' },
+  NH_ERR_DEBUG_NO_PORT: { status: 500, substatus: 1025, summary: 'No port of debuggerPortRange is free on 127.0.0.1 (or the range is malformed), so no debug session can start.' },
+  NH_ERR_DEBUG_INSPECTOR: { status: 500, substatus: 1026, summary: 'The inspector of the debugged process did not answer, so its WebSocket cannot be tunnelled.' },
+  NH_ERR_DEBUG_FORBIDDEN: { status: 403, substatus: 0, summary: 'The debugger URLs are given to loopback clients, and to others only when the site authenticates them.' },
 
   // Static files and request filtering
   NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden (hiddenSegments, or a name nodehost always hides).' },
+  NH_ERR_FILTER_URL_SEQUENCE: { status: 404, substatus: 5, summary: 'The URL contains a sequence listed in requestFiltering/denyUrlSequences.' },
+  NH_ERR_FILTER_VERB: { status: 404, substatus: 6, summary: 'The request method is denied by requestFiltering/verbs.' },
+  NH_ERR_FILTER_FILE_EXTENSION: { status: 404, substatus: 7, summary: 'The file extension of the URL is denied by requestFiltering/fileExtensions.' },
+  NH_ERR_FILTER_DOUBLE_ESCAPED: { status: 404, substatus: 11, summary: 'The URL path is double escaped (a + or an escaped %) and allowDoubleEscaping is false.' },
+  NH_ERR_FILTER_URL_TOO_LONG: { status: 404, substatus: 14, summary: 'The URL path is longer than requestLimits maxUrl.' },
+  NH_ERR_FILTER_QUERY_TOO_LONG: { status: 404, substatus: 15, summary: 'The query string is longer than requestLimits maxQueryString.' },
+  NH_ERR_FILTER_QUERY_SEQUENCE: { status: 404, substatus: 18, summary: 'The query string contains a sequence listed in requestFiltering/denyQueryStringSequences.' },
+  NH_ERR_FILTER_CONTENT_TOO_LARGE: { status: 413, substatus: 1, summary: 'The request Content-Length is larger than requestLimits maxAllowedContentLength.' },
+  NH_ERR_FILTER_HEADER_TOO_LARGE: { status: 431, substatus: 0, summary: 'A request header is longer than its requestLimits headerLimits sizeLimit.' },
+
+  // URL Rewrite
+  NH_ERR_REWRITE_RULE: { status: 500, substatus: 50, summary: 'An inbound rewrite rule is malformed (pattern, expression, unknown rewrite map, bad action).' },
+  NH_ERR_REWRITE_OUTBOUND: { status: 500, substatus: 52, summary: 'An outbound rewrite rule, precondition or custom tag set is malformed.' },
+  NH_ERR_REWRITE_BAD_URL: { status: 500, substatus: 50, summary: 'A Rewrite action produced a URL that cannot be used (bad escaping, or a path above the site root).' },
+  NH_ERR_REWRITE_PROXY: { status: 502, substatus: 3, summary: 'A Rewrite to an absolute URL (reverse proxy) could not reach the target or lost it mid-response.' },
   NH_ERR_STATIC_NOT_FOUND: { status: 404, substatus: 0, summary: 'The file or directory named by the URL does not exist.' },
   NH_ERR_STATIC_MIME_UNKNOWN: { status: 404, substatus: 3, summary: 'The file extension has no staticContent mimeMap entry, so the file is not served.' },
   NH_ERR_STATIC_METHOD: { status: 405, substatus: 0, summary: 'The static file handler answers only GET and HEAD.' },
@@ -52,6 +70,11 @@ export const ERRORS = {
   NH_ERR_STATIC_ACCESS: { status: 403, substatus: 0, summary: 'nodehost is not allowed to read the file or directory (file system permissions).' },
   NH_ERR_STATIC_READ: { status: 500, substatus: 0, summary: 'Reading a static file or directory failed.' },
   NH_ERR_STATIC_DIRECTORY_LISTING: { status: 403, substatus: 14, summary: 'The directory has no default document (or defaultDocument is disabled) and directory browsing is off.' },
+
+  // Logs
+  NH_ERR_LOGS_REMOTE: { status: 403, substatus: 0, summary: 'An application log folder (index, files, live tail) was requested by a client that is not on this machine.' },
+  NH_ERR_LOGS_WRITE: { status: 500, substatus: 0, summary: 'A worker log file or its folder cannot be written; that output is discarded (host log only).' },
+  NH_ERR_ACCESS_LOG_WRITE: { status: 500, substatus: 0, summary: 'The access log of a site cannot be written; its lines are dropped (host log only).' },
 
   // Server and command line
   NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },

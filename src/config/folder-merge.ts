@@ -18,6 +18,8 @@ import { BASE_DEFAULT_DOCUMENTS, BASE_HIDDEN_SEGMENTS, BASE_MIME_MAP } from './b
 import { defaultIisnodeSettings } from './schema.js';
 import type { FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
 import type { CollectionOp, ConfigSections } from './web-config.js';
+import { RewriteMerge } from './rewrite-compile.js';
+import { RequestFilteringMerge } from './request-filtering-config.js';
 
 /** One entry of a keyed collection: its lower-case key, its value, where it was added (undefined: built in). */
 interface Entry<T> {
@@ -37,6 +39,8 @@ export class FolderMerge {
   private readonly iisnode: IisnodeSettings;
   private readonly iisnodeSources: Partial<Record<IisnodeSettingName, SourcePosition>>;
   private readonly errors: NodehostError[];
+  private readonly rewrite: RewriteMerge;
+  private readonly requestFiltering: RequestFilteringMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -50,6 +54,8 @@ export class FolderMerge {
       this.iisnode = defaultIisnodeSettings();
       this.iisnodeSources = {};
       this.errors = [];
+      this.rewrite = new RewriteMerge();
+      this.requestFiltering = new RequestFilteringMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -61,6 +67,8 @@ export class FolderMerge {
       this.iisnode = { ...from.iisnode };
       this.iisnodeSources = { ...from.iisnodeSources };
       this.errors = [...from.errors];
+      this.rewrite = new RewriteMerge(from.rewrite);
+      this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
     }
     this.frozen = undefined;
   }
@@ -98,6 +106,8 @@ export class FolderMerge {
     // appSettings allow repeated keys; the last one wins when the environment is built
     // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
     this.appSettings = mergeCollection(this.appSettings, sections.appSettings, 'append', 'appSettings', 'key', found, allowsRepeat);
+    if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
+    if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -114,6 +124,8 @@ export class FolderMerge {
       iisnode: Object.freeze({ ...this.iisnode }),
       iisnodeSources: Object.freeze({ ...this.iisnodeSources }),
       errors: Object.freeze([...this.errors]),
+      rewrite: this.rewrite.freeze(),
+      requestFiltering: this.requestFiltering.freeze(),
     });
     return this.frozen;
   }

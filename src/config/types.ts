@@ -4,6 +4,8 @@
  * site-config.ts merges them per folder.
  */
 import type { NodehostError, SourcePosition } from '../errors.js';
+import type { RequestFilteringConfig } from './request-filtering-config.js';
+import type { RewriteConfig } from './rewrite-types.js';
 
 /** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
 export interface IisnodeSettings {
@@ -94,4 +96,8 @@ export interface FolderConfig {
   readonly iisnodeSources: Readonly<Partial<Record<IisnodeSettingName, SourcePosition>>>;
   /** Errors of any web.config file on the way to this folder; when non-empty, requests here fail (1031). */
   readonly errors: readonly NodehostError[];
+  /** URL Rewrite rules in force here (spec/rewrite.md §1); undefined when there are none. */
+  readonly rewrite?: RewriteConfig | undefined;
+  /** Request filtering beyond hiddenSegments (spec §2.6); undefined means the IIS defaults. */
+  readonly requestFiltering?: RequestFilteringConfig | undefined;
 }

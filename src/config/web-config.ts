@@ -10,6 +10,8 @@ import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js
 import { parseSettingValue, SETTINGS_BY_NAME, UINT_MAX } from './schema.js';
 import type { HandlerMapping, IisnodeSettingName } from './types.js';
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
+import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
+import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -40,6 +42,10 @@ export interface ConfigSections {
   readonly hiddenSegments: readonly CollectionOp<string>[];
   /** appSettings; the value is [key as written, value]. */
   readonly appSettings: readonly CollectionOp<readonly [string, string]>[];
+  /** system.webServer/rewrite, when present. */
+  readonly rewrite?: RewriteSection | undefined;
+  /** requestFiltering beyond hiddenSegments, when present. */
+  readonly requestFiltering?: RequestFilteringSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -150,11 +156,13 @@ interface MutableSections {
   mimeMap: CollectionOp<string>[];
   hiddenSegments: CollectionOp<string>[];
   appSettings: CollectionOp<readonly [string, string]>[];
+  rewrite: RewriteSection | undefined;
+  requestFiltering: RequestFilteringSection | undefined;
   errors: NodehostError[];
 }
 
 function newSections(): MutableSections {
-  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], errors: [] };
+  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, errors: [] };
 }
 
 function emptySections(): ConfigSections {
@@ -184,6 +192,7 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'defaultDocument': readDefaultDocument(child, ctx); break;
       case 'staticContent': readStaticContent(child, ctx); break;
       case 'security': readSecurity(child, ctx); break;
+      case 'rewrite': readRewriteSection(child, ctx.file, ctx.scope, (ctx.out.rewrite ??= newRewriteSection()), ctx.out.errors); break;
       default: break;
     }
   }
@@ -342,8 +351,12 @@ function readSecurity(element: XmlElement, ctx: ReadContext): void {
     if (child.name !== 'requestFiltering') continue;
     const where = 'system.webServer/security/requestFiltering';
     checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);
+    readRequestFilteringAttributes(child, ctx.file, (ctx.out.requestFiltering ??= newRequestFilteringSection()), ctx.out.errors);
     for (const part of child.children) {
-      if (part.name !== 'hiddenSegments') continue;
+      if (part.name !== 'hiddenSegments') {
+        readRequestFilteringPart(part, ctx.file, ctx.out.requestFiltering, ctx.out.errors);
+        continue;
+      }
       checkAttributes(part, HIDDEN_SEGMENTS_ATTRIBUTES, ctx.file, `${where}/hiddenSegments`, ctx.out.errors);
       readCollection(part, ctx, `${where}/hiddenSegments`, {
         addName: 'add', addAttributes: SEGMENT_ATTRIBUTES, keyAttribute: 'segment', ignoredChildren: NO_NAMES,

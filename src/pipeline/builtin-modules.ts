@@ -6,6 +6,7 @@ import type { AppHost } from '../iisnode/app-host.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { staticFiles } from '../modules/static-files/static-files.js';
+import { urlRewrite } from '../modules/url-rewrite/url-rewrite.js';
 import type { RequestContext } from './context.js';
 import { createMapHandlerModule } from './map-request.js';
 import type { Outcome, PipelineModule } from './module.js';
@@ -15,6 +16,7 @@ import type { SiteHandle } from './pipeline.js';
 export function builtinModules(site: SiteHandle, appHost: AppHost): PipelineModule[] {
   return [
     requestFiltering,
+    urlRewrite,
     createMapHandlerModule(site, resolveDirectory),
     createIisnodeModule(appHost),
     staticFiles,

@@ -51,6 +51,13 @@ export class RequestContext {
   substatus: number;
   /** High-resolution start time (ns), for time-taken. */
   readonly startTime: bigint;
+  /** True once a URL Rewrite rule changed the URL (path and query describe the rewritten URL). */
+  isRewritten: boolean;
+  /**
+   * Server variables set by `<serverVariables><set>` for this request (upper-case names), read
+   * first by serverVariable; undefined until a rule sets one.
+   */
+  serverVariables: Map<string, string> | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, site: { root: string; name: string }, isHttps: boolean) {
     this.req = req;
@@ -79,6 +86,8 @@ export class RequestContext {
     this.status = 0;
     this.substatus = 0;
     this.startTime = process.hrtime.bigint();
+    this.isRewritten = false;
+    this.serverVariables = undefined;
   }
 
   /**
@@ -88,6 +97,10 @@ export class RequestContext {
    */
   serverVariable(name: string): string | undefined {
     const key = name.toUpperCase();
+    if (this.serverVariables !== undefined) {
+      const set = this.serverVariables.get(key);
+      if (set !== undefined) return set;
+    }
     switch (key) {
       case 'REQUEST_METHOD': return this.req.method ?? 'GET';
       case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
@@ -95,7 +108,11 @@ export class RequestContext {
       case 'REQUEST_URI': case 'UNENCODED_URL': case 'HTTP_URL': return this.rawUrl;
       case 'REMOTE_ADDR': case 'REMOTE_HOST': return this.remoteAddress;
       case 'REMOTE_PORT': return String(this.remotePort);
-      case 'LOCAL_ADDR': return this.localAddress;
+      case 'LOCAL_ADDR': case 'SERVER_ADDR': return this.localAddress;
+      case 'CACHE_URL': return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
+      case 'DOCUMENT_ROOT': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'APPL_MD_PATH': return '/LM/W3SVC/1/ROOT';
+      case 'APP_POOL_ID': return this.siteName;
       case 'SERVER_NAME': return this.serverName;
       case 'SERVER_PORT': return String(this.localPort);
       case 'SERVER_PORT_SECURE': return this.isHttps ? '1' : '0';

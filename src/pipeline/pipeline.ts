@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import { RequestContext } from './context.js';
-import { PHASES, type PipelineModule } from './module.js';
+import { PHASES, type Outcome, type PipelineModule } from './module.js';
 import { parseRequestUrl } from './request-url.js';
 
 /** SiteHandle is what the pipeline needs of a site; `config` may be swapped whole on reload. */
@@ -34,6 +34,10 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly #site: SiteHandle;
   readonly #steps: readonly PipelineModule[];
+  /** The filter-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4). */
+  readonly #filterSteps: readonly PipelineModule[];
+  /** Index of the first step after the rewrite phase. */
+  readonly #afterRewrite: number;
   readonly #log: HostLog;
   readonly #onConfigError: ConfigErrorResponder;
   readonly #sendStatus: StatusResponder;
@@ -42,6 +46,10 @@ export class Pipeline {
     this.#site = options.site;
     // Phase order is fixed; within a phase, the order of the module list. Built once.
     this.#steps = PHASES.flatMap((phase) => options.modules.filter((m) => m.phase === phase));
+    this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter');
+    const rewritePhase = PHASES.indexOf('rewrite');
+    const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
+    this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#log = options.log;
     this.#onConfigError = options.onConfigError;
     this.#sendStatus = options.sendStatus;
@@ -77,7 +85,12 @@ export class Pipeline {
     }
     const steps = this.#steps;
     let i = 0;
+    let isRemapped = false;
     while (i < steps.length) {
+      if (ctx.isRewritten && !isRemapped && i >= this.#afterRewrite) {
+        isRemapped = true;
+        if ((await this.#remapRewritten(ctx)) === 'finish') return;
+      }
       const step = steps[i]!;
       const outcome = await step.handle(ctx);
       if (outcome === 'finish') return;
@@ -90,5 +103,23 @@ export class Pipeline {
     }
     // No handler answered: nothing claimed the URL.
     if (!ctx.res.headersSent) this.#sendStatus(ctx, 404, 0, 'Not Found');
+  }
+
+  /**
+   * After a URL Rewrite, everything downstream works on the new URL: its configuration
+   * (handlers, MIME map, ... of the rewritten folder, spec §2.1) and request filtering again,
+   * so a rewrite cannot reach a hidden segment.
+   */
+  async #remapRewritten(ctx: RequestContext): Promise<Outcome> {
+    const config = this.#site.config.forPath(ctx.path);
+    ctx.config = config;
+    if (config.errors.length > 0) {
+      this.#onConfigError(ctx, config);
+      return 'finish';
+    }
+    for (const step of this.#filterSteps) {
+      if ((await step.handle(ctx)) === 'finish') return 'finish';
+    }
+    return 'continue';
   }
 }

@@ -1,0 +1,252 @@
+/**
+ * The parts of `system.webServer/security/requestFiltering` beyond hiddenSegments (spec/rewrite.md
+ * §2.6): the allowDoubleEscaping attribute, requestLimits (with headerLimits), fileExtensions,
+ * verbs, denyUrlSequences and denyQueryStringSequences. readRequestFilteringPart reads one
+ * element of the section; RequestFilteringMerge merges them per configuration level.
+ */
+import { NodehostError, type SourcePosition } from '../errors.js';
+import { isGeneric, positionOf, rewriteError } from './rewrite-config.js';
+import type { CollectionOp } from './web-config.js';
+import type { XmlElement } from './xml.js';
+
+/** RequestFilteringConfig is the compiled request filtering of one configuration level. */
+export interface RequestFilteringConfig {
+  readonly allowDoubleEscaping: boolean;
+  /** Bytes; a larger Content-Length gets 413.1. */
+  readonly maxAllowedContentLength: number;
+  /** Characters of the URL path; longer gets 404.14. */
+  readonly maxUrl: number;
+  /** Characters of the query string; longer gets 404.15. */
+  readonly maxQueryString: number;
+  /** Lower-case header name → size limit (431 when exceeded). */
+  readonly headerLimits: ReadonlyMap<string, number>;
+  readonly fileExtensionsAllowUnlisted: boolean;
+  /** Lower-case extension with its dot → allowed. */
+  readonly fileExtensions: ReadonlyMap<string, boolean>;
+  readonly verbsAllowUnlisted: boolean;
+  /** Upper-case verb → allowed. */
+  readonly verbs: ReadonlyMap<string, boolean>;
+  /** Lower-case sequences denied in the URL (404.5). */
+  readonly denyUrlSequences: readonly string[];
+  /** Lower-case sequences denied in the query string (404.18). */
+  readonly denyQueryStringSequences: readonly string[];
+}
+
+/** RequestFilteringSection is what one configuration place declares (undefined fields: not set). */
+export interface RequestFilteringSection {
+  allowDoubleEscaping: boolean | undefined;
+  maxAllowedContentLength: number | undefined;
+  maxUrl: number | undefined;
+  maxQueryString: number | undefined;
+  readonly headerLimits: CollectionOp<number>[];
+  fileExtensionsAllowUnlisted: boolean | undefined;
+  readonly fileExtensions: CollectionOp<boolean>[];
+  verbsAllowUnlisted: boolean | undefined;
+  readonly verbs: CollectionOp<boolean>[];
+  readonly denyUrlSequences: CollectionOp<string>[];
+  readonly denyQueryStringSequences: CollectionOp<string>[];
+}
+
+/** newRequestFilteringSection returns a section that sets nothing. */
+export function newRequestFilteringSection(): RequestFilteringSection {
+  return {
+    allowDoubleEscaping: undefined, maxAllowedContentLength: undefined, maxUrl: undefined, maxQueryString: undefined, headerLimits: [],
+    fileExtensionsAllowUnlisted: undefined, fileExtensions: [], verbsAllowUnlisted: undefined, verbs: [], denyUrlSequences: [], denyQueryStringSequences: [],
+  };
+}
+
+/**
+ * DEFAULT_DENIED_EXTENSIONS are the extensions IIS (with ASP.NET) denies by default (404.7),
+ * spec §2.6. A web.config may `<remove>` them.
+ */
+export const DEFAULT_DENIED_EXTENSIONS: readonly string[] = Object.freeze([
+  '.asa', '.asax', '.ascx', '.master', '.skin', '.browser', '.sitemap', '.config', '.cs', '.csproj', '.vb', '.vbproj', '.webinfo', '.licx',
+  '.resx', '.resources', '.mdb', '.vjsproj', '.java', '.jsl', '.ldb', '.dsdgm', '.ssdgm', '.lsad', '.ssmap', '.cd', '.dsprototype',
+  '.lsaprototype', '.sdm', '.sdmdocument', '.mdf', '.ldf', '.ad', '.dd', '.ldd', '.sd', '.adprototype', '.lddprototype', '.exclude',
+  '.refresh', '.compiled', '.msgx', '.vsdisco', '.rules',
+]);
+
+const WHERE = 'system.webServer/security/requestFiltering';
+
+/**
+ * readRequestFilteringAttribute reads `allowDoubleEscaping` of the `<requestFiltering>` element
+ * itself into `out` (the other attributes are checked by web-config.ts).
+ */
+export function readRequestFilteringAttributes(element: XmlElement, file: string, out: RequestFilteringSection, errors: NodehostError[]): void {
+  const attribute = element.attributes.get('allowDoubleEscaping');
+  if (attribute) out.allowDoubleEscaping = parseBool(attribute.value, () => errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${WHERE}: allowDoubleEscaping must be true or false, not '${attribute.value}'`)));
+}
+
+/**
+ * readRequestFilteringPart reads one child of `<requestFiltering>` other than hiddenSegments
+ * into `out`; it returns false for an element it does not know (the caller reports or skips it).
+ */
+export function readRequestFilteringPart(part: XmlElement, file: string, out: RequestFilteringSection, errors: NodehostError[]): boolean {
+  const where = `${WHERE}/${part.name}`;
+  const check = (element: XmlElement, allowed: readonly string[]) => {
+    for (const [name, attribute] of element.attributes) {
+      if (!allowed.includes(name) && !isGeneric(name)) errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
+    }
+  };
+  const bool = (element: XmlElement, name: string): boolean | undefined => {
+    const attribute = element.attributes.get(name);
+    if (!attribute) return undefined;
+    return parseBool(attribute.value, () => errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${where}: ${name} must be true or false, not '${attribute.value}'`)));
+  };
+  const uint = (element: XmlElement, name: string): number | undefined => {
+    const attribute = element.attributes.get(name);
+    if (!attribute) return undefined;
+    if (/^[0-9]+$/.test(attribute.value.trim())) return Number(attribute.value.trim());
+    errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${where}: ${name} must be a non-negative integer, not '${attribute.value}'`));
+    return undefined;
+  };
+  const collection = <T>(element: XmlElement, keyName: string, addAttributes: readonly string[], into: CollectionOp<T>[], build: (add: XmlElement, key: string) => T | undefined, keyOf = (key: string) => key.toLowerCase()) => {
+    for (const child of element.children) {
+      const key = child.attributes.get(keyName)?.value;
+      if (child.name === 'clear') {
+        into.push({ kind: 'clear', source: positionOf(file, child) });
+      } else if (child.name === 'add' || child.name === 'remove') {
+        check(child, child.name === 'add' ? addAttributes : [keyName]);
+        if (key === undefined) {
+          errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <${child.name}> (${where})`));
+        } else if (child.name === 'remove') {
+          into.push({ kind: 'remove', key: keyOf(key), source: positionOf(file, child) });
+        } else {
+          const value = build(child, key);
+          if (value !== undefined) into.push({ kind: 'add', key: keyOf(key), value, source: positionOf(file, child) });
+        }
+      } else if (!(element.name === 'requestLimits' && child.name === 'headerLimits')) {
+        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+      }
+    }
+  };
+  switch (part.name) {
+    case 'requestLimits':
+      check(part, ['maxAllowedContentLength', 'maxUrl', 'maxQueryString']);
+      out.maxAllowedContentLength = uint(part, 'maxAllowedContentLength') ?? out.maxAllowedContentLength;
+      out.maxUrl = uint(part, 'maxUrl') ?? out.maxUrl;
+      out.maxQueryString = uint(part, 'maxQueryString') ?? out.maxQueryString;
+      for (const child of part.children) {
+        if (child.name === 'headerLimits') collection(child, 'header', ['header', 'sizeLimit'], out.headerLimits, (add) => uint(add, 'sizeLimit') ?? 0);
+        else errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+      }
+      return true;
+    case 'fileExtensions':
+      check(part, ['allowUnlisted', 'applyToWebDAV']);
+      out.fileExtensionsAllowUnlisted = bool(part, 'allowUnlisted') ?? out.fileExtensionsAllowUnlisted;
+      collection(part, 'fileExtension', ['fileExtension', 'allowed'], out.fileExtensions, (add) => bool(add, 'allowed') ?? true);
+      return true;
+    case 'verbs':
+      check(part, ['allowUnlisted', 'applyToWebDAV']);
+      out.verbsAllowUnlisted = bool(part, 'allowUnlisted') ?? out.verbsAllowUnlisted;
+      collection(part, 'verb', ['verb', 'allowed'], out.verbs, (add) => bool(add, 'allowed') ?? true, (key) => key.toUpperCase());
+      return true;
+    case 'denyUrlSequences':
+      collection(part, 'sequence', ['sequence'], out.denyUrlSequences, (_add, key) => key.toLowerCase());
+      return true;
+    case 'denyQueryStringSequences':
+      collection(part, 'sequence', ['sequence'], out.denyQueryStringSequences, (_add, key) => key.toLowerCase());
+      return true;
+    default:
+      return false;
+  }
+}
+
+function parseBool(text: string, onError: () => void): boolean | undefined {
+  const lower = text.trim().toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  onError();
+  return undefined;
+}
+
+interface Entry<T> {
+  readonly key: string;
+  readonly value: T;
+  readonly source: SourcePosition | undefined;
+}
+
+/** RequestFilteringMerge is the request-filtering part of one level's merge state (append collections, inherited attributes). */
+export class RequestFilteringMerge {
+  private allowDoubleEscaping: boolean;
+  private maxAllowedContentLength: number;
+  private maxUrl: number;
+  private maxQueryString: number;
+  private headerLimits: readonly Entry<number>[];
+  private fileExtensionsAllowUnlisted: boolean;
+  private fileExtensions: readonly Entry<boolean>[];
+  private verbsAllowUnlisted: boolean;
+  private verbs: readonly Entry<boolean>[];
+  private denyUrlSequences: readonly Entry<string>[];
+  private denyQueryStringSequences: readonly Entry<string>[];
+  private frozen: RequestFilteringConfig | undefined;
+
+  constructor(from?: RequestFilteringMerge) {
+    this.allowDoubleEscaping = from?.allowDoubleEscaping ?? false;
+    this.maxAllowedContentLength = from?.maxAllowedContentLength ?? 30_000_000;
+    this.maxUrl = from?.maxUrl ?? 4096;
+    this.maxQueryString = from?.maxQueryString ?? 2048;
+    this.headerLimits = from?.headerLimits ?? [];
+    this.fileExtensionsAllowUnlisted = from?.fileExtensionsAllowUnlisted ?? true;
+    this.fileExtensions = from?.fileExtensions ?? DEFAULT_DENIED_EXTENSIONS.map((key) => ({ key, value: false, source: undefined }));
+    this.verbsAllowUnlisted = from?.verbsAllowUnlisted ?? true;
+    this.verbs = from?.verbs ?? [];
+    this.denyUrlSequences = from?.denyUrlSequences ?? [];
+    this.denyQueryStringSequences = from?.denyQueryStringSequences ?? [];
+    this.frozen = from?.frozen;
+  }
+
+  /** apply merges one place's section; duplicate keys are pushed to `errors` as NH_ERR_CONFIG_DUPLICATE_KEY. */
+  apply(section: RequestFilteringSection, errors: NodehostError[]): void {
+    this.frozen = undefined;
+    this.allowDoubleEscaping = section.allowDoubleEscaping ?? this.allowDoubleEscaping;
+    this.maxAllowedContentLength = section.maxAllowedContentLength ?? this.maxAllowedContentLength;
+    this.maxUrl = section.maxUrl ?? this.maxUrl;
+    this.maxQueryString = section.maxQueryString ?? this.maxQueryString;
+    this.fileExtensionsAllowUnlisted = section.fileExtensionsAllowUnlisted ?? this.fileExtensionsAllowUnlisted;
+    this.verbsAllowUnlisted = section.verbsAllowUnlisted ?? this.verbsAllowUnlisted;
+    this.headerLimits = merge(this.headerLimits, section.headerLimits, 'requestLimits/headerLimits', 'header', errors);
+    this.fileExtensions = merge(this.fileExtensions, section.fileExtensions, 'fileExtensions', 'fileExtension', errors);
+    this.verbs = merge(this.verbs, section.verbs, 'verbs', 'verb', errors);
+    this.denyUrlSequences = merge(this.denyUrlSequences, section.denyUrlSequences, 'denyUrlSequences', 'sequence', errors);
+    this.denyQueryStringSequences = merge(this.denyQueryStringSequences, section.denyQueryStringSequences, 'denyQueryStringSequences', 'sequence', errors);
+  }
+
+  /** freeze returns the compiled configuration of this level. */
+  freeze(): RequestFilteringConfig {
+    this.frozen ??= Object.freeze({
+      allowDoubleEscaping: this.allowDoubleEscaping,
+      maxAllowedContentLength: this.maxAllowedContentLength,
+      maxUrl: this.maxUrl,
+      maxQueryString: this.maxQueryString,
+      headerLimits: new Map(this.headerLimits.map((entry) => [entry.key, entry.value])) as ReadonlyMap<string, number>,
+      fileExtensionsAllowUnlisted: this.fileExtensionsAllowUnlisted,
+      fileExtensions: new Map(this.fileExtensions.map((entry) => [entry.key, entry.value])) as ReadonlyMap<string, boolean>,
+      verbsAllowUnlisted: this.verbsAllowUnlisted,
+      verbs: new Map(this.verbs.map((entry) => [entry.key, entry.value])) as ReadonlyMap<string, boolean>,
+      denyUrlSequences: Object.freeze(this.denyUrlSequences.map((entry) => entry.value)),
+      denyQueryStringSequences: Object.freeze(this.denyQueryStringSequences.map((entry) => entry.value)),
+    });
+    return this.frozen;
+  }
+}
+
+function merge<T>(inherited: readonly Entry<T>[], ops: readonly CollectionOp<T>[], section: string, keyName: string, errors: NodehostError[]): readonly Entry<T>[] {
+  if (ops.length === 0) return inherited;
+  let out = [...inherited];
+  for (const op of ops) {
+    if (op.kind === 'clear') out = [];
+    else if (op.kind === 'remove') out = out.filter((entry) => entry.key !== op.key);
+    else {
+      const existing = out.find((entry) => entry.key === op.key);
+      if (existing !== undefined) {
+        const first = existing.source ? `${existing.source.file}:${existing.source.line}` : 'the built-in configuration';
+        errors.push(new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
+          `Cannot add duplicate collection entry to ${WHERE}/${section}: ${keyName} '${op.key}' is already defined (at ${first}); add a <remove ${keyName}="..."/> before it`, { source: op.source }));
+        out = out.filter((entry) => entry !== existing);
+      }
+      out.push({ key: op.key, value: op.value, source: op.source });
+    }
+  }
+  return Object.freeze(out);
+}

@@ -1,0 +1,114 @@
+/**
+ * Reads `system.webServer/rewrite` of one web.config place (a file's top level or one
+ * `<location>`) into ordered collection operations (spec/rewrite.md §1.1). Each entry keeps
+ * its XML element: rules are compiled by rewrite-compile.ts when the configuration levels are
+ * merged, because an expression may name a rewrite map inherited from a parent level.
+ */
+import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
+import type { CollectionOp } from './web-config.js';
+import type { XmlAttribute, XmlElement } from './xml.js';
+
+/** RewriteEntry is one collection entry as written: the element, its file and its URL scope. */
+export interface RewriteEntry {
+  readonly element: XmlElement;
+  readonly file: string;
+  /** URL folder of the configuration place, ending in `/`. */
+  readonly scope: string;
+}
+
+/** RewriteSection holds the `<rewrite>` collections of one configuration place, in document order. */
+export interface RewriteSection {
+  readonly rules: CollectionOp<RewriteEntry>[];
+  readonly maps: CollectionOp<RewriteEntry>[];
+  readonly outbound: CollectionOp<RewriteEntry>[];
+  readonly preConditions: CollectionOp<RewriteEntry>[];
+  readonly customTags: CollectionOp<RewriteEntry>[];
+}
+
+/** newRewriteSection returns an empty RewriteSection. */
+export function newRewriteSection(): RewriteSection {
+  return { rules: [], maps: [], outbound: [], preConditions: [], customTags: [] };
+}
+
+/**
+ * readRewriteSection appends the collections of a `<rewrite>` element to `out`, and structural
+ * errors (unknown elements, missing names) to `errors`. `<globalRules>` and
+ * `<allowedServerVariables>` belong to the host level: the first is an error in web.config
+ * (its rules would silently not run), the second is accepted and ignored (nodehost allows
+ * every variable, spec §1.12). `<providers>` is ignored.
+ */
+export function readRewriteSection(element: XmlElement, file: string, scope: string, out: RewriteSection, errors: NodehostError[]): void {
+  for (const child of element.children) {
+    switch (child.name) {
+      case 'rules':
+        readKeyed(child, file, scope, 'rule', 'name', out.rules, errors, 'system.webServer/rewrite/rules', RULES_ATTRIBUTES);
+        break;
+      case 'rewriteMaps':
+        readKeyed(child, file, scope, 'rewriteMap', 'name', out.maps, errors, 'system.webServer/rewrite/rewriteMaps', NONE);
+        break;
+      case 'outboundRules':
+        for (const part of child.children) {
+          if (part.name === 'preConditions') readKeyed(part, file, scope, 'preCondition', 'name', out.preConditions, errors, 'system.webServer/rewrite/outboundRules/preConditions', NONE);
+          else if (part.name === 'customTags') readKeyed(part, file, scope, 'tags', 'name', out.customTags, errors, 'system.webServer/rewrite/outboundRules/customTags', NONE);
+        }
+        readKeyed(child, file, scope, 'rule', 'name', out.outbound, errors, 'system.webServer/rewrite/outboundRules', OUTBOUND_ATTRIBUTES, OUTBOUND_CHILDREN);
+        break;
+      case 'globalRules':
+        errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, child,
+          '<globalRules> can only be set at the host level (nodehost.yml), not in web.config; use <rules> here'));
+        break;
+      case 'allowedServerVariables':
+      case 'providers':
+        break;
+      default:
+        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
+    }
+  }
+}
+
+function readKeyed(
+  element: XmlElement, file: string, scope: string, addName: string, keyName: string, out: CollectionOp<RewriteEntry>[],
+  errors: NodehostError[], where: string, allowed: ReadonlySet<string>, ignoredChildren: ReadonlySet<string> = NONE,
+): void {
+  for (const [name, attribute] of element.attributes) {
+    if (!allowed.has(name) && !isGeneric(name)) errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
+  }
+  for (const child of element.children) {
+    if (child.name === addName) {
+      const key = child.attributes.get(keyName)?.value;
+      if (key === undefined || key === '') {
+        errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <${addName}> (${where})`));
+        continue;
+      }
+      out.push({ kind: 'add', key: key.toLowerCase(), value: { element: child, file, scope }, source: positionOf(file, child) });
+    } else if (child.name === 'remove') {
+      const key = child.attributes.get(keyName)?.value;
+      if (key === undefined) errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <remove> (${where})`));
+      else out.push({ kind: 'remove', key: key.toLowerCase(), source: positionOf(file, child) });
+    } else if (child.name === 'clear') {
+      out.push({ kind: 'clear', source: positionOf(file, child) });
+    } else if (!ignoredChildren.has(child.name)) {
+      errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+    }
+  }
+}
+
+/** positionOf gives the source position of an element or attribute. */
+export function positionOf(file: string, at: XmlElement | XmlAttribute): SourcePosition {
+  return { file, line: at.line, column: at.column };
+}
+
+/** rewriteError builds a configuration error positioned at an element or attribute. */
+export function rewriteError(code: ErrorCode, file: string, at: XmlElement | XmlAttribute, message: string): NodehostError {
+  return new NodehostError(code, message, { source: positionOf(file, at) });
+}
+
+/** isGeneric tells whether an attribute is one every configuration element may carry (locking, xmlns, xdt). */
+export function isGeneric(name: string): boolean {
+  return name.startsWith('lock') || name.startsWith('xdt:') || name === 'xmlns' || name.startsWith('xmlns:');
+}
+
+const NONE: ReadonlySet<string> = new Set();
+const RULES_ATTRIBUTES: ReadonlySet<string> = new Set(['useOriginalURLEncoding']);
+const OUTBOUND_ATTRIBUTES: ReadonlySet<string> = new Set(['rewriteBeforeCache']);
+const OUTBOUND_CHILDREN: ReadonlySet<string> = new Set(['preConditions', 'customTags']);

@@ -1,0 +1,185 @@
+/**
+ * The inbound rule pass (spec/rewrite.md §1.2–§1.12): every rule once, in order, each on the
+ * current URL made relative to the rule's scope; Rewrite changes the current URL and goes on,
+ * Redirect, CustomResponse, AbortRequest and a proxying Rewrite end the pass.
+ */
+import type { InboundRule, RewriteAction, ServerVariableSet } from '../../config/rewrite-types.js';
+import type { IncomingMessage } from 'node:http';
+import { normalizePath } from '../../pipeline/request-url.js';
+import { checkConditions, evaluate, matchPattern, urlDecode, type RewriteState } from './evaluate.js';
+
+/** InboundResult is how a rule pass ended. */
+export type InboundResult =
+  | { readonly kind: 'continue' }
+  | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
+  | { readonly kind: 'response'; readonly action: RewriteAction }
+  | { readonly kind: 'abort' }
+  | { readonly kind: 'proxy'; readonly target: string }
+  | { readonly kind: 'bad-url'; readonly url: string };
+
+/** RuleTrace is one step of a traced pass (for `nodehost rewrite test` style tooling and tests). */
+export interface RuleTrace {
+  readonly rule: string;
+  readonly input: string;
+  readonly matched: boolean;
+  readonly ruleCaptures: readonly string[];
+  readonly conditionCaptures: readonly string[];
+  readonly urlAfter: string;
+}
+
+const CONTINUE: InboundResult = Object.freeze({ kind: 'continue' });
+
+/**
+ * runInboundRules runs `rules` over the state. When a Rewrite happened, state.path/query hold
+ * the new URL and `isRewritten` is set on the state's context. `trace`, when given, receives
+ * one entry per rule looked at.
+ */
+export function runInboundRules(rules: readonly InboundRule[], state: RewriteState, trace?: RuleTrace[]): InboundResult {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const input = ruleInput(rule, state.path);
+    if (input === undefined) continue;
+    const captures = matchPattern(rule.match, input);
+    let isMatch = false;
+    if (captures !== undefined) {
+      state.ruleCaptures = captures;
+      state.conditionCaptures = [];
+      isMatch = checkConditions(rule.conditions, state);
+    }
+    let result: InboundResult | undefined;
+    if (isMatch) {
+      for (const set of rule.serverVariables) setServerVariable(set, state);
+      result = runAction(rule, state);
+    }
+    if (trace !== undefined) {
+      trace.push({
+        rule: rule.name, input, matched: isMatch, ruleCaptures: captures ?? [], conditionCaptures: isMatch ? state.conditionCaptures : [],
+        urlAfter: state.path + (state.hasQuery ? `?${state.query}` : ''),
+      });
+    }
+    if (result !== undefined) return result;
+    if (isMatch && rule.stopProcessing) break;
+  }
+  return CONTINUE;
+}
+
+/**
+ * ruleInput is the current path relative to the rule's scope, without the leading `/`
+ * (`/blog/article/1` is `article/1` for a rule of /blog/web.config); undefined when the URL
+ * is not under the scope (then the rule does not apply). Scopes compare case-insensitively.
+ */
+export function ruleInput(rule: InboundRule, path: string): string | undefined {
+  const scope = rule.scope;
+  if (scope === '/') return path.slice(1);
+  if (path.length >= scope.length && path.slice(0, scope.length).toLowerCase() === rule.scopeLower) return path.slice(scope.length);
+  if (path.length === scope.length - 1 && (path + '/').toLowerCase() === rule.scopeLower) return '';
+  return undefined;
+}
+
+function runAction(rule: InboundRule, state: RewriteState): InboundResult | undefined {
+  const action = rule.action;
+  switch (action.type) {
+    case 'None':
+      return undefined;
+    case 'AbortRequest':
+      return { kind: 'abort' };
+    case 'CustomResponse':
+      return { kind: 'response', action };
+    case 'Redirect': {
+      const url = substitute(evaluate(action.url, state), action, state);
+      let location: string;
+      if (isAbsoluteUrl(url.path)) location = url.path;
+      else {
+        const ctx = state.ctx;
+        const host = ctx.req.headers.host ?? ctx.serverName;
+        location = `${ctx.isHttps ? 'https' : 'http'}://${host}${url.path.startsWith('/') ? url.path : rule.scope + url.path}`;
+      }
+      if (url.hasQuery) location += '?' + url.query;
+      return { kind: 'redirect', status: action.redirectStatus, location: escapeUnsafe(location) };
+    }
+    case 'Rewrite': {
+      const url = substitute(evaluate(action.url, state), action, state);
+      if (isAbsoluteUrl(url.path)) return { kind: 'proxy', target: escapeUnsafe(url.path + (url.hasQuery ? `?${url.query}` : '')) };
+      const target = url.path.startsWith('/') ? url.path : rule.scope + url.path;
+      const path = normalizePath(urlDecode(target));
+      if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
+      state.path = path;
+      state.query = url.query;
+      state.hasQuery = url.hasQuery;
+      state.ctx.isRewritten = true;
+      return undefined;
+    }
+  }
+}
+
+interface Substituted {
+  readonly path: string;
+  readonly query: string;
+  readonly hasQuery: boolean;
+}
+
+/**
+ * substitute splits the action's evaluated URL at its first `?` and applies appendQueryString
+ * (spec §1.11): the substitution's query first, then `&` and the current query. [I] IIS's
+ * order is inferred from the documentation ("appended to the substituted URL").
+ */
+function substitute(value: string, action: RewriteAction, state: RewriteState): Substituted {
+  const q = value.indexOf('?');
+  const path = q === -1 ? value : value.slice(0, q);
+  const subQuery = q === -1 ? undefined : value.slice(q + 1);
+  if (!action.appendQueryString) return { path, query: subQuery ?? '', hasQuery: subQuery !== undefined };
+  const current = state.query;
+  if (subQuery === undefined) return { path, query: current, hasQuery: state.hasQuery };
+  if (subQuery === '' || current === '') return { path, query: subQuery + current, hasQuery: true };
+  return { path, query: `${subQuery}&${current}`, hasQuery: true };
+}
+
+function isAbsoluteUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value);
+}
+
+/** escapeUnsafe percent-encodes what cannot appear in a header or request target (spaces, controls, non-ASCII). */
+function escapeUnsafe(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x21-\x7e]/.test(url) ? url.replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run)) : url;
+}
+
+/**
+ * setServerVariable runs one `<set>` (spec §1.12): HTTP_* names set a request header (node and
+ * later rules see it), RESPONSE_* names set a response header, anything else is a server
+ * variable for promoteServerVars. replace="false" leaves an existing value alone.
+ */
+export function setServerVariable(set: ServerVariableSet, state: RewriteState): void {
+  const value = evaluate(set.value, state).replace(/[\r\n]/g, '');
+  const ctx = state.ctx;
+  const name = set.name;
+  if (name.startsWith('HTTP_')) {
+    setRequestHeader(ctx.req, name.slice(5).replaceAll('_', '-').toLowerCase(), value, set.replace);
+  } else if (name.startsWith('RESPONSE_')) {
+    const header = name.slice(9).replaceAll('_', '-');
+    if (set.replace || !ctx.res.hasHeader(header)) {
+      try {
+        ctx.res.setHeader(header, value);
+      } catch {
+        // A value node refuses in a header (non-Latin-1) is dropped rather than failing the request.
+      }
+    }
+  } else if (set.replace || ctx.serverVariable(name) === undefined) {
+    (ctx.serverVariables ??= new Map()).set(name, value);
+  }
+}
+
+/**
+ * setRequestHeader sets a request header as node will receive it: every earlier line of that
+ * header is dropped from rawHeaders (what the iisnode transport forwards) and the parsed
+ * `headers` object is updated (what later rules read).
+ */
+export function setRequestHeader(req: IncomingMessage, lowerName: string, value: string, replace = true): void {
+  if (!replace && req.headers[lowerName] !== undefined) return;
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
+  }
+  raw.push(lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()), value);
+  req.headers[lowerName] = value;
+}

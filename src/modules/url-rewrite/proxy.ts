@@ -1,0 +1,67 @@
+/**
+ * proxyRequest is the reverse proxy behind a Rewrite to an absolute URL (spec/rewrite.md
+ * §1.11, ARR style): the request streams to the target, the response streams back. The Host
+ * header becomes the target's (ARR's preserveHostHeader=false default); X-Forwarded-For gets
+ * the client address and X-Original-URL carries the URL the client asked for.
+ */
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { RequestContext } from '../../pipeline/context.js';
+import { sendError } from '../status-page.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+
+/** proxyRequest forwards ctx's request to `target` and resolves when the response is done or failed. */
+export function proxyRequest(ctx: RequestContext, target: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    sendError(ctx, 'NH_ERR_REWRITE_BAD_URL');
+    return Promise.resolve();
+  }
+  const headers: OutgoingHttpHeaders = {};
+  const raw = ctx.req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    const existing = headers[lower];
+    headers[lower] = existing === undefined ? raw[i + 1]! : ([] as string[]).concat(existing as string | string[], raw[i + 1]!);
+  }
+  headers.host = url.host;
+  const xff = ctx.req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ctx.remoteAddress}` : ctx.remoteAddress;
+  if (ctx.req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const upstream = request(url, { method: ctx.req.method, headers, agent: false });
+    const fail = () => {
+      if (!ctx.res.headersSent) sendError(ctx, 'NH_ERR_REWRITE_PROXY');
+      else ctx.res.destroy();
+      resolve();
+    };
+    upstream.on('error', fail);
+    upstream.on('response', (response: IncomingMessage) => {
+      const res = ctx.res;
+      const head = response.rawHeaders;
+      for (let i = 0; i < head.length; i += 2) {
+        const lower = head[i]!.toLowerCase();
+        if (lower === 'connection' || lower === 'keep-alive' || lower === 'proxy-connection' || lower === 'transfer-encoding') continue;
+        res.appendHeader(head[i]!, head[i + 1]!);
+      }
+      ctx.status = response.statusCode ?? 502;
+      res.writeHead(ctx.status, response.statusMessage);
+      response.pipe(res);
+      response.on('error', () => res.destroy());
+      response.on('end', () => resolve());
+      res.on('close', () => {
+        if (!response.complete) response.destroy();
+        resolve();
+      });
+    });
+    ctx.res.on('close', () => {
+      if (!ctx.res.writableFinished) upstream.destroy();
+    });
+    ctx.req.pipe(upstream);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The URL Rewrite module, phase 'rewrite' (DESIGN §1 stage 3, spec/rewrite.md §1). It reads the
+ * compiled rules of the request's configuration (chosen from the URL as the client sent it)
+ * and costs one property read for a site without rules. After a Rewrite the engine maps the
+ * new URL: it re-reads the configuration for it and runs request filtering again.
+ */
+import type { RequestContext } from '../../pipeline/context.js';
+import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import { sendError } from '../status-page.js';
+import { RewriteState } from './evaluate.js';
+import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';
+import { installOutboundFilter } from './outbound.js';
+import { proxyRequest } from './proxy.js';
+
+/**
+ * rewriteRequest runs the inbound rules of ctx.config (and installs the outbound filter when
+ * there are outbound rules). On a Rewrite it updates ctx.path, query and physicalPath, sets
+ * `isRewritten`, and adds `X-Original-URL` (the URL as sent) to the request node receives.
+ */
+export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> {
+  const rewrite = ctx.config?.rewrite;
+  if (rewrite === undefined) return 'continue';
+  if (rewrite.outbound.length > 0) installOutboundFilter(ctx, rewrite);
+  if (rewrite.rules.length === 0) return 'continue';
+  const state = new RewriteState(ctx);
+  const result = runInboundRules(rewrite.rules, state);
+  if (ctx.isRewritten || result.kind === 'proxy') {
+    // iisnode shows node the original URL (spec §1.2 step 5); the header is what it reads.
+    setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
+  }
+  if (result.kind === 'continue') {
+    if (ctx.isRewritten) {
+      ctx.path = state.path;
+      ctx.query = state.query;
+      ctx.hasQuery = state.hasQuery;
+      ctx.physicalPath = ctx.siteRoot + state.path;
+    }
+    return 'continue';
+  }
+  return finish(ctx, result);
+}
+
+function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'continue' }>): Outcome | Promise<Outcome> {
+  const res = ctx.res;
+  switch (result.kind) {
+    case 'abort':
+      // Nothing is written: the connection just ends (spec §1.11).
+      ctx.status = 0;
+      ctx.req.socket.destroy();
+      return 'finish';
+    case 'redirect': {
+      ctx.status = result.status;
+      const body = `<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found <a href="${escapeAttribute(result.location)}">here</a></body>`;
+      res.statusCode = result.status;
+      res.setHeader('Location', result.location);
+      res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(ctx.req.method === 'HEAD' ? undefined : body);
+      return 'finish';
+    }
+    case 'response': {
+      const action = result.action;
+      ctx.status = action.statusCode;
+      ctx.substatus = action.subStatusCode;
+      res.statusCode = action.statusCode;
+      if (action.statusReason !== '') res.statusMessage = action.statusReason;
+      const body = action.statusDescription;
+      const hasBody = body !== '' && ctx.req.method !== 'HEAD' && action.statusCode !== 204 && action.statusCode !== 304;
+      if (body !== '') res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
+      res.end(hasBody ? body : undefined);
+      return 'finish';
+    }
+    case 'bad-url':
+      sendError(ctx, 'NH_ERR_REWRITE_BAD_URL');
+      return 'finish';
+    case 'proxy':
+      return proxyRequest(ctx, result.target).then(finished);
+  }
+}
+
+function finished(): Outcome {
+  return 'finish';
+}
+
+/** The request target as sent, as an origin-form path (absolute-form targets lose scheme and host). */
+function originalTarget(rawUrl: string): string {
+  if (rawUrl.startsWith('/')) return rawUrl;
+  const scheme = rawUrl.indexOf('://');
+  if (scheme === -1) return rawUrl;
+  const slash = rawUrl.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : rawUrl.slice(slash);
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** urlRewrite is the pipeline module that runs rewriteRequest in the 'rewrite' phase. */
+export const urlRewrite = {
+  id: 'url-rewrite',
+  phase: 'rewrite',
+  handle: rewriteRequest,
+} as const satisfies PipelineModule;
