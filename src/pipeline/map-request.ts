@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { mapHandler } from '../modules/handler-mapping/handler-mapping.js';
+import { fileCache } from '../modules/static-files/file-cache.js';
 import type { DirectoryOutcome } from '../modules/default-document/resolve-directory.js';
 import type { RequestContext } from './context.js';
 import type { Outcome, PipelineModule } from './module.js';
@@ -41,7 +42,8 @@ async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirector
     }
     ctx.handler = 'static';
     ctx.physicalPath = documentPath ?? site.root + ctx.path;
-    if (hop === 1 || !(await isDirectory(ctx.physicalPath))) return 'continue';
+    // A file held by the static file cache is known not to be a directory: no stat needed.
+    if (hop === 1 || fileCache.has(ctx.physicalPath) || !(await isDirectory(ctx.physicalPath))) return 'continue';
     const outcome = await resolveDirectory(ctx);
     if (outcome.kind === 'finished') return 'finish';
     ctx.path = outcome.urlPath;

@@ -3,12 +3,14 @@
  * extension has a mimeMap entry, with ETag, Last-Modified, conditional requests and single
  * byte ranges.
  */
+import { OutgoingMessage } from 'node:http';
 import type { RequestContext } from '../../pipeline/context.js';
 import { sendError } from '../status-page.js';
 import { parseByteRange } from './byte-range.js';
 import { checkPreconditions, isRangeCurrent } from './preconditions.js';
 import { openFileBody, sendFileBody } from './send-file-body.js';
 import { statStaticFile, type StaticFile } from './static-file.js';
+import { fileCache, type CachedFile } from './file-cache.js';
 
 const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
 
@@ -19,60 +21,51 @@ const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
  * anything that is not a regular file, 404.3 for an unmapped extension, 412/304 for
  * conditional requests, 416 for an unsatisfiable range. Directories are resolved by the
  * engine (resolveDirectory) before this runs. ctx.status and ctx.substatus are set for the
- * access log.
+ * access log. Small files are answered from the in-memory FileCache (file-cache.ts); larger
+ * ones are streamed from disk.
  */
-export async function serveStatic(ctx: RequestContext): Promise<void> {
-  const req = ctx.req;
-  const res = ctx.res;
-  const method = req.method;
+export function serveStatic(ctx: RequestContext): Promise<void> {
+  const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') {
-    res.setHeader('Allow', 'GET, HEAD');
+    ctx.res.setHeader('Allow', 'GET, HEAD');
     sendError(ctx, 'NH_ERR_STATIC_METHOD');
-    return;
+    return DONE;
   }
   // `/file.txt/` names a folder that does not exist, even if the engine's path mapping dropped the slash.
   if (ctx.path.endsWith('/')) {
     sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
-    return;
+    return DONE;
   }
-  const file = await statStaticFile(ctx.physicalPath, ctx.config?.mimeMap ?? NO_MIME_MAP);
+  const mimeMap = ctx.config?.mimeMap ?? NO_MIME_MAP;
+  // Fast path: a small hot file answered from memory, without touching the disk.
+  const cached = fileCache.lookup(ctx.physicalPath, mimeMap, Date.now());
+  if (cached !== undefined) {
+    sendFromMemory(ctx, cached);
+    return DONE;
+  }
+  return serveFromDisk(ctx, mimeMap);
+}
+
+const DONE = Promise.resolve();
+
+async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, string>): Promise<void> {
+  const file = await statStaticFile(ctx.physicalPath, mimeMap);
   if (typeof file === 'string') {
     sendError(ctx, file);
     return;
   }
-
-  const preconditions = checkPreconditions(req, file);
-  if (preconditions === 'failed') {
-    sendError(ctx, 'NH_ERR_STATIC_PRECONDITION');
+  let cached = fileCache.revalidated(file, mimeMap, Date.now());
+  if (cached === undefined && ctx.req.method === 'GET' && fileCache.isCacheable(file.size)) cached = await fileCache.load(file, mimeMap);
+  if (cached !== undefined) {
+    sendFromMemory(ctx, cached);
     return;
   }
-  if (preconditions === 'not-modified') {
-    sendNotModified(ctx, file);
-    return;
-  }
-
-  let status = 200;
-  let start = 0;
-  let end = file.size - 1;
-  const range = req.headers.range;
-  // Only GET has range semantics; a server must ignore Range on HEAD (RFC 9110 14.2).
-  if (method === 'GET' && range !== undefined && isRangeCurrent(req, file)) {
-    const byteRange = parseByteRange(range, file.size);
-    if (byteRange.kind === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${file.size}`);
-      sendError(ctx, 'NH_ERR_STATIC_RANGE');
-      return;
-    }
-    if (byteRange.kind === 'single') {
-      status = 206;
-      start = byteRange.start;
-      end = byteRange.end;
-    }
-  }
-
-  if (method === 'HEAD' || end < start) {
+  const span = chooseSpan(ctx, file);
+  if (span === undefined) return;
+  const { status, start, end } = span;
+  if (ctx.req.method === 'HEAD' || end < start) {
     writeFileHead(ctx, file, status, start, end);
-    res.end();
+    ctx.res.end();
     return;
   }
   const handle = await openFileBody(file.path);
@@ -82,6 +75,80 @@ export async function serveStatic(ctx: RequestContext): Promise<void> {
   }
   writeFileHead(ctx, file, status, start, end);
   await sendFileBody(ctx, handle, start, end);
+}
+
+/** kOutHeaders is node's slot for headers set with setHeader; writeHead's fast path needs it empty. */
+const kOutHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find((s) => s.description === 'kOutHeaders');
+
+/**
+ * sendFromMemory answers from a cached file: a plain GET or HEAD gets the precomputed head
+ * and body in one write; conditional and range requests take the same decisions as from disk.
+ */
+function sendFromMemory(ctx: RequestContext, cached: CachedFile): void {
+  const req = ctx.req;
+  const res = ctx.res;
+  const headers = req.headers;
+  const isHead = req.method === 'HEAD';
+  if (headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined) {
+    ctx.status = 200;
+    ctx.substatus = 0;
+    if (kOutHeaders !== undefined && (res as unknown as Record<symbol, unknown>)[kOutHeaders] == null) {
+      res.writeHead(200, cached.headers200 as string[]);
+    } else {
+      const list = cached.headers200;
+      for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
+      res.statusCode = 200;
+    }
+    if (isHead) res.end();
+    else res.end(cached.body);
+    return;
+  }
+  const file = cached.file;
+  const span = chooseSpan(ctx, file);
+  if (span === undefined) return;
+  const { status, start, end } = span;
+  writeFileHead(ctx, file, status, start, end);
+  if (isHead || end < start) res.end();
+  else res.end(start === 0 && end === file.size - 1 ? cached.body : cached.body.subarray(start, end + 1));
+}
+
+/**
+ * chooseSpan evaluates the conditional headers and the Range header against `file`: it
+ * answers 412, 304 or 416 itself (returning undefined), or returns the status and byte span
+ * to send.
+ */
+function chooseSpan(ctx: RequestContext, file: StaticFile): { status: number; start: number; end: number } | undefined {
+  const req = ctx.req;
+  const res = ctx.res;
+  const preconditions = checkPreconditions(req, file);
+  if (preconditions === 'failed') {
+    sendError(ctx, 'NH_ERR_STATIC_PRECONDITION');
+    return undefined;
+  }
+  if (preconditions === 'not-modified') {
+    sendNotModified(ctx, file);
+    return undefined;
+  }
+
+  let status = 200;
+  let start = 0;
+  let end = file.size - 1;
+  const range = req.headers.range;
+  // Only GET has range semantics; a server must ignore Range on HEAD (RFC 9110 14.2).
+  if (req.method === 'GET' && range !== undefined && isRangeCurrent(req, file)) {
+    const byteRange = parseByteRange(range, file.size);
+    if (byteRange.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${file.size}`);
+      sendError(ctx, 'NH_ERR_STATIC_RANGE');
+      return undefined;
+    }
+    if (byteRange.kind === 'single') {
+      status = 206;
+      start = byteRange.start;
+      end = byteRange.end;
+    }
+  }
+  return { status, start, end };
 }
 
 /**
