@@ -3,12 +3,16 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { loadHostConfig, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog } from '../host-log.js';
 import { NodehostServer } from '../server/server.js';
+import { registerLogsCommand } from './logs-command.js';
+import { ControlServer } from '../control/control-server.js';
+import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
+import { controlPaths } from '../control/paths.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,15 +36,25 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
+    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
   });
   const url = await server.start();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
+  // The control API (DESIGN §5): `nodehost recycle|status` find it through the pid file.
+  const control = new ControlServer(controlPaths(server.site.root), server);
+  try {
+    await control.start(server.site.root, url);
+    process.stdout.write(`control socket ${control.paths.socketPath} (pid file ${control.paths.pidFile})\n`);
+  } catch (err) {
+    log.warn('control socket unavailable', { path: control.paths.socketPath, err });
+  }
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info('shutting down', { signal });
+    control.close();
     server.close().then(
       () => process.exit(0),
       (err) => {
@@ -51,6 +65,55 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+interface RecycleFlags {
+  app?: string;
+}
+
+interface RecycledApp {
+  script: string;
+  result: { isServing: boolean; generation: number; error?: string };
+}
+
+async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
+  const root = resolve(siteArg ?? '.');
+  try {
+    const reply = await controlRequest(root, { cmd: 'recycle', ...(flags.app === undefined ? {} : { app: flags.app }) });
+    if (!reply.ok) throw new ControlUnreachableError(reply.error ?? 'the server refused the request');
+    const recycled = (reply.result as { recycled: RecycledApp[] }).recycled;
+    if (recycled.length === 0) {
+      process.stdout.write(flags.app === undefined ? 'no application is running\n' : `no running application has the URL ${flags.app}\n`);
+      process.exitCode = flags.app === undefined ? 0 : 1;
+      return;
+    }
+    let isFailed = false;
+    for (const { script, result } of recycled) {
+      if (result.isServing) process.stdout.write(`recycled ${script}: generation ${result.generation} is serving\n`);
+      else {
+        isFailed = true;
+        process.stdout.write(`recycle of ${script} failed: ${result.error ?? 'unknown error'}\n`);
+      }
+    }
+    process.exitCode = isFailed ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof ControlUnreachableError)) throw err;
+    process.stderr.write(`nodehost: ${err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function status(siteArg: string | undefined): Promise<void> {
+  const root = resolve(siteArg ?? '.');
+  try {
+    const reply = await controlRequest(root, { cmd: 'status' });
+    process.stdout.write(`${JSON.stringify(reply.ok ? reply.result : reply, null, 2)}\n`);
+    process.exitCode = reply.ok ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof ControlUnreachableError)) throw err;
+    process.stderr.write(`nodehost: ${err.message}\n`);
+    process.exitCode = 1;
+  }
 }
 
 function check(siteArg: string | undefined): void {
@@ -77,6 +140,21 @@ program
   .description('validate every web.config and iisnode.yml of a site and print each application\'s effective settings')
   .argument('[siteRoot]', 'site folder (default: the current folder)')
   .action(check);
+
+program
+  .command('recycle')
+  .description('recycle the applications of a running server gracefully; returns when the new generation is serving')
+  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
+  .action(recycle);
+
+program
+  .command('status')
+  .description('print the applications, generations and workers of a running server (JSON)')
+  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .action(status);
+
+registerLogsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);

@@ -4,23 +4,34 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { SiteConfig } from '../config/site-config.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import { AppHost } from '../iisnode/app-host.js';
+import { LogCapture } from '../iisnode/log-files/log-capture.js';
+import { AccessLog } from '../modules/access-log/access-log.js';
+import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
+import { createUpgradeResponse } from '../iisnode/websocket/upgrade-request.js';
+import type { Duplex } from 'node:stream';
 import { sendConfigErrorPage } from '../iisnode/error-pages.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { Pipeline, type SiteHandle } from '../pipeline/pipeline.js';
 import { builtinModules } from '../pipeline/builtin-modules.js';
 import { sendStatus } from '../modules/status-page.js';
+import { ConfigReloadWatcher } from './config-reload.js';
 
 export interface ServerOptions {
   readonly siteRoot: string;
   readonly host: string;
   readonly port: number;
   readonly siteName?: string;
+  /**
+   * Folder of the site's access log; `<siteRoot>/../logs/<siteName>` by default (nodehost.yml
+   * `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
+   */
+  readonly accessLogDir?: string;
   readonly log: HostLog;
 }
 
@@ -42,6 +53,15 @@ export class NodehostServer {
   readonly #appHost: AppHost;
   readonly #pipeline: Pipeline;
   readonly #server: Server;
+  readonly #logCapture: LogCapture;
+  readonly #logFolder: LogFolderModule;
+  readonly #accessLog: AccessLog | undefined;
+  /** Watches the web.config files; a change marks the configuration for re-reading. */
+  readonly #configWatcher: ConfigReloadWatcher;
+  #isConfigDirty = false;
+  /** A re-read configuration with errors: the last good one keeps serving, loopback clients see the errors. */
+  #brokenConfig: SiteConfig | undefined = undefined;
+  #loopbackPipeline: Pipeline | undefined = undefined;
   /** Requests whose response has not finished yet; shutdown waits for them. */
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
@@ -53,18 +73,73 @@ export class NodehostServer {
     this.site = new Site(root, options.siteName ?? basename(root));
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
+    const logCapture = new LogCapture({ log: options.log });
+    this.#logCapture = logCapture;
+    this.#logFolder = createLogFolderModule(site, logCapture);
+    const accessLogDir = options.accessLogDir ?? resolve(root, '..', 'logs', site.name);
+    this.#accessLog = accessLogDir === '' ? undefined : new AccessLog({ dir: accessLogDir, log: options.log });
     this.#appHost = new AppHost({
       log: options.log,
-      resolveApp: (scriptPath, folder) => site.config.resolveAppSettings(scriptPath, folder),
+      resolveApp: (scriptPath, folder) => logCapture.prepare(scriptPath, site.config.resolveAppSettings(scriptPath, folder)),
+      onOutput: logCapture.onOutput,
     });
     this.#pipeline = new Pipeline({
       site,
-      modules: builtinModules(site, this.#appHost),
+      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
       log: options.log,
       onConfigError: respondConfigError,
       sendStatus,
     });
     this.#server = createServer({ keepAliveTimeout: 5000 }, this.#onRequest);
+    this.#server.on('upgrade', this.#onUpgrade);
+    this.#configWatcher = new ConfigReloadWatcher({
+      siteRoot: root,
+      pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
+      onChange: this.#onConfigChange,
+    });
+  }
+
+  /**
+   * reloadConfig re-reads every web.config of the site now. A valid result replaces the
+   * configuration whole (applications re-read their settings on their next request and recycle
+   * when they changed). A result with errors keeps the last good configuration serving, logs
+   * the errors, and shows them to loopback clients for the URLs they affect.
+   */
+  reloadConfig(): void {
+    this.#isConfigDirty = false;
+    const next = SiteConfig.load(this.site.root);
+    if (next.errors.length === 0) {
+      if (this.#brokenConfig !== undefined) this.#options.log.info('config fixed', { site: this.site.name });
+      this.#brokenConfig = undefined;
+      this.#loopbackPipeline = undefined;
+      this.site.config = next;
+      this.#options.log.info('config reloaded', { site: this.site.name, files: next.files.length });
+      return;
+    }
+    const known = new Set((this.#brokenConfig ?? this.site.config).errors.map((err) => err.toString()));
+    for (const err of next.errors) {
+      if (!known.has(err.toString())) this.#options.log.error('config error', { site: this.site.name, code: err.code, where: err.where(), message: err.message, keeps: 'last good configuration' });
+    }
+    this.#brokenConfig = next;
+    this.#loopbackPipeline = undefined;
+  }
+
+  /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
+  recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
+    if (appUrl === undefined) return this.#appHost.recycle();
+    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
+    const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
+    return this.#appHost.recycle(matches);
+  }
+
+  /** status is a snapshot of the site and its applications (the control API's `status`). */
+  status(): { site: string; root: string; configError: string; apps: ReturnType<AppHost['stats']>['apps'] } {
+    return {
+      site: this.site.name,
+      root: this.site.root,
+      configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
+      apps: this.#appHost.stats().apps,
+    };
   }
 
   /** start listens and resolves with the URL once connections are accepted. */
@@ -76,6 +151,7 @@ export class NodehostServer {
         this.#server.off('error', onError);
         const address = this.#server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        this.#configWatcher.start();
         resolvePromise(`http://${host}:${address.port}/`);
       });
     });
@@ -91,6 +167,9 @@ export class NodehostServer {
   }
 
   async #shutdown(): Promise<void> {
+    // Live log streams (index page events, tails) would otherwise hold the shutdown open.
+    this.#logFolder.close();
+    this.#configWatcher.close();
     this.#server.close();
     this.#server.closeIdleConnections();
     const timeout = this.site.config.forPath('/').iisnode.gracefulShutdownTimeout;
@@ -105,6 +184,8 @@ export class NodehostServer {
     }
     this.#server.closeAllConnections();
     await this.#appHost.close();
+    await this.#logCapture.close();
+    await this.#accessLog?.close();
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -112,13 +193,66 @@ export class NodehostServer {
     res.once('close', this.#onResponseClose);
     // While shutting down, answered connections are not kept alive.
     if (this.#closing) res.shouldKeepAlive = false;
+    // The next request after a web.config change sees it (DESIGN §3).
+    if (this.#isConfigDirty) this.reloadConfig();
+    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
+      void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, false);
+      return;
+    }
     void this.#pipeline.handle(req, res, false);
   };
+
+  /** onUpgrade runs an upgrade request (WebSocket) through the same pipeline; the iisnode handler tunnels it. */
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.#isConfigDirty) this.reloadConfig();
+    void this.#pipeline.handle(req, createUpgradeResponse(req, socket, head), false);
+  };
+
+  readonly #onConfigChange = (): void => {
+    if (this.#isConfigDirty) return;
+    this.#isConfigDirty = true;
+    // Re-read soon even without a request, so the host log reports a bad edit promptly.
+    setImmediate(() => {
+      if (this.#isConfigDirty && this.#closing === undefined) this.reloadConfig();
+    });
+  };
+
+  /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
+  #loopbackPipelineFor(broken: SiteConfig): Pipeline {
+    if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
+    const site = this.site;
+    const handle = {
+      root: site.root,
+      name: site.name,
+      config: {
+        forPath(urlPath: string): FolderConfig {
+          const bad = broken.forPath(urlPath);
+          return bad.errors.length > 0 ? bad : site.config.forPath(urlPath);
+        },
+      },
+    };
+    this.#loopbackPipeline = new Pipeline({
+      site: handle,
+      modules: builtinModules(handle, this.#appHost),
+      log: this.#options.log,
+      onConfigError: respondConfigError,
+      sendStatus,
+    });
+    return this.#loopbackPipeline;
+  }
 
   readonly #onResponseClose = (): void => {
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
   };
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
 function respondConfigError(ctx: RequestContext, config: FolderConfig): void {
