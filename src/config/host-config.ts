@@ -15,9 +15,15 @@ export interface HostConfig {
   readonly name: string | undefined;
   readonly host: string | undefined;
   readonly port: number | undefined;
+  /**
+   * Folder of the access logs, resolved against the file's folder: each site logs into
+   * `<logs>/<site name>/`. Absent: `<site root>/../logs/<site name>/`. An empty string turns
+   * the access log off.
+   */
+  readonly logs?: string | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs'] as const;
 
 /** loadHostConfig reads and validates nodehost.yml; throws NH_ERR_CONFIG_HOST naming file:line. */
 export function loadHostConfig(file: string): HostConfig {
@@ -55,5 +61,6 @@ export function loadHostConfig(file: string): HostConfig {
     name: values.name as string | undefined,
     host: values.host as string | undefined,
     port: values.port as number | undefined,
+    logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

@@ -9,10 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import type { NodeCommand } from './command-line.js';
-import { OutputTail } from './output-tail.js';
+import { OutputTail, STDERR_TAIL_BYTES } from './output-tail.js';
 import { WorkerStateMachine, type WorkerState } from './worker-state.js';
 
 /** NODEHOST_VERSION is nodehost's package version; workers get it as IISNODE_VERSION. */
@@ -113,6 +114,12 @@ export class Worker {
   readonly machine: WorkerStateMachine;
   /** The last 64 KiB the process wrote to stderr. */
   readonly stderrTail = new OutputTail();
+  /**
+   * stderrLog, set by log capture when the process writes to its stderr log file, reads the
+   * last `maxBytes` of that file (bytes not yet on disk included); failure pages prefer it to
+   * `stderrTail`.
+   */
+  stderrLog: ((maxBytes: number) => string) | undefined = undefined;
   /** Requests dispatched to this worker whose response has not finished. */
   active = 0;
   /** Requests ever dispatched to this worker. */
@@ -263,6 +270,20 @@ export class Worker {
     if (this.#child === undefined) this.#finish();
   }
 
+  /**
+   * output returns the process's stdout or stderr pipe (undefined before spawn), so that log
+   * capture can pause it when the disk is slower than the process (back-pressure) and hear
+   * its end.
+   */
+  output(stream: OutputStream): Readable | undefined {
+    return this.#child?.[stream] ?? undefined;
+  }
+
+  /** stderrText is the last 64 KiB of stderr: from the log file when there is one, else from memory. */
+  stderrText(): string {
+    return this.stderrLog?.(STDERR_TAIL_BYTES) ?? this.stderrTail.text();
+  }
+
   #onOutput(stream: OutputStream, chunk: Buffer): void {
     const hook = this.#options.onOutput;
     if (hook !== undefined) hook(this, stream, chunk);
@@ -400,7 +421,7 @@ export class Worker {
         const error = new WorkerError(
           'NH_ERR_WORKER_EXITED_BEFORE_READY',
           `The node process (pid ${this.pid}) ${how} before it accepted a connection on PORT.`,
-          this.stderrTail.text(),
+          this.stderrText(),
           this.pid,
         );
         this.failure = error;
@@ -410,7 +431,7 @@ export class Worker {
         const error = new WorkerError(
           'NH_ERR_WORKER_NOT_LISTENING',
           `The node process (pid ${this.pid}) did not accept a connection on PORT within ${this.#options.readinessBudgetMs} ms; make sure the app listens on process.env.PORT.`,
-          this.stderrTail.text(),
+          this.stderrText(),
           this.pid,
         );
         this.failure = error;

@@ -3,6 +3,7 @@
  * here; the phases themselves run in IIS order (module.ts).
  */
 import type { AppHost } from '../iisnode/app-host.js';
+import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { staticFiles } from '../modules/static-files/static-files.js';
@@ -13,14 +14,25 @@ import type { Outcome, PipelineModule } from './module.js';
 import type { SiteHandle } from './pipeline.js';
 
 /** builtinModules builds a site's module list: filtering, handler mapping, then the two handlers. */
-export function builtinModules(site: SiteHandle, appHost: AppHost): PipelineModule[] {
+export function builtinModules(site: SiteHandle, appHost: AppHost, services: SiteServices = {}): PipelineModule[] {
   return [
     requestFiltering,
     urlRewrite,
+    // Log folders are claimed before handler mapping, so a catch-all handler does not swallow them.
+    ...(services.logFolder === undefined ? [] : [services.logFolder]),
     createMapHandlerModule(site, resolveDirectory),
     createIisnodeModule(appHost),
     staticFiles,
+    ...(services.accessLog === undefined ? [] : [createAccessLogModule(services.accessLog)]),
   ];
+}
+
+/** SiteServices are what some modules need from the server; a module whose service is absent is left out. */
+export interface SiteServices {
+  /** The log-folder module (the server makes it, to end its live streams on shutdown). */
+  readonly logFolder?: PipelineModule;
+  /** The site's access log, written by the 'log' phase. */
+  readonly accessLog?: AccessLog;
 }
 
 /** createIisnodeModule is the 'execute' step that hands requests mapped to iisnode to the application host. */

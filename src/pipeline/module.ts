@@ -5,7 +5,7 @@
  */
 import type { RequestContext } from './context.js';
 
-/** PHASES in IIS order; the engine runs them in this order. */
+/** PHASES in IIS order; the engine runs them in this order, 'log' once the response has closed (its outcomes are ignored). */
 export const PHASES = ['begin', 'filter', 'authenticate', 'authorize', 'rewrite', 'map-handler', 'resolve-cache', 'execute', 'log'] as const;
 export type Phase = (typeof PHASES)[number];
 

@@ -34,6 +34,8 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly #site: SiteHandle;
   readonly #steps: readonly PipelineModule[];
+  /** The 'log' phase (access log): run once the response has closed, finished or cut off. */
+  readonly #logSteps: readonly PipelineModule[];
   /** The filter-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4). */
   readonly #filterSteps: readonly PipelineModule[];
   /** Index of the first step after the rewrite phase. */
@@ -45,7 +47,9 @@ export class Pipeline {
   constructor(options: PipelineOptions) {
     this.#site = options.site;
     // Phase order is fixed; within a phase, the order of the module list. Built once.
-    this.#steps = PHASES.flatMap((phase) => options.modules.filter((m) => m.phase === phase));
+    // The 'log' phase runs apart, after the response (see handle).
+    this.#steps = PHASES.flatMap((phase) => (phase === 'log' ? [] : options.modules.filter((m) => m.phase === phase)));
+    this.#logSteps = options.modules.filter((m) => m.phase === 'log');
     this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter');
     const rewritePhase = PHASES.indexOf('rewrite');
     const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
@@ -58,12 +62,24 @@ export class Pipeline {
   /** handle runs one request through every phase. It never rejects: failures become responses. */
   async handle(req: IncomingMessage, res: ServerResponse, isHttps: boolean): Promise<void> {
     const ctx = new RequestContext(req, res, this.#site, isHttps);
+    if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);
     } catch (err) {
       this.#log.error('request failed inside nodehost', { url: ctx.rawUrl, err, stack: (err as Error)?.stack });
       if (!res.headersSent) this.#sendStatus(ctx, 500, 0, 'Internal Server Error');
       else res.destroy();
+    }
+  }
+
+  /** runLogSteps runs the 'log' phase of a closed response; a failing log module is reported, never thrown. */
+  #runLogSteps(ctx: RequestContext): void {
+    for (const step of this.#logSteps) {
+      try {
+        void step.handle(ctx);
+      } catch (err) {
+        this.#log.error('log module failed', { module: step.id, err });
+      }
     }
   }
 

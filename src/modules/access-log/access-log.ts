@@ -1,0 +1,272 @@
+/**
+ * The access log of a site (DESIGN §4): one line per request in the W3C extended format with
+ * IIS's fields, written by the 'log' phase once the response has closed. Lines are built on
+ * the request's path (a few string joins) and written in batches, asynchronously, so the log
+ * never delays a response: the writer appends the batch every 200 ms, or at once when 64 KiB
+ * are waiting. If the disk cannot keep up and 16 MiB are waiting, further lines are dropped
+ * and counted (a request is never made to wait for the log).
+ *
+ * Files: `<folder>/u_exYYMMDD.log` per UTC day (IIS's name for UTF-8 W3C logs), and
+ * `u_exYYMMDD_1.log`, `_2`, ... when a file reaches its size limit (64 MiB by default). Each
+ * time nodehost opens a file it writes the `#Software`, `#Version`, `#Date` and `#Fields`
+ * directives, as IIS does after a restart.
+ */
+import fs from 'node:fs';
+import type { Socket } from 'node:net';
+import path from 'node:path';
+import type { HostLog } from '../../host-log.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import type { PipelineModule } from '../../pipeline/module.js';
+
+/** W3C_FIELDS is the `#Fields` directive: the IIS default fields, in IIS's order. */
+export const W3C_FIELDS =
+  'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-bytes time-taken';
+
+/** Default size at which a day's file is continued in the next one. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+const FLUSH_MS = 200;
+const FLUSH_BYTES = 64 * 1024;
+const MAX_WAITING_BYTES = 16 * 1024 * 1024;
+
+/** AccessLogOptions configure one site's access log. */
+export interface AccessLogOptions {
+  /** Folder of the site's log files; made on the first write. */
+  readonly dir: string;
+  readonly log: HostLog;
+  readonly maxFileBytes?: number;
+  /** Software name and version for the `#Software` directive. */
+  readonly software?: string;
+}
+
+/**
+ * AccessLog: `record(line)` queues a formatted line; `flush()` writes what is queued;
+ * `close()` writes the rest and closes the file (idempotent). `dropped` counts lines lost
+ * because the disk could not keep up or failed.
+ */
+export class AccessLog {
+  readonly dir: string;
+  dropped = 0;
+  readonly #options: AccessLogOptions;
+  readonly #maxFileBytes: number;
+  #waiting: string[] = [];
+  #waitingBytes = 0;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #writing: Promise<void> | undefined = undefined;
+  #fd: number | undefined = undefined;
+  #fileDay = '';
+  #fileSize = 0;
+  #fileIndex = 0;
+  #hasFailed = false;
+  #isClosed = false;
+
+  constructor(options: AccessLogOptions) {
+    this.dir = options.dir;
+    this.#options = options;
+    this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  /** record queues one line (without its newline); never blocks and never throws. */
+  record(line: string): void {
+    if (this.#isClosed) return;
+    if (this.#waitingBytes > MAX_WAITING_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.#waiting.push(line);
+    this.#waitingBytes += line.length + 1;
+    if (this.#waitingBytes >= FLUSH_BYTES) {
+      if (this.#writing === undefined) void this.flush();
+    } else if (this.#timer === undefined && this.#writing === undefined) {
+      this.#timer = setTimeout(this.#onTimer, FLUSH_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /** flush writes every queued line; resolves when they are written (or dropped on error). */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#waiting.length === 0) return;
+    const lines = this.#waiting;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    this.#writing = this.#write(lines).finally(() => {
+      this.#writing = undefined;
+      if (this.#waiting.length > 0 && this.#timer === undefined) {
+        this.#timer = setTimeout(this.#onTimer, this.#waitingBytes >= FLUSH_BYTES ? 0 : FLUSH_MS);
+        this.#timer.unref();
+      }
+    });
+    await this.#writing;
+  }
+
+  /** close writes what is queued and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    await this.flush();
+    this.#isClosed = true;
+    if (this.#fd !== undefined) fs.closeSync(this.#fd);
+    this.#fd = undefined;
+    if (this.dropped > 0) this.#options.log.warn('access log lines dropped', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, dropped: this.dropped });
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    void this.flush();
+  };
+
+  async #write(lines: string[]): Promise<void> {
+    if (this.#hasFailed) {
+      this.dropped += lines.length;
+      return;
+    }
+    try {
+      let start = 0;
+      while (start < lines.length) {
+        // A batch may cross midnight (UTC): each day's lines go to that day's file.
+        const day = lines[start]!.slice(0, 10);
+        let end = start + 1;
+        while (end < lines.length && lines[end]!.startsWith(day)) end++;
+        await this.#writeDay(day, lines.slice(start, end));
+        start = end;
+      }
+    } catch (err) {
+      this.#hasFailed = true;
+      this.dropped += lines.length;
+      this.#options.log.warn('cannot write the access log; its lines are dropped', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, err });
+    }
+  }
+
+  async #writeDay(day: string, lines: string[]): Promise<void> {
+    let text = lines.join('\n') + '\n';
+    if (this.#fd === undefined || day !== this.#fileDay || this.#fileSize >= this.#maxFileBytes) {
+      text = (await this.#open(day)) + text;
+    }
+    const bytes = Buffer.from(text);
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await new Promise<number>((resolve, reject) => {
+        fs.write(this.#fd!, bytes, offset, bytes.length - offset, null, (err, n) => (err ? reject(err) : resolve(n)));
+      });
+    }
+    this.#fileSize += bytes.length;
+  }
+
+  /** open switches to the file for `day` that still has room; returns the directives to write first. */
+  async #open(day: string): Promise<string> {
+    if (this.#fd !== undefined) fs.closeSync(this.#fd);
+    this.#fd = undefined;
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    if (day !== this.#fileDay) {
+      this.#fileDay = day;
+      this.#fileIndex = await this.#lastIndex(day);
+    }
+    for (;;) {
+      const file = path.join(this.dir, fileName(day, this.#fileIndex));
+      const size = await fileSize(file);
+      if (size < this.#maxFileBytes) {
+        this.#fd = fs.openSync(file, 'a', 0o644);
+        this.#fileSize = size;
+        break;
+      }
+      this.#fileIndex++;
+    }
+    const now = new Date().toISOString();
+    return (
+      `#Software: ${this.#options.software ?? 'nodehost'}\n#Version: 1.0\n#Date: ${now.slice(0, 10)} ${now.slice(11, 19)}\n#Fields: ${W3C_FIELDS}\n`
+    );
+  }
+
+  /** lastIndex finds the highest `_N` of the day's existing files (0 when none), so a restart appends to it. */
+  async #lastIndex(day: string): Promise<number> {
+    const base = fileName(day, 0).slice(0, -4);
+    let names: string[] = [];
+    try {
+      names = await fs.promises.readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    let last = 0;
+    for (const name of names) {
+      if (!name.startsWith(base) || !name.endsWith('.log')) continue;
+      const match = /^_(\d+)$/.exec(name.slice(base.length, -4));
+      if (match !== null) last = Math.max(last, Number(match[1]));
+    }
+    return last;
+  }
+}
+
+/** fileName gives the file of a day (`YYYY-MM-DD`) and index: `u_exYYMMDD.log`, `u_exYYMMDD_1.log`, ... */
+export function fileName(day: string, index: number): string {
+  const stem = `u_ex${day.slice(2, 4)}${day.slice(5, 7)}${day.slice(8, 10)}`;
+  return index === 0 ? `${stem}.log` : `${stem}_${index}.log`;
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes each connection had written when its previous request was logged (sc-bytes is the difference). */
+const loggedBytes = new WeakMap<Socket, number>();
+
+/**
+ * formatAccessLine builds the W3C line of a request whose response has closed: UTC date and
+ * time, the server address and port, method, URL stem and query as the client sent them,
+ * user, client address, User-Agent and Referer, status and substatus as sent, bytes sent
+ * (head and body, counted on the connection) and the time taken in milliseconds. Empty
+ * fields are `-`; spaces become `+` and other control characters `%XX`, so a line is
+ * always one line of space-separated fields.
+ */
+export function formatAccessLine(ctx: RequestContext, now: Date = new Date()): string {
+  const req = ctx.req;
+  const res = ctx.res;
+  const socket = req.socket;
+  const written = socket.bytesWritten ?? 0;
+  const bytes = written - (loggedBytes.get(socket) ?? 0);
+  loggedBytes.set(socket, written);
+  const raw = ctx.rawUrl;
+  const q = raw.indexOf('?');
+  const status = res.headersSent ? res.statusCode : ctx.status || res.statusCode;
+  const substatus = ctx.status === status ? ctx.substatus : 0;
+  const ms = Number((process.hrtime.bigint() - ctx.startTime) / 1_000_000n);
+  const iso = now.toISOString();
+  return (
+    iso.slice(0, 10) + ' ' + iso.slice(11, 19) + ' ' +
+    field(ctx.localAddress) + ' ' + field(req.method ?? '') + ' ' +
+    field(q === -1 ? raw : raw.slice(0, q)) + ' ' + field(q === -1 ? '' : raw.slice(q + 1)) + ' ' +
+    ctx.localPort + ' ' + field(ctx.authUser) + ' ' + field(ctx.remoteAddress) + ' ' +
+    field(header(req.headers['user-agent'])) + ' ' + field(header(req.headers.referer)) + ' ' +
+    status + ' ' + substatus + ' ' + Math.max(0, bytes) + ' ' + ms
+  );
+}
+
+function header(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? value.join(',') : (value ?? '');
+}
+
+/** field encodes one value: '-' when empty, spaces as '+', control characters as %XX. */
+function field(value: string): string {
+  if (value === '') return '-';
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x20\x7f]/.test(value) ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))) : value;
+}
+
+/**
+ * createAccessLogModule is the 'log' phase module of a site: the engine runs it once the
+ * response has closed (finished, or cut off by the client).
+ */
+export function createAccessLogModule(accessLog: AccessLog): PipelineModule {
+  return {
+    id: 'access-log',
+    phase: 'log',
+    handle: (ctx) => {
+      accessLog.record(formatAccessLine(ctx));
+      return 'continue';
+    },
+  };
+}
