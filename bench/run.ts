@@ -10,6 +10,8 @@ import { USAGE, parseOptions, type BenchOptions } from './options.js';
 import { scenarios as defaultScenarios, type Scenario } from './scenarios.js';
 import { summarise, type Row } from './summary.js';
 import { renderTable } from './table.js';
+import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench } from './recycle.js';
+import type { RecycleLoadReport } from './recycle-load.js';
 
 /**
  * run.ts is `npm run bench`: every selected scenario × front × connection count, the table
@@ -32,6 +34,8 @@ export interface BenchReport {
   readonly rows: Row[];
   readonly notes: string[];
   readonly cells: CellResult[];
+  /** The recycle scenario (deploys under load), when it ran. */
+  readonly recycle?: RecycleLoadReport;
 }
 
 /**
@@ -47,7 +51,9 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   try {
     options = parseOptions(argv);
     chosenFronts = pick(fronts, options.fronts, '--fronts');
-    chosenScenarios = pick(scenarios, options.scenarios, '--scenarios');
+    // `recycle` is its own driver (bench/recycle.ts), not a row of the throughput table.
+    const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID);
+    chosenScenarios = options.scenarios.length > 0 && tableIds.length === 0 ? [] : pick(scenarios, tableIds, '--scenarios');
     generator = pickLoadGenerator(options.loader);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
@@ -67,18 +73,27 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   const startedAt = new Date().toISOString();
   const cells: CellResult[] = [];
   const notes: string[] = [];
+  const wantsRecycle = options.scenarios.length === 0 || options.scenarios.includes(RECYCLE_SCENARIO_ID);
+  let recycle: RecycleLoadReport | undefined;
   try {
     for (const scenario of chosenScenarios) {
       for (const front of chosenFronts) {
-        const why = front.unavailable?.({ nodehostBin: options.nodehostBin });
+        const why = front.unavailable?.({ nodehostBin: options.nodehostBin, scenario });
         if (why) {
-          notes.push(`${front.id}: skipped, ${why}`);
+          notes.push(`${scenario.id} · ${front.id}: skipped, ${why}`);
           log(`${scenario.id} · ${front.id}: skipped, ${why}`);
           continue;
         }
         const outcome = await measureFront(front, scenario, { nodehostBin: options.nodehostBin, readyTimeoutMs: 20000, tempRoot }, options, generator, log);
         cells.push(...outcome.cells);
         notes.push(...outcome.notes);
+      }
+    }
+    if (wantsRecycle) {
+      try {
+        recycle = await runRecycleBench({ nodehostBin: options.nodehostBin, tempRoot, isQuick: options.durationSec <= 2 }, log);
+      } catch (err) {
+        notes.push(`recycle: not measured, ${(err as Error).message.split('\n')[0]}`);
       }
     }
   } finally {
@@ -103,9 +118,12 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
     rows,
     notes,
     cells,
+    ...(recycle === undefined ? {} : { recycle }),
   };
   process.stdout.write(options.isJson ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, chosenScenarios));
-  const isClean = rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) && rows.length > 0;
+  if (!options.isJson && recycle !== undefined) process.stdout.write(`\n${formatRecycleReport(recycle)}`);
+  const isRecycleClean = !wantsRecycle || (recycle !== undefined && recycle.failures + recycle.staleResponses === 0);
+  const isClean = rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) && (rows.length > 0 || chosenScenarios.length === 0) && isRecycleClean;
   return isClean ? 0 : 1;
 }
 
