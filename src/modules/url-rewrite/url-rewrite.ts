@@ -67,7 +67,7 @@ function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'con
       const body = action.statusDescription;
       const hasBody = body !== '' && ctx.req.method !== 'HEAD' && action.statusCode !== 204 && action.statusCode !== 304;
       if (body !== '') res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
+      if (action.statusCode !== 204 && action.statusCode !== 304) res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
       res.end(hasBody ? body : undefined);
       return 'finish';
     }
