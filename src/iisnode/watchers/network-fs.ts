@@ -65,14 +65,17 @@ export function isOnNetworkFileSystem(dir: string): boolean {
   return isNetworkFileSystemType(fileSystemTypeOf(dir));
 }
 
+/** realExistingPath resolves the symbolic links of the nearest existing ancestor and keeps the rest as written. */
 function realExistingPath(dir: string): string {
   let at = path.resolve(dir);
+  let rest = '';
   for (;;) {
     try {
-      return fs.realpathSync(at);
+      return path.join(fs.realpathSync(at), rest);
     } catch {
       const parent = path.dirname(at);
-      if (parent === at) return at;
+      if (parent === at) return path.join(at, rest);
+      rest = path.join(path.basename(at), rest);
       at = parent;
     }
   }
