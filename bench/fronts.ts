@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { findOnPath } from './load.js';
 import { killGroup, startChild, stopChild, type Child } from './children.js';
 import { freePort, waitForHttp, waitForLine } from './ready.js';
 import { REPO_ROOT, writeSite, type Scenario } from './scenarios.js';
@@ -50,7 +52,7 @@ export interface Front {
    */
   readonly cleanStops?: readonly string[];
   /** unavailable returns why the front cannot run here (e.g. a missing binary), or undefined. */
-  unavailable?(ctx: Pick<FrontContext, 'nodehostBin'>): string | undefined;
+  unavailable?(ctx: Pick<FrontContext, 'nodehostBin' | 'scenario'>): string | undefined;
   start(ctx: FrontContext): Promise<RunningFront>;
 }
 
@@ -61,14 +63,16 @@ export const appAlone: Front = {
   isBaseline: true,
   // The app installs no SIGTERM handler, so node's default action ends it by the signal.
   cleanStops: ['exit 0', 'exit SIGTERM'],
+  unavailable: ({ scenario }) => (scenario.script === undefined ? 'static content has no app to run alone' : undefined),
   async start({ scenario, workDir, readyTimeoutMs }) {
     const site = await writeSite(scenario, workDir, { nodeProcessCountPerApplication: 1 });
+    if (scenario.script === undefined) throw new Error(`${scenario.id}: no app`);
     const port = await freePort();
     // node's listen() takes a numeric string as a TCP port, so the same app file serves
     // here on TCP and under nodehost on a Unix socket.
     const root = startChild('app', process.execPath, [scenario.script], { cwd: site, env: { ...cleanEnv(), PORT: String(port) } });
     const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
-    await guard(root, waitForHttp(root, url, scenario.expectBody, readyTimeoutMs));
+    await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
     return { url, root, rootRole: 'app', stop: () => stopChild(root) };
   },
 };
@@ -94,14 +98,98 @@ export function nodehostFront(workers: number): Front {
       // `listening` means the listener accepts; the probe then makes sure a worker answers
       // (workers may start on the first request).
       await guard(root, waitForLine(root, /listening/, readyTimeoutMs));
-      await guard(root, waitForHttp(root, url, scenario.expectBody, readyTimeoutMs));
+      await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
       return { url, root, rootRole: 'host', stop: () => stopChild(root) };
     },
   };
 }
 
+/**
+ * nginxFront serves the scenario through nginx with `workers` worker processes in front of
+ * `workers` copies of the app on Unix sockets (upstream keep-alive), or serves the static
+ * files itself. The config is generated here, bound to loopback, logs off. The process tree
+ * is nginx's master with the apps and nginx's workers below it, so "host" is the master
+ * (idle) and the CPU of nginx's workers counts with the apps' in `cpu µs/req`.
+ */
+export function nginxFront(workers: number): Front {
+  return {
+    id: `nginx-${workers}`,
+    label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}`,
+    cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
+    unavailable: () => (findOnPath('nginx') ?? findNginx() ? undefined : 'nginx is not installed (npm run bench:setup)'),
+    async start({ scenario, workDir, readyTimeoutMs }) {
+      const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
+      const port = await freePort();
+      const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
+      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets));
+      // One shell starts the apps and then becomes nginx's master, so they are all one tree
+      // and one process group (stopped together).
+      const apps = sockets.map((sock) => `PORT=${shellQuote(sock)} ${shellQuote(process.execPath)} ${shellQuote(scenario.script!)} &`).join(' ');
+      const script = `cd ${shellQuote(site)} && ${apps} exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
+      const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv() });
+      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
+      return {
+        url,
+        root,
+        rootRole: 'host',
+        stop: async () => {
+          const ended = await stopChild(root);
+          killGroup(root);
+          return ended;
+        },
+      };
+    },
+  };
+}
+
+/** nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the apps. */
+function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[]): string {
+  const isRoot = process.getuid?.() === 0;
+  const handler = sockets.length === 0
+    ? `root ${site};`
+    : 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;';
+  return [
+    // As root, nginx's workers would run as nobody and could not connect to the apps' sockets.
+    isRoot ? 'user root;' : '',
+    `worker_processes ${workers};`,
+    'daemon off;',
+    'pid nginx.pid;',
+    'error_log stderr error;',
+    'events { worker_connections 16384; }',
+    'http {',
+    '  access_log off;',
+    '  sendfile on; tcp_nopush on;',
+    '  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy; fastcgi_temp_path tmp-fcgi; uwsgi_temp_path tmp-uwsgi; scgi_temp_path tmp-scgi;',
+    '  client_max_body_size 0;',
+    '  default_type text/plain;',
+    sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
+    `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+function findNginx(): string | undefined {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** readyUrl and readyBody are what the readiness probe asks and expects. */
+function readyUrl(port: number, scenario: Scenario): string {
+  return `http://127.0.0.1:${port}${scenario.readyPath ?? scenario.urlPath}`;
+}
+
+function readyBody(scenario: Scenario): string {
+  return scenario.readyBody ?? scenario.expectBody;
+}
+
 /** fronts is the default table, in report order; `--fronts` picks from it by id. */
-export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nodehostFront(2)];
+export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nginxFront(1), nodehostFront(2), nginxFront(2)];
 
 /**
  * cleanEnv is the harness's environment without the variables that would change what is

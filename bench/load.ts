@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { killGroup, startChild, stopChild, type Child } from './children.js';
@@ -20,6 +21,8 @@ export interface LoadSpec {
   readonly warmupSec: number;
   /** expectBody, when set, makes autocannon count responses with another body as mismatches. */
   readonly expectBody?: string;
+  /** postBytes makes every request a POST with a body of this many bytes. */
+  readonly postBytes?: number;
 }
 
 /** LoadResult is what one load run measured. */
@@ -81,6 +84,7 @@ function autocannonGenerator(script: string): LoadGenerator {
       // It then prints one JSON line for the warm-up and one for the measured period.
       if (spec.warmupSec > 0) args.push('--warmup', '[', '-c', String(spec.connections), '-d', String(spec.warmupSec), ']');
       if (spec.expectBody !== undefined) args.push('-E', spec.expectBody);
+      if (spec.postBytes !== undefined) args.push('-m', 'POST', '-i', postBodyFile(spec.postBytes));
       const child = startChild('autocannon', process.execPath, [...args, spec.url], { env: loaderEnv() });
       const result = collect(child, spec).then((out) => {
         const lines = out.trim().split('\n');
@@ -113,7 +117,8 @@ function wrkGenerator(bin: string): LoadGenerator {
     name: 'wrk',
     async start(spec) {
       const t = Math.min(threads, spec.connections);
-      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', spec.url];
+      const script = spec.postBytes === undefined ? [] : ['-s', postScript(spec.postBytes)];
+      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', ...script, spec.url];
       if (spec.warmupSec > 0) {
         // wrk has no warm-up option: a separate run whose report is only checked for failure.
         const warm = startChild('wrk', bin, args(spec.warmupSec), { env: loaderEnv() });
@@ -140,6 +145,20 @@ async function collect(child: Child, spec: LoadSpec): Promise<string> {
   killGroup(child);
   if (code !== 0) throw new Error(`${child.name} exited with ${code}: ${child.stderrTail().trim().slice(-2000)}`);
   return out;
+}
+
+/** postBodyFile writes (once) a file of `bytes` bytes for autocannon's `-i`. */
+function postBodyFile(bytes: number): string {
+  const file = join(tmpdir(), `nodehost-bench-post-${bytes}.bin`);
+  if (!existsSync(file)) writeFileSync(file, Buffer.alloc(bytes, 'x'));
+  return file;
+}
+
+/** postScript writes (once) a wrk Lua script that POSTs `bytes` bytes. */
+function postScript(bytes: number): string {
+  const file = join(tmpdir(), `nodehost-bench-post-${bytes}.lua`);
+  if (!existsSync(file)) writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  return file;
 }
 
 /** loaderEnv drops PORT: autocannon rewrites its URL to localhost:$PORT when it is set. */

@@ -24,8 +24,8 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --runs <n>           runs per front and connection count; the median is reported (default 3; --quick: 1)
   --warmup <s>         unmeasured load just before each run (default 1)
   --connections <list> comma-separated connection counts (default 1,50)
-  --fronts <list>      front ids: app, nodehost-1, nodehost-2 (default all)
-  --scenarios <list>   scenario ids: hello (default all)
+  --fronts <list>      front ids: app, nodehost-1, nginx-1, nodehost-2, nginx-2 (default all)
+  --scenarios <list>   scenario ids: hello, body64k, body1m, post1m, express1ms, static4k, static1m (default all)
   --loader <name>      wrk or autocannon (default: wrk if on PATH, else autocannon)
   --nodehost <path>    the nodehost script to run (default bin/nodehost)
   --quick              smoke check: 1 run of 2 s

@@ -7,9 +7,9 @@ export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = dirname(BENCH_DIR);
 
 /**
- * Scenario is one app and one URL to load, served the same way by every front. Its site
- * folder is a template under `bench/sites/<template>` that `writeSite` copies into a temp
- * folder at run time, filling in `{{name}}` placeholders.
+ * Scenario is one app (or static file) and one URL to load, served the same way by every
+ * front. Its site folder is a template under `bench/sites/<template>` that `writeSite` copies
+ * into a temp folder at run time, filling in `{{name}}` placeholders, plus generated files.
  */
 export interface Scenario {
   readonly id: string;
@@ -18,25 +18,47 @@ export interface Scenario {
   readonly template: string;
   /** files lists the template files to copy. */
   readonly files: readonly string[];
-  /** script is the app's entry script (what `node <script>` runs when there is no host). */
-  readonly script: string;
+  /** generated lists files written with `bytes` bytes of a fixed pattern (static content). */
+  readonly generated?: readonly { readonly name: string; readonly bytes: number }[];
+  /** script is the app's entry script; undefined for static content (no app to run alone). */
+  readonly script: string | undefined;
   /** urlPath is the request target the load generator sends. */
   readonly urlPath: string;
-  /** expectBody is the exact response body; readiness probes check it. */
+  /** readyPath and readyBody are what the readiness probe asks and expects (default urlPath, expectBody). */
+  readonly readyPath?: string;
+  readonly readyBody?: string;
+  /** expectBody is the exact response body; autocannon checks it when it is short. */
   readonly expectBody: string;
+  /** postBytes makes every request a POST with a body of this many bytes. */
+  readonly postBytes?: number;
 }
+
+/** pattern is the content of generated files: `bytes` bytes of a-z repeated. */
+export function pattern(bytes: number): string {
+  const unit = 'abcdefghijklmnopqrstuvwxyz';
+  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+}
+
+const HELLO = { template: 'hello', files: ['web.config', 'hello.js'], script: 'hello.js', readyPath: '/hello.js', readyBody: 'Hello, world!' } as const;
+const STATIC = { template: 'static', files: ['web.config'], script: undefined, generated: [{ name: 'f4k.txt', bytes: 4096 }, { name: 'f1m.txt', bytes: 1024 * 1024 }] } as const;
 
 /** scenarios is the table of what can be measured; `--scenarios` picks from it by id. */
 export const scenarios: readonly Scenario[] = [
+  { ...HELLO, id: 'hello', description: 'hello world, 13-byte body, keep-alive GET', urlPath: '/hello.js', expectBody: 'Hello, world!' },
+  { ...HELLO, id: 'body64k', description: '64 KiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=64', expectBody: ''.padEnd(64 * 1024, 'x') },
+  { ...HELLO, id: 'body1m', description: '1 MiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=1024', expectBody: ''.padEnd(1024 * 1024, 'x') },
+  { ...HELLO, id: 'post1m', description: 'POST of a 1 MiB body, the app answers its size', urlPath: '/hello.js', expectBody: String(1024 * 1024), postBytes: 1024 * 1024 },
   {
-    id: 'hello',
-    description: 'hello world, 13-byte body, keep-alive GET',
-    template: 'hello',
-    files: ['web.config', 'hello.js'],
-    script: 'hello.js',
-    urlPath: '/hello.js',
-    expectBody: 'Hello, world!',
+    id: 'express1ms',
+    description: 'express route spending ~1 ms of CPU per request',
+    template: 'express',
+    files: ['web.config', 'app.js'],
+    script: 'app.js',
+    urlPath: '/app.js',
+    expectBody: 'done',
   },
+  { ...STATIC, id: 'static4k', description: 'static 4 KiB file (text/plain), keep-alive GET', urlPath: '/f4k.txt', expectBody: pattern(4096) },
+  { ...STATIC, id: 'static1m', description: 'static 1 MiB file (text/plain), keep-alive GET', urlPath: '/f1m.txt', expectBody: pattern(1024 * 1024), readyPath: '/f4k.txt', readyBody: pattern(4096) },
 ];
 
 /**
@@ -44,8 +66,11 @@ export const scenarios: readonly Scenario[] = [
  * and returns `dir`. It fails if a placeholder is left unfilled, so a template change cannot
  * silently benchmark a broken web.config.
  */
-export async function writeSite(scenario: Scenario, dir: string, vars: Record<string, string | number>): Promise<string> {
+export async function writeSite(scenario: Scenario, dir: string, siteVars: Record<string, string | number>): Promise<string> {
   await mkdir(dir, { recursive: true });
+  // express is resolved from this checkout: the site lives in a temp folder.
+  const vars: Record<string, string | number> = { ...siteVars, expressPath: JSON.stringify(join(REPO_ROOT, 'node_modules', 'express')) };
+  for (const file of scenario.generated ?? []) await writeFile(join(dir, file.name), pattern(file.bytes));
   for (const file of scenario.files) {
     const text = await readFile(join(BENCH_DIR, 'sites', scenario.template, file), 'utf8');
     const filled = text.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {

@@ -19,6 +19,8 @@ export interface Row {
   readonly latencyResolutionMs?: number;
   /** ratio is requestsPerSec over the baseline's; 1 is "as fast as the app alone". */
   readonly ratio?: number;
+  /** nginxRatio is a nodehost-N row's requestsPerSec over the nginx-N row's (same scenario and c). */
+  readonly nginxRatio?: number;
   /** host* describe the front's own process (nodehost); undefined for the app alone. */
   readonly hostCpuPercent?: number;
   readonly hostRssMB?: number;
@@ -44,7 +46,9 @@ export function summarise(cells: readonly CellResult[], baselineFront: string | 
   return rows.map((row) => {
     const base = rows.find((r) => r.front === baselineFront && r.scenario === row.scenario && r.connections === row.connections);
     const ratio = base?.requestsPerSec && row.requestsPerSec !== undefined ? row.requestsPerSec / base.requestsPerSec : undefined;
-    return { ...row, ratio };
+    const peer = row.front.startsWith('nodehost-') ? rows.find((r) => r.front === row.front.replace('nodehost-', 'nginx-') && r.scenario === row.scenario && r.connections === row.connections) : undefined;
+    const nginxRatio = peer?.requestsPerSec && row.requestsPerSec !== undefined ? row.requestsPerSec / peer.requestsPerSec : undefined;
+    return { ...row, ratio, nginxRatio };
   });
 }
 

@@ -18,6 +18,7 @@ const COLUMNS: readonly Column[] = [
   { title: 'p50 ms', cell: (r) => latency(r.p50Ms, r.latencyResolutionMs) },
   { title: 'p99 ms', cell: (r) => latency(r.p99Ms, r.latencyResolutionMs) },
   { title: 'vs app', cell: (r) => fixed(r.ratio, 2) },
+  { title: 'vs nginx', cell: (r) => fixed(r.nginxRatio, 2) },
   { title: 'host cpu%', cell: (r) => fixed(r.hostCpuPercent, 0) },
   { title: 'host MB', cell: (r) => fixed(r.hostRssMB, 1) },
   { title: 'app cpu%', cell: (r) => fixed(r.appCpuPercent, 0) },
