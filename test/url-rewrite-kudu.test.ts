@@ -1,0 +1,59 @@
+/**
+ * The Kudu (Azure App Service) iisnode web.config with an express app, end to end
+ * (spec/rewrite.md §4.3): files under public/ are served statically, everything else goes to
+ * node, node sees the original URL, web.config is never served.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+
+let host: RunningHost;
+
+before(async () => {
+  host = await startNodehost(`${SITES}rewrite-kudu`);
+});
+
+after(async () => {
+  await host?.stop();
+});
+
+async function node(target: string): Promise<{ url: string; originalUrl: string | null }> {
+  const reply = await fetchRaw(host.url, target);
+  assert.equal(reply.status, 200, `${target}: ${reply.text.slice(0, 200)}`);
+  assert.equal(reply.headers['x-powered-by'], 'Express', `${target} reached express`);
+  return JSON.parse(reply.text) as { url: string; originalUrl: string | null };
+}
+
+describe('Kudu express template', () => {
+  test('existing files under public/ are static, with their MIME type and ETag', async () => {
+    for (const target of ['/css/site.css', '/css/site.css?v=1']) {
+      const reply = await fetchRaw(host.url, target);
+      assert.equal(reply.status, 200, target);
+      assert.equal(reply.text, 'body { color: red; }\n');
+      assert.match(String(reply.headers['content-type']), /^text\/css/);
+      assert.ok(reply.headers.etag, 'static responses carry an ETag');
+      assert.equal(reply.headers['x-powered-by'], undefined, 'not served by express');
+    }
+  });
+
+  test('everything else goes to node, which sees the original URL and X-Original-URL', async () => {
+    assert.deepEqual(await node('/'), { from: 'express', method: 'GET', url: '/', originalUrl: '/' });
+    assert.deepEqual(await node('/users/42?x=1'), { from: 'express', method: 'GET', url: '/users/42?x=1', originalUrl: '/users/42?x=1' });
+    assert.equal((await node('/public/css/site.css')).url, '/public/css/site.css');
+    assert.equal((await node('/server.js')).url, '/server.js');
+    assert.equal((await node('/css/')).url, '/css/');
+    assert.equal((await node('/bin/readme.txt')).url, '/bin/readme.txt');
+  });
+
+  test('web.config and App_Data are hidden before the rules run; a+b is double escaping', async () => {
+    for (const target of ['/web.config', '/app_data/x', '/a+b', '/public/../web.config']) {
+      assert.equal((await fetchRaw(host.url, target)).status, 404, target);
+    }
+  });
+
+  test("node's own 500 with a JSON body passes through unchanged", async () => {
+    const reply = await fetchRaw(host.url, '/fail');
+    assert.equal(reply.status, 500);
+    assert.equal(reply.text, '{"error":"boom"}');
+  });
+});
