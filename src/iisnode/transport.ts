@@ -387,9 +387,13 @@ function serializeHead(exchange: Exchange, isKeepAlive: boolean): string {
 function invalidHeadPart(exchange: Exchange): string | undefined {
   const head = exchange.head;
   if (head.target !== exchange.ctx.rawUrl && (head.target === '' || INVALID_TARGET.test(head.target))) return 'the request target contains characters that cannot be sent';
+  // Values from the client passed node's parser already (X-Forwarded-For and Host are built
+  // from them and from socket addresses); only promoted server variables (X-iisnode-<NAME>,
+  // e.g. the decoded URL) can carry a CR, LF or other character that cannot go on the wire.
   const headers = head.headers;
-  for (let i = 1; i < headers.length; i += 2) {
-    if (INVALID_VALUE.test(headers[i]!)) return `the value of ${headers[i - 1]} contains characters that cannot be sent`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length > 10 && name.charCodeAt(9) === 0x2d && name.startsWith('X-iisnode-') && INVALID_VALUE.test(headers[i + 1]!)) return `the value of ${name} contains characters that cannot be sent`;
   }
   return undefined;
 }
