@@ -12,6 +12,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
 import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
 import { RunDir } from './run-dir.js';
+import { DebuggerHost } from './debugger/debugger-host.js';
 import type { OutputHook } from './worker.js';
 
 /** AppHostOptions is what the server gives the iisnode handler. */
@@ -38,6 +39,8 @@ export class AppHost {
   readonly #options: AppHostOptions;
   readonly #apps = new Map<string, Application>();
   readonly #runDir: RunDir;
+  /** Debug sessions of every application (spec 2.11). */
+  readonly #debugger: DebuggerHost;
   /** Last configuration error logged per script, so a broken app logs once, not per request. */
   readonly #loggedConfigErrors = new Map<string, string>();
   #isClosed = false;
@@ -47,6 +50,7 @@ export class AppHost {
   constructor(options: AppHostOptions) {
     this.#options = options;
     this.#runDir = new RunDir(options.runDirBase);
+    this.#debugger = new DebuggerHost(options.log);
   }
 
   /**
@@ -60,7 +64,7 @@ export class AppHost {
     try {
       // A reloaded configuration is a new object: the app re-reads its settings on this request.
       if (ctx.config !== undefined && ctx.config !== app.folder) app.updateFolder(ctx.config);
-      return app.handle(ctx);
+      return this.#dispatch(app, ctx);
     } catch (err) {
       this.#answerInternalError(ctx, err);
       return Promise.resolve();
@@ -109,10 +113,16 @@ export class AppHost {
     return { apps };
   }
 
+  /** dispatch gives the debugger its URLs (`<app>/debug...`) and the application everything else. */
+  #dispatch(app: Application, ctx: RequestContext): Promise<void> {
+    const debug = this.#debugger.claim(ctx, app.settings);
+    return debug === undefined ? app.handle(ctx) : this.#debugger.handle(ctx, app, debug);
+  }
+
   async #handleFirst(ctx: RequestContext): Promise<void> {
     try {
       const app = await this.#createApp(ctx);
-      if (app !== undefined) await app.handle(ctx);
+      if (app !== undefined) await this.#dispatch(app, ctx);
     } catch (err) {
       this.#answerInternalError(ctx, err);
     }

@@ -34,6 +34,10 @@ import { FileWatcher } from './watchers/file-watcher.js';
 import { compileNamePattern } from './watchers/watched-files.js';
 import { NODEHOST_VERSION, WorkerError, type OutputHook, type Worker } from './worker.js';
 import { WorkerPool, type WorkerPoolListener, type WorkerPoolStats } from './worker-pool.js';
+import type { DebuggeeHandle } from './debugger/debugger-host.js';
+import { StickySessions } from './sticky-sessions.js';
+import { forwardUpgrade, isUpgradeRequest } from './websocket/forward-upgrade.js';
+import { closeTunnelsAfter } from './websocket/tunnel.js';
 import path from 'node:path';
 
 /**
@@ -109,6 +113,10 @@ class Generation implements WorkerPoolListener, ExchangeListener {
   readonly transport: Transport;
   readonly forward: ForwardSettings;
   readonly startedAt = Date.now();
+  /** Cookie-based process choice when nodeProcessStickySessions is on. */
+  readonly sticky: StickySessions | undefined;
+  /** Debugger hook: called when a worker of this generation exits or fails. */
+  onGone: (() => void) | undefined = undefined;
   readonly #app: Application;
 
   constructor(app: Application, number: number, settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], options: ApplicationOptions, controlPipePath: string | undefined) {
@@ -123,6 +131,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
       maxHeadBytes: settings.maxRequestBufferSize,
       flushResponse: settings.flushResponse,
     });
+    this.sticky = settings.nodeProcessStickySessions ? new StickySessions() : undefined;
     this.pool = new WorkerPool({
       scriptPath: options.scriptPath,
       settings,
@@ -131,6 +140,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
       log: options.log,
       listener: this,
       generation: number,
+      ...(this.sticky === undefined ? {} : { policy: this.sticky.policy }),
       ...(controlPipePath === undefined ? {} : { controlPipePath }),
       ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
     });
@@ -138,6 +148,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
 
   onWorkerGone(worker: Worker): void {
     this.transport.dropTarget(worker);
+    this.onGone?.();
   }
 
   onPoolReady(): void {
@@ -171,6 +182,8 @@ class Generation implements WorkerPoolListener, ExchangeListener {
 
   /** close drains the generation's workers, then drops its connections. */
   async close(): Promise<void> {
+    // Open WebSockets may run until the grace period ends; then they get a 1001 close.
+    closeTunnelsAfter(this.pool.workers, this.settings.gracefulShutdownTimeout);
     await this.pool.close();
     this.transport.close();
   }
@@ -288,7 +301,9 @@ export class Application {
       this.#startGeneration(this.#settings, this.#appSettings);
       return this.#waitForGeneration(ctx);
     }
+    generation.sticky?.prefer(ctx);
     const result = generation.pool.acquire();
+    generation.sticky?.done();
     if (result === undefined) return this.#handleAfterWait(ctx, generation);
     if (result instanceof NodehostError) {
       this.#fail(ctx, result, generation);
@@ -311,6 +326,34 @@ export class Application {
     this.#log.info('app recycling', { script: this.scriptPath, reason, generation: this.#generations + 1 });
     this.#startGeneration(this.#settings, this.#appSettings);
     return promise;
+  }
+
+  /**
+   * enterDebug (the debugger's hook) starts a generation of one worker with `settings` (the
+   * inspector flag in its command line) that takes every new request, like a recycle; the
+   * settings of later recycles stay the normal ones. `onGone` hears that worker exit or fail.
+   * `leave()` kills the debuggee and recycles back to a normal generation.
+   */
+  enterDebug(settings: Readonly<IisnodeSettings>, onGone: () => void): DebuggeeHandle {
+    const normal = this.#settings;
+    this.#log.info('app recycling', { script: this.scriptPath, reason: 'debug session', generation: this.#generations + 1 });
+    this.#startGeneration(settings, this.#appSettings);
+    this.#settings = normal;
+    const debug = this.#pending!;
+    debug.onGone = onGone;
+    let hasLeft = false;
+    return {
+      get pid(): number {
+        return debug.pool.workers[0]?.pid ?? 0;
+      },
+      leave: () => {
+        if (hasLeft) return;
+        hasLeft = true;
+        debug.onGone = undefined;
+        void this.recycle('debug session ended');
+        debug.destroy();
+      },
+    };
   }
 
   /** close stops taking requests, lets in-flight ones finish (gracefulShutdownTimeout), stops the workers. */
@@ -476,6 +519,8 @@ export class Application {
 
   #forwardTo(ctx: RequestContext, worker: Worker, generation: Generation): Promise<void> {
     hostTotalRequests++;
+    generation.sticky?.assign(ctx, generation.pool.workers.indexOf(worker), generation.pool.count);
+    if (isUpgradeRequest(ctx)) return forwardUpgrade(ctx, worker, generation.settings, (w) => generation.pool.release(w));
     const exchange = new Exchange(ctx, worker, buildRequestHead(ctx, generation.forward), generation);
     return new Promise<void>((resolve) => {
       exchange.settle = resolve;

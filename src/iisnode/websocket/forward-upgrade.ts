@@ -1,0 +1,66 @@
+/**
+ * forwardUpgrade is the iisnode handler's side of an upgrade request (spec 2.4, 2.6): the
+ * worker was chosen by dispatch and counted active like any request; the request head goes to
+ * it over a fresh connection to its Unix socket (target and headers as for any request:
+ * rawHeaders, the original target, X-Forwarded-For and promoted server variables), with
+ * `Connection: Upgrade`; on 101 the connection becomes a tunnel that stays an active request
+ * of that worker until both sides have closed.
+ */
+import type { IisnodeSettings } from '../../config/types.js';
+import type { NodehostError } from '../../errors.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import { sendIisnodeError } from '../error-pages.js';
+import { buildRequestHead, compilePromoteServerVars, type ForwardSettings } from '../forward-headers.js';
+import type { Worker } from '../worker.js';
+import { openTunnel } from './tunnel.js';
+import { upgradeOf } from './upgrade-request.js';
+
+const forwardSettingsCache = new WeakMap<object, ForwardSettings>();
+
+/** isUpgradeRequest tells whether ctx came in on the server's 'upgrade' event. */
+export function isUpgradeRequest(ctx: RequestContext): boolean {
+  return upgradeOf(ctx.req) !== undefined;
+}
+
+/**
+ * forwardUpgrade tunnels ctx to `worker`, which the caller has acquired (counted active).
+ * `release(worker)` is called exactly once, when the tunnel or the answer is over. A failure
+ * before the worker's response head gets the iisnode error page. Resolves once the client
+ * has its 101 or its answer; never rejects.
+ */
+export function forwardUpgrade(ctx: RequestContext, worker: Worker, settings: Readonly<IisnodeSettings>, release: (worker: Worker) => void): Promise<void> {
+  const upgrade = upgradeOf(ctx.req);
+  if (upgrade === undefined) throw new Error('forwardUpgrade needs an upgrade request');
+  let forward = forwardSettingsCache.get(settings);
+  if (forward === undefined) {
+    forward = { enableXFF: settings.enableXFF, promoted: compilePromoteServerVars(settings.promoteServerVars) };
+    forwardSettingsCache.set(settings, forward);
+  }
+  const head = buildRequestHead(ctx, forward);
+  const headers = head.headers;
+  headers.push('Connection', 'Upgrade');
+  return openTunnel(ctx, upgrade, {
+    socketPath: worker.socketPath,
+    method: ctx.req.method ?? 'GET',
+    path: head.target,
+    headers,
+    maxHeadBytes: settings.maxRequestBufferSize,
+    key: worker,
+    extraHeaders: setCookieLines(ctx),
+    onEnd: (error: NodehostError | undefined) => {
+      release(worker);
+      if (error === undefined) return;
+      sendIisnodeError(ctx, error, { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: true, stderrTail: worker.stderrTail.text() });
+    },
+  });
+}
+
+/** setCookieLines returns the Set-Cookie headers already set on the response (sticky sessions) as name, value pairs. */
+function setCookieLines(ctx: RequestContext): string[] {
+  const value = ctx.res.getHeader('set-cookie');
+  if (value === undefined) return [];
+  const values = Array.isArray(value) ? value : [String(value)];
+  const out: string[] = [];
+  for (const v of values) out.push('Set-Cookie', v);
+  return out;
+}
