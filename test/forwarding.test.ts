@@ -28,6 +28,11 @@ describe('request fidelity', () => {
     assert.equal(JSON.parse((await fetchRaw(host.url, encodedPath)).text).url, encodedPath);
   });
 
+  test('a client-sent X-Original-URL does not choose the URL node sees', async () => {
+    const seen = JSON.parse((await fetchRaw(host.url, '/hello.js/request?a=1', { headers: { 'X-Original-URL': '/admin/secret' } })).text);
+    assert.equal(seen.url, '/hello.js/request?a=1');
+  });
+
   test('repeated request headers stay separate and empty values are kept', async () => {
     const seen = JSON.parse((await fetchRaw(host.url, '/hello.js/request', { headers: { 'X-Multi': ['one', 'two'], 'X-Empty': '' } })).text);
     const headers = pairs(seen.rawHeaders);

@@ -68,7 +68,17 @@ function stdoutFiles(): string[] {
 /** logLine makes the app write one stdout line and waits until it is in a file; returns that file's name. */
 async function logLine(text: string): Promise<string> {
   assert.equal((await fetchRaw(host.url, `/app/server.js/log?text=${encodeURIComponent(text)}`)).text, 'ok');
-  return waitFor(dir, () => stdoutFiles().find((name) => fs.readFileSync(path.join(dir, name), 'utf8').includes(text + '\n')), `"${text}" in a log file`);
+  return waitFor(dir, () => stdoutFiles().find((name) => readIfPresent(path.join(dir, name)).includes(text + '\n')), `"${text}" in a log file`);
+}
+
+/** readIfPresent reads a log file, or '' when quota clean-up deleted it after it was listed. */
+function readIfPresent(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
 }
 
 describe('log folder over HTTP', () => {
@@ -228,7 +238,7 @@ describe('log folder over HTTP', () => {
       // The last 1 KiB line of the burst reaches a file (quotas keep only the newest ones).
       await waitFor(dir, () => {
         const newest = stdoutFiles().pop();
-        return newest !== undefined && fs.statSync(path.join(dir, newest)).size > 0 && fs.readFileSync(path.join(dir, newest), 'utf8').endsWith('y'.repeat(1023) + '\n') ? true : undefined;
+        return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
       }, 'the end of the burst on disk');
     } finally {
       clearInterval(sampler);

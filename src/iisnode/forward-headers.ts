@@ -49,8 +49,9 @@ export interface RequestHead {
 
 /**
  * buildRequestHead builds the request node sees (spec 2.4):
- * - target: the `X-Original-URL` header when present (a rewrite happened), else `ctx.rawUrl`
- *   exactly as the client sent it;
+ * - target: `ctx.rawUrl` exactly as the client sent it. After a rewrite this is still the
+ *   original URL, as iisnode showed node (the rewrite adds `X-Original-URL` with the same
+ *   value); a client-sent `X-Original-URL` never chooses the URL node sees;
  * - every client header in order, repeats kept separate, empty values kept, except the
  *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`;
  * - `Host` added when the client sent none (node's HTTP/1.1 server requires one);
@@ -62,7 +63,7 @@ export interface RequestHead {
 export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings): RequestHead {
   const raw = ctx.req.rawHeaders;
   const headers: string[] = [];
-  let target = ctx.rawUrl;
+  const target = ctx.rawUrl;
   let lastXff = -1;
   let hasProto = false;
   let hasHost = false;
@@ -85,8 +86,7 @@ export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings)
       }
       case 14: {
         const lower = name.toLowerCase();
-        if (lower === 'x-original-url') target = value;
-        else if (lower === 'content-length' && value !== '0') hasBody = true;
+        if (lower === 'content-length' && value !== '0') hasBody = true;
         break;
       }
       case 15:

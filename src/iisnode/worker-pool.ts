@@ -7,7 +7,7 @@
  * ```
  *   acquire() ──▶ policy.select(ready, not full) ──▶ Worker          (active++)
  *        │ none selectable
- *        ├── some worker ready (all full) ─────────▶ NH_ERR_APP_FULL  503.1002, at once
+ *        ├── ready workers all full, none starting ─▶ NH_ERR_APP_FULL  503.1002, at once
  *        ├── last start attempt failed ────────────▶ that WorkerError  500.1002/1001/1028, at once
  *        └── workers still starting ───────────────▶ undefined: waitForWorker() queues
  *                                                     (ring buffer; woken by onWorkerReady,
@@ -197,7 +197,7 @@ export class WorkerPool implements WorkerOwner {
       if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess) this.#retire(index, 'maxRequestsPerProcess reached');
       return worker;
     }
-    if (this.#hasReadyWorker()) {
+    if (this.#hasReadyWorker() && !this.#hasStartingWorker()) {
       return new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} active requests.`);
     }
     return this.#startupFailure;
@@ -378,13 +378,20 @@ export class WorkerPool implements WorkerOwner {
     return false;
   }
 
+  /** hasStartingWorker: a worker of this generation is starting, so capacity is about to grow. */
+  #hasStartingWorker(): boolean {
+    for (const worker of this.workers) if (worker.state === 'starting') return true;
+    return false;
+  }
+
   #serveWaiters(): void {
     while (this.#waiters.size > 0) {
       const index = this.#policy.select(this.workers, this.maxActivePerWorker);
       if (index < 0) {
-        // Ready workers exist but are all full: the no-queue rule applies to waiters too.
+        // Ready workers exist but are all full, and none is about to start: the no-queue rule
+        // applies to waiters too. While a worker is still starting, they wait for it instead.
         const error = new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} active requests.`);
-        if (this.#hasReadyWorker()) this.#failWaiters(error);
+        if (this.#hasReadyWorker() && !this.#hasStartingWorker()) this.#failWaiters(error);
         return;
       }
       const worker = this.workers[index];

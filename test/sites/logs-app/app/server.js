@@ -17,12 +17,13 @@ const routes = {
     console.error(params(req).get('text'));
     res.end('ok');
   },
-  // ?n= lines of ?len= characters on stdout, each line numbered: "<pid> <i> xxxx...".
+  // ?n= lines of ?len= characters on stdout, each line numbered from ?from= (default 0): "<pid> <i> xxxx...".
   lines(req, res) {
     const q = params(req);
     const n = Number(q.get('n') || 1);
     const len = Number(q.get('len') || 100);
-    for (let i = 0; i < n; i++) {
+    const from = Number(q.get('from') || 0);
+    for (let i = from; i < from + n; i++) {
       const head = `${process.pid} ${i} `;
       process.stdout.write(head + 'x'.repeat(Math.max(0, len - head.length)) + '\n');
     }
