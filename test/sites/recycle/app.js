@@ -7,6 +7,7 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 
+const kept = [];
 let dep = '';
 try {
   dep = require('./node_modules/dep.js').version;
@@ -34,6 +35,11 @@ const server = http.createServer((req, res) => {
     // Rewrites iisnode.yml from inside a request (iisnode tests 125/126).
     fs.writeFileSync(path.join(__dirname, 'iisnode.yml'), url.searchParams.get('text') || '');
     res.end('written');
+  } else if (route === '/grow') {
+    // Keeps ~?mb= MiB of touched memory alive (for maxMemoryPerProcessMB).
+    const mb = Number(url.searchParams.get('mb') || 100);
+    kept.push(Buffer.alloc(mb * 1024 * 1024, 1));
+    res.end(`grew ${process.pid}`);
   } else if (route === '/hold') {
     // Answers the head and the version at once, the rest when the request body ends.
     res.writeHead(200, { 'Content-Type': 'text/plain' });
