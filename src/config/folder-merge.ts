@@ -17,16 +17,10 @@ import { NodehostError, type SourcePosition } from '../errors.js';
 import { BASE_DEFAULT_DOCUMENTS, BASE_HIDDEN_SEGMENTS, BASE_MIME_MAP } from './base-config.js';
 import { defaultIisnodeSettings } from './schema.js';
 import type { FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
-import type { CollectionOp, ConfigSections } from './web-config.js';
+import { mergeCollection, type Entry } from './collection-merge.js';
+import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
-
-/** One entry of a keyed collection: its lower-case key, its value, where it was added (undefined: built in). */
-interface Entry<T> {
-  readonly key: string;
-  readonly value: T;
-  readonly source: SourcePosition | undefined;
-}
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -131,13 +125,6 @@ export class FolderMerge {
   }
 }
 
-/** Decides whether adding `existing`'s key again is allowed, replacing it in place. */
-type RepeatPolicy = (existing: Entry<unknown>) => 'replace' | 'keep-both' | 'error';
-
-function rejectsRepeat(): 'error' {
-  return 'error';
-}
-
 /**
  * A mimeMap add that repeats a built-in base entry replaces it instead of failing: IIS versions
  * differ in their base lists, and sites written for older ones carry `.json`/`.woff2` adds
@@ -149,56 +136,4 @@ function overridesBuiltIn(existing: Entry<unknown>): 'replace' | 'error' {
 
 function allowsRepeat(): 'keep-both' {
   return 'keep-both';
-}
-
-function mergeCollection<T>(
-  inherited: readonly Entry<T>[],
-  ops: readonly CollectionOp<T>[],
-  order: 'prepend' | 'append',
-  section: string,
-  keyName: string,
-  errors: NodehostError[],
-  onRepeat: RepeatPolicy = rejectsRepeat,
-): readonly Entry<T>[] {
-  if (ops.length === 0) return inherited;
-  // `before` holds this layer's own adds in prepend mode; everything else lives in `after`.
-  let before: Entry<T>[] = [];
-  let after: Entry<T>[] = [...inherited];
-  for (const op of ops) {
-    if (op.kind === 'clear') {
-      before = [];
-      after = [];
-    } else if (op.kind === 'remove') {
-      before = before.filter((entry) => entry.key !== op.key);
-      after = after.filter((entry) => entry.key !== op.key);
-    } else {
-      const entry: Entry<T> = { key: op.key, value: op.value, source: op.source };
-      const existing = before.find((e) => e.key === op.key) ?? after.find((e) => e.key === op.key);
-      const policy = existing === undefined ? 'add' : onRepeat(existing);
-      if (policy === 'error' && existing !== undefined) {
-        errors.push(duplicateError(section, keyName, op, existing));
-        // Requests under this level fail anyway; merging the entry as if a <remove> preceded it
-        // keeps what the author meant visible to `nodehost check` (its applications, its yml).
-        before = before.filter((e) => e !== existing);
-        after = after.filter((e) => e !== existing);
-        if (order === 'prepend') before.push(entry);
-        else after.push(entry);
-      } else if (policy === 'replace') {
-        before = before.map((e) => (e === existing ? entry : e));
-        after = after.map((e) => (e === existing ? entry : e));
-      } else if (order === 'prepend') {
-        before.push(entry);
-      } else {
-        after.push(entry);
-      }
-    }
-  }
-  return Object.freeze(before.concat(after));
-}
-
-function duplicateError(section: string, keyName: string, op: CollectionOp<unknown> & { kind: 'add' }, existing: Entry<unknown>): NodehostError {
-  const first = existing.source ? `${existing.source.file}:${existing.source.line}` : 'the built-in configuration';
-  return new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
-    `Cannot add duplicate collection entry to ${section}: ${keyName} '${op.key}' is already defined (at ${first}); add a <remove ${keyName}="..."/> before it`,
-    { source: op.source });
 }

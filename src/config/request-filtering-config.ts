@@ -6,6 +6,7 @@
  */
 import { NodehostError, type SourcePosition } from '../errors.js';
 import { isGeneric, positionOf, rewriteError } from './rewrite-config.js';
+import { mergeCollection, type Entry } from './collection-merge.js';
 import type { CollectionOp } from './web-config.js';
 import type { XmlElement } from './xml.js';
 
@@ -160,11 +161,6 @@ function parseBool(text: string, onError: () => void): boolean | undefined {
   return undefined;
 }
 
-interface Entry<T> {
-  readonly key: string;
-  readonly value: T;
-  readonly source: SourcePosition | undefined;
-}
 
 /** RequestFilteringMerge is the request-filtering part of one level's merge state (append collections, inherited attributes). */
 export class RequestFilteringMerge {
@@ -205,11 +201,11 @@ export class RequestFilteringMerge {
     this.maxQueryString = section.maxQueryString ?? this.maxQueryString;
     this.fileExtensionsAllowUnlisted = section.fileExtensionsAllowUnlisted ?? this.fileExtensionsAllowUnlisted;
     this.verbsAllowUnlisted = section.verbsAllowUnlisted ?? this.verbsAllowUnlisted;
-    this.headerLimits = merge(this.headerLimits, section.headerLimits, 'requestLimits/headerLimits', 'header', errors);
-    this.fileExtensions = merge(this.fileExtensions, section.fileExtensions, 'fileExtensions', 'fileExtension', errors);
-    this.verbs = merge(this.verbs, section.verbs, 'verbs', 'verb', errors);
-    this.denyUrlSequences = merge(this.denyUrlSequences, section.denyUrlSequences, 'denyUrlSequences', 'sequence', errors);
-    this.denyQueryStringSequences = merge(this.denyQueryStringSequences, section.denyQueryStringSequences, 'denyQueryStringSequences', 'sequence', errors);
+    this.headerLimits = mergeCollection(this.headerLimits, section.headerLimits, 'append', `${WHERE}/requestLimits/headerLimits`, 'header', errors);
+    this.fileExtensions = mergeCollection(this.fileExtensions, section.fileExtensions, 'append', `${WHERE}/fileExtensions`, 'fileExtension', errors);
+    this.verbs = mergeCollection(this.verbs, section.verbs, 'append', `${WHERE}/verbs`, 'verb', errors);
+    this.denyUrlSequences = mergeCollection(this.denyUrlSequences, section.denyUrlSequences, 'append', `${WHERE}/denyUrlSequences`, 'sequence', errors);
+    this.denyQueryStringSequences = mergeCollection(this.denyQueryStringSequences, section.denyQueryStringSequences, 'append', `${WHERE}/denyQueryStringSequences`, 'sequence', errors);
   }
 
   /** freeze returns the compiled configuration of this level. */
@@ -231,22 +227,3 @@ export class RequestFilteringMerge {
   }
 }
 
-function merge<T>(inherited: readonly Entry<T>[], ops: readonly CollectionOp<T>[], section: string, keyName: string, errors: NodehostError[]): readonly Entry<T>[] {
-  if (ops.length === 0) return inherited;
-  let out = [...inherited];
-  for (const op of ops) {
-    if (op.kind === 'clear') out = [];
-    else if (op.kind === 'remove') out = out.filter((entry) => entry.key !== op.key);
-    else {
-      const existing = out.find((entry) => entry.key === op.key);
-      if (existing !== undefined) {
-        const first = existing.source ? `${existing.source.file}:${existing.source.line}` : 'the built-in configuration';
-        errors.push(new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
-          `Cannot add duplicate collection entry to ${WHERE}/${section}: ${keyName} '${op.key}' is already defined (at ${first}); add a <remove ${keyName}="..."/> before it`, { source: op.source }));
-        out = out.filter((entry) => entry !== existing);
-      }
-      out.push({ key: op.key, value: op.value, source: op.source });
-    }
-  }
-  return Object.freeze(out);
-}
