@@ -36,6 +36,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
+    globalRules: file.globalRules,
     ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
   });
@@ -116,8 +117,11 @@ async function status(siteArg: string | undefined): Promise<void> {
   }
 }
 
-function check(siteArg: string | undefined): void {
-  const report = checkSite(resolve(siteArg ?? '.'), process.env);
+function check(siteArg: string | undefined, flags: { config?: string }): void {
+  // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
+  const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
+  if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
+  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env);
   process.stdout.write(formatCheckReport(report));
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }
@@ -138,7 +142,8 @@ program
 program
   .command('check')
   .description('validate every web.config and iisnode.yml of a site and print each application\'s effective settings')
-  .argument('[siteRoot]', 'site folder (default: the current folder)')
+  .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
+  .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
   .action(check);
 
 program

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, type Pair } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, Scalar, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
+import { loadGlobalRules } from './global-rules.js';
+import type { InboundRule } from './rewrite-types.js';
 
 /** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
 export interface HostConfig {
@@ -21,9 +23,15 @@ export interface HostConfig {
    * the access log off.
    */
   readonly logs?: string | undefined;
+  /**
+   * The compiled global URL Rewrite rules (key `globalRules`: a path to an XML file, relative to
+   * the file's folder, or inline XML; see global-rules.ts). They run before the distributed
+   * rules of web.config, on the whole URL path. Undefined when absent or without an enabled rule.
+   */
+  readonly globalRules?: readonly InboundRule[] | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules'] as const;
 
 /** loadHostConfig reads and validates nodehost.yml; throws NH_ERR_CONFIG_HOST naming file:line. */
 export function loadHostConfig(file: string): HostConfig {
@@ -53,6 +61,14 @@ export function loadHostConfig(file: string): HostConfig {
       if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
       }
+      if (key === 'globalRules') {
+        const scalar = pair.value as Scalar;
+        const valueLine = at(scalar.range?.[0]).line;
+        // A block scalar (`|`) starts on the line after its indicator.
+        const isBlock = scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED;
+        values[key] = loadGlobalRules(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
+        continue;
+      }
       values[key] = value;
     }
   }
@@ -61,6 +77,7 @@ export function loadHostConfig(file: string): HostConfig {
     name: values.name as string | undefined,
     host: values.host as string | undefined,
     port: values.port as number | undefined,
+    globalRules: values.globalRules as readonly InboundRule[] | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

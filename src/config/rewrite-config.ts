@@ -66,6 +66,36 @@ export function readRewriteSection(element: XmlElement, file: string, scope: str
   }
 }
 
+/**
+ * readGlobalRewriteSection reads the host-level `<rewrite>` element of the host configuration
+ * (nodehost.yml `globalRules`, spec/rewrite.md §1.14): `<globalRules>` go to `out.rules` with
+ * scope `/`, `<rewriteMaps>` to `out.maps`. `<allowedServerVariables>` and `<providers>` are
+ * ignored as in web.config; `<rules>` and `<outboundRules>` are errors there, because nodehost
+ * has no server-wide distributed rules and they would silently not run.
+ */
+export function readGlobalRewriteSection(element: XmlElement, file: string, out: RewriteSection, errors: NodehostError[]): void {
+  for (const child of element.children) {
+    switch (child.name) {
+      case 'globalRules':
+        readKeyed(child, file, '/', 'rule', 'name', out.rules, errors, 'system.webServer/rewrite/globalRules', NONE);
+        break;
+      case 'rewriteMaps':
+        readKeyed(child, file, '/', 'rewriteMap', 'name', out.maps, errors, 'system.webServer/rewrite/rewriteMaps', NONE);
+        break;
+      case 'allowedServerVariables':
+      case 'providers':
+        break;
+      case 'rules':
+      case 'outboundRules':
+        errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, child,
+          `<${child.name}> is not read from the host configuration (only <globalRules> and <rewriteMaps>); put it in the site's web.config`));
+        break;
+      default:
+        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
+    }
+  }
+}
+
 function readKeyed(
   element: XmlElement, file: string, scope: string, addName: string, keyName: string, out: CollectionOp<RewriteEntry>[],
   errors: NodehostError[], where: string, allowed: ReadonlySet<string>, ignoredChildren: ReadonlySet<string> = NONE,

@@ -7,7 +7,7 @@ import { createAccessLogModule, type AccessLog } from '../modules/access-log/acc
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { staticFiles } from '../modules/static-files/static-files.js';
-import { urlRewrite } from '../modules/url-rewrite/url-rewrite.js';
+import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { RequestContext } from './context.js';
 import { createMapHandlerModule } from './map-request.js';
 import type { Outcome, PipelineModule } from './module.js';
@@ -17,7 +17,8 @@ import type { SiteHandle } from './pipeline.js';
 export function builtinModules(site: SiteHandle, appHost: AppHost, services: SiteServices = {}): PipelineModule[] {
   return [
     requestFiltering,
-    urlRewrite,
+    // Runs the host's global rules first when it has some (site.globalRules), then web.config's.
+    createUrlRewriteModule(site),
     // Log folders are claimed before handler mapping, so a catch-all handler does not swallow them.
     ...(services.logFolder === undefined ? [] : [services.logFolder]),
     createMapHandlerModule(site, resolveDirectory),

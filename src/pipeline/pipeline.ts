@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
+import type { InboundRule } from '../config/rewrite-types.js';
 import type { HostLog } from '../host-log.js';
 import { RequestContext } from './context.js';
 import { PHASES, type Outcome, type PipelineModule } from './module.js';
@@ -15,6 +16,8 @@ export interface SiteHandle {
   readonly root: string;
   readonly name: string;
   readonly config: { forPath(urlPath: string): FolderConfig };
+  /** The host's global URL Rewrite rules (nodehost.yml), fixed for the server's life; undefined when none. */
+  readonly globalRules?: readonly InboundRule[] | undefined;
 }
 
 /** ConfigErrorResponder answers a request whose configuration has errors (friendly page to local clients). */

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { SiteConfig } from '../config/site-config.js';
+import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
@@ -32,6 +33,8 @@ export interface ServerOptions {
    * `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
    */
   readonly accessLogDir?: string;
+  /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
+  readonly globalRules?: readonly InboundRule[] | undefined;
   readonly log: HostLog;
 }
 
@@ -40,10 +43,13 @@ class Site implements SiteHandle {
   readonly root: string;
   readonly name: string;
   config: SiteConfig;
-  constructor(root: string, name: string) {
+  /** Not part of web.config: a configuration reload keeps them. */
+  readonly globalRules: readonly InboundRule[] | undefined;
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
     this.root = root;
     this.name = name;
     this.config = SiteConfig.load(root);
+    this.globalRules = globalRules;
   }
 }
 
@@ -70,7 +76,7 @@ export class NodehostServer {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root));
+    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     const logCapture = new LogCapture({ log: options.log });
@@ -228,6 +234,7 @@ export class NodehostServer {
     const handle = {
       root: site.root,
       name: site.name,
+      globalRules: site.globalRules,
       config: {
         forPath(urlPath: string): FolderConfig {
           const bad = broken.forPath(urlPath);

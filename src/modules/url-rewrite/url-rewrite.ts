@@ -3,9 +3,16 @@
  * compiled rules of the request's configuration (chosen from the URL as the client sent it)
  * and costs one property read for a site without rules. After a Rewrite the engine maps the
  * new URL: it re-reads the configuration for it and runs request filtering again.
+ *
+ * Global rules (nodehost.yml, spec §1.14) run first, in a module of their own that is only
+ * installed when the host has some: a Rewrite by a global rule changes the URL from which the
+ * distributed rules are then chosen (the configuration of the rewritten URL) and which they
+ * read. A stopProcessing global rule ends the global pass only; the distributed rules still run.
  */
+import type { InboundRule, RewriteConfig } from '../../config/rewrite-types.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import type { SiteHandle } from '../../pipeline/pipeline.js';
 import { sendError } from '../status-page.js';
 import { RewriteState } from './evaluate.js';
 import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';
@@ -20,6 +27,10 @@ import { proxyRequest } from './proxy.js';
 export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> {
   const rewrite = ctx.config?.rewrite;
   if (rewrite === undefined) return 'continue';
+  return runDistributed(ctx, rewrite);
+}
+
+function runDistributed(ctx: RequestContext, rewrite: RewriteConfig): Outcome | Promise<Outcome> {
   if (rewrite.outbound.length > 0) installOutboundFilter(ctx, rewrite);
   if (rewrite.rules.length === 0) return 'continue';
   const state = new RewriteState(ctx);
@@ -29,15 +40,40 @@ export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> 
     setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
   }
   if (result.kind === 'continue') {
-    if (ctx.isRewritten) {
-      ctx.path = state.path;
-      ctx.query = state.query;
-      ctx.hasQuery = state.hasQuery;
-      ctx.physicalPath = ctx.siteRoot + state.path;
-    }
+    if (ctx.isRewritten) applyRewrite(ctx, state);
     return 'continue';
   }
   return finish(ctx, result);
+}
+
+function applyRewrite(ctx: RequestContext, state: RewriteState): void {
+  ctx.path = state.path;
+  ctx.query = state.query;
+  ctx.hasQuery = state.hasQuery;
+  ctx.physicalPath = ctx.siteRoot + state.path;
+}
+
+/**
+ * rewriteGlobalFirst runs the global rules on the URL (scope `/`: the whole path), then the
+ * distributed rules of the configuration of the URL they produced (spec §1.2 steps 2–3). A
+ * Redirect, CustomResponse, AbortRequest or proxy by a global rule ends the request there.
+ */
+export function rewriteGlobalFirst(ctx: RequestContext, site: SiteHandle, globalRules: readonly InboundRule[]): Outcome | Promise<Outcome> {
+  const state = new RewriteState(ctx);
+  const result = runInboundRules(globalRules, state);
+  if (result.kind !== 'continue') {
+    if (result.kind === 'proxy' || ctx.isRewritten) setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
+    return finish(ctx, result);
+  }
+  if (!ctx.isRewritten) return rewriteRequest(ctx);
+  applyRewrite(ctx, state);
+  setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
+  // The distributed rules are those of the rewritten URL's configuration (spec §1.14). When
+  // it has errors, the engine's re-mapping of the rewritten URL answers with them.
+  const config = site.config.forPath(ctx.path);
+  ctx.config = config;
+  if (config.errors.length > 0 || config.rewrite === undefined) return 'continue';
+  return runDistributed(ctx, config.rewrite);
 }
 
 function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'continue' }>): Outcome | Promise<Outcome> {
@@ -102,3 +138,17 @@ export const urlRewrite = {
   phase: 'rewrite',
   handle: rewriteRequest,
 } as const satisfies PipelineModule;
+
+/**
+ * createUrlRewriteModule returns the URL Rewrite module for a site: `urlRewrite` when the host
+ * has no global rules (so they cost nothing), else a module running them first (rewriteGlobalFirst).
+ */
+export function createUrlRewriteModule(site: SiteHandle): PipelineModule {
+  const globalRules = site.globalRules;
+  if (globalRules === undefined || globalRules.length === 0) return urlRewrite;
+  return {
+    id: 'url-rewrite',
+    phase: 'rewrite',
+    handle: (ctx: RequestContext) => rewriteGlobalFirst(ctx, site, globalRules),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Global URL Rewrite rules (spec/rewrite.md §1.1, §1.14): the `<globalRules>` that IIS keeps in
+ * applicationHost.config come, in nodehost, from the host configuration (nodehost.yml key
+ * `globalRules`), either as a path to an XML file or as inline XML. They are compiled by the
+ * same compiler as the distributed rules, with scope `/` (their input is the whole URL path
+ * without the leading `/`), and may use the `<rewriteMaps>` written beside them.
+ *
+ * Accepted shapes of the XML (so the section of applicationHost.config can be pasted as is):
+ * `<globalRules>`, `<rewrite>`, `<system.webServer>` or `<configuration>` as the root element.
+ * Inside `<configuration>` and `<system.webServer>` every other section is ignored.
+ */
+import { readFileSync } from 'node:fs';
+import { NodehostError, type SourcePosition } from '../errors.js';
+import { RewriteMerge } from './rewrite-compile.js';
+import { newRewriteSection, readGlobalRewriteSection, rewriteError } from './rewrite-config.js';
+import type { InboundRule } from './rewrite-types.js';
+import { decodeConfigText } from './web-config.js';
+import { parseXml, type XmlElement } from './xml.js';
+
+/** GlobalRulesResult is the outcome of compiling global rules: the enabled rules (undefined when none) or the errors. */
+export interface GlobalRulesResult {
+  /** Enabled global rules in document order; undefined when there is none (nothing to run). */
+  readonly rules: readonly InboundRule[] | undefined;
+  /** Every error, each naming file:line (and the rule, for rule errors). */
+  readonly errors: readonly NodehostError[];
+}
+
+/**
+ * compileGlobalRules parses `text` (XML, see the file comment) and compiles its global rules and
+ * rewrite maps. `file` names the source in errors; `firstLine` is the line of `file` where the
+ * text starts (inline XML in nodehost.yml), so error lines point into that file. Never throws.
+ */
+export function compileGlobalRules(text: string, file: string, firstLine = 1): GlobalRulesResult {
+  let root: XmlElement;
+  try {
+    root = parseXml('\n'.repeat(Math.max(0, firstLine - 1)) + text.trimEnd(), file);
+  } catch (err) {
+    if (err instanceof NodehostError) return { rules: undefined, errors: [err] };
+    throw err;
+  }
+  const errors: NodehostError[] = [];
+  const rewrite = findRewrite(root, file, errors);
+  if (errors.length > 0) return { rules: undefined, errors };
+  const section = newRewriteSection();
+  if (rewrite.name === 'globalRules') {
+    // A bare <globalRules>: wrap it so the one reader handles both shapes.
+    readGlobalRewriteSection({ ...root, name: 'rewrite', attributes: new Map(), children: [root] }, file, section, errors);
+  } else {
+    readGlobalRewriteSection(rewrite, file, section, errors);
+    if (!rewrite.children.some((child) => child.name === 'globalRules')) {
+      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, rewrite, '<rewrite> holds no <globalRules> element'));
+    }
+  }
+  checkNoFileConditions(section.rules, file, errors);
+  const merge = new RewriteMerge();
+  merge.apply(section, errors);
+  if (errors.length > 0) return { rules: undefined, errors };
+  const rules = merge.freeze()?.rules;
+  return { rules: rules === undefined || rules.length === 0 ? undefined : rules, errors };
+}
+
+/**
+ * loadGlobalRules compiles the value of nodehost.yml's `globalRules` key: inline XML when it
+ * starts with `<`, otherwise a path to an XML file, relative to nodehost.yml's folder (`dir`).
+ * An empty value means no global rules. `at` is the key's position in nodehost.yml; `firstLine` is where inline XML starts there.
+ * Throws NH_ERR_CONFIG_HOST (unreadable file) or the first compile error, whose message adds
+ * how many more there are; every error names file:line.
+ */
+export function loadGlobalRules(value: string, at: SourcePosition, firstLine: number, resolvePath: (relative: string) => string): readonly InboundRule[] | undefined {
+  if (value.trim() === '') return undefined;
+  let result: GlobalRulesResult;
+  if (value.trimStart().startsWith('<')) {
+    result = compileGlobalRules(value, at.file, firstLine);
+  } else {
+    const file = resolvePath(value.trim());
+    let text: string;
+    try {
+      text = decodeConfigText(readFileSync(file));
+    } catch (err) {
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `globalRules: cannot read ${file}: ${(err as Error).message}`, { cause: err, source: at });
+    }
+    result = compileGlobalRules(text, file);
+  }
+  if (result.errors.length === 0) return result.rules;
+  const isInline = value.trimStart().startsWith('<');
+  // Document order; inline XML loses its YAML indentation, so its columns would mislead.
+  const errors = [...result.errors]
+    .sort((a, b) => (a.source?.line ?? 0) - (b.source?.line ?? 0) || (a.source?.column ?? 0) - (b.source?.column ?? 0))
+    .map((err) => (isInline && err.source ? new NodehostError(err.code, err.message, { source: { file: err.source.file, line: err.source.line } }) : err));
+  const first = errors[0]!;
+  if (errors.length === 1) throw first;
+  const rest = errors.slice(1).map((err) => `\n  ${err.toString()}`).join('');
+  throw new NodehostError(first.code, `${first.message}; ${errors.length - 1} more:${rest}\n `, { ...(first.source ? { source: first.source } : {}) });
+}
+
+/** The element holding <globalRules>: the root itself, or <rewrite> found through the wrappers. */
+function findRewrite(root: XmlElement, file: string, errors: NodehostError[]): XmlElement {
+  const path = ['configuration', 'system.webServer', 'rewrite'];
+  if (root.name === 'globalRules') return root;
+  let at = path.indexOf(root.name);
+  if (at === -1) {
+    errors.push(rewriteError('NH_ERR_CONFIG_XML', file, root,
+      `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, not <${root.name}>`));
+    return root;
+  }
+  let element = root;
+  while (element.name !== 'rewrite') {
+    const next = element.children.find((child) => child.name === path[at + 1]);
+    if (next === undefined) {
+      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
+      return root;
+    }
+    element = next;
+    at++;
+  }
+  return element;
+}
+
+/**
+ * IsFile and IsDirectory conditions are not allowed in global rules (spec §1.14 [D]): global
+ * rules run before the URL is mapped to the file system.
+ */
+function checkNoFileConditions(ops: ReturnType<typeof newRewriteSection>['rules'], file: string, errors: NodehostError[]): void {
+  for (const op of ops) {
+    if (op.kind !== 'add') continue;
+    const rule = op.value.element;
+    const name = rule.attributes.get('name')?.value ?? '';
+    for (const conditions of rule.children) {
+      if (conditions.name !== 'conditions') continue;
+      for (const add of conditions.children) {
+        const type = (add.attributes.get('matchType') ?? add.attributes.get('type'))?.value.trim().toLowerCase();
+        if (type === 'isfile' || type === 'isdirectory') {
+          errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, add,
+            `Rule '${name}': IsFile and IsDirectory conditions cannot be used in global rules (they run before the URL is mapped to a file); use a distributed rule in web.config`));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { NodehostError } from '../errors.js';
+import { loadHostConfig } from './host-config.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'nodehost-hostcfg-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let count = 0;
+/** write creates a fresh folder holding nodehost.yml (and `files`), and returns the yml path. */
+function write(yml: string, files: Record<string, string> = {}): string {
+  const sub = path.join(dir, String(count++));
+  mkdirSync(sub, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(sub, name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  const file = path.join(sub, 'nodehost.yml');
+  writeFileSync(file, yml);
+  return file;
+}
+
+function loadError(file: string): NodehostError {
+  try {
+    loadHostConfig(file);
+  } catch (err) {
+    assert.ok(err instanceof NodehostError, String(err));
+    return err;
+  }
+  assert.fail('loadHostConfig did not throw');
+}
+
+describe('nodehost.yml', () => {
+  test('reads root, name, host, port and resolves root against the file', () => {
+    const file = write('root: site\nname: demo\nhost: 0.0.0.0\nport: 8081\n');
+    const config = loadHostConfig(file);
+    assert.equal(config.root, path.join(path.dirname(file), 'site'));
+    assert.equal(config.name, 'demo');
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, 8081);
+    assert.equal(config.globalRules, undefined);
+  });
+
+  test('unknown keys are errors naming the line', () => {
+    const err = loadError(write('root: .\nglobalrules: x\n'));
+    assert.equal(err.code, 'NH_ERR_CONFIG_HOST');
+    assert.equal(err.source?.line, 2);
+    assert.match(err.message, /globalRules/);
+  });
+});
+
+describe('nodehost.yml globalRules', () => {
+  test('inline XML (block scalar) compiles to rules with scope / in document order, disabled ones dropped', () => {
+    const file = write([
+      'root: .',
+      'globalRules: |',
+      '  <globalRules>',
+      '    <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
+      '    <rule name="Off" enabled="false"><match url="x"/><action type="Rewrite" url="y"/></rule>',
+      '    <rule name="Two" stopProcessing="true"><match url="^a$"/><action type="Redirect" url="/b"/></rule>',
+      '  </globalRules>',
+      '',
+    ].join('\n'));
+    const rules = loadHostConfig(file).globalRules;
+    assert.ok(rules);
+    assert.deepEqual(rules.map((rule) => [rule.name, rule.scope, rule.stopProcessing]), [['One', '/', false], ['Two', '/', true]]);
+    // Lines point into nodehost.yml.
+    assert.deepEqual(rules.map((rule) => [rule.source.file, rule.source.line]), [[file, 4], [file, 6]]);
+  });
+
+  test('a path to applicationHost.config-style XML, relative to nodehost.yml, with rewrite maps beside the rules', () => {
+    const xml = `<?xml version="1.0"?>
+<configuration>
+  <system.applicationHost><sites/></system.applicationHost>
+  <system.webServer>
+    <httpCompression/>
+    <rewrite>
+      <rewriteMaps><rewriteMap name="Moved"><add key="/a" value="/b"/></rewriteMap></rewriteMaps>
+      <globalRules>
+        <rule name="FromMap"><match url=".*"/><conditions><add input="{Moved:{URL}}" pattern="(.+)"/></conditions><action type="Rewrite" url="{C:1}"/></rule>
+      </globalRules>
+      <allowedServerVariables><add name="HTTP_X"/></allowedServerVariables>
+    </rewrite>
+  </system.webServer>
+</configuration>`;
+    const file = write('globalRules: conf/global.config\n', { 'conf/global.config': xml });
+    const rules = loadHostConfig(file).globalRules;
+    assert.equal(rules?.length, 1);
+    assert.equal(rules![0]!.name, 'FromMap');
+    assert.equal(rules![0]!.source.file, path.join(path.dirname(file), 'conf/global.config'));
+    assert.equal(rules![0]!.source.line, 9);
+  });
+
+  test('<rewrite> as the root element; an empty <globalRules> or an empty value means no rules', () => {
+    assert.equal(loadHostConfig(write("globalRules: '<rewrite><globalRules/></rewrite>'\n")).globalRules, undefined);
+    assert.equal(loadHostConfig(write("globalRules: ''\n")).globalRules, undefined);
+  });
+
+  test('a malformed rule is an error naming file:line and the rule', () => {
+    const file = write([
+      'root: .',
+      'globalRules: |',
+      '  <globalRules>',
+      '    <rule name="Good"><match url="a"/></rule>',
+      '    <rule name="Broken"><match url="(unclosed"/><action type="Rewrite" url="/x"/></rule>',
+      '  </globalRules>',
+    ].join('\n'));
+    const err = loadError(file);
+    assert.equal(err.code, 'NH_ERR_REWRITE_RULE');
+    assert.equal(err.source?.file, file);
+    assert.equal(err.source?.line, 5);
+    assert.match(err.message, /Rule 'Broken'/);
+  });
+
+  test('several errors: the first is thrown and the others are listed in its message', () => {
+    const err = loadError(write("globalRules: '<globalRules><rule name=\"A\" stopProcessing=\"maybe\"/><rule name=\"B\"><action type=\"Jump\"/></rule></globalRules>'\n"));
+    assert.match(err.message, /Rule 'A'/);
+    assert.match(err.message, /; 1 more:/);
+    assert.match(err.message, /Rule 'B'/);
+  });
+
+  test('IsFile and IsDirectory conditions are refused in global rules', () => {
+    const err = loadError(write(`globalRules: '<globalRules><rule name="F"><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile"/></conditions></rule></globalRules>'\n`));
+    assert.match(err.message, /Rule 'F'.*IsFile and IsDirectory/);
+  });
+
+  test('duplicate names, <rules> in the host file, a wrong root, bad XML and a missing file are errors', () => {
+    assert.equal(loadError(write(`globalRules: '<globalRules><rule name="D"/><rule name="d"/></globalRules>'\n`)).code, 'NH_ERR_CONFIG_DUPLICATE_KEY');
+    assert.match(loadError(write(`globalRules: '<rewrite><globalRules/><rules/></rewrite>'\n`)).message, /<rules> is not read from the host configuration/);
+    assert.match(loadError(write(`globalRules: '<rules><rule name="x"/></rules>'\n`)).message, /root element/);
+    assert.match(loadError(write(`globalRules: '<configuration><system.webServer/></configuration>'\n`)).message, /holds no <rewrite>/);
+    assert.equal(loadError(write(`globalRules: '<globalRules><rule name="x"></globalRules>'\n`)).code, 'NH_ERR_CONFIG_XML');
+    const missing = loadError(write('root: .\nglobalRules: nowhere.config\n'));
+    assert.equal(missing.code, 'NH_ERR_CONFIG_HOST');
+    assert.equal(missing.source?.line, 2);
+    assert.equal(loadError(write('globalRules: 3\n')).code, 'NH_ERR_CONFIG_HOST');
+  });
+});
