@@ -14,14 +14,15 @@ describe('debugger ports', () => {
   });
 
   it('hands out ports round robin and skips a busy one', async () => {
+    // Below Linux's ephemeral range (32768-60999), so no client connection can hold these ports.
     const busy = net.createServer();
-    await new Promise<void>((resolve) => busy.listen(39251, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => busy.listen(27351, '127.0.0.1', resolve));
     try {
       const ports = new PortAllocator();
-      const range = { first: 39250, last: 39252 };
-      assert.equal(await ports.next(range), 39250);
-      assert.equal(await ports.next(range), 39252);
-      assert.equal(await ports.next(range), 39250);
+      const range = { first: 27350, last: 27352 };
+      assert.equal(await ports.next(range), 27350);
+      assert.equal(await ports.next(range), 27352);
+      assert.equal(await ports.next(range), 27350);
     } finally {
       busy.close();
     }
