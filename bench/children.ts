@@ -35,12 +35,14 @@ let isHooked = false;
 
 /**
  * startChild spawns `command args` as a tracked child. Its stdout and stderr are always
- * read (a full pipe would stall the server under load) and their tails kept. It throws if
+ * read (a full pipe would stall the server under load) and their tails kept; its stdin is a
+ * pipe (`child.proc.stdin`) only with `hasStdin`, else /dev/null. It throws if
  * the process cannot be spawned at all.
  */
-export function startChild(name: string, command: string, args: string[], options: SpawnOptions = {}): Child {
+export function startChild(name: string, command: string, args: string[], options: SpawnOptions & { readonly hasStdin?: boolean } = {}): Child {
   hookProcessExit();
-  const proc = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { hasStdin, ...spawnOptions } = options;
+  const proc = spawn(command, args, { ...spawnOptions, detached: true, stdio: [hasStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const out = tail(proc.stdout!);
   const err = tail(proc.stderr!);

@@ -121,13 +121,23 @@ export function nginxFront(workers: number): Front {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets));
+      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true));
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
-      // and one process group (stopped together).
-      const apps = sockets.map((sock) => `PORT=${shellQuote(sock)} ${shellQuote(process.execPath)} ${shellQuote(scenario.script!)} &`).join(' ');
-      const script = `cd ${shellQuote(site)} && ${apps} exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
-      const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv() });
+      // and one process group (stopped together). It waits for a line on its stdin before it
+      // becomes nginx: the harness sends it once every app answers on its socket, so nginx
+      // never takes a request while one of its upstreams is still starting (it would answer
+      // 502 and mark that upstream down for a while).
+      // `cd` is its own command: `cd x && app &` would put the cd in the first app's
+      // background subshell only, and start the other copies in the wrong folder.
+      const apps = sockets.map((sock) => `PORT=${shellQuote(sock)} ${shellQuote(process.execPath)} ${shellQuote(join(site, scenario.script!))} &`).join(' ');
+      const nginx = `exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
+      const script = `cd ${shellQuote(site)} || exit 1; ${apps} read go || exit 1; ${nginx}`;
+      const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      const appProbe = `http://localhost${scenario.readyPath ?? scenario.urlPath}`;
+      await guard(root, Promise.all(sockets.map((sock) => waitForHttp(root, appProbe, readyBody(scenario), readyTimeoutMs, sock))));
+      // A shell that has already exited shows up in the next wait; the write's EPIPE is not news.
+      root.proc.stdin!.on('error', () => undefined).end('go\n');
       await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
       return {
         url,
@@ -143,12 +153,17 @@ export function nginxFront(workers: number): Front {
   };
 }
 
-/** nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the apps. */
-function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[]): string {
+/**
+ * nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the
+ * apps. With `isWebSocket`, upgrade requests are passed on with their Upgrade and Connection
+ * headers (other requests still use upstream keep-alive).
+ */
+function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], isWebSocket: boolean): string {
   const isRoot = process.getuid?.() === 0;
+  const connection = isWebSocket ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;' : 'proxy_set_header Connection "";';
   const handler = sockets.length === 0
     ? `root ${site};`
-    : 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;';
+    : `proxy_pass http://app; proxy_http_version 1.1; ${connection} proxy_set_header Host $host;`;
   return [
     // As root, nginx's workers would run as nobody and could not connect to the apps' sockets.
     isRoot ? 'user root;' : '',
@@ -163,6 +178,7 @@ function nginxConfig(workers: number, port: number, site: string, sockets: reado
     '  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy; fastcgi_temp_path tmp-fcgi; uwsgi_temp_path tmp-uwsgi; scgi_temp_path tmp-scgi;',
     '  client_max_body_size 0;',
     '  default_type text/plain;',
+    isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
     `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
     '}',

@@ -12,7 +12,7 @@ import { parseWrkOutput } from './wrk-output.js';
  * (C, microsecond latencies, far less CPU per request); otherwise autocannon's CLI.
  */
 
-/** LoadSpec is one load run: keep-alive GETs of `url` over `connections` connections. */
+/** LoadSpec is one load run: GETs (keep-alive unless `closeConnections`) of `url` over `connections` connections. */
 export interface LoadSpec {
   readonly url: string;
   readonly connections: number;
@@ -23,6 +23,8 @@ export interface LoadSpec {
   readonly expectBody?: string;
   /** postBytes makes every request a POST with a body of this many bytes. */
   readonly postBytes?: number;
+  /** closeConnections sends `Connection: close` on every request: a new connection per request. */
+  readonly closeConnections?: boolean;
 }
 
 /** LoadResult is what one load run measured. */
@@ -85,6 +87,9 @@ function autocannonGenerator(script: string): LoadGenerator {
       if (spec.warmupSec > 0) args.push('--warmup', '[', '-c', String(spec.connections), '-d', String(spec.warmupSec), ']');
       if (spec.expectBody !== undefined) args.push('-E', spec.expectBody);
       if (spec.postBytes !== undefined) args.push('-m', 'POST', '-i', postBodyFile(spec.postBytes));
+      // The server closes after each response and autocannon reconnects. (Its `-D 1`,
+      // reconnect after every request, sends no request at all in autocannon 8.)
+      if (spec.closeConnections) args.push('-H', 'Connection=close');
       const child = startChild('autocannon', process.execPath, [...args, spec.url], { env: loaderEnv() });
       const result = collect(child, spec).then((out) => {
         const lines = out.trim().split('\n');
@@ -118,7 +123,9 @@ function wrkGenerator(bin: string): LoadGenerator {
     async start(spec) {
       const t = Math.min(threads, spec.connections);
       const script = spec.postBytes === undefined ? [] : ['-s', postScript(spec.postBytes)];
-      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', ...script, spec.url];
+      // wrk reconnects whenever the server closes the connection after a response.
+      const close = spec.closeConnections ? ['-H', 'Connection: close'] : [];
+      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', ...close, ...script, spec.url];
       if (spec.warmupSec > 0) {
         // wrk has no warm-up option: a separate run whose report is only checked for failure.
         const warm = startChild('wrk', bin, args(spec.warmupSec), { env: loaderEnv() });

@@ -57,6 +57,9 @@ export interface MeasurePlan {
 /** NOT_STARTED is the error of every cell of a front that did not start; the reason is in a note. */
 export const NOT_STARTED = 'the front did not start (see its note)';
 
+/** BAD_RESPONSES is the error of a cell whose runs got bad responses; the counts are in a note. */
+export const BAD_RESPONSES = 'bad responses (see the note)';
+
 /** STOP_SETTLE_MS bounds the wait for a stopped front's workers to exit before they count as leaked. */
 const STOP_SETTLE_MS = 3000;
 
@@ -126,7 +129,7 @@ async function measureCell(
   // as well as the front (JIT, open connections, every worker started).
   // Long bodies are not checked by the generator (a command-line argument has a size limit).
   const expectBody = scenario.expectBody.length <= 4096 ? scenario.expectBody : undefined;
-  const spec = { url: running.url, connections: cell.connections, expectBody, durationSec: plan.durationSec, warmupSec: plan.warmupSec, postBytes: scenario.postBytes };
+  const spec = { url: running.url, connections: cell.connections, expectBody, durationSec: plan.durationSec, warmupSec: plan.warmupSec, postBytes: scenario.postBytes, closeConnections: scenario.closeConnections };
   const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
   for (let i = 1; i <= plan.runs; i++) {
     if (running.root.hasExited) throw new Error(`${running.root.name} exited (${await running.root.exited}) during the benchmark`);
@@ -148,6 +151,10 @@ async function measureCell(
     const bad = load.errors + load.non2xx + load.mismatches;
     log(`${where} · run ${i}/${plan.runs}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.p99Ms} ms${bad ? `, ${bad} bad responses` : ''}`);
   }
+  // A run that got errors, non-2xx or wrong bodies measured something else than serving the
+  // scenario (error pages are cheap): the cell is failed, its counts go in the notes.
+  if (cell.runs.some((r) => r.load.errors + r.load.non2xx + r.load.mismatches > 0)) cell.error = BAD_RESPONSES;
+  else if (cell.runs.some((r) => r.load.requests === 0)) cell.error = 'a run completed no request at all';
 }
 
 /**

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from './scenarios.js';
+import { fronts } from './fronts.js';
+import { RECYCLE_SCENARIO_ID } from './recycle.js';
+import { REPO_ROOT, scenarios } from './scenarios.js';
 
 /** BenchOptions is the parsed command line of `npm run bench -- [flags]`. */
 export interface BenchOptions {
@@ -17,16 +19,23 @@ export interface BenchOptions {
   readonly isHelp: boolean;
 }
 
-/** USAGE is printed by --help and after a bad flag. */
+/** SCENARIO_HELP lists every scenario id with its description (the table's and `recycle`). */
+const SCENARIO_HELP = [
+  ...scenarios.map((s) => [s.id, s.description] as const),
+  [RECYCLE_SCENARIO_ID, 'deploys under load: nodehost-2, the app file rewritten while keep-alive and fresh connections send requests (its own report)'] as const,
+];
+
+/** USAGE is printed by --help and after a bad flag; the front and scenario lists come from their tables. */
 export const USAGE = `Usage: npm run bench -- [flags]
 
   --duration <s>       measured seconds per run (default 5; --quick: 2)
   --runs <n>           runs per front and connection count; the median is reported (default 3; --quick: 1)
   --warmup <s>         unmeasured load just before each run (default 1)
   --connections <list> comma-separated connection counts (default 1,50)
-  --fronts <list>      front ids: app, nodehost-1, nginx-1, nodehost-2, nginx-2 (default all)
-  --scenarios <list>   scenario ids: hello, body64k, body1m, post1m, express1ms, static4k, static1m (default all)
-  --loader <name>      wrk or autocannon (default: wrk if on PATH, else autocannon)
+  --fronts <list>      front ids: ${fronts.map((f) => f.id).join(', ')} (default all)
+  --scenarios <list>   scenario ids (default all):
+${SCENARIO_HELP.map(([id, description]) => `                         ${id.padEnd(12)} ${description}`).join('\n')}
+  --loader <name>      wrk or autocannon (default: wrk if on PATH, else autocannon; websocket uses its own client)
   --nodehost <path>    the nodehost script to run (default bin/nodehost)
   --quick              smoke check: 1 run of 2 s
   --json               print machine-readable results instead of the table

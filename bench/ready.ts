@@ -50,27 +50,28 @@ export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): P
 /**
  * waitForHttp polls `url` with GET until it answers 200 with `expectBody`, backing off from
  * 10 ms to 200 ms between attempts, and rejects at `timeoutMs` or when the child exits. The
- * first request also makes a lazily started worker start.
+ * first request also makes a lazily started worker start. With `socketPath`, the request
+ * goes to that Unix socket (an app behind a front) instead of the URL's host and port.
  */
-export async function waitForHttp(child: Child, url: string, expectBody: string, timeoutMs: number): Promise<void> {
+export async function waitForHttp(child: Child, url: string, expectBody: string, timeoutMs: number, socketPath?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pause = 10;
   let last = 'no attempt';
   while (Date.now() < deadline) {
     if (child.hasExited) throw notReady(child, `exited (${await child.exited}) before it answered ${url}`);
-    const answer = await probe(url, Math.max(1, Math.min(2000, deadline - Date.now())));
+    const answer = await probe(url, Math.max(1, Math.min(2000, deadline - Date.now())), socketPath);
     if (answer.status === 200 && answer.body === expectBody) return;
     last = answer.status ? `HTTP ${answer.status} ${JSON.stringify(answer.body.slice(0, 200))}` : answer.body;
     await delay(pause);
     pause = Math.min(200, pause * 2);
   }
-  throw notReady(child, `${url} did not answer 200 ${JSON.stringify(expectBody)} within ${timeoutMs} ms (last: ${last})`);
+  throw notReady(child, `${url}${socketPath ? ` on ${socketPath}` : ''} did not answer 200 ${JSON.stringify(expectBody)} within ${timeoutMs} ms (last: ${last})`);
 }
 
-function probe(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+function probe(url: string, timeoutMs: number, socketPath: string | undefined): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     // `agent: false`: a fresh connection, so the probe leaves no idle socket behind.
-    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = get(url, { agent: false, timeout: timeoutMs, ...(socketPath === undefined ? {} : { socketPath }) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c.length + body.length < 65536 ? c : ''));

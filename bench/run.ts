@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { stopAll } from './children.js';
 import { fronts as defaultFronts, type Front } from './fronts.js';
 import { pickLoadGenerator, type LoadGenerator } from './load.js';
-import { NOT_STARTED, measureFront, type CellResult } from './measure.js';
+import { BAD_RESPONSES, NOT_STARTED, measureFront, type CellResult } from './measure.js';
 import { USAGE, parseOptions, type BenchOptions } from './options.js';
 import { scenarios as defaultScenarios, type Scenario } from './scenarios.js';
 import { summarise, type Row } from './summary.js';
 import { renderTable } from './table.js';
 import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench } from './recycle.js';
 import type { RecycleLoadReport } from './recycle-load.js';
+import { websocketGenerator } from './websocket.js';
 
 /**
  * run.ts is `npm run bench`: every selected scenario × front × connection count, the table
@@ -84,7 +85,9 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
           log(`${scenario.id} · ${front.id}: skipped, ${why}`);
           continue;
         }
-        const outcome = await measureFront(front, scenario, { nodehostBin: options.nodehostBin, readyTimeoutMs: 20000, tempRoot }, options, generator, log);
+        // WebSocket scenarios bring their own client (bench/websocket.ts): wrk and autocannon speak HTTP only.
+        const load = scenario.isWebSocket ? websocketGenerator : generator;
+        const outcome = await measureFront(front, scenario, { nodehostBin: options.nodehostBin, readyTimeoutMs: 20000, tempRoot }, options, load, log);
         cells.push(...outcome.cells);
         notes.push(...outcome.notes);
       }
@@ -131,7 +134,7 @@ function formatReport(report: BenchReport, scenarios: readonly Scenario[]): stri
   const m = report.meta;
   const titles = new Map(scenarios.map((s) => [s.id, `${s.id}: ${s.description}`]));
   const head =
-    `nodehost bench · ${m.generator} · node ${m.node} · ${m.cpus} CPU (${m.cpuModel.trim()})\n` +
+    `nodehost bench · ${m.generator}${scenarios.some((s) => s.isWebSocket) ? ` (websocket: ${websocketGenerator.name})` : ''} · node ${m.node} · ${m.cpus} CPU (${m.cpuModel.trim()})\n` +
     `each number is the median of ${m.runs} run${m.runs === 1 ? '' : 's'} of ${m.durationSec} s after a ${m.warmupSec} s warm-up; ` +
     `vs app = req/s ÷ app alone's req/s at the same c; cpu% is of one core\n\n`;
   const notes = report.notes.length ? `\n\nnotes:\n${report.notes.map((n) => `  - ${n}`).join('\n')}` : '';
@@ -143,7 +146,7 @@ function rowNotes(rows: readonly Row[]): string[] {
   const notes: string[] = [];
   for (const r of rows) {
     const where = `${r.scenario} · ${r.front} · c=${r.connections}`;
-    if (r.error && r.error !== NOT_STARTED) notes.push(`${where}: ${r.error.split('\n')[0]}`);
+    if (r.error && r.error !== NOT_STARTED && r.error !== BAD_RESPONSES) notes.push(`${where}: ${r.error.split('\n')[0]}`);
     const bad = [r.errors && `${r.errors} connection errors/timeouts`, r.non2xx && `${r.non2xx} non-2xx`, r.mismatches && `${r.mismatches} wrong bodies`].filter(Boolean);
     if (bad.length) notes.push(`${where}: ${bad.join(', ')} (summed over runs)`);
     // One core is all a single-threaded generator has: near it, req/s measures the generator.

@@ -31,6 +31,13 @@ export interface Scenario {
   readonly expectBody: string;
   /** postBytes makes every request a POST with a body of this many bytes. */
   readonly postBytes?: number;
+  /** closeConnections sends `Connection: close`: one TCP connection per request (no keep-alive). */
+  readonly closeConnections?: boolean;
+  /**
+   * isWebSocket makes the scenario WebSocket echo round trips (bench/websocket.ts) instead of
+   * HTTP requests: each of the `c` connections is a WebSocket, req/s are round trips per second.
+   */
+  readonly isWebSocket?: boolean;
 }
 
 /** pattern is the content of generated files: `bytes` bytes of a-z repeated. */
@@ -45,6 +52,7 @@ const STATIC = { template: 'static', files: ['web.config'], script: undefined, g
 /** scenarios is the table of what can be measured; `--scenarios` picks from it by id. */
 export const scenarios: readonly Scenario[] = [
   { ...HELLO, id: 'hello', description: 'hello world, 13-byte body, keep-alive GET', urlPath: '/hello.js', expectBody: 'Hello, world!' },
+  { ...HELLO, id: 'hello-close', description: 'hello world, 13-byte body, a new connection per request (Connection: close)', urlPath: '/hello.js', expectBody: 'Hello, world!', closeConnections: true },
   { ...HELLO, id: 'body64k', description: '64 KiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=64', expectBody: ''.padEnd(64 * 1024, 'x') },
   { ...HELLO, id: 'body1m', description: '1 MiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=1024', expectBody: ''.padEnd(1024 * 1024, 'x') },
   { ...HELLO, id: 'post1m', description: 'POST of a 1 MiB body, the app answers its size', urlPath: '/hello.js', expectBody: String(1024 * 1024), postBytes: 1024 * 1024 },
@@ -56,6 +64,16 @@ export const scenarios: readonly Scenario[] = [
     script: 'app.js',
     urlPath: '/app.js',
     expectBody: 'done',
+  },
+  {
+    id: 'websocket',
+    description: 'WebSocket echo of 32-byte messages, round trips/s (req/s column) over c WebSockets',
+    template: 'wsecho',
+    files: ['web.config', 'echo.js'],
+    script: 'echo.js',
+    urlPath: '/echo.js',
+    expectBody: 'ok',
+    isWebSocket: true,
   },
   // URL Rewrite: the same app through the Kudu template grown to 10 rules (IsFile condition); compare with 'hello'.
   { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
@@ -70,8 +88,9 @@ export const scenarios: readonly Scenario[] = [
  */
 export async function writeSite(scenario: Scenario, dir: string, siteVars: Record<string, string | number>): Promise<string> {
   await mkdir(dir, { recursive: true });
-  // express is resolved from this checkout: the site lives in a temp folder.
-  const vars: Record<string, string | number> = { ...siteVars, expressPath: JSON.stringify(join(REPO_ROOT, 'node_modules', 'express')) };
+  // express and ws are resolved from this checkout: the site lives in a temp folder.
+  const modulePath = (name: string): string => JSON.stringify(join(REPO_ROOT, 'node_modules', name));
+  const vars: Record<string, string | number> = { ...siteVars, expressPath: modulePath('express'), wsPath: modulePath('ws') };
   for (const file of scenario.generated ?? []) await writeFile(join(dir, file.name), pattern(file.bytes));
   for (const file of scenario.files) {
     const text = await readFile(join(BENCH_DIR, 'sites', scenario.template, file), 'utf8');

@@ -40,9 +40,13 @@ export function renderTable(rows: readonly Row[], scenarioTitles: ReadonlyMap<st
   return blocks.join('\n\n');
 }
 
-/** errorCells fills a failed row with its label, c and "failed" (the reason goes in the notes). */
+/**
+ * errorCells fills a failed row with its label, c, "failed" and what went wrong in short (bad
+ * response counts, or "see notes"); the full reason goes in the notes.
+ */
 function errorCells(r: Row): string[] {
-  return COLUMNS.map((c, i) => (i === 0 ? r.label : i === 1 ? String(r.connections) : i === 2 ? 'failed' : ''));
+  const bad = [r.errors && `${r.errors} errors`, r.non2xx && `${r.non2xx} non-2xx`, r.mismatches && `${r.mismatches} wrong bodies`].filter(Boolean).join(', ');
+  return COLUMNS.map((c, i) => (i === 0 ? r.label : i === 1 ? String(r.connections) : i === 2 ? 'failed' : i === 3 ? bad || 'see notes' : ''));
 }
 
 function fixed(n: number | undefined, digits: number): string {
