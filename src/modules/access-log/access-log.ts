@@ -222,7 +222,7 @@ const loggedBytes = new WeakMap<Socket, number>();
  * fields are `-`; spaces become `+` and other control characters `%XX`, so a line is
  * always one line of space-separated fields.
  */
-export function formatAccessLine(ctx: RequestContext, now: Date = new Date()): string {
+export function formatAccessLine(ctx: RequestContext, now?: Date): string {
   const req = ctx.req;
   const res = ctx.res;
   const socket = req.socket;
@@ -234,9 +234,8 @@ export function formatAccessLine(ctx: RequestContext, now: Date = new Date()): s
   const status = res.headersSent ? res.statusCode : ctx.status || res.statusCode;
   const substatus = ctx.status === status ? ctx.substatus : 0;
   const ms = Number((process.hrtime.bigint() - ctx.startTime) / 1_000_000n);
-  const iso = now.toISOString();
   return (
-    iso.slice(0, 10) + ' ' + iso.slice(11, 19) + ' ' +
+    dateTime(now === undefined ? Date.now() : now.getTime()) + ' ' +
     field(ctx.localAddress) + ' ' + field(req.method ?? '') + ' ' +
     field(q === -1 ? raw : raw.slice(0, q)) + ' ' + field(q === -1 ? '' : raw.slice(q + 1)) + ' ' +
     ctx.localPort + ' ' + field(ctx.authUser) + ' ' + field(ctx.remoteAddress) + ' ' +
@@ -245,15 +244,33 @@ export function formatAccessLine(ctx: RequestContext, now: Date = new Date()): s
   );
 }
 
+/** The `date time` fields of the last second formatted: lines within one second share them. */
+let stampSecond = -1;
+let stamp = '';
+
+/** dateTime gives the W3C `date time` fields (UTC, `YYYY-MM-DD HH:MM:SS`) of an epoch time in ms. */
+function dateTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== stampSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    stamp = iso.slice(0, 10) + ' ' + iso.slice(11, 19);
+    stampSecond = second;
+  }
+  return stamp;
+}
+
 function header(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(',') : (value ?? '');
 }
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_ENCODING = /[\x00-\x20\x7f]/;
 
 /** field encodes one value: '-' when empty, spaces as '+', control characters as %XX. */
 function field(value: string): string {
   if (value === '') return '-';
   // eslint-disable-next-line no-control-regex
-  return /[\x00-\x20\x7f]/.test(value) ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))) : value;
+  return NEEDS_ENCODING.test(value) ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))) : value;
 }
 
 /**
