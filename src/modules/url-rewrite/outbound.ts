@@ -8,11 +8,14 @@
  *       └─ a body rule applies   ──▶ buffer the body; at end: rewrite, recompute
  *                                    Content-Length, original writeHead + end
  *
- * Body rules apply when their precondition holds, the response is not compressed
- * (Content-Encoding other than identity is left alone: matching compressed bytes would be
- * meaningless), and the response has a body (not HEAD, 204 or 304). Bodies are decoded as UTF-8.
+ * Body rules apply when their precondition holds and the response has a body (not HEAD, 204
+ * or 304). A compressed body (gzip, deflate or br) is decompressed, rewritten and compressed
+ * again with the same coding; an unknown coding is left alone, since matching its bytes would
+ * be meaningless. Bodies are decoded as UTF-8.
  */
 import type { ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { OutboundRule, RewriteConfig } from '../../config/rewrite-types.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { checkConditions, evaluate, matchPattern, RewriteState } from './evaluate.js';
@@ -82,12 +85,30 @@ class OutboundFilter {
     if (this.#bodyRules === undefined) return this.#end.call(res, chunk, encoding, callback) as ServerResponse;
     if (typeof chunk !== 'function') this.#collect(chunk, encoding);
     const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
-    const body = Buffer.from(this.#rewriteBody(Buffer.concat(this.#chunks).toString('utf8')), 'utf8');
+    const raw = Buffer.concat(this.#chunks);
     this.#chunks = [];
+    const coding = contentCoding(res);
+    if (coding === 'identity') {
+      this.#send(Buffer.from(this.#rewriteBody(raw.toString('utf8')), 'utf8'), cb);
+    } else if (coding === undefined) {
+      this.#send(raw, cb);
+    } else {
+      // Compressed: inflate, rewrite, deflate again with the same coding (off the event loop).
+      // A body that does not inflate is passed on as it came.
+      const codec = CODECS[coding];
+      codec.decode(raw)
+        .then((plain) => codec.encode(Buffer.from(this.#rewriteBody(plain.toString('utf8')), 'utf8')))
+        .then((body) => this.#send(body, cb), () => this.#send(raw, cb));
+    }
+    return res;
+  };
+
+  #send(body: Buffer, cb: unknown): void {
+    const res = this.#ctx.res;
     res.setHeader('Content-Length', body.length);
     this.#writeHead.call(res, res.statusCode, this.#statusMessage);
-    return this.#end.call(res, body, cb) as ServerResponse;
-  };
+    this.#end.call(res, body, cb);
+  }
 
   #collect(chunk: unknown, encoding: unknown): void {
     if (chunk === undefined || chunk === null) return;
@@ -103,11 +124,11 @@ class OutboundFilter {
     const state = this.#stateFor();
     let bodyRules: OutboundRule[] | undefined;
     const isBodyless = ctx.req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-    const encoding = String(res.getHeader('content-encoding') ?? 'identity').toLowerCase();
+    const canRewriteBody = !isBodyless && contentCoding(res) !== undefined;
     for (const rule of this.#rules) {
       if (rule.preCondition !== undefined && !checkConditions(rule.preCondition.conditions, state)) continue;
       if (rule.header === '') {
-        if (isBodyless || encoding !== 'identity') continue;
+        if (!canRewriteBody) continue;
         (bodyRules ??= []).push(rule);
         if (rule.stopProcessing) break;
         continue;
@@ -224,4 +245,27 @@ function applyHeaders(res: ServerResponse, headers: unknown): void {
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
     if (value !== undefined) res.setHeader(name, value as string | string[] | number);
   }
+}
+
+type Coding = 'identity' | 'gzip' | 'deflate' | 'br';
+
+interface Codec {
+  decode(body: Buffer): Promise<Buffer>;
+  encode(body: Buffer): Promise<Buffer>;
+}
+
+/** The compressed codings whose bodies outbound rules can rewrite. */
+const CODECS: Record<Exclude<Coding, 'identity'>, Codec> = {
+  gzip: { decode: promisify(zlib.gunzip), encode: promisify(zlib.gzip) },
+  deflate: { decode: promisify(zlib.inflate), encode: promisify(zlib.deflate) },
+  br: { decode: promisify(zlib.brotliDecompress), encode: promisify(zlib.brotliCompress) },
+};
+
+/** contentCoding names the response's Content-Encoding when outbound rules can handle it, else undefined. */
+function contentCoding(res: ServerResponse): Coding | undefined {
+  const value = String(res.getHeader('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (value === 'identity' || value === '') return 'identity';
+  if (value === 'gzip' || value === 'x-gzip') return 'gzip';
+  if (value === 'deflate' || value === 'br') return value;
+  return undefined;
 }
