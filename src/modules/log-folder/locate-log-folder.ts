@@ -53,8 +53,7 @@ export function locateLogFolder(urlPath: string, site: SiteView, source: LogDire
   for (let slash = 0; slash !== -1 && slash < urlPath.length - 1; slash = urlPath.indexOf('/', slash + 1)) {
     const folderUrl = urlPath.slice(0, slash + 1);
     const config = site.config.forPath(folderUrl);
-    if (!hasIisnodeHandler(config)) continue;
-    const relative = relativeLogDirectory(envLogDirectory ?? config.iisnode.logDirectory);
+    const relative = folderLogDirectory(config, envLogDirectory);
     if (relative === undefined) continue;
     const url = folderUrl + relative;
     const found = match(urlPath, url, root + url);
@@ -67,6 +66,24 @@ function match(urlPath: string, url: string, dir: string): { url: string; dir: s
   if (urlPath === url) return { url, dir, rest: undefined };
   if (urlPath.length > url.length && urlPath.startsWith(url) && urlPath.charCodeAt(url.length) === 0x2f) return { url, dir, rest: urlPath.slice(url.length + 1) };
   return undefined;
+}
+
+/**
+ * The log folder (relative, `a/b`) of each folder configuration with an iisnode handler, or
+ * null: configurations are frozen and replaced whole on reload, so the answer is computed once
+ * per configuration and IISNODE_LOGDIRECTORY value, not per request.
+ */
+const folderLogDirectories = new WeakMap<FolderConfig, { readonly env: string | undefined; readonly relative: string | null }>();
+
+/** folderLogDirectory is the relative log folder of a folder configuration that maps iisnode; undefined otherwise. */
+function folderLogDirectory(config: FolderConfig, envLogDirectory: string | undefined): string | undefined {
+  let known = folderLogDirectories.get(config);
+  if (known === undefined || known.env !== envLogDirectory) {
+    const relative = hasIisnodeHandler(config) ? relativeLogDirectory(envLogDirectory ?? config.iisnode.logDirectory) : undefined;
+    known = { env: envLogDirectory, relative: relative ?? null };
+    folderLogDirectories.set(config, known);
+  }
+  return known.relative ?? undefined;
 }
 
 function hasIisnodeHandler(config: FolderConfig): boolean {
