@@ -111,7 +111,9 @@ export class Pipeline {
         if ((await this.#remapRewritten(ctx)) === 'finish') return;
       }
       const step = steps[i]!;
-      const outcome = await step.handle(ctx);
+      // Most steps answer synchronously; awaiting a plain outcome would still cost a microtask turn.
+      let outcome = step.handle(ctx);
+      if (typeof outcome !== 'string') outcome = await outcome;
       if (outcome === 'finish') return;
       if (outcome === 'next-phase') {
         const phase = step.phase;
@@ -137,7 +139,9 @@ export class Pipeline {
       return 'finish';
     }
     for (const step of this.#filterSteps) {
-      if ((await step.handle(ctx)) === 'finish') return 'finish';
+      let outcome = step.handle(ctx);
+      if (typeof outcome !== 'string') outcome = await outcome;
+      if (outcome === 'finish') return 'finish';
     }
     return 'continue';
   }
