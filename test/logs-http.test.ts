@@ -9,10 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from './helpers/logs.js';
 import { BIN, fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const run = promisify(execFile);
 const LOG_NAME = /^(.+)-(\d+)-(stdout|stderr)-(\d+)\.txt$/;
+/** WAIT_MS bounds every waitFor in this file. */
+const WAIT_MS = 30_000;
 
 let temp: string;
 let site: string;
@@ -33,30 +36,6 @@ after(async () => {
   fs.rmSync(temp, { recursive: true, force: true });
 });
 
-/** waitFor re-checks `condition` on every change in `folder` (and every 50 ms as a safety net), at most 30 s. */
-async function waitFor<T>(folder: string, condition: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = condition();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => {
-      let watcher: fs.FSWatcher | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        watcher?.close();
-        resolve();
-      };
-      const timer = setTimeout(done, 50);
-      try {
-        watcher = fs.watch(folder, done);
-      } catch {
-        // Not there yet.
-      }
-    });
-  }
-}
-
 function stdoutFiles(): string[] {
   try {
     return fs.readdirSync(dir).filter((name) => LOG_NAME.exec(name)?.[3] === 'stdout').sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]));
@@ -68,7 +47,7 @@ function stdoutFiles(): string[] {
 /** logLine makes the app write one stdout line and waits until it is in a file; returns that file's name. */
 async function logLine(text: string): Promise<string> {
   assert.equal((await fetchRaw(host.url, `/app/server.js/log?text=${encodeURIComponent(text)}`)).text, 'ok');
-  return waitFor(dir, () => stdoutFiles().find((name) => readIfPresent(path.join(dir, name)).includes(text + '\n')), `"${text}" in a log file`);
+  return waitFor(dir, () => stdoutFiles().find((name) => readIfPresent(path.join(dir, name)).includes(text + '\n')), `"${text}" in a log file`, WAIT_MS);
 }
 
 /** readIfPresent reads a log file, or '' when quota clean-up deleted it after it was listed. */
@@ -200,7 +179,7 @@ describe('log folder over HTTP', () => {
       const text = fs.readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8')).join('');
       const found = text.split('\n').filter((line) => line.includes('probe=access-'));
       return found.length === 2 ? { text, found } : undefined;
-    }, 'two access log lines');
+    }, 'two access log lines', WAIT_MS);
     const fields = /^#Fields: (.*)$/m.exec(lines.text)![1]!.split(' ');
     assert.deepEqual(fields, ['date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip', 'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-bytes', 'time-taken']);
     assert.match(lines.text, /^#Software: nodehost/m);
@@ -239,7 +218,7 @@ describe('log folder over HTTP', () => {
       await waitFor(dir, () => {
         const newest = stdoutFiles().pop();
         return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
-      }, 'the end of the burst on disk');
+      }, 'the end of the burst on disk', WAIT_MS);
     } finally {
       clearInterval(sampler);
     }

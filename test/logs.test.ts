@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { waitFor } from './helpers/logs.js';
 import { fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const LOG_NAME = /^(.+)-(\d+)-(stdout|stderr)-(\d+)\.txt$/;
@@ -31,30 +32,6 @@ async function start(site: string, args: string[] = []): Promise<RunningHost> {
   const host = await startNodehost(site, { args });
   hosts.push(host);
   return host;
-}
-
-/** waitFor re-checks `condition` on every change in `dir` (and every 50 ms as a safety net), at most 20 s. */
-async function waitFor<T>(dir: string, condition: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = condition();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => {
-      let watcher: fs.FSWatcher | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        watcher?.close();
-        resolve();
-      };
-      const timer = setTimeout(done, 50);
-      try {
-        watcher = fs.watch(dir, done);
-      } catch {
-        // Not there yet.
-      }
-    });
-  }
 }
 
 function logFiles(dir: string): string[] {

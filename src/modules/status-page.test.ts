@@ -1,40 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RequestContext } from '../pipeline/context.js';
 import { sendError, sendStatus } from './status-page.js';
+import { fetchLocalText, useContextServer, type LocalTextReply } from './testing/context-server.test-helper.js';
 
 let respond: (ctx: RequestContext) => void = () => {};
 let lastContext: RequestContext | undefined;
-const server = createServer((req, res) => {
+const server = useContextServer((req, res) => {
   lastContext = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
   respond(lastContext);
 });
-let port = 0;
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
-
-function fetch(method = 'GET'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; isCut: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', method, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('error', () => {});
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, isCut: !res.complete }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function fetch(method = 'GET'): Promise<LocalTextReply> {
+  return fetchLocalText(server.port, '/', { method });
 }
 
 test('sendStatus writes a minimal page, escapes the message, and records the status', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
 import { RequestContext } from '../../pipeline/context.js';
+import { fetchLocalText, staticContext, useContextServer, type FetchOptions, type LocalTextReply } from '../testing/context-server.test-helper.js';
 import { resolveDirectory, type DirectoryOutcome } from './resolve-directory.js';
 
 // Fixture: a site folder and a real HTTP server whose handler builds a RequestContext the way
@@ -53,16 +53,7 @@ let lastContext: RequestContext | undefined;
 let lastResolved: Promise<DirectoryOutcome> | undefined;
 
 function contextFor(req: IncomingMessage, res: ServerResponse): RequestContext {
-  const ctx = new RequestContext(req, res, { root, name: 'test' }, isHttps);
-  const raw = req.url ?? '/';
-  const q = raw.indexOf('?');
-  ctx.path = decodeURIComponent(q === -1 ? raw : raw.slice(0, q));
-  ctx.query = q === -1 ? '' : raw.slice(q + 1);
-  ctx.hasQuery = q !== -1;
-  ctx.physicalPath = root + ctx.path;
-  ctx.config = config;
-  ctx.handler = 'static';
-  return ctx;
+  return staticContext(req, res, root, config, isHttps);
 }
 
 async function answer(ctx: RequestContext): Promise<DirectoryOutcome> {
@@ -71,40 +62,15 @@ async function answer(ctx: RequestContext): Promise<DirectoryOutcome> {
   return outcome;
 }
 
-const server = createServer((req, res) => {
+const server = useContextServer((req, res) => {
   lastContext = contextFor(req, res);
   lastResolved = answer(lastContext);
 });
-let port = 0;
+after(() => rmSync(root, { recursive: true, force: true }));
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-after(() => {
-  server.closeAllConnections();
-  server.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-function fetch(path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** fetch sends one request to the fixture server and reads the body as text. */
+function fetch(path: string, options: FetchOptions = {}): Promise<LocalTextReply> {
+  return fetchLocalText(server.port, path, options);
 }
 
 async function documentOf(path: string): Promise<DirectoryOutcome> {
@@ -142,7 +108,7 @@ describe('resolveDirectory: courtesy redirect', () => {
 
   test('a malformed Host header falls back to the local address', async () => {
     const reply = await fetch('/only-index', { headers: { Host: 'evil.test/phish?' } });
-    assert.equal(reply.headers.location, `http://127.0.0.1:${port}/only-index/`);
+    assert.equal(reply.headers.location, `http://127.0.0.1:${server.port}/only-index/`);
   });
 
   test('a disabled defaultDocument answers 403.14 instead of redirecting', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
 import { RequestContext } from '../../pipeline/context.js';
 import type { Outcome } from '../../pipeline/module.js';
+import { fetchLocalText, useContextServer, type LocalTextReply } from '../testing/context-server.test-helper.js';
 import { isHiddenPath } from './is-hidden-path.js';
 import { requestFiltering } from './request-filtering.js';
 
@@ -69,7 +68,7 @@ let config: FolderConfig | undefined = folderConfig(IIS_DEFAULTS);
 let lastContext: RequestContext | undefined;
 let lastOutcome: Outcome | undefined;
 
-const server = createServer((req, res) => {
+const server = useContextServer((req, res) => {
   const ctx = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
@@ -79,29 +78,9 @@ const server = createServer((req, res) => {
   lastOutcome = requestFiltering.handle(ctx) as Outcome;
   if (lastOutcome === 'continue') res.end('passed');
 });
-let port = 0;
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
-
-function fetch(path: string, method = 'GET'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function fetch(path: string, method = 'GET'): Promise<LocalTextReply> {
+  return fetchLocalText(server.port, path, { method });
 }
 
 describe('requestFiltering module', () => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
 import { RequestContext } from '../../pipeline/context.js';
+import { fetchLocal, staticContext, useContextServer, type FetchOptions, type LocalReply } from '../testing/context-server.test-helper.js';
 import { sendFileBody } from './send-file-body.js';
 import { serveStatic } from './serve-static.js';
 import { handleStaticFiles, staticFiles } from './static-files.js';
@@ -59,54 +59,18 @@ let lastContext: RequestContext | undefined;
 let lastServed: Promise<unknown> = Promise.resolve();
 
 function contextFor(req: IncomingMessage, res: ServerResponse): RequestContext {
-  const ctx = new RequestContext(req, res, { root, name: 'test' }, false);
-  const raw = req.url ?? '/';
-  const q = raw.indexOf('?');
-  ctx.path = decodeURIComponent(q === -1 ? raw : raw.slice(0, q));
-  ctx.query = q === -1 ? '' : raw.slice(q + 1);
-  ctx.hasQuery = q !== -1;
-  ctx.physicalPath = root + ctx.path;
-  ctx.config = config;
-  ctx.handler = 'static';
-  return ctx;
+  return staticContext(req, res, root, config, false);
 }
 
-const server = createServer((req, res) => {
+const server = useContextServer((req, res) => {
   lastContext = contextFor(req, res);
   lastServed = onContext(lastContext);
 });
-let port = 0;
+after(() => rmSync(root, { recursive: true, force: true }));
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-after(() => {
-  server.closeAllConnections();
-  server.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-  /** The response ended before its last byte (connection cut). */
-  readonly isCut: boolean;
-}
-
-function fetch(path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', () => {}); // a cut response reports ECONNRESET; 'close' tells the test
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), isCut: !res.complete }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** fetch sends one request to the fixture server and reads the body as bytes. */
+function fetch(path: string, options: FetchOptions = {}): Promise<LocalReply> {
+  return fetchLocal(server.port, path, options);
 }
 
 /** served waits for the handler of the last request and returns its context. */
@@ -386,7 +350,7 @@ describe('serveStatic: streaming failures', () => {
     });
     try {
       await new Promise<void>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/huge.bin', agent: false }, (res) => {
+        const req = request({ host: '127.0.0.1', port: server.port, path: '/huge.bin', agent: false }, (res) => {
           res.once('data', () => {
             assert.equal(openDescriptorsOf(path).length, 1);
             req.destroy();
