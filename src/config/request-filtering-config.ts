@@ -4,7 +4,7 @@
  * verbs, denyUrlSequences and denyQueryStringSequences. readRequestFilteringPart reads one
  * element of the section; RequestFilteringMerge merges them per configuration level.
  */
-import { NodehostError, type SourcePosition } from '../errors.js';
+import { NodehostError } from '../errors.js';
 import { isGeneric, positionOf, rewriteError } from './rewrite-config.js';
 import { mergeCollection, type Entry } from './collection-merge.js';
 import type { CollectionOp } from './web-config.js';
