@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** BENCH_DIR is this folder; REPO_ROOT is the nodehost checkout it belongs to. */
@@ -16,7 +16,7 @@ export interface Scenario {
   readonly description: string;
   /** template is the folder under bench/sites holding `web.config` and the app. */
   readonly template: string;
-  /** files lists the template files to copy. */
+  /** files lists the template files to copy; a name with a folder (`hello/hello.js`) comes from another template. */
   readonly files: readonly string[];
   /** generated lists files written with `bytes` bytes of a fixed pattern (static content). */
   readonly generated?: readonly { readonly name: string; readonly bytes: number }[];
@@ -76,7 +76,7 @@ export const scenarios: readonly Scenario[] = [
     isWebSocket: true,
   },
   // URL Rewrite: the same app through the Kudu template grown to 10 rules (IsFile condition); compare with 'hello'.
-  { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
+  { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', files: ['web.config', 'hello/hello.js'], urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
   { ...STATIC, id: 'static4k', description: 'static 4 KiB file (text/plain), keep-alive GET', urlPath: '/f4k.txt', expectBody: pattern(4096) },
   { ...STATIC, id: 'static1m', description: 'static 1 MiB file (text/plain), keep-alive GET', urlPath: '/f1m.txt', expectBody: pattern(1024 * 1024), readyPath: '/f4k.txt', readyBody: pattern(4096) },
 ];
@@ -93,12 +93,14 @@ export async function writeSite(scenario: Scenario, dir: string, siteVars: Recor
   const vars: Record<string, string | number> = { ...siteVars, expressPath: modulePath('express'), wsPath: modulePath('ws') };
   for (const file of scenario.generated ?? []) await writeFile(join(dir, file.name), pattern(file.bytes));
   for (const file of scenario.files) {
-    const text = await readFile(join(BENCH_DIR, 'sites', scenario.template, file), 'utf8');
+    // A name with a folder ('hello/hello.js') borrows a file from another template.
+    const source = file.includes('/') ? join(BENCH_DIR, 'sites', file) : join(BENCH_DIR, 'sites', scenario.template, file);
+    const text = await readFile(source, 'utf8');
     const filled = text.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
       if (!(name in vars)) throw new Error(`bench/sites/${scenario.template}/${file}: no value for ${whole}`);
       return String(vars[name]);
     });
-    await writeFile(join(dir, file), filled);
+    await writeFile(join(dir, basename(file)), filled);
   }
   // The apps are CommonJS; without this, a package.json with "type": "module" somewhere
   // above the temp folder would make node load them as ES modules and fail.
