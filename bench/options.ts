@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { fronts } from './fronts.js';
 import { RECYCLE_SCENARIO_ID } from './recycle.js';
+import { CONNECTIONS_SCENARIO_ID } from './connections.js';
 import { REPO_ROOT, scenarios } from './scenarios.js';
 
 /** BenchOptions is the parsed command line of `npm run bench -- [flags]`. */
@@ -19,10 +20,11 @@ export interface BenchOptions {
   readonly isHelp: boolean;
 }
 
-/** SCENARIO_HELP lists every scenario id with its description (the table's and `recycle`). */
+/** SCENARIO_HELP lists every scenario id with its description (the table's, `recycle` and `conns10k`). */
 const SCENARIO_HELP = [
   ...scenarios.map((s) => [s.id, s.description] as const),
   [RECYCLE_SCENARIO_ID, 'deploys under load: nodehost-2, the app file rewritten while keep-alive and fresh connections send requests (its own report)'] as const,
+  [CONNECTIONS_SCENARIO_ID, 'memory: host RSS idle and holding 10,000 keep-alive connections, nodehost-1 and nginx-1 (its own report; ignores --fronts)'] as const,
 ];
 
 /** USAGE is printed by --help and after a bad flag; the front and scenario lists come from their tables. */

@@ -11,6 +11,7 @@ import { scenarios as defaultScenarios, type Scenario } from './scenarios.js';
 import { summarise, type Row } from './summary.js';
 import { renderTable } from './table.js';
 import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench } from './recycle.js';
+import { CONNECTIONS_SCENARIO_ID, formatConnectionsReport, isConnectionsClean, runConnectionsBench, type ConnectionsFrontReport } from './connections.js';
 import type { RecycleLoadReport } from './recycle-load.js';
 import { websocketGenerator } from './websocket.js';
 
@@ -37,6 +38,8 @@ export interface BenchReport {
   readonly cells: CellResult[];
   /** The recycle scenario (deploys under load), when it ran. */
   readonly recycle?: RecycleLoadReport;
+  /** The conns10k scenario (memory with 10,000 keep-alive connections), when it ran. */
+  readonly connections?: ConnectionsFrontReport[];
 }
 
 /**
@@ -52,8 +55,8 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   try {
     options = parseOptions(argv);
     chosenFronts = pick(fronts, options.fronts, '--fronts');
-    // `recycle` is its own driver (bench/recycle.ts), not a row of the throughput table.
-    const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID);
+    // `recycle` and `conns10k` are their own drivers (bench/recycle.ts, bench/connections.ts), not rows of the throughput table.
+    const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID && id !== CONNECTIONS_SCENARIO_ID);
     chosenScenarios = options.scenarios.length > 0 && tableIds.length === 0 ? [] : pick(scenarios, tableIds, '--scenarios');
     generator = pickLoadGenerator(options.loader);
   } catch (err) {
@@ -76,6 +79,8 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   const notes: string[] = [];
   const wantsRecycle = options.scenarios.length === 0 || options.scenarios.includes(RECYCLE_SCENARIO_ID);
   let recycle: RecycleLoadReport | undefined;
+  const wantsConnections = options.scenarios.length === 0 || options.scenarios.includes(CONNECTIONS_SCENARIO_ID);
+  let connections: ConnectionsFrontReport[] | undefined;
   try {
     for (const scenario of chosenScenarios) {
       for (const front of chosenFronts) {
@@ -97,6 +102,13 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
         recycle = await runRecycleBench({ nodehostBin: options.nodehostBin, tempRoot, isQuick: options.durationSec <= 2 }, log);
       } catch (err) {
         notes.push(`recycle: not measured, ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (wantsConnections) {
+      try {
+        connections = await runConnectionsBench({ nodehostBin: options.nodehostBin, tempRoot }, log);
+      } catch (err) {
+        notes.push(`${CONNECTIONS_SCENARIO_ID}: not measured, ${(err as Error).message.split('\n')[0]}`);
       }
     }
   } finally {
@@ -122,11 +134,14 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
     notes,
     cells,
     ...(recycle === undefined ? {} : { recycle }),
+    ...(connections === undefined ? {} : { connections }),
   };
   process.stdout.write(options.isJson ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, chosenScenarios));
   if (!options.isJson && recycle !== undefined) process.stdout.write(`\n${formatRecycleReport(recycle)}`);
+  if (!options.isJson && connections !== undefined) process.stdout.write(`\n${formatConnectionsReport(connections)}`);
   const isRecycleClean = !wantsRecycle || (recycle !== undefined && recycle.failures + recycle.staleResponses === 0);
-  const isClean = rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) && (rows.length > 0 || chosenScenarios.length === 0) && isRecycleClean;
+  const isConnectionsRunClean = !wantsConnections || (connections !== undefined && isConnectionsClean(connections));
+  const isClean = rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) && (rows.length > 0 || chosenScenarios.length === 0) && isRecycleClean && isConnectionsRunClean;
   return isClean ? 0 : 1;
 }
 
