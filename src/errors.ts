@@ -44,6 +44,7 @@ export const ERRORS = {
   NH_ERR_DEBUG_NO_PORT: { status: 500, substatus: 1025, summary: 'No port of debuggerPortRange is free on 127.0.0.1 (or the range is malformed), so no debug session can start.' },
   NH_ERR_DEBUG_INSPECTOR: { status: 500, substatus: 1026, summary: 'The inspector of the debugged process did not answer, so its WebSocket cannot be tunnelled.' },
   NH_ERR_DEBUG_FORBIDDEN: { status: 403, substatus: 0, summary: 'The debugger URLs are given to loopback clients, and to others only when the site authenticates them.' },
+  NH_ERR_APP_NEEDS_ONE_HOST_PROCESS: { status: 500, substatus: 0, summary: 'The application uses nodeProcessStickySessions or the debugger, which need one dispatcher, but nodehost.yml sets hostProcesses above 1.' },
 
   // Static files and request filtering
   NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden (hiddenSegments, or a name nodehost always hides).' },

@@ -4,11 +4,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { loadHostConfig, type HostConfig } from '../config/host-config.js';
+import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog } from '../host-log.js';
-import { NodehostServer } from '../server/server.js';
+import { NodehostServer, type ServerOptions } from '../server/server.js';
+import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { registerLogsCommand } from './logs-command.js';
 import { ControlServer } from '../control/control-server.js';
 import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
@@ -22,16 +23,23 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseHostProcessesFlag(value: string): number {
+  const count = parseHostProcesses(value);
+  if (count === undefined) throw new InvalidArgumentError("must be a positive integer or 'auto'");
+  return count;
+}
+
 interface ServeFlags {
   port?: number;
   host?: string;
   config?: string;
+  hostProcesses?: number;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog();
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
-  const server = new NodehostServer({
+  const options: ServerOptions = {
     siteRoot: siteArg ?? file.root ?? '.',
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
@@ -39,7 +47,13 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     globalRules: file.globalRules,
     ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
-  });
+  };
+  const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
+  if (hostProcesses > 1 || isFrontDoorProcess()) {
+    await serveFrontDoors(hostProcesses, options, (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`);
+    return;
+  }
+  const server = new NodehostServer(options);
   const url = await server.start();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
   // The control API (DESIGN §5): `nodehost recycle|status` find it through the pid file.
@@ -137,6 +151,7 @@ program
   .option('--port <port>', 'TCP port to listen on (default 8080; 0 picks a free one)', parsePort)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
+  .option('--host-processes <n|auto>', 'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)', parseHostProcessesFlag)
   .action(serve);
 
 program

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { NodehostError } from '../errors.js';
@@ -43,6 +43,19 @@ describe('nodehost.yml', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.port, 8081);
     assert.equal(config.globalRules, undefined);
+  });
+
+  test('hostProcesses is a positive integer or auto (the CPU count); anything else names file:line', () => {
+    assert.equal(loadHostConfig(write('port: 80\nhostProcesses: 3\n')).hostProcesses, 3);
+    assert.equal(loadHostConfig(write('hostProcesses: auto\n')).hostProcesses, availableParallelism());
+    assert.equal(loadHostConfig(write('port: 80\n')).hostProcesses, undefined);
+    for (const bad of ['0', '-1', '1.5', 'many', '"2"', 'true', '']) {
+      const file = write(`port: 80\nhostProcesses: ${bad}\n`);
+      const err = loadError(file);
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST');
+      assert.equal(err.where(), `${file}:2`, bad);
+      assert.match(err.message, /hostProcesses/);
+    }
   });
 
   test('unknown keys are errors naming the line', () => {

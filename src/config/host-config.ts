@@ -4,6 +4,7 @@
  * certificates; unknown keys are errors so a typo never passes silently.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, Scalar, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
@@ -29,9 +30,24 @@ export interface HostConfig {
    * rules of web.config, on the whole URL path. Undefined when absent or without an enabled rule.
    */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /**
+   * Front-door processes sharing the listening socket (key `hostProcesses`: a positive integer,
+   * or `auto` for os.availableParallelism()). Undefined when absent, which means 1.
+   */
+  readonly hostProcesses?: number | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses'] as const;
+
+/**
+ * parseHostProcesses reads a `hostProcesses` value (nodehost.yml or `serve --host-processes`):
+ * a positive integer, or `auto` for os.availableParallelism(). Returns undefined when invalid.
+ */
+export function parseHostProcesses(value: unknown): number | undefined {
+  if (value === 'auto') return availableParallelism();
+  const count = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 1 ? count : undefined;
+}
 
 /** loadHostConfig reads and validates nodehost.yml; throws NH_ERR_CONFIG_HOST naming file:line. */
 export function loadHostConfig(file: string): HostConfig {
@@ -58,6 +74,14 @@ export function loadHostConfig(file: string): HostConfig {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting '${key}' (known: ${KEYS.join(', ')})`, { source: at(offset) });
       }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (key === 'hostProcesses') {
+        // YAML gives 2 as a number; of the strings only `auto` is meant.
+        values[key] = typeof value === 'string' && value !== 'auto' ? undefined : parseHostProcesses(value);
+        if (values[key] === undefined) {
+          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'hostProcesses' must be a positive integer or 'auto' (got ${JSON.stringify(value ?? null)})`, { source: at(offset) });
+        }
+        continue;
+      }
       if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
       }
@@ -78,6 +102,7 @@ export function loadHostConfig(file: string): HostConfig {
     host: values.host as string | undefined,
     port: values.port as number | undefined,
     globalRules: values.globalRules as readonly InboundRule[] | undefined,
+    hostProcesses: values.hostProcesses as number | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

@@ -17,6 +17,7 @@ import type { ControlPaths, PidFileContent } from './paths.js';
 
 /** ControlTarget is what the control API asks of the server; it knows nothing else about it. */
 export interface ControlTarget {
+  /** status may answer later (several front doors are asked over IPC). */
   status(): unknown;
   recycle(app?: string): Promise<readonly { script: string; result: { isServing: boolean; generation: number; error?: string } }[]>;
 }
@@ -118,7 +119,7 @@ export class ControlServer {
     const id = request.id ?? null;
     try {
       if (request.cmd === 'status') {
-        write(socket, { id, ok: true, result: this.#target.status() });
+        write(socket, { id, ok: true, result: await this.#target.status() });
       } else if (request.cmd === 'recycle') {
         const app = typeof request.app === 'string' && request.app !== '' ? request.app : undefined;
         const recycled = await this.#target.recycle(app);

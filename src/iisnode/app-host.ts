@@ -10,10 +10,11 @@ import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
-import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
+import { sendConfigErrorPage, sendIisnodeError, sendSettingConflict } from './error-pages.js';
 import { RunDir } from './run-dir.js';
 import { DebuggerHost } from './debugger/debugger-host.js';
 import type { OutputHook } from './worker.js';
+import type { FrontDoor } from './front-door-share.js';
 
 /** AppHostOptions is what the server gives the iisnode handler. */
 export interface AppHostOptions {
@@ -24,6 +25,10 @@ export interface AppHostOptions {
   onOutput?: OutputHook;
   /** Folder under which the socket run folder is made; os.tmpdir() by default. */
   runDirBase?: string;
+  /** The front door this host runs in (hostProcesses > 1): each application runs its share of the processes here. */
+  frontDoor?: FrontDoor | undefined;
+  /** Receives IISNODE_CONTROL_PIPE recycles (see ApplicationOptions.onRecycleSignal). */
+  onRecycleSignal?: ((scriptPath: string) => void) | undefined;
 }
 
 /** AppHostStats is a snapshot of every application (STYLE 15). */
@@ -116,6 +121,11 @@ export class AppHost {
   /** dispatch gives the debugger its URLs (`<app>/debug...`) and the application everything else. */
   #dispatch(app: Application, ctx: RequestContext): Promise<void> {
     const debug = this.#debugger.claim(ctx, app.settings);
+    // Several front doors dispatch independently: a cookie or a debug session cannot pin a process.
+    if ((this.#options.frontDoor?.count ?? 1) > 1 && (debug !== undefined || app.settings.nodeProcessStickySessions)) {
+      this.#answerNeedsOneHostProcess(ctx, debug === undefined ? 'nodeProcessStickySessions' : 'the debugger (debuggingEnabled)');
+      return Promise.resolve();
+    }
     return debug === undefined ? app.handle(ctx) : this.#debugger.handle(ctx, app, debug);
   }
 
@@ -126,6 +136,15 @@ export class AppHost {
     } catch (err) {
       this.#answerInternalError(ctx, err);
     }
+  }
+
+  #answerNeedsOneHostProcess(ctx: RequestContext, feature: string): void {
+    const error = new NodehostError('NH_ERR_APP_NEEDS_ONE_HOST_PROCESS', `${ctx.scriptPath} uses ${feature}, which needs a single dispatcher: set hostProcesses to 1 (nodehost.yml or serve --host-processes; it is ${this.#options.frontDoor?.count}).`);
+    if (!this.#loggedConfigErrors.has(`${ctx.scriptPath}\0${feature}`)) {
+      this.#loggedConfigErrors.set(`${ctx.scriptPath}\0${feature}`, error.message);
+      this.#options.log.error('config error', { script: ctx.scriptPath, code: error.code, message: error.message });
+    }
+    sendSettingConflict(ctx, error);
   }
 
   /** answerInternalError turns a bug in the handler into a logged plain 500 instead of a rejection. */
@@ -172,6 +191,11 @@ export class AppHost {
       return undefined;
     }
     this.#loggedConfigErrors.delete(scriptPath);
+    if ((this.#options.frontDoor?.count ?? 1) > 1 && settings.nodeProcessStickySessions) {
+      // Refused before any worker starts; #dispatch catches a later configuration change.
+      this.#answerNeedsOneHostProcess(ctx, 'nodeProcessStickySessions');
+      return undefined;
+    }
     const app = new Application({
       scriptPath,
       settings,
@@ -185,6 +209,8 @@ export class AppHost {
         return { settings: resolved.settings, appSettings: latest.appSettings, errors: resolved.errors };
       },
       ...(this.#options.onOutput === undefined ? {} : { onOutput: this.#options.onOutput }),
+      frontDoor: this.#options.frontDoor,
+      onRecycleSignal: this.#options.onRecycleSignal,
     });
     this.#apps.set(scriptPath, app);
     app.start();

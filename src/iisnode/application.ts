@@ -25,6 +25,7 @@ import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ControlPipe } from './control-pipe.js';
+import type { FrontDoor } from './front-door-share.js';
 import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
 import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, type ForwardSettings } from './forward-headers.js';
 import { RingQueue } from './ring-queue.js';
@@ -73,6 +74,13 @@ export interface ApplicationOptions {
   readonly ymlFile?: string | undefined;
   /** Whether to watch files (off in unit tests that do not need it). Default true. */
   readonly isWatching?: boolean;
+  /** The front door this application runs in (hostProcesses > 1); its pools run that front door's share of the processes. */
+  readonly frontDoor?: FrontDoor | undefined;
+  /**
+   * Receives the `recycle` messages of IISNODE_CONTROL_PIPE instead of this application, so
+   * the host can recycle the application in every front door. Absent: this application recycles.
+   */
+  readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
 }
 
 /** ApplicationStats is a snapshot of one application (STYLE 15); the pool fields are the serving generation's. */
@@ -142,6 +150,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
       generation: number,
       ...(this.sticky === undefined ? {} : { policy: this.sticky.policy }),
       ...(controlPipePath === undefined ? {} : { controlPipePath }),
+      ...(options.frontDoor === undefined ? {} : { frontDoor: options.frontDoor }),
       ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
     });
   }
@@ -439,12 +448,18 @@ export class Application {
     const settings = this.#settings;
     if (settings.recycleSignalEnabled && this.#controlPipe === undefined && !this.#isClosed) {
       const { id, socketPath } = this.#options.runDir.nextSocket();
-      this.#controlPipe = new ControlPipe(path.join(path.dirname(socketPath), `c${id}.sock`), () => void this.recycle('recycle signal'));
+      this.#controlPipe = new ControlPipe(path.join(path.dirname(socketPath), `c${id}.sock`), () => this.#onRecycleSignal());
       // Workers get the path at spawn; they connect well after listen() has run.
       void this.#controlPipe.listen();
     }
     const pipe = settings.recycleSignalEnabled ? this.#controlPipe?.socketPath : undefined;
     return new Generation(this, this.#generations, settings, this.#appSettings, this.#options, pipe);
+  }
+
+  #onRecycleSignal(): void {
+    const relay = this.#options.onRecycleSignal;
+    if (relay === undefined) void this.recycle('recycle signal');
+    else relay(this.scriptPath);
   }
 
   #startGeneration(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[]): void {

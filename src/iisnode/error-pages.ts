@@ -97,6 +97,15 @@ export function sendConfigErrorPage(ctx: RequestContext, error: NodehostError): 
   writePage(ctx, 200, error.substatus, friendlyPage(message, where === '' ? error.message : `${where}: ${error.message}`));
 }
 
+/**
+ * sendSettingConflict answers a request that the host's settings keep from being served (an
+ * application feature that nodehost.yml rules out): a plain 500 whose body is the error's
+ * message, which names the settings and nothing internal, so every client gets it.
+ */
+export function sendSettingConflict(ctx: RequestContext, error: NodehostError): void {
+  writeResponse(ctx, error.status, error.substatus, `${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\n${error.message}\n`, 'text/plain; charset=utf-8', true);
+}
+
 /** WEB_CONFIG_MESSAGE is iisnode's 1031 text (test 116 looks for it). */
 export const WEB_CONFIG_MESSAGE =
   'iisnode was unable to read the configuration file. Make sure the web.config file syntax is correct. In particular, verify the ' +

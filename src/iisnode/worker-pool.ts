@@ -25,6 +25,7 @@ import { NodehostError } from '../errors.js';
 import type { IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import { buildNodeCommand, type NodeCommand } from './command-line.js';
+import { processShare, type FrontDoor } from './front-door-share.js';
 import { RingQueue } from './ring-queue.js';
 import type { RunDir } from './run-dir.js';
 import { RoundRobinPolicy, type SelectionPolicy } from './selection.js';
@@ -71,11 +72,13 @@ export interface WorkerPoolOptions {
   readonly generation?: number;
   /** Given to every worker as IISNODE_CONTROL_PIPE (recycleSignalEnabled). */
   readonly controlPipePath?: string;
+  /** The front door this pool belongs to (hostProcesses > 1): it runs only its share of the processes. */
+  readonly frontDoor?: FrontDoor | undefined;
 }
 
 /** WorkerPoolStats is a plain snapshot (STYLE 15). */
 export interface WorkerPoolStats {
-  /** Slots (nodeProcessCountPerApplication). */
+  /** Slots (nodeProcessCountPerApplication, or this front door's share of it). */
   readonly workers: number;
   /** Workers that take requests now. */
   readonly ready: number;
@@ -150,7 +153,7 @@ export class WorkerPool implements WorkerOwner {
     this.scriptPath = options.scriptPath;
     this.settings = options.settings;
     const configured = options.settings.nodeProcessCountPerApplication;
-    this.count = configured > 0 ? configured : Math.max(1, os.availableParallelism());
+    this.count = processShare(configured > 0 ? configured : Math.max(1, os.availableParallelism()), options.frontDoor);
     this.maxActivePerWorker = options.settings.maxConcurrentRequestsPerProcess;
     this.readinessBudgetMs = options.settings.maxNamedPipeConnectionRetry * options.settings.namedPipeConnectionRetryDelay;
     this.command = buildNodeCommand(options.settings.nodeProcessCommandLine, options.settings.interceptor);

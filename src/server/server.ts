@@ -11,6 +11,7 @@ import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import { AppHost } from '../iisnode/app-host.js';
+import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
@@ -36,6 +37,10 @@ export interface ServerOptions {
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
   readonly log: HostLog;
+  /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
+  readonly frontDoor?: FrontDoor | undefined;
+  /** Receives the applications' IISNODE_CONTROL_PIPE recycles, so every front door recycles them; absent: the application recycles itself. */
+  readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -88,6 +93,8 @@ export class NodehostServer {
       log: options.log,
       resolveApp: (scriptPath, folder) => logCapture.prepare(scriptPath, site.config.resolveAppSettings(scriptPath, folder)),
       onOutput: logCapture.onOutput,
+      frontDoor: options.frontDoor,
+      onRecycleSignal: options.onRecycleSignal,
     });
     this.#pipeline = new Pipeline({
       site,
@@ -136,6 +143,11 @@ export class NodehostServer {
     const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
     const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
     return this.#appHost.recycle(matches);
+  }
+
+  /** recycleScript recycles the running application of one entry script (a relayed IISNODE_CONTROL_PIPE recycle). */
+  recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
+    return this.#appHost.recycle([scriptPath], reason);
   }
 
   /** status is a snapshot of the site and its applications (the control API's `status`). */
