@@ -7,6 +7,7 @@
  * closes a connection idle for 5 s), RSS after a round ("10k open"); all closed, 2 s pause,
  * RSS ("after close"). The host is nodehost's own process (not its workers), or nginx's
  * master and workers; the app (nodehost's worker, or the app behind nginx) is reported apart.
+ * With too few file descriptors (see fd-limits.ts) it opens only what fits and says so.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +103,8 @@ async function measure(front: Front, running: RunningFront, path: string, expect
   for (const [who, limit] of [['this process', loaderLimit], [`${front.id}`, hostLimit]] as const) {
     if (limit !== undefined && limit.soft < neededFds) log(`${CONNECTIONS_SCENARIO_ID} · ${front.id}: ${who} may open only ${limit.soft} files; ${TARGET_CONNECTIONS} connections need ${neededFds}`);
   }
+  // Below the limit, with room to spare: at the limit this process could not even read /proc.
+  const attempted = Math.max(0, Math.min(TARGET_CONNECTIONS, ...[loaderLimit, hostLimit].map((l) => (l === undefined ? Infinity : l.soft - SPARE_FDS))));
 
   const pool = new KeepAlivePool({ port, path, expectBody });
   const warm = new KeepAlivePool({ port, path, expectBody });
@@ -110,12 +113,16 @@ async function measure(front: Front, running: RunningFront, path: string, expect
   await delay(1000);
   const idle = groups.read();
 
-  log(`${CONNECTIONS_SCENARIO_ID} · ${front.id}: opening ${TARGET_CONNECTIONS} keep-alive connections`);
+  log(`${CONNECTIONS_SCENARIO_ID} · ${front.id}: opening ${attempted} keep-alive connections`);
   const peak = { host: idle.host, app: idle.app };
   const sampler = setInterval(() => {
-    const now = groups.read();
-    peak.host = Math.max(peak.host, now.host);
-    peak.app = Math.max(peak.app, now.app);
+    try {
+      const now = groups.sample();
+      peak.host = Math.max(peak.host, now.host);
+      peak.app = Math.max(peak.app, now.app);
+    } catch {
+      // a missed sample only lowers the peak a little; the readings proper are checked
+    }
   }, 200);
   let open: { host: number; app: number };
   let reached: number;
@@ -123,7 +130,7 @@ async function measure(front: Front, running: RunningFront, path: string, expect
   const openedAt = Date.now();
   let openSec: number;
   try {
-    await pool.grow(TARGET_CONNECTIONS, BATCH, openedAt + OPEN_DEADLINE_MS, () => pool.round(IN_FLIGHT, REFRESH_IDLE_MS));
+    await pool.grow(attempted, BATCH, openedAt + OPEN_DEADLINE_MS, () => pool.round(IN_FLIGHT, REFRESH_IDLE_MS));
     openSec = (Date.now() - openedAt) / 1000;
     // Each round asks every connection once; the reading right after one is taken while
     // every connection has answered within the round, well inside any keep-alive timeout.
@@ -161,19 +168,36 @@ async function measure(front: Front, running: RunningFront, path: string, expect
  */
 interface ProcessGroups {
   readonly clientHolders: readonly number[];
+  /** read is a reading proper; it throws when a host process cannot be read. */
   read(): { host: number; app: number };
+  /** sample is a cheaper reading for the peak: the app processes found by the last `read`. */
+  sample(): { host: number; app: number };
 }
 
 function processGroups(front: Front, rootPid: number): ProcessGroups {
-  const rssKiB = (pids: readonly number[]): number => pids.reduce((n, pid) => n + (readProc(pid)?.rssBytes ?? 0) / 1024, 0);
+  const rssKiB = (pids: readonly number[]): number =>
+    pids.reduce((n, pid) => {
+      const reading = readProc(pid);
+      if (reading === undefined) throw new Error(`cannot read /proc/${pid} (process gone, or out of file descriptors)`);
+      return n + reading.rssBytes / 1024;
+    }, 0);
   if (front.id.startsWith('nginx')) {
     const below = descendantsOf(rootPid).map((r) => r.pid);
     const nginxWorkers = below.filter((pid) => commandName(pid) === 'nginx');
     const apps = below.filter((pid) => !nginxWorkers.includes(pid));
-    return { clientHolders: nginxWorkers, read: () => ({ host: rssKiB([rootPid, ...nginxWorkers]), app: rssKiB(apps) }) };
+    const read = (): { host: number; app: number } => ({ host: rssKiB([rootPid, ...nginxWorkers]), app: rssKiB(apps) });
+    return { clientHolders: nginxWorkers, read, sample: read };
   }
-  // nodehost may replace a worker; the app's processes are looked up at each reading.
-  return { clientHolders: [rootPid], read: () => ({ host: rssKiB([rootPid]), app: rssKiB(descendantsOf(rootPid).map((r) => r.pid)) }) };
+  // nodehost may replace a worker: a reading proper looks its workers up again.
+  let workers: number[] = [];
+  return {
+    clientHolders: [rootPid],
+    read: () => {
+      workers = descendantsOf(rootPid).map((r) => r.pid);
+      return { host: rssKiB([rootPid]), app: rssKiB(workers) };
+    },
+    sample: () => ({ host: rssKiB([rootPid]), app: rssKiB(workers) }),
+  };
 }
 
 function commandName(pid: number): string {

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 
 /**
  * fd-limits.ts reads and raises RLIMIT_NOFILE of running processes: holding 10,000
- * connections takes more than 10,000 descriptors on both ends, and node cannot raise its own
- * limit. prlimit(1) (util-linux) can raise another process's, or this one's, limit.
+ * connections takes more than 10,000 descriptors on both ends. node raises its soft limit to
+ * the hard one when it starts, and its children inherit that; past the hard limit only a
+ * privileged prlimit(1) (util-linux) can help, on this process or another.
  */
 
 /** FdLimit is a process's RLIMIT_NOFILE; Infinity stands for "unlimited". */
