@@ -26,7 +26,7 @@ http.createServer((req, res) => {
     return;
   }
   if (action === 'max') {
-    res.end(`${maxActive}`);
+    res.end(`${process.pid} ${maxActive}`);
     return;
   }
   if (action === 'signal') {
