@@ -33,6 +33,8 @@ export interface RunningFront {
   readonly url: string;
   readonly root: Child;
   readonly rootRole: 'host' | 'app';
+  /** hostIncludesChildren: the root's children are host processes too (nodehost front doors), their children the app's workers. */
+  readonly hostIncludesChildren?: boolean;
   /**
    * stop ends the root process (SIGTERM, then SIGKILL of its group after a grace period) and
    * says how it ended. The harness afterwards reaps any descendant left behind.
@@ -77,11 +79,15 @@ export const appAlone: Front = {
   },
 };
 
-/** nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes. */
-export function nodehostFront(workers: number): Front {
+/**
+ * nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes
+ * and `hostProcesses` front doors (`--host-processes`; the workers are split between them).
+ */
+export function nodehostFront(workers: number, hostProcesses = 1): Front {
+  const id = hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`;
   return {
-    id: `nodehost-${workers}`,
-    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}`,
+    id,
+    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}`,
     unavailable: ({ nodehostBin }) => {
       if (!existsSync(nodehostBin)) return `${nodehostBin} does not exist`;
       // bin/nodehost only loads the compiled program; say so rather than fail at start.
@@ -92,14 +98,14 @@ export function nodehostFront(workers: number): Front {
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
-      const args = [nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1'];
-      const root = startChild(`nodehost-${workers}`, process.execPath, args, { cwd: workDir, env: cleanEnv() });
+      const args = [nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1', ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)])];
+      const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
       // `listening` means the listener accepts; the probe then makes sure a worker answers
       // (workers may start on the first request).
       await guard(root, waitForLine(root, /listening/, readyTimeoutMs));
       await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
-      return { url, root, rootRole: 'host', stop: () => stopChild(root) };
+      return { url, root, rootRole: 'host', hostIncludesChildren: hostProcesses > 1, stop: () => stopChild(root) };
     },
   };
 }
@@ -205,7 +211,7 @@ function readyBody(scenario: Scenario): string {
 }
 
 /** fronts is the default table, in report order; `--fronts` picks from it by id. */
-export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nginxFront(1), nodehostFront(2), nginxFront(2)];
+export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nginxFront(1), nodehostFront(2), nginxFront(2), nodehostFront(2, 2)];
 
 /**
  * cleanEnv is the harness's environment without the variables that would change what is

@@ -94,7 +94,7 @@ export async function measureFront(
     return { cells, notes };
   }
 
-  const sampler = new ProcSampler(running.root.pid);
+  const sampler = new ProcSampler(running.root.pid, { hostIncludesChildren: running.hostIncludesChildren === true });
   try {
     for (const cell of cellsFor(running.rootRole)) {
       cells.push(cell);

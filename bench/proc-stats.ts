@@ -104,6 +104,12 @@ export interface SamplerOptions {
   readonly intervalMs?: number;
   /** rescanMs is how often /proc is scanned for new descendants (default 1000; 0: never). */
   readonly rescanMs?: number;
+  /**
+   * hostIncludesChildren counts the root's own children with the root (usage().root) and only
+   * the deeper descendants as `descendants`: nodehost with hostProcesses > 1 is a primary whose
+   * children are front doors, and the app workers are their children. Default false.
+   */
+  readonly hostIncludesChildren?: boolean;
 }
 
 /**
@@ -116,15 +122,17 @@ export interface SamplerOptions {
 export class ProcSampler {
   readonly #rootPid: number;
   readonly #rescanMs: number;
+  readonly #hostIncludesChildren: boolean;
   readonly #samples: Sample[] = [];
   readonly #seen = new Map<number, ProcReading>();
   #known: readonly ProcReading[] = [];
   #scannedAt = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(rootPid: number, { intervalMs = 200, rescanMs = 1000 }: SamplerOptions = {}) {
+  constructor(rootPid: number, { intervalMs = 200, rescanMs = 1000, hostIncludesChildren = false }: SamplerOptions = {}) {
     this.#rootPid = rootPid;
     this.#rescanMs = rescanMs;
+    this.#hostIncludesChildren = hostIncludesChildren;
     this.#take(true);
     this.#timer = setInterval(() => this.#take(false), intervalMs);
     this.#timer.unref();
@@ -161,8 +169,11 @@ export class ProcSampler {
     const first = s[a]!;
     const last = s[b]!;
     const windowMs = last.at - first.at;
-    const ticksRoot = cpuDelta(first.root ? [first.root] : [], last.root ? [last.root] : []);
-    const ticksDesc = cpuDelta(first.descendants, last.descendants);
+    const isHost = (r: ProcReading): boolean => this.#hostIncludesChildren && r.ppid === this.#rootPid;
+    const hostOf = (x: Sample): readonly ProcReading[] => [...(x.root ? [x.root] : []), ...x.descendants.filter(isHost)];
+    const appOf = (x: Sample): readonly ProcReading[] => (this.#hostIncludesChildren ? x.descendants.filter((r) => !isHost(r)) : x.descendants);
+    const ticksRoot = cpuDelta(hostOf(first), hostOf(last));
+    const ticksDesc = cpuDelta(appOf(first), appOf(last));
     const inWindow = s.slice(a, b + 1);
     const percent = (ticks: number): number => (windowMs > 0 ? (ticks / CLOCK_TICKS / (windowMs / 1000)) * 100 : 0);
     const group = (ticks: number, pick: (x: Sample) => readonly ProcReading[]): GroupUsage => ({
@@ -171,8 +182,8 @@ export class ProcSampler {
       processes: Math.max(0, ...inWindow.map((x) => pick(x).length)),
     });
     return {
-      root: group(ticksRoot, (x) => (x.root ? [x.root] : [])),
-      descendants: group(ticksDesc, (x) => x.descendants),
+      root: group(ticksRoot, hostOf),
+      descendants: group(ticksDesc, appOf),
       cpuMsTotal: ((ticksRoot + ticksDesc) / CLOCK_TICKS) * 1000,
       machineCpuPercent: percent(last.machineBusyTicks - first.machineBusyTicks),
       harnessCpuPercent: percent(last.selfTicks - first.selfTicks),

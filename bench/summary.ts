@@ -19,7 +19,7 @@ export interface Row {
   readonly latencyResolutionMs?: number;
   /** ratio is requestsPerSec over the baseline's; 1 is "as fast as the app alone". */
   readonly ratio?: number;
-  /** nginxRatio is a nodehost-N row's requestsPerSec over the nginx-N row's (same scenario and c). */
+  /** nginxRatio is a nodehost-N (or nodehost-NxH) row's requestsPerSec over the nginx-N row's (same scenario and c). */
   readonly nginxRatio?: number;
   /** host* describe the front's own process (nodehost); undefined for the app alone. */
   readonly hostCpuPercent?: number;
@@ -48,7 +48,7 @@ export function summarise(cells: readonly CellResult[], baselineFront: string | 
   return rows.map((row) => {
     const base = rows.find((r) => r.front === baselineFront && r.scenario === row.scenario && r.connections === row.connections);
     const ratio = valid(base) && valid(row) ? row.requestsPerSec / base.requestsPerSec : undefined;
-    const peer = row.front.startsWith('nodehost-') ? rows.find((r) => r.front === row.front.replace('nodehost-', 'nginx-') && r.scenario === row.scenario && r.connections === row.connections) : undefined;
+    const peer = row.front.startsWith('nodehost-') ? rows.find((r) => r.front === row.front.replace(/^nodehost-(\d+).*$/, 'nginx-$1') && r.scenario === row.scenario && r.connections === row.connections) : undefined;
     const nginxRatio = valid(peer) && valid(row) ? row.requestsPerSec / peer.requestsPerSec : undefined;
     return { ...row, ratio, nginxRatio };
   });

@@ -242,7 +242,8 @@ class FrontDoors implements ControlTarget {
       pending.resolve({ error: 'the front door exited before it answered' });
     }
     if (this.#isShuttingDown) {
-      if (code !== 0) this.#exitCode = 1;
+      // A front door still starting is ended by SIGTERM (see #shutDown): that is no failure.
+      if (code !== 0 && signal !== 'SIGTERM') this.#exitCode = 1;
       this.#exitWhenAllGone();
       return;
     }
@@ -271,7 +272,11 @@ class FrontDoors implements ControlTarget {
     this.#control?.close();
     for (const timer of this.#replaceTimers) clearTimeout(timer);
     this.#replaceTimers.clear();
-    for (const door of this.#doors) send(door, { type: 'shutdown' });
+    this.#doors.forEach((door, index) => {
+      // One still starting does not listen to messages yet; before it does, SIGTERM just ends it (it has no workers).
+      if (this.#isServing[index]) send(door, { type: 'shutdown' });
+      else door?.process.kill('SIGTERM');
+    });
     this.#exitWhenAllGone();
   }
 
