@@ -5,7 +5,7 @@
  * (upstream-connection.ts); of the response only the head and the framing are parsed
  * (response-head-parser.ts: content-length, chunked, or until close), and body bytes pass
  * through unchanged, with backpressure both ways and nothing buffered beyond a socket read.
- * The client side is node's http server: the response head goes out through
+ * The client side is the site's response (HttpResponse): the response head goes out through
  * `res.writeHead` with the worker's header list (repeats and empty values kept, hop-by-hop
  * headers dropped), the body through `res.write`.
  *
@@ -22,10 +22,11 @@
  * separate `forwardUpgrade(exchange, socket, head)` here, which opens a connection to the
  * worker, writes the head, and pipes both sockets; the request stays active until both close.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { HttpResponse } from '../pipeline/http-response.js';
 import { isHopByHopResponseHeader, type RequestHead } from './forward-headers.js';
 import { ChunkedDecoder, findHeadEnd, parseResponseHead, type ChunkSink, type ResponseHead } from './response-head-parser.js';
 import { UpstreamPool, type ConnectionHandler, type UpstreamConnection } from './upstream-connection.js';
@@ -128,9 +129,6 @@ export class Exchange implements ChunkSink {
   }
 }
 
-/** kOutHeaders is node's slot for headers set with setHeader; writeHead's fast path needs it empty. */
-const kOutHeaders = Object.getOwnPropertySymbols(new http.OutgoingMessage()).find((s) => s.description === 'kOutHeaders');
-
 /** Characters node refuses in a request target (its INVALID_PATH_REGEX). */
 const INVALID_TARGET = /[^\u0021-\u00ff]/;
 /** Characters a header value may not contain (node's checkInvalidHeaderChar). */
@@ -155,7 +153,7 @@ export class Transport implements ConnectionHandler {
    */
   forward(exchange: Exchange): void {
     const ctx = exchange.ctx;
-    const res = ctx.res as WithExchange<ServerResponse>;
+    const res = ctx.res as WithExchange<HttpResponse>;
     exchange.transport = this;
     res[kExchange] = exchange;
     res.on('close', onClientClose);
@@ -424,7 +422,7 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
   const debug = exchange.listener.debugHeader(exchange);
   if (debug !== undefined) headers.push('iisnode-debug', debug);
   try {
-    if (kOutHeaders !== undefined && (res as unknown as Record<symbol, unknown>)[kOutHeaders] == null) {
+    if (res.getHeaderNames().length === 0) {
       // No module set a header: node serialises the list as it is, repeats included.
       res.writeHead(head.statusCode, head.statusMessage, headers);
     } else {
@@ -454,7 +452,7 @@ function writeBody(exchange: Exchange, data: Buffer): void {
   }
 }
 
-function onClientDrain(this: WithExchange<ServerResponse>): void {
+function onClientDrain(this: WithExchange<HttpResponse>): void {
   const exchange = this[kExchange];
   if (exchange === undefined || !exchange.isResponsePaused) return;
   exchange.isResponsePaused = false;
@@ -535,7 +533,7 @@ function stopRequestBody(exchange: Exchange): void {
   if (exchange.isRequestPaused) exchange.isRequestPaused = false;
 }
 
-function onClientClose(this: WithExchange<ServerResponse>): void {
+function onClientClose(this: WithExchange<HttpResponse>): void {
   const exchange = this[kExchange]!;
   if (exchange.isDone) return;
   // The client went away (or the response was destroyed): stop the upstream side too, so the

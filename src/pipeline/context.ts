@@ -3,8 +3,9 @@
  * field, so all contexts share one shape (STYLE 11); modules fill in the later fields
  * (configuration, handler, script) as the phases run.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
+import type { HttpResponse } from './http-response.js';
 
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
@@ -12,7 +13,7 @@ export type HandlerKind = 'none' | 'iisnode' | 'static';
 export class RequestContext {
   /** The client request and response. */
   readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly res: HttpResponse;
   /** The request target exactly as the client sent it (never decoded); node receives this. */
   readonly rawUrl: string;
   /** Decoded, normalised URL path of the current (possibly rewritten) URL, starting with `/`. */
@@ -59,7 +60,7 @@ export class RequestContext {
    */
   serverVariables: Map<string, string> | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, site: { root: string; name: string }, isHttps: boolean) {
+  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean) {
     this.req = req;
     this.res = res;
     this.rawUrl = req.url ?? '/';

@@ -3,11 +3,12 @@
  * order, built once per site. It owns the rules that span modules: parsing the URL,
  * attaching the configuration, and re-mapping the handler after a default document.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { HostLog } from '../host-log.js';
 import { RequestContext } from './context.js';
+import type { HttpResponse } from './http-response.js';
 import { PHASES, type Outcome, type PipelineModule } from './module.js';
 import { parseRequestUrl } from './request-url.js';
 
@@ -63,7 +64,7 @@ export class Pipeline {
   }
 
   /** handle runs one request through every phase. It never rejects: failures become responses. */
-  async handle(req: IncomingMessage, res: ServerResponse, isHttps: boolean): Promise<void> {
+  async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean): Promise<void> {
     const ctx = new RequestContext(req, res, this.#site, isHttps);
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {

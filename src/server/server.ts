@@ -2,7 +2,7 @@
  * NodehostServer owns the public listener of one site: it builds the site's configuration,
  * the application host and the pipeline, serves HTTP, and shuts all of it down gracefully.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { SiteConfig } from '../config/site-config.js';
@@ -23,6 +23,11 @@ import { Pipeline, type SiteHandle } from '../pipeline/pipeline.js';
 import { builtinModules } from '../pipeline/builtin-modules.js';
 import { sendStatus } from '../modules/status-page.js';
 import { ConfigReloadWatcher } from './config-reload.js';
+import { FastPath } from './fast-path/fast-path.js';
+import type { HttpResponse } from '../pipeline/http-response.js';
+
+/** Idle keep-alive client connections close after this long. */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 export interface ServerOptions {
   readonly siteRoot: string;
@@ -64,6 +69,8 @@ export class NodehostServer {
   readonly #appHost: AppHost;
   readonly #pipeline: Pipeline;
   readonly #server: Server;
+  /** Reads plain requests before node's server does (src/server/fast-path/). */
+  readonly #fastPath: FastPath;
   readonly #logCapture: LogCapture;
   readonly #logFolder: LogFolderModule;
   readonly #accessLog: AccessLog | undefined;
@@ -103,7 +110,8 @@ export class NodehostServer {
       onConfigError: respondConfigError,
       sendStatus,
     });
-    this.#server = createServer({ keepAliveTimeout: 5000 }, this.#onRequest);
+    this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
+    this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, onRequest: this.#onRequest });
     this.#server.on('upgrade', this.#onUpgrade);
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
@@ -190,6 +198,7 @@ export class NodehostServer {
     this.#configWatcher.close();
     this.#server.close();
     this.#server.closeIdleConnections();
+    this.#fastPath.closeIdle();
     const timeout = this.site.config.forPath('/').iisnode.gracefulShutdownTimeout;
     if (this.#inFlight > 0) {
       await new Promise<void>((done) => {
@@ -201,12 +210,13 @@ export class NodehostServer {
       });
     }
     this.#server.closeAllConnections();
+    this.#fastPath.closeAll();
     await this.#appHost.close();
     await this.#logCapture.close();
     await this.#accessLog?.close();
   }
 
-  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
     this.#inFlight++;
     res.once('close', this.#onResponseClose);
     // While shutting down, answered connections are not kept alive.

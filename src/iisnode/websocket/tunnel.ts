@@ -225,7 +225,8 @@ export function openTunnel(ctx: RequestContext, upgrade: PendingUpgrade, request
         return;
       }
       upgrade.isTunnelled = true;
-      ctx.res.detachSocket(client);
+      // Upgrade requests always come through node's server: the response is its ServerResponse.
+      (ctx.res as http.ServerResponse).detachSocket(client);
       ctx.status = 101;
       const isWebSocket = /^websocket$/i.test(String(res.headers.upgrade ?? ''));
       const tunnel = new Tunnel(client, socket, request.key, isWebSocket, settle);

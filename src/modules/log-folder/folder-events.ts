@@ -6,7 +6,7 @@
  * a folder written by another process.
  */
 import fs from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../../pipeline/http-response.js';
 import { listLogFiles } from '../../iisnode/log-files/log-names.js';
 
 /** Debounce of file system events before the folder is listed again. */
@@ -16,7 +16,7 @@ const REFRESH_MS = 2000;
 
 class Watch {
   readonly dir: string;
-  readonly pages = new Set<ServerResponse>();
+  readonly pages = new Set<HttpResponse>();
   watcher: fs.FSWatcher | undefined = undefined;
   refresh: NodeJS.Timeout | undefined = undefined;
   settle: NodeJS.Timeout | undefined = undefined;
@@ -32,7 +32,7 @@ export class FolderEvents {
   readonly #watches = new Map<string, Watch>();
 
   /** subscribe sends the `files` event now and whenever the list changes, until the client leaves. */
-  subscribe(res: ServerResponse, dir: string): void {
+  subscribe(res: HttpResponse, dir: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache',
@@ -91,7 +91,7 @@ export class FolderEvents {
     }
   }
 
-  #leave(watch: Watch, res: ServerResponse): void {
+  #leave(watch: Watch, res: HttpResponse): void {
     watch.pages.delete(res);
     if (watch.pages.size === 0) {
       this.#stop(watch);
@@ -108,7 +108,7 @@ export class FolderEvents {
     watch.settle = undefined;
   }
 
-  async #sendList(watch: Watch, res: ServerResponse): Promise<void> {
+  async #sendList(watch: Watch, res: HttpResponse): Promise<void> {
     const text = await this.#list(watch);
     if (!res.writableEnded) res.write(`event: files\ndata: ${text}\n\n`);
   }

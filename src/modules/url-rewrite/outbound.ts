@@ -13,7 +13,7 @@
  * again with the same coding; an unknown coding is left alone, since matching its bytes would
  * be meaningless. Bodies are decoded as UTF-8.
  */
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../../pipeline/http-response.js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { OutboundRule, RewriteConfig } from '../../config/rewrite-types.js';
@@ -21,10 +21,10 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { checkConditions, evaluate, matchPattern, RewriteState } from './evaluate.js';
 
 // The originals are called with the arguments the caller gave, whatever overload that was.
-type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
-type WriteHead = ServerResponse['writeHead'];
-type Write = ServerResponse['write'];
-type End = ServerResponse['end'];
+type AnyMethod = (this: HttpResponse, ...args: unknown[]) => unknown;
+type WriteHead = HttpResponse['writeHead'];
+type Write = HttpResponse['write'];
+type End = HttpResponse['end'];
 
 /** installOutboundFilter wraps ctx.res so the outbound rules of `rewrite` apply to the response. */
 export function installOutboundFilter(ctx: RequestContext, rewrite: RewriteConfig): void {
@@ -56,9 +56,9 @@ class OutboundFilter {
     this.#end = res.end as AnyMethod;
   }
 
-  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): ServerResponse => {
+  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
     const res = this.#ctx.res;
-    if (this.#decided) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as ServerResponse;
+    if (this.#decided) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
     let reason: string | undefined;
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') reason = reasonOrHeaders;
@@ -79,10 +79,10 @@ class OutboundFilter {
     return true;
   };
 
-  readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse => {
+  readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): HttpResponse => {
     const res = this.#ctx.res;
     if (!this.#decided) this.#decide();
-    if (this.#bodyRules === undefined) return this.#end.call(res, chunk, encoding, callback) as ServerResponse;
+    if (this.#bodyRules === undefined) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
     if (typeof chunk !== 'function') this.#collect(chunk, encoding);
     const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
     const raw = Buffer.concat(this.#chunks);
@@ -227,14 +227,14 @@ class OutboundFilter {
 const TAG = /<([A-Za-z][\w:-]*)(?:\s[^>]*)?>/g;
 const ATTRIBUTE = /(\s)([\w:-]+)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
 
-function headerValue(res: ServerResponse, lowerName: string): string {
+function headerValue(res: HttpResponse, lowerName: string): string {
   const value = res.getHeader(lowerName);
   if (value === undefined) return '';
   return Array.isArray(value) ? value.join(', ') : String(value);
 }
 
 /** applyHeaders moves headers passed to writeHead onto the response, so rules can read and change them. */
-function applyHeaders(res: ServerResponse, headers: unknown): void {
+function applyHeaders(res: HttpResponse, headers: unknown): void {
   if (headers === undefined || headers === null) return;
   if (Array.isArray(headers)) {
     // Either [[name, value], ...] or a flat [name, value, name, value, ...] list; repeats stay repeated.
@@ -262,7 +262,7 @@ const CODECS: Record<Exclude<Coding, 'identity'>, Codec> = {
 };
 
 /** contentCoding names the response's Content-Encoding when outbound rules can handle it, else undefined. */
-function contentCoding(res: ServerResponse): Coding | undefined {
+function contentCoding(res: HttpResponse): Coding | undefined {
   const value = String(res.getHeader('content-encoding') ?? 'identity').trim().toLowerCase();
   if (value === 'identity' || value === '') return 'identity';
   if (value === 'gzip' || value === 'x-gzip') return 'gzip';

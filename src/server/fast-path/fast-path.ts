@@ -1,0 +1,199 @@
+/**
+ * FastPath reads the client connections of a site's HTTP server before node's HTTP server
+ * does. Plain requests (a complete HTTP/1.1 head without a body, see request-head.ts) it
+ * parses itself and answers through FastResponse; the first request it does not take hands
+ * the connection to node's server for good, with every byte read so far put back, so bodies,
+ * upgrades, HTTP/1.0 and malformed input keep node's full handling.
+ *
+ *   accept ─▶ FastPath ── plain request ──▶ onRequest(IncomingMessage, FastResponse)
+ *                  │                           (keep-alive: next request back here)
+ *                  └── anything else ──▶ node's http server (the rest of the connection)
+ *
+ * One FastConnection per socket; its listeners are bound once per connection, nothing is
+ * allocated per request beyond the request, its response and the header list.
+ */
+import { IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { HttpResponse } from '../../pipeline/http-response.js';
+import { FastResponse, type ResponseOwner } from './fast-response.js';
+import { HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, type RequestHead } from './request-head.js';
+
+export interface FastPathOptions {
+  /** The node server that takes the connections the fast path does not read. */
+  readonly server: Server;
+  /** Idle keep-alive connections close after this long (as node's keepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
+  readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
+}
+
+type ConnectionListener = (socket: Socket) => void;
+
+/** IncomingMessage#_addHeaderLines is how node's own parser hands a header list to a request. */
+type WithHeaderLines = IncomingMessage & { _addHeaderLines(headers: string[], count: number): void };
+
+export class FastPath {
+  readonly #options: FastPathOptions;
+  readonly #nodeListener: ConnectionListener;
+  readonly #connections = new Set<FastConnection>();
+  #isClosing = false;
+
+  /** The constructor puts the fast path in place of the server's own connection listener. */
+  constructor(options: FastPathOptions) {
+    this.#options = options;
+    const server = options.server;
+    const listeners = server.listeners('connection') as ConnectionListener[];
+    if (listeners.length !== 1) throw new Error('the HTTP server has no single connection listener to stand in front of');
+    this.#nodeListener = listeners[0]!;
+    server.removeListener('connection', this.#nodeListener);
+    server.on('connection', this.#onConnection);
+  }
+
+  /** closeIdle closes the connections between requests; later responses close theirs (shutdown). */
+  closeIdle(): void {
+    this.#isClosing = true;
+    for (const connection of this.#connections) if (connection.res === undefined) connection.socket.destroy();
+  }
+
+  /** closeAll destroys every connection the fast path still reads. */
+  closeAll(): void {
+    this.#isClosing = true;
+    for (const connection of this.#connections) connection.socket.destroy();
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    if (this.#isClosing) {
+      this.#nodeListener.call(this.#options.server, socket);
+      return;
+    }
+    this.#connections.add(new FastConnection(this, socket, this.#options.keepAliveTimeoutMs));
+  };
+
+  /** dispatch runs one request read by a connection. */
+  dispatch(connection: FastConnection, head: RequestHead): void {
+    const socket = connection.socket;
+    const req = new IncomingMessage(socket) as WithHeaderLines;
+    req.method = head.method;
+    req.url = head.url;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = 1;
+    req.httpVersion = '1.1';
+    req._addHeaderLines(head.rawHeaders, head.rawHeaders.length);
+    req.complete = true;
+    req.push(null);
+    const res = new FastResponse(req, socket, connection, !head.wantsClose && !this.#isClosing, this.#options.keepAliveTimeoutMs);
+    connection.res = res;
+    this.#options.onRequest(req, res);
+  }
+
+  /** handOff gives the connection to node's server, `bytes` first. */
+  handOff(connection: FastConnection, bytes: Buffer | undefined): void {
+    this.#connections.delete(connection);
+    connection.detach();
+    const socket = connection.socket;
+    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
+    this.#nodeListener.call(this.#options.server, socket);
+  }
+
+  forget(connection: FastConnection): void {
+    this.#connections.delete(connection);
+  }
+}
+
+/** FastConnection is one client connection while the fast path reads it. */
+class FastConnection implements ResponseOwner {
+  readonly fastPath: FastPath;
+  readonly socket: Socket;
+  /** The response in progress; undefined between requests. */
+  res: FastResponse | undefined = undefined;
+  /** Bytes of a head not complete yet, or bytes that came while a response was running. */
+  #pending: Buffer | undefined = undefined;
+
+  constructor(fastPath: FastPath, socket: Socket, keepAliveTimeoutMs: number) {
+    this.fastPath = fastPath;
+    this.socket = socket;
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('timeout', this.#onTimeout);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.setTimeout(keepAliveTimeoutMs);
+  }
+
+  /** detach removes the fast path's listeners (the connection goes to node's server). */
+  detach(): void {
+    const socket = this.socket;
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('drain', this.#onDrain);
+    socket.removeListener('timeout', this.#onTimeout);
+    socket.removeListener('error', this.#onError);
+    socket.removeListener('close', this.#onClose);
+    socket.setTimeout(0);
+  }
+
+  onResponseFinished(res: FastResponse, keepAlive: boolean): void {
+    if (this.res !== res) return;
+    this.res = undefined;
+    const socket = this.socket;
+    if (!keepAlive) {
+      socket.end();
+      return;
+    }
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      // A request sent before this response ended (pipelining): read it now.
+      this.#pending = undefined;
+      socket.resume();
+      this.#read(pending);
+    }
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.res !== undefined) {
+      // The client is ahead of the response: keep the bytes for after it, within bounds.
+      this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+      if (this.#pending.length > MAX_HEAD_BYTES) this.socket.pause();
+      return;
+    }
+    if (this.#pending !== undefined) {
+      chunk = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
+    }
+    this.#read(chunk);
+  };
+
+  #read(bytes: Buffer): void {
+    const head = readRequestHead(bytes);
+    if (head === NEEDS_MORE) {
+      this.#pending = bytes;
+      return;
+    }
+    if (head === HANDOFF) {
+      this.fastPath.handOff(this, bytes);
+      return;
+    }
+    this.fastPath.dispatch(this, head);
+  }
+
+  readonly #onDrain = (): void => {
+    this.res?.onDrain();
+  };
+
+  /** An idle connection closes after the keep-alive timeout; a running response is never cut by it. */
+  readonly #onTimeout = (): void => {
+    if (this.res === undefined) this.socket.destroy();
+  };
+
+  readonly #onError = (): void => {
+    // 'close' follows; the response (if any) hears it there.
+  };
+
+  readonly #onClose = (): void => {
+    this.fastPath.forget(this);
+    const res = this.res;
+    this.res = undefined;
+    if (res !== undefined) {
+      res.onSocketClose();
+      if (!res.req.destroyed) res.req.destroy();
+    }
+  };
+}
