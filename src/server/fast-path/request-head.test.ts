@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead } from './request-head.js';
+
+const read = (text: string) => readRequestHead(Buffer.from(text, 'latin1'));
+
+test('a plain request head is read: method, target as sent, header list in order, values trimmed', () => {
+  const head = read('GET /a%20b/c?x=1&y HTTP/1.1\r\nHost: example.com\r\nAccept:  */* \r\nX-Empty:\r\nX-Twice: 1\r\nX-Twice: 2\r\n\r\n');
+  assert.deepEqual(head, {
+    method: 'GET',
+    url: '/a%20b/c?x=1&y',
+    rawHeaders: ['Host', 'example.com', 'Accept', '*/*', 'X-Empty', '', 'X-Twice', '1', 'X-Twice', '2'],
+    wantsClose: false,
+  });
+});
+
+test('Connection: close is noticed among other tokens, in any case', () => {
+  assert.equal((read('GET / HTTP/1.1\r\nHost: h\r\nConnection: TE, Close\r\n\r\n') as { wantsClose: boolean }).wantsClose, true);
+  assert.equal((read('GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n') as { wantsClose: boolean }).wantsClose, false);
+});
+
+test('an incomplete head asks for more, up to the size limit', () => {
+  assert.equal(read('GET / HTTP/1.1\r\nHost: h\r\n'), NEEDS_MORE);
+  assert.equal(read('GET / HTTP/1.1\r\nHost: h\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES)), HANDOFF);
+  assert.equal(read('GET / HTTP/1.1\r\nHost: h\r\nX: ' + 'a'.repeat(MAX_HEAD_BYTES) + '\r\n\r\n'), HANDOFF);
+});
+
+test('everything but the plain case goes to node', () => {
+  const handedOff = [
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    'PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n',
+    'GET / HTTP/1.0\r\nHost: h\r\n\r\n',
+    'GET / HTTP/2.0\r\nHost: h\r\n\r\n',
+    'GET / HTTP/1.1\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n',
+    'PROPFIND / HTTP/1.1\r\nHost: h\r\n\r\n',
+    'get / HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET  / HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET /a b HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET /caf\u00e9 HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\nX: a\u0000b\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: h\r\n' + 'X: 1\r\n'.repeat(201) + '\r\n',
+  ];
+  for (const text of handedOff) assert.equal(read(text), HANDOFF, JSON.stringify(text));
+});
+
+test('obs-text and tabs in values are read; names are tokens', () => {
+  const head = read('GET / HTTP/1.1\r\nHost: h\r\nX-Latin: caf\u00e9\tok\r\nX-Odd!#$%&\'*+-.^_`|~: v\r\n\r\n');
+  assert.notEqual(head, HANDOFF);
+  assert.deepEqual((head as { rawHeaders: string[] }).rawHeaders, ['Host', 'h', 'X-Latin', 'caf\u00e9\tok', 'X-Odd!#$%&\'*+-.^_`|~', 'v']);
+});

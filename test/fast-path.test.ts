@@ -1,0 +1,173 @@
+/**
+ * The fast path (src/server/fast-path/): nodehost reads plain requests itself and hands every
+ * other connection to node's http server. Clients must not be able to tell which one answered:
+ * these tests send the same requests both ways (a `Content-Length: 0` header makes a request
+ * node's) and compare the bytes, and they cross from one to the other on one connection.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { RawConnection, headerOf, type RawResponse } from './helpers/raw-http.js';
+
+const SITE = join(SITES, 'main');
+
+/** request renders a request head; `node: true` adds the header that sends it to node's server. */
+function request(method: string, target: string, headers: string[] = [], options: { node?: boolean } = {}): string {
+  const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers];
+  if (options.node === true) lines.push('Content-Length: 0');
+  return lines.join('\r\n') + '\r\n\r\n';
+}
+
+/** comparable drops what differs between any two responses: the Date headers (the app's and nodehost's). */
+function comparable(response: RawResponse): { status: number; headers: string[]; body: string } {
+  return {
+    status: response.status,
+    headers: response.headers.filter(([name]) => name.toLowerCase() !== 'date').map(([name, value]) => `${name}: ${value}`),
+    body: response.body.toString('latin1'),
+  };
+}
+
+async function exchange(host: RunningHost, head: string, isHead = false): Promise<RawResponse> {
+  const connection = await RawConnection.open(host.port);
+  try {
+    await connection.write(head);
+    return await connection.read(isHead);
+  } finally {
+    connection.close();
+  }
+}
+
+describe('fast path', () => {
+  let host: RunningHost;
+
+  before(async () => {
+    host = await startNodehost(SITE);
+  });
+
+  after(async () => {
+    assert.equal(await host.stop(), 0);
+  });
+
+  test('answers exactly as node does: app, static file, error pages, redirects, HEAD, 304, ranges, repeated and chunked headers', async () => {
+    const etag = headerOf(await exchange(host, request('GET', '/style.css')), 'etag')!;
+    assert.ok(etag);
+    const cases: [string, string, string[]][] = [
+      ['GET', '/hello.js', []],
+      ['GET', '/hello.js/headers', []],
+      ['GET', '/hello.js/chunked', []],
+      ['GET', '/hello.js/big?mb=1&length', []],
+      ['HEAD', '/hello.js', []],
+      ['GET', '/style.css', []],
+      ['HEAD', '/style.css', []],
+      ['GET', '/style.css', [`If-None-Match: ${etag}`]],
+      ['GET', '/style.css', ['Range: bytes=2-5']],
+      ['GET', '/style.css', ['Range: bytes=999999-']],
+      ['GET', '/no-such-file.txt', []],
+      ['GET', '/secret/x.txt', []],
+      ['GET', '/app', []],
+      ['GET', '/hello.js', ['Connection: close']],
+      ['DELETE', '/style.css', []],
+    ];
+    for (const [method, target, headers] of cases) {
+      const fast = await exchange(host, request(method, target, headers), method === 'HEAD');
+      const node = await exchange(host, request(method, target, headers, { node: true }), method === 'HEAD');
+      assert.deepEqual(comparable(fast), comparable(node), `${method} ${target} ${headers.join(' ')}`);
+    }
+  });
+
+  test('a keep-alive connection goes on with node once a request with a body comes, and stays correct', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('GET', '/hello.js/count'));
+      const first = await connection.read();
+      assert.equal(first.status, 200);
+      const [pid, count] = first.body.toString().split(' ').map(Number);
+      await connection.write('POST /hello.js/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
+      const echoed = await connection.read();
+      assert.equal(echoed.status, 200);
+      assert.equal(echoed.body.toString(), 'hello');
+      await connection.write(request('GET', '/hello.js/count'));
+      const third = await connection.read();
+      assert.equal(third.status, 200);
+      const [pid3, count3] = third.body.toString().split(' ').map(Number);
+      // One worker by default: the same process counts on.
+      assert.equal(pid3, pid);
+      assert.ok(count3! > count!);
+      await connection.write(request('GET', '/style.css'));
+      assert.equal((await connection.read()).status, 200);
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('pipelined requests are answered in order, in one write or back to back', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('GET', '/hello.js') + request('GET', '/style.css') + request('HEAD', '/hello.js'));
+      assert.equal((await connection.read()).body.toString(), 'Hello, world! [main]');
+      assert.equal(headerOf(await connection.read(), 'content-type'), 'text/css');
+      assert.equal((await connection.read(true)).status, 200);
+      await connection.write(request('GET', '/hello.js/chunked'));
+      await connection.write(request('GET', '/hello.js'));
+      assert.equal(headerOf(await connection.read(), 'transfer-encoding'), 'chunked');
+      assert.equal((await connection.read()).body.toString(), 'Hello, world! [main]');
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('a head that arrives in pieces is read whole', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      const head = request('GET', '/hello.js', ['User-Agent: pieces', 'Accept: */*']);
+      for (let at = 0; at < head.length; at += 7) await connection.write(head.slice(at, at + 7));
+      const response = await connection.read();
+      assert.equal(response.status, 200);
+      assert.equal(response.body.toString(), 'Hello, world! [main]');
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('Connection: close is honoured: the response says so and the server closes', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('GET', '/hello.js', ['Connection: close']));
+      const response = await connection.read();
+      assert.equal(response.status, 200);
+      assert.equal(headerOf(response, 'connection'), 'close');
+      await connection.closed();
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('what the fast path does not read gets node\'s answers: HTTP/1.0, no Host, a bad header line, an unknown method', async () => {
+    const http10 = await RawConnection.open(host.port);
+    try {
+      await http10.write('GET /hello.js HTTP/1.0\r\n\r\n');
+      const response = await http10.read();
+      assert.equal(response.status, 200);
+      assert.equal(response.body.toString(), 'Hello, world! [main]');
+      await http10.closed();
+    } finally {
+      http10.close();
+    }
+    assert.equal((await exchange(host, 'GET /hello.js HTTP/1.1\r\n\r\n')).status, 400);
+    assert.equal((await exchange(host, 'GET /hello.js HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n')).status, 400);
+    assert.equal((await exchange(host, 'GET /hello.js HTTP/1.1\r\nHost: 127.0.0.1\r\n folded\r\n\r\n')).status, 400);
+    const webdav = await exchange(host, request('PROPFIND', '/style.css'));
+    assert.equal(webdav.status, 405);
+  });
+
+  test('a client that leaves in the middle of a response does not disturb the next one', async () => {
+    const connection = await RawConnection.open(host.port);
+    await connection.write(request('GET', '/hello.js/big?mb=32'));
+    await new Promise<void>((resolve) => connection.socket.once('data', () => resolve()));
+    connection.close();
+    const next = await exchange(host, request('GET', '/hello.js'));
+    assert.equal(next.status, 200);
+    assert.equal(next.body.toString(), 'Hello, world! [main]');
+  });
+});
