@@ -111,7 +111,7 @@ export class NodehostServer {
       sendStatus,
     });
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
-    this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, onRequest: this.#onRequest });
+    this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, firstRequestTimeoutMs: this.#server.headersTimeout, onRequest: this.#onRequest });
     this.#server.on('upgrade', this.#onUpgrade);
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,

@@ -23,6 +23,8 @@ export interface FastPathOptions {
   readonly server: Server;
   /** Idle keep-alive connections close after this long (as node's keepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
+  /** A new connection closes when no request comes within this long (as node's headersTimeout). */
+  readonly firstRequestTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
 }
 
@@ -65,7 +67,7 @@ export class FastPath {
       this.#nodeListener.call(this.#options.server, socket);
       return;
     }
-    this.#connections.add(new FastConnection(this, socket, this.#options.keepAliveTimeoutMs));
+    this.#connections.add(new FastConnection(this, socket, this.#options.firstRequestTimeoutMs, this.#options.keepAliveTimeoutMs));
   };
 
   /** dispatch runs one request read by a connection. */
@@ -107,16 +109,19 @@ class FastConnection implements ResponseOwner {
   res: FastResponse | undefined = undefined;
   /** Bytes of a head not complete yet, or bytes that came while a response was running. */
   #pending: Buffer | undefined = undefined;
+  /** The idle timeout after the first response; 0 once it is in place. */
+  #keepAliveTimeoutMs: number;
 
-  constructor(fastPath: FastPath, socket: Socket, keepAliveTimeoutMs: number) {
+  constructor(fastPath: FastPath, socket: Socket, firstRequestTimeoutMs: number, keepAliveTimeoutMs: number) {
     this.fastPath = fastPath;
     this.socket = socket;
+    this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('timeout', this.#onTimeout);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
-    socket.setTimeout(keepAliveTimeoutMs);
+    socket.setTimeout(firstRequestTimeoutMs);
   }
 
   /** detach removes the fast path's listeners (the connection goes to node's server). */
@@ -137,6 +142,11 @@ class FastConnection implements ResponseOwner {
     if (!keepAlive) {
       socket.end();
       return;
+    }
+    if (this.#keepAliveTimeoutMs > 0) {
+      // From the first response on, an idle connection waits only the keep-alive timeout.
+      socket.setTimeout(this.#keepAliveTimeoutMs);
+      this.#keepAliveTimeoutMs = 0;
     }
     const pending = this.#pending;
     if (pending !== undefined) {
