@@ -161,6 +161,18 @@ describe('fast path', () => {
     assert.equal(webdav.status, 405);
   });
 
+  test('a client that half-closes after its request still gets the whole response, and the connection ends', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      connection.socket.end(request('GET', '/hello.js'));
+      const response = await connection.read();
+      assert.equal(response.body.toString(), 'Hello, world! [main]');
+      await connection.closed();
+    } finally {
+      connection.close();
+    }
+  });
+
   test('a client that leaves in the middle of a response does not disturb the next one', async () => {
     const connection = await RawConnection.open(host.port);
     await connection.write(request('GET', '/hello.js/big?mb=32'));

@@ -109,6 +109,8 @@ class FastConnection implements ResponseOwner {
   res: FastResponse | undefined = undefined;
   /** Bytes of a head not complete yet, or bytes that came while a response was running. */
   #pending: Buffer | undefined = undefined;
+  /** The client sent its FIN: no request follows the current one. */
+  #isClientDone = false;
   /** The idle timeout after the first response; 0 once it is in place. */
   #keepAliveTimeoutMs: number;
 
@@ -119,6 +121,7 @@ class FastConnection implements ResponseOwner {
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('timeout', this.#onTimeout);
+    socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.setTimeout(firstRequestTimeoutMs);
@@ -130,6 +133,7 @@ class FastConnection implements ResponseOwner {
     socket.removeListener('data', this.#onData);
     socket.removeListener('drain', this.#onDrain);
     socket.removeListener('timeout', this.#onTimeout);
+    socket.removeListener('end', this.#onEnd);
     socket.removeListener('error', this.#onError);
     socket.removeListener('close', this.#onClose);
     socket.setTimeout(0);
@@ -139,7 +143,7 @@ class FastConnection implements ResponseOwner {
     if (this.res !== res) return;
     this.res = undefined;
     const socket = this.socket;
-    if (!keepAlive) {
+    if (!keepAlive || this.#isClientDone) {
       socket.end();
       return;
     }
@@ -191,6 +195,12 @@ class FastConnection implements ResponseOwner {
   /** An idle connection closes after the keep-alive timeout; a running response is never cut by it. */
   readonly #onTimeout = (): void => {
     if (this.res === undefined) this.socket.destroy();
+  };
+
+  /** The client half-closed (the server is allowHalfOpen): finish the response in progress, then close. */
+  readonly #onEnd = (): void => {
+    this.#isClientDone = true;
+    if (this.res === undefined) this.socket.end();
   };
 
   readonly #onError = (): void => {
