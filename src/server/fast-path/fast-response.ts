@@ -20,8 +20,12 @@ export interface ResponseOwner {
 type HeaderValue = number | string | readonly string[];
 type Callback = (err?: Error | null) => void;
 
-/** A body at most this long is copied behind the head so both leave in one write. */
-const JOIN_MAX = 64 * 1024;
+/**
+ * A body at most this long is copied behind the head so both leave in one write; a longer one
+ * goes in a corked second write (measured: copying 64 KiB bodies cost a quarter more CPU per
+ * request, and for 4 KiB the two ways cost the same).
+ */
+const JOIN_MAX = 2048;
 const RE_CONN_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const RE_TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 /** Characters node refuses in a status message (its checkInvalidHeaderChar). */
