@@ -3,7 +3,6 @@
  * extension has a mimeMap entry, with ETag, Last-Modified, conditional requests and single
  * byte ranges.
  */
-import { OutgoingMessage } from 'node:http';
 import type { RequestContext } from '../../pipeline/context.js';
 import { sendError } from '../status-page.js';
 import { parseByteRange } from './byte-range.js';
@@ -77,9 +76,6 @@ async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, s
   await sendFileBody(ctx, handle, start, end);
 }
 
-/** kOutHeaders is node's slot for headers set with setHeader; writeHead's fast path needs it empty. */
-const kOutHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find((s) => s.description === 'kOutHeaders');
-
 /**
  * sendFromMemory answers from a cached file: a plain GET or HEAD gets the precomputed head
  * and body in one write; conditional and range requests take the same decisions as from disk.
@@ -92,7 +88,8 @@ function sendFromMemory(ctx: RequestContext, cached: CachedFile): void {
   if (headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined) {
     ctx.status = 200;
     ctx.substatus = 0;
-    if (kOutHeaders !== undefined && (res as unknown as Record<symbol, unknown>)[kOutHeaders] == null) {
+    // No module set a header: the precomputed list goes out as it is.
+    if (res.getHeaderNames().length === 0) {
       res.writeHead(200, cached.headers200 as string[]);
     } else {
       const list = cached.headers200;
