@@ -200,7 +200,8 @@ class FastConnection implements ResponseOwner {
   /** The client half-closed (the server is allowHalfOpen): finish the response in progress, then close. */
   readonly #onEnd = (): void => {
     this.#isClientDone = true;
-    if (this.res === undefined) this.socket.end();
+    // Ending twice would cost node an error object (with its stack) for nothing.
+    if (this.res === undefined && !this.socket.writableEnded) this.socket.end();
   };
 
   readonly #onError = (): void => {
