@@ -1,12 +1,14 @@
 /**
  * The fast path (src/server/fast-path/): nodehost reads plain requests itself and hands every
  * other connection to node's http server. Clients must not be able to tell which one answered:
- * these tests send the same requests both ways (a `Content-Length: 0` header makes a request
- * node's) and compare the bytes, and they cross from one to the other on one connection.
+ * these tests send the same requests both ways (an empty chunked body makes a request node's)
+ * and compare the bytes, and they cross from one to the other on one connection.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { controlRequest } from '../src/control/control-client.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { RawConnection, headerOf, type RawResponse } from './helpers/raw-http.js';
 
@@ -15,8 +17,8 @@ const SITE = join(SITES, 'main');
 /** request renders a request head; `node: true` adds the header that sends it to node's server. */
 function request(method: string, target: string, headers: string[] = [], options: { node?: boolean } = {}): string {
   const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers];
-  if (options.node === true) lines.push('Content-Length: 0');
-  return lines.join('\r\n') + '\r\n\r\n';
+  if (options.node === true) lines.push('Transfer-Encoding: chunked');
+  return lines.join('\r\n') + '\r\n\r\n' + (options.node === true ? '0\r\n\r\n' : '');
 }
 
 /** comparable drops what differs between any two responses: the Date headers (the app's and nodehost's). */
@@ -170,6 +172,51 @@ describe('fast path', () => {
       await connection.closed();
     } finally {
       connection.close();
+    }
+  });
+
+  test('Content-Length bodies: with the head, in pieces, large, and answered before they were read', async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      const post = (target: string, length: number) => `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
+      await connection.write(post('/hello.js/echo', 5) + 'hello');
+      assert.equal((await connection.read()).body.toString(), 'hello');
+      await connection.write(post('/hello.js/echo', 9));
+      for (const piece of ['one', 'two', 'six']) await connection.write(piece);
+      assert.equal((await connection.read()).body.toString(), 'onetwosix');
+      const big = Buffer.alloc(8 * 1024 * 1024, 'nodehost');
+      await connection.write(post('/hello.js/upload', big.length));
+      await connection.write(big);
+      const upload = JSON.parse((await connection.read()).body.toString()) as { bytes: number; sha256: string };
+      assert.equal(upload.bytes, big.length);
+      assert.equal(upload.sha256, createHash('sha256').update(big).digest('hex'));
+      // The default route answers at once without reading: the rest of the body is dropped
+      // and the connection goes on with the request after it.
+      await connection.write(post('/hello.js', 100_000) + 'x'.repeat(1000));
+      assert.equal((await connection.read()).body.toString(), 'Hello, world! [main]');
+      await connection.write('y'.repeat(99_000) + request('GET', '/hello.js/count'));
+      assert.equal((await connection.read()).status, 200);
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('a client that leaves in the middle of its request body does not disturb the next request', async () => {
+    const connection = await RawConnection.open(host.port);
+    await connection.write('POST /hello.js/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\npartial');
+    connection.close();
+    const next = await exchange(host, request('GET', '/hello.js'));
+    assert.equal(next.status, 200);
+    assert.equal(next.body.toString(), 'Hello, world! [main]');
+    // The abandoned upload must end on the host too (else it would hold shutdown and a slot):
+    // the application's active count comes back to 0.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const reply = await controlRequest(SITE, { cmd: 'status' });
+      const app = (reply.result as { apps: { script: string; active: number }[] }).apps.find((a) => a.script.endsWith('hello.js'))!;
+      if (app.active === 0) break;
+      assert.ok(Date.now() < deadline, `the abandoned upload is still active: ${JSON.stringify(app)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
 

@@ -1,9 +1,12 @@
 /**
  * FastPath reads the client connections of a site's HTTP server before node's HTTP server
- * does. Plain requests (a complete HTTP/1.1 head without a body, see request-head.ts) it
+ * does. Plain requests (a complete HTTP/1.1 head, no body or a Content-Length one, see
+ * request-head.ts) it
  * parses itself and answers through FastResponse; the first request it does not take hands
- * the connection to node's server for good, with every byte read so far put back, so bodies,
- * upgrades, HTTP/1.0 and malformed input keep node's full handling.
+ * the connection to node's server for good, with every byte read so far put back, so chunked
+ * bodies, upgrades, HTTP/1.0 and malformed input keep node's full handling. A Content-Length
+ * body is passed to the request as it arrives; one the app did not read is dropped after the
+ * response, as node's server does.
  *
  *   accept ─▶ FastPath ── plain request ──▶ onRequest(IncomingMessage, FastResponse)
  *                  │                           (keep-alive: next request back here)
@@ -70,8 +73,8 @@ export class FastPath {
     this.#connections.add(new FastConnection(this, socket, this.#options.firstRequestTimeoutMs, this.#options.keepAliveTimeoutMs));
   };
 
-  /** dispatch runs one request read by a connection. */
-  dispatch(connection: FastConnection, head: RequestHead): void {
+  /** dispatch runs one request read by a connection; `bytes` holds its head and the first body bytes. */
+  dispatch(connection: FastConnection, head: RequestHead, bytes: Buffer): void {
     const socket = connection.socket;
     const req = new IncomingMessage(socket) as WithHeaderLines;
     req.method = head.method;
@@ -80,8 +83,12 @@ export class FastPath {
     req.httpVersionMinor = 1;
     req.httpVersion = '1.1';
     req._addHeaderLines(head.rawHeaders, head.rawHeaders.length);
-    req.complete = true;
-    req.push(null);
+    if (head.bodyLength === 0) {
+      req.complete = true;
+      req.push(null);
+    } else {
+      connection.startBody(req, head.bodyLength, bytes.subarray(head.headLength));
+    }
     const res = new FastResponse(req, socket, connection, !head.wantsClose && !this.#isClosing, this.#options.keepAliveTimeoutMs);
     connection.res = res;
     this.#options.onRequest(req, res);
@@ -109,6 +116,10 @@ class FastConnection implements ResponseOwner {
   res: FastResponse | undefined = undefined;
   /** Bytes of a head not complete yet, or bytes that came while a response was running. */
   #pending: Buffer | undefined = undefined;
+  /** The request whose body is still arriving (undefined once its response ended: the rest is dropped). */
+  #body: IncomingMessage | undefined = undefined;
+  /** Body bytes still to come from the client. */
+  #bodyRemaining = 0;
   /** The client sent its FIN: no request follows the current one. */
   #isClientDone = false;
   /** The idle timeout after the first response; 0 once it is in place. */
@@ -139,10 +150,24 @@ class FastConnection implements ResponseOwner {
     socket.setTimeout(0);
   }
 
+  /** startBody feeds the next `length` bytes of the connection to `req`, starting with `first`. */
+  startBody(req: IncomingMessage, length: number, first: Buffer): void {
+    this.#body = req;
+    this.#bodyRemaining = length;
+    // readRequestHead let no more than the body follow the head.
+    if (first.length > 0) this.#takeBody(first);
+  }
+
   onResponseFinished(res: FastResponse, keepAlive: boolean): void {
     if (this.res !== res) return;
     this.res = undefined;
     const socket = this.socket;
+    if (this.#bodyRemaining > 0) {
+      // Answered before its body was read (node's server does the same): the rest is
+      // read and dropped, and the connection goes on after it.
+      this.#body = undefined;
+      socket.resume();
+    }
     if (!keepAlive || this.#isClientDone) {
       socket.end();
       return;
@@ -162,6 +187,11 @@ class FastConnection implements ResponseOwner {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#bodyRemaining > 0) {
+      const rest = this.#takeBody(chunk);
+      if (rest === undefined) return;
+      chunk = rest;
+    }
     if (this.res !== undefined) {
       // The client is ahead of the response: keep the bytes for after it, within bounds.
       this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
@@ -175,6 +205,23 @@ class FastConnection implements ResponseOwner {
     this.#read(chunk);
   };
 
+  /** takeBody passes body bytes of `chunk` to the request; returns the bytes after the body, if any. */
+  #takeBody(chunk: Buffer): Buffer | undefined {
+    const size = Math.min(this.#bodyRemaining, chunk.length);
+    this.#bodyRemaining -= size;
+    const req = this.#body;
+    if (req !== undefined) {
+      // A full request buffer pauses the socket; node's IncomingMessage resumes it when read.
+      if (!req.push(size === chunk.length ? chunk : chunk.subarray(0, size))) this.socket.pause();
+      if (this.#bodyRemaining === 0) {
+        this.#body = undefined;
+        req.complete = true;
+        req.push(null);
+      }
+    }
+    return size === chunk.length ? undefined : chunk.subarray(size);
+  }
+
   #read(bytes: Buffer): void {
     const head = readRequestHead(bytes);
     if (head === NEEDS_MORE) {
@@ -185,7 +232,7 @@ class FastConnection implements ResponseOwner {
       this.fastPath.handOff(this, bytes);
       return;
     }
-    this.fastPath.dispatch(this, head);
+    this.fastPath.dispatch(this, head, bytes);
   }
 
   readonly #onDrain = (): void => {
@@ -199,6 +246,12 @@ class FastConnection implements ResponseOwner {
 
   /** The client half-closed (the server is allowHalfOpen): finish the response in progress, then close. */
   readonly #onEnd = (): void => {
+    if (this.#bodyRemaining > 0) {
+      // The client stopped in the middle of a request body: that request can never complete
+      // (node's server destroys the connection too).
+      this.socket.destroy();
+      return;
+    }
     this.#isClientDone = true;
     // Ending twice would cost node an error object (with its stack) for nothing.
     if (this.res === undefined && !this.socket.writableEnded) this.socket.end();

@@ -11,12 +11,23 @@ test('a plain request head is read: method, target as sent, header list in order
     url: '/a%20b/c?x=1&y',
     rawHeaders: ['Host', 'example.com', 'Accept', '*/*', 'X-Empty', '', 'X-Twice', '1', 'X-Twice', '2'],
     wantsClose: false,
+    headLength: 99,
+    bodyLength: 0,
   });
 });
 
 test('Connection: close is noticed among other tokens, in any case', () => {
   assert.equal((read('GET / HTTP/1.1\r\nHost: h\r\nConnection: TE, Close\r\n\r\n') as { wantsClose: boolean }).wantsClose, true);
   assert.equal((read('GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n') as { wantsClose: boolean }).wantsClose, false);
+});
+
+test('a Content-Length body may follow the head, whole or in part', () => {
+  const whole = read('POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello') as { headLength: number; bodyLength: number };
+  assert.equal(whole.bodyLength, 5);
+  assert.equal(whole.headLength, 'POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n'.length);
+  assert.equal((read('POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhe') as { bodyLength: number }).bodyLength, 5);
+  assert.equal((read('POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n') as { bodyLength: number }).bodyLength, 0);
+  assert.equal((read('GET / HTTP/1.1\r\nHost: h\r\n\r\n') as { bodyLength: number }).bodyLength, 0);
 });
 
 test('an incomplete head asks for more, up to the size limit', () => {
@@ -27,8 +38,13 @@ test('an incomplete head asks for more, up to the size limit', () => {
 
 test('everything but the plain case goes to node', () => {
   const handedOff = [
-    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n',
-    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3 4\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: h\r\n\r\n',
     'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
     'PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n',

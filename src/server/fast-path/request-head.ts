@@ -1,8 +1,8 @@
 /**
  * The fast path's request-head reader. It accepts only the plain case, a complete HTTP/1.1
- * head of a request without a body and nothing after it, and says `handoff` for everything
- * else: bodies, upgrades, `Expect`, HTTP/1.0, pipelined bytes, unknown methods, odd bytes,
- * oversized heads. Those connections go to node's own HTTP server, which answers the odd and
+ * head of a request with no body or a body of one plain Content-Length, followed by nothing
+ * but (part of) that body, and says `handoff` for everything else: chunked bodies, upgrades,
+ * `Expect`, HTTP/1.0, pipelined bytes, unknown methods, odd bytes, oversized heads. Those connections go to node's own HTTP server, which answers the odd and
  * hostile cases (400, 431, request smuggling) with its full rules; this reader never answers.
  */
 
@@ -15,6 +15,10 @@ export interface RequestHead {
   readonly rawHeaders: string[];
   /** The client asked to close the connection after this response (`Connection: close`). */
   readonly wantsClose: boolean;
+  /** Bytes of the head, including the blank line: the body (if any) starts there. */
+  readonly headLength: number;
+  /** Content-Length of the body; 0 without one. */
+  readonly bodyLength: number;
 }
 
 /** NEEDS_MORE: no complete head yet; HANDOFF: node's server must take the connection. */
@@ -31,6 +35,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PAT
 
 /** A header name: an RFC 9110 token. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A Content-Length read here: plain digits, at most 15 (anything else is node's to judge). */
+const LENGTH = /^\d{1,15}$/;
 /** A request target here: visible ASCII only (anything else is node's to judge). */
 const TARGET = /^[\x21-\x7e]+$/;
 /** A header value: visible characters, blanks and obs-text; no other control characters. */
@@ -39,12 +45,12 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * readRequestHead reads the head at the start of `buf`: a RequestHead, NEEDS_MORE, or
- * HANDOFF. The head must end exactly at the end of `buf`.
+ * HANDOFF. What follows the head in `buf` must be no more than its body.
  */
 export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | typeof HANDOFF {
   const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
   if (end === -1) return buf.length > MAX_HEAD_BYTES ? HANDOFF : NEEDS_MORE;
-  if (end + 4 !== buf.length || end + 4 > MAX_HEAD_BYTES) return HANDOFF;
+  if (end + 4 > MAX_HEAD_BYTES) return HANDOFF;
   const text = buf.toString('latin1', 0, end);
   const lineEnd = text.indexOf('\r\n');
   const requestLine = lineEnd === -1 ? text : text.slice(0, lineEnd);
@@ -59,6 +65,7 @@ export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | 
   const rawHeaders: string[] = [];
   let wantsClose = false;
   let hasHost = false;
+  let bodyLength = -1;
   let at = lineEnd === -1 ? text.length : lineEnd + 2;
   while (at < text.length) {
     let next = text.indexOf('\r\n', at);
@@ -87,7 +94,11 @@ export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | 
         if (name.toLowerCase() === 'connection' && hasToken(value, 'close')) wantsClose = true;
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') return HANDOFF;
+        if (name.toLowerCase() === 'content-length') {
+          // One plain length only: repeats, lists and signs are request-smuggling material.
+          if (bodyLength !== -1 || !LENGTH.test(value)) return HANDOFF;
+          bodyLength = Number(value);
+        }
         break;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') return HANDOFF;
@@ -99,7 +110,10 @@ export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | 
   }
   // HTTP/1.1 requires Host; node answers its absence with 400.
   if (!hasHost) return HANDOFF;
-  return { method, url, rawHeaders, wantsClose };
+  if (bodyLength === -1) bodyLength = 0;
+  // Bytes past the body are a pipelined request: node's server reads those.
+  if (buf.length - (end + 4) > bodyLength) return HANDOFF;
+  return { method, url, rawHeaders, wantsClose, headLength: end + 4, bodyLength };
 }
 
 /** hasToken says whether a comma-separated header value lists `token` (case-insensitive). */
