@@ -1,12 +1,11 @@
 /**
  * FastPath reads the client connections of a site's HTTP server before node's HTTP server
  * does. Plain requests (a complete HTTP/1.1 head, no body or a Content-Length one, see
- * request-head.ts) it
- * parses itself and answers through FastResponse; the first request it does not take hands
- * the connection to node's server for good, with every byte read so far put back, so chunked
- * bodies, upgrades, HTTP/1.0 and malformed input keep node's full handling. A Content-Length
- * body is passed to the request as it arrives; one the app did not read is dropped after the
- * response, as node's server does.
+ * request-head.ts) it parses itself and answers through FastResponse; the first request it
+ * does not take hands the connection to node's server for good, with every byte read so far
+ * put back, so chunked bodies, upgrades, HTTP/1.0 and malformed input keep node's full
+ * handling. A Content-Length body is passed to the request as it arrives; one the app did not
+ * read is dropped after the response, as node's server does.
  *
  *   accept ─▶ FastPath ── plain request ──▶ onRequest(IncomingMessage, FastResponse)
  *                  │                           (keep-alive: next request back here)
