@@ -7,12 +7,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlRequest } from '../src/control/control-client.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { RawConnection, headerOf, type RawResponse } from './helpers/raw-http.js';
 
-const SITE = join(SITES, 'main');
+/** A private copy of the main test site: the control socket (used below) is found by site folder. */
+const COPY = mkdtempSync(join(tmpdir(), 'nodehost-fast-path-'));
+const SITE = join(COPY, 'main');
 
 /** request renders a request head; `node: true` adds the header that sends it to node's server. */
 function request(method: string, target: string, headers: string[] = [], options: { node?: boolean } = {}): string {
@@ -44,11 +48,14 @@ describe('fast path', () => {
   let host: RunningHost;
 
   before(async () => {
+    cpSync(join(SITES, 'main'), SITE, { recursive: true });
+    cpSync(join(SITES, '_lib'), join(COPY, '_lib'), { recursive: true });
     host = await startNodehost(SITE);
   });
 
   after(async () => {
     assert.equal(await host.stop(), 0);
+    rmSync(COPY, { recursive: true, force: true });
   });
 
   test('answers exactly as node does: app, static file, error pages, redirects, HEAD, 304, ranges, repeated and chunked headers', async () => {

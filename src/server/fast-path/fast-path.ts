@@ -210,12 +210,16 @@ class FastConnection implements ResponseOwner {
     this.#bodyRemaining -= size;
     const req = this.#body;
     if (req !== undefined) {
-      // A full request buffer pauses the socket; node's IncomingMessage resumes it when read.
-      if (!req.push(size === chunk.length ? chunk : chunk.subarray(0, size))) this.socket.pause();
+      const isFull = !req.push(size === chunk.length ? chunk : chunk.subarray(0, size));
       if (this.#bodyRemaining === 0) {
+        // Complete: no pause here, since an ended request never asks for more (the next
+        // request's bytes would wait forever).
         this.#body = undefined;
         req.complete = true;
         req.push(null);
+      } else if (isFull) {
+        // A full request buffer pauses the socket; node's IncomingMessage resumes it when read.
+        this.socket.pause();
       }
     }
     return size === chunk.length ? undefined : chunk.subarray(size);
