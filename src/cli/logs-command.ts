@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SiteConfig } from '../config/site-config.js';
-import { resolveLogDirectory } from '../iisnode/log-files/log-capture.js';
-import { listLogFiles, parseLogFileName } from '../iisnode/log-files/log-names.js';
+import { resolveLogDirectory } from '../log-files/log-directory.js';
+import { listLogFiles, parseLogFileName } from '../log-files/log-names.js';
 
 interface LogsFlags {
   app?: string;

@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import type { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import { HostLog } from '../host-log.js';
-import { RequestContext } from '../pipeline/context.js';
+import { RequestContext } from '../http/request-context.js';
 import { AppHost } from './app-host.js';
 import type { WorkerStateChange } from './worker-state.js';
 

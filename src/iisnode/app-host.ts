@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
 import { sendConfigErrorPage, sendIisnodeError, sendSettingConflict } from './error-pages.js';
 import { RunDir } from './run-dir.js';

@@ -23,7 +23,7 @@
 import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 import { ControlPipe } from './control-pipe.js';
 import type { FrontDoor } from './front-door-share.js';
 import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';

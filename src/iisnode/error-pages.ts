@@ -14,7 +14,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { NodehostError } from '../errors.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 
 /** SUBSTATUS_HEADER carries the IIS substatus of nodehost's own error responses. */
 export const SUBSTATUS_HEADER = 'X-Nodehost-Substatus';

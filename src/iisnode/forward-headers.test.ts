@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import { RequestContext } from '../pipeline/context.js';
+import { RequestContext } from '../http/request-context.js';
 import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, endsWithIgnoreCase, isHopByHopResponseHeader } from './forward-headers.js';
 
 /** fakeContext builds a real RequestContext over a stub request with the given raw headers. */

@@ -4,7 +4,7 @@
  * how the bytes travel.
  */
 import os from 'node:os';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 
 /** RFC 7230 token characters: what a header name may contain. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -8,7 +8,7 @@
  * request gets 503.1002, as iisnode did, rather than breaking the client's session.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 import { RoundRobinPolicy, type SelectableWorker, type SelectionPolicy } from './selection.js';
 
 /** STICKY_COOKIE is the cookie name iisnode used. */

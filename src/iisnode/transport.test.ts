@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { NodehostError } from '../errors.js';
-import { RequestContext } from '../pipeline/context.js';
+import { RequestContext } from '../http/request-context.js';
 import { buildRequestHead } from './forward-headers.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
 

@@ -25,8 +25,8 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { NodehostError, type ErrorCode } from '../errors.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { HttpResponse } from '../pipeline/http-response.js';
+import type { RequestContext } from '../http/request-context.js';
+import type { HttpResponse } from '../http/http-response.js';
 import { isHopByHopResponseHeader, type RequestHead } from './forward-headers.js';
 import { ChunkedDecoder, findHeadEnd, parseResponseHead, type ChunkSink, type ResponseHead } from './response-head-parser.js';
 import { UpstreamPool, type ConnectionHandler, type UpstreamConnection } from './upstream-connection.js';

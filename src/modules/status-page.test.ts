@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RequestContext } from '../pipeline/context.js';
+import { RequestContext } from '../http/request-context.js';
 import { sendError, sendStatus } from './status-page.js';
 import { fetchLocalText, useContextServer, type LocalTextReply } from './testing/context-server.test-helper.js';
 

@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { ERRORS, type ErrorCode } from '../errors.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext } from '../http/request-context.js';
 
 /**
  * sendStatus answers the request with `status` and a minimal HTML page titled

@@ -3,15 +3,15 @@
  * here; the phases themselves run in IIS order (module.ts).
  */
 import type { AppHost } from '../iisnode/app-host.js';
+import { createIisnodeModule } from '../iisnode/iisnode-module.js';
+import { createMapHandlerModule } from '../modules/handler-mapping/map-request.js';
 import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
-import { staticFiles } from '../modules/static-files/static-files.js';
+import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
-import type { RequestContext } from './context.js';
-import { createMapHandlerModule } from './map-request.js';
-import type { Outcome, PipelineModule } from './module.js';
-import type { SiteHandle } from './pipeline.js';
+import type { PipelineModule } from '../http/pipeline-module.js';
+import type { SiteHandle } from '../http/site-handle.js';
 
 /** builtinModules builds a site's module list: filtering, handler mapping, then the two handlers. */
 export function builtinModules(site: SiteHandle, appHost: AppHost, services: SiteServices = {}): PipelineModule[] {
@@ -21,7 +21,7 @@ export function builtinModules(site: SiteHandle, appHost: AppHost, services: Sit
     createUrlRewriteModule(site),
     // Log folders are claimed before handler mapping, so a catch-all handler does not swallow them.
     ...(services.logFolder === undefined ? [] : [services.logFolder]),
-    createMapHandlerModule(site, resolveDirectory),
+    createMapHandlerModule(site, { resolveDirectory, isKnownFile: isCachedStaticFile }),
     createIisnodeModule(appHost),
     staticFiles,
     ...(services.accessLog === undefined ? [] : [createAccessLogModule(services.accessLog)]),
@@ -34,17 +34,4 @@ export interface SiteServices {
   readonly logFolder?: PipelineModule;
   /** The site's access log, written by the 'log' phase. */
   readonly accessLog?: AccessLog;
-}
-
-/** createIisnodeModule is the 'execute' step that hands requests mapped to iisnode to the application host. */
-function createIisnodeModule(appHost: AppHost): PipelineModule {
-  return {
-    id: 'iisnode',
-    phase: 'execute',
-    handle: (ctx: RequestContext): Outcome | Promise<Outcome> => (ctx.handler === 'iisnode' ? appHost.handle(ctx).then(finish) : 'continue'),
-  };
-}
-
-function finish(): Outcome {
-  return 'finish';
 }

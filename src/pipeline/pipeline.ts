@@ -5,21 +5,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
-import type { InboundRule } from '../config/rewrite-types.js';
 import type { HostLog } from '../host-log.js';
-import { RequestContext } from './context.js';
-import type { HttpResponse } from './http-response.js';
-import { PHASES, type Outcome, type PipelineModule } from './module.js';
-import { parseRequestUrl } from './request-url.js';
-
-/** SiteHandle is what the pipeline needs of a site; `config` may be swapped whole on reload. */
-export interface SiteHandle {
-  readonly root: string;
-  readonly name: string;
-  readonly config: { forPath(urlPath: string): FolderConfig };
-  /** The host's global URL Rewrite rules (nodehost.yml), fixed for the server's life; undefined when none. */
-  readonly globalRules?: readonly InboundRule[] | undefined;
-}
+import { RequestContext } from '../http/request-context.js';
+import type { HttpResponse } from '../http/http-response.js';
+import type { PendingUpgrade } from '../http/pending-upgrade.js';
+import { PHASES, type Outcome, type PipelineModule } from '../http/pipeline-module.js';
+import { parseRequestUrl } from '../http/request-url.js';
+import type { SiteHandle } from '../http/site-handle.js';
 
 /** ConfigErrorResponder answers a request whose configuration has errors (friendly page to local clients). */
 export type ConfigErrorResponder = (ctx: RequestContext, config: FolderConfig) => void;
@@ -64,8 +56,8 @@ export class Pipeline {
   }
 
   /** handle runs one request through every phase. It never rejects: failures become responses. */
-  async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean): Promise<void> {
-    const ctx = new RequestContext(req, res, this.#site, isHttps);
+  async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
+    const ctx = new RequestContext(req, res, this.#site, isHttps, upgrade);
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);

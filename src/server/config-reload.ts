@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { walkSiteFolders } from '../config/site-files.js';
-import { isOnNetworkFileSystem } from '../iisnode/watchers/network-fs.js';
+import { isOnNetworkFileSystem } from '../file-system/network-fs.js';
 
 /** ConfigReloadWatcherOptions: the site root and whom to tell. */
 export interface ConfigReloadWatcherOptions {

@@ -15,16 +15,17 @@ import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
-import { createUpgradeResponse } from '../iisnode/websocket/upgrade-request.js';
 import type { Duplex } from 'node:stream';
 import { sendConfigErrorPage } from '../iisnode/error-pages.js';
-import type { RequestContext } from '../pipeline/context.js';
-import { Pipeline, type SiteHandle } from '../pipeline/pipeline.js';
+import type { RequestContext } from '../http/request-context.js';
+import type { SiteHandle } from '../http/site-handle.js';
+import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules } from '../pipeline/builtin-modules.js';
 import { sendStatus } from '../modules/status-page.js';
 import { ConfigReloadWatcher } from './config-reload.js';
 import { FastPath } from './fast-path/fast-path.js';
-import type { HttpResponse } from '../pipeline/http-response.js';
+import { createUpgradeResponse } from './upgrade-response.js';
+import type { HttpResponse } from '../http/http-response.js';
 
 /** Idle keep-alive client connections close after this long. */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
@@ -237,7 +238,8 @@ export class NodehostServer {
       return;
     }
     if (this.#isConfigDirty) this.reloadConfig();
-    void this.#pipeline.handle(req, createUpgradeResponse(req, socket, head), false);
+    const { res, upgrade } = createUpgradeResponse(req, socket, head);
+    void this.#pipeline.handle(req, res, false, upgrade);
   };
 
   readonly #onConfigChange = (): void => {

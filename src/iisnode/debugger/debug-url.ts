@@ -5,7 +5,7 @@
  * `/dir/app.js/debug/` → start or reuse a session (`?brk`: break on the first line) and show
  * the page. The segment is compared case-insensitively.
  */
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 
 /** DebugRequest names what a debugger URL asks for. */
 export type DebugRequest =

@@ -17,10 +17,9 @@ import http from 'node:http';
 import { NodehostError } from '../../errors.js';
 import type { IisnodeSettings } from '../../config/types.js';
 import type { HostLog } from '../../host-log.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { sendIisnodeError } from '../error-pages.js';
 import { closeTunnels, openTunnel } from '../websocket/tunnel.js';
-import { upgradeOf } from '../websocket/upgrade-request.js';
 import { renderDebugPage } from './debug-page.js';
 import { matchDebugRequest, type DebugRequest } from './debug-url.js';
 import { PortAllocator, parsePortRange } from './port-range.js';
@@ -186,7 +185,7 @@ export class DebuggerHost {
   }
 
   async #tunnel(ctx: RequestContext, app: DebuggableApp): Promise<void> {
-    const upgrade = upgradeOf(ctx.req);
+    const upgrade = ctx.upgrade;
     const session = this.#sessions.get(app.scriptPath);
     if (upgrade === undefined || session === undefined) {
       ctx.status = upgrade === undefined ? 400 : 404;

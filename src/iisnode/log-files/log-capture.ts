@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { IisnodeSettings } from '../../config/types.js';
 import type { HostLog } from '../../host-log.js';
 import type { OutputHook, OutputStream, Worker } from '../worker.js';
+import { resolveLogDirectory } from '../../log-files/log-directory.js';
 import { LogFolder, type LogQuotas } from './log-folder.js';
 import { StreamLog, type PipeControl } from './stream-log.js';
 
@@ -42,14 +43,6 @@ class WorkerLogs {
   constructor(settings: Readonly<IisnodeSettings>) {
     this.settings = settings;
   }
-}
-
-/**
- * resolveLogDirectory gives the absolute log folder of an application: logDirectory resolved
- * against the entry script's folder (absolute values are kept), `iisnode` when empty.
- */
-export function resolveLogDirectory(scriptPath: string, logDirectory: string): string {
-  return path.resolve(path.dirname(scriptPath), logDirectory.trim() === '' ? 'iisnode' : logDirectory.trim());
 }
 
 /** quotasOf turns an application's settings into folder quotas in bytes. */

@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { renderIndexPage } from './index-page.js';
-import { INDEX_FILE, listLogFiles } from './log-names.js';
+import { renderIndexPage } from '../../log-files/index-page.js';
+import { INDEX_FILE, listLogFiles } from '../../log-files/log-names.js';
 
 /** LogQuotas are the folder's limits in bytes and files. */
 export interface LogQuotas {

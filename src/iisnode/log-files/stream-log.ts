@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LogFolder } from './log-folder.js';
-import { formatLogFileName } from './log-names.js';
+import { formatLogFileName } from '../../log-files/log-names.js';
 
 /** Bytes queued for the disk above which the worker's pipe is paused. */
 export const PAUSE_BYTES = 1024 * 1024;

@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isOnNetworkFileSystem } from './network-fs.js';
+import { isOnNetworkFileSystem } from '../../file-system/network-fs.js';
 import { parseWatchedFiles } from './watched-files.js';
 
 /** How long the folders must stay quiet before a burst of events is reported. */

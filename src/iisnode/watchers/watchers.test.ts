@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FileWatcher } from './file-watcher.js';
-import { fileSystemTypeOf, isNetworkFileSystemType, parseMounts } from './network-fs.js';
+import { fileSystemTypeOf, isNetworkFileSystemType, parseMounts } from '../../file-system/network-fs.js';
 import { compileNamePattern, parseWatchedFiles } from './watched-files.js';
 
 test('watchedFiles: one entry per folder, wildcards in the file name only, web.config skipped', () => {

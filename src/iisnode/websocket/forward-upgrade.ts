@@ -8,18 +8,17 @@
  */
 import type { IisnodeSettings } from '../../config/types.js';
 import type { NodehostError } from '../../errors.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { sendIisnodeError } from '../error-pages.js';
 import { buildRequestHead, compilePromoteServerVars, type ForwardSettings } from '../forward-headers.js';
 import type { Worker } from '../worker.js';
 import { openTunnel } from './tunnel.js';
-import { upgradeOf } from './upgrade-request.js';
 
 const forwardSettingsCache = new WeakMap<object, ForwardSettings>();
 
 /** isUpgradeRequest tells whether ctx came in on the server's 'upgrade' event. */
 export function isUpgradeRequest(ctx: RequestContext): boolean {
-  return upgradeOf(ctx.req) !== undefined;
+  return ctx.upgrade !== undefined;
 }
 
 /**
@@ -29,7 +28,7 @@ export function isUpgradeRequest(ctx: RequestContext): boolean {
  * has its 101 or its answer; never rejects.
  */
 export function forwardUpgrade(ctx: RequestContext, worker: Worker, settings: Readonly<IisnodeSettings>, release: (worker: Worker) => void): Promise<void> {
-  const upgrade = upgradeOf(ctx.req);
+  const upgrade = ctx.upgrade;
   if (upgrade === undefined) throw new Error('forwardUpgrade needs an upgrade request');
   let forward = forwardSettingsCache.get(settings);
   if (forward === undefined) {

@@ -24,10 +24,10 @@ import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodehostError, type ErrorCode } from '../../errors.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { isHopByHopResponseHeader } from '../forward-headers.js';
 import { FrameBoundary, closeFrame } from './frame-boundary.js';
-import type { PendingUpgrade } from './upgrade-request.js';
+import type { PendingUpgrade } from '../../http/pending-upgrade.js';
 
 /** TunnelRequest says where to open the upstream side and what to send. */
 export interface TunnelRequest {

@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { HostLog } from '../../host-log.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { PipelineModule } from '../../pipeline/module.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { PipelineModule } from '../../http/pipeline-module.js';
 
 /** W3C_FIELDS is the `#Fields` directive: the IIS default fields, in IIS's order. */
 export const W3C_FIELDS =

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { isHiddenPath } from '../request-filtering/is-hidden-path.js';
 import { fileSystemErrorCode } from '../static-files/file-system-error.js';
 import { sendError } from '../status-page.js';

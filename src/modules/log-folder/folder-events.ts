@@ -6,8 +6,8 @@
  * a folder written by another process.
  */
 import fs from 'node:fs';
-import type { HttpResponse } from '../../pipeline/http-response.js';
-import { listLogFiles } from '../../iisnode/log-files/log-names.js';
+import type { HttpResponse } from '../../http/http-response.js';
+import { listLogFiles } from '../../log-files/log-names.js';
 
 /** Debounce of file system events before the folder is listed again. */
 const SETTLE_MS = 150;

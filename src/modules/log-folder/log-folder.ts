@@ -15,10 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readEnvOverrides } from '../../config/env-overrides.js';
-import { renderIndexPage } from '../../iisnode/log-files/index-page.js';
-import { INDEX_FILE, listLogFiles } from '../../iisnode/log-files/log-names.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import { renderIndexPage } from '../../log-files/index-page.js';
+import { INDEX_FILE, listLogFiles } from '../../log-files/log-names.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import { sendError } from '../status-page.js';
 import { FolderEvents } from './folder-events.js';
 import { locateLogFolder, type LocatedLogFolder, type LogDirectorySource, type SiteView } from './locate-log-folder.js';

@@ -8,8 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RequestContext } from '../../pipeline/context.js';
-import { parseLogFileName } from '../../iisnode/log-files/log-names.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { parseLogFileName } from '../../log-files/log-names.js';
 import { sendStatus } from '../status-page.js';
 
 const READ_BYTES = 64 * 1024;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
-import { RequestContext } from '../../pipeline/context.js';
-import type { Outcome } from '../../pipeline/module.js';
+import { RequestContext } from '../../http/request-context.js';
+import type { Outcome } from '../../http/pipeline-module.js';
 import { fetchLocalText, useContextServer, type LocalTextReply } from '../testing/context-server.test-helper.js';
 import { isHiddenPath } from './is-hidden-path.js';
 import { requestFiltering } from './request-filtering.js';

@@ -5,8 +5,8 @@
  */
 import type { ErrorCode } from '../../errors.js';
 import type { RequestFilteringConfig } from '../../config/request-filtering-config.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import { sendError } from '../status-page.js';
 import { isHiddenPath } from './is-hidden-path.js';
 

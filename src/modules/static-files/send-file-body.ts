@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ErrorCode } from '../../errors.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { fileSystemErrorCode } from './file-system-error.js';
 
 /**

@@ -3,7 +3,7 @@
  * extension has a mimeMap entry, with ETag, Last-Modified, conditional requests and single
  * byte ranges.
  */
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { sendError } from '../status-page.js';
 import { parseByteRange } from './byte-range.js';
 import { checkPreconditions, isRangeCurrent } from './preconditions.js';

@@ -2,8 +2,9 @@
  * The static-files pipeline module: the 'execute' phase handler for requests that handler
  * mapping gave to the static handler.
  */
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Outcome, PipelineModule } from '../../pipeline/module.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
+import { fileCache } from './file-cache.js';
 import { serveStatic } from './serve-static.js';
 
 /**
@@ -27,3 +28,8 @@ export const staticFiles = {
   phase: 'execute',
   handle: handleStaticFiles,
 } as const satisfies PipelineModule;
+
+/** isCachedStaticFile is true for a path the static file cache holds: a regular file, not a directory. */
+export function isCachedStaticFile(physicalPath: string): boolean {
+  return fileCache.has(physicalPath);
+}

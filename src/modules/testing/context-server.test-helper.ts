@@ -7,7 +7,7 @@ import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, 
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import type { FolderConfig } from '../../config/types.js';
-import { RequestContext } from '../../pipeline/context.js';
+import { RequestContext } from '../../http/request-context.js';
 
 /** ContextServer is the fixture server of one test file: its port, known once the file's `before` hooks ran. */
 export interface ContextServer {

@@ -5,8 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } from '../../config/rewrite-types.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import { normalizePath } from '../../pipeline/request-url.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { normalizePath } from '../../http/request-url.js';
 
 const NO_CAPTURES: readonly string[] = Object.freeze([]);
 

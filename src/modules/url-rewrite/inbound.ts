@@ -5,7 +5,7 @@
  */
 import type { InboundRule, RewriteAction, ServerVariableSet } from '../../config/rewrite-types.js';
 import type { IncomingMessage } from 'node:http';
-import { normalizePath } from '../../pipeline/request-url.js';
+import { normalizePath } from '../../http/request-url.js';
 import { checkConditions, evaluate, matchPattern, urlDecode, type RewriteState } from './evaluate.js';
 
 /** InboundResult is how a rule pass ended. */

@@ -13,11 +13,11 @@
  * again with the same coding; an unknown coding is left alone, since matching its bytes would
  * be meaningless. Bodies are decoded as UTF-8.
  */
-import type { HttpResponse } from '../../pipeline/http-response.js';
+import type { HttpResponse } from '../../http/http-response.js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { OutboundRule, RewriteConfig } from '../../config/rewrite-types.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { checkConditions, evaluate, matchPattern, RewriteState } from './evaluate.js';
 
 // The originals are called with the arguments the caller gave, whatever overload that was.

@@ -10,9 +10,9 @@
  * read. A stopProcessing global rule ends the global pass only; the distributed rules still run.
  */
 import type { InboundRule, RewriteConfig } from '../../config/rewrite-types.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Outcome, PipelineModule } from '../../pipeline/module.js';
-import type { SiteHandle } from '../../pipeline/pipeline.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
+import type { SiteHandle } from '../../http/site-handle.js';
 import { sendError } from '../status-page.js';
 import { RewriteState } from './evaluate.js';
 import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';

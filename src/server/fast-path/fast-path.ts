@@ -16,7 +16,7 @@
  */
 import { IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpResponse } from '../../pipeline/http-response.js';
+import type { HttpResponse } from '../../http/http-response.js';
 import { FastResponse, type ResponseOwner } from './fast-response.js';
 import { HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, type RequestHead } from './request-head.js';
 

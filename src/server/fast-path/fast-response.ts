@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpResponse } from '../../pipeline/http-response.js';
+import type { HttpResponse } from '../../http/http-response.js';
 
 /** ResponseOwner is the connection a response belongs to. */
 export interface ResponseOwner {

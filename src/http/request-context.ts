@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
+import type { PendingUpgrade } from './pending-upgrade.js';
 
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
@@ -14,6 +15,8 @@ export class RequestContext {
   /** The client request and response. */
   readonly req: IncomingMessage;
   readonly res: HttpResponse;
+  /** The raw socket of an upgrade request (WebSocket); undefined for an ordinary request. */
+  readonly upgrade: PendingUpgrade | undefined;
   /** The request target exactly as the client sent it (never decoded); node receives this. */
   readonly rawUrl: string;
   /** Decoded, normalised URL path of the current (possibly rewritten) URL, starting with `/`. */
@@ -60,9 +63,10 @@ export class RequestContext {
    */
   serverVariables: Map<string, string> | undefined;
 
-  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean) {
+  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, upgrade?: PendingUpgrade) {
     this.req = req;
     this.res = res;
+    this.upgrade = upgrade;
     this.rawUrl = req.url ?? '/';
     this.path = '/';
     this.query = '';

@@ -1,29 +1,37 @@
 /**
- * The map-handler phase, owned by the engine because it spans modules (STYLE 2): handler
- * mapping picks iisnode or static; a directory served statically goes through the default
- * document, whose result is mapped again (so `index.js` mapped to iisnode runs node).
+ * The map-handler phase: handler mapping picks iisnode or static; a directory served
+ * statically goes through the default document, whose result is mapped again (so `index.js`
+ * mapped to iisnode runs node). What it needs of the other modules (the default document,
+ * the static file cache) is handed to it when the site is built.
  */
 import { stat } from 'node:fs/promises';
-import { mapHandler } from '../modules/handler-mapping/handler-mapping.js';
-import { fileCache } from '../modules/static-files/file-cache.js';
-import type { DirectoryOutcome } from '../modules/default-document/resolve-directory.js';
-import type { RequestContext } from './context.js';
-import type { Outcome, PipelineModule } from './module.js';
-import type { SiteHandle } from './pipeline.js';
+import { mapHandler } from './handler-mapping.js';
+import type { DirectoryOutcome } from '../default-document/resolve-directory.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
+import type { SiteHandle } from '../../http/site-handle.js';
 
 /** DirectoryResolver answers a request for a directory: a redirect or error (finished), or a default document to map. */
 export type DirectoryResolver = (ctx: RequestContext) => Promise<DirectoryOutcome>;
 
+/** MapHandlerDependencies are what the map-handler step asks of other modules. */
+export interface MapHandlerDependencies {
+  /** Answers a request for a directory (the default-document module). */
+  readonly resolveDirectory: DirectoryResolver;
+  /** True for a path known to be a regular file (held by the static file cache): no stat needed. */
+  readonly isKnownFile: (physicalPath: string) => boolean;
+}
+
 /** createMapHandlerModule builds the map-handler step for a site. */
-export function createMapHandlerModule(site: SiteHandle, resolveDirectory: DirectoryResolver): PipelineModule {
+export function createMapHandlerModule(site: SiteHandle, dependencies: MapHandlerDependencies): PipelineModule {
   return {
     id: 'handler-mapping',
     phase: 'map-handler',
-    handle: (ctx) => mapRequest(ctx, site, resolveDirectory),
+    handle: (ctx) => mapRequest(ctx, site, dependencies),
   };
 }
 
-async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirectory: DirectoryResolver): Promise<Outcome> {
+async function mapRequest(ctx: RequestContext, site: SiteHandle, { resolveDirectory, isKnownFile }: MapHandlerDependencies): Promise<Outcome> {
   const configFor = (urlPath: string) => site.config.forPath(urlPath);
   // A default document keeps the list's spelling in the URL but its on-disk name here.
   let documentPath: string | undefined;
@@ -42,8 +50,7 @@ async function mapRequest(ctx: RequestContext, site: SiteHandle, resolveDirector
     }
     ctx.handler = 'static';
     ctx.physicalPath = documentPath ?? site.root + ctx.path;
-    // A file held by the static file cache is known not to be a directory: no stat needed.
-    if (hop === 1 || fileCache.has(ctx.physicalPath) || !(await isDirectory(ctx.physicalPath))) return 'continue';
+    if (hop === 1 || isKnownFile(ctx.physicalPath) || !(await isDirectory(ctx.physicalPath))) return 'continue';
     const outcome = await resolveDirectory(ctx);
     if (outcome.kind === 'finished') return 'finish';
     ctx.path = outcome.urlPath;

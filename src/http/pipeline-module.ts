@@ -3,7 +3,7 @@
  * request with one of three outcomes. Outcomes are plain strings so modules need only a
  * type import from here, keeping runtime imports flowing one way.
  */
-import type { RequestContext } from './context.js';
+import type { RequestContext } from './request-context.js';
 
 /** PHASES in IIS order; the engine runs them in this order, 'log' once the response has closed (its outcomes are ignored). */
 export const PHASES = ['begin', 'filter', 'authenticate', 'authorize', 'rewrite', 'map-handler', 'resolve-cache', 'execute', 'log'] as const;
