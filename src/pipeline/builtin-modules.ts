@@ -9,8 +9,10 @@ import { createAccessLogModule, type AccessLog } from '../modules/access-log/acc
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
+import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
+import type { ResponseFilter } from '../http/response-filter.js';
 import type { SiteHandle } from '../http/site-handle.js';
 
 /** builtinModules builds a site's module list: filtering, handler mapping, then the two handlers. */
@@ -34,4 +36,13 @@ export interface SiteServices {
   readonly logFolder?: PipelineModule;
   /** The site's access log, written by the 'log' phase. */
   readonly accessLog?: AccessLog;
+}
+
+/**
+ * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
+ * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
+ * outbound rules before the modules that encode the response).
+ */
+export function builtinResponseFilters(): ResponseFilter[] {
+  return [outboundRewrite];
 }

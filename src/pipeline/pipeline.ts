@@ -10,6 +10,8 @@ import { RequestContext } from '../http/request-context.js';
 import type { HttpResponse } from '../http/http-response.js';
 import type { PendingUpgrade } from '../http/pending-upgrade.js';
 import { PHASES, type Outcome, type PipelineModule } from '../http/pipeline-module.js';
+import { ResponseChain } from './response-chain.js';
+import type { ResponseFilter } from '../http/response-filter.js';
 import { parseRequestUrl } from '../http/request-url.js';
 import type { SiteHandle } from '../http/site-handle.js';
 
@@ -22,6 +24,8 @@ export type StatusResponder = (ctx: RequestContext, status: number, substatus: n
 export interface PipelineOptions {
   readonly site: SiteHandle;
   readonly modules: readonly PipelineModule[];
+  /** The response filters, in chain order (builtin-modules.ts). */
+  readonly responseFilters?: readonly ResponseFilter[];
   readonly log: HostLog;
   readonly onConfigError: ConfigErrorResponder;
   readonly sendStatus: StatusResponder;
@@ -36,6 +40,7 @@ export class Pipeline {
   readonly #filterSteps: readonly PipelineModule[];
   /** Index of the first step after the rewrite phase. */
   readonly #afterRewrite: number;
+  readonly #responseChain: ResponseChain;
   readonly #log: HostLog;
   readonly #onConfigError: ConfigErrorResponder;
   readonly #sendStatus: StatusResponder;
@@ -50,6 +55,7 @@ export class Pipeline {
     const rewritePhase = PHASES.indexOf('rewrite');
     const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
+    this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
     this.#onConfigError = options.onConfigError;
     this.#sendStatus = options.sendStatus;
@@ -95,6 +101,7 @@ export class Pipeline {
       this.#onConfigError(ctx, config);
       return;
     }
+    this.#responseChain.attach(ctx);
     const steps = this.#steps;
     let i = 0;
     let isRemapped = false;
@@ -131,6 +138,7 @@ export class Pipeline {
       this.#onConfigError(ctx, config);
       return 'finish';
     }
+    this.#responseChain.attach(ctx);
     for (const step of this.#filterSteps) {
       let outcome = step.handle(ctx);
       if (typeof outcome !== 'string') outcome = await outcome;

@@ -20,7 +20,7 @@ import { sendConfigErrorPage } from '../iisnode/error-pages.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { builtinModules } from '../pipeline/builtin-modules.js';
+import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
 import { sendStatus } from '../modules/status-page.js';
 import { ConfigReloadWatcher } from './config-reload.js';
 import { FastPath } from './fast-path/fast-path.js';
@@ -106,6 +106,7 @@ export class NodehostServer {
     });
     this.#pipeline = new Pipeline({
       site,
+      responseFilters: builtinResponseFilters(),
       modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
       log: options.log,
       onConfigError: respondConfigError,
@@ -269,6 +270,7 @@ export class NodehostServer {
     this.#loopbackPipeline = new Pipeline({
       site: handle,
       modules: builtinModules(handle, this.#appHost),
+      responseFilters: builtinResponseFilters(),
       log: this.#options.log,
       onConfigError: respondConfigError,
       sendStatus,

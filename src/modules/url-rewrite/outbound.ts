@@ -1,130 +1,48 @@
 /**
- * The outbound-rule response filter (spec/rewrite.md §1.15). It is installed only on requests
- * whose configuration has outbound rules, by wrapping the response's writeHead/write/end:
- *
- *   writeHead / first write / end ──▶ decide(status)
- *       ├─ header rules (serverVariable=RESPONSE_*) rewrite headers in place
- *       ├─ no body rule applies ──▶ original writeHead, then pass-through (nothing buffered)
- *       └─ a body rule applies   ──▶ buffer the body; at end: rewrite, recompute
- *                                    Content-Length, original writeHead + end
+ * The outbound-rule response filter (spec/rewrite.md §1.15), one filter of the engine's
+ * response chain (pipeline/response-chain.ts): for requests whose configuration has outbound
+ * rules, header rules (serverVariable=RESPONSE_*) rewrite headers in place when the head goes
+ * out; when a body rule applies, the whole body is rewritten (the engine buffers it and
+ * recomputes its framing).
  *
  * Body rules apply when their precondition holds and the response has a body (not HEAD, 204
  * or 304). A compressed body (gzip, deflate or br) is decompressed, rewritten and compressed
  * again with the same coding; an unknown coding is left alone, since matching its bytes would
  * be meaningless. Bodies are decoded as UTF-8.
  */
-import type { HttpResponse } from '../../http/http-response.js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { OutboundRule, RewriteConfig } from '../../config/rewrite-types.js';
+import type { OutboundRule } from '../../config/rewrite-types.js';
+import type { HttpResponse } from '../../http/http-response.js';
 import type { RequestContext } from '../../http/request-context.js';
+import type { BodyFilter, ResponseFilter } from '../../http/response-filter.js';
 import { checkConditions, evaluate, matchPattern, RewriteState } from './evaluate.js';
 
-// The originals are called with the arguments the caller gave, whatever overload that was.
-type AnyMethod = (this: HttpResponse, ...args: unknown[]) => unknown;
-type WriteHead = HttpResponse['writeHead'];
-type Write = HttpResponse['write'];
-type End = HttpResponse['end'];
+/** outboundRewrite is the response filter of URL Rewrite's outbound rules. */
+export const outboundRewrite = {
+  id: 'url-rewrite-outbound',
+  wants: (ctx: RequestContext): boolean => (ctx.config?.rewrite?.outbound.length ?? 0) > 0,
+  open: (ctx: RequestContext, hasBody: boolean): BodyFilter | undefined => new OutboundRun(ctx, ctx.config!.rewrite!.outbound).open(hasBody),
+} as const satisfies ResponseFilter;
 
-/** installOutboundFilter wraps ctx.res so the outbound rules of `rewrite` apply to the response. */
-export function installOutboundFilter(ctx: RequestContext, rewrite: RewriteConfig): void {
-  const filter = new OutboundFilter(ctx, rewrite.outbound);
-  const res = ctx.res;
-  res.writeHead = filter.writeHead as WriteHead;
-  res.write = filter.write as Write;
-  res.end = filter.end as End;
-}
-
-class OutboundFilter {
+/** OutboundRun applies the outbound rules to one response. */
+class OutboundRun {
   readonly #ctx: RequestContext;
   readonly #rules: readonly OutboundRule[];
-  readonly #writeHead: AnyMethod;
-  readonly #write: AnyMethod;
-  readonly #end: AnyMethod;
-  #decided = false;
   #bodyRules: OutboundRule[] | undefined;
-  #chunks: Buffer[] = [];
-  #statusMessage: string | undefined;
   #state: RewriteState | undefined;
 
   constructor(ctx: RequestContext, rules: readonly OutboundRule[]) {
     this.#ctx = ctx;
     this.#rules = rules;
-    const res = ctx.res;
-    this.#writeHead = res.writeHead as AnyMethod;
-    this.#write = res.write as AnyMethod;
-    this.#end = res.end as AnyMethod;
   }
 
-  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+  /** open runs the header rules and returns the body filter when a body rule applies. */
+  open(hasBody: boolean): BodyFilter | undefined {
     const res = this.#ctx.res;
-    if (this.#decided) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
-    let reason: string | undefined;
-    let headers = maybeHeaders;
-    if (typeof reasonOrHeaders === 'string') reason = reasonOrHeaders;
-    else headers = reasonOrHeaders;
-    applyHeaders(res, headers);
-    res.statusCode = status;
-    if (reason !== undefined) this.#statusMessage = reason;
-    this.#decide();
-    return res;
-  };
-
-  readonly write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    if (!this.#decided) this.#decide();
-    if (this.#bodyRules === undefined) return this.#write.call(this.#ctx.res, chunk, encoding, callback) as boolean;
-    this.#collect(chunk, encoding);
-    const cb = typeof encoding === 'function' ? encoding : callback;
-    if (typeof cb === 'function') process.nextTick(cb as () => void);
-    return true;
-  };
-
-  readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): HttpResponse => {
-    const res = this.#ctx.res;
-    if (!this.#decided) this.#decide();
-    if (this.#bodyRules === undefined) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
-    if (typeof chunk !== 'function') this.#collect(chunk, encoding);
-    const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
-    const raw = Buffer.concat(this.#chunks);
-    this.#chunks = [];
-    const coding = contentCoding(res);
-    if (coding === 'identity') {
-      this.#send(Buffer.from(this.#rewriteBody(raw.toString('utf8')), 'utf8'), cb);
-    } else if (coding === undefined) {
-      this.#send(raw, cb);
-    } else {
-      // Compressed: inflate, rewrite, deflate again with the same coding (off the event loop).
-      // A body that does not inflate is passed on as it came.
-      const codec = CODECS[coding];
-      codec.decode(raw)
-        .then((plain) => codec.encode(Buffer.from(this.#rewriteBody(plain.toString('utf8')), 'utf8')))
-        .then((body) => this.#send(body, cb), () => this.#send(raw, cb));
-    }
-    return res;
-  };
-
-  #send(body: Buffer, cb: unknown): void {
-    const res = this.#ctx.res;
-    res.setHeader('Content-Length', body.length);
-    this.#writeHead.call(res, res.statusCode, this.#statusMessage);
-    this.#end.call(res, body, cb);
-  }
-
-  #collect(chunk: unknown, encoding: unknown): void {
-    if (chunk === undefined || chunk === null) return;
-    if (typeof chunk === 'string') this.#chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-    else this.#chunks.push(Buffer.from(chunk as Uint8Array));
-  }
-
-  /** Runs the header rules and decides whether the body is buffered; writes the head when it is not. */
-  #decide(): void {
-    this.#decided = true;
-    const ctx = this.#ctx;
-    const res = ctx.res;
     const state = this.#stateFor();
     let bodyRules: OutboundRule[] | undefined;
-    const isBodyless = ctx.req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-    const canRewriteBody = !isBodyless && contentCoding(res) !== undefined;
+    const canRewriteBody = hasBody && contentCoding(res) !== undefined;
     for (const rule of this.#rules) {
       if (rule.preCondition !== undefined && !checkConditions(rule.preCondition.conditions, state)) continue;
       if (rule.header === '') {
@@ -143,7 +61,17 @@ class OutboundFilter {
       if (rule.stopProcessing) break;
     }
     this.#bodyRules = bodyRules;
-    if (bodyRules === undefined) this.#writeHead.call(res, res.statusCode, this.#statusMessage);
+    if (bodyRules === undefined) return undefined;
+    return { mode: 'buffer', body: (whole) => this.#rewrite(whole) };
+  }
+
+  /** Rewrites a whole body; a compressed one is inflated and deflated again (off the event loop). A body that does not inflate rejects: the engine sends it as it came. */
+  #rewrite(raw: Buffer): Buffer | Promise<Buffer> {
+    const coding = contentCoding(this.#ctx.res);
+    if (coding === 'identity') return Buffer.from(this.#rewriteBody(raw.toString('utf8')), 'utf8');
+    if (coding === undefined) return raw;
+    const codec = CODECS[coding];
+    return codec.decode(raw).then((plain) => codec.encode(Buffer.from(this.#rewriteBody(plain.toString('utf8')), 'utf8')));
   }
 
   #stateFor(): RewriteState {
@@ -231,20 +159,6 @@ function headerValue(res: HttpResponse, lowerName: string): string {
   const value = res.getHeader(lowerName);
   if (value === undefined) return '';
   return Array.isArray(value) ? value.join(', ') : String(value);
-}
-
-/** applyHeaders moves headers passed to writeHead onto the response, so rules can read and change them. */
-function applyHeaders(res: HttpResponse, headers: unknown): void {
-  if (headers === undefined || headers === null) return;
-  if (Array.isArray(headers)) {
-    // Either [[name, value], ...] or a flat [name, value, name, value, ...] list; repeats stay repeated.
-    const flat = Array.isArray(headers[0]) ? (headers as string[][]).flat() : (headers as string[]);
-    for (let i = 0; i < flat.length; i += 2) res.appendHeader(flat[i]!, flat[i + 1]!);
-    return;
-  }
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (value !== undefined) res.setHeader(name, value as string | string[] | number);
-  }
 }
 
 type Coding = 'identity' | 'gzip' | 'deflate' | 'br';

@@ -16,12 +16,11 @@ import type { SiteHandle } from '../../http/site-handle.js';
 import { sendError } from '../status-page.js';
 import { RewriteState } from './evaluate.js';
 import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';
-import { installOutboundFilter } from './outbound.js';
 import { proxyRequest } from './proxy.js';
 
 /**
- * rewriteRequest runs the inbound rules of ctx.config (and installs the outbound filter when
- * there are outbound rules). On a Rewrite it updates ctx.path, query and physicalPath, sets
+ * rewriteRequest runs the inbound rules of ctx.config (outbound rules are a response filter:
+ * outbound.ts). On a Rewrite it updates ctx.path, query and physicalPath, sets
  * `isRewritten`, and adds `X-Original-URL` (the URL as sent) to the request node receives.
  */
 export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> {
@@ -31,7 +30,6 @@ export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> 
 }
 
 function runDistributed(ctx: RequestContext, rewrite: RewriteConfig): Outcome | Promise<Outcome> {
-  if (rewrite.outbound.length > 0) installOutboundFilter(ctx, rewrite);
   if (rewrite.rules.length === 0) return 'continue';
   const state = new RewriteState(ctx);
   const result = runInboundRules(rewrite.rules, state);

@@ -1,0 +1,49 @@
+/**
+ * The response side of the module contract (DESIGN §1, STYLE 3): a response filter sees the
+ * head of every response it asks for, may change its status and headers, and may transform
+ * its body. The engine runs the filters in the one order it declares
+ * (pipeline/builtin-modules.ts) and decides the framing once, after the last filter
+ * (pipeline/response-chain.ts): a filter never sets Content-Length or Transfer-Encoding.
+ */
+import type { RequestContext } from './request-context.js';
+
+/** ResponseFilter is one step of the response filter chain. */
+export interface ResponseFilter {
+  readonly id: string;
+  /**
+   * wants is a cheap test, run whenever the request's configuration is attached or changes:
+   * false for every request the filter cannot touch, so those responses keep the unfiltered
+   * (zero-copy) path. It must not change anything.
+   */
+  wants(ctx: RequestContext): boolean;
+  /**
+   * open runs once per response, just before its head would be written, in chain order. It may
+   * change `ctx.res.statusCode`, `statusMessage` and headers. It returns a body filter when it
+   * will change the body, else undefined. `hasBody` is false for HEAD, 1xx, 204 and 304
+   * responses: then a body filter is ignored.
+   */
+  open(ctx: RequestContext, hasBody: boolean): BodyFilter | undefined;
+}
+
+/**
+ * BodyFilter transforms one response body. In 'buffer' mode it receives the whole body at
+ * once (its length may change: the engine recomputes Content-Length). In 'stream' mode it sees
+ * each piece as it is written (the engine drops Content-Length and the body goes chunked).
+ * When any filter of a response buffers, every filter of that response sees the whole body.
+ */
+export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter;
+
+/** BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. */
+export interface BufferedBodyFilter {
+  readonly mode: 'buffer';
+  body(whole: Buffer): Buffer | Promise<Buffer>;
+}
+
+/** StreamingBodyFilter rewrites a body piece by piece, synchronously, in order. */
+export interface StreamingBodyFilter {
+  readonly mode: 'stream';
+  /** write returns the bytes to pass on for one piece (possibly empty). */
+  write(chunk: Buffer): Buffer;
+  /** end returns the bytes to send after the last piece (possibly empty). */
+  end(): Buffer;
+}

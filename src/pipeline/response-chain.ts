@@ -1,0 +1,226 @@
+/**
+ * ResponseChain runs the response filters of a site (DESIGN §1, STYLE 3) and owns the
+ * framing of every response they touch.
+ *
+ *   attach(ctx) ── no filter wants ctx ──▶ nothing installed: the response is unfiltered
+ *        │
+ *        └─ some filter wants it ──▶ writeHead / write / end / flushHeaders of ctx.res are
+ *                                    taken over once, for this response only
+ *   first writeHead / write / end / flushHeaders:
+ *        open every wanting filter in chain order (each may change status and headers)
+ *        ├─ no body filter        ──▶ head as it is, body passes through untouched
+ *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written
+ *        └─ any 'buffer'          ──▶ body collected; at end every filter runs on the whole
+ *                                    body, Transfer-Encoding dropped, Content-Length set
+ *
+ * Framing is decided here and nowhere else, so a response never carries both
+ * Content-Length and Transfer-Encoding (RFC 9112 §6.1).
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { HttpResponse } from '../http/http-response.js';
+import type { RequestContext } from '../http/request-context.js';
+import type { BodyFilter, ResponseFilter } from '../http/response-filter.js';
+
+/** ResponseChain is the ordered list of a site's response filters. */
+export class ResponseChain {
+  readonly #filters: readonly ResponseFilter[];
+  /** Requests whose response is already taken over: attach runs again after a rewrite. */
+  readonly #attached = new WeakSet<RequestContext>();
+
+  constructor(filters: readonly ResponseFilter[]) {
+    this.#filters = filters;
+  }
+
+  /** attach takes over ctx.res when a filter wants this request; idempotent, and free when none does. */
+  attach(ctx: RequestContext): void {
+    if (this.#filters.length === 0 || ctx.res.headersSent || this.#attached.has(ctx)) return;
+    for (const filter of this.#filters) {
+      if (filter.wants(ctx)) {
+        this.#attached.add(ctx);
+        new FilteredResponse(ctx, this.#filters).install();
+        return;
+      }
+    }
+  }
+}
+
+// The originals are called with the arguments the caller gave, whatever overload that was.
+type AnyMethod = (this: HttpResponse, ...args: unknown[]) => unknown;
+
+/** FilteredResponse is the chain's hold on one response, from attach to end. */
+class FilteredResponse {
+  readonly #ctx: RequestContext;
+  readonly #filters: readonly ResponseFilter[];
+  readonly #writeHead: AnyMethod;
+  readonly #write: AnyMethod;
+  readonly #end: AnyMethod;
+  readonly #flushHeaders: AnyMethod;
+  #isOpen = false;
+  #bodyFilters: BodyFilter[] = [];
+  #isBuffered = false;
+  #chunks: Buffer[] = [];
+
+  constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
+    this.#ctx = ctx;
+    this.#filters = filters;
+    const res = ctx.res;
+    this.#writeHead = res.writeHead as AnyMethod;
+    this.#write = res.write as AnyMethod;
+    this.#end = res.end as AnyMethod;
+    this.#flushHeaders = res.flushHeaders as AnyMethod;
+  }
+
+  install(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown>;
+    res.writeHead = this.writeHead;
+    res.write = this.write;
+    res.end = this.end;
+    res.flushHeaders = this.flushHeaders;
+  }
+
+  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+    const res = this.#ctx.res;
+    // Node's own implicit head (from a later write) comes back here once the chain is open.
+    if (this.#isOpen) return this.#isBuffered ? res : (this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse);
+    let headers = maybeHeaders;
+    if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
+    else headers = reasonOrHeaders;
+    moveHeadersOnto(res, headers);
+    res.statusCode = status;
+    this.#open();
+    return res;
+  };
+
+  readonly flushHeaders = (): void => {
+    if (!this.#isOpen) this.#open();
+    // A buffered body's head waits for its length.
+    if (!this.#isBuffered) this.#flushHeaders.call(this.#ctx.res);
+  };
+
+  readonly write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    if (!this.#isOpen) this.#open();
+    const res = this.#ctx.res;
+    if (this.#bodyFilters.length === 0) return this.#write.call(res, chunk, encoding, callback) as boolean;
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    const piece = toBuffer(chunk, encoding);
+    if (this.#isBuffered) {
+      if (piece !== undefined) this.#chunks.push(piece);
+      if (typeof cb === 'function') process.nextTick(cb as () => void);
+      return true;
+    }
+    const out = piece === undefined ? EMPTY : this.#streamPiece(piece);
+    if (out.length === 0) {
+      if (typeof cb === 'function') process.nextTick(cb as () => void);
+      return true;
+    }
+    return this.#write.call(res, out, cb) as boolean;
+  };
+
+  readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): HttpResponse => {
+    const res = this.#ctx.res;
+    if (!this.#isOpen) this.#open();
+    if (this.#bodyFilters.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+    const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
+    const piece = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding);
+    if (!this.#isBuffered) {
+      const head = piece === undefined ? EMPTY : this.#streamPiece(piece);
+      const tail = this.#streamEnd();
+      this.#end.call(res, tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]), cb);
+      return res;
+    }
+    if (piece !== undefined) this.#chunks.push(piece);
+    const whole = Buffer.concat(this.#chunks);
+    this.#chunks = [];
+    this.#runBuffered(whole).then(
+      (body) => this.#sendWhole(body, cb),
+      () => this.#sendWhole(whole, cb),
+    );
+    return res;
+  };
+
+  /** open asks every wanting filter in chain order, then fixes the framing; writes the head unless the body is buffered. */
+  #open(): void {
+    this.#isOpen = true;
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    const hasBody = responseHasBody(ctx);
+    for (const filter of this.#filters) {
+      if (!filter.wants(ctx)) continue;
+      const body = filter.open(ctx, hasBody);
+      if (body !== undefined && hasBody) this.#bodyFilters.push(body);
+    }
+    if (this.#bodyFilters.length === 0) return;
+    this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
+    if (this.#isBuffered) return;
+    // A streamed body changes length as it goes: node frames it (chunked, or close for HTTP/1.0).
+    res.removeHeader('content-length');
+    this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
+  }
+
+  async #runBuffered(whole: Buffer): Promise<Buffer> {
+    let body = whole;
+    for (const filter of this.#bodyFilters) {
+      if (filter.mode === 'buffer') body = await filter.body(body);
+      else {
+        const out = filter.write(body);
+        const tail = filter.end();
+        body = tail.length === 0 ? out : Buffer.concat([out, tail]);
+      }
+    }
+    return body;
+  }
+
+  #sendWhole(body: Buffer, cb: unknown): void {
+    const res = this.#ctx.res;
+    if (res.destroyed) return;
+    res.removeHeader('transfer-encoding');
+    res.setHeader('Content-Length', body.length);
+    this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
+    this.#end.call(res, body, cb);
+  }
+
+  #streamPiece(piece: Buffer): Buffer {
+    let out = piece;
+    for (const filter of this.#bodyFilters) out = (filter as Extract<BodyFilter, { mode: 'stream' }>).write(out);
+    return out;
+  }
+
+  /** Ends each streaming filter in order; what an earlier one flushes still passes through the later ones. */
+  #streamEnd(): Buffer {
+    let carried = EMPTY;
+    for (const filter of this.#bodyFilters as Extract<BodyFilter, { mode: 'stream' }>[]) {
+      const through = carried.length === 0 ? EMPTY : filter.write(carried);
+      const tail = filter.end();
+      carried = through.length === 0 ? tail : tail.length === 0 ? through : Buffer.concat([through, tail]);
+    }
+    return carried;
+  }
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** responseHasBody is false for HEAD requests and for 1xx, 204 and 304 responses (RFC 9110 §6.4.1). */
+function responseHasBody(ctx: RequestContext): boolean {
+  const status = ctx.res.statusCode;
+  return ctx.req.method !== 'HEAD' && status !== 204 && status !== 304 && status >= 200;
+}
+
+function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (chunk === undefined || chunk === null) return undefined;
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+}
+
+/** moveHeadersOnto puts headers passed to writeHead on the response, so filters can read and change them; repeats stay repeated. */
+function moveHeadersOnto(res: HttpResponse, headers: unknown): void {
+  if (headers === undefined || headers === null) return;
+  if (Array.isArray(headers)) {
+    // Either [[name, value], ...] or a flat [name, value, name, value, ...] list.
+    const flat = Array.isArray(headers[0]) ? (headers as string[][]).flat() : (headers as string[]);
+    for (let i = 0; i < flat.length; i += 2) res.appendHeader(flat[i]!, flat[i + 1]!);
+    return;
+  }
+  for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+}
