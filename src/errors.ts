@@ -35,7 +35,6 @@ export const ERRORS = {
   NH_ERR_WORKER_CONNECTION_LOST: { status: 500, substatus: 1013, summary: 'The connection to the node process ended before its response head arrived.' },
   NH_ERR_WORKER_BAD_RESPONSE: { status: 500, substatus: 1014, summary: 'The node process sent a response head that cannot be parsed.' },
   NH_ERR_WORKER_RESPONSE_BODY: { status: 500, substatus: 1016, summary: 'The response body from the node process was cut short.' },
-  NH_ERR_WORKER_REQUEST_BODY: { status: 500, substatus: 1007, summary: 'Reading the request body from the client failed.' },
   NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE: { status: 500, substatus: 1005, summary: 'The request head is larger than maxRequestBufferSize.' },
   NH_ERR_APP_FULL: { status: 503, substatus: 1002, summary: 'Every process of the application already has maxConcurrentRequestsPerProcess active requests.' },
   NH_ERR_APP_RECYCLING: { status: 503, substatus: 1001, summary: 'The application is shutting down and takes no new requests.' },
@@ -75,11 +74,16 @@ export const ERRORS = {
   // Logs
   NH_ERR_LOGS_REMOTE: { status: 403, substatus: 0, summary: 'An application log folder (index, files, live tail) was requested by a client that is not on this machine.' },
   NH_ERR_LOGS_WRITE: { status: 500, substatus: 0, summary: 'A worker log file or its folder cannot be written; that output is discarded (host log only).' },
+  NH_ERR_LOGS_TAIL_NO_FILE: { status: 400, substatus: 0, summary: 'A live tail of a log folder was requested without naming one of its log files (tail?file=<name>.txt).' },
+  NH_ERR_LOGS_TAIL_MISSING: { status: 404, substatus: 0, summary: 'The log file named for a live tail does not exist (it may have been deleted by the quota).' },
   NH_ERR_ACCESS_LOG_WRITE: { status: 500, substatus: 0, summary: 'The access log of a site cannot be written; its lines are dropped (host log only).' },
 
   // Server and command line
   NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },
   NH_ERR_CLI_USAGE: { status: 500, substatus: 0, summary: 'The command line is not valid.' },
+  NH_ERR_CLIENT_ABORTED: { status: 499, substatus: 0, summary: 'The client closed the connection before the response was complete (access and host log only: nothing more can be sent; 499 as nginx logs it).' },
+  NH_ERR_REQUEST_TARGET: { status: 400, substatus: 0, summary: 'The request target cannot name a resource: bad percent-encoding, a NUL byte, or `..` above the root.' },
+  NH_ERR_REQUEST_UNHANDLED: { status: 404, substatus: 0, summary: 'No handler claimed the URL.' },
   NH_ERR_INTERNAL: { status: 500, substatus: 0, summary: 'An unexpected failure inside nodehost (a bug).' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -271,7 +271,8 @@ describe('hostProcesses', () => {
       () => assert.fail('serve accepted --host-processes two'),
       (err: { code: number; stderr: string }) => err,
     );
-    assert.equal(flag.code, 1);
+    assert.equal(flag.code, 2, 'usage errors exit 2');
     assert.match(flag.stderr, /--host-processes.*positive integer or 'auto'/);
+    assert.match(flag.stderr, /NH_ERR_CLI_USAGE/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The `nodehost` command: `serve` runs a site, `check` validates its configuration.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
@@ -140,7 +140,9 @@ function check(siteArg: string | undefined, flags: { config?: string }): void {
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }
 
+// Usage errors surface as CommanderError (below) instead of commander's own exit, so they exit 2.
 const program = new Command('nodehost')
+  .exitOverride()
   .description('Host Node.js applications and static sites the way iisnode did on IIS.')
   .version(version);
 
@@ -177,6 +179,12 @@ program
 registerLogsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help or version asked for).
+    if (err.exitCode === 0) process.exit(0);
+    process.stderr.write(`nodehost: ${new NodehostError('NH_ERR_CLI_USAGE', "see 'nodehost <command> --help'").toString()}\n`);
+    process.exit(2);
+  }
   if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);
   else process.stderr.write(`nodehost: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);

@@ -1,8 +1,8 @@
 /**
  * The module contract (STYLE 2): a pipeline module belongs to one phase and answers each
- * request with one of three outcomes. Outcomes are plain strings so modules need only a
- * type import from here, keeping runtime imports flowing one way.
+ * request with one of four outcomes: three plain strings, and the error case.
  */
+import type { ErrorOutcome } from './error-outcome.js';
 import type { RequestContext } from './request-context.js';
 
 /** PHASES in IIS order; the engine runs them in this order, 'log' once the response has closed (its outcomes are ignored). */
@@ -13,11 +13,12 @@ export type Phase = (typeof PHASES)[number];
  * Outcome of a module for one request:
  * - 'continue': run the next module of this phase;
  * - 'next-phase': skip the rest of this phase;
- * - 'finish': the response is written (or being written); stop.
+ * - 'finish': the response is written (or being written); stop;
+ * - an ErrorOutcome (error-outcome.ts): the request fails; the engine's error step answers it.
  */
-export type Outcome = 'continue' | 'next-phase' | 'finish';
+export type Outcome = 'continue' | 'next-phase' | 'finish' | ErrorOutcome;
 
-/** PipelineModule is one step of the request pipeline. `handle` must not throw for expected failures: it answers them. */
+/** PipelineModule is one step of the request pipeline. `handle` must not throw for expected failures: it returns them as error outcomes. */
 export interface PipelineModule {
   readonly id: string;
   readonly phase: Phase;

@@ -6,15 +6,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
+import type { ErrorOutcome } from './error-outcome.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
 
+/** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
+export interface ErrorResponder {
+  respond(ctx: RequestContext, outcome: ErrorOutcome): void;
+}
+
 export class RequestContext {
   /** The client request and response. */
   readonly req: IncomingMessage;
   readonly res: HttpResponse;
+  /** The engine's error step (see sendError). */
+  readonly errors: ErrorResponder;
   /** The raw socket of an upgrade request (WebSocket); undefined for an ordinary request. */
   readonly upgrade: PendingUpgrade | undefined;
   /** The request target exactly as the client sent it (never decoded); node receives this. */
@@ -63,9 +71,10 @@ export class RequestContext {
    */
   serverVariables: Map<string, string> | undefined;
 
-  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, upgrade?: PendingUpgrade) {
+  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
     this.req = req;
     this.res = res;
+    this.errors = errors;
     this.upgrade = upgrade;
     this.rawUrl = req.url ?? '/';
     this.path = '/';
@@ -136,6 +145,15 @@ export class RequestContext {
       return Array.isArray(header) ? header.join(',') : header;
     }
     return undefined;
+  }
+
+  /**
+   * sendError answers this request with the error page its outcome calls for, through the
+   * engine's one error step. Modules return error outcomes instead; this is for handlers whose
+   * failure arrives after their step has returned (a worker that dies mid-exchange).
+   */
+  sendError(outcome: ErrorOutcome): void {
+    this.errors.respond(this, outcome);
   }
 
   /** serverName is the host name the client asked for, without port (SERVER_NAME). */

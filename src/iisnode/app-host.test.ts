@@ -16,6 +16,7 @@ import type { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import { HostLog } from '../host-log.js';
 import { RequestContext } from '../http/request-context.js';
+import { errorStep } from '../pipeline/error-step.js';
 import { AppHost } from './app-host.js';
 import type { WorkerStateChange } from './worker-state.js';
 
@@ -171,7 +172,7 @@ async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   });
   const handled: Promise<void>[] = [];
   const server = http.createServer((req, res) => {
-    const ctx = new RequestContext(req, res, { root: dir, name: 'test' }, false);
+    const ctx = new RequestContext(req, res, { root: dir, name: 'test' }, false, errorStep);
     const script = /^\/([^/?]+\.[cm]?js)/.exec(req.url ?? '')?.[1] ?? 'app.js';
     ctx.scriptPath = path.join(dir, script);
     ctx.handler = 'iisnode';

@@ -9,8 +9,8 @@ import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../http/request-context.js';
+import { fail } from '../http/error-outcome.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
-import { sendConfigErrorPage, sendIisnodeError, sendSettingConflict } from './error-pages.js';
 import { RunDir } from './run-dir.js';
 import { DebuggerHost } from './debugger/debugger-host.js';
 import type { OutputHook } from './worker.js';
@@ -144,14 +144,14 @@ export class AppHost {
       this.#loggedConfigErrors.set(`${ctx.scriptPath}\0${feature}`, error.message);
       this.#options.log.error('config error', { script: ctx.scriptPath, code: error.code, message: error.message });
     }
-    sendSettingConflict(ctx, error);
+    ctx.sendError(fail(error, { isMessagePublic: true }));
   }
 
   /** answerInternalError turns a bug in the handler into a logged plain 500 instead of a rejection. */
   #answerInternalError(ctx: RequestContext, err: unknown): void {
     this.#options.log.error('iisnode handler failed', { script: ctx.scriptPath, url: ctx.rawUrl, err });
     const error = new NodehostError('NH_ERR_INTERNAL', 'The iisnode handler failed unexpectedly.', { cause: err });
-    sendIisnodeError(ctx, error, { devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' });
+    ctx.sendError(fail(error, { worker: { devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' } }));
   }
 
   /** createApp makes the script's application, or answers the request and returns undefined. */
@@ -161,33 +161,33 @@ export class AppHost {
     if (folder === undefined || scriptPath === '') throw new Error('AppHost.handle needs ctx.config and ctx.scriptPath');
     if (folder.errors.length > 0) {
       this.#logConfigError(scriptPath, folder.errors[0]);
-      sendConfigErrorPage(ctx, folder.errors[0]);
+      ctx.sendError(fail(folder.errors[0], { isConfigError: true }));
       return undefined;
     }
     if (!this.#isClosed && !(await isFile(scriptPath))) {
-      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), {
+      ctx.sendError(fail(new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), { worker: {
         devErrorsEnabled: false,
         isProcessAssigned: false,
         stderrTail: '',
-      });
+      } }));
       return undefined;
     }
     // Another request may have created the app while this one checked the file.
     const existing = this.#apps.get(scriptPath);
     if (existing !== undefined) return existing;
     if (this.#isClosed) {
-      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), {
+      ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), { worker: {
         devErrorsEnabled: false,
         isProcessAssigned: false,
         stderrTail: '',
-      });
+      } }));
       return undefined;
     }
     // Settings are resolved on each attempt until they are valid, so fixing iisnode.yml cures the app.
     const { settings, errors, ymlFile } = this.#options.resolveApp(scriptPath, folder);
     if (errors.length > 0) {
       this.#logConfigError(scriptPath, errors[0]);
-      sendConfigErrorPage(ctx, errors[0]);
+      ctx.sendError(fail(errors[0], { isConfigError: true }));
       return undefined;
     }
     this.#loggedConfigErrors.delete(scriptPath);

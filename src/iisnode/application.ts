@@ -24,9 +24,9 @@ import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../http/request-context.js';
+import { fail } from '../http/error-outcome.js';
 import { ControlPipe } from './control-pipe.js';
 import type { FrontDoor } from './front-door-share.js';
-import { sendConfigErrorPage, sendIisnodeError } from './error-pages.js';
 import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, type ForwardSettings } from './forward-headers.js';
 import { RingQueue } from './ring-queue.js';
 import type { RunDir } from './run-dir.js';
@@ -297,7 +297,7 @@ export class Application {
     if (this.#isConfigDirty) this.#refreshConfig(false);
     if (this.#configError !== undefined && ctx.isLocal && !this.#isClosed) {
       // The last good configuration keeps serving; loopback clients see what is wrong.
-      sendConfigErrorPage(ctx, this.#configError);
+      ctx.sendError(fail(this.#configError, { isConfigError: true }));
       return Promise.resolve();
     }
     if (this.#pending !== undefined) return this.#waitForGeneration(ctx);
@@ -546,11 +546,11 @@ export class Application {
   #finishFailedExchange(exchange: Exchange, error: NodehostError, generation: Generation): void {
     const worker = exchange.target as Worker;
     this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
-    sendIisnodeError(exchange.ctx, error, {
+    exchange.ctx.sendError(fail(error, { worker: {
       devErrorsEnabled: generation.settings.devErrorsEnabled,
       isProcessAssigned: true,
       stderrTail: worker.stderrTail.text(),
-    });
+    } }));
     exchange.settle?.();
   }
 
@@ -559,19 +559,19 @@ export class Application {
     const isWorkerError = error instanceof WorkerError;
     // The worker's own failure is already in the host log; per-request lines would flood it in a crash loop.
     if (this.#log.isDebug) this.#log.debug('request failed', { script: this.scriptPath, url: ctx.rawUrl, code: error.code });
-    sendIisnodeError(ctx, error, {
+    ctx.sendError(fail(error, { worker: {
       devErrorsEnabled: generation.settings.devErrorsEnabled,
       isProcessAssigned: isWorkerError,
       stderrTail: isWorkerError ? error.stderrTail : '',
-    });
+    } }));
   }
 
   #answerClosed(ctx: RequestContext): Promise<void> {
-    sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.'), {
+    ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.'), { worker: {
       devErrorsEnabled: false,
       isProcessAssigned: false,
       stderrTail: '',
-    });
+    } }));
     return Promise.resolve();
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { RequestContext } from '../http/request-context.js';
+import { errorStep } from '../pipeline/error-step.js';
 import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, endsWithIgnoreCase, isHopByHopResponseHeader } from './forward-headers.js';
 
 /** fakeContext builds a real RequestContext over a stub request with the given raw headers. */
@@ -16,7 +17,7 @@ function fakeContext(rawHeaders: string[], options: { url?: string; remote?: str
     headers,
     socket: { remoteAddress: options.remote ?? '10.0.0.7', remotePort: 5555, localAddress: '10.0.0.1', localPort: 80 },
   } as unknown as IncomingMessage;
-  return new RequestContext(req, {} as ServerResponse, { root: '/srv/site', name: 'site' }, options.isHttps ?? false);
+  return new RequestContext(req, {} as ServerResponse, { root: '/srv/site', name: 'site' }, options.isHttps ?? false, errorStep);
 }
 
 const NONE = { enableXFF: false, promoted: [] };

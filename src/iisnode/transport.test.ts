@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { NodehostError } from '../errors.js';
 import { RequestContext } from '../http/request-context.js';
+import { errorStep } from '../pipeline/error-step.js';
 import { buildRequestHead } from './forward-headers.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
 
@@ -77,7 +78,7 @@ async function front(transport: Transport, socketPath: string): Promise<Front> {
   };
   const target = { socketPath };
   const server = http.createServer((req, res) => {
-    const ctx = new RequestContext(req, res, { root: dir, name: 't' }, false);
+    const ctx = new RequestContext(req, res, { root: dir, name: 't' }, false, errorStep);
     transport.forward(new Exchange(ctx, target, buildRequestHead(ctx, { enableXFF: false, promoted: [] }), listener));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

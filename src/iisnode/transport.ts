@@ -539,7 +539,7 @@ function onClientClose(this: WithExchange<HttpResponse>): void {
   // The client went away (or the response was destroyed): stop the upstream side too, so the
   // worker sees the abort and the connection is not reused half-read.
   dropConnection(exchange);
-  endExchange(exchange, exchange.isHeadSent ? new NodehostError('NH_ERR_WORKER_RESPONSE_BODY', 'The client closed the connection before the response was complete.') : undefined);
+  endExchange(exchange, exchange.isHeadSent ? new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the response was complete.') : undefined);
 }
 
 function dropConnection(exchange: Exchange): void {

@@ -4,22 +4,18 @@
  * attaching the configuration, and re-mapping the handler after a default document.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FolderConfig } from '../config/types.js';
+import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import { RequestContext } from '../http/request-context.js';
 import type { HttpResponse } from '../http/http-response.js';
 import type { PendingUpgrade } from '../http/pending-upgrade.js';
+import { fail } from '../http/error-outcome.js';
 import { PHASES, type Outcome, type PipelineModule } from '../http/pipeline-module.js';
+import { errorStep } from './error-step.js';
 import { ResponseChain } from './response-chain.js';
 import type { ResponseFilter } from '../http/response-filter.js';
 import { parseRequestUrl } from '../http/request-url.js';
 import type { SiteHandle } from '../http/site-handle.js';
-
-/** ConfigErrorResponder answers a request whose configuration has errors (friendly page to local clients). */
-export type ConfigErrorResponder = (ctx: RequestContext, config: FolderConfig) => void;
-
-/** StatusResponder writes a plain status page (e.g. 400, 500). */
-export type StatusResponder = (ctx: RequestContext, status: number, substatus: number, message: string) => void;
 
 export interface PipelineOptions {
   readonly site: SiteHandle;
@@ -27,8 +23,6 @@ export interface PipelineOptions {
   /** The response filters, in chain order (builtin-modules.ts). */
   readonly responseFilters?: readonly ResponseFilter[];
   readonly log: HostLog;
-  readonly onConfigError: ConfigErrorResponder;
-  readonly sendStatus: StatusResponder;
 }
 
 export class Pipeline {
@@ -42,8 +36,6 @@ export class Pipeline {
   readonly #afterRewrite: number;
   readonly #responseChain: ResponseChain;
   readonly #log: HostLog;
-  readonly #onConfigError: ConfigErrorResponder;
-  readonly #sendStatus: StatusResponder;
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -57,20 +49,17 @@ export class Pipeline {
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
-    this.#onConfigError = options.onConfigError;
-    this.#sendStatus = options.sendStatus;
   }
 
   /** handle runs one request through every phase. It never rejects: failures become responses. */
   async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
-    const ctx = new RequestContext(req, res, this.#site, isHttps, upgrade);
+    const ctx = new RequestContext(req, res, this.#site, isHttps, errorStep, upgrade);
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);
     } catch (err) {
       this.#log.error('request failed inside nodehost', { url: ctx.rawUrl, err, stack: (err as Error)?.stack });
-      if (!res.headersSent) this.#sendStatus(ctx, 500, 0, 'Internal Server Error');
-      else res.destroy();
+      ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
     }
   }
 
@@ -88,7 +77,7 @@ export class Pipeline {
   async #run(ctx: RequestContext): Promise<void> {
     const url = parseRequestUrl(ctx.rawUrl);
     if (url === undefined) {
-      this.#sendStatus(ctx, 400, 0, 'Bad Request');
+      ctx.sendError(fail('NH_ERR_REQUEST_TARGET'));
       return;
     }
     ctx.path = url.path;
@@ -98,7 +87,7 @@ export class Pipeline {
     const config = this.#site.config.forPath(url.path);
     ctx.config = config;
     if (config.errors.length > 0) {
-      this.#onConfigError(ctx, config);
+      ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
       return;
     }
     this.#responseChain.attach(ctx);
@@ -115,6 +104,10 @@ export class Pipeline {
       let outcome = step.handle(ctx);
       if (typeof outcome !== 'string') outcome = await outcome;
       if (outcome === 'finish') return;
+      if (typeof outcome === 'object') {
+        ctx.sendError(outcome);
+        return;
+      }
       if (outcome === 'next-phase') {
         const phase = step.phase;
         while (i < steps.length && steps[i]!.phase === phase) i++;
@@ -123,7 +116,7 @@ export class Pipeline {
       }
     }
     // No handler answered: nothing claimed the URL.
-    if (!ctx.res.headersSent) this.#sendStatus(ctx, 404, 0, 'Not Found');
+    if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
   }
 
   /**
@@ -135,7 +128,7 @@ export class Pipeline {
     const config = this.#site.config.forPath(ctx.path);
     ctx.config = config;
     if (config.errors.length > 0) {
-      this.#onConfigError(ctx, config);
+      ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
       return 'finish';
     }
     this.#responseChain.attach(ctx);
@@ -143,6 +136,10 @@ export class Pipeline {
       let outcome = step.handle(ctx);
       if (typeof outcome !== 'string') outcome = await outcome;
       if (outcome === 'finish') return 'finish';
+      if (typeof outcome === 'object') {
+        ctx.sendError(outcome);
+        return 'finish';
+      }
     }
     return 'continue';
   }

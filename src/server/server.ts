@@ -16,12 +16,9 @@ import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
 import type { Duplex } from 'node:stream';
-import { sendConfigErrorPage } from '../iisnode/error-pages.js';
-import type { RequestContext } from '../http/request-context.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
-import { sendStatus } from '../modules/status-page.js';
 import { ConfigReloadWatcher } from './config-reload.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { createUpgradeResponse } from './upgrade-response.js';
@@ -109,8 +106,6 @@ export class NodehostServer {
       responseFilters: builtinResponseFilters(),
       modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
       log: options.log,
-      onConfigError: respondConfigError,
-      sendStatus,
     });
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
     this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, firstRequestTimeoutMs: this.#server.headersTimeout, onRequest: this.#onRequest });
@@ -272,8 +267,6 @@ export class NodehostServer {
       modules: builtinModules(handle, this.#appHost),
       responseFilters: builtinResponseFilters(),
       log: this.#options.log,
-      onConfigError: respondConfigError,
-      sendStatus,
     });
     return this.#loopbackPipeline;
   }
@@ -288,6 +281,3 @@ function isLoopbackAddress(address: string | undefined): boolean {
   return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
-function respondConfigError(ctx: RequestContext, config: FolderConfig): void {
-  sendConfigErrorPage(ctx, config.errors[0]!);
-}

@@ -18,7 +18,7 @@ import { NodehostError } from '../../errors.js';
 import type { IisnodeSettings } from '../../config/types.js';
 import type { HostLog } from '../../host-log.js';
 import type { RequestContext } from '../../http/request-context.js';
-import { sendIisnodeError } from '../error-pages.js';
+import { fail } from '../../http/error-outcome.js';
 import { closeTunnels, openTunnel } from '../websocket/tunnel.js';
 import { renderDebugPage } from './debug-page.js';
 import { matchDebugRequest, type DebugRequest } from './debug-url.js';
@@ -223,7 +223,7 @@ export class DebuggerHost {
 
   #fail(ctx: RequestContext, settings: Readonly<IisnodeSettings>, error: NodehostError): void {
     this.#log.warn('debugger request failed', { url: ctx.rawUrl, code: error.code, message: error.message });
-    sendIisnodeError(ctx, error, { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: false, stderrTail: '' });
+    ctx.sendError(fail(error, { worker: { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: false, stderrTail: '' } }));
   }
 }
 

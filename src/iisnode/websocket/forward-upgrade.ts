@@ -9,7 +9,7 @@
 import type { IisnodeSettings } from '../../config/types.js';
 import type { NodehostError } from '../../errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import { sendIisnodeError } from '../error-pages.js';
+import { fail } from '../../http/error-outcome.js';
 import { buildRequestHead, compilePromoteServerVars, type ForwardSettings } from '../forward-headers.js';
 import type { Worker } from '../worker.js';
 import { openTunnel } from './tunnel.js';
@@ -49,7 +49,7 @@ export function forwardUpgrade(ctx: RequestContext, worker: Worker, settings: Re
     onEnd: (error: NodehostError | undefined) => {
       release(worker);
       if (error === undefined) return;
-      sendIisnodeError(ctx, error, { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: true, stderrTail: worker.stderrTail.text() });
+      ctx.sendError(fail(error, { worker: { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: true, stderrTail: worker.stderrTail.text() } }));
     },
   });
 }

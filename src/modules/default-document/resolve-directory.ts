@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { RequestContext } from '../../http/request-context.js';
 import { isHiddenPath } from '../request-filtering/is-hidden-path.js';
 import { fileSystemErrorCode } from '../static-files/file-system-error.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 
 /**
  * DirectoryOutcome is what resolveDirectory decided. `kind` is
@@ -46,7 +46,7 @@ export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOu
   const config = ctx.config;
   // A disabled section answers 403.14 even without the slash: no redirect (spec 2.3).
   if (config === undefined || !config.defaultDocument.enabled) {
-    sendError(ctx, 'NH_ERR_STATIC_DIRECTORY_LISTING');
+    ctx.sendError(fail('NH_ERR_STATIC_DIRECTORY_LISTING'));
     return FINISHED;
   }
   if (!ctx.path.endsWith('/')) {
@@ -54,7 +54,7 @@ export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOu
     return FINISHED;
   }
   if (config.defaultDocument.files.length === 0) {
-    sendError(ctx, 'NH_ERR_STATIC_DIRECTORY_LISTING');
+    ctx.sendError(fail('NH_ERR_STATIC_DIRECTORY_LISTING'));
     return FINISHED;
   }
   const directory = ctx.physicalPath;
@@ -64,7 +64,7 @@ export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOu
     // and it gives the on-disk spellings for the case-insensitive match.
     entries = await readdir(directory, { withFileTypes: true });
   } catch (err) {
-    sendError(ctx, fileSystemErrorCode(err));
+    ctx.sendError(fail(fileSystemErrorCode(err)));
     return FINISHED;
   }
   for (const name of config.defaultDocument.files) {
@@ -73,7 +73,7 @@ export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOu
     const onDisk = await findFile(directory, entries, name);
     if (onDisk !== undefined) return { kind: 'document', urlPath: ctx.path + name, physicalPath: join(directory, onDisk) };
   }
-  sendError(ctx, 'NH_ERR_STATIC_DIRECTORY_LISTING');
+  ctx.sendError(fail('NH_ERR_STATIC_DIRECTORY_LISTING'));
   return FINISHED;
 }
 

@@ -19,7 +19,7 @@ import { renderIndexPage } from '../../log-files/index-page.js';
 import { INDEX_FILE, listLogFiles } from '../../log-files/log-names.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 import { FolderEvents } from './folder-events.js';
 import { locateLogFolder, type LocatedLogFolder, type LogDirectorySource, type SiteView } from './locate-log-folder.js';
 import { serveTail } from './tail-stream.js';
@@ -51,8 +51,7 @@ export function createLogFolderModule(site: SiteView, source: LogDirectorySource
 
 async function serveLogFolder(ctx: RequestContext, folder: LocatedLogFolder, events: FolderEvents): Promise<Outcome> {
   if (!ctx.isLocal) {
-    sendError(ctx, 'NH_ERR_LOGS_REMOTE');
-    return 'finish';
+    return fail('NH_ERR_LOGS_REMOTE');
   }
   const res = ctx.res;
   if (folder.rest === undefined) {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RequestContext } from '../../http/request-context.js';
 import { parseLogFileName } from '../../log-files/log-names.js';
-import { sendStatus } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 
 const READ_BYTES = 64 * 1024;
 const RECHECK_MS = 1000;
@@ -21,7 +21,7 @@ export async function serveTail(ctx: RequestContext, dir: string): Promise<void>
   const params = new URLSearchParams(ctx.query);
   const name = params.get('file') ?? '';
   if (parseLogFileName(name) === undefined || name.includes('/')) {
-    sendStatus(ctx, 400, 0, 'Name a log file of this folder: tail?file=<name>.txt');
+    ctx.sendError(fail('NH_ERR_LOGS_TAIL_NO_FILE', { publicMessage: 'Name a log file of this folder: tail?file=<name>.txt' }));
     return;
   }
   const file = path.join(dir, name);
@@ -29,7 +29,7 @@ export async function serveTail(ctx: RequestContext, dir: string): Promise<void>
   try {
     handle = await fs.promises.open(file, 'r');
   } catch {
-    sendStatus(ctx, 404, 0, 'The log file does not exist (it may have been deleted by the quota).');
+    ctx.sendError(fail('NH_ERR_LOGS_TAIL_MISSING', { publicMessage: 'The log file does not exist (it may have been deleted by the quota).' }));
     return;
   }
   const res = ctx.res;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
 import { RequestContext } from '../../http/request-context.js';
+import { errorStep } from '../../pipeline/error-step.js';
 import type { Outcome } from '../../http/pipeline-module.js';
 import { fetchLocalText, useContextServer, type LocalTextReply } from '../testing/context-server.test-helper.js';
 import { isHiddenPath } from './is-hidden-path.js';
@@ -69,7 +70,7 @@ let lastContext: RequestContext | undefined;
 let lastOutcome: Outcome | undefined;
 
 const server = useContextServer((req, res) => {
-  const ctx = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
+  const ctx = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false, errorStep);
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   ctx.path = decodeURIComponent(q === -1 ? raw : raw.slice(0, q));
@@ -77,6 +78,8 @@ const server = useContextServer((req, res) => {
   lastContext = ctx;
   lastOutcome = requestFiltering.handle(ctx) as Outcome;
   if (lastOutcome === 'continue') res.end('passed');
+  // The engine's part: an error outcome is answered by the error step.
+  else if (typeof lastOutcome === 'object') ctx.sendError(lastOutcome);
 });
 
 function fetch(path: string, method = 'GET'): Promise<LocalTextReply> {
@@ -95,7 +98,7 @@ describe('requestFiltering module', () => {
     assert.match(reply.headers['content-type'] ?? '', /^text\/html/);
     assert.match(reply.body, /<title>404 - Not Found<\/title>/);
     assert.doesNotMatch(reply.body, /hidden|App_Data|404\.8/i);
-    assert.equal(lastOutcome, 'finish');
+    assert.equal(typeof lastOutcome === 'object' && lastOutcome.error.code, 'NH_ERR_FILTER_HIDDEN_SEGMENT');
     assert.equal(lastContext!.status, 404);
     assert.equal(lastContext!.substatus, 8);
   });

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../errors.js';
 import type { RequestFilteringConfig } from '../../config/request-filtering-config.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 import { isHiddenPath } from './is-hidden-path.js';
 
 const NO_SEGMENTS: ReadonlySet<string> = new Set();
@@ -21,17 +21,14 @@ export function filterRequest(ctx: RequestContext): Outcome {
   const rules = ctx.config?.requestFiltering;
   const refusal = rules === undefined ? undefined : checkLimits(ctx, rules);
   if (refusal !== undefined) {
-    sendError(ctx, refusal);
-    return 'finish';
+    return fail(refusal);
   }
   if (isHiddenPath(ctx.path, ctx.config?.hiddenSegments ?? NO_SEGMENTS)) {
-    sendError(ctx, 'NH_ERR_FILTER_HIDDEN_SEGMENT');
-    return 'finish';
+    return fail('NH_ERR_FILTER_HIDDEN_SEGMENT');
   }
   const extension = rules === undefined ? undefined : checkExtension(ctx.path, rules);
   if (extension !== undefined) {
-    sendError(ctx, extension);
-    return 'finish';
+    return fail(extension);
   }
   return 'continue';
 }

@@ -4,7 +4,7 @@
  * byte ranges.
  */
 import type { RequestContext } from '../../http/request-context.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 import { parseByteRange } from './byte-range.js';
 import { checkPreconditions, isRangeCurrent } from './preconditions.js';
 import { openFileBody, sendFileBody } from './send-file-body.js';
@@ -27,12 +27,12 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') {
     ctx.res.setHeader('Allow', 'GET, HEAD');
-    sendError(ctx, 'NH_ERR_STATIC_METHOD');
+    ctx.sendError(fail('NH_ERR_STATIC_METHOD'));
     return DONE;
   }
   // `/file.txt/` names a folder that does not exist, even if the engine's path mapping dropped the slash.
   if (ctx.path.endsWith('/')) {
-    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    ctx.sendError(fail('NH_ERR_STATIC_NOT_FOUND'));
     return DONE;
   }
   const mimeMap = ctx.config?.mimeMap ?? NO_MIME_MAP;
@@ -50,7 +50,7 @@ const DONE = Promise.resolve();
 async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, string>): Promise<void> {
   const file = await statStaticFile(ctx.physicalPath, mimeMap);
   if (typeof file === 'string') {
-    sendError(ctx, file);
+    ctx.sendError(fail(file));
     return;
   }
   let cached = fileCache.revalidated(file, mimeMap, Date.now());
@@ -69,7 +69,7 @@ async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, s
   }
   const handle = await openFileBody(file.path);
   if (typeof handle === 'string') {
-    sendError(ctx, handle);
+    ctx.sendError(fail(handle));
     return;
   }
   writeFileHead(ctx, file, status, start, end);
@@ -119,7 +119,7 @@ function chooseSpan(ctx: RequestContext, file: StaticFile): { status: number; st
   const res = ctx.res;
   const preconditions = checkPreconditions(req, file);
   if (preconditions === 'failed') {
-    sendError(ctx, 'NH_ERR_STATIC_PRECONDITION');
+    ctx.sendError(fail('NH_ERR_STATIC_PRECONDITION'));
     return undefined;
   }
   if (preconditions === 'not-modified') {
@@ -136,7 +136,7 @@ function chooseSpan(ctx: RequestContext, file: StaticFile): { status: number; st
     const byteRange = parseByteRange(range, file.size);
     if (byteRange.kind === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${file.size}`);
-      sendError(ctx, 'NH_ERR_STATIC_RANGE');
+      ctx.sendError(fail('NH_ERR_STATIC_RANGE'));
       return undefined;
     }
     if (byteRange.kind === 'single') {

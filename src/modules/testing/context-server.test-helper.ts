@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import type { FolderConfig } from '../../config/types.js';
 import { RequestContext } from '../../http/request-context.js';
+import { errorStep } from '../../pipeline/error-step.js';
 
 /** ContextServer is the fixture server of one test file: its port, known once the file's `before` hooks ran. */
 export interface ContextServer {
@@ -37,7 +38,7 @@ export function useContextServer(onRequest: RequestListener): ContextServer {
  * (decoded) and query from the URL, physical path under `root`, the folder configuration.
  */
 export function staticContext(req: IncomingMessage, res: ServerResponse, root: string, config: FolderConfig, isHttps: boolean): RequestContext {
-  const ctx = new RequestContext(req, res, { root, name: 'test' }, isHttps);
+  const ctx = new RequestContext(req, res, { root, name: 'test' }, isHttps, errorStep);
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   ctx.path = decodeURIComponent(q === -1 ? raw : raw.slice(0, q));

@@ -7,7 +7,7 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RequestContext } from '../../http/request-context.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
@@ -17,7 +17,7 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
   try {
     url = new URL(target);
   } catch {
-    sendError(ctx, 'NH_ERR_REWRITE_BAD_URL');
+    ctx.sendError(fail('NH_ERR_REWRITE_BAD_URL'));
     return Promise.resolve();
   }
   const headers: OutgoingHttpHeaders = {};
@@ -35,12 +35,12 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     const upstream = request(url, { method: ctx.req.method, headers, agent: false });
-    const fail = () => {
-      if (!ctx.res.headersSent) sendError(ctx, 'NH_ERR_REWRITE_PROXY');
+    const onFailure = () => {
+      if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REWRITE_PROXY'));
       else ctx.res.destroy();
       resolve();
     };
-    upstream.on('error', fail);
+    upstream.on('error', onFailure);
     upstream.on('response', (response: IncomingMessage) => {
       const res = ctx.res;
       const head = response.rawHeaders;

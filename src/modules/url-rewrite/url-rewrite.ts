@@ -13,7 +13,7 @@ import type { InboundRule, RewriteConfig } from '../../config/rewrite-types.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import type { SiteHandle } from '../../http/site-handle.js';
-import { sendError } from '../status-page.js';
+import { fail } from '../../http/error-outcome.js';
 import { RewriteState } from './evaluate.js';
 import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';
 import { proxyRequest } from './proxy.js';
@@ -106,8 +106,7 @@ function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'con
       return 'finish';
     }
     case 'bad-url':
-      sendError(ctx, 'NH_ERR_REWRITE_BAD_URL');
-      return 'finish';
+      return fail('NH_ERR_REWRITE_BAD_URL');
     case 'proxy':
       return proxyRequest(ctx, result.target).then(finished);
   }

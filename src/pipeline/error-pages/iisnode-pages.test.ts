@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NodehostError } from '../errors.js';
-import { escapeHtml, renderDevErrorPage } from './error-pages.js';
-import { OutputTail } from './output-tail.js';
-import { RingQueue } from './ring-queue.js';
+import { NodehostError } from '../../errors.js';
+import { escapeHtml } from '../../http/escape-html.js';
+import { renderDevErrorPage } from './iisnode-pages.js';
+import { OutputTail } from '../../iisnode/output-tail.js';
+import { RingQueue } from '../../iisnode/ring-queue.js';
 
 test('escapeHtml turns & < > " \' into entities', () => {
   assert.equal(escapeHtml(`a"&<>'b`), 'a&quot;&amp;&lt;&gt;&#39;b');

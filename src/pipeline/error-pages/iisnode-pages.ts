@@ -13,58 +13,20 @@
  * ctx.substatus for the access log (ctx.status is the status actually sent).
  */
 import { STATUS_CODES } from 'node:http';
-import type { NodehostError } from '../errors.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { NodehostError } from '../../errors.js';
+import type { WorkerFailure } from '../../http/error-outcome.js';
+import { escapeHtml } from '../../http/escape-html.js';
+import type { RequestContext } from '../../http/request-context.js';
 
 /** SUBSTATUS_HEADER carries the IIS substatus of nodehost's own error responses. */
 export const SUBSTATUS_HEADER = 'X-Nodehost-Substatus';
-
-/** IisnodeErrorOptions say which page an iisnode failure gets. */
-export interface IisnodeErrorOptions {
-  readonly devErrorsEnabled: boolean;
-  /** True when a worker process had been chosen (or started) for this request. */
-  readonly isProcessAssigned: boolean;
-  /** The worker's stderr tail, '' when it wrote nothing. */
-  readonly stderrTail: string;
-}
-
-/**
- * escapeHtml escapes text for HTML the way iisnode escaped node's log (spec 2.9): `&`, `<`,
- * `>`, `"` and `'` become entities, and the control characters U+0000–U+0008, U+000B–U+000C,
- * U+000E–U+001F and U+0080–U+009F become `[xHH]`. nodehost works on the UTF-8-decoded text
- * (iisnode worked on bytes), so multi-byte characters such as `é` or `€` survive intact.
- */
-export function escapeHtml(text: string): string {
-  let out = '';
-  let last = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    let replacement: string | undefined;
-    switch (code) {
-      case 0x26: replacement = '&amp;'; break;
-      case 0x3c: replacement = '&lt;'; break;
-      case 0x3e: replacement = '&gt;'; break;
-      case 0x22: replacement = '&quot;'; break;
-      case 0x27: replacement = '&#39;'; break;
-      default:
-        if ((code <= 0x1f && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x80 && code <= 0x9f)) {
-          replacement = `[x${code.toString(16).toUpperCase().padStart(2, '0')}]`;
-        }
-    }
-    if (replacement !== undefined) {
-      out += text.slice(last, i) + replacement;
-      last = i + 1;
-    }
-  }
-  return last === 0 ? text : out + text.slice(last);
-}
 
 /**
  * sendIisnodeError answers a request that failed in the iisnode handler with the page its
  * error and the settings call for (see the file comment). The 1028 spawn error gets its
  * friendly page. Does nothing but destroy the response when its head was already sent.
  */
-export function sendIisnodeError(ctx: RequestContext, error: NodehostError, options: IisnodeErrorOptions): void {
+export function sendIisnodeError(ctx: RequestContext, error: NodehostError, options: WorkerFailure): void {
   if (error.code === 'NH_ERR_WORKER_SPAWN') {
     if (options.devErrorsEnabled) writePage(ctx, 200, error.substatus, friendlyPage(START_NODE_FAILED_MESSAGE, error.message));
     else writePlain(ctx, error.status, error.substatus);

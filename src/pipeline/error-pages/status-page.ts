@@ -1,12 +1,11 @@
 /**
- * The plain status page nodehost writes when a module refuses a request itself (404.8, 404.3,
+ * The plain status page nodehost writes when a request fails in a module (404.8, 404.3,
  * 403.14, 405, ...). It is the remote-client page of IIS's DetailedLocalOnly mode: status code
  * and reason, one friendly sentence, no internals. The substatus goes only to the access log
- * (through ctx.substatus), as on IIS. A later httpErrors module may replace the body.
+ * (through ctx.substatus), as on IIS. The error step (../error-step.ts) chooses it.
  */
 import { STATUS_CODES } from 'node:http';
-import { ERRORS, type ErrorCode } from '../errors.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RequestContext } from '../../http/request-context.js';
 
 /**
  * sendStatus answers the request with `status` and a minimal HTML page titled
@@ -38,17 +37,8 @@ export function sendStatus(ctx: RequestContext, status: number, substatus: numbe
   else res.end(body);
 }
 
-/**
- * sendError answers the request with the status and substatus that ERRORS gives `code`, and
- * the friendly sentence for that status (never the error's summary, which is for logs).
- */
-export function sendError(ctx: RequestContext, code: ErrorCode): void {
-  const spec = ERRORS[code];
-  sendStatus(ctx, spec.status, spec.substatus, friendlyMessage(spec.status));
-}
-
 /** friendlyMessage gives the sentence a client sees for a status; it says nothing about why. */
-function friendlyMessage(status: number): string {
+export function friendlyMessage(status: number): string {
   switch (status) {
     case 400: return 'The request could not be understood by the server.';
     case 403: return 'You do not have permission to view this page.';

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RequestContext } from '../http/request-context.js';
-import { sendError, sendStatus } from './status-page.js';
-import { fetchLocalText, useContextServer, type LocalTextReply } from './testing/context-server.test-helper.js';
+import { RequestContext } from '../../http/request-context.js';
+import { errorStep } from '../error-step.js';
+import { fail } from '../../http/error-outcome.js';
+import { sendStatus } from './status-page.js';
+import { fetchLocalText, useContextServer, type LocalTextReply } from '../../modules/testing/context-server.test-helper.js';
 
 let respond: (ctx: RequestContext) => void = () => {};
 let lastContext: RequestContext | undefined;
 const server = useContextServer((req, res) => {
-  lastContext = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false);
+  lastContext = new RequestContext(req, res, { root: '/nonexistent', name: 'test' }, false, errorStep);
   respond(lastContext);
 });
 
@@ -52,8 +54,8 @@ test('sendStatus destroys a response whose head is already out', async () => {
   assert.equal(lastContext!.status, 500);
 });
 
-test('sendError takes status and substatus from the error table and a friendly sentence', async () => {
-  respond = (ctx) => sendError(ctx, 'NH_ERR_STATIC_MIME_UNKNOWN');
+test('the error step gives an error outcome the status and substatus from the error table and a friendly sentence', async () => {
+  respond = (ctx) => ctx.sendError(fail('NH_ERR_STATIC_MIME_UNKNOWN'));
   const reply = await fetch();
   assert.equal(reply.status, 404);
   assert.match(reply.body, /could not be found/);
