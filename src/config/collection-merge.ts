@@ -5,7 +5,15 @@
  * (IIS 500.19) unless the collection's policy allows it.
  */
 import { NodehostError, type SourcePosition } from '../errors.js';
-import type { CollectionOp } from './web-config.js';
+
+/**
+ * CollectionOp is one child of a collection element, in document order. `key` is the
+ * collection's unique key in lower case (IIS compares keys case-insensitively).
+ */
+export type CollectionOp<T> =
+  | { readonly kind: 'add'; readonly key: string; readonly value: T; readonly source: SourcePosition }
+  | { readonly kind: 'remove'; readonly key: string; readonly source: SourcePosition }
+  | { readonly kind: 'clear'; readonly source: SourcePosition };
 
 /** Entry is one entry of a keyed collection: its lower-case key, its value, where it was added (undefined: built in). */
 export interface Entry<T> {

@@ -7,31 +7,13 @@
 import { NodehostError } from '../errors.js';
 import { isGeneric, positionOf, rewriteError } from './rewrite-config.js';
 import { mergeCollection, type Entry } from './collection-merge.js';
-import type { CollectionOp } from './web-config.js';
+import type { CollectionOp } from './collection-merge.js';
+import type { RequestFilteringConfig } from './types.js';
 import type { XmlElement } from './xml.js';
 
-/** RequestFilteringConfig is the compiled request filtering of one configuration level. */
-export interface RequestFilteringConfig {
-  readonly allowDoubleEscaping: boolean;
-  /** Bytes; a larger Content-Length gets 413.1. */
-  readonly maxAllowedContentLength: number;
-  /** Characters of the URL path; longer gets 404.14. */
-  readonly maxUrl: number;
-  /** Characters of the query string; longer gets 404.15. */
-  readonly maxQueryString: number;
-  /** Lower-case header name → size limit (431 when exceeded). */
-  readonly headerLimits: ReadonlyMap<string, number>;
-  readonly fileExtensionsAllowUnlisted: boolean;
-  /** Lower-case extension with its dot → allowed. */
-  readonly fileExtensions: ReadonlyMap<string, boolean>;
-  readonly verbsAllowUnlisted: boolean;
-  /** Upper-case verb → allowed. */
-  readonly verbs: ReadonlyMap<string, boolean>;
-  /** Lower-case sequences denied in the URL (404.5). */
-  readonly denyUrlSequences: readonly string[];
-  /** Lower-case sequences denied in the query string (404.18). */
-  readonly denyQueryStringSequences: readonly string[];
-}
+// RequestFilteringConfig lives with the other compiled shapes in types.ts; it is re-exported
+// here for the request-filtering module.
+export type { RequestFilteringConfig };
 
 /** RequestFilteringSection is what one configuration place declares (undefined fields: not set). */
 export interface RequestFilteringSection {

@@ -14,7 +14,7 @@ import type {
   ActionType, CompiledPattern, Condition, ConditionSet, Expr, InboundRule, MatchType, OutboundRule, PatternSyntax, PreCondition,
   RewriteAction, RewriteConfig, RewriteMap, ServerVariableSet, TagAttribute, TagSet,
 } from './rewrite-types.js';
-import type { CollectionOp } from './web-config.js';
+import type { CollectionOp } from './collection-merge.js';
 import type { XmlAttribute, XmlElement } from './xml.js';
 
 interface Entry<T> {

@@ -5,7 +5,7 @@
  * merged, because an expression may name a rewrite map inherited from a parent level.
  */
 import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
-import type { CollectionOp } from './web-config.js';
+import type { CollectionOp } from './collection-merge.js';
 import type { XmlAttribute, XmlElement } from './xml.js';
 
 /** RewriteEntry is one collection entry as written: the element, its file and its URL scope. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
 import { parseSettingValue, SETTINGS_BY_NAME, UINT_MAX } from './schema.js';
 import type { HandlerMapping, IisnodeSettingName } from './types.js';
+import type { CollectionOp } from './collection-merge.js';
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
@@ -19,15 +20,6 @@ export interface SettingAssignment {
   readonly value: boolean | number | string;
   readonly source: SourcePosition;
 }
-
-/**
- * CollectionOp is one child of a collection element, in document order. `key` is the
- * collection's unique key in lower case (IIS compares keys case-insensitively).
- */
-export type CollectionOp<T> =
-  | { readonly kind: 'add'; readonly key: string; readonly value: T; readonly source: SourcePosition }
-  | { readonly kind: 'remove'; readonly key: string; readonly source: SourcePosition }
-  | { readonly kind: 'clear'; readonly source: SourcePosition };
 
 /** ConfigSections holds what one place (a file's top level, or one `<location>`) declares. */
 export interface ConfigSections {
