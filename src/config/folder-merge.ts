@@ -93,13 +93,13 @@ export class FolderMerge {
       this.iisnodeSources[assignment.name] = assignment.source;
     }
     if (sections.defaultDocumentEnabled) this.defaultDocumentEnabled = sections.defaultDocumentEnabled.value;
-    this.handlers = mergeCollection(this.handlers, sections.handlers, 'prepend', 'system.webServer/handlers', 'name', found);
-    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, 'prepend', 'system.webServer/defaultDocument/files', 'value', found);
-    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, 'append', 'system.webServer/staticContent', 'fileExtension', found, overridesBuiltIn);
-    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, 'append', 'system.webServer/security/requestFiltering/hiddenSegments', 'segment', found);
+    this.handlers = mergeCollection(this.handlers, sections.handlers, { order: 'prepend', section: 'system.webServer/handlers', keyName: 'name' }, found);
+    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' }, found);
+    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn }, found);
+    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' }, found);
     // appSettings allow repeated keys; the last one wins when the environment is built
     // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
-    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, 'append', 'appSettings', 'key', found, allowsRepeat);
+    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     this.errors.push(...sections.errors, ...found);

@@ -12,9 +12,10 @@
 import { readFileSync } from 'node:fs';
 import { NodehostError, type SourcePosition } from '../errors.js';
 import { RewriteMerge } from './rewrite-compile.js';
-import { newRewriteSection, readGlobalRewriteSection, rewriteError } from './rewrite-config.js';
+import { newRewriteSection, readGlobalRewriteSection } from './rewrite-config.js';
 import type { InboundRule } from './rewrite-types.js';
 import { decodeConfigText } from './web-config.js';
+import { configError } from './xml-attributes.js';
 import { parseXml, type XmlElement } from './xml.js';
 
 /** GlobalRulesResult is the outcome of compiling global rules: the enabled rules (undefined when none) or the errors. */
@@ -48,7 +49,7 @@ export function compileGlobalRules(text: string, file: string, firstLine = 1): G
   } else {
     readGlobalRewriteSection(rewrite, file, section, errors);
     if (!rewrite.children.some((child) => child.name === 'globalRules')) {
-      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, rewrite, '<rewrite> holds no <globalRules> element'));
+      errors.push(configError('NH_ERR_REWRITE_RULE', file, rewrite, '<rewrite> holds no <globalRules> element'));
     }
   }
   checkNoFileConditions(section.rules, file, errors);
@@ -99,7 +100,7 @@ function findRewrite(root: XmlElement, file: string, errors: NodehostError[]): X
   if (root.name === 'globalRules') return root;
   let at = path.indexOf(root.name);
   if (at === -1) {
-    errors.push(rewriteError('NH_ERR_CONFIG_XML', file, root,
+    errors.push(configError('NH_ERR_CONFIG_XML', file, root,
       `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, not <${root.name}>`));
     return root;
   }
@@ -107,7 +108,7 @@ function findRewrite(root: XmlElement, file: string, errors: NodehostError[]): X
   while (element.name !== 'rewrite') {
     const next = element.children.find((child) => child.name === path[at + 1]);
     if (next === undefined) {
-      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
+      errors.push(configError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
       return root;
     }
     element = next;
@@ -130,7 +131,7 @@ function checkNoFileConditions(ops: ReturnType<typeof newRewriteSection>['rules'
       for (const add of conditions.children) {
         const type = (add.attributes.get('matchType') ?? add.attributes.get('type'))?.value.trim().toLowerCase();
         if (type === 'isfile' || type === 'isdirectory') {
-          errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, add,
+          errors.push(configError('NH_ERR_REWRITE_RULE', file, add,
             `Rule '${name}': IsFile and IsDirectory conditions cannot be used in global rules (they run before the URL is mapped to a file); use a distributed rule in web.config`));
         }
       }
