@@ -36,8 +36,8 @@ export interface Entry<T> {
   readonly source: SourcePosition | undefined;
 }
 
-/** RepeatPolicy decides whether adding `existing`'s key again is allowed, replacing it in place. */
-export type RepeatPolicy = (existing: Entry<unknown>) => 'replace' | 'keep-both' | 'error';
+/** RepeatPolicy decides what adding `existing`'s key again (by `added`) does: replace it in place, keep both, or fail. */
+export type RepeatPolicy = (existing: Entry<unknown>, added: CollectionOp<unknown> & { readonly kind: 'add' }) => 'replace' | 'keep-both' | 'error';
 
 /** rejectsRepeat is IIS's default policy: a repeated key is an error. */
 export function rejectsRepeat(): 'error' {
@@ -87,7 +87,7 @@ export function mergeCollection<T, V = T>(
       after = after.filter((entry) => entry.key !== op.key);
     } else {
       const existing = before.find((e) => e.key === op.key) ?? after.find((e) => e.key === op.key);
-      const policy = existing === undefined ? 'add' : onRepeat(existing);
+      const policy = existing === undefined ? 'add' : onRepeat(existing, op);
       if (policy === 'error' && existing !== undefined) {
         errors.push(duplicateError(spec.section, spec.keyName, op, existing));
         // Requests under this level fail anyway; merging the entry as if a <remove> preceded it

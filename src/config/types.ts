@@ -76,6 +76,15 @@ export interface HandlerMapping {
 }
 
 /**
+ * ConfigWarning is something nodehost accepts but IIS would refuse, so that a site may fail when
+ * moved back to IIS. Requests do not see warnings; `nodehost check` prints them.
+ */
+export interface ConfigWarning {
+  readonly message: string;
+  readonly source: SourcePosition;
+}
+
+/**
  * FolderConfig is the effective configuration for one URL (its folder, plus any `<location>`
  * that names the file itself). Frozen; shared by every request under that URL.
  */
