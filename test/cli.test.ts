@@ -62,4 +62,22 @@ describe('nodehost check', () => {
     assert.match(result.stdout, /app\.js/);
     assert.match(result.stdout, /nodeProcessCountPerApplication.*3/);
   });
+
+  test('warns, naming file:line and the extension, about a mimeMap that repeats a built-in one (IIS: 500.19); still exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nh-check-'));
+    writeFileSync(join(dir, 'web.config'), [
+      '<configuration><system.webServer>',
+      '  <staticContent>',
+      '    <remove fileExtension=".woff2"/><mimeMap fileExtension=".woff2" mimeType="font/woff2"/>',
+      '    <mimeMap fileExtension=".JSON" mimeType="application/json"/>',
+      '  </staticContent>',
+      '</system.webServer></configuration>',
+    ].join('\n'));
+    const result = await run(process.execPath, [BIN, 'check', dir]);
+    assert.match(result.stdout, /^warnings: 1$/m);
+    assert.ok(result.stdout.includes(`${join(dir, 'web.config')}:4: `), result.stdout);
+    assert.match(result.stdout, /:4: .*mimeMap.*'\.json'.*500\.19/);
+    assert.doesNotMatch(result.stdout, /woff2/, 'a <remove> first is what IIS wants: no warning');
+    assert.match(result.stdout, /^OK$/m);
+  });
 });

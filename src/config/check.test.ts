@@ -75,3 +75,19 @@ test('a clean site reports OK', () => {
   assert.deepEqual(report.apps, []);
   assert.match(formatCheckReport(report), /node applications: 0\nOK\n$/);
 });
+
+test('a mimeMap repeating a built-in entry is accepted (the later entry wins) with a warning naming the file, line and extension', () => {
+  const root = site({
+    'web.config': '<configuration><system.webServer><staticContent>\n<mimeMap fileExtension=".json" mimeType="text/x-json"/>\n</staticContent></system.webServer></configuration>',
+    'sub/web.config': '<configuration><location path="deep"><system.webServer><staticContent>\n\n<mimeMap fileExtension=".css" mimeType="text/x-css"/></staticContent></system.webServer></location></configuration>',
+  });
+  const report = checkSite(root, {});
+  assert.deepEqual(report.errors, []);
+  assert.deepEqual(report.warnings.map((w) => [w.source.file, w.source.line]), [[path.join(root, 'web.config'), 2], [path.join(root, 'sub', 'web.config'), 3]]);
+  assert.match(report.warnings[0]!.message, /'\.json'/);
+  assert.match(report.warnings[0]!.message, /<remove fileExtension="\.json"\/>/);
+  const text = formatCheckReport(report);
+  assert.ok(text.includes(`warnings: 2\n  ${path.join(root, 'web.config')}:2: `), text);
+  assert.match(text, /\nOK\n$/);
+});
+

@@ -9,7 +9,7 @@ import type { SettingOrigin } from './app-settings.js';
 import { IISNODE_SCHEMA } from './schema.js';
 import { SiteConfig } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
-import type { HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
+import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
 
 /** CheckedApp is one node application found in the site. */
 export interface CheckedApp {
@@ -37,6 +37,8 @@ export interface CheckReport {
   readonly files: readonly string[];
   /** Every error: web.config files and merge, then IISNODE_* and iisnode.yml (each once). */
   readonly errors: readonly NodehostError[];
+  /** What nodehost accepts but IIS refuses (the site may fail when moved back to IIS); they do not fail the check. */
+  readonly warnings: readonly ConfigWarning[];
   readonly apps: readonly CheckedApp[];
 }
 
@@ -76,7 +78,7 @@ export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env
       });
     }
   }
-  return { siteRoot: site.siteRoot, files: site.files, errors, apps };
+  return { siteRoot: site.siteRoot, files: site.files, errors, warnings: site.warnings, apps };
 }
 
 /** isIisnodeHandler tells whether a mapping's `modules` list names iisnode. */
@@ -116,7 +118,7 @@ function wildcardMatches(pattern: string, text: string): boolean {
 
 /**
  * formatCheckReport renders a report for the terminal: the files read, every error as
- * `file:line: message [CODE]`, then each application with its URL, script, handler and every
+ * `file:line: message [CODE]`, every warning as `file:line: message`, then each application with its URL, script, handler and every
  * iisnode setting, non-default values marked with their origin.
  */
 export function formatCheckReport(report: CheckReport): string {
@@ -125,6 +127,9 @@ export function formatCheckReport(report: CheckReport): string {
   for (const file of report.files) out.push(`  ${file}`);
   out.push(`errors: ${report.errors.length}`);
   for (const error of report.errors) out.push(`  ${formatError(error)}`);
+  // Only shown when there are some: most sites have none, and the line would only be noise.
+  if (report.warnings.length > 0) out.push(`warnings: ${report.warnings.length}`);
+  for (const warning of report.warnings) out.push(`  ${warning.source.file}:${warning.source.line}: ${warning.message}`);
   out.push(`node applications: ${report.apps.length}`);
   const width = Math.max(...IISNODE_SCHEMA.map((spec) => spec.name.length));
   for (const app of report.apps) {

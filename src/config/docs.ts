@@ -35,7 +35,7 @@ export function renderConfigurationReference(): string {
   out.push('Every site inherits these before its first web.config, as IIS sites inherit applicationHost.config.', '');
   out.push(`- Hidden segments (404.8): ${BASE_HIDDEN_SEGMENTS.map((s) => `\`${s}\``).join(', ')}.`);
   out.push(`- Default documents, in order: ${BASE_DEFAULT_DOCUMENTS.map((s) => `\`${s}\``).join(', ')}.`);
-  out.push(`- Static MIME map: the ${BASE_MIME_MAP.size} extensions below. A file whose extension is not in the merged map gets 404.3, so \`.yml\`, \`.yaml\`, \`.config\`, \`.ts\` and \`.md\` files are not served unless a web.config adds them. A site may add an extension of this list again without a \`<remove>\`: its entry replaces the built-in one.`, '');
+  out.push(`- Static MIME map: the ${BASE_MIME_MAP.size} extensions below. A file whose extension is not in the merged map gets 404.3, so \`.yml\`, \`.yaml\`, \`.config\`, \`.ts\` and \`.md\` files are not served unless a web.config adds them. A site may add an extension of this list again without a \`<remove>\`: its entry replaces the built-in one. IIS answers 500.19 ("Cannot add duplicate collection entry") for such an add when its own list has the extension, so \`nodehost check\` prints a warning naming the file, the line and the extension: add \`<remove fileExtension=".json"/>\` before the \`<mimeMap>\` to keep the site portable.`, '');
   out.push('| Extension | MIME type |', '|---|---|');
   for (const [extension, type] of BASE_MIME_MAP) out.push(`| \`${extension}\` | \`${type}\` |`);
   out.push('');
@@ -112,7 +112,7 @@ const SECTIONS = [
   '- `appSettings`: `<add key value/>`, `<remove key/>`, `<clear/>`. Each entry with a non-empty key becomes an environment variable of the node processes; when a key repeats, the last entry wins. The `file` attribute is ignored, as iisnode ignored it.',
   '- `<location path="...">` around `system.webServer` or `appSettings`: the path is relative to the folder of its web.config (`""` and `.` mean that folder), names a folder or a single file, and matches URLs segment by segment, case-insensitively. Its sections apply after those of the file that holds it.',
   '',
-  'Collections merge as in IIS: `handlers` and `defaultDocument` files of a deeper file come before the inherited ones; `mimeMap`, `hiddenSegments` and `appSettings` entries come after them. `<remove>` of an entry that is not there is fine; `<clear/>` drops everything inherited; adding an entry whose key is already present without a `<remove>` first is an error (IIS 500.19), except that a `mimeMap` entry may replace one of the built-in list.',
+  'Collections merge as in IIS: `handlers` and `defaultDocument` files of a deeper file come before the inherited ones; `mimeMap`, `hiddenSegments` and `appSettings` entries come after them. `<remove>` of an entry that is not there is fine; `<clear/>` drops everything inherited; adding an entry whose key is already present without a `<remove>` first is an error (IIS 500.19), except that a `mimeMap` entry may replace one of the built-in list (`nodehost check` warns about it, because IIS would not allow it).',
 ];
 
 // Run directly with --write to regenerate the file.

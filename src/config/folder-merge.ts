@@ -16,8 +16,8 @@
 import { NodehostError, type SourcePosition } from '../errors.js';
 import { BASE_DEFAULT_DOCUMENTS, BASE_HIDDEN_SEGMENTS, BASE_MIME_MAP } from './base-config.js';
 import { defaultIisnodeSettings } from './schema.js';
-import type { FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
-import { mergeCollection, type Entry } from './collection-merge.js';
+import type { ConfigWarning, FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
+import { mergeCollection, type Entry, type RepeatPolicy } from './collection-merge.js';
 import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
@@ -84,22 +84,23 @@ export class FolderMerge {
 
   /**
    * apply merges one layer (a file's top level or one `<location>`) and returns the merge
-   * errors it found (they are recorded on this level too).
+   * errors it found (they are recorded on this level too). What it accepts but IIS would
+   * refuse is pushed to `warnings`.
    */
-  apply(sections: ConfigSections): NodehostError[] {
+  apply(sections: ConfigSections, warnings: ConfigWarning[] = []): NodehostError[] {
     const found: NodehostError[] = [];
     for (const assignment of sections.iisnode) {
       (this.iisnode as unknown as Record<string, unknown>)[assignment.name] = assignment.value;
       this.iisnodeSources[assignment.name] = assignment.source;
     }
     if (sections.defaultDocumentEnabled) this.defaultDocumentEnabled = sections.defaultDocumentEnabled.value;
-    this.handlers = mergeCollection(this.handlers, sections.handlers, 'prepend', 'system.webServer/handlers', 'name', found);
-    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, 'prepend', 'system.webServer/defaultDocument/files', 'value', found);
-    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, 'append', 'system.webServer/staticContent', 'fileExtension', found, overridesBuiltIn);
-    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, 'append', 'system.webServer/security/requestFiltering/hiddenSegments', 'segment', found);
+    this.handlers = mergeCollection(this.handlers, sections.handlers, { order: 'prepend', section: 'system.webServer/handlers', keyName: 'name' }, found);
+    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' }, found);
+    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn(warnings) }, found);
+    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' }, found);
     // appSettings allow repeated keys; the last one wins when the environment is built
     // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
-    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, 'append', 'appSettings', 'key', found, allowsRepeat);
+    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     this.errors.push(...sections.errors, ...found);
@@ -128,10 +129,20 @@ export class FolderMerge {
 /**
  * A mimeMap add that repeats a built-in base entry replaces it instead of failing: IIS versions
  * differ in their base lists, and sites written for older ones carry `.json`/`.woff2` adds
- * (often without the `<remove>` first), which must work whatever our base holds.
+ * (often without the `<remove>` first), which must work whatever our base holds. IIS itself
+ * answers 500.19 when its own list has the extension, so each such add is also a warning:
+ * the site may fail when moved back to IIS.
  */
-function overridesBuiltIn(existing: Entry<unknown>): 'replace' | 'error' {
-  return existing.source === undefined ? 'replace' : 'error';
+function overridesBuiltIn(warnings: ConfigWarning[]): RepeatPolicy {
+  return (existing, added) => {
+    if (existing.source !== undefined) return 'error';
+    warnings.push({
+      source: added.source,
+      message: `mimeMap fileExtension '${added.key}' is already in the built-in list (IIS 10's); nodehost lets this entry replace it, `
+        + `but IIS answers 500.19 (Cannot add duplicate collection entry): add <remove fileExtension="${added.key}"/> before it`,
+    });
+    return 'replace';
+  };
 }
 
 function allowsRepeat(): 'keep-both' {

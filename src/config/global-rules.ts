@@ -7,14 +7,17 @@
  *
  * Accepted shapes of the XML (so the section of applicationHost.config can be pasted as is):
  * `<globalRules>`, `<rewrite>`, `<system.webServer>` or `<configuration>` as the root element.
- * Inside `<configuration>` and `<system.webServer>` every other section is ignored.
+ * Inside `<configuration>` and `<system.webServer>` every other section is ignored. One or
+ * more bare `<rule>` elements (what IIS Manager shows and people copy) read as if they were
+ * inside `<globalRules>`.
  */
 import { readFileSync } from 'node:fs';
 import { NodehostError, type SourcePosition } from '../errors.js';
 import { RewriteMerge } from './rewrite-compile.js';
-import { newRewriteSection, readGlobalRewriteSection, rewriteError } from './rewrite-config.js';
+import { newRewriteSection, readGlobalRewriteSection } from './rewrite-config.js';
 import type { InboundRule } from './rewrite-types.js';
 import { decodeConfigText } from './web-config.js';
+import { configError } from './xml-attributes.js';
 import { parseXml, type XmlElement } from './xml.js';
 
 /** GlobalRulesResult is the outcome of compiling global rules: the enabled rules (undefined when none) or the errors. */
@@ -33,7 +36,7 @@ export interface GlobalRulesResult {
 export function compileGlobalRules(text: string, file: string, firstLine = 1): GlobalRulesResult {
   let root: XmlElement;
   try {
-    root = parseXml('\n'.repeat(Math.max(0, firstLine - 1)) + text.trimEnd(), file);
+    root = parseRulesXml('\n'.repeat(Math.max(0, firstLine - 1)) + text.trimEnd(), file);
   } catch (err) {
     if (err instanceof NodehostError) return { rules: undefined, errors: [err] };
     throw err;
@@ -48,7 +51,7 @@ export function compileGlobalRules(text: string, file: string, firstLine = 1): G
   } else {
     readGlobalRewriteSection(rewrite, file, section, errors);
     if (!rewrite.children.some((child) => child.name === 'globalRules')) {
-      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, rewrite, '<rewrite> holds no <globalRules> element'));
+      errors.push(configError('NH_ERR_REWRITE_RULE', file, rewrite, '<rewrite> holds no <globalRules> element'));
     }
   }
   checkNoFileConditions(section.rules, file, errors);
@@ -93,21 +96,47 @@ export function loadGlobalRules(value: string, at: SourcePosition, firstLine: nu
   throw new NodehostError(first.code, `${first.message}; ${errors.length - 1} more:${rest}\n `, { ...(first.source ? { source: first.source } : {}) });
 }
 
+/**
+ * Parses the XML of global rules. Several top-level `<rule>` elements are not a well-formed
+ * document, so when the first element is a `<rule>` the text from there on is wrapped in
+ * `<globalRules>`: the opening tag goes on that same line, so no line moves, and the columns
+ * after it on that line are shifted back, so every position is the one of the text as written.
+ */
+function parseRulesXml(text: string, file: string): XmlElement {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // Skip what may come before the first element: blanks, the XML declaration, comments.
+  const start = /^(?:\s+|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/.exec(source)![0].length;
+  if (!/^<rule[\s/>]/.test(source.slice(start))) return parseXml(source, file);
+  const open = '<globalRules>';
+  const line = source.slice(0, start).split('\n').length;
+  const column = start - source.lastIndexOf('\n', start - 1);
+  const wrapper = parseXml(`${source.slice(0, start)}${open}${source.slice(start)}</globalRules>`, file);
+  const unshift = <T extends { readonly line: number; readonly column: number }>(at: T): T =>
+    at.line === line && at.column > column ? { ...at, column: at.column - open.length } : at;
+  const restore = (element: XmlElement): XmlElement => ({
+    ...unshift(element),
+    attributes: new Map([...element.attributes].map(([name, attribute]) => [name, unshift(attribute)])),
+    children: element.children.map(restore),
+  });
+  // The wrapper itself sits where the first rule starts.
+  return { ...restore(wrapper), line, column };
+}
+
 /** The element holding <globalRules>: the root itself, or <rewrite> found through the wrappers. */
 function findRewrite(root: XmlElement, file: string, errors: NodehostError[]): XmlElement {
   const path = ['configuration', 'system.webServer', 'rewrite'];
   if (root.name === 'globalRules') return root;
   let at = path.indexOf(root.name);
   if (at === -1) {
-    errors.push(rewriteError('NH_ERR_CONFIG_XML', file, root,
-      `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, not <${root.name}>`));
+    errors.push(configError('NH_ERR_CONFIG_XML', file, root,
+      `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, or be one or more <rule> elements, not <${root.name}>`));
     return root;
   }
   let element = root;
   while (element.name !== 'rewrite') {
     const next = element.children.find((child) => child.name === path[at + 1]);
     if (next === undefined) {
-      errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
+      errors.push(configError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
       return root;
     }
     element = next;
@@ -130,7 +159,7 @@ function checkNoFileConditions(ops: ReturnType<typeof newRewriteSection>['rules'
       for (const add of conditions.children) {
         const type = (add.attributes.get('matchType') ?? add.attributes.get('type'))?.value.trim().toLowerCase();
         if (type === 'isfile' || type === 'isdirectory') {
-          errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, add,
+          errors.push(configError('NH_ERR_REWRITE_RULE', file, add,
             `Rule '${name}': IsFile and IsDirectory conditions cannot be used in global rules (they run before the URL is mapped to a file); use a distributed rule in web.config`));
         }
       }

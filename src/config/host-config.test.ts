@@ -108,6 +108,43 @@ describe('nodehost.yml globalRules', () => {
     assert.equal(rules![0]!.source.line, 9);
   });
 
+  test('a bare list of <rule> elements, as IIS Manager shows them, reads as if inside <globalRules>; lines stay right', () => {
+    const file = write([
+      'root: .',
+      'globalRules: |',
+      '  <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
+      '  <!-- pasted from IIS Manager -->',
+      '  <rule name="Two" stopProcessing="true">',
+      '    <match url="^a$"/>',
+      '    <action type="Redirect" url="/b"/>',
+      '  </rule>',
+      '',
+    ].join('\n'));
+    const rules = loadHostConfig(file).globalRules;
+    assert.deepEqual(rules?.map((rule) => [rule.name, rule.scope, rule.source.line]), [['One', '/', 3], ['Two', '/', 5]]);
+    // One rule alone, inline on the key's line.
+    assert.deepEqual(loadHostConfig(write(`root: .\nglobalRules: '<rule name="Solo"><match url="x"/></rule>'\n`)).globalRules?.map((rule) => [rule.name, rule.source.line]), [['Solo', 2]]);
+  });
+
+  test('a file holding bare <rule> elements (after an XML declaration) keeps its lines and columns in errors', () => {
+    const xml = '<?xml version="1.0"?>\n<!-- global -->\n<rule name="A"><match url="a"/></rule>  <rule name="B" colour="red"><match url="(unclosed"/></rule>\n<rule name="C"/>\n';
+    const file = write('globalRules: conf/rules.config\n', { 'conf/rules.config': xml });
+    const err = loadError(file);
+    assert.equal(err.source?.file, path.join(path.dirname(file), 'conf/rules.config'));
+    assert.equal(err.source?.line, 3);
+    // The column of colour="red" in the file as written (the wrapper must not shift it).
+    assert.equal(err.source?.column, xml.split('\n')[2]!.indexOf('colour') + 1);
+    assert.match(err.message, /Rule 'B'.*unknown attribute 'colour'/s);
+    assert.match(err.message, /1 more:.*invalid ECMAScript pattern/s);
+    const good = write('globalRules: rules.config\n', { 'rules.config': '<rule name="A"><match url="a"/></rule>\n<rule name="B"><match url="b"/></rule>' });
+    assert.deepEqual(loadHostConfig(good).globalRules?.map((rule) => [rule.name, rule.source.line, rule.source.column]), [['A', 1, 1], ['B', 2, 1]]);
+  });
+
+  test('bare <rule> elements must be well-formed, and other elements beside them are errors as inside <globalRules>', () => {
+    assert.equal(loadError(write(`globalRules: '<rule name="x"><match url="a"/>'\n`)).code, 'NH_ERR_CONFIG_XML');
+    assert.match(loadError(write(`globalRules: '<rule name="x"/><rewriteMaps/>'\n`)).message, /Unknown element <rewriteMaps>/);
+  });
+
   test('<rewrite> as the root element; an empty <globalRules> or an empty value means no rules', () => {
     assert.equal(loadHostConfig(write("globalRules: '<rewrite><globalRules/></rewrite>'\n")).globalRules, undefined);
     assert.equal(loadHostConfig(write("globalRules: ''\n")).globalRules, undefined);

@@ -4,34 +4,16 @@
  * verbs, denyUrlSequences and denyQueryStringSequences. readRequestFilteringPart reads one
  * element of the section; RequestFilteringMerge merges them per configuration level.
  */
-import { NodehostError } from '../errors.js';
-import { isGeneric, positionOf, rewriteError } from './rewrite-config.js';
+import type { NodehostError } from '../errors.js';
 import { mergeCollection, type Entry } from './collection-merge.js';
-import type { CollectionOp } from './web-config.js';
+import type { CollectionOp } from './collection-merge.js';
+import type { RequestFilteringConfig } from './types.js';
+import { AttributeReader, configError, sourcePosition } from './xml-attributes.js';
 import type { XmlElement } from './xml.js';
 
-/** RequestFilteringConfig is the compiled request filtering of one configuration level. */
-export interface RequestFilteringConfig {
-  readonly allowDoubleEscaping: boolean;
-  /** Bytes; a larger Content-Length gets 413.1. */
-  readonly maxAllowedContentLength: number;
-  /** Characters of the URL path; longer gets 404.14. */
-  readonly maxUrl: number;
-  /** Characters of the query string; longer gets 404.15. */
-  readonly maxQueryString: number;
-  /** Lower-case header name → size limit (431 when exceeded). */
-  readonly headerLimits: ReadonlyMap<string, number>;
-  readonly fileExtensionsAllowUnlisted: boolean;
-  /** Lower-case extension with its dot → allowed. */
-  readonly fileExtensions: ReadonlyMap<string, boolean>;
-  readonly verbsAllowUnlisted: boolean;
-  /** Upper-case verb → allowed. */
-  readonly verbs: ReadonlyMap<string, boolean>;
-  /** Lower-case sequences denied in the URL (404.5). */
-  readonly denyUrlSequences: readonly string[];
-  /** Lower-case sequences denied in the query string (404.18). */
-  readonly denyQueryStringSequences: readonly string[];
-}
+// RequestFilteringConfig lives with the other compiled shapes in types.ts; it is re-exported
+// here for the request-filtering module.
+export type { RequestFilteringConfig };
 
 /** RequestFilteringSection is what one configuration place declares (undefined fields: not set). */
 export interface RequestFilteringSection {
@@ -74,8 +56,7 @@ const WHERE = 'system.webServer/security/requestFiltering';
  * itself into `out` (the other attributes are checked by web-config.ts).
  */
 export function readRequestFilteringAttributes(element: XmlElement, file: string, out: RequestFilteringSection, errors: NodehostError[]): void {
-  const attribute = element.attributes.get('allowDoubleEscaping');
-  if (attribute) out.allowDoubleEscaping = parseBool(attribute.value, () => errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${WHERE}: allowDoubleEscaping must be true or false, not '${attribute.value}'`)));
+  out.allowDoubleEscaping = new AttributeReader(file, errors, WHERE).bool(element, 'allowDoubleEscaping', out.allowDoubleEscaping);
 }
 
 /**
@@ -84,63 +65,47 @@ export function readRequestFilteringAttributes(element: XmlElement, file: string
  */
 export function readRequestFilteringPart(part: XmlElement, file: string, out: RequestFilteringSection, errors: NodehostError[]): boolean {
   const where = `${WHERE}/${part.name}`;
-  const check = (element: XmlElement, allowed: readonly string[]) => {
-    for (const [name, attribute] of element.attributes) {
-      if (!allowed.includes(name) && !isGeneric(name)) errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
-    }
-  };
-  const bool = (element: XmlElement, name: string): boolean | undefined => {
-    const attribute = element.attributes.get(name);
-    if (!attribute) return undefined;
-    return parseBool(attribute.value, () => errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${where}: ${name} must be true or false, not '${attribute.value}'`)));
-  };
-  const uint = (element: XmlElement, name: string): number | undefined => {
-    const attribute = element.attributes.get(name);
-    if (!attribute) return undefined;
-    if (/^[0-9]+$/.test(attribute.value.trim())) return Number(attribute.value.trim());
-    errors.push(rewriteError('NH_ERR_CONFIG_BAD_VALUE', file, attribute, `${where}: ${name} must be a non-negative integer, not '${attribute.value}'`));
-    return undefined;
-  };
+  const r = new AttributeReader(file, errors, where);
   const collection = <T>(element: XmlElement, keyName: string, addAttributes: readonly string[], into: CollectionOp<T>[], build: (add: XmlElement, key: string) => T | undefined, keyOf = (key: string) => key.toLowerCase()) => {
     for (const child of element.children) {
       const key = child.attributes.get(keyName)?.value;
       if (child.name === 'clear') {
-        into.push({ kind: 'clear', source: positionOf(file, child) });
+        into.push({ kind: 'clear', source: sourcePosition(file, child) });
       } else if (child.name === 'add' || child.name === 'remove') {
-        check(child, child.name === 'add' ? addAttributes : [keyName]);
+        r.checkAttributes(child, child.name === 'add' ? addAttributes : [keyName]);
         if (key === undefined) {
-          errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <${child.name}> (${where})`));
+          r.missing(child, keyName);
         } else if (child.name === 'remove') {
-          into.push({ kind: 'remove', key: keyOf(key), source: positionOf(file, child) });
+          into.push({ kind: 'remove', key: keyOf(key), source: sourcePosition(file, child) });
         } else {
           const value = build(child, key);
-          if (value !== undefined) into.push({ kind: 'add', key: keyOf(key), value, source: positionOf(file, child) });
+          if (value !== undefined) into.push({ kind: 'add', key: keyOf(key), value, source: sourcePosition(file, child) });
         }
       } else if (!(element.name === 'requestLimits' && child.name === 'headerLimits')) {
-        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+        errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
       }
     }
   };
   switch (part.name) {
     case 'requestLimits':
-      check(part, ['maxAllowedContentLength', 'maxUrl', 'maxQueryString']);
-      out.maxAllowedContentLength = uint(part, 'maxAllowedContentLength') ?? out.maxAllowedContentLength;
-      out.maxUrl = uint(part, 'maxUrl') ?? out.maxUrl;
-      out.maxQueryString = uint(part, 'maxQueryString') ?? out.maxQueryString;
+      r.checkAttributes(part, ['maxAllowedContentLength', 'maxUrl', 'maxQueryString']);
+      out.maxAllowedContentLength = r.uint(part, 'maxAllowedContentLength', out.maxAllowedContentLength);
+      out.maxUrl = r.uint(part, 'maxUrl', out.maxUrl);
+      out.maxQueryString = r.uint(part, 'maxQueryString', out.maxQueryString);
       for (const child of part.children) {
-        if (child.name === 'headerLimits') collection(child, 'header', ['header', 'sizeLimit'], out.headerLimits, (add) => uint(add, 'sizeLimit') ?? 0);
-        else errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+        if (child.name === 'headerLimits') collection(child, 'header', ['header', 'sizeLimit'], out.headerLimits, (add) => r.uint(add, 'sizeLimit', 0));
+        else errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
       }
       return true;
     case 'fileExtensions':
-      check(part, ['allowUnlisted', 'applyToWebDAV']);
-      out.fileExtensionsAllowUnlisted = bool(part, 'allowUnlisted') ?? out.fileExtensionsAllowUnlisted;
-      collection(part, 'fileExtension', ['fileExtension', 'allowed'], out.fileExtensions, (add) => bool(add, 'allowed') ?? true);
+      r.checkAttributes(part, ['allowUnlisted', 'applyToWebDAV']);
+      out.fileExtensionsAllowUnlisted = r.bool(part, 'allowUnlisted', out.fileExtensionsAllowUnlisted);
+      collection(part, 'fileExtension', ['fileExtension', 'allowed'], out.fileExtensions, (add) => r.bool(add, 'allowed', true));
       return true;
     case 'verbs':
-      check(part, ['allowUnlisted', 'applyToWebDAV']);
-      out.verbsAllowUnlisted = bool(part, 'allowUnlisted') ?? out.verbsAllowUnlisted;
-      collection(part, 'verb', ['verb', 'allowed'], out.verbs, (add) => bool(add, 'allowed') ?? true, (key) => key.toUpperCase());
+      r.checkAttributes(part, ['allowUnlisted', 'applyToWebDAV']);
+      out.verbsAllowUnlisted = r.bool(part, 'allowUnlisted', out.verbsAllowUnlisted);
+      collection(part, 'verb', ['verb', 'allowed'], out.verbs, (add) => r.bool(add, 'allowed', true), (key) => key.toUpperCase());
       return true;
     case 'denyUrlSequences':
       collection(part, 'sequence', ['sequence'], out.denyUrlSequences, (_add, key) => key.toLowerCase());
@@ -152,15 +117,6 @@ export function readRequestFilteringPart(part: XmlElement, file: string, out: Re
       return false;
   }
 }
-
-function parseBool(text: string, onError: () => void): boolean | undefined {
-  const lower = text.trim().toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  onError();
-  return undefined;
-}
-
 
 /** RequestFilteringMerge is the request-filtering part of one level's merge state (append collections, inherited attributes). */
 export class RequestFilteringMerge {
@@ -201,11 +157,11 @@ export class RequestFilteringMerge {
     this.maxQueryString = section.maxQueryString ?? this.maxQueryString;
     this.fileExtensionsAllowUnlisted = section.fileExtensionsAllowUnlisted ?? this.fileExtensionsAllowUnlisted;
     this.verbsAllowUnlisted = section.verbsAllowUnlisted ?? this.verbsAllowUnlisted;
-    this.headerLimits = mergeCollection(this.headerLimits, section.headerLimits, 'append', `${WHERE}/requestLimits/headerLimits`, 'header', errors);
-    this.fileExtensions = mergeCollection(this.fileExtensions, section.fileExtensions, 'append', `${WHERE}/fileExtensions`, 'fileExtension', errors);
-    this.verbs = mergeCollection(this.verbs, section.verbs, 'append', `${WHERE}/verbs`, 'verb', errors);
-    this.denyUrlSequences = mergeCollection(this.denyUrlSequences, section.denyUrlSequences, 'append', `${WHERE}/denyUrlSequences`, 'sequence', errors);
-    this.denyQueryStringSequences = mergeCollection(this.denyQueryStringSequences, section.denyQueryStringSequences, 'append', `${WHERE}/denyQueryStringSequences`, 'sequence', errors);
+    this.headerLimits = mergeCollection(this.headerLimits, section.headerLimits, { order: 'append', section: `${WHERE}/requestLimits/headerLimits`, keyName: 'header' }, errors);
+    this.fileExtensions = mergeCollection(this.fileExtensions, section.fileExtensions, { order: 'append', section: `${WHERE}/fileExtensions`, keyName: 'fileExtension' }, errors);
+    this.verbs = mergeCollection(this.verbs, section.verbs, { order: 'append', section: `${WHERE}/verbs`, keyName: 'verb' }, errors);
+    this.denyUrlSequences = mergeCollection(this.denyUrlSequences, section.denyUrlSequences, { order: 'append', section: `${WHERE}/denyUrlSequences`, keyName: 'sequence' }, errors);
+    this.denyQueryStringSequences = mergeCollection(this.denyQueryStringSequences, section.denyQueryStringSequences, { order: 'append', section: `${WHERE}/denyQueryStringSequences`, keyName: 'sequence' }, errors);
   }
 
   /** freeze returns the compiled configuration of this level. */

@@ -2,26 +2,22 @@
  * RewriteMerge merges and compiles the URL Rewrite collections of one configuration level
  * (spec/rewrite.md §1.14): rules, rewrite maps, outbound rules, preconditions and custom tags
  * append the child's entries after the inherited ones, `<remove>`/`<clear/>` work as in every
- * IIS collection, and adding a name that is already present is an error. Each rule is
+ * IIS collection, and adding a name that is already present is an error (the one merge of
+ * collection-merge.ts, whose comment says why rules follow the same rule). Each rule is
  * compiled when its layer is applied, against the maps visible at that point, so every error
  * carries the file, the line and the rule name.
  */
-import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
+import type { ErrorCode, NodehostError } from '../errors.js';
 import { constantExpr, ExpressionError, parseExpression, type MapResolver } from './rewrite-expression.js';
 import { compilePattern } from './rewrite-pattern.js';
-import { isGeneric, positionOf, rewriteError, type RewriteEntry, type RewriteSection } from './rewrite-config.js';
+import type { RewriteEntry, RewriteSection } from './rewrite-config.js';
 import type {
   ActionType, CompiledPattern, Condition, ConditionSet, Expr, InboundRule, MatchType, OutboundRule, PatternSyntax, PreCondition,
   RewriteAction, RewriteConfig, RewriteMap, ServerVariableSet, TagAttribute, TagSet,
 } from './rewrite-types.js';
-import type { CollectionOp } from './web-config.js';
-import type { XmlAttribute, XmlElement } from './xml.js';
-
-interface Entry<T> {
-  readonly key: string;
-  readonly value: T;
-  readonly source: SourcePosition;
-}
+import { mergeCollection, type Entry } from './collection-merge.js';
+import { AttributeReader, sourcePosition } from './xml-attributes.js';
+import type { XmlElement } from './xml.js';
 
 /** RewriteMerge is the URL Rewrite part of one level's merge state (see the file comment). */
 export class RewriteMerge {
@@ -44,18 +40,24 @@ export class RewriteMerge {
   /** apply merges one layer's `<rewrite>` section, pushing merge and compile errors to `errors`. */
   apply(section: RewriteSection, errors: NodehostError[]): void {
     this.frozen = null;
-    this.maps = mergeKeyed(this.maps, section.maps, 'system.webServer/rewrite/rewriteMaps', 'NH_ERR_REWRITE_RULE', errors, (e) => compileMap(e, errors));
-    this.customTags = mergeKeyed(this.customTags, section.customTags, 'outboundRules/customTags', 'NH_ERR_REWRITE_OUTBOUND', errors, (e) => compileTagSet(e, errors));
+    // Every collection merges as any IIS collection does (collection-merge.ts, the duplicate
+    // rule included); `build` compiles each entry against what is merged before it.
+    this.maps = mergeCollection(this.maps, section.maps,
+      { order: 'append', section: 'system.webServer/rewrite/rewriteMaps', keyName: 'name', build: (e) => compileMap(e, errors) }, errors);
+    this.customTags = mergeCollection(this.customTags, section.customTags,
+      { order: 'append', section: 'outboundRules/customTags', keyName: 'name', build: (e) => compileTagSet(e, errors) }, errors);
     const resolveMap: MapResolver = (name) => this.maps.find((entry) => entry.key === name.toLowerCase())?.value;
-    this.preConditions = mergeKeyed(this.preConditions, section.preConditions, 'outboundRules/preConditions', 'NH_ERR_REWRITE_OUTBOUND', errors,
-      (e) => compilePreCondition(e, resolveMap, errors));
-    this.rules = mergeKeyed(this.rules, section.rules, 'system.webServer/rewrite/rules', 'NH_ERR_REWRITE_RULE', errors, (e) => compileInboundRule(e, resolveMap, errors));
+    this.preConditions = mergeCollection(this.preConditions, section.preConditions,
+      { order: 'append', section: 'outboundRules/preConditions', keyName: 'name', build: (e) => compilePreCondition(e, resolveMap, errors) }, errors);
+    this.rules = mergeCollection(this.rules, section.rules,
+      { order: 'append', section: 'system.webServer/rewrite/rules', keyName: 'name', build: (e) => compileInboundRule(e, resolveMap, errors) }, errors);
     const lookups: OutboundLookups = {
       resolveMap,
       preCondition: (name) => this.preConditions.find((entry) => entry.key === name.toLowerCase())?.value,
       tagSet: (name) => this.customTags.find((entry) => entry.key === name.toLowerCase())?.value,
     };
-    this.outbound = mergeKeyed(this.outbound, section.outbound, 'system.webServer/rewrite/outboundRules', 'NH_ERR_REWRITE_OUTBOUND', errors, (e) => compileOutboundRule(e, lookups, errors));
+    this.outbound = mergeCollection(this.outbound, section.outbound,
+      { order: 'append', section: 'system.webServer/rewrite/outboundRules', keyName: 'name', build: (e) => compileOutboundRule(e, lookups, errors) }, errors);
   }
 
   /** freeze returns the level's RewriteConfig, or undefined when it has no enabled rule (nothing to run). */
@@ -70,77 +72,13 @@ export class RewriteMerge {
   }
 }
 
-function mergeKeyed<T>(
-  inherited: readonly Entry<T>[], ops: readonly CollectionOp<RewriteEntry>[], section: string, code: ErrorCode, errors: NodehostError[],
-  build: (entry: RewriteEntry) => T | undefined,
-): readonly Entry<T>[] {
-  if (ops.length === 0) return inherited;
-  let out = [...inherited];
-  for (const op of ops) {
-    if (op.kind === 'clear') out = [];
-    else if (op.kind === 'remove') out = out.filter((entry) => entry.key !== op.key);
-    else {
-      const existing = out.find((entry) => entry.key === op.key);
-      if (existing !== undefined) {
-        errors.push(new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
-          `Cannot add duplicate collection entry to ${section}: name '${op.value.element.attributes.get('name')?.value}' is already defined (at ${existing.source.file}:${existing.source.line}); add a <remove name="..."/> before it`,
-          { source: op.source }));
-        continue;
-      }
-      const value = build(op.value);
-      if (value !== undefined) out.push({ key: op.key, value, source: op.source });
-    }
-  }
-  void code;
-  return Object.freeze(out);
-}
-
-/** Reports errors for one entry, prefixing them with the rule name. */
-class Reporter {
-  readonly file: string;
-  readonly prefix: string;
-  readonly code: ErrorCode;
-  readonly errors: NodehostError[];
-  count = 0;
+/**
+ * Reporter reads the attributes of one entry with the shared reader (rewrite wording: every
+ * message starts with the rule name), plus the expressions and patterns of URL Rewrite.
+ */
+class Reporter extends AttributeReader {
   constructor(file: string, prefix: string, code: ErrorCode, errors: NodehostError[]) {
-    this.file = file;
-    this.prefix = prefix;
-    this.code = code;
-    this.errors = errors;
-  }
-  fail(at: XmlElement | XmlAttribute, message: string, code: ErrorCode = this.code): void {
-    this.count++;
-    this.errors.push(rewriteError(code, this.file, at, `${this.prefix}: ${message}`));
-  }
-  checkAttributes(element: XmlElement, allowed: readonly string[]): void {
-    for (const [name, attribute] of element.attributes) {
-      if (!allowed.includes(name) && !isGeneric(name)) this.fail(attribute, `unknown attribute '${name}' on <${element.name}>`, 'NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE');
-    }
-  }
-  bool(element: XmlElement, name: string, fallback: boolean): boolean {
-    const attribute = element.attributes.get(name);
-    if (!attribute) return fallback;
-    const lower = attribute.value.trim().toLowerCase();
-    if (lower === 'true') return true;
-    if (lower === 'false') return false;
-    this.fail(attribute, `The ${name} parameter '${attribute.value}' was not recognized (true or false)`, 'NH_ERR_CONFIG_BAD_VALUE');
-    return fallback;
-  }
-  enumValue<T extends string>(element: XmlElement, name: string, values: readonly T[], fallback: T): T {
-    const attribute = element.attributes.get(name);
-    if (!attribute) return fallback;
-    const found = values.find((value) => value.toLowerCase() === attribute.value.trim().toLowerCase());
-    if (found !== undefined) return found;
-    this.fail(attribute, `The ${name} parameter '${attribute.value}' was not recognized (${values.join(', ')})`, 'NH_ERR_CONFIG_BAD_VALUE');
-    return fallback;
-  }
-  int(element: XmlElement, name: string, fallback: number, min: number, max: number): number {
-    const attribute = element.attributes.get(name);
-    if (!attribute) return fallback;
-    const value = Number(attribute.value.trim());
-    if (/^\s*[0-9]+\s*$/.test(attribute.value) && value >= min && value <= max) return value;
-    this.fail(attribute, `${name} must be an integer from ${min} to ${max}, not '${attribute.value}'`, 'NH_ERR_CONFIG_BAD_VALUE');
-    return fallback;
+    super(file, errors, prefix, 'rewrite', code);
   }
   expr(element: XmlElement, name: string, resolveMap: MapResolver): Expr {
     const attribute = element.attributes.get(name);
@@ -214,7 +152,7 @@ export function compileInboundRule(entry: RewriteEntry, resolveMap: MapResolver,
     enabled,
     scope: entry.scope,
     scopeLower: entry.scope.toLowerCase(),
-    source: positionOf(entry.file, element),
+    source: sourcePosition(entry.file, element),
     stopProcessing,
     // No <match>: the empty pattern, which matches every input (the Kudu template relies on it).
     match: match ?? compilePattern('', 'ECMAScript', true, false),
@@ -285,7 +223,7 @@ function compileAction(element: XmlElement, r: Reporter, resolveMap: MapResolver
   const url = element.attributes.get('url');
   if (url !== undefined && url.value === '' && (type === 'Rewrite' || type === 'Redirect')) r.fail(url, 'Url attribute cannot contain an empty string');
   const redirectType = r.enumValue(element, 'redirectType', REDIRECT_TYPES, 'Permanent');
-  const statusCode = r.int(element, 'statusCode', 0, 100, 999);
+  const statusCode = r.uint(element, 'statusCode', 0, 100, 999);
   if (type === 'CustomResponse' && !element.attributes.has('statusCode')) r.fail(element, 'a CustomResponse action needs a statusCode');
   const statusReason = element.attributes.get('statusReason')?.value ?? '';
   if (/[\r\n]/.test(statusReason)) r.fail(element.attributes.get('statusReason')!, 'statusReason must be one line');
@@ -296,7 +234,7 @@ function compileAction(element: XmlElement, r: Reporter, resolveMap: MapResolver
     appendQueryString: r.bool(element, 'appendQueryString', true),
     redirectStatus: REDIRECT_STATUS[redirectType],
     statusCode,
-    subStatusCode: r.int(element, 'subStatusCode', 0, 0, 65535),
+    subStatusCode: r.uint(element, 'subStatusCode', 0, 0, 65535),
     statusReason,
     statusDescription: element.attributes.get('statusDescription')?.value ?? '',
   });
@@ -317,7 +255,7 @@ function compileMap(entry: RewriteEntry, errors: NodehostError[]): RewriteMap | 
     r.checkAttributes(add, ['key', 'value']);
     const key = add.attributes.get('key')?.value;
     if (key === undefined) {
-      r.fail(add, "missing attribute 'key' on <add>", 'NH_ERR_CONFIG_MISSING_ATTRIBUTE');
+      r.missing(add, 'key');
       continue;
     }
     const stored = ignoreCase ? key.toLowerCase() : key;
@@ -399,9 +337,9 @@ function compileOutboundRule(entry: RewriteEntry, lookups: OutboundLookups, erro
       }
       tags = compileTagFilter(child, r, lookups);
       if (header === '' && tags.length === 0 && syntax === 'Wildcard') r.fail(child, 'Wildcard patterns cannot be used to rewrite the whole response body');
-      if (!child.attributes.has('pattern')) r.fail(child, "missing attribute 'pattern' on <match>", 'NH_ERR_CONFIG_MISSING_ATTRIBUTE');
+      if (!child.attributes.has('pattern')) r.missing(child, 'pattern');
       pattern = r.pattern(child, 'pattern', syntax, r.bool(child, 'ignoreCase', true), r.bool(child, 'negate', false));
-      occurrences = r.int(child, 'occurrences', 0, 0, 1_000_000);
+      occurrences = r.uint(child, 'occurrences', 0, 0, 1_000_000);
     } else if (child.name === 'conditions') {
       conditions = compileConditions(child, r, syntax, lookups.resolveMap, false);
     } else if (child.name === 'action') {
@@ -416,7 +354,7 @@ function compileOutboundRule(entry: RewriteEntry, lookups: OutboundLookups, erro
   if (pattern === undefined) r.fail(element, 'an outbound rule needs a <match>');
   if (r.count > 0) return undefined;
   return Object.freeze({
-    name, enabled, source: positionOf(entry.file, element), stopProcessing, preCondition, header, tags: Object.freeze(tags),
+    name, enabled, source: sourcePosition(entry.file, element), stopProcessing, preCondition, header, tags: Object.freeze(tags),
     pattern: pattern!, occurrences, conditions, actionType, value,
   });
 }

@@ -4,9 +4,10 @@
  * its XML element: rules are compiled by rewrite-compile.ts when the configuration levels are
  * merged, because an expression may name a rewrite map inherited from a parent level.
  */
-import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
-import type { CollectionOp } from './web-config.js';
-import type { XmlAttribute, XmlElement } from './xml.js';
+import type { NodehostError } from '../errors.js';
+import type { CollectionOp } from './collection-merge.js';
+import { AttributeReader, configError, sourcePosition } from './xml-attributes.js';
+import type { XmlElement } from './xml.js';
 
 /** RewriteEntry is one collection entry as written: the element, its file and its URL scope. */
 export interface RewriteEntry {
@@ -54,14 +55,14 @@ export function readRewriteSection(element: XmlElement, file: string, scope: str
         readKeyed(child, file, scope, 'rule', 'name', out.outbound, errors, 'system.webServer/rewrite/outboundRules', OUTBOUND_ATTRIBUTES, OUTBOUND_CHILDREN);
         break;
       case 'globalRules':
-        errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, child,
+        errors.push(configError('NH_ERR_REWRITE_RULE', file, child,
           '<globalRules> can only be set at the host level (nodehost.yml), not in web.config; use <rules> here'));
         break;
       case 'allowedServerVariables':
       case 'providers':
         break;
       default:
-        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
+        errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
     }
   }
 }
@@ -87,11 +88,11 @@ export function readGlobalRewriteSection(element: XmlElement, file: string, out:
         break;
       case 'rules':
       case 'outboundRules':
-        errors.push(rewriteError('NH_ERR_REWRITE_RULE', file, child,
+        errors.push(configError('NH_ERR_REWRITE_RULE', file, child,
           `<${child.name}> is not read from the host configuration (only <globalRules> and <rewriteMaps>); put it in the site's web.config`));
         break;
       default:
-        errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
+        errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
     }
   }
 }
@@ -100,42 +101,25 @@ function readKeyed(
   element: XmlElement, file: string, scope: string, addName: string, keyName: string, out: CollectionOp<RewriteEntry>[],
   errors: NodehostError[], where: string, allowed: ReadonlySet<string>, ignoredChildren: ReadonlySet<string> = NONE,
 ): void {
-  for (const [name, attribute] of element.attributes) {
-    if (!allowed.has(name) && !isGeneric(name)) errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
-  }
+  const r = new AttributeReader(file, errors, where);
+  r.checkAttributes(element, allowed);
   for (const child of element.children) {
     if (child.name === addName) {
       const key = child.attributes.get(keyName)?.value;
       if (key === undefined || key === '') {
-        errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <${addName}> (${where})`));
+        r.missing(child, keyName);
         continue;
       }
-      out.push({ kind: 'add', key: key.toLowerCase(), value: { element: child, file, scope }, source: positionOf(file, child) });
+      out.push({ kind: 'add', key: key.toLowerCase(), written: key, value: { element: child, file, scope }, source: sourcePosition(file, child) });
     } else if (child.name === 'remove') {
-      const key = child.attributes.get(keyName)?.value;
-      if (key === undefined) errors.push(rewriteError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', file, child, `Missing required attribute '${keyName}' on element <remove> (${where})`));
-      else out.push({ kind: 'remove', key: key.toLowerCase(), source: positionOf(file, child) });
+      const key = r.require(child, keyName);
+      if (key !== undefined) out.push({ kind: 'remove', key: key.toLowerCase(), source: sourcePosition(file, child) });
     } else if (child.name === 'clear') {
-      out.push({ kind: 'clear', source: positionOf(file, child) });
+      out.push({ kind: 'clear', source: sourcePosition(file, child) });
     } else if (!ignoredChildren.has(child.name)) {
-      errors.push(rewriteError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
+      errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${where}`));
     }
   }
-}
-
-/** positionOf gives the source position of an element or attribute. */
-export function positionOf(file: string, at: XmlElement | XmlAttribute): SourcePosition {
-  return { file, line: at.line, column: at.column };
-}
-
-/** rewriteError builds a configuration error positioned at an element or attribute. */
-export function rewriteError(code: ErrorCode, file: string, at: XmlElement | XmlAttribute, message: string): NodehostError {
-  return new NodehostError(code, message, { source: positionOf(file, at) });
-}
-
-/** isGeneric tells whether an attribute is one every configuration element may carry (locking, xmlns, xdt). */
-export function isGeneric(name: string): boolean {
-  return name.startsWith('lock') || name.startsWith('xdt:') || name === 'xmlns' || name.startsWith('xmlns:');
 }
 
 const NONE: ReadonlySet<string> = new Set();

@@ -12,7 +12,7 @@ import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
 import { FolderMerge } from './folder-merge.js';
 import { findWebConfig, walkSiteFolders } from './site-files.js';
-import type { FolderConfig } from './types.js';
+import type { ConfigWarning, FolderConfig } from './types.js';
 import { readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
 
 /** One thing merged into a level: errors that apply there, and sections (absent for a file-level error layer). */
@@ -32,15 +32,18 @@ export class SiteConfig {
   readonly files: readonly string[];
   /** Every error of every file and of the merge, each once, in discovery order. */
   readonly errors: readonly NodehostError[];
+  /** What the site does that nodehost accepts but IIS refuses (`nodehost check` prints them), in merge order. */
+  readonly warnings: readonly ConfigWarning[];
   private readonly env: NodeJS.ProcessEnv;
   /** Effective configuration per level, keyed by the lower-cased level path without slashes ('' = root). */
   private readonly levels: ReadonlyMap<string, FolderConfig>;
   private readonly urlCache: Map<string, FolderConfig>;
 
-  private constructor(siteRoot: string, files: string[], errors: NodehostError[], levels: Map<string, FolderConfig>, env: NodeJS.ProcessEnv) {
+  private constructor(siteRoot: string, files: string[], errors: NodehostError[], warnings: ConfigWarning[], levels: Map<string, FolderConfig>, env: NodeJS.ProcessEnv) {
     this.siteRoot = siteRoot;
     this.files = Object.freeze(files);
     this.errors = Object.freeze(errors);
+    this.warnings = Object.freeze(warnings);
     this.levels = levels;
     this.env = env;
     this.urlCache = new Map();
@@ -69,8 +72,9 @@ export class SiteConfig {
       errors.push(...file.errors, ...file.top.errors);
       for (const location of file.locations) errors.push(...location.sections.errors);
     }
-    const levels = mergeLevels(layers, errors);
-    return new SiteConfig(root, parsed.map((file) => file.file), errors, levels, env);
+    const warnings: ConfigWarning[] = [];
+    const levels = mergeLevels(layers, errors, warnings);
+    return new SiteConfig(root, parsed.map((file) => file.file), errors, warnings, levels, env);
   }
 
   /**
@@ -141,7 +145,7 @@ function collectLayers(files: readonly WebConfigFile[]): Map<string, Layer[]> {
 }
 
 /** Merges every level, parents first, each starting from its deepest configured ancestor. */
-function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[]): Map<string, FolderConfig> {
+function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[], warnings: ConfigWarning[]): Map<string, FolderConfig> {
   const keys = [...new Set(['', ...layers.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   const states = new Map<string, FolderMerge>();
   const levels = new Map<string, FolderConfig>();
@@ -150,7 +154,7 @@ function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[]): Map
     const state = (key === '' ? base : nearestAncestor(states, key)).child();
     for (const layer of layers.get(key) ?? []) {
       state.addErrors(layer.errors);
-      if (layer.sections) errors.push(...state.apply(layer.sections));
+      if (layer.sections) errors.push(...state.apply(layer.sections, warnings));
     }
     states.set(key, state);
     levels.set(key, state.freeze());

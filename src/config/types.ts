@@ -4,7 +4,6 @@
  * site-config.ts merges them per folder.
  */
 import type { NodehostError, SourcePosition } from '../errors.js';
-import type { RequestFilteringConfig } from './request-filtering-config.js';
 import type { RewriteConfig } from './rewrite-types.js';
 
 /** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
@@ -77,6 +76,15 @@ export interface HandlerMapping {
 }
 
 /**
+ * ConfigWarning is something nodehost accepts but IIS would refuse, so that a site may fail when
+ * moved back to IIS. Requests do not see warnings; `nodehost check` prints them.
+ */
+export interface ConfigWarning {
+  readonly message: string;
+  readonly source: SourcePosition;
+}
+
+/**
  * FolderConfig is the effective configuration for one URL (its folder, plus any `<location>`
  * that names the file itself). Frozen; shared by every request under that URL.
  */
@@ -100,4 +108,27 @@ export interface FolderConfig {
   readonly rewrite?: RewriteConfig | undefined;
   /** Request filtering beyond hiddenSegments (spec §2.6); undefined means the IIS defaults. */
   readonly requestFiltering?: RequestFilteringConfig | undefined;
+}
+
+/** RequestFilteringConfig is the compiled request filtering of one configuration level. */
+export interface RequestFilteringConfig {
+  readonly allowDoubleEscaping: boolean;
+  /** Bytes; a larger Content-Length gets 413.1. */
+  readonly maxAllowedContentLength: number;
+  /** Characters of the URL path; longer gets 404.14. */
+  readonly maxUrl: number;
+  /** Characters of the query string; longer gets 404.15. */
+  readonly maxQueryString: number;
+  /** Lower-case header name → size limit (431 when exceeded). */
+  readonly headerLimits: ReadonlyMap<string, number>;
+  readonly fileExtensionsAllowUnlisted: boolean;
+  /** Lower-case extension with its dot → allowed. */
+  readonly fileExtensions: ReadonlyMap<string, boolean>;
+  readonly verbsAllowUnlisted: boolean;
+  /** Upper-case verb → allowed. */
+  readonly verbs: ReadonlyMap<string, boolean>;
+  /** Lower-case sequences denied in the URL (404.5). */
+  readonly denyUrlSequences: readonly string[];
+  /** Lower-case sequences denied in the query string (404.18). */
+  readonly denyQueryStringSequences: readonly string[];
 }

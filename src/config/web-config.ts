@@ -6,9 +6,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { NodehostError, type ErrorCode, type SourcePosition } from '../errors.js';
-import { parseSettingValue, SETTINGS_BY_NAME, UINT_MAX } from './schema.js';
+import { NodehostError, type SourcePosition } from '../errors.js';
+import { parseSettingValue, SETTINGS_BY_NAME } from './schema.js';
 import type { HandlerMapping, IisnodeSettingName } from './types.js';
+import type { CollectionOp } from './collection-merge.js';
+import { AttributeReader, configError, isGenericAttribute, sourcePosition as position } from './xml-attributes.js';
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
@@ -19,15 +21,6 @@ export interface SettingAssignment {
   readonly value: boolean | number | string;
   readonly source: SourcePosition;
 }
-
-/**
- * CollectionOp is one child of a collection element, in document order. `key` is the
- * collection's unique key in lower case (IIS compares keys case-insensitively).
- */
-export type CollectionOp<T> =
-  | { readonly kind: 'add'; readonly key: string; readonly value: T; readonly source: SourcePosition }
-  | { readonly kind: 'remove'; readonly key: string; readonly source: SourcePosition }
-  | { readonly kind: 'clear'; readonly source: SourcePosition };
 
 /** ConfigSections holds what one place (a file's top level, or one `<location>`) declares. */
 export interface ConfigSections {
@@ -112,7 +105,7 @@ export function parseWebConfig(text: string, file: string, folderUrl: string, op
     fileErrors.push(configError('NH_ERR_CONFIG_XML', file, root, `The root element of ${file} must be <configuration>, not <${root.name}>`));
     return { file, folderUrl, top: emptySections(), locations: [], errors: fileErrors };
   }
-  checkAttributes(root, NO_ATTRIBUTES, file, 'configuration', fileErrors);
+  new AttributeReader(file, fileErrors, 'configuration').checkAttributes(root, NO_ATTRIBUTES);
   const top = newSections();
   const locations: LocationBlock[] = [];
   for (const child of root.children) {
@@ -184,7 +177,7 @@ function readConfigurationChild(element: XmlElement, ctx: ReadContext): void {
 }
 
 function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
-  checkAttributes(element, NO_ATTRIBUTES, ctx.file, 'system.webServer', ctx.out.errors);
+  reader(ctx, 'system.webServer').checkAttributes(element, NO_ATTRIBUTES);
   for (const child of element.children) {
     switch (child.name) {
       case 'iisnode': readIisnode(child, ctx); break;
@@ -199,7 +192,7 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
 }
 
 function readLocation(element: XmlElement, file: string, folderUrl: string, options: WebConfigParseOptions, fileErrors: NodehostError[]): LocationBlock | undefined {
-  checkAttributes(element, LOCATION_ATTRIBUTES, file, 'location', fileErrors);
+  new AttributeReader(file, fileErrors, 'location').checkAttributes(element, LOCATION_ATTRIBUTES);
   const raw = element.attributes.get('path')?.value ?? '';
   const relativePath = normaliseLocationPath(raw);
   if (relativePath === undefined) {
@@ -264,29 +257,25 @@ function readHandlers(element: XmlElement, ctx: ReadContext): void {
 }
 
 function buildHandler(element: XmlElement, ctx: ReadContext): { key: string; value: HandlerMapping } | undefined {
-  const where = 'system.webServer/handlers/add';
-  const name = requireAttribute(element, 'name', ctx, where);
-  const handlerPath = requireAttribute(element, 'path', ctx, where);
-  const verb = requireAttribute(element, 'verb', ctx, where);
-  const resourceType = enumAttribute(element, 'resourceType', RESOURCE_TYPES, 'Unspecified', ctx, where);
-  const requireAccess = enumAttribute(element, 'requireAccess', ACCESS_LEVELS, 'Script', ctx, where);
-  const responseBufferLimit = uintAttribute(element, 'responseBufferLimit', 4194304, ctx, where);
-  const allowPathInfo = element.attributes.get('allowPathInfo');
-  if (allowPathInfo && !/^(true|false)$/i.test(allowPathInfo.value)) {
-    ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, allowPathInfo, `${where}: allowPathInfo must be true or false, not '${allowPathInfo.value}'`));
-  }
-  if (name === undefined || handlerPath === undefined || verb === undefined || resourceType === undefined || requireAccess === undefined || responseBufferLimit === undefined) {
-    return undefined;
-  }
+  const r = reader(ctx, 'system.webServer/handlers/add');
+  const name = r.require(element, 'name');
+  const handlerPath = r.require(element, 'path');
+  const verb = r.require(element, 'verb');
+  const resourceType = r.enumValue(element, 'resourceType', RESOURCE_TYPES, 'Unspecified');
+  const requireAccess = r.enumValue(element, 'requireAccess', ACCESS_LEVELS, 'Script');
+  const responseBufferLimit = r.uint(element, 'responseBufferLimit', 4194304);
+  // allowPathInfo is validated only: nodehost does not use it.
+  r.bool(element, 'allowPathInfo', false);
+  if (r.count > 0 || name === undefined || handlerPath === undefined || verb === undefined) return undefined;
   const mapping: HandlerMapping = {
     name,
     path: handlerPath,
     verbs: parseVerbs(verb),
     modules: element.attributes.get('modules')?.value ?? 'ManagedPipelineHandler',
-    resourceType: resourceType as HandlerMapping['resourceType'],
+    resourceType,
     scope: ctx.scope,
     source: position(ctx.file, element),
-    requireAccess: requireAccess as NonNullable<HandlerMapping['requireAccess']>,
+    requireAccess,
     preCondition: element.attributes.get('preCondition')?.value ?? '',
     responseBufferLimit,
     scriptProcessor: element.attributes.get('scriptProcessor')?.value ?? '',
@@ -303,22 +292,18 @@ function parseVerbs(verb: string): readonly string[] | '*' {
 function readDefaultDocument(element: XmlElement, ctx: ReadContext): void {
   const where = 'system.webServer/defaultDocument';
   checkSectionAttributes(element, DEFAULT_DOCUMENT_ATTRIBUTES, ctx, where);
-  const enabled = element.attributes.get('enabled');
-  if (enabled) {
-    const value = parseBoolean(enabled.value);
-    if (value === undefined) ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, enabled, `${where}: enabled must be true or false, not '${enabled.value}'`));
-    else ctx.out.defaultDocumentEnabled = { value, source: position(ctx.file, enabled) };
-  }
+  const enabled = reader(ctx, where).bool(element, 'enabled', undefined);
+  if (enabled !== undefined) ctx.out.defaultDocumentEnabled = { value: enabled, source: position(ctx.file, element.attributes.get('enabled')!) };
   for (const child of element.children) {
     if (child.name !== 'files') {
       ctx.out.errors.push(unknownElement(ctx.file, child, where));
       continue;
     }
-    checkAttributes(child, NO_ATTRIBUTES, ctx.file, `${where}/files`, ctx.out.errors);
+    reader(ctx, `${where}/files`).checkAttributes(child, NO_ATTRIBUTES);
     readCollection(child, ctx, `${where}/files`, {
       addName: 'add', addAttributes: VALUE_ATTRIBUTES, keyAttribute: 'value', ignoredChildren: NO_NAMES,
       build: (add, c) => {
-        const value = requireAttribute(add, 'value', c, `${where}/files/add`);
+        const value = reader(c, `${where}/files/add`).require(add, 'value');
         return value === undefined ? undefined : { key: value.toLowerCase(), value };
       },
       out: ctx.out.defaultDocuments,
@@ -331,13 +316,13 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
   checkSectionAttributes(element, STATIC_CONTENT_ATTRIBUTES, ctx, where);
   for (const child of element.children) {
     // clientCache is accepted (and its attributes checked) but not applied yet.
-    if (child.name === 'clientCache') checkAttributes(child, CLIENT_CACHE_ATTRIBUTES, ctx.file, `${where}/clientCache`, ctx.out.errors);
+    if (child.name === 'clientCache') reader(ctx, `${where}/clientCache`).checkAttributes(child, CLIENT_CACHE_ATTRIBUTES);
   }
   readCollection(element, ctx, where, {
     addName: 'mimeMap', addAttributes: MIME_MAP_ATTRIBUTES, keyAttribute: 'fileExtension', ignoredChildren: CLIENT_CACHE_NAMES,
     build: (add, c) => {
-      const extension = requireAttribute(add, 'fileExtension', c, `${where}/mimeMap`);
-      const mimeType = requireAttribute(add, 'mimeType', c, `${where}/mimeMap`);
+      const extension = reader(c, `${where}/mimeMap`).require(add, 'fileExtension');
+      const mimeType = reader(c, `${where}/mimeMap`).require(add, 'mimeType');
       if (extension === undefined || mimeType === undefined) return undefined;
       return { key: extension.toLowerCase(), value: mimeType };
     },
@@ -357,11 +342,11 @@ function readSecurity(element: XmlElement, ctx: ReadContext): void {
         readRequestFilteringPart(part, ctx.file, ctx.out.requestFiltering, ctx.out.errors);
         continue;
       }
-      checkAttributes(part, HIDDEN_SEGMENTS_ATTRIBUTES, ctx.file, `${where}/hiddenSegments`, ctx.out.errors);
+      reader(ctx, `${where}/hiddenSegments`).checkAttributes(part, HIDDEN_SEGMENTS_ATTRIBUTES);
       readCollection(part, ctx, `${where}/hiddenSegments`, {
         addName: 'add', addAttributes: SEGMENT_ATTRIBUTES, keyAttribute: 'segment', ignoredChildren: NO_NAMES,
         build: (add, c) => {
-          const segment = requireAttribute(add, 'segment', c, `${where}/hiddenSegments/add`);
+          const segment = reader(c, `${where}/hiddenSegments/add`).require(add, 'segment');
           return segment === undefined ? undefined : { key: segment.toLowerCase(), value: segment.toLowerCase() };
         },
         out: ctx.out.hiddenSegments,
@@ -376,7 +361,7 @@ function readAppSettings(element: XmlElement, ctx: ReadContext): void {
   readCollection(element, ctx, 'appSettings', {
     addName: 'add', addAttributes: APP_SETTING_ADD_ATTRIBUTES, keyAttribute: 'key', ignoredChildren: NO_NAMES,
     build: (add, c) => {
-      const key = requireAttribute(add, 'key', c, 'appSettings/add');
+      const key = reader(c, 'appSettings/add').require(add, 'key');
       if (key === undefined) return undefined;
       return { key: key.toLowerCase(), value: Object.freeze([key, add.attributes.get('value')?.value ?? ''] as const) };
     },
@@ -399,15 +384,15 @@ interface CollectionSpec<T> {
 function readCollection<T>(element: XmlElement, ctx: ReadContext, where: string, spec: CollectionSpec<T>): void {
   for (const child of element.children) {
     if (child.name === spec.addName) {
-      checkAttributes(child, spec.addAttributes, ctx.file, `${where}/${spec.addName}`, ctx.out.errors);
+      reader(ctx, `${where}/${spec.addName}`).checkAttributes(child, spec.addAttributes);
       const entry = spec.build(child, ctx);
       if (entry) spec.out.push({ kind: 'add', key: entry.key, value: entry.value, source: position(ctx.file, child) });
     } else if (child.name === 'remove') {
-      checkAttributes(child, new Set([spec.keyAttribute]), ctx.file, `${where}/remove`, ctx.out.errors);
-      const key = requireAttribute(child, spec.keyAttribute, ctx, `${where}/remove`);
+      reader(ctx, `${where}/remove`).checkAttributes(child, new Set([spec.keyAttribute]));
+      const key = reader(ctx, `${where}/remove`).require(child, spec.keyAttribute);
       if (key !== undefined) spec.out.push({ kind: 'remove', key: key.toLowerCase(), source: position(ctx.file, child) });
     } else if (child.name === 'clear') {
-      checkAttributes(child, NO_ATTRIBUTES, ctx.file, `${where}/clear`, ctx.out.errors);
+      reader(ctx, `${where}/clear`).checkAttributes(child, NO_ATTRIBUTES);
       spec.out.push({ kind: 'clear', source: position(ctx.file, child) });
     } else if (!spec.ignoredChildren.has(child.name)) {
       ctx.out.errors.push(unknownElement(ctx.file, child, where));
@@ -423,61 +408,11 @@ function rejectChildren(element: XmlElement, ctx: ReadContext, where: string): v
 function checkSectionAttributes(element: XmlElement, allowed: ReadonlySet<string>, ctx: ReadContext, where: string): void {
   const configSource = element.attributes.get('configSource');
   if (configSource) ctx.out.errors.push(unsupportedConfigSource(ctx.file, configSource, where));
-  checkAttributes(element, allowed, ctx.file, where, ctx.out.errors, 'configSource');
+  reader(ctx, where).checkAttributes(element, [...allowed, 'configSource']);
 }
 
-function checkAttributes(element: XmlElement, allowed: ReadonlySet<string>, file: string, where: string, errors: NodehostError[], alsoAllowed = ''): void {
-  for (const [name, attribute] of element.attributes) {
-    if (allowed.has(name) || name === alsoAllowed || isGenericAttribute(name)) continue;
-    errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', file, attribute, `Unknown attribute '${name}' on element <${element.name}> (${where})`));
-  }
-}
-
-/**
- * Attributes every IIS configuration element may carry: the locking attributes of the
- * configuration system, namespace declarations, and XML-Document-Transform (`xdt:`) markers
- * left in files that were meant to be transformed.
- */
-function isGenericAttribute(name: string): boolean {
-  return GENERIC_ATTRIBUTES.has(name) || name.startsWith('xdt:') || name === 'xmlns' || name.startsWith('xmlns:');
-}
-
-function requireAttribute(element: XmlElement, name: string, ctx: ReadContext, where: string): string | undefined {
-  const attribute = element.attributes.get(name);
-  if (attribute) return attribute.value;
-  ctx.out.errors.push(configError('NH_ERR_CONFIG_MISSING_ATTRIBUTE', ctx.file, element, `Missing required attribute '${name}' on element <${element.name}> (${where})`));
-  return undefined;
-}
-
-/** Reads an enumeration attribute case-insensitively and returns its canonical spelling. */
-function enumAttribute(element: XmlElement, name: string, values: readonly string[], fallback: string, ctx: ReadContext, where: string): string | undefined {
-  const attribute = element.attributes.get(name);
-  if (!attribute) return fallback;
-  const found = values.find((value) => value.toLowerCase() === attribute.value.trim().toLowerCase());
-  if (found) return found;
-  ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, attribute, `${where}: ${name} must be one of ${values.join(', ')}, not '${attribute.value}'`));
-  return undefined;
-}
-
-function uintAttribute(element: XmlElement, name: string, fallback: number, ctx: ReadContext, where: string): number | undefined {
-  const attribute = element.attributes.get(name);
-  if (!attribute) return fallback;
-  if (/^[0-9]+$/.test(attribute.value) && Number(attribute.value) <= UINT_MAX) return Number(attribute.value);
-  ctx.out.errors.push(configError('NH_ERR_CONFIG_BAD_VALUE', ctx.file, attribute, `${where}: ${name} must be a non-negative decimal integer, not '${attribute.value}'`));
-  return undefined;
-}
-
-function parseBoolean(text: string): boolean | undefined {
-  const lower = text.toLowerCase();
-  return lower === 'true' ? true : lower === 'false' ? false : undefined;
-}
-
-function position(file: string, at: XmlElement | XmlAttribute): SourcePosition {
-  return { file, line: at.line, column: at.column };
-}
-
-function configError(code: ErrorCode, file: string, at: XmlElement | XmlAttribute, message: string): NodehostError {
-  return new NodehostError(code, message, { source: position(file, at) });
+function reader(ctx: ReadContext, where: string): AttributeReader {
+  return new AttributeReader(ctx.file, ctx.out.errors, where);
 }
 
 function unknownElement(file: string, element: XmlElement, where: string): NodehostError {
@@ -491,7 +426,6 @@ function unsupportedConfigSource(file: string, attribute: XmlAttribute, where: s
 
 const NO_ATTRIBUTES: ReadonlySet<string> = new Set();
 const NO_NAMES: ReadonlySet<string> = new Set();
-const GENERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['lockAttributes', 'lockAllAttributesExcept', 'lockElements', 'lockAllElementsExcept', 'lockItem']);
 const LOCATION_ATTRIBUTES: ReadonlySet<string> = new Set(['path', 'overrideMode', 'allowOverride', 'inheritInChildApplications']);
 const HANDLERS_ATTRIBUTES: ReadonlySet<string> = new Set(['accessPolicy']);
 const HANDLER_ADD_ATTRIBUTES: ReadonlySet<string> = new Set([
