@@ -3,7 +3,7 @@
  * the inspector, requests go to it), the DevTools link to copy (`devtools://` links cannot be
  * opened from a web page), and how to attach from chrome://inspect or VS Code.
  */
-import { escapeHtml } from '../error-pages.js';
+import { escapeHtml } from '../../http/escape-html.js';
 
 /** DebugPageFacts are what the page shows. */
 export interface DebugPageFacts {
