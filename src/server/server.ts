@@ -17,6 +17,7 @@ import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
 import type { Duplex } from 'node:stream';
 import { sendConfigErrorPage } from '../iisnode/error-pages.js';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -280,10 +281,6 @@ export class NodehostServer {
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
   };
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
 function respondConfigError(ctx: RequestContext, config: FolderConfig): void {
