@@ -33,7 +33,8 @@ import type { RunDir } from './run-dir.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
 import { FileWatcher } from './watchers/file-watcher.js';
 import { compileNamePattern } from './watchers/watched-files.js';
-import { NODEHOST_VERSION, WorkerError, type OutputHook, type Worker } from './worker.js';
+import { WorkerError, type OutputHook, type Worker } from './worker.js';
+import { version } from '../version.js';
 import { WorkerPool, type WorkerPoolListener, type WorkerPoolStats } from './worker-pool.js';
 import type { DebuggeeHandle } from './debugger/debugger-host.js';
 import { StickySessions } from './sticky-sessions.js';
@@ -177,7 +178,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
     if (!this.settings.debugHeaderEnabled) return undefined;
     const worker = exchange.target as Worker;
     return buildDebugHeader({
-      version: NODEHOST_VERSION,
+      version,
       nodeCommandLine: this.settings.nodeProcessCommandLine,
       nodePid: worker.pid,
       appProcesses: this.pool.count,
