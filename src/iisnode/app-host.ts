@@ -10,7 +10,7 @@ import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../http/request-context.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
-import { sendConfigErrorPage, sendIisnodeError, sendSettingConflict } from './error-pages.js';
+import { sendConfigErrorPage, sendIisnodeError, sendSettingConflict, type IisnodeErrorOptions } from './error-pages.js';
 import { RunDir } from './run-dir.js';
 import { DebuggerHost } from './debugger/debugger-host.js';
 import type { OutputHook } from './worker.js';
@@ -35,6 +35,9 @@ export interface AppHostOptions {
 export interface AppHostStats {
   readonly apps: readonly ApplicationStats[];
 }
+
+/** Failures before any worker is involved: the plain page, no stderr tail. */
+const NO_DIAGNOSTICS: IisnodeErrorOptions = Object.freeze({ devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' });
 
 /**
  * AppHost: `handle(ctx)` serves one iisnode request; `close()` drains and stops everything;
@@ -151,7 +154,7 @@ export class AppHost {
   #answerInternalError(ctx: RequestContext, err: unknown): void {
     this.#options.log.error('iisnode handler failed', { script: ctx.scriptPath, url: ctx.rawUrl, err });
     const error = new NodehostError('NH_ERR_INTERNAL', 'The iisnode handler failed unexpectedly.', { cause: err });
-    sendIisnodeError(ctx, error, { devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' });
+    sendIisnodeError(ctx, error, NO_DIAGNOSTICS);
   }
 
   /** createApp makes the script's application, or answers the request and returns undefined. */
@@ -165,22 +168,14 @@ export class AppHost {
       return undefined;
     }
     if (!this.#isClosed && !(await isFile(scriptPath))) {
-      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), {
-        devErrorsEnabled: false,
-        isProcessAssigned: false,
-        stderrTail: '',
-      });
+      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), NO_DIAGNOSTICS);
       return undefined;
     }
     // Another request may have created the app while this one checked the file.
     const existing = this.#apps.get(scriptPath);
     if (existing !== undefined) return existing;
     if (this.#isClosed) {
-      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), {
-        devErrorsEnabled: false,
-        isProcessAssigned: false,
-        stderrTail: '',
-      });
+      sendIisnodeError(ctx, new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), NO_DIAGNOSTICS);
       return undefined;
     }
     // Settings are resolved on each attempt until they are valid, so fixing iisnode.yml cures the app.
