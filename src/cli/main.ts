@@ -2,7 +2,6 @@
  * The `nodehost` command: `serve` runs a site, `check` validates its configuration.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
@@ -14,8 +13,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { ControlServer } from '../control/control-server.js';
 import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
 import { controlPaths } from '../control/paths.js';
-
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { version } from '../version.js';
 
 function parsePort(value: string): number {
   const port = Number(value);

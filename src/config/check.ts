@@ -10,6 +10,7 @@ import { IISNODE_SCHEMA } from './schema.js';
 import { SiteConfig } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
 import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
+import { wildcardMatch } from './wildcard-match.js';
 
 /** CheckedApp is one node application found in the site. */
 export interface CheckedApp {
@@ -94,26 +95,10 @@ function isIisnodeHandler(mapping: HandlerMapping): boolean {
 function handlerPathMatches(mapping: HandlerMapping, url: string): boolean {
   const pattern = mapping.path.toLowerCase();
   const lowerUrl = url.toLowerCase();
-  if (!pattern.includes('/')) return wildcardMatches(pattern, lowerUrl.slice(lowerUrl.lastIndexOf('/') + 1));
+  if (!pattern.includes('/')) return wildcardMatch(pattern, lowerUrl.slice(lowerUrl.lastIndexOf('/') + 1));
   const scope = mapping.scope.toLowerCase();
   if (!lowerUrl.startsWith(scope)) return false;
-  return wildcardMatches(pattern.replace(/^\/+/, ''), lowerUrl.slice(scope.length));
-}
-
-function wildcardMatches(pattern: string, text: string): boolean {
-  const parts = pattern.split('*');
-  if (parts.length === 1) return pattern === text;
-  const first = parts[0] ?? '';
-  const last = parts[parts.length - 1] ?? '';
-  if (!text.startsWith(first) || text.length < first.length + last.length || !text.endsWith(last)) return false;
-  let at = first.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const part = parts[i] ?? '';
-    const found = text.indexOf(part, at);
-    if (found < 0 || found + part.length > text.length - last.length) return false;
-    at = found + part.length;
-  }
-  return true;
+  return wildcardMatch(pattern.replace(/^\/+/, ''), lowerUrl.slice(scope.length));
 }
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ExpressionError, parseExpression } from './rewrite-expression.js';
-import { compilePattern, wildcardToRegex } from './rewrite-pattern.js';
+import { compilePattern } from './rewrite-pattern.js';
+import { wildcardToRegex } from './wildcard-to-regex.js';
 import type { RewriteMap } from './rewrite-types.js';
 import { applyFunction, matchPattern, urlDecode, urlEncode } from '../modules/url-rewrite/evaluate.js';
 

@@ -6,6 +6,7 @@
  * - ExactMatch: whole-string equality for inbound input (substring search in outbound bodies).
  */
 import type { CompiledPattern, PatternSyntax } from './rewrite-types.js';
+import { wildcardToRegex } from './wildcard-to-regex.js';
 
 /** compilePattern compiles a pattern; it throws a SyntaxError for an invalid regular expression. */
 export function compilePattern(source: string, syntax: PatternSyntax, ignoreCase: boolean, negate: boolean): CompiledPattern {
@@ -25,15 +26,4 @@ export function compilePattern(source: string, syntax: PatternSyntax, ignoreCase
     ignoreCase,
     negate,
   });
-}
-
-/** wildcardToRegex converts a Wildcard pattern into the source of an anchored regular expression. */
-export function wildcardToRegex(pattern: string): string {
-  let out = '^';
-  for (const ch of pattern) {
-    if (ch === '*') out += '(.*)';
-    else if (ch === '?') out += '.';
-    else out += ch.replace(/[\\^$.|+()[\]{}/-]/g, '\\$&');
-  }
-  return out + '$';
 }

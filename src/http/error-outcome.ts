@@ -15,6 +15,9 @@ export interface WorkerFailure {
   readonly stderrTail: string;
 }
 
+/** NO_WORKER_DIAGNOSTICS is the WorkerFailure of an iisnode failure before any process was involved. */
+export const NO_WORKER_DIAGNOSTICS: WorkerFailure = Object.freeze({ devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' });
+
 /** ErrorPageOptions refine the page of an error. */
 export interface ErrorPageOptions {
   /**

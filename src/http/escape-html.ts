@@ -1,14 +1,34 @@
 /**
- * HTML escaping for every page nodehost writes itself.
+ * escapeHtml makes `text` safe inside HTML text and inside a quoted attribute value: `&`, `<`,
+ * `>`, `"` and `'` become `&amp;`, `&lt;`, `&gt;`, `&quot;` and `&#39;`; nothing else changes.
+ * These are the entities .NET's HttpUtility.HtmlEncode writes for those characters, so URL
+ * Rewrite's HtmlEncode function uses it too. It does not make text safe inside a script,
+ * a style or an unquoted attribute. Returns `text` itself when nothing needs escaping.
  */
+export function escapeHtml(text: string): string {
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIAL_ALL, escapeHtmlChar) : text;
+}
+
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIAL_ALL = /[&<>"']/g;
+
+function escapeHtmlChar(ch: string): string {
+  switch (ch) {
+    case '&': return '&amp;';
+    case '<': return '&lt;';
+    case '>': return '&gt;';
+    case '"': return '&quot;';
+    default: return '&#39;';
+  }
+}
 
 /**
- * escapeHtml escapes text for HTML the way iisnode escaped node's log (spec 2.9): `&`, `<`,
+ * escapeLogText escapes text for HTML the way iisnode escaped node's log (spec 2.9): `&`, `<`,
  * `>`, `"` and `'` become entities, and the control characters U+0000–U+0008, U+000B–U+000C,
  * U+000E–U+001F and U+0080–U+009F become `[xHH]`. nodehost works on the UTF-8-decoded text
  * (iisnode worked on bytes), so multi-byte characters such as `é` or `€` survive intact.
  */
-export function escapeHtml(text: string): string {
+export function escapeLogText(text: string): string {
   let out = '';
   let last = 0;
   for (let i = 0; i < text.length; i++) {

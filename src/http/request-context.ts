@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
+import { isLoopbackAddress } from './is-loopback-address.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 
 /** The handler chosen by handler mapping. */
@@ -94,7 +95,7 @@ export class RequestContext {
     this.localAddress = stripV4Mapped(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;
     this.isHttps = isHttps;
-    this.isLocal = isLoopback(this.remoteAddress) || this.remoteAddress === this.localAddress;
+    this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
     this.authUser = '';
     this.authType = '';
     this.status = 0;
@@ -167,8 +168,4 @@ export class RequestContext {
 
 function stripV4Mapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
 }

@@ -9,7 +9,7 @@ import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../http/request-context.js';
-import { fail } from '../http/error-outcome.js';
+import { fail, NO_WORKER_DIAGNOSTICS } from '../http/error-outcome.js';
 import { Application, type ApplicationStats, type RecycleResult } from './application.js';
 import { RunDir } from './run-dir.js';
 import { DebuggerHost } from './debugger/debugger-host.js';
@@ -151,7 +151,7 @@ export class AppHost {
   #answerInternalError(ctx: RequestContext, err: unknown): void {
     this.#options.log.error('iisnode handler failed', { script: ctx.scriptPath, url: ctx.rawUrl, err });
     const error = new NodehostError('NH_ERR_INTERNAL', 'The iisnode handler failed unexpectedly.', { cause: err });
-    ctx.sendError(fail(error, { worker: { devErrorsEnabled: false, isProcessAssigned: false, stderrTail: '' } }));
+    ctx.sendError(fail(error, { worker: NO_WORKER_DIAGNOSTICS }));
   }
 
   /** createApp makes the script's application, or answers the request and returns undefined. */
@@ -165,22 +165,14 @@ export class AppHost {
       return undefined;
     }
     if (!this.#isClosed && !(await isFile(scriptPath))) {
-      ctx.sendError(fail(new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), { worker: {
-        devErrorsEnabled: false,
-        isProcessAssigned: false,
-        stderrTail: '',
-      } }));
+      ctx.sendError(fail(new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`), { worker: NO_WORKER_DIAGNOSTICS }));
       return undefined;
     }
     // Another request may have created the app while this one checked the file.
     const existing = this.#apps.get(scriptPath);
     if (existing !== undefined) return existing;
     if (this.#isClosed) {
-      ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), { worker: {
-        devErrorsEnabled: false,
-        isProcessAssigned: false,
-        stderrTail: '',
-      } }));
+      ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.'), { worker: NO_WORKER_DIAGNOSTICS }));
       return undefined;
     }
     // Settings are resolved on each attempt until they are valid, so fixing iisnode.yml cures the app.

@@ -24,7 +24,7 @@ import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import type { RequestContext } from '../http/request-context.js';
-import { fail } from '../http/error-outcome.js';
+import { fail, NO_WORKER_DIAGNOSTICS } from '../http/error-outcome.js';
 import { ControlPipe } from './control-pipe.js';
 import type { FrontDoor } from './front-door-share.js';
 import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, type ForwardSettings } from './forward-headers.js';
@@ -33,7 +33,8 @@ import type { RunDir } from './run-dir.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
 import { FileWatcher } from './watchers/file-watcher.js';
 import { compileNamePattern } from './watchers/watched-files.js';
-import { NODEHOST_VERSION, WorkerError, type OutputHook, type Worker } from './worker.js';
+import { WorkerError, type OutputHook, type Worker } from './worker.js';
+import { version } from '../version.js';
 import { WorkerPool, type WorkerPoolListener, type WorkerPoolStats } from './worker-pool.js';
 import type { DebuggeeHandle } from './debugger/debugger-host.js';
 import { StickySessions } from './sticky-sessions.js';
@@ -177,7 +178,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
     if (!this.settings.debugHeaderEnabled) return undefined;
     const worker = exchange.target as Worker;
     return buildDebugHeader({
-      version: NODEHOST_VERSION,
+      version,
       nodeCommandLine: this.settings.nodeProcessCommandLine,
       nodePid: worker.pid,
       appProcesses: this.pool.count,
@@ -567,11 +568,7 @@ export class Application {
   }
 
   #answerClosed(ctx: RequestContext): Promise<void> {
-    ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.'), { worker: {
-      devErrorsEnabled: false,
-      isProcessAssigned: false,
-      stderrTail: '',
-    } }));
+    ctx.sendError(fail(new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.'), { worker: NO_WORKER_DIAGNOSTICS }));
     return Promise.resolve();
   }
 

@@ -53,7 +53,10 @@ export interface RequestHead {
  *   original URL, as iisnode showed node (the rewrite adds `X-Original-URL` with the same
  *   value); a client-sent `X-Original-URL` never chooses the URL node sees;
  * - every client header in order, repeats kept separate, empty values kept, except the
- *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`;
+ *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`. Unlike an
+ *   intermediary's full list (http/hop-by-hop-headers.ts), `Transfer-Encoding`, `TE` and
+ *   `Upgrade` reach node as iisnode forwarded them: the body goes on with the client's framing,
+ *   and an upgrade is node's to accept;
  * - `Host` added when the client sent none (node's HTTP/1.1 server requires one);
  * - enableXFF: the client IP appended to the last `X-Forwarded-For` with `, ` unless that value
  *   already ends with it (case-insensitive, tjanczuk/iisnode#340), else a new header; then
@@ -147,7 +150,9 @@ export function endsWithIgnoreCase(value: string, suffix: string): boolean {
 /**
  * isHopByHopResponseHeader tells whether a response header from node concerns only the
  * connection to node and is not forwarded: `Connection`, `Keep-Alive`, `Proxy-Connection`
- * (spec 2.6: node's Connection header is dropped).
+ * (spec 2.6: node's Connection header is dropped). Not the full hop-by-hop list
+ * (http/hop-by-hop-headers.ts): the transport decides `Transfer-Encoding` itself and an
+ * `Upgrade` must reach the client with the 101 of a tunnel.
  */
 export function isHopByHopResponseHeader(name: string): boolean {
   switch (name.length) {

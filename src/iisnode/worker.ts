@@ -12,12 +12,10 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { HostLog } from '../host-log.js';
+import { version } from '../version.js';
 import type { NodeCommand } from './command-line.js';
 import { OutputTail, STDERR_TAIL_BYTES } from './output-tail.js';
 import { WorkerStateMachine, type WorkerState } from './worker-state.js';
-
-/** NODEHOST_VERSION is nodehost's package version; workers get it as IISNODE_VERSION. */
-export const NODEHOST_VERSION: string = readPackageVersion();
 
 /** First readiness poll delay; it doubles up to namedPipeConnectionRetryDelay. */
 const FIRST_POLL_DELAY_MS = 10;
@@ -96,7 +94,7 @@ export function buildWorkerEnv(
     if (key !== '') env[key] = value;
   }
   env.PORT = socketPath;
-  env.IISNODE_VERSION = NODEHOST_VERSION;
+  env.IISNODE_VERSION = version;
   if (nodeEnv !== '' && nodeEnv.toLowerCase() !== '%node_env%') env.NODE_ENV = nodeEnv;
   return env;
 }
@@ -484,16 +482,6 @@ function removeStaleSocket(socketPath: string): void {
     fs.unlinkSync(socketPath);
   } catch {
     // Not there (the normal case) or not removable; spawn/listen will report the latter.
-  }
-}
-
-function readPackageVersion(): string {
-  try {
-    const text = fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : '0.0.0';
-  } catch {
-    return '0.0.0';
   }
 }
 

@@ -5,6 +5,7 @@
  * live through server-sent events from `events` beside it, and "follow" streams a file's new
  * lines from `tail?file=…` into a panel at the bottom of the page.
  */
+import { escapeHtml } from '../http/escape-html.js';
 import type { LogFileInfo } from './log-names.js';
 
 /** IndexPageInfo is what the page says besides the file list. */
@@ -25,7 +26,7 @@ export function renderIndexPage(files: readonly LogFileInfo[], info: IndexPageIn
   const data = JSON.stringify({ files, updated: info.updated }).replace(/</g, '\\u003c');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Logs: ${escapeText(info.title)}</title>
+<title>Logs: ${escapeHtml(info.title)}</title>
 <style>
 :root{color-scheme:light dark;--fg:#1d2430;--muted:#667085;--line:#e4e7ec;--bg:#fff;--head:#f6f7f9;--err:#b42318;--errbg:#fef3f2;--ok:#067647}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e8eb;--muted:#98a2b3;--line:#2b3340;--bg:#12161c;--head:#1a2029;--err:#ff8a80;--errbg:#2a1616;--ok:#6ce9a6}}
@@ -50,7 +51,7 @@ a{color:inherit}
 #panel button{background:none;border:1px solid #30363d;color:inherit;border-radius:4px;cursor:pointer}
 </style></head>
 <body><main>
-<h1>Logs: ${escapeText(info.title)}</h1>
+<h1>Logs: ${escapeHtml(info.title)}</h1>
 <p class="sub"><span id="summary">${summaryText(files.length, total)}</span> · quota ${info.maxLogFiles} files, ${info.maxTotalLogFileSizeInKB} KiB, new file every ${info.maxLogFileSizeInKB} KiB · index was last updated <time id="updated">${formatTime(info.updated)}</time><span id="live">snapshot</span></p>
 <table>
 <thead><tr><th>Type</th><th>Computer name</th><th>PID</th><th>Created</th><th>Last written</th><th>Size</th><th>Link</th></tr></thead>
@@ -121,9 +122,9 @@ ${rows === '' ? EMPTY_ROW : rows}
 const EMPTY_ROW = '<tr><td colspan="7" class="empty">No log files yet: the application has not written to stdout or stderr.</td></tr>';
 
 function renderRow(file: LogFileInfo): string {
-  const name = escapeText(file.name);
+  const name = escapeHtml(file.name);
   return (
-    `<tr class="${file.stream}"><td class="type">${file.stream}</td><td>${escapeText(file.host)}</td><td class="num">${file.pid}</td>` +
+    `<tr class="${file.stream}"><td class="type">${file.stream}</td><td>${escapeHtml(file.host)}</td><td class="num">${file.pid}</td>` +
     `<td>${formatTime(file.created)}</td><td>${formatTime(file.modified)}</td><td class="num">${formatSize(file.size)}</td>` +
     `<td><a href="${encodeURIComponent(file.name)}">${name}</a><a class="follow" href="#" data-file="${name}">follow</a></td></tr>`
   );
@@ -141,8 +142,4 @@ function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-
-function escapeText(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

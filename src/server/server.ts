@@ -16,6 +16,7 @@ import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
 import type { Duplex } from 'node:stream';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
@@ -275,9 +276,5 @@ export class NodehostServer {
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
   };
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 

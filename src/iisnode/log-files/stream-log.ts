@@ -207,11 +207,7 @@ export class StreamLog {
     while (offset < data.length) {
       if (!this.#isAtLineStart) {
         // The rest of a line goes where its beginning went.
-        const newline = data.indexOf(NEWLINE, offset);
-        const end = newline === -1 ? data.length : newline + 1;
-        this.#enqueue(data.subarray(offset, end));
-        this.#isAtLineStart = newline !== -1;
-        offset = end;
+        offset = this.#enqueueLine(data, offset);
         continue;
       }
       const current = this.#current ?? this.#rollover();
@@ -231,13 +227,18 @@ export class StreamLog {
         this.#rollover();
       } else {
         // One line longer than a whole file: it gets an empty file to itself.
-        const newline = data.indexOf(NEWLINE, offset);
-        const end = newline === -1 ? data.length : newline + 1;
-        this.#enqueue(data.subarray(offset, end));
-        this.#isAtLineStart = newline !== -1;
-        offset = end;
+        offset = this.#enqueueLine(data, offset);
       }
     }
+  }
+
+  /** enqueueLine queues data from `offset` to the end of its line (or of data) and returns where that ends. */
+  #enqueueLine(data: Buffer, offset: number): number {
+    const newline = data.indexOf(NEWLINE, offset);
+    const end = newline === -1 ? data.length : newline + 1;
+    this.#enqueue(data.subarray(offset, end));
+    this.#isAtLineStart = newline !== -1;
+    return end;
   }
 
   #rollover(): LogFile {

@@ -6,6 +6,7 @@
  * reloads the configuration for those).
  */
 import path from 'node:path';
+import { wildcardToRegex } from '../../config/wildcard-to-regex.js';
 
 /** WatchedFolder is one folder to watch and the file-name patterns that matter in it. */
 export interface WatchedFolder {
@@ -42,13 +43,7 @@ export function parseWatchedFiles(value: string, scriptDir: string): WatchedFold
   return [...byDir].map(([dir, patterns]) => ({ dir, patterns }));
 }
 
-/** compileNamePattern compiles a file name with `*` (any run of characters) and `?` (one character). */
+/** compileNamePattern compiles a file name with `*` (any run of characters) and `?` (one character), case-sensitively. */
 export function compileNamePattern(name: string): RegExp {
-  let source = '';
-  for (const char of name) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 's');
+  return new RegExp(wildcardToRegex(name), 's');
 }

@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { FolderConfig, HandlerMapping } from '../../config/types.js';
+import { wildcardMatch } from '../../config/wildcard-match.js';
 
 /** HandlerMatch says who serves a URL: a node application (with its script URL and path info) or the static handler. */
 export type HandlerMatch =
@@ -80,34 +81,6 @@ function pathMatches(handler: HandlerMapping, urlPath: string): boolean {
   }
   const relative = pattern.startsWith('/') ? pattern : handler.scope + pattern;
   return wildcardMatch(relative, urlPath);
-}
-
-/** wildcardMatch compares case-insensitively with `*` (any run) and `?` (one character). */
-export function wildcardMatch(pattern: string, text: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.length === text.length && pattern.toLowerCase() === text.toLowerCase();
-  const p = pattern.toLowerCase();
-  const t = text.toLowerCase();
-  // Iterative glob match with single backtracking point: linear in practice, no regex per request.
-  let pi = 0;
-  let ti = 0;
-  let star = -1;
-  let mark = 0;
-  while (ti < t.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
-      pi++;
-      ti++;
-    } else if (pi < p.length && p[pi] === '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star !== -1) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.length && p[pi] === '*') pi++;
-  return pi === p.length;
 }
 
 function isFile(path: string): boolean {

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } from '../../config/rewrite-types.js';
+import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
 
@@ -88,7 +89,7 @@ export function applyFunction(fn: FunctionName, value: string): string {
     case 'ToLower': return value.toLowerCase();
     case 'UrlEncode': case 'EscapeDataString': return urlEncode(value);
     case 'UrlDecode': return urlDecode(value);
-    case 'HtmlEncode': return htmlEncode(value);
+    case 'HtmlEncode': return escapeHtml(value);
   }
 }
 
@@ -112,11 +113,6 @@ export function urlDecode(value: string): string {
       }
     });
   }
-}
-
-/** htmlEncode escapes & < > " '. */
-export function htmlEncode(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => (ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : ch === '"' ? '&quot;' : '&#39;'));
 }
 
 /**

@@ -6,10 +6,9 @@
  */
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { hopByHopHeaders } from '../../http/hop-by-hop-headers.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
 /** proxyRequest forwards ctx's request to `target` and resolves when the response is done or failed. */
 export function proxyRequest(ctx: RequestContext, target: string): Promise<void> {
@@ -24,7 +23,9 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
   const raw = ctx.req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) continue;
+    // Host is the target's (set below). Trailer announces trailer fields that piping the body
+    // does not carry, so it goes too.
+    if (hopByHopHeaders.has(lower) || lower === 'host' || lower === 'trailer') continue;
     const existing = headers[lower];
     headers[lower] = existing === undefined ? raw[i + 1]! : ([] as string[]).concat(existing as string | string[], raw[i + 1]!);
   }
@@ -46,7 +47,7 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
       const head = response.rawHeaders;
       for (let i = 0; i < head.length; i += 2) {
         const lower = head[i]!.toLowerCase();
-        if (lower === 'connection' || lower === 'keep-alive' || lower === 'proxy-connection' || lower === 'transfer-encoding') continue;
+        if (hopByHopHeaders.has(lower)) continue;
         res.appendHeader(head[i]!, head[i + 1]!);
       }
       ctx.status = response.statusCode ?? 502;

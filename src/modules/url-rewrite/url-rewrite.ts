@@ -10,6 +10,7 @@
  * read. A stopProcessing global rule ends the global pass only; the distributed rules still run.
  */
 import type { InboundRule, RewriteConfig } from '../../config/rewrite-types.js';
+import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import type { SiteHandle } from '../../http/site-handle.js';
@@ -84,7 +85,7 @@ function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'con
       return 'finish';
     case 'redirect': {
       ctx.status = result.status;
-      const body = `<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found <a href="${escapeAttribute(result.location)}">here</a></body>`;
+      const body = `<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found <a href="${escapeHtml(result.location)}">here</a></body>`;
       res.statusCode = result.status;
       res.setHeader('Location', result.location);
       res.setHeader('Content-Type', 'text/html; charset=UTF-8');
@@ -123,10 +124,6 @@ function originalTarget(rawUrl: string): string {
   if (scheme === -1) return rawUrl;
   const slash = rawUrl.indexOf('/', scheme + 3);
   return slash === -1 ? '/' : rawUrl.slice(slash);
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /** urlRewrite is the pipeline module that runs rewriteRequest in the 'rewrite' phase. */

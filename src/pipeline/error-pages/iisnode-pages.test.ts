@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NodehostError } from '../../errors.js';
-import { escapeHtml } from '../../http/escape-html.js';
+import { escapeLogText as escapeHtml } from '../../http/escape-html.js';
 import { renderDevErrorPage } from './iisnode-pages.js';
 import { OutputTail } from '../../iisnode/output-tail.js';
 import { RingQueue } from '../../iisnode/ring-queue.js';

@@ -5,6 +5,7 @@
  * (through ctx.substatus), as on IIS. The error step (../error-step.ts) chooses it.
  */
 import { STATUS_CODES } from 'node:http';
+import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 
 /**
@@ -49,18 +50,4 @@ export function friendlyMessage(status: number): string {
     case 503: return 'The service is temporarily unavailable. Please try again later.';
   }
   return status >= 500 ? 'The server could not complete the request.' : 'The request could not be completed.';
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, escapeHtmlChar);
-}
-
-function escapeHtmlChar(ch: string): string {
-  switch (ch) {
-    case '&': return '&amp;';
-    case '<': return '&lt;';
-    case '>': return '&gt;';
-    case '"': return '&quot;';
-    default: return '&#39;';
-  }
 }

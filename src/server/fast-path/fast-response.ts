@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { httpDate } from '../../http/http-date.js';
 import type { HttpResponse } from '../../http/http-response.js';
 
 /** ResponseOwner is the connection a response belongs to. */
@@ -311,7 +312,7 @@ export class FastResponse extends EventEmitter implements HttpResponse {
       for (const key of Object.keys(given)) this.#addHeader(state, key, given[key] as HeaderValue, true);
     }
     let head = state.head;
-    if (this.sendDate && !state.date) head += 'Date: ' + utcDate() + '\r\n';
+    if (this.sendDate && !state.date) head += 'Date: ' + httpDate() + '\r\n';
     // node: a 204 or 304 with chunked framing gets no zero chunk, and the connection closes.
     if (this.#isChunked && (this.statusCode === 204 || this.statusCode === 304)) {
       this.#isChunked = false;
@@ -415,18 +416,4 @@ function frameChunk(data: Buffer): Buffer {
 
 function headersSentError(verb: string): Error {
   return Object.assign(new Error(`Cannot ${verb} headers after they are sent to the client`), { code: 'ERR_HTTP_HEADERS_SENT' });
-}
-
-/** The Date header of the current second, formatted once per second. */
-let dateSecond = -1;
-let dateText = '';
-
-function utcDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(second * 1000).toUTCString();
-  }
-  return dateText;
 }
