@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fetchRaw, SITES, startNodehost, type Reply, type RunningHost } from './helpers/nodehost.js';
+import { SITES, startNodehost, type Reply, type RunningHost } from './helpers/nodehost.js';
+import { fetchStrict } from './helpers/strict-http.js';
 
 /** What a case expects. `echo` means the request reached echo.js with this rewritten URL and query. */
 interface Expect {
@@ -554,7 +555,7 @@ after(async () => {
 
 /** Sends a request and reports whether the connection was dropped without a response. */
 function send(base: string, c: Case): Promise<Reply | 'aborted'> {
-  return fetchRaw(base, c.target, { method: c.method, headers: c.headers, body: c.body }).catch((err: NodeJS.ErrnoException) => {
+  return fetchStrict(base, c.target, { method: c.method, headers: c.headers, body: c.body }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ECONNRESET' || /socket hang up/.test(err.message)) return 'aborted' as const;
     throw err;
   });

@@ -2,7 +2,8 @@
  * A strict HTTP/1.1 client for feature tests that read ordinary responses. It sends the
  * request with node's own `http` client, whose llhttp parser refuses what a tolerant reader
  * lets through (Content-Length together with Transfer-Encoding is HPE_INVALID_CONTENT_LENGTH,
- * a repeated Content-Length HPE_UNEXPECTED_CONTENT_LENGTH), and then asserts that the
+ * or HPE_INVALID_TRANSFER_ENCODING when Content-Length comes first; a repeated Content-Length
+ * is HPE_UNEXPECTED_CONTENT_LENGTH), and then asserts that the
  * response has exactly one framing: one Content-Length or `Transfer-Encoding: chunked`,
  * never both, never neither for a response that has a body, and none at all where HTTP has
  * no body to frame (1xx, 204; 304 without Transfer-Encoding). Raw sockets (raw-http.ts)
@@ -26,6 +27,9 @@ export interface StrictRequestOptions extends RequestOptions {
   allowCloseDelimited?: boolean;
 }
 
+/** The llhttp errors that mean a double or contradictory framing. */
+const FRAMING_ERRORS: ReadonlySet<string> = new Set(['HPE_INVALID_CONTENT_LENGTH', 'HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_TRANSFER_ENCODING']);
+
 /** How many bytes of the response are quoted in a failure message. */
 const QUOTED_BYTES = 600;
 
@@ -46,14 +50,16 @@ export function fetchStrict(base: string, target: string, options: StrictRequest
     const interim: { status: number; rawHeaders: string[] }[] = [];
     const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers: options.headers, agent: false });
     req.on('socket', (socket: Socket) => {
-      socket.on('data', (chunk: Buffer) => {
+      // Before the client's own listener, whose parser reports an error while handling the chunk.
+      socket.prependListener('data', (chunk: Buffer) => {
         if (received.length < QUOTED_BYTES) received = Buffer.concat([received, chunk]);
       });
     });
     req.on('information', (info) => interim.push({ status: info.statusCode, rawHeaders: info.rawHeaders }));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (typeof err.code === 'string' && err.code.startsWith('HPE_')) {
-        reject(new AssertionError({ message: `${what}: node's HTTP parser refused the response (${err.code}: ${err.message})\n${quote(received)}` }));
+        const problem = FRAMING_ERRORS.has(err.code) ? "refused the response's framing" : 'refused the response';
+        reject(new AssertionError({ message: `${what}: node's HTTP parser ${problem} (${err.code}: ${err.message})\n${quote(received)}` }));
       } else {
         reject(err);
       }
