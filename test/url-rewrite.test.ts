@@ -628,3 +628,63 @@ describe('URL Rewrite, table-driven end to end', () => {
     assert.match(host.stderr(), /bad-regex[/\\]web\.config:\d+.*BadRegex/);
   });
 });
+
+// Outbound rules over a response from node: the worker's body arrives chunked (writeHead
+// without a length, then end), the rule buffers and rewrites it, and the client must get it
+// with exactly one framing. The strict client refuses a response with both Content-Length
+// and Transfer-Encoding (spec/rewrite.md §1.15; the Microsoft "Creating Outbound Rules" example).
+describe('outbound rules in front of a node application', () => {
+  let outTmp = '';
+  let outHost: RunningHost | undefined;
+
+  before(async () => {
+    outTmp = mkdtempSync(path.join(tmpdir(), 'nodehost-outbound-'));
+    const root = path.join(outTmp, 'site');
+    mkdirSync(root);
+    writeFileSync(
+      path.join(root, 'web.config'),
+      `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <system.webServer>
+    <handlers><add name="iisnode" path="app.js" verb="*" modules="iisnode"/></handlers>
+    <rewrite>
+      <outboundRules>
+        <rule name="ArticleLinks" preCondition="IsHTML">
+          <match filterByTags="A" pattern="^/article\\.aspx\\?id=([0-9]+)(?:&amp;|&amp;amp;)title=([_0-9a-z-]+)$"/>
+          <action type="Rewrite" value="/article/{R:1}/{R:2}"/>
+        </rule>
+        <preConditions>
+          <preCondition name="IsHTML"><add input="{RESPONSE_CONTENT_TYPE}" pattern="^text/html"/></preCondition>
+        </preConditions>
+      </outboundRules>
+    </rewrite>
+    <iisnode loggingEnabled="false"/>
+  </system.webServer>
+</configuration>
+`,
+    );
+    writeFileSync(
+      path.join(root, 'app.js'),
+      `require('http').createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/html' });
+  res.end('<a href="/article.aspx?id=342&amp;title=x">x</a>');
+}).listen(process.env.PORT);
+`,
+    );
+    outHost = await startNodehost(root);
+  });
+
+  after(async () => {
+    await outHost?.stop();
+    if (outTmp) rmSync(outTmp, { recursive: true, force: true });
+  });
+
+  test('a rewritten node response has one framing and the rewritten href', async () => {
+    const reply = await fetchStrict(outHost!.url, '/app.js');
+    assert.equal(reply.status, 200);
+    assert.match(String(reply.headers['content-type']), /^text\/html/);
+    assert.equal(reply.text, '<a href="/article/342/x">x</a>');
+    const framing = reply.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()).filter((name) => name === 'content-length' || name === 'transfer-encoding');
+    assert.equal(framing.length, 1, `one framing header, not ${framing.join(' and ')}`);
+  });
+});
