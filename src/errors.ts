@@ -46,7 +46,7 @@ export const ERRORS = {
   NH_ERR_APP_NEEDS_ONE_HOST_PROCESS: { status: 500, substatus: 0, summary: 'The application uses nodeProcessStickySessions or the debugger, which need one dispatcher, but nodehost.yml sets hostProcesses above 1.' },
 
   // Static files and request filtering
-  NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden (hiddenSegments, or a name nodehost always hides).' },
+  NH_ERR_FILTER_HIDDEN_SEGMENT: { status: 404, substatus: 8, summary: 'A segment of the URL is hidden by request filtering (hiddenSegments: the IIS defaults and the entries of the site).' },
   NH_ERR_FILTER_URL_SEQUENCE: { status: 404, substatus: 5, summary: 'The URL contains a sequence listed in requestFiltering/denyUrlSequences.' },
   NH_ERR_FILTER_VERB: { status: 404, substatus: 6, summary: 'The request method is denied by requestFiltering/verbs.' },
   NH_ERR_FILTER_FILE_EXTENSION: { status: 404, substatus: 7, summary: 'The file extension of the URL is denied by requestFiltering/fileExtensions.' },
@@ -62,7 +62,7 @@ export const ERRORS = {
   NH_ERR_REWRITE_OUTBOUND: { status: 500, substatus: 52, summary: 'An outbound rewrite rule, precondition or custom tag set is malformed.' },
   NH_ERR_REWRITE_BAD_URL: { status: 500, substatus: 50, summary: 'A Rewrite action produced a URL that cannot be used (bad escaping, or a path above the site root).' },
   NH_ERR_REWRITE_PROXY: { status: 502, substatus: 3, summary: 'A Rewrite to an absolute URL (reverse proxy) could not reach the target or lost it mid-response.' },
-  NH_ERR_STATIC_NOT_FOUND: { status: 404, substatus: 0, summary: 'The file or directory named by the URL does not exist.' },
+  NH_ERR_STATIC_NOT_FOUND: { status: 404, substatus: 0, summary: 'The file or directory named by the URL does not exist, or is one the static handler never serves (node_modules, web.config, iisnode.yml, dot-files).' },
   NH_ERR_STATIC_MIME_UNKNOWN: { status: 404, substatus: 3, summary: 'The file extension has no staticContent mimeMap entry, so the file is not served.' },
   NH_ERR_STATIC_METHOD: { status: 405, substatus: 0, summary: 'The static file handler answers only GET and HEAD.' },
   NH_ERR_STATIC_PRECONDITION: { status: 412, substatus: 0, summary: 'The If-Match or If-Unmodified-Since condition of the request does not hold for the file.' },

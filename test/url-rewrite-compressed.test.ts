@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
-import { fetchRaw, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { fetchStrict } from './helpers/strict-http.js';
 
 let dir: string;
 let host: RunningHost;
@@ -42,7 +43,7 @@ const decoders: Record<string, (body: Buffer) => Buffer> = { gzip: zlib.gunzipSy
 
 for (const coding of ['gzip', 'deflate', 'br']) {
   test(`a ${coding} body is rewritten and stays ${coding}`, async () => {
-    const reply = await fetchRaw(host.url, `/coded.js/${coding}`);
+    const reply = await fetchStrict(host.url, `/coded.js/${coding}`);
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['content-encoding'], coding);
     assert.equal(Number(reply.headers['content-length']), reply.body.length);
@@ -51,7 +52,7 @@ for (const coding of ['gzip', 'deflate', 'br']) {
 }
 
 test('a coding nodehost cannot decode passes through unchanged', async () => {
-  const reply = await fetchRaw(host.url, '/coded.js/compress');
+  const reply = await fetchStrict(host.url, '/coded.js/compress');
   assert.equal(reply.headers['content-encoding'], 'compress');
   assert.equal(reply.text, 'LZW:foo foo foo');
 });

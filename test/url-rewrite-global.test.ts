@@ -11,7 +11,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { BIN, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { fetchStrict } from './helpers/strict-http.js';
 
 const GLOBAL_RULES = `<?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -115,7 +116,7 @@ after(async () => {
 });
 
 async function text(target: string): Promise<string> {
-  const reply = await fetchRaw(host.url, target);
+  const reply = await fetchStrict(host.url, target);
   assert.equal(reply.status, 200, `${target}: ${reply.status} ${reply.text.slice(0, 300)}`);
   return reply.text;
 }
@@ -139,13 +140,13 @@ describe('global rules from nodehost.yml', () => {
   });
 
   test('a global Redirect answers at once, with an absolute Location', async () => {
-    const reply = await fetchRaw(host.url, '/moved/page.txt?k=v');
+    const reply = await fetchStrict(host.url, '/moved/page.txt?k=v');
     assert.equal(reply.status, 302);
     assert.equal(reply.headers.location, `${host.url}/new/page.txt?k=v`);
   });
 
   test('a global CustomResponse answers with its status, reason and description', async () => {
-    const reply = await fetchRaw(host.url, '/gone');
+    const reply = await fetchStrict(host.url, '/gone');
     assert.equal(reply.status, 410);
     assert.equal(reply.text, 'gone for good');
     const raw = await rawStatusLine('/gone');

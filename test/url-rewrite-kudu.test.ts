@@ -1,11 +1,13 @@
 /**
  * The Kudu (Azure App Service) iisnode web.config with an express app, end to end
  * (spec/rewrite.md §4.3): files under public/ are served statically, everything else goes to
- * node, node sees the original URL, web.config is never served.
+ * node, node sees the original URL, web.config is never served. node_modules is not one of IIS's
+ * hidden segments, so its URLs reach the rules and node like any other (docs/security.md).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { fetchStrict } from './helpers/strict-http.js';
 
 let host: RunningHost;
 
@@ -18,7 +20,7 @@ after(async () => {
 });
 
 async function node(target: string): Promise<{ url: string; originalUrl: string | null }> {
-  const reply = await fetchRaw(host.url, target);
+  const reply = await fetchStrict(host.url, target);
   assert.equal(reply.status, 200, `${target}: ${reply.text.slice(0, 200)}`);
   assert.equal(reply.headers['x-powered-by'], 'Express', `${target} reached express`);
   return JSON.parse(reply.text) as { url: string; originalUrl: string | null };
@@ -27,7 +29,7 @@ async function node(target: string): Promise<{ url: string; originalUrl: string 
 describe('Kudu express template', () => {
   test('existing files under public/ are static, with their MIME type and ETag', async () => {
     for (const target of ['/css/site.css', '/css/site.css?v=1']) {
-      const reply = await fetchRaw(host.url, target);
+      const reply = await fetchStrict(host.url, target);
       assert.equal(reply.status, 200, target);
       assert.equal(reply.text, 'body { color: red; }\n');
       assert.match(String(reply.headers['content-type']), /^text\/css/);
@@ -45,14 +47,20 @@ describe('Kudu express template', () => {
     assert.equal((await node('/bin/readme.txt')).url, '/bin/readme.txt');
   });
 
+  test('node_modules, iisnode.yml and dot-files are not hidden before the rules: node gets them with req.url unchanged', async () => {
+    for (const target of ['/node_modules/express/package.json', '/node_modules/express/package.json?v=1', '/Node_Modules/x', '/iisnode.yml', '/.env', '/.git/HEAD']) {
+      assert.deepEqual(await node(target), { from: 'express', method: 'GET', url: target, originalUrl: target }, target);
+    }
+  });
+
   test('web.config and App_Data are hidden before the rules run; a+b is double escaping', async () => {
     for (const target of ['/web.config', '/app_data/x', '/a+b', '/public/../web.config']) {
-      assert.equal((await fetchRaw(host.url, target)).status, 404, target);
+      assert.equal((await fetchStrict(host.url, target)).status, 404, target);
     }
   });
 
   test("node's own 500 with a JSON body passes through unchanged", async () => {
-    const reply = await fetchRaw(host.url, '/fail');
+    const reply = await fetchStrict(host.url, '/fail');
     assert.equal(reply.status, 500);
     assert.equal(reply.text, '{"error":"boom"}');
   });

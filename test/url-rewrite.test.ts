@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fetchRaw, SITES, startNodehost, type Reply, type RunningHost } from './helpers/nodehost.js';
+import { SITES, startNodehost, type Reply, type RunningHost } from './helpers/nodehost.js';
+import { fetchStrict } from './helpers/strict-http.js';
 
 /** What a case expects. `echo` means the request reached echo.js with this rewritten URL and query. */
 interface Expect {
@@ -554,7 +555,7 @@ after(async () => {
 
 /** Sends a request and reports whether the connection was dropped without a response. */
 function send(base: string, c: Case): Promise<Reply | 'aborted'> {
-  return fetchRaw(base, c.target, { method: c.method, headers: c.headers, body: c.body }).catch((err: NodeJS.ErrnoException) => {
+  return fetchStrict(base, c.target, { method: c.method, headers: c.headers, body: c.body }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ECONNRESET' || /socket hang up/.test(err.message)) return 'aborted' as const;
     throw err;
   });
@@ -625,5 +626,65 @@ describe('URL Rewrite, table-driven end to end', () => {
 
   test('configuration errors are logged at start with file:line and rule name', () => {
     assert.match(host.stderr(), /bad-regex[/\\]web\.config:\d+.*BadRegex/);
+  });
+});
+
+// Outbound rules over a response from node: the worker's body arrives chunked (writeHead
+// without a length, then end), the rule buffers and rewrites it, and the client must get it
+// with exactly one framing. The strict client refuses a response with both Content-Length
+// and Transfer-Encoding (spec/rewrite.md §1.15; the Microsoft "Creating Outbound Rules" example).
+describe('outbound rules in front of a node application', () => {
+  let outTmp = '';
+  let outHost: RunningHost | undefined;
+
+  before(async () => {
+    outTmp = mkdtempSync(path.join(tmpdir(), 'nodehost-outbound-'));
+    const root = path.join(outTmp, 'site');
+    mkdirSync(root);
+    writeFileSync(
+      path.join(root, 'web.config'),
+      `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <system.webServer>
+    <handlers><add name="iisnode" path="app.js" verb="*" modules="iisnode"/></handlers>
+    <rewrite>
+      <outboundRules>
+        <rule name="ArticleLinks" preCondition="IsHTML">
+          <match filterByTags="A" pattern="^/article\\.aspx\\?id=([0-9]+)(?:&amp;|&amp;amp;)title=([_0-9a-z-]+)$"/>
+          <action type="Rewrite" value="/article/{R:1}/{R:2}"/>
+        </rule>
+        <preConditions>
+          <preCondition name="IsHTML"><add input="{RESPONSE_CONTENT_TYPE}" pattern="^text/html"/></preCondition>
+        </preConditions>
+      </outboundRules>
+    </rewrite>
+    <iisnode loggingEnabled="false"/>
+  </system.webServer>
+</configuration>
+`,
+    );
+    writeFileSync(
+      path.join(root, 'app.js'),
+      `require('http').createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/html' });
+  res.end('<a href="/article.aspx?id=342&amp;title=x">x</a>');
+}).listen(process.env.PORT);
+`,
+    );
+    outHost = await startNodehost(root);
+  });
+
+  after(async () => {
+    await outHost?.stop();
+    if (outTmp) rmSync(outTmp, { recursive: true, force: true });
+  });
+
+  test('a rewritten node response has one framing and the rewritten href', async () => {
+    const reply = await fetchStrict(outHost!.url, '/app.js');
+    assert.equal(reply.status, 200);
+    assert.match(String(reply.headers['content-type']), /^text\/html/);
+    assert.equal(reply.text, '<a href="/article/342/x">x</a>');
+    const framing = reply.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()).filter((name) => name === 'content-length' || name === 'transfer-encoding');
+    assert.equal(framing.length, 1, `one framing header, not ${framing.join(' and ')}`);
   });
 });

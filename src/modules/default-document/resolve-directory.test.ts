@@ -29,6 +29,9 @@ file('dir-named-default/index.html');
 file('linked/target.html');
 symlinkSync(join(root, 'linked/target.html'), join(root, 'linked/index.html'));
 file('hidden/web.config');
+file('node_modules/pkg/index.html');
+file('.git/index.html');
+file('dotdoc/.index.html');
 mkdirSync(join(root, 'empty'));
 mkdirSync(join(root, 'a b#c?d'));
 
@@ -185,6 +188,24 @@ describe('resolveDirectory: 403.14', () => {
     config = folderConfig({ enabled: true, files: ['web.config', 'bin', '../both/index.html'] });
     try {
       assert.equal((await fetch('/hidden/')).status, 403);
+    } finally {
+      config = folderConfig({ enabled: true, files: FILES });
+    }
+  });
+
+  test('a folder the static handler never serves is 404.0, neither redirected nor searched', async () => {
+    for (const path of ['/node_modules', '/node_modules/', '/node_modules/pkg', '/node_modules/pkg/', '/.git/']) {
+      const reply = await fetch(path);
+      assert.equal(reply.status, 404, path);
+      assert.equal(reply.headers.location, undefined, path);
+      assert.equal(lastContext!.substatus, 0);
+    }
+  });
+
+  test('a never-served name in the list is never a default document', async () => {
+    config = folderConfig({ enabled: true, files: ['.index.html', 'iisnode.yml', 'node_modules'] });
+    try {
+      assert.equal((await fetch('/dotdoc/')).status, 403);
     } finally {
       config = folderConfig({ enabled: true, files: FILES });
     }

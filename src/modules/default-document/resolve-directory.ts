@@ -9,6 +9,7 @@ import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestContext } from '../../http/request-context.js';
 import { isHiddenPath } from '../request-filtering/is-hidden-path.js';
+import { isNeverServed } from '../static-files/never-served.js';
 import { fileSystemErrorCode } from '../static-files/file-system-error.js';
 import { fail } from '../../http/error-outcome.js';
 
@@ -31,6 +32,8 @@ const FINISHED: DirectoryOutcome = Object.freeze({ kind: 'finished', urlPath: ''
 
 /**
  * resolveDirectory handles a request whose ctx.physicalPath is an existing directory:
+ * - a URL the static handler never serves (isNeverServed: `/node_modules`, `/.git/`): 404.0,
+ *   'finished', so such a folder is neither redirected to nor searched;
  * - defaultDocument disabled (or no configuration): 403.14, 'finished', with or without the
  *   trailing slash;
  * - URL without a trailing slash: 301 to the same URL plus '/' (absolute Location, query
@@ -43,6 +46,10 @@ const FINISHED: DirectoryOutcome = Object.freeze({ kind: 'finished', urlPath: ''
  * cannot tell (symbolic links).
  */
 export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOutcome> {
+  if (isNeverServed(ctx.path)) {
+    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    return FINISHED;
+  }
   const config = ctx.config;
   // A disabled section answers 403.14 even without the slash: no redirect (spec 2.3).
   if (config === undefined || !config.defaultDocument.enabled) {
@@ -69,7 +76,7 @@ export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOu
   }
   for (const name of config.defaultDocument.files) {
     // A default document is one file of this folder, and it must never unveil a hidden name.
-    if (name === '' || name.includes('/') || isHiddenPath(name, config.hiddenSegments)) continue;
+    if (name === '' || name.includes('/') || isHiddenPath(name, config.hiddenSegments) || isNeverServed(name)) continue;
     const onDisk = await findFile(directory, entries, name);
     if (onDisk !== undefined) return { kind: 'document', urlPath: ctx.path + name, physicalPath: join(directory, onDisk) };
   }

@@ -24,28 +24,29 @@ describe('isHiddenPath', () => {
     }
   });
 
-  test('web.config, iisnode.yml and node_modules are hidden even when the configuration removed them', () => {
-    for (const path of ['/web.config', '/Web.Config', '/sub/web.config', '/iisnode.yml', '/app/IISNODE.YML', '/node_modules/x/package.json', '/a/Node_Modules/b']) {
-      assert.equal(isHiddenPath(path, NONE), true, path);
+  test('only the configured names are hidden: node_modules, iisnode.yml and dot-segments are left to the static handler', () => {
+    for (const path of ['/node_modules/x/package.json', '/iisnode.yml', '/.git/config', '/.env', '/a/.npmrc']) {
+      assert.equal(isHiddenPath(path, IIS_DEFAULTS), false, path);
     }
+    for (const path of ['/web.config', '/Web.Config', '/sub/web.config']) assert.equal(isHiddenPath(path, IIS_DEFAULTS), true, path);
+    assert.equal(isHiddenPath('/web.config', NONE), false, 'a <remove> of web.config takes it off the list');
   });
 
-  test('dot-segments are hidden, except .well-known', () => {
-    for (const path of ['/.git/config', '/.env', '/a/.npmrc', '/.', '/a/../b', '/.Well-Known/x', '/a/.well-known.bak']) {
-      assert.equal(isHiddenPath(path, NONE), true, path);
-    }
-    for (const path of ['/.well-known/acme-challenge/token', '/.well-known/security.txt', '/a.b/c', '/file.']) {
-      assert.equal(isHiddenPath(path, NONE), false, path);
-    }
+  test('a site that adds node_modules hides it, in any case', () => {
+    const withNodeModules = new Set([...IIS_DEFAULTS, 'node_modules']);
+    for (const path of ['/node_modules/x/package.json', '/a/Node_Modules/b', '/NODE_MODULES']) assert.equal(isHiddenPath(path, withNodeModules), true, path);
+    assert.equal(isHiddenPath('/node_modules_old/x', withNodeModules), false);
   });
 
-  test('a configuration can hide .well-known too', () => {
+  test('dot-segments are hidden only when listed', () => {
     assert.equal(isHiddenPath('/.well-known/x', new Set(['.well-known'])), true);
+    assert.equal(isHiddenPath('/.git/HEAD', new Set(['.git'])), true);
+    assert.equal(isHiddenPath('/.github/x', new Set(['.git'])), false);
   });
 
   test('a bare segment without slashes is checked as one segment', () => {
-    assert.equal(isHiddenPath('web.config', NONE), true);
-    assert.equal(isHiddenPath('index.html', NONE), false);
+    assert.equal(isHiddenPath('web.config', IIS_DEFAULTS), true);
+    assert.equal(isHiddenPath('index.html', IIS_DEFAULTS), false);
   });
 });
 
@@ -105,7 +106,7 @@ describe('requestFiltering module', () => {
 
   test('percent-encoded names are caught after decoding', async () => {
     assert.equal((await fetch('/%62in/x')).status, 404);
-    assert.equal((await fetch('/%2Egit/HEAD')).status, 404);
+    assert.equal((await fetch('/App%5FData/x')).status, 404);
   });
 
   test('allowed paths continue', async () => {
@@ -116,15 +117,18 @@ describe('requestFiltering module', () => {
     }
   });
 
-  test('the always-hidden names stay hidden with an empty list, or without a configuration', async () => {
+  test('names the static handler never serves pass request filtering, so rewrite rules still see them', async () => {
+    for (const path of ['/node_modules/express/package.json', '/iisnode.yml', '/.env', '/.git/HEAD']) {
+      assert.equal((await fetch(path)).status, 200, path);
+      assert.equal(lastOutcome, 'continue');
+    }
+  });
+
+  test('an empty list, or no configuration, hides nothing', async () => {
     for (const next of [folderConfig(NONE), undefined]) {
       config = next;
       try {
-        for (const path of ['/web.config', '/iisnode.yml', '/node_modules/express/package.json', '/.env']) {
-          assert.equal((await fetch(path)).status, 404, path);
-          assert.equal(lastContext!.substatus, 8);
-        }
-        assert.equal((await fetch('/bin/x')).status, 200);
+        for (const path of ['/web.config', '/bin/x', '/node_modules/x.js']) assert.equal((await fetch(path)).status, 200, path);
       } finally {
         config = folderConfig(IIS_DEFAULTS);
       }

@@ -13,9 +13,10 @@ import { isHiddenPath } from './is-hidden-path.js';
 const NO_SEGMENTS: ReadonlySet<string> = new Set();
 
 /**
- * filterRequest refuses the request with 404.8 ('finish') when a segment of ctx.path is hidden
- * (see isHiddenPath), and otherwise lets it through ('continue'). Without a configuration it
- * still applies the names nodehost always hides.
+ * filterRequest refuses the request ('finish') when a limit, a hidden segment (404.8, see
+ * isHiddenPath) or a file extension forbids it, and otherwise lets it through ('continue').
+ * Without a configuration it lets every request through: the names nodehost never serves are
+ * refused by the static handler, after URL Rewrite (static-files/never-served.ts).
  */
 export function filterRequest(ctx: RequestContext): Outcome {
   const rules = ctx.config?.requestFiltering;

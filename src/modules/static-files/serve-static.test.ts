@@ -24,6 +24,18 @@ writeFileSync(join(root, 'README'), 'no extension\n');
 writeFileSync(join(root, 'app.yml'), 'secret: 1\n');
 writeFileSync(join(root, 'empty.txt'), '');
 mkdirSync(join(root, 'folder.txt'));
+// Files the static handler never serves, whatever the configuration.
+mkdirSync(join(root, 'node_modules/pkg'), { recursive: true });
+writeFileSync(join(root, 'node_modules/pkg/index.txt'), 'package source\n');
+mkdirSync(join(root, 'sub/Node_Modules'), { recursive: true });
+writeFileSync(join(root, 'sub/Node_Modules/x.txt'), 'package source\n');
+mkdirSync(join(root, '.git'));
+writeFileSync(join(root, '.git/config.txt'), 'repository\n');
+writeFileSync(join(root, '.env.txt'), 'SECRET=1\n');
+writeFileSync(join(root, 'web.config'), '<configuration/>\n');
+writeFileSync(join(root, 'iisnode.yml'), 'node_env: x\n');
+mkdirSync(join(root, '.well-known'));
+writeFileSync(join(root, '.well-known/security.txt'), 'Contact: x\n');
 const BIG_SIZE = 4 * 1024 * 1024 + 17;
 const big = Buffer.alloc(BIG_SIZE);
 for (let i = 0; i < BIG_SIZE; i++) big[i] = i % 251;
@@ -173,6 +185,27 @@ describe('serveStatic: refusals', () => {
       assert.equal((await fetch('/app.yml')).headers['content-type'], 'application/octet-stream');
       assert.equal((await fetch('/README')).headers['content-type'], 'application/octet-stream');
       assert.equal((await fetch('/site.css')).headers['content-type'], 'text/css');
+    } finally {
+      config = folderConfig(MIME);
+    }
+  });
+
+  test('node_modules, web.config, iisnode.yml and dot-files are 404.0, even with a "*" mimeMap entry', async () => {
+    config = folderConfig(new Map([...MIME, ['*', 'application/octet-stream']]));
+    try {
+      for (const path of ['/node_modules/pkg/index.txt', '/sub/Node_Modules/x.txt', '/.git/config.txt', '/.env.txt', '/web.config', '/iisnode.yml']) {
+        for (const method of ['GET', 'HEAD', 'POST']) {
+          const reply = await fetch(path, { method });
+          assert.equal(reply.status, 404, `${method} ${path}`);
+          assert.equal(reply.headers.allow, undefined, 'no 405: the URL is refused before the method');
+          assert.equal(reply.headers.etag, undefined, 'nothing about the file leaks');
+          assert.doesNotMatch(reply.body.toString(), /package source|repository|SECRET|configuration|node_env/);
+          const ctx = await served();
+          assert.equal(ctx.status, 404);
+          assert.equal(ctx.substatus, 0);
+        }
+      }
+      assert.equal((await fetch('/.well-known/security.txt')).status, 200);
     } finally {
       config = folderConfig(MIME);
     }

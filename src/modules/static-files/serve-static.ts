@@ -10,20 +10,29 @@ import { checkPreconditions, isRangeCurrent } from './preconditions.js';
 import { openFileBody, sendFileBody } from './send-file-body.js';
 import { statStaticFile, type StaticFile } from './static-file.js';
 import { fileCache, type CachedFile } from './file-cache.js';
+import { isNeverServed } from './never-served.js';
 
 const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
 
 /**
  * serveStatic answers the request with the file at ctx.physicalPath and resolves when the
  * response is complete (or was cut short). It never throws for expected failures; it answers
- * them: 405 for methods other than GET and HEAD (with `Allow`), 404.0 for a missing file or
- * anything that is not a regular file, 404.3 for an unmapped extension, 412/304 for
+ * them: 404.0 for a URL with a segment it never serves (isNeverServed: node_modules, web.config,
+ * iisnode.yml, dot-files), whatever the method and whether or not the file exists; 405 for
+ * methods other than GET and HEAD (with `Allow`), 404.0 for a missing file or anything that
+ * is not a regular file, 404.3 for an unmapped extension, 412/304 for
  * conditional requests, 416 for an unsatisfiable range. Directories are resolved by the
  * engine (resolveDirectory) before this runs. ctx.status and ctx.substatus are set for the
  * access log. Small files are answered from the in-memory FileCache (file-cache.ts); larger
  * ones are streamed from disk.
  */
 export function serveStatic(ctx: RequestContext): Promise<void> {
+  // Checked on the final URL, after URL Rewrite and the default document: no rule, location
+  // or hiddenSegments <remove> makes these files public. It answers as for a missing file.
+  if (isNeverServed(ctx.path)) {
+    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    return DONE;
+  }
   const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') {
     ctx.res.setHeader('Allow', 'GET, HEAD');
