@@ -47,7 +47,7 @@ const FINISHED: DirectoryOutcome = Object.freeze({ kind: 'finished', urlPath: ''
  */
 export async function resolveDirectory(ctx: RequestContext): Promise<DirectoryOutcome> {
   if (isNeverServed(ctx.path)) {
-    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    ctx.sendError(fail('NH_ERR_STATIC_NOT_FOUND'));
     return FINISHED;
   }
   const config = ctx.config;

@@ -30,7 +30,7 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
   // Checked on the final URL, after URL Rewrite and the default document: no rule, location
   // or hiddenSegments <remove> makes these files public. It answers as for a missing file.
   if (isNeverServed(ctx.path)) {
-    sendError(ctx, 'NH_ERR_STATIC_NOT_FOUND');
+    ctx.sendError(fail('NH_ERR_STATIC_NOT_FOUND'));
     return DONE;
   }
   const method = ctx.req.method;
