@@ -263,13 +263,11 @@ function header(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(',') : (value ?? '');
 }
 
-// eslint-disable-next-line no-control-regex
 const NEEDS_ENCODING = /[\x00-\x20\x7f]/;
 
 /** field encodes one value: '-' when empty, spaces as '+', control characters as %XX. */
 function field(value: string): string {
   if (value === '') return '-';
-  // eslint-disable-next-line no-control-regex
   return NEEDS_ENCODING.test(value) ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))) : value;
 }
 

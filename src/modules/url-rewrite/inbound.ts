@@ -140,7 +140,6 @@ function isAbsoluteUrl(value: string): boolean {
 
 /** escapeUnsafe percent-encodes what cannot appear in a header or request target (spaces, controls, non-ASCII). */
 function escapeUnsafe(url: string): string {
-  // eslint-disable-next-line no-control-regex
   return /[^\x21-\x7e]/.test(url) ? url.replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run)) : url;
 }
 

@@ -40,7 +40,6 @@ const LENGTH = /^\d{1,15}$/;
 /** A request target here: visible ASCII only (anything else is node's to judge). */
 const TARGET = /^[\x21-\x7e]+$/;
 /** A header value: visible characters, blanks and obs-text; no other control characters. */
-// eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
