@@ -5,7 +5,7 @@
  *
  * ```
  *   recycle(reason) ──▶ pending generation starts (requests arriving now wait for it)
- *        │                 │ first worker ready                │ cannot start (no worker ready)
+ *        │                 │ all workers ready                 │ cannot start (no worker ready)
  *        │                 ▼                                   ▼
  *        │            current := pending              recycleKeepsOldOnFailure?
  *        │            waiting requests go to it         yes: old stays current, failure reported
@@ -160,7 +160,7 @@ class Generation implements WorkerPoolListener, ExchangeListener {
     this.onGone?.();
   }
 
-  onPoolReady(): void {
+  onPoolServing(): void {
     this.#app.onGenerationReady(this);
   }
 
@@ -400,7 +400,7 @@ export class Application {
     };
   }
 
-  /** onGenerationReady: a worker of `generation` is ready; a pending generation starts serving. */
+  /** onGenerationReady: every worker of `generation` is ready (or has failed, some being ready); a pending generation starts serving. */
   onGenerationReady(generation: Generation): void {
     if (generation !== this.#pending) return;
     this.#promote(generation, '');
