@@ -26,7 +26,7 @@
  * ```
  *
  * A recycle makes a new WorkerPool (the next generation, `generation` counts them); the
- * Application decides which generation gets requests. Inside one generation, nodehost's own
+ * Recycler decides which generation gets requests. Inside one generation, nodehost's own
  * limits (maxRequestsPerProcess, maxMemoryPerProcessMB) retire a single worker: a successor
  * takes its slot at once and the retired worker drains like a recycled one.
  */
