@@ -130,6 +130,24 @@ http.createServer((req, res) => res.end('never')).listen(process.env.PORT);
 this is not javascript "&<>'
 `;
 
+/** An app whose process never listens when it finds the file `slow-one` (and removes it: exactly one process does). */
+const SLOW_ONE_APP = String.raw`
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+let isSlow = false;
+try {
+  fs.rmSync(path.join(__dirname, 'slow-one'));
+  isSlow = true;
+} catch {}
+const server = http.createServer((req, res) => {
+  if (req.url.endsWith('/crash')) process.exit(3);
+  res.end(String(process.pid));
+});
+if (isSlow) setInterval(() => {}, 1000);
+else server.listen(process.env.PORT);
+`;
+
 const NOT_LISTENING_APP = `setInterval(() => {}, 1000); process.stderr.write('listening elsewhere\\n');`;
 
 let dir = '';
@@ -140,6 +158,7 @@ before(() => {
   fs.writeFileSync(path.join(dir, 'esm.mjs'), ESM_APP);
   fs.writeFileSync(path.join(dir, 'broken.js'), SYNTAX_ERROR_APP);
   fs.writeFileSync(path.join(dir, 'quiet.js'), NOT_LISTENING_APP);
+  fs.writeFileSync(path.join(dir, 'slow.js'), SLOW_ONE_APP);
 });
 
 after(() => {
@@ -318,6 +337,71 @@ test('requests are spread round robin over ready workers', async () => {
   }
 });
 
+test('a cold generation takes requests once all its workers are ready, in strict rotation from the first', async () => {
+  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 3 } });
+  try {
+    const first = JSON.parse((await request(h.port, '/app.js/info')).text);
+    assert.equal(h.host.stats().apps[0].ready, 3, 'the first request was dispatched once every worker was ready');
+    const pids: number[] = [first.pid];
+    for (let i = 0; i < 5; i++) pids.push(JSON.parse((await request(h.port, '/app.js/info')).text).pid);
+    assert.equal(new Set(pids.slice(0, 3)).size, 3, pids.join(' '));
+    assert.deepEqual(pids.slice(3), pids.slice(0, 3), 'the rotation repeats');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a crashed worker of a serving generation is skipped while its successor starts; the generation keeps serving', async () => {
+  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2 } });
+  try {
+    const survivor = (await request(h.port, '/slow.js')).text;
+    // The successor of the crashed worker finds the flag and never listens.
+    fs.writeFileSync(path.join(dir, 'slow-one'), '');
+    await request(h.port, '/slow.js/crash');
+    for (let i = 0; i < 4; i++) {
+      const reply = await request(h.port, '/slow.js');
+      assert.equal(reply.status, 200);
+      assert.equal(reply.text, survivor, 'the survivor takes every request');
+    }
+    const stats = h.host.stats().apps[0];
+    assert.equal(stats.workers, 2);
+    assert.equal(stats.ready, 1);
+    assert.equal(stats.generation, 1);
+  } finally {
+    fs.rmSync(path.join(dir, 'slow-one'), { force: true });
+    await h.close();
+  }
+});
+
+test('an overlapped recycle keeps the old generation until every new worker has its verdict', async () => {
+  const oldReady = waitForStates('ready', 2);
+  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 10, namedPipeConnectionRetryDelay: 100 } });
+  try {
+    const oldPid = (await request(h.port, '/slow.js')).text;
+    await oldReady;
+    fs.writeFileSync(path.join(dir, 'slow-one'), '');
+    const newReady = waitForStates('ready', 1);
+    const recycled = h.host.recycle();
+    await newReady;
+    let stats = h.host.stats().apps[0];
+    assert.equal(stats.generation, 1, 'one new worker ready of two: the old generation still serves');
+    assert.equal(stats.isRecycling, true);
+    // A request now waits for the new generation; it is served once the slow worker failed its readiness budget.
+    const waiting = request(h.port, '/slow.js');
+    const [result] = await recycled;
+    assert.equal(result?.result.isServing, true);
+    assert.equal(result?.result.generation, 2);
+    const reply = await waiting;
+    assert.equal(reply.status, 200);
+    assert.notEqual(reply.text, oldPid);
+    stats = h.host.stats().apps[0];
+    assert.equal(stats.generation, 2);
+  } finally {
+    fs.rmSync(path.join(dir, 'slow-one'), { force: true });
+    await h.close();
+  }
+});
+
 test('503.1002 at once when every worker is full; a client abort frees the slot', async () => {
   const h = await startHarness({ settings: { maxConcurrentRequestsPerProcess: 1 } });
   try {
@@ -408,7 +492,8 @@ test('without devErrorsEnabled a failure is a plain 500 with no internals', asyn
 });
 
 test('an app that never listens gets 500.1001 after the readiness budget', async () => {
-  const h = await startHarness({ settings: { maxNamedPipeConnectionRetry: 6, namedPipeConnectionRetryDelay: 100 } });
+  // 2 s: long enough for a loaded machine to start node and let the app write its stderr line.
+  const h = await startHarness({ settings: { maxNamedPipeConnectionRetry: 20, namedPipeConnectionRetryDelay: 100 } });
   try {
     const reply = await request(h.port, '/quiet.js');
     assert.equal(reply.status, 200);

@@ -4,8 +4,19 @@
  * SelectionPolicy, makes requests wait while no worker is ready yet, and replaces crashed
  * workers with exponential backoff. It knows nothing about how bytes reach a worker.
  *
+ * A generation takes requests once ALL of its workers are ready (they start in parallel), so
+ * its round robin is exact from its first request: with N workers that each count their
+ * requests, the first N requests say 1, the next N say 2 (iisnode's tests 124/125). Requests
+ * that arrive earlier wait. More precisely the starting phase ends when every slot's first
+ * worker has given its verdict: all ready (the normal case), some failed (the generation
+ * serves with the ready ones while the failed slots are replaced), or none ready (the start
+ * failed: the waiters get that failure). After that, a crashed or retired worker's slot is
+ * skipped by the rotation until its successor is ready; the generation keeps serving.
+ *
  * ```
- *   acquire() ──▶ policy.select(ready, not full) ──▶ Worker          (active++)
+ *   acquire() ──▶ still starting (a slot has no verdict yet) ──▶ undefined: waitForWorker() queues
+ *        │
+ *        ├─────▶ policy.select(ready, not full) ──▶ Worker          (active++)
  *        │ none selectable
  *        ├── ready workers all full, none starting ─▶ NH_ERR_APP_FULL  503.1002, at once
  *        ├── last start attempt failed ────────────▶ that WorkerError  500.1002/1001/1028, at once
@@ -15,7 +26,7 @@
  * ```
  *
  * A recycle makes a new WorkerPool (the next generation, `generation` counts them); the
- * Application decides which generation gets requests. Inside one generation, nodehost's own
+ * Recycler decides which generation gets requests. Inside one generation, nodehost's own
  * limits (maxRequestsPerProcess, maxMemoryPerProcessMB) retire a single worker: a successor
  * takes its slot at once and the retired worker drains like a recycled one.
  */
@@ -50,9 +61,12 @@ export const MEMORY_SAMPLE_MS = 1000;
 /** WorkerPoolListener hears about workers leaving the pool (so the transport can drop their connections). */
 export interface WorkerPoolListener {
   onWorkerGone(worker: Worker): void;
-  /** onPoolReady: a worker of the pool became ready (called for every such worker). */
-  onPoolReady?(pool: WorkerPool): void;
-  /** onPoolFailed: a start attempt failed and no worker of the pool is ready. */
+  /**
+   * onPoolServing: the starting phase ended with at least one ready worker (normally all of
+   * them), so the pool takes requests. Called once per pool.
+   */
+  onPoolServing?(pool: WorkerPool): void;
+  /** onPoolFailed: a start attempt failed and no worker of the pool is ready (after the starting phase). */
   onPoolFailed?(pool: WorkerPool, error: WorkerError): void;
 }
 
@@ -114,6 +128,8 @@ class Waiter {
 class Slot {
   backoffMs = 0;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** True once the slot's first worker became ready or failed (the end of its starting phase). */
+  hasVerdict = false;
 }
 
 /**
@@ -144,6 +160,8 @@ export class WorkerPool implements WorkerOwner {
   #memoryTimer: NodeJS.Timeout | undefined = undefined;
   #waitTimer: NodeJS.Timeout | undefined = undefined;
   #startupFailure: WorkerError | undefined = undefined;
+  /** Slots whose first worker has not become ready or failed yet; the pool serves once this is 0. */
+  #slotsStarting = 0;
   #isClosed = false;
   #closing: Promise<void> | undefined = undefined;
 
@@ -161,6 +179,11 @@ export class WorkerPool implements WorkerOwner {
     this.generation = options.generation ?? 1;
   }
 
+  /** isStarting tells whether some slot's first worker has not become ready or failed yet (no request is dispatched then). */
+  get isStarting(): boolean {
+    return this.#slotsStarting > 0;
+  }
+
   /** isClosed tells whether the pool has stopped taking requests. */
   get isClosed(): boolean {
     return this.#isClosed;
@@ -169,9 +192,10 @@ export class WorkerPool implements WorkerOwner {
   /** start spawns all workers at once (spec 2.1: processes are created eagerly). Call once. */
   start(): void {
     for (const warning of this.command.warnings) this.#options.log.warn(warning, { script: this.scriptPath });
+    this.#slotsStarting = this.count;
     for (let slot = 0; slot < this.count; slot++) {
       this.#slots.push(new Slot());
-      this.workers.push(this.#spawn());
+      this.#spawn(slot);
     }
     if (this.settings.maxMemoryPerProcessMB > 0) {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_SAMPLE_MS);
@@ -188,10 +212,11 @@ export class WorkerPool implements WorkerOwner {
    * acquire returns a worker for one request and counts it active; or the error to answer
    * with at once (503.1002 when every ready worker is full, the last start failure while the
    * app cannot start, 503.1001 after close); or undefined when workers are still starting and
-   * the caller should `waitForWorker()`.
+   * the caller should `waitForWorker()`. Nothing is dispatched while the pool `isStarting`.
    */
   acquire(): Worker | NodehostError | undefined {
     if (this.#isClosed) return new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.');
+    if (this.#slotsStarting > 0) return undefined;
     const index = this.#policy.select(this.workers, this.maxActivePerWorker);
     if (index >= 0) {
       const worker = this.workers[index];
@@ -277,17 +302,33 @@ export class WorkerPool implements WorkerOwner {
   }
 
   onWorkerReady(worker: Worker): void {
-    if (!this.workers.includes(worker)) return;
+    const slotIndex = this.workers.indexOf(worker);
+    if (slotIndex === -1) return;
     this.#startupFailure = undefined;
+    if (this.#slotsStarting > 0) {
+      // Siblings still starting: requests wait, so the rotation is exact from the first one.
+      if (!this.#recordVerdict(slotIndex)) return;
+      this.#serveWaiters();
+      this.#options.listener?.onPoolServing?.(this);
+      return;
+    }
     this.#serveWaiters();
-    this.#options.listener?.onPoolReady?.(this);
   }
 
   onWorkerFailed(worker: Worker, error: WorkerError): void {
     this.#options.listener?.onWorkerGone(worker);
     if (this.#retired.delete(worker) || this.#isClosed) return;
     this.#startupFailure = error;
-    if (!this.#hasReadyWorker()) {
+    const isStarting = this.#slotsStarting > 0;
+    // While siblings are still starting the verdict waits for them; this slot is replaced meanwhile.
+    const isVerdict = isStarting ? this.#recordVerdict(this.workers.indexOf(worker)) : true;
+    if (isVerdict && this.#hasReadyWorker()) {
+      // The last verdict of the starting phase: serve with the ready workers while this slot is replaced.
+      if (isStarting) {
+        this.#serveWaiters();
+        this.#options.listener?.onPoolServing?.(this);
+      }
+    } else if (isVerdict) {
       // The app cannot start right now: waiting requests get the failure at once instead of
       // sitting through the backoff (and later ones too, until a worker becomes ready).
       this.#failWaiters(error);
@@ -302,7 +343,8 @@ export class WorkerPool implements WorkerOwner {
     this.#replace(worker);
   }
 
-  #spawn(): Worker {
+  /** spawn starts a worker in a slot; it is in `workers` before it starts, since a spawn can fail synchronously. */
+  #spawn(slotIndex: number): void {
     const { id, socketPath } = this.#options.runDir.nextSocket();
     const settings = this.settings;
     const env = buildWorkerEnv(this.#options.hostEnv ?? process.env, this.#options.appSettings, socketPath, settings.node_env);
@@ -319,8 +361,8 @@ export class WorkerPool implements WorkerOwner {
       owner: this,
       onOutput: this.#options.onOutput,
     });
+    this.workers[slotIndex] = worker;
     worker.start();
-    return worker;
   }
 
   /** replace starts a successor in the slot of a worker that exited or failed, with backoff. */
@@ -346,7 +388,7 @@ export class WorkerPool implements WorkerOwner {
   #respawn(slotIndex: number): void {
     if (this.#isClosed) return;
     this.restarts++;
-    this.workers[slotIndex] = this.#spawn();
+    this.#spawn(slotIndex);
   }
 
   /**
@@ -360,7 +402,7 @@ export class WorkerPool implements WorkerOwner {
     this.#options.log.info('worker retired', { script: this.scriptPath, worker: worker.id, pid: worker.pid, reason });
     this.#retired.add(worker);
     this.restarts++;
-    this.workers[slotIndex] = this.#spawn();
+    this.#spawn(slotIndex);
     void worker.close(this.settings.gracefulShutdownTimeout);
   }
 
@@ -374,6 +416,18 @@ export class WorkerPool implements WorkerOwner {
       const rss = readRss(worker.pid);
       if (rss > budget) this.#retire(slot, `resident memory ${Math.round(rss / 1048576)} MB over maxMemoryPerProcessMB`);
     }
+  }
+
+  /**
+   * recordVerdict notes that the first worker of a slot became ready or failed; returns true
+   * when that ended the starting phase (every slot has its verdict).
+   */
+  #recordVerdict(slotIndex: number): boolean {
+    const slot = this.#slots[slotIndex];
+    if (slot === undefined || slot.hasVerdict) return false;
+    slot.hasVerdict = true;
+    this.#slotsStarting--;
+    return this.#slotsStarting === 0;
   }
 
   #hasReadyWorker(): boolean {

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { test } from 'node:test';
-import { TRANSITIONS, WORKER_STATES, WorkerStateMachine, isLegalTransition, type WorkerState, type WorkerStateChange } from './worker-state.js';
+import { WORKER_STATES, WORKER_TRANSITIONS, WorkerStateMachine, isLegalTransition, type WorkerState, type WorkerStateChange } from './worker-state.js';
 
 /** The expected legal moves, written out independently of the table under test. */
 const LEGAL = new Set([
   'starting>ready',
-  'starting>failed',
   'starting>stopping',
+  'starting>unresponsive',
+  'starting>exiting',
   'ready>draining',
   'ready>stopping',
-  'ready>exited',
+  'ready>exiting',
   'draining>stopping',
-  'draining>exited',
-  'stopping>exited',
+  'draining>exiting',
+  'stopping>exiting',
+  'unresponsive>exiting',
+  'exiting>exited',
+  'exiting>failed',
 ]);
 
 /** machineIn drives a fresh machine to `state` through legal moves. */
@@ -23,8 +27,10 @@ function machineIn(state: WorkerState): WorkerStateMachine {
     ready: ['ready'],
     draining: ['ready', 'draining'],
     stopping: ['stopping'],
-    exited: ['stopping', 'exited'],
-    failed: ['failed'],
+    unresponsive: ['unresponsive'],
+    exiting: ['exiting'],
+    exited: ['stopping', 'exiting', 'exited'],
+    failed: ['exiting', 'failed'],
   };
   const machine = new WorkerStateMachine(1, '/srv/app.js');
   for (const step of path[state]) machine.transition(step, 'setup');
@@ -52,7 +58,7 @@ for (const from of WORKER_STATES) {
 
 test('the table has exactly the legal moves and final states have none', () => {
   let count = 0;
-  for (const from of WORKER_STATES) count += TRANSITIONS[from].length;
+  for (const from of WORKER_STATES) count += Object.keys(WORKER_TRANSITIONS[from]).length;
   assert.equal(count, LEGAL.size);
   assert.equal(machineIn('exited').isFinal, true);
   assert.equal(machineIn('failed').isFinal, true);
@@ -67,6 +73,8 @@ test('each transition is published on nodehost:worker:state', () => {
     const machine = new WorkerStateMachine(7, '/srv/app.js');
     machine.pid = 4242;
     machine.transition('ready', 'socket accepted a connection');
+    machine.transition('exiting', 'exited with code 1');
+    assert.equal(machine.previous, 'ready', 'the state before exiting decides the verdict');
     machine.transition('exited', 'crashed');
     assert.throws(() => machine.transition('ready', 'no'));
   } finally {
@@ -74,6 +82,7 @@ test('each transition is published on nodehost:worker:state', () => {
   }
   assert.deepEqual(seen, [
     { workerId: 7, pid: 4242, scriptPath: '/srv/app.js', from: 'starting', to: 'ready', reason: 'socket accepted a connection' },
-    { workerId: 7, pid: 4242, scriptPath: '/srv/app.js', from: 'ready', to: 'exited', reason: 'crashed' },
+    { workerId: 7, pid: 4242, scriptPath: '/srv/app.js', from: 'ready', to: 'exiting', reason: 'exited with code 1' },
+    { workerId: 7, pid: 4242, scriptPath: '/srv/app.js', from: 'exiting', to: 'exited', reason: 'crashed' },
   ]);
 });

@@ -2,50 +2,69 @@
  * The worker lifecycle as a declared state machine (STYLE 7). States and the one transition
  * table live here; `WorkerStateMachine.transition` is the only way a worker changes state. It
  * rejects moves the table does not list and publishes every change on the diagnostics channel
- * `nodehost:worker:state`. Process events (spawn, connect, exit) only record facts and ask for
- * a transition; they never assign the state themselves. Drawn in docs/worker-lifecycle.md.
+ * `nodehost:worker:state`. Process events (spawn, connect, exit, pipes closed) only record
+ * facts and ask for a transition; they never assign the state themselves. The diagram and the
+ * table in docs/worker-lifecycle.md are generated from WORKER_TRANSITIONS (lifecycle-doc.ts).
  *
  * ```
- *                 ┌────────── stop requested ───────────┐
- *                 │                                     ▼
- *   starting ──▶ ready ──▶ draining ──▶ stopping ──▶ exited
- *      │           │          │            ▲           ▲
- *      │           │          └── crash ───┼───────────┤
- *      │           └────────── crash ──────┼───────────┘
- *      ├──── stop requested ───────────────┘
- *      └──▶ failed   (exited before ready, not listening in time, could not spawn)
+ *   starting ──▶ ready ──▶ draining ──▶ stopping ──▶ exiting ──▶ exited
+ *      │  │        │  │        │                     ▲  ▲  │
+ *      │  │        │  └────────┴─────── crash ───────┘  │  └──▶ failed (it never became ready)
+ *      │  │        └──── stop requested ──▶ stopping    │
+ *      │  └──▶ unresponsive (not listening; killed) ────┤
+ *      ├──── stop requested ──▶ stopping                │
+ *      └──── exited before ready, or spawn failed ──────┘
  * ```
+ *
+ * `exiting` waits for the process's stdout and stderr to close, so that the stderr tail a
+ * failure carries is complete; it ends in `failed` when the worker never became ready and in
+ * `exited` otherwise.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 
 /** WorkerState names the phases of one worker process. `exited` and `failed` are final. */
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopping' | 'exited' | 'failed';
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopping' | 'unresponsive' | 'exiting' | 'exited' | 'failed';
 
 /** WORKER_STATES lists every state, in lifecycle order (for tests and docs). */
-export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'draining', 'stopping', 'exited', 'failed'];
+export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'draining', 'stopping', 'unresponsive', 'exiting', 'exited', 'failed'];
 
 /**
- * TRANSITIONS is the one transition table: for each state, the states it may move to.
- * - starting → ready: the socket accepted a connection.
- * - starting → failed: the process exited before it was ready, did not listen within the
- *   readiness budget, or could not be spawned at all.
- * - starting → stopping: close()/destroy() while still starting (no request can be on it).
- * - ready → draining: close() with requests in flight; ready → stopping: close() when idle, or destroy().
- * - draining → stopping: the last request finished, the grace period ran out, or destroy().
- * - ready/draining/stopping → exited: the process ended (a crash when not stopping).
+ * WORKER_TRANSITIONS is the one transition table: for each state, the states it may move to,
+ * each with when that happens (the text of the table in docs/worker-lifecycle.md).
  */
-export const TRANSITIONS: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
-  starting: ['ready', 'failed', 'stopping'],
-  ready: ['draining', 'stopping', 'exited'],
-  draining: ['stopping', 'exited'],
-  stopping: ['exited'],
-  exited: [],
-  failed: [],
+export const WORKER_TRANSITIONS: Readonly<Record<WorkerState, Readonly<Partial<Record<WorkerState, string>>>>> = {
+  starting: {
+    ready: 'the worker\'s socket accepted a connection',
+    stopping: '`close()`/`destroy()` while starting (no request can be on it)',
+    unresponsive: 'it did not listen within the readiness budget (500.1001); it is killed',
+    exiting: 'the process exited before it was ready (500.1002), or could not be spawned (1028)',
+  },
+  ready: {
+    draining: '`close()` with requests in flight',
+    stopping: '`close()` while idle, or `destroy()`',
+    exiting: 'the process ended on its own (a crash)',
+  },
+  draining: {
+    stopping: 'the last request finished, the grace period ran out, or `destroy()`',
+    exiting: 'crash while draining',
+  },
+  stopping: {
+    exiting: 'the process ended',
+  },
+  unresponsive: {
+    exiting: 'the killed process ended',
+  },
+  exiting: {
+    exited: 'its output pipes closed (or 1 s passed) and it had been ready or was stopped',
+    failed: 'its output pipes closed (or 1 s passed) and it never became ready: the owner hears why, with the complete stderr',
+  },
+  exited: {},
+  failed: {},
 };
 
 /** isLegalTransition tells whether the table allows `from` → `to`. */
 export function isLegalTransition(from: WorkerState, to: WorkerState): boolean {
-  return TRANSITIONS[from].includes(to);
+  return Object.hasOwn(WORKER_TRANSITIONS[from], to);
 }
 
 /** WorkerStateChange is the message published on `nodehost:worker:state` for every transition. */
@@ -65,10 +84,11 @@ export const WORKER_STATE_CHANNEL = diagnosticsChannel.channel('nodehost:worker:
 /**
  * WorkerStateMachine holds the state of one worker. `transition(to, reason)` applies a legal
  * move and publishes it; an illegal move throws (it is a bug in the caller, never a runtime
- * condition), so callers test `is(...)`/`canMoveTo(...)` first when a race is possible.
+ * condition), so callers test `state`/`canMoveTo(...)` first when a race is possible.
  */
 export class WorkerStateMachine {
   #state: WorkerState = 'starting';
+  #previous: WorkerState = 'starting';
   readonly workerId: number;
   readonly scriptPath: string;
   /** pid is filled in by the worker once the process exists (0 until then). */
@@ -84,9 +104,14 @@ export class WorkerStateMachine {
     return this.#state;
   }
 
+  /** previous is the state before the last transition (`starting` before the first). */
+  get previous(): WorkerState {
+    return this.#previous;
+  }
+
   /** isFinal tells whether no transition can follow (exited or failed). */
   get isFinal(): boolean {
-    return TRANSITIONS[this.#state].length === 0;
+    return Object.keys(WORKER_TRANSITIONS[this.#state]).length === 0;
   }
 
   /** canMoveTo tells whether `to` is a legal next state from the current one. */
@@ -103,6 +128,7 @@ export class WorkerStateMachine {
     if (!isLegalTransition(from, to)) {
       throw new Error(`illegal worker state transition ${from} -> ${to} (${reason}) for worker ${this.workerId}`);
     }
+    this.#previous = from;
     this.#state = to;
     if (WORKER_STATE_CHANNEL.hasSubscribers) {
       const change: WorkerStateChange = { workerId: this.workerId, pid: this.pid, scriptPath: this.scriptPath, from, to, reason };

@@ -136,10 +136,6 @@ export class Worker {
   #resolveExited!: () => void;
   #child: ChildProcess | undefined = undefined;
   #spawnError: Error | undefined = undefined;
-  #hasExited = false;
-  #isFinished = false;
-  #isClosing = false;
-  #isNotListening = false;
   #pollDelay = FIRST_POLL_DELAY_MS;
   #readyDeadline = 0;
   #stopDeadline = 0;
@@ -232,10 +228,10 @@ export class Worker {
    * Resolves when the process is gone. Idempotent.
    */
   close(graceMs: number): Promise<void> {
-    if (this.#isClosing || this.#isFinished) return this.exited;
-    this.#isClosing = true;
-    this.#stopDeadline = Date.now() + Math.max(0, graceMs);
     const state = this.machine.state;
+    // Any other state is already on its way out (stopping, being killed, or gone).
+    if (state !== 'starting' && state !== 'ready') return this.exited;
+    this.#stopDeadline = Date.now() + Math.max(0, graceMs);
     if (state === 'starting') {
       this.machine.transition('stopping', 'closed while starting');
       this.#cancelPoll();
@@ -251,16 +247,13 @@ export class Worker {
         this.machine.transition('draining', `closed with ${this.active} active requests`);
         this.#stopTimer = setTimeout(() => this.#onGraceExpired(), graceMs);
       }
-    } else if (state === 'failed' && !this.#hasExited) {
-      this.#signal('SIGKILL');
     }
     return this.exited;
   }
 
   /** destroy kills the process at once (SIGKILL); requests on it fail. Idempotent. */
   destroy(): void {
-    this.#isClosing = true;
-    if (this.#isFinished) return;
+    if (this.machine.isFinal) return;
     this.#cancelPoll();
     const state = this.machine.state;
     if (state === 'starting' || state === 'ready' || state === 'draining') this.machine.transition('stopping', 'destroyed');
@@ -288,7 +281,7 @@ export class Worker {
   }
 
   #schedulePoll(): void {
-    if (this.machine.state !== 'starting' || this.#hasExited) return;
+    if (this.machine.state !== 'starting') return;
     const now = Date.now();
     if (now >= this.#readyDeadline) {
       this.#failNotListening();
@@ -301,7 +294,7 @@ export class Worker {
 
   #poll(): void {
     this.#pollTimer = undefined;
-    if (this.machine.state !== 'starting' || this.#hasExited) return;
+    if (this.machine.state !== 'starting') return;
     const probe = net.connect(this.socketPath);
     this.#probe = probe;
     probe.once('connect', () => {
@@ -324,7 +317,7 @@ export class Worker {
   }
 
   #onConnected(): void {
-    if (this.machine.state !== 'starting' || this.#hasExited) return;
+    if (this.machine.state !== 'starting') return;
     this.readyAt = Date.now();
     this.machine.transition('ready', 'socket accepted a connection');
     this.#options.log.info('worker ready', { script: this.scriptPath, worker: this.id, pid: this.pid, ms: this.readyAt - this.spawnedAt });
@@ -333,12 +326,11 @@ export class Worker {
 
   #failNotListening(): void {
     const budget = this.#options.readinessBudgetMs;
-    this.machine.transition('failed', 'not listening within the readiness budget');
+    this.machine.transition('unresponsive', 'not listening within the readiness budget');
     this.#options.log.warn('worker not listening', { script: this.scriptPath, worker: this.id, pid: this.pid, ms: budget });
-    this.#signal('SIGKILL');
     // The owner hears of the failure in #finish, once the process is gone and its stderr drained,
     // so the error carries everything the app wrote (e.g. "listening on port 3000").
-    this.#isNotListening = true;
+    this.#signal('SIGKILL');
   }
 
   #onChildError(err: Error): void {
@@ -354,40 +346,43 @@ export class Worker {
   #onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exitCode = code;
     this.signalCode = signal;
-    this.#hasExited = true;
-    this.#cancelPoll();
+    this.#enterExiting(signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
     // 'close' comes once stdout and stderr are drained, so the stderr tail is complete.
     this.#armStdioWait();
   }
 
   #onChildClose(code: number | null, signal: NodeJS.Signals | null): void {
-    if (!this.#hasExited) {
+    if (this.machine.state !== 'exiting' && !this.machine.isFinal) {
       this.exitCode = code;
       this.signalCode = signal;
-      this.#hasExited = true;
     }
     this.#finish();
   }
 
+  /** enterExiting records that the process is gone (or was never created); its pipes may still hold output. */
+  #enterExiting(reason: string): void {
+    this.#cancelPoll();
+    if (this.machine.canMoveTo('exiting')) this.machine.transition('exiting', reason);
+  }
+
   #armStdioWait(): void {
-    if (this.#stdioTimer === undefined && !this.#isFinished) {
+    if (this.#stdioTimer === undefined && !this.machine.isFinal) {
       this.#stdioTimer = setTimeout(() => this.#finish(), STDIO_CLOSE_WAIT_MS);
     }
   }
 
-  /** finish records that the process is gone (once) and tells the owner. */
+  /** finish records that the process and its pipes are gone (once) and tells the owner. */
   #finish(): void {
-    if (this.#isFinished) return;
-    this.#isFinished = true;
-    this.#hasExited = true;
-    this.#cancelPoll();
+    if (this.machine.isFinal) return;
+    this.#enterExiting(this.#spawnError !== undefined ? 'could not be spawned' : 'output pipes closed');
     if (this.#stdioTimer !== undefined) clearTimeout(this.#stdioTimer);
     if (this.#stopTimer !== undefined) clearTimeout(this.#stopTimer);
     this.#stdioTimer = undefined;
     this.#stopTimer = undefined;
     if (this.#child !== undefined) untrackChild(this.#child);
     removeStaleSocket(this.socketPath);
-    const state = this.machine.state;
+    // The state the worker was in when its process ended decides the verdict.
+    const state = this.machine.previous;
     if (this.#spawnError !== undefined) {
       const err = this.#spawnError as NodeJS.ErrnoException;
       const command = this.#options.command.command;
@@ -403,7 +398,7 @@ export class Worker {
       if (state === 'starting') {
         this.machine.transition('failed', `spawn failed: ${err.code ?? err.message}`);
         this.#options.owner.onWorkerFailed(this, error);
-      } else if (state === 'stopping') {
+      } else {
         this.machine.transition('exited', 'spawn failed while stopping');
       }
     } else {
@@ -425,7 +420,7 @@ export class Worker {
         this.failure = error;
         this.machine.transition('failed', how);
         this.#options.owner.onWorkerFailed(this, error);
-      } else if (state === 'failed' && this.#isNotListening) {
+      } else if (state === 'unresponsive') {
         const error = new WorkerError(
           'NH_ERR_WORKER_NOT_LISTENING',
           `The node process (pid ${this.pid}) did not accept a connection on PORT within ${this.#options.readinessBudgetMs} ms; make sure the app listens on process.env.PORT.`,
@@ -433,8 +428,9 @@ export class Worker {
           this.pid,
         );
         this.failure = error;
+        this.machine.transition('failed', 'not listening');
         this.#options.owner.onWorkerFailed(this, error);
-      } else if (state !== 'failed') {
+      } else {
         this.machine.transition('exited', state === 'stopping' ? 'stopped' : 'crashed');
         this.#options.owner.onWorkerExit(this);
       }
@@ -468,7 +464,8 @@ export class Worker {
 
   #signal(signal: NodeJS.Signals): void {
     const child = this.#child;
-    if (child === undefined || this.#hasExited || child.exitCode !== null || child.signalCode !== null) return;
+    const state = this.machine.state;
+    if (child === undefined || state === 'exiting' || this.machine.isFinal || child.exitCode !== null || child.signalCode !== null) return;
     try {
       child.kill(signal);
     } catch {
