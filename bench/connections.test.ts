@@ -19,7 +19,7 @@ test('formatConnectionsReport prints RSS in MiB and KiB per connection', () => {
   const text = formatConnectionsReport([held]);
   const row = text.split('\n').find((l) => l.startsWith('nodehost-1'));
   assert.deepEqual(row?.split(/\s+/), ['nodehost-1', '62.1', '163.1', '163.1', '165.8', '10.3', '44.1', '60.4', '10.6', 's']);
-  assert.doesNotMatch(text, /  - /);
+  assert.doesNotMatch(text, / {2}- /);
   assert.equal(isConnectionsClean([held]), true);
 });
 

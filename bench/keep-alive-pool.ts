@@ -74,17 +74,24 @@ class KeepAliveConnection {
 
   #onData(chunk: Buffer): void {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    let end;
+    let end: ReturnType<typeof responseEnd>;
     try {
       end = responseEnd(this.#buffer);
     } catch (err) {
-      return this.#fail(err as Error);
+      this.#fail(err as Error);
+      return;
     }
     if (end === undefined) return;
     const body = this.#buffer.subarray(end.bytes - Buffer.byteLength(this.#expectBody), end.bytes).toString();
     this.#buffer = this.#buffer.subarray(end.bytes);
-    if (end.status !== 200 || body !== this.#expectBody) return this.#fail(new Error(`HTTP ${end.status} ${JSON.stringify(body.slice(0, 60))}`));
-    if (end.isClosing) return this.#fail(new Error('the server answered Connection: close'));
+    if (end.status !== 200 || body !== this.#expectBody) {
+      this.#fail(new Error(`HTTP ${end.status} ${JSON.stringify(body.slice(0, 60))}`));
+      return;
+    }
+    if (end.isClosing) {
+      this.#fail(new Error('the server answered Connection: close'));
+      return;
+    }
     this.answeredAt = Date.now();
     const waiter = this.#waiter;
     this.#waiter = undefined;

@@ -46,7 +46,7 @@ export function renderTable(rows: readonly Row[], scenarioTitles: ReadonlyMap<st
  */
 function errorCells(r: Row): string[] {
   const bad = [r.errors && `${r.errors} errors`, r.non2xx && `${r.non2xx} non-2xx`, r.mismatches && `${r.mismatches} wrong bodies`].filter(Boolean).join(', ');
-  return COLUMNS.map((c, i) => (i === 0 ? r.label : i === 1 ? String(r.connections) : i === 2 ? 'failed' : i === 3 ? bad || 'see notes' : ''));
+  return COLUMNS.map((_c, i) => (i === 0 ? r.label : i === 1 ? String(r.connections) : i === 2 ? 'failed' : i === 3 ? bad || 'see notes' : ''));
 }
 
 function fixed(n: number | undefined, digits: number): string {

@@ -80,7 +80,10 @@ async function roundTrips(sockets: readonly WebSocket[], seconds: number, keepLa
       if (keepLatencies) result.latenciesMs.push(now - sentAt);
       const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
       if (size !== PAYLOAD_BYTES) result.mismatches++;
-      if (Date.now() >= deadline) return finish();
+      if (Date.now() >= deadline) {
+        finish();
+        return;
+      }
       sentAt = performance.now();
       ws.send(payload);
     };

@@ -53,7 +53,7 @@ export function parseWrkOutput(text: string): WrkReport {
   };
 }
 
-function percentile(text: string, p: number, need: (re: RegExp, what: string) => RegExpExecArray): number {
+function percentile(_text: string, p: number, need: (re: RegExp, what: string) => RegExpExecArray): number {
   const m = need(new RegExp(`^\\s*${p}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `${p}% latency line (was --latency passed?)`);
   return toMs(m[1]!, m[2]!);
 }

@@ -13,7 +13,7 @@
  * `<clear/>` drops everything before it, and adding a key that is already present is an
  * NH_ERR_CONFIG_DUPLICATE_KEY error (IIS 500.19), except where noted.
  */
-import { NodehostError, type SourcePosition } from '../errors.js';
+import type { NodehostError, SourcePosition } from '../errors.js';
 import { BASE_DEFAULT_DOCUMENTS, BASE_HIDDEN_SEGMENTS, BASE_MIME_MAP } from './base-config.js';
 import { defaultIisnodeSettings } from './schema.js';
 import type { ConfigWarning, FolderConfig, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';

@@ -205,7 +205,7 @@ function compileServerVariables(element: XmlElement, r: Reporter, resolveMap: Ma
     }
     r.checkAttributes(set, ['name', 'value', 'replace']);
     const name = set.attributes.get('name')?.value ?? '';
-    if (!/^[A-Za-z0-9_\-]+$/.test(name)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) {
       r.fail(set, `<set name="${name}"> must name a server variable (letters, digits, '_' and '-')`);
       continue;
     }

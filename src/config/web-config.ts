@@ -185,7 +185,10 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'defaultDocument': readDefaultDocument(child, ctx); break;
       case 'staticContent': readStaticContent(child, ctx); break;
       case 'security': readSecurity(child, ctx); break;
-      case 'rewrite': readRewriteSection(child, ctx.file, ctx.scope, (ctx.out.rewrite ??= newRewriteSection()), ctx.out.errors); break;
+      case 'rewrite':
+        ctx.out.rewrite ??= newRewriteSection();
+        readRewriteSection(child, ctx.file, ctx.scope, ctx.out.rewrite, ctx.out.errors);
+        break;
       default: break;
     }
   }
@@ -336,7 +339,8 @@ function readSecurity(element: XmlElement, ctx: ReadContext): void {
     if (child.name !== 'requestFiltering') continue;
     const where = 'system.webServer/security/requestFiltering';
     checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);
-    readRequestFilteringAttributes(child, ctx.file, (ctx.out.requestFiltering ??= newRequestFilteringSection()), ctx.out.errors);
+    ctx.out.requestFiltering ??= newRequestFilteringSection();
+    readRequestFilteringAttributes(child, ctx.file, ctx.out.requestFiltering, ctx.out.errors);
     for (const part of child.children) {
       if (part.name !== 'hiddenSegments') {
         readRequestFilteringPart(part, ctx.file, ctx.out.requestFiltering, ctx.out.errors);

@@ -180,7 +180,7 @@ export class Recycler implements GenerationListener {
     const { log, scriptPath } = this.#options;
     const message = `${error.code}: ${error.message}`;
     const old = this.#current;
-    if (generation.settings.recycleKeepsOldOnFailure && old !== undefined && old.pool.hasReadyWorker) {
+    if (generation.settings.recycleKeepsOldOnFailure && old?.pool.hasReadyWorker) {
       this.#lastRecycleError = message;
       log.error('recycle failed', { script: scriptPath, generation: generation.number, keeps: old.number, code: error.code, message: error.message, stderr: error.stderrTail.slice(-2000) });
       this.retire(generation, 'could not start; the old generation keeps serving');

@@ -5,7 +5,7 @@
 // whole. The reader below drives the parser the way transport.ts does.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ChunkedDecoder, findHeadEnd, parseResponseHead, ResponseHead, type HeadParseError } from './response-head-parser.js';
+import { ChunkedDecoder, findHeadEnd, parseResponseHead, type ResponseHead, type HeadParseError } from './response-head-parser.js';
 
 /** ReadResponse is one final response as the reader saw it. */
 interface ReadResponse {
@@ -272,7 +272,10 @@ describe('response heads and bodies across read boundaries', () => {
   test('a keep-alive run reads the same in seeded random pieces', () => {
     const whole = read(runWire, [], runMethods);
     let seed = 0x5eed;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
     for (let round = 0; round < 2000; round++) {
       const cuts = new Set<number>();
       const count = 1 + Math.floor(random() * 12);

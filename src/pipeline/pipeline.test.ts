@@ -19,7 +19,14 @@ const site: SiteHandle = { root: '/srv/site', name: 'test', config: { forPath: (
 
 /** stub is a module that records its id and returns `outcome` (or what `outcome(ctx)` gives). */
 function stub(id: string, phase: Phase, outcome: Outcome | ((ctx: RequestContext) => Outcome | Promise<Outcome>), trail: string[]): PipelineModule {
-  return { id, phase, handle: (ctx) => (trail.push(id), typeof outcome === 'function' ? outcome(ctx) : outcome) };
+  return {
+    id,
+    phase,
+    handle: (ctx) => {
+      trail.push(id);
+      return typeof outcome === 'function' ? outcome(ctx) : outcome;
+    },
+  };
 }
 
 function answer(text: string): (ctx: RequestContext) => Outcome {
@@ -90,7 +97,10 @@ describe('Pipeline', () => {
       site,
       log: quietLog,
       modules: [
-        stub('filter', 'filter', (ctx) => (seen.push(ctx.path), ctx.path.startsWith('/hidden') ? fail('NH_ERR_FILTER_HIDDEN_SEGMENT') : 'continue'), trail),
+        stub('filter', 'filter', (ctx) => {
+          seen.push(ctx.path);
+          return ctx.path.startsWith('/hidden') ? fail('NH_ERR_FILTER_HIDDEN_SEGMENT') : 'continue';
+        }, trail),
         stub('rewrite', 'rewrite', (ctx) => {
           ctx.path = '/hidden/file';
           ctx.isRewritten = true;
@@ -121,7 +131,9 @@ describe('Pipeline', () => {
     const out = new PassThrough();
     out.on('data', (line: Buffer) => logged.push(line.toString()));
     let closed!: () => void;
-    const isLogged = new Promise<void>((resolve) => (closed = resolve));
+    const isLogged = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
     pipeline = new Pipeline({
       site,
       log: new HostLog(out),
@@ -129,7 +141,10 @@ describe('Pipeline', () => {
         stub('boom', 'execute', () => {
           throw new Error('bug');
         }, trail),
-        stub('log', 'log', (ctx) => (closed(), ctx.status === 500 ? 'continue' : 'finish'), trail),
+        stub('log', 'log', (ctx) => {
+          closed();
+          return ctx.status === 500 ? 'continue' : 'finish';
+        }, trail),
       ],
     });
     assert.equal((await fetchLocalText(server.port, '/')).status, 500);

@@ -22,7 +22,10 @@ const doubled: BodyFilter = { mode: 'buffer', body: (whole) => Buffer.concat([wh
 const failing: BodyFilter = { mode: 'buffer', body: () => Promise.reject(new Error('cannot')) };
 
 const FILTERS: ResponseFilter[] = [
-  filter('head', '/head', (ctx) => (ctx.res.setHeader('x-filtered', 'yes'), undefined)),
+  filter('head', '/head', (ctx) => {
+    ctx.res.setHeader('x-filtered', 'yes');
+    return undefined;
+  }),
   filter('upper', '/stream', () => upper),
   filter('double', '/buffer', () => doubled),
   filter('upper-then-double', '/both', () => upper),

@@ -317,5 +317,5 @@ class FrontDoors implements ControlTarget {
 }
 
 function send(door: ClusterWorker | undefined, message: ToFrontDoor): void {
-  if (door !== undefined && door.isConnected()) door.send(message);
+  if (door?.isConnected()) door.send(message);
 }

@@ -53,7 +53,8 @@ export async function startNodehost(site: string, options: { env?: NodeJS.Proces
     child,
     stderr: () => stderr,
     stop(signal = 'SIGTERM') {
-      exited ??= child.exitCode !== null ? Promise.resolve(child.exitCode) : (child.kill(signal), once(child, 'exit').then(([code]) => code as number | null));
+      if (exited === undefined && child.exitCode === null) child.kill(signal);
+      exited ??= child.exitCode !== null ? Promise.resolve(child.exitCode) : once(child, 'exit').then(([code]) => code as number | null);
       return exited;
     },
   };

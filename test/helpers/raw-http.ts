@@ -55,8 +55,8 @@ export class RawConnection {
 
   /** read reads the next response; `isHead` for a response to HEAD (no body whatever the headers say). */
   async read(isHead = false): Promise<RawResponse> {
-    let end: number;
-    while ((end = this.#buffer.indexOf('\r\n\r\n')) === -1) await this.#need();
+    while (this.#buffer.indexOf('\r\n\r\n') === -1) await this.#need();
+    const end = this.#buffer.indexOf('\r\n\r\n');
     const lines = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
     this.#buffer = this.#buffer.subarray(end + 4);
     const status = Number(lines[0]!.split(' ')[1]);
@@ -78,8 +78,8 @@ export class RawConnection {
   async #readChunked(): Promise<Buffer> {
     const parts: Buffer[] = [];
     for (;;) {
-      let lineEnd: number;
-      while ((lineEnd = this.#buffer.indexOf('\r\n')) === -1) await this.#need();
+      while (this.#buffer.indexOf('\r\n') === -1) await this.#need();
+      const lineEnd = this.#buffer.indexOf('\r\n');
       const size = parseInt(this.#buffer.subarray(0, lineEnd).toString('latin1'), 16);
       this.#buffer = this.#buffer.subarray(lineEnd + 2);
       if (size === 0) {

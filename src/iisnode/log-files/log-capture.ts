@@ -10,7 +10,6 @@
  * (wrapped with `prepare`) and the `onOutput` hook.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IisnodeSettings } from '../../config/types.js';
 import type { HostLog } from '../../host-log.js';
@@ -118,7 +117,8 @@ export class LogCapture {
       this.#workers.set(worker, logs);
     }
     if (logs === null) return;
-    (logs[stream] ??= this.#openStream(logs.settings, worker, stream)).write(chunk);
+    logs[stream] ??= this.#openStream(logs.settings, worker, stream);
+    logs[stream].write(chunk);
   };
 
   /** directories lists the absolute log folders of the applications started so far. */

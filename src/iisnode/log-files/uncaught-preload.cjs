@@ -5,7 +5,7 @@
 // application has no listener of its own, it writes iisnode's message and the stack to stderr
 // and exits with code 1, as node would have. When the application has a listener, it does
 // nothing and the application decides.
-const fs = require('fs');
+const fs = require('node:fs');
 
 function onUncaughtException(err) {
   if (process.listenerCount('uncaughtException') > 1) return;

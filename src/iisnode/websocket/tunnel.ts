@@ -110,7 +110,10 @@ export class Tunnel {
     const { client, upstream } = this;
     if (this.key !== undefined) {
       let set = tunnelsByKey.get(this.key);
-      if (set === undefined) tunnelsByKey.set(this.key, (set = new Set()));
+      if (set === undefined) {
+        set = new Set();
+        tunnelsByKey.set(this.key, set);
+      }
       set.add(this);
     }
     client.setNoDelay(true);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
-import { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { fetchLocalText, staticContext, useContextServer, type FetchOptions, type LocalTextReply } from '../testing/context-server.test-helper.js';
 import { resolveDirectory, type DirectoryOutcome } from './resolve-directory.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
-import { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../http/request-context.js';
 import { fetchLocal, staticContext, useContextServer, type FetchOptions, type LocalReply } from '../testing/context-server.test-helper.js';
 import { sendFileBody } from './send-file-body.js';
 import { serveStatic } from './serve-static.js';

@@ -3,6 +3,7 @@
  * headers" half of serving, kept apart from sending the body so a later cache can keep these
  * objects (and small bodies) in memory.
  */
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ErrorCode } from '../../errors.js';
 import { fileSystemErrorCode } from './file-system-error.js';
@@ -48,7 +49,7 @@ export class StaticFile {
  * It writes nothing to any response.
  */
 export async function statStaticFile(physicalPath: string, mimeMap: ReadonlyMap<string, string>): Promise<StaticFile | ErrorCode> {
-  let stats;
+  let stats: Stats;
   try {
     stats = await stat(physicalPath);
   } catch (err) {

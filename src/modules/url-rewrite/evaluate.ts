@@ -3,7 +3,7 @@
  * (spec/rewrite.md §1.5–§1.10). RewriteState holds what a pass over the rules changes: the
  * current path and query and the back-references of the last match.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } from '../../config/rewrite-types.js';
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
@@ -177,7 +177,7 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
 function fileKind(file: string, root: string): 'file' | 'directory' | 'none' {
   if (file === '' || !(file === root || file.startsWith(root.endsWith('/') ? root : root + '/'))) return 'none';
   if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
-  let stats;
+  let stats: Stats | undefined;
   try {
     stats = statSync(file, { throwIfNoEntry: false });
   } catch {

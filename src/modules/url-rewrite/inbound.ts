@@ -164,7 +164,8 @@ export function setServerVariable(set: ServerVariableSet, state: RewriteState): 
       }
     }
   } else if (set.replace || ctx.serverVariable(name) === undefined) {
-    (ctx.serverVariables ??= new Map()).set(name, value);
+    ctx.serverVariables ??= new Map();
+    ctx.serverVariables.set(name, value);
   }
 }
 

@@ -47,7 +47,8 @@ class OutboundRun {
       if (rule.preCondition !== undefined && !checkConditions(rule.preCondition.conditions, state)) continue;
       if (rule.header === '') {
         if (!canRewriteBody) continue;
-        (bodyRules ??= []).push(rule);
+        bodyRules ??= [];
+        bodyRules.push(rule);
         if (rule.stopProcessing) break;
         continue;
       }

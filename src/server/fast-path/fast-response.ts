@@ -85,7 +85,8 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     if (this.headersSent) throw headersSentError('set');
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
-    (this.#headers ??= new Map()).set(name.toLowerCase(), [name, value]);
+    this.#headers ??= new Map();
+    this.#headers.set(name.toLowerCase(), [name, value]);
     return this;
   }
 
@@ -94,7 +95,8 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
     const key = name.toLowerCase();
-    const headers = (this.#headers ??= new Map());
+    this.#headers ??= new Map();
+    const headers = this.#headers;
     const existing = headers.get(key);
     if (existing === undefined) {
       headers.set(key, [name, value]);
