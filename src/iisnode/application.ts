@@ -31,6 +31,7 @@ import { buildDebugHeader, buildRequestHead, compilePromoteServerVars, type Forw
 import { RingQueue } from './ring-queue.js';
 import type { RunDir } from './run-dir.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { FileWatcher } from './watchers/file-watcher.js';
 import { compileNamePattern } from './watchers/watched-files.js';
 import { WorkerError, type OutputHook, type Worker } from './worker.js';
@@ -104,6 +105,12 @@ export interface ApplicationStats extends WorkerPoolStats {
   /** True when the workers were stopped by idleTimeout (the next request starts them). */
   readonly isIdle: boolean;
 }
+
+/**
+ * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
+ * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
+ */
+export const RECYCLE_CHANNEL = diagnosticsChannel.channel('nodehost:application:recycle');
 
 /** RecycleResult is how a recycle ended. */
 export interface RecycleResult {
@@ -328,6 +335,8 @@ export class Application {
    */
   recycle(reason: string): Promise<RecycleResult> {
     if (this.#isClosed) return Promise.resolve({ generation: this.#current?.number ?? 0, isServing: false, error: 'the application is shutting down' });
+    // Idle or not, what the application answered before may have changed (the output cache listens).
+    if (RECYCLE_CHANNEL.hasSubscribers) RECYCLE_CHANNEL.publish({ scriptPath: this.scriptPath, reason });
     if (this.#current === undefined && this.#pending === undefined) {
       // Idle: there is nothing to replace; the next request starts the newest code anyway.
       return Promise.resolve({ generation: this.#generations, isServing: true });
