@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startNodehost, type RunningHost } from './helpers/nodehost.js';
@@ -238,4 +239,22 @@ test('staleWhileRevalidate: while one request refreshes an expired entry, the ot
   const hit = await get('/stale/app.js');
   assert.equal(hit.headers['x-nodehost-cache'], 'hit');
   assert.equal(hit.text, fresh.text);
+});
+
+test('a bad caching value fails the folder (500.19) and names the file and line', async () => {
+  const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-cache-bad-'));
+  fs.writeFileSync(path.join(bad, 'web.config'), '<configuration>\n<system.webServer>\n<caching>\n<profiles>\n<add extension=".js" policy="CacheForTimePeriod" duration="30s"/>\n</profiles>\n</caching>\n</system.webServer>\n</configuration>\n');
+  fs.writeFileSync(path.join(bad, 'page.txt'), 'page\n');
+  const badHost = await startNodehost(bad);
+  try {
+    // A loopback client gets iisnode's friendly configuration page (status 200, 500.19 in the log).
+    const reply = await fetchStrict(badHost.url, '/page.txt');
+    assert.equal(reply.headers['x-nodehost-substatus'], '19');
+    assert.match(reply.text, /web\.config:5/);
+    assert.match(reply.text, /duration must be a time span/);
+    assert.match(badHost.stderr(), /web\.config:5:\d+: system\.webServer\/caching\/profiles\/add: duration must be a time span/);
+  } finally {
+    await badHost.stop();
+    fs.rmSync(bad, { recursive: true, force: true });
+  }
 });

@@ -83,8 +83,9 @@ function buildProfile(element: XmlElement, file: string, r: AttributeReader): Ca
   const policy = r.enumValue(element, 'policy', POLICIES, 'DontCache');
   r.enumValue(element, 'kernelCachePolicy', POLICIES, 'DontCache');
   const location = r.enumValue(element, 'location', LOCATIONS, 'Server');
-  const durationMs = timeSpan(element, 'duration', DEFAULT_DURATION, r);
-  const staleMs = timeSpan(element, 'staleWhileRevalidate', '00:00:00', r);
+  // A bad time span is reported once, and counts as absent here.
+  const durationMs = timeSpan(element, 'duration', DEFAULT_DURATION, r) ?? 30_000;
+  const staleMs = timeSpan(element, 'staleWhileRevalidate', '00:00:00', r) ?? 0;
   if (policy === 'CacheForTimePeriod' && durationMs === 0) {
     r.fail(element.attributes.get('duration') ?? element, `${r.where}: policy CacheForTimePeriod needs a duration longer than 00:00:00`);
   }
@@ -95,13 +96,13 @@ function buildProfile(element: XmlElement, file: string, r: AttributeReader): Ca
   return Object.freeze({ extension, policy, durationMs, varyByQueryString, varyByHeaders, location, staleMs, source: sourcePosition(file, element) });
 }
 
-/** Reads a timeSpan attribute; a bad one is reported and counts as 0. */
-function timeSpan(element: XmlElement, name: string, fallback: string, r: AttributeReader): number {
+/** Reads a timeSpan attribute in milliseconds; a bad one is reported and gives undefined. */
+function timeSpan(element: XmlElement, name: string, fallback: string, r: AttributeReader): number | undefined {
   const attribute = element.attributes.get(name);
   const ms = parseTimeSpan(attribute?.value ?? fallback);
   if (ms !== undefined) return ms;
   r.fail(attribute!, `${r.where}: ${name} must be a time span hh:mm:ss or d.hh:mm:ss, not '${attribute!.value}'`);
-  return 0;
+  return undefined;
 }
 
 /** IIS writes these lists with `;`; `,` is taken too, as people write header lists that way. */
