@@ -346,7 +346,9 @@ class CacheTicket {
   #collect(chunk: Buffer): void {
     if (this.#isDone) return;
     this.#bytes += chunk.length;
-    if (this.#caching.maxResponseSize > 0 && this.#bytes > this.#caching.maxResponseSize) {
+    // Without maxResponseSize, the cache's budget still bounds what one response may hold.
+    const limit = this.#caching.maxResponseSize > 0 ? Math.min(this.#caching.maxResponseSize, this.#fetch!.store.maxBytes) : this.#fetch!.store.maxBytes;
+    if (this.#bytes > limit) {
       this.#release(true);
       return;
     }
