@@ -38,6 +38,12 @@ export interface Scenario {
    * HTTP requests: each of the `c` connections is a WebSocket, req/s are round trips per second.
    */
   readonly isWebSocket?: boolean;
+  /**
+   * cacheSeconds: the site caches the app's responses this long (an output-cache profile in
+   * its web.config); the nginx fronts then use proxy_cache with the same validity and
+   * proxy_cache_lock on, so both collapse concurrent misses.
+   */
+  readonly cacheSeconds?: number;
 }
 
 /** pattern is the content of generated files: `bytes` bytes of a-z repeated. */
@@ -77,6 +83,9 @@ export const scenarios: readonly Scenario[] = [
   },
   // URL Rewrite: the same app through the Kudu template grown to 10 rules (IsFile condition); compare with 'hello'.
   { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', files: ['web.config', 'hello/hello.js'], urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
+  // Output caching: the same 5 ms endpoint without a cache, and with a 1-second profile (nginx: proxy_cache valid 1s, proxy_cache_lock on).
+  { id: 'cpu5ms', description: 'node endpoint spending 5 ms of CPU per request, no cache', template: 'cpu', files: ['web.config', 'app.js'], script: 'app.js', urlPath: '/app.js', expectBody: 'computed' },
+  { id: 'cpu5ms-cached', description: 'the 5 ms endpoint behind a 1 s output cache (nginx: proxy_cache valid 1s, proxy_cache_lock on)', template: 'cpucached', files: ['web.config', 'cpu/app.js'], script: 'app.js', urlPath: '/app.js', expectBody: 'computed', cacheSeconds: 1 },
   { ...STATIC, id: 'static4k', description: 'static 4 KiB file (text/plain), keep-alive GET', urlPath: '/f4k.txt', expectBody: pattern(4096) },
   { ...STATIC, id: 'static1m', description: 'static 1 MiB file (text/plain), keep-alive GET', urlPath: '/f1m.txt', expectBody: pattern(1024 * 1024), readyPath: '/f4k.txt', readyBody: pattern(4096) },
 ];

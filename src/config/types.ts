@@ -108,6 +108,8 @@ export interface FolderConfig {
   readonly rewrite?: RewriteConfig | undefined;
   /** Request filtering beyond hiddenSegments (spec §2.6); undefined means the IIS defaults. */
   readonly requestFiltering?: RequestFilteringConfig | undefined;
+  /** Output caching (spec §2.8); undefined when no level configures it. */
+  readonly caching?: CachingConfig | undefined;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */
@@ -131,4 +133,42 @@ export interface RequestFilteringConfig {
   readonly denyUrlSequences: readonly string[];
   /** Lower-case sequences denied in the query string (404.18). */
   readonly denyQueryStringSequences: readonly string[];
+}
+
+/** CachePolicy is an output-cache profile's `policy` (spec/rewrite.md §2.8). */
+export type CachePolicy = 'DontCache' | 'CacheUntilChange' | 'CacheForTimePeriod' | 'DisableCache';
+
+/** CacheLocation is a profile's `location`: where the response may be cached. */
+export type CacheLocation = 'Any' | 'Client' | 'Downstream' | 'Server' | 'None' | 'ServerAndClient';
+
+/** CacheProfile is one compiled `<caching><profiles><add>` entry. */
+export interface CacheProfile {
+  /** Lower-case extension with its dot (`.js`), or `*` for every handler file. */
+  readonly extension: string;
+  readonly policy: CachePolicy;
+  /** `duration` in milliseconds (CacheForTimePeriod). */
+  readonly durationMs: number;
+  /** `varyByQueryString`: `*` for the whole query, else the names (as written, compared exactly). */
+  readonly varyByQueryString: '*' | readonly string[];
+  /** `varyByHeaders`: lower-case header names. */
+  readonly varyByHeaders: readonly string[];
+  readonly location: CacheLocation;
+  /** nodehost's `staleWhileRevalidate` in milliseconds: how long after expiry a stale entry may answer while one request refreshes it; 0 = never. */
+  readonly staleMs: number;
+  readonly source: SourcePosition;
+}
+
+/** CachingConfig is the compiled `system.webServer/caching` of one configuration level. */
+export interface CachingConfig {
+  readonly enabled: boolean;
+  /** Accepted for IIS compatibility; nodehost has one cache, in the host's memory. */
+  readonly enableKernelCache: boolean;
+  /** `maxCacheSize` in MB as written (0 = nodehost's default); only the site root's counts. */
+  readonly maxCacheSizeMB: number;
+  /** `maxResponseSize` in bytes: larger responses are not cached; 0 = no limit but the cache's. */
+  readonly maxResponseSize: number;
+  /** Profiles by extension (`*` included); see profileFor. */
+  readonly profiles: ReadonlyMap<string, CacheProfile>;
+  /** True when caching is enabled and some profile does something: the response filter wants these requests. */
+  readonly isActive: boolean;
 }

@@ -13,6 +13,7 @@ import type { CollectionOp } from './collection-merge.js';
 import { AttributeReader, configError, isGenericAttribute, sourcePosition as position } from './xml-attributes.js';
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
+import { newCachingSection, readCachingSection, type CachingSection } from './caching-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
@@ -39,6 +40,8 @@ export interface ConfigSections {
   readonly rewrite?: RewriteSection | undefined;
   /** requestFiltering beyond hiddenSegments, when present. */
   readonly requestFiltering?: RequestFilteringSection | undefined;
+  /** system.webServer/caching (output cache), when present. */
+  readonly caching?: CachingSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -151,11 +154,12 @@ interface MutableSections {
   appSettings: CollectionOp<readonly [string, string]>[];
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
+  caching: CachingSection | undefined;
   errors: NodehostError[];
 }
 
 function newSections(): MutableSections {
-  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, errors: [] };
+  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, caching: undefined, errors: [] };
 }
 
 function emptySections(): ConfigSections {
@@ -188,6 +192,10 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'rewrite':
         ctx.out.rewrite ??= newRewriteSection();
         readRewriteSection(child, ctx.file, ctx.scope, ctx.out.rewrite, ctx.out.errors);
+        break;
+      case 'caching':
+        ctx.out.caching ??= newCachingSection();
+        readCachingSection(child, ctx.file, ctx.out.caching, ctx.out.errors);
         break;
       default: break;
     }

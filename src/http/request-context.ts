@@ -13,6 +13,13 @@ import type { PendingUpgrade } from './pending-upgrade.js';
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
 
+/**
+ * CacheResult is the output cache's answer: a stored response ('hit'), one shared with a
+ * concurrent request for the same key ('collapsed'), an expired one served while another
+ * request refreshes it ('stale'), or none ('miss').
+ */
+export type CacheResult = '' | 'hit' | 'miss' | 'collapsed' | 'stale';
+
 /** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
 export interface ErrorResponder {
   respond(ctx: RequestContext, outcome: ErrorOutcome): void;
@@ -71,6 +78,13 @@ export class RequestContext {
    * first by serverVariable; undefined until a rule sets one.
    */
   serverVariables: Map<string, string> | undefined;
+  /** What the output cache did for this request ('' when it did not look): for the debug header and the log. */
+  cacheResult: CacheResult;
+  /**
+   * True when the response replays a stored one (an output-cache hit): the response filters
+   * ran when it was stored, so the chain passes it through untouched.
+   */
+  isReplayed: boolean;
 
   constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
     this.req = req;
@@ -103,6 +117,8 @@ export class RequestContext {
     this.startTime = process.hrtime.bigint();
     this.isRewritten = false;
     this.serverVariables = undefined;
+    this.cacheResult = '';
+    this.isReplayed = false;
   }
 
   /**

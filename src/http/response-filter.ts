@@ -31,7 +31,7 @@ export interface ResponseFilter {
  * each piece as it is written (the engine drops Content-Length and the body goes chunked).
  * When any filter of a response buffers, every filter of that response sees the whole body.
  */
-export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter;
+export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter | ObservingBodyFilter;
 
 /** BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. */
 export interface BufferedBodyFilter {
@@ -46,4 +46,18 @@ export interface StreamingBodyFilter {
   write(chunk: Buffer): Buffer;
   /** end returns the bytes to send after the last piece (possibly empty). */
   end(): Buffer;
+}
+
+/**
+ * ObservingBodyFilter sees the body exactly as it goes out (after every filter that changes
+ * it) and never changes it, so it leaves the framing alone: a Content-Length response keeps
+ * its Content-Length. `end` is called only when the whole body was sent; a response cut off
+ * before its end never calls it (the observer learns of it from the response's 'close').
+ */
+export interface ObservingBodyFilter {
+  readonly mode: 'observe';
+  /** write sees one piece as it is sent. */
+  write(chunk: Buffer): void;
+  /** end runs once the last piece was handed on. */
+  end(): void;
 }

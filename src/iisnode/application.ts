@@ -14,6 +14,7 @@
  * The Recycler moves generations between pending, current and draining (generation-state.ts
  * declares the moves); a generation answers the failures of its own exchanges.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
@@ -31,6 +32,13 @@ import type { RunDir } from './run-dir.js';
 import { WaitingRequests } from './waiting-requests.js';
 import type { OutputHook } from './worker.js';
 import type { WorkerPoolStats } from './worker-pool.js';
+
+
+/**
+ * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
+ * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
+ */
+const RECYCLE_CHANNEL = diagnosticsChannel.channel('nodehost:application:recycle');
 
 /** ApplicationOptions is what AppHost gives each application. */
 export interface ApplicationOptions {
@@ -204,6 +212,8 @@ export class Application {
   recycle(reason: string): Promise<RecycleResult> {
     const recycler = this.#recycler;
     if (this.#isClosed) return Promise.resolve({ generation: recycler.current?.number ?? 0, isServing: false, error: 'the application is shutting down' });
+    // Idle or not, what the application answered before may have changed (the output cache listens).
+    if (RECYCLE_CHANNEL.hasSubscribers) RECYCLE_CHANNEL.publish({ scriptPath: this.scriptPath, reason });
     if (recycler.current === undefined && recycler.pending === undefined) {
       // Idle: there is nothing to replace; the next request starts the newest code anyway.
       return Promise.resolve({ generation: recycler.generations, isServing: true });

@@ -10,6 +10,7 @@ import { resolveDirectory } from '../modules/default-document/resolve-directory.
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
+import { OutputCache, outputCacheStore } from '../modules/output-cache/output-cache.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
@@ -24,6 +25,8 @@ export function builtinModules(site: SiteHandle, appHost: AppHost, services: Sit
     // Log folders are claimed before handler mapping, so a catch-all handler does not swallow them.
     ...(services.logFolder === undefined ? [] : [services.logFolder]),
     createMapHandlerModule(site, { resolveDirectory, isKnownFile: isCachedStaticFile }),
+    // resolve-cache: a hit answers here, before either handler runs.
+    new OutputCache(site).module,
     createIisnodeModule(appHost),
     staticFiles,
     ...(services.accessLog === undefined ? [] : [createAccessLogModule(services.accessLog)]),
@@ -41,8 +44,10 @@ export interface SiteServices {
 /**
  * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
  * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
- * outbound rules before the modules that encode the response).
+ * outbound rules before the modules that encode the response). The output-cache store comes
+ * last of those that touch the response (after compression too), so what it stores is what
+ * the client got, and a hit can be replayed without running the chain again.
  */
 export function builtinResponseFilters(): ResponseFilter[] {
-  return [outboundRewrite];
+  return [outboundRewrite, outputCacheStore];
 }

@@ -9,9 +9,13 @@
  *   first writeHead / write / end / flushHeaders:
  *        open every wanting filter in chain order (each may change status and headers)
  *        ├─ no body filter        ──▶ head as it is, body passes through untouched
+ *        │                             ('observe' filters see it; the framing stays as it is)
  *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written
  *        └─ any 'buffer'          ──▶ body collected; at end every filter runs on the whole
  *                                    body, Transfer-Encoding dropped, Content-Length set
+ *
+ * A replayed response (ctx.isReplayed: an output-cache hit, already filtered when it was
+ * stored) opens no filter at all.
  *
  * Framing is decided here and nowhere else, so a response never carries both
  * Content-Length and Transfer-Encoding (RFC 9112 §6.1).
@@ -19,7 +23,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HttpResponse } from '../http/http-response.js';
 import type { RequestContext } from '../http/request-context.js';
-import type { BodyFilter, ResponseFilter } from '../http/response-filter.js';
+import type { BodyFilter, ObservingBodyFilter, ResponseFilter } from '../http/response-filter.js';
 
 /** ResponseChain is the ordered list of a site's response filters. */
 export class ResponseChain {
@@ -57,6 +61,8 @@ class FilteredResponse {
   readonly #flushHeaders: AnyMethod;
   #isOpen = false;
   #bodyFilters: BodyFilter[] = [];
+  /** 'observe' filters: they see the body as sent, after the others, and never change the framing. */
+  #observers: ObservingBodyFilter[] = [];
   #isBuffered = false;
   #chunks: Buffer[] = [];
 
@@ -100,7 +106,10 @@ class FilteredResponse {
   readonly write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     if (!this.#isOpen) this.#open();
     const res = this.#ctx.res;
-    if (this.#bodyFilters.length === 0) return this.#write.call(res, chunk, encoding, callback) as boolean;
+    if (this.#bodyFilters.length === 0) {
+      if (this.#observers.length > 0) this.#observe(toBuffer(chunk, encoding));
+      return this.#write.call(res, chunk, encoding, callback) as boolean;
+    }
     const cb = typeof encoding === 'function' ? encoding : callback;
     const piece = toBuffer(chunk, encoding);
     if (this.#isBuffered) {
@@ -109,6 +118,7 @@ class FilteredResponse {
       return true;
     }
     const out = piece === undefined ? EMPTY : this.#streamPiece(piece);
+    this.#observe(out);
     if (out.length === 0) {
       if (typeof cb === 'function') process.nextTick(cb as () => void);
       return true;
@@ -119,13 +129,22 @@ class FilteredResponse {
   readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): HttpResponse => {
     const res = this.#ctx.res;
     if (!this.#isOpen) this.#open();
-    if (this.#bodyFilters.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+    if (this.#bodyFilters.length === 0) {
+      if (this.#observers.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+      if (typeof chunk !== 'function') this.#observe(toBuffer(chunk, encoding));
+      this.#end.call(res, chunk, encoding, callback);
+      this.#endObservers();
+      return res;
+    }
     const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
     const piece = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding);
     if (!this.#isBuffered) {
       const head = piece === undefined ? EMPTY : this.#streamPiece(piece);
       const tail = this.#streamEnd();
-      this.#end.call(res, tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]), cb);
+      const last = tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]);
+      this.#observe(last);
+      this.#end.call(res, last, cb);
+      this.#endObservers();
       return res;
     }
     if (piece !== undefined) this.#chunks.push(piece);
@@ -143,11 +162,15 @@ class FilteredResponse {
     this.#isOpen = true;
     const ctx = this.#ctx;
     const res = ctx.res;
+    // A replayed response was filtered when it was first sent; it goes out as stored.
+    if (ctx.isReplayed) return;
     const hasBody = responseHasBody(ctx);
     for (const filter of this.#filters) {
       if (!filter.wants(ctx)) continue;
       const body = filter.open(ctx, hasBody);
-      if (body !== undefined && hasBody) this.#bodyFilters.push(body);
+      if (body === undefined || !hasBody) continue;
+      if (body.mode === 'observe') this.#observers.push(body);
+      else this.#bodyFilters.push(body);
     }
     if (this.#bodyFilters.length === 0) return;
     this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
@@ -161,7 +184,7 @@ class FilteredResponse {
     let body = whole;
     for (const filter of this.#bodyFilters) {
       if (filter.mode === 'buffer') body = await filter.body(body);
-      else {
+      else if (filter.mode === 'stream') {
         const out = filter.write(body);
         const tail = filter.end();
         body = tail.length === 0 ? out : Buffer.concat([out, tail]);
@@ -176,7 +199,20 @@ class FilteredResponse {
     res.removeHeader('transfer-encoding');
     res.setHeader('Content-Length', body.length);
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
+    this.#observe(body);
     this.#end.call(res, body, cb);
+    this.#endObservers();
+  }
+
+  #observe(piece: Buffer | undefined): void {
+    if (piece === undefined || piece.length === 0) return;
+    for (const observer of this.#observers) observer.write(piece);
+  }
+
+  #endObservers(): void {
+    const observers = this.#observers;
+    this.#observers = [];
+    for (const observer of observers) observer.end();
   }
 
   #streamPiece(piece: Buffer): Buffer {
