@@ -5,6 +5,7 @@
  */
 import type { NodehostError, SourcePosition } from '../errors.js';
 import type { RewriteConfig } from './rewrite-types.js';
+import type { SecurityConfig } from './security-types.js';
 
 /** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
 export interface IisnodeSettings {
@@ -108,6 +109,8 @@ export interface FolderConfig {
   readonly rewrite?: RewriteConfig | undefined;
   /** Request filtering beyond hiddenSegments (spec §2.6); undefined means the IIS defaults. */
   readonly requestFiltering?: RequestFilteringConfig | undefined;
+  /** Authentication, authorization and IP restrictions (security-config.ts); undefined in hand-built test configurations, which means the IIS defaults. */
+  readonly security?: SecurityConfig | undefined;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */

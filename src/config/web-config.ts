@@ -14,6 +14,7 @@ import { AttributeReader, configError, isGenericAttribute, sourcePosition as pos
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
+import { newSecuritySection, readSecurityPart, SECURITY_PARTS, type SecuritySection } from './security-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -39,6 +40,8 @@ export interface ConfigSections {
   readonly rewrite?: RewriteSection | undefined;
   /** requestFiltering beyond hiddenSegments, when present. */
   readonly requestFiltering?: RequestFilteringSection | undefined;
+  /** authentication, authorization, ipSecurity and dynamicIpSecurity, when present. */
+  readonly security?: SecuritySection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -151,11 +154,12 @@ interface MutableSections {
   appSettings: CollectionOp<readonly [string, string]>[];
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
+  security: SecuritySection | undefined;
   errors: NodehostError[];
 }
 
 function newSections(): MutableSections {
-  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, errors: [] };
+  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, security: undefined, errors: [] };
 }
 
 function emptySections(): ConfigSections {
@@ -334,8 +338,13 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
 }
 
 function readSecurity(element: XmlElement, ctx: ReadContext): void {
-  // Only requestFiltering is read; authentication, authorization, ipSecurity... are skipped.
+  // requestFiltering, and the parts of security-config.ts; other children are skipped.
   for (const child of element.children) {
+    if (SECURITY_PARTS.has(child.name)) {
+      ctx.out.security ??= newSecuritySection();
+      readSecurityPart(child, ctx.file, ctx.out.security, ctx.out.errors);
+      continue;
+    }
     if (child.name !== 'requestFiltering') continue;
     const where = 'system.webServer/security/requestFiltering';
     checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);
