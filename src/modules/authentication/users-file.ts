@@ -1,9 +1,9 @@
 /**
  * UsersFile is a site's users file (nodehost.yml `users:`): one user a line,
  * `name:hash[:role1,role2]`, blank lines and `#` comments ignored. Hashes are scrypt or bcrypt
- * (password-hash.ts). It re-reads the file when its modification time or size changed, checked
- * at most once a second and only when a login is attempted, so `nodehost user add` takes effect
- * on a running server. A bad line is skipped and reported once to `onError` with file:line.
+ * (password-hash.ts). It re-reads the file when its modification time, size or inode changed,
+ * checked (one stat) on each login attempt and never for anonymous requests, so `nodehost user
+ * add` takes effect on a running server at once. A bad line is skipped and reported once to `onError` with file:line.
  */
 import { readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { NodehostError } from '../../errors.js';
@@ -68,7 +68,6 @@ export class UsersFile {
   readonly #onError: (error: NodehostError) => void;
   #users = new Map<string, UserEntry>();
   #stamp = '';
-  #checkedAt = -Infinity;
   /** Increases on every re-read, so caches of verified logins know to drop their entries. */
   generation = 0;
 
@@ -80,13 +79,11 @@ export class UsersFile {
 
   /** find returns the user named `name` (without case), re-reading the file first when it changed. */
   find(name: string): UserEntry | undefined {
-    const now = Date.now();
-    if (now - this.#checkedAt >= 1000) this.#refresh();
+    this.#refresh();
     return this.#users.get(name.toLowerCase());
   }
 
   #refresh(): void {
-    this.#checkedAt = Date.now();
     let stamp: string;
     try {
       const stat = statSync(this.file);
