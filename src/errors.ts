@@ -57,6 +57,20 @@ export const ERRORS = {
   NH_ERR_FILTER_CONTENT_TOO_LARGE: { status: 413, substatus: 1, summary: 'The request Content-Length is larger than requestLimits maxAllowedContentLength.' },
   NH_ERR_FILTER_HEADER_TOO_LARGE: { status: 431, substatus: 0, summary: 'A request header is longer than its requestLimits headerLimits sizeLimit.' },
 
+  // Authentication, authorization and IP restrictions
+  NH_ERR_AUTH_LOGON_FAILED: { status: 401, substatus: 1, summary: 'The Basic credentials name no user of the users file, or the password does not match.' },
+  NH_ERR_AUTH_REQUIRED: { status: 401, substatus: 2, summary: 'Anonymous access is off and the request carries no Basic credentials (or no authentication scheme is enabled).' },
+  NH_ERR_AUTH_RATE_LIMITED: { status: 429, substatus: 0, summary: 'The client address had too many failed logins (basicAuthentication maxFailedLogins within failedLoginWindowSeconds) and is locked out for failedLoginLockoutSeconds.' },
+  NH_ERR_AUTHZ_ANONYMOUS_DENIED: { status: 401, substatus: 2, summary: 'An authorization rule denies anonymous users this URL and verb; the client may log in.' },
+  NH_ERR_AUTHZ_DENIED: { status: 403, substatus: 0, summary: 'The authorization rules deny this authenticated user the URL and verb.' },
+  NH_ERR_IP_DENIED: { status: 403, substatus: 503, summary: 'ipSecurity denies the client address (a matching entry with allowed="false", or allowUnlisted="false").' },
+  NH_ERR_IP_DENIED_UNAUTHORIZED: { status: 401, substatus: 503, summary: 'ipSecurity denies the client address, with denyAction="Unauthorized".' },
+  NH_ERR_IP_DENIED_NOT_FOUND: { status: 404, substatus: 503, summary: 'ipSecurity denies the client address, with denyAction="NotFound".' },
+  NH_ERR_IP_DYNAMIC_DENIED: { status: 403, substatus: 502, summary: 'dynamicIpSecurity denies the client address: too many concurrent requests, or too many requests in the interval.' },
+  NH_ERR_IP_DYNAMIC_DENIED_UNAUTHORIZED: { status: 401, substatus: 502, summary: 'dynamicIpSecurity denies the client address, with denyAction="Unauthorized".' },
+  NH_ERR_IP_DYNAMIC_DENIED_NOT_FOUND: { status: 404, substatus: 502, summary: 'dynamicIpSecurity denies the client address, with denyAction="NotFound".' },
+  NH_ERR_USERS_FILE: { status: 500, substatus: 0, summary: 'The users file of the site (nodehost.yml users) cannot be read, or a line of it is not name:hash[:roles] with a known hash (host log; the line is skipped).' },
+
   // URL Rewrite
   NH_ERR_REWRITE_RULE: { status: 500, substatus: 50, summary: 'An inbound rewrite rule is malformed (pattern, expression, unknown rewrite map, bad action).' },
   NH_ERR_REWRITE_OUTBOUND: { status: 500, substatus: 52, summary: 'An outbound rewrite rule, precondition or custom tag set is malformed.' },
@@ -72,7 +86,7 @@ export const ERRORS = {
   NH_ERR_STATIC_DIRECTORY_LISTING: { status: 403, substatus: 14, summary: 'The directory has no default document (or defaultDocument is disabled) and directory browsing is off.' },
 
   // Logs
-  NH_ERR_LOGS_REMOTE: { status: 403, substatus: 0, summary: 'An application log folder (index, files, live tail) was requested by a client that is not on this machine.' },
+  NH_ERR_LOGS_REMOTE: { status: 403, substatus: 0, summary: 'An application log folder (index, files, live tail) was requested by a client that is neither on this machine nor authenticated by the site.' },
   NH_ERR_LOGS_WRITE: { status: 500, substatus: 0, summary: 'A worker log file or its folder cannot be written; that output is discarded (host log only).' },
   NH_ERR_LOGS_TAIL_NO_FILE: { status: 400, substatus: 0, summary: 'A live tail of a log folder was requested without naming one of its log files (tail?file=<name>.txt).' },
   NH_ERR_LOGS_TAIL_MISSING: { status: 404, substatus: 0, summary: 'The log file named for a live tail does not exist (it may have been deleted by the quota).' },

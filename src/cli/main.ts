@@ -10,6 +10,7 @@ import { HostLog } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerUserCommand } from './user-command.js';
 import { ControlServer } from '../control/control-server.js';
 import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
 import { controlPaths } from '../control/paths.js';
@@ -43,6 +44,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
+    usersFile: file.users,
     ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
   };
@@ -175,6 +177,7 @@ program
   .action(status);
 
 registerLogsCommand(program);
+registerUserCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -22,6 +22,7 @@ import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
 import { CachingMerge } from './caching-config.js';
+import { SecurityMerge } from './security-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -37,6 +38,7 @@ export class FolderMerge {
   private readonly rewrite: RewriteMerge;
   private readonly requestFiltering: RequestFilteringMerge;
   private readonly caching: CachingMerge;
+  private readonly security: SecurityMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -53,6 +55,7 @@ export class FolderMerge {
       this.rewrite = new RewriteMerge();
       this.requestFiltering = new RequestFilteringMerge();
       this.caching = new CachingMerge();
+      this.security = new SecurityMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -67,6 +70,7 @@ export class FolderMerge {
       this.rewrite = new RewriteMerge(from.rewrite);
       this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
       this.caching = new CachingMerge(from.caching);
+      this.security = new SecurityMerge(from.security);
     }
     this.frozen = undefined;
   }
@@ -108,6 +112,7 @@ export class FolderMerge {
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     if (sections.caching) this.caching.apply(sections.caching, found);
+    if (sections.security) this.security.apply(sections.security, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -127,6 +132,7 @@ export class FolderMerge {
       rewrite: this.rewrite.freeze(),
       requestFiltering: this.requestFiltering.freeze(),
       caching: this.caching.freeze(),
+      security: this.security.freeze(),
     });
     return this.frozen;
   }

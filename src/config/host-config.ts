@@ -35,9 +35,14 @@ export interface HostConfig {
    * or `auto` for os.availableParallelism()). Undefined when absent, which means 1.
    */
   readonly hostProcesses?: number | undefined;
+  /**
+   * The site's users file for Basic authentication (key `users`: a path relative to the file's
+   * folder), resolved. Undefined when absent: no file is assumed, and every Basic login fails.
+   */
+  readonly users?: string | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users'] as const;
 
 /**
  * parseHostProcesses reads a `hostProcesses` value (nodehost.yml or `serve --host-processes`):
@@ -103,6 +108,7 @@ export function loadHostConfig(file: string): HostConfig {
     port: values.port as number | undefined,
     globalRules: values.globalRules as readonly InboundRule[] | undefined,
     hostProcesses: values.hostProcesses as number | undefined,
+    ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

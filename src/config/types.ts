@@ -5,6 +5,7 @@
  */
 import type { NodehostError, SourcePosition } from '../errors.js';
 import type { RewriteConfig } from './rewrite-types.js';
+import type { SecurityConfig } from './security-types.js';
 
 /** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
 export interface IisnodeSettings {
@@ -110,6 +111,8 @@ export interface FolderConfig {
   readonly requestFiltering?: RequestFilteringConfig | undefined;
   /** Output caching (spec §2.8); undefined when no level configures it. */
   readonly caching?: CachingConfig | undefined;
+  /** Authentication, authorization and IP restrictions (security-config.ts); undefined in hand-built test configurations, which means the IIS defaults. */
+  readonly security?: SecurityConfig | undefined;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */

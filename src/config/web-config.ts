@@ -15,6 +15,7 @@ import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newCachingSection, readCachingSection, type CachingSection } from './caching-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
+import { newSecuritySection, readSecurityPart, SECURITY_PARTS, type SecuritySection } from './security-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -42,6 +43,8 @@ export interface ConfigSections {
   readonly requestFiltering?: RequestFilteringSection | undefined;
   /** system.webServer/caching (output cache), when present. */
   readonly caching?: CachingSection | undefined;
+  /** authentication, authorization, ipSecurity and dynamicIpSecurity, when present. */
+  readonly security?: SecuritySection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -155,11 +158,12 @@ interface MutableSections {
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
   caching: CachingSection | undefined;
+  security: SecuritySection | undefined;
   errors: NodehostError[];
 }
 
 function newSections(): MutableSections {
-  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, caching: undefined, errors: [] };
+  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, caching: undefined, security: undefined, errors: [] };
 }
 
 function emptySections(): ConfigSections {
@@ -342,8 +346,13 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
 }
 
 function readSecurity(element: XmlElement, ctx: ReadContext): void {
-  // Only requestFiltering is read; authentication, authorization, ipSecurity... are skipped.
+  // requestFiltering, and the parts of security-config.ts; other children are skipped.
   for (const child of element.children) {
+    if (SECURITY_PARTS.has(child.name)) {
+      ctx.out.security ??= newSecuritySection();
+      readSecurityPart(child, ctx.file, ctx.out.security, ctx.out.errors);
+      continue;
+    }
     if (child.name !== 'requestFiltering') continue;
     const where = 'system.webServer/security/requestFiltering';
     checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);

@@ -66,6 +66,10 @@ export class RequestContext {
   /** Authenticated user and scheme; '' when anonymous. */
   authUser: string;
   authType: string;
+  /** Roles of the authenticated user (lower case, from the users file); empty when anonymous. */
+  authRoles: readonly string[];
+  /** True when nodehost consumed the client's `Authorization` header (a Basic login) and node must not receive it. */
+  isAuthorizationHidden: boolean;
   /** IIS status and substatus of the final response, for the access log. */
   status: number;
   substatus: number;
@@ -112,6 +116,8 @@ export class RequestContext {
     this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
     this.authUser = '';
     this.authType = '';
+    this.authRoles = NO_ROLES;
+    this.isAuthorizationHidden = false;
     this.status = 0;
     this.substatus = 0;
     this.startTime = process.hrtime.bigint();
@@ -173,6 +179,16 @@ export class RequestContext {
     this.errors.respond(this, outcome);
   }
 
+  /**
+   * maySeeInternals tells whether this client may be given what nodehost keeps from the public
+   * (DESIGN §4: the log folders, the debugger, detailed error pages): a client on this machine,
+   * or one the site authenticated. Authorization rules have already run when a handler asks,
+   * so an authenticated user here is one they allow.
+   */
+  get maySeeInternals(): boolean {
+    return this.isLocal || this.authUser !== '';
+  }
+
   /** serverName is the host name the client asked for, without port (SERVER_NAME). */
   get serverName(): string {
     const host = this.req.headers.host ?? '';
@@ -181,6 +197,8 @@ export class RequestContext {
     return colon === -1 ? host || this.localAddress : host.slice(0, colon);
   }
 }
+
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 function stripV4Mapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -176,7 +176,7 @@ export class Application {
     this.#idle.touch();
     if (this.#config.isDirty) this.#refreshConfig(false);
     const configError = this.#config.configError;
-    if (configError !== undefined && ctx.isLocal && !this.#isClosed) {
+    if (configError !== undefined && ctx.maySeeInternals && !this.#isClosed) {
       // The last good configuration keeps serving; loopback clients see what is wrong.
       ctx.sendError(fail(configError, { isConfigError: true }));
       return Promise.resolve();

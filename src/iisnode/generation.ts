@@ -161,7 +161,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       exchange.settle?.();
       return;
     }
-    if (this.settings.devErrorsEnabled && exchange.ctx.isLocal && error.code === 'NH_ERR_WORKER_CONNECTION_LOST' && !worker.machine.isFinal) {
+    if (this.settings.devErrorsEnabled && exchange.ctx.maySeeInternals && error.code === 'NH_ERR_WORKER_CONNECTION_LOST' && !worker.machine.isFinal) {
       // The worker may be crashing: give its exit (and the stack trace on stderr) a moment to arrive.
       void waitForExit(worker, CRASH_SETTLE_MS).then(() => this.#finishFailedExchange(exchange, error));
       return;

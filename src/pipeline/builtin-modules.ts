@@ -8,6 +8,10 @@ import { createMapHandlerModule } from '../modules/handler-mapping/map-request.j
 import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
+import { createIpSecurityModule } from '../modules/ip-security/ip-security.js';
+import { createAuthenticationModule } from '../modules/authentication/basic-authentication.js';
+import type { UsersFile } from '../modules/authentication/users-file.js';
+import { authorization } from '../modules/authorization/authorization.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
 import { OutputCache, outputCacheStore } from '../modules/output-cache/output-cache.js';
@@ -16,10 +20,14 @@ import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
 import type { SiteHandle } from '../http/site-handle.js';
 
-/** builtinModules builds a site's module list: filtering, handler mapping, then the two handlers. */
+/** builtinModules builds a site's module list: IP restrictions, filtering, authentication and authorization, handler mapping, then the two handlers. */
 export function builtinModules(site: SiteHandle, appHost: AppHost, services: SiteServices = {}): PipelineModule[] {
   return [
+    // IP restrictions first (IIS: BeginRequest), then filtering, authentication, authorization.
+    createIpSecurityModule(),
     requestFiltering,
+    createAuthenticationModule({ users: services.users }),
+    authorization,
     // Runs the host's global rules first when it has some (site.globalRules), then web.config's.
     createUrlRewriteModule(site),
     // Log folders are claimed before handler mapping, so a catch-all handler does not swallow them.
@@ -39,6 +47,8 @@ export interface SiteServices {
   readonly logFolder?: PipelineModule;
   /** The site's access log, written by the 'log' phase. */
   readonly accessLog?: AccessLog;
+  /** The site's users file (nodehost.yml `users:`) for Basic logins; absent: every Basic login fails. */
+  readonly users?: UsersFile | undefined;
 }
 
 /**

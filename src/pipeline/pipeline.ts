@@ -30,7 +30,7 @@ export class Pipeline {
   readonly #steps: readonly PipelineModule[];
   /** The 'log' phase (access log): run once the response has closed, finished or cut off. */
   readonly #logSteps: readonly PipelineModule[];
-  /** The filter-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4). */
+  /** The filter- and authorize-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4), so a rewrite reaches neither a hidden segment nor a protected folder. */
   readonly #filterSteps: readonly PipelineModule[];
   /** Index of the first step after the rewrite phase. */
   readonly #afterRewrite: number;
@@ -43,7 +43,7 @@ export class Pipeline {
     // The 'log' phase runs apart, after the response (see handle).
     this.#steps = PHASES.flatMap((phase) => (phase === 'log' ? [] : options.modules.filter((m) => m.phase === phase)));
     this.#logSteps = options.modules.filter((m) => m.phase === 'log');
-    this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter');
+    this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter' || m.phase === 'authorize');
     const rewritePhase = PHASES.indexOf('rewrite');
     const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
@@ -121,8 +121,8 @@ export class Pipeline {
 
   /**
    * After a URL Rewrite, everything downstream works on the new URL: its configuration
-   * (handlers, MIME map, ... of the rewritten folder, spec §2.1) and request filtering again,
-   * so a rewrite cannot reach a hidden segment.
+   * (handlers, MIME map, ... of the rewritten folder, spec §2.1), request filtering and
+   * authorization again, so a rewrite cannot reach a hidden segment or a protected folder.
    */
   async #remapRewritten(ctx: RequestContext): Promise<Outcome> {
     const config = this.#site.config.forPath(ctx.path);

@@ -24,6 +24,7 @@ import { ConfigReloadWatcher } from './config-reload.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { createUpgradeResponse } from './upgrade-response.js';
 import type { HttpResponse } from '../http/http-response.js';
+import { UsersFile } from '../modules/authentication/users-file.js';
 
 /** Idle keep-alive client connections close after this long. */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
@@ -40,6 +41,8 @@ export interface ServerOptions {
   readonly accessLogDir?: string;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
+  readonly usersFile?: string | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
@@ -73,6 +76,7 @@ export class NodehostServer {
   readonly #logCapture: LogCapture;
   readonly #logFolder: LogFolderModule;
   readonly #accessLog: AccessLog | undefined;
+  readonly #users: UsersFile | undefined;
   /** Watches the web.config files; a change marks the configuration for re-reading. */
   readonly #configWatcher: ConfigReloadWatcher;
   #isConfigDirty = false;
@@ -90,6 +94,7 @@ export class NodehostServer {
     this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
+    this.#users = options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
     const logCapture = new LogCapture({ log: options.log });
     this.#logCapture = logCapture;
     this.#logFolder = createLogFolderModule(site, logCapture);
@@ -105,7 +110,7 @@ export class NodehostServer {
     this.#pipeline = new Pipeline({
       site,
       responseFilters: builtinResponseFilters(),
-      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
+      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, users: this.#users, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
       log: options.log,
     });
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
@@ -265,7 +270,7 @@ export class NodehostServer {
     };
     this.#loopbackPipeline = new Pipeline({
       site: handle,
-      modules: builtinModules(handle, this.#appHost),
+      modules: builtinModules(handle, this.#appHost, { users: this.#users }),
       responseFilters: builtinResponseFilters(),
       log: this.#options.log,
     });

@@ -25,6 +25,8 @@ export interface StrictReply extends Reply {
 export interface StrictRequestOptions extends RequestOptions {
   /** Accept a body delimited by the connection's close (no Content-Length, no chunking). Off by default. */
   allowCloseDelimited?: boolean;
+  /** The client's source address (e.g. 127.0.0.2, to be another loopback client); the system's choice by default. */
+  localAddress?: string;
 }
 
 /** The llhttp errors that mean a double or contradictory framing. */
@@ -48,7 +50,7 @@ export function fetchStrict(base: string, target: string, options: StrictRequest
     // A copy of the bytes as they arrived, for the failure message only.
     let received = Buffer.alloc(0);
     const interim: { status: number; rawHeaders: string[] }[] = [];
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers: options.headers, agent: false });
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers: options.headers, agent: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     req.on('socket', (socket: Socket) => {
       // Before the client's own listener, whose parser reports an error while handling the chunk.
       socket.prependListener('data', (chunk: Buffer) => {

@@ -88,7 +88,7 @@ export class DebuggerHost {
   /** handle serves a claimed debugger request. Never rejects. */
   async handle(ctx: RequestContext, app: DebuggableApp, request: DebugRequest): Promise<void> {
     const settings = app.settings;
-    if (!ctx.isLocal && ctx.authUser === '') {
+    if (!ctx.maySeeInternals) {
       this.#fail(ctx, settings, new NodehostError('NH_ERR_DEBUG_FORBIDDEN', 'The debugger is available to clients on this machine, or to clients the site authenticates.'));
       return;
     }

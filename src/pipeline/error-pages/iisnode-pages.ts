@@ -36,7 +36,7 @@ export function sendIisnodeError(ctx: RequestContext, error: NodehostError, opti
     sendConfigErrorPage(ctx, error);
     return;
   }
-  if (options.devErrorsEnabled && ctx.isLocal && error.status >= 500 && options.isProcessAssigned) {
+  if (options.devErrorsEnabled && ctx.maySeeInternals && error.status >= 500 && options.isProcessAssigned) {
     writePage(ctx, 200, error.substatus, renderDevErrorPage(error, options.stderrTail));
     return;
   }
@@ -50,7 +50,7 @@ export function sendIisnodeError(ctx: RequestContext, error: NodehostError, opti
  * devErrorsEnabled, as iisnode did. The pipeline calls it for web.config errors too.
  */
 export function sendConfigErrorPage(ctx: RequestContext, error: NodehostError): void {
-  if (!ctx.isLocal) {
+  if (!ctx.maySeeInternals) {
     writePlain(ctx, 500, error.substatus);
     return;
   }
