@@ -10,6 +10,7 @@ import { HostLog } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerRewriteCommand } from './rewrite-command.js';
 import { ControlServer } from '../control/control-server.js';
 import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
 import { controlPaths } from '../control/paths.js';
@@ -175,6 +176,7 @@ program
   .action(status);
 
 registerLogsCommand(program);
+registerRewriteCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
