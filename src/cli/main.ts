@@ -6,11 +6,14 @@ import { basename, resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
-import { HostLog } from '../host-log.js';
+import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
+import { SystemdNotifier } from '../server/systemd-notify.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerUserCommand } from './user-command.js';
+import { registerRewriteCommand } from './rewrite-command.js';
+import { registerServiceCommand } from './service-command.js';
 import { ControlServer } from '../control/control-server.js';
 import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
 import { controlPaths } from '../control/paths.js';
@@ -20,6 +23,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
   return port;
+}
+
+function parseLogLevelFlag(value: string): LogLevel {
+  const level = parseLogLevel(value);
+  if (level === undefined) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
 }
 
 function parseHostProcessesFlag(value: string): number {
@@ -33,10 +42,11 @@ interface ServeFlags {
   host?: string;
   config?: string;
   hostProcesses?: number;
+  logLevel?: LogLevel;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
-  const log = new HostLog();
+  const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
   const options: ServerOptions = {
     siteRoot: siteArg ?? file.root ?? '.',
@@ -53,9 +63,12 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     await serveFrontDoors(hostProcesses, options, (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`);
     return;
   }
+  // Read (and removed from the environment, so workers do not inherit it) before anything starts.
+  const notifier = new SystemdNotifier(log);
   const server = new NodehostServer(options);
   const url = await server.start();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
+  log.info('host started', { pid: process.pid, version, node: process.version, site: server.site.root, url, logLevel: log.level });
   // The control API (DESIGN §5): `nodehost recycle|status` find it through the pid file.
   const control = new ControlServer(controlPaths(server.site.root), server);
   try {
@@ -64,20 +77,35 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   } catch (err) {
     log.warn('control socket unavailable', { path: control.paths.socketPath, err });
   }
+  void notifier.ready(`listening on ${url}`);
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info('shutting down', { signal });
+    const isNotified = notifier.stopping(`stopping (${signal})`);
     control.close();
-    server.close().then(
-      () => process.exit(0),
+    // The exit waits for the STOPPING=1 message too (it never rejects).
+    Promise.all([server.close(), isNotified]).then(
+      () => {
+        log.info('host stopped', { pid: process.pid, signal, code: 0 });
+        process.exit(0);
+      },
       (err) => {
         log.error('shutdown failed', { err });
         process.exit(1);
       },
     );
   };
+  // SIGHUP re-reads the site's web.config files (systemd's ExecReload): a broken result keeps
+  // the last good configuration serving, and the errors are logged.
+  process.on('SIGHUP', () => {
+    if (signalled) return;
+    log.info('config reload requested', { signal: 'SIGHUP' });
+    void notifier.reloading('reloading the configuration');
+    server.reloadConfig();
+    void notifier.ready(`listening on ${url}`);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
@@ -154,6 +182,11 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
   .option('--host-processes <n|auto>', 'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)', parseHostProcessesFlag)
+  .option('--log-level <level>', `host event log threshold on stderr: ${LOG_LEVELS.join('|')} (default info, debug when NODEHOST_DEBUG is set)`, parseLogLevelFlag)
+  .addHelpText('after', `
+Examples:
+  nodehost serve ./site --port 8080
+  nodehost serve --config /etc/nodehost/nodehost.yml --log-level warn`)
   .action(serve);
 
 program
@@ -178,6 +211,8 @@ program
 
 registerLogsCommand(program);
 registerUserCommand(program);
+registerRewriteCommand(program);
+registerServiceCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -8,6 +8,7 @@ import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } fr
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
+import type { RewriteTracer } from './rewrite-tracer.js';
 
 const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
@@ -26,8 +27,10 @@ export class RewriteState {
   conditionCaptures: readonly string[];
   /** For outbound rules: reads a response header or status; undefined for inbound. */
   response: ((name: string) => string) | undefined;
+  /** Told every step of the pass (`nodehost rewrite test`); undefined when serving requests. */
+  readonly tracer: RewriteTracer | undefined;
 
-  constructor(ctx: RequestContext) {
+  constructor(ctx: RequestContext, tracer?: RewriteTracer) {
     this.ctx = ctx;
     this.path = ctx.path;
     this.query = ctx.query;
@@ -35,6 +38,7 @@ export class RewriteState {
     this.ruleCaptures = NO_CAPTURES;
     this.conditionCaptures = NO_CAPTURES;
     this.response = undefined;
+    this.tracer = tracer;
   }
 
   /**
@@ -152,6 +156,7 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
       const isMatch = fileKind(input, state.ctx.siteRoot) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
       captures = isMatch !== condition.negate ? NO_CAPTURES : undefined;
     }
+    if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     if (captures !== undefined) {
       if (set.trackAllCaptures) {
         if (tracked === undefined) tracked = [...captures];
