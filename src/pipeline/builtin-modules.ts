@@ -6,6 +6,7 @@ import type { AppHost } from '../iisnode/app-host.js';
 import { createIisnodeModule } from '../iisnode/iisnode-module.js';
 import { createMapHandlerModule } from '../modules/handler-mapping/map-request.js';
 import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
+import { createRequestMetricsModule, type RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
@@ -27,6 +28,7 @@ export function builtinModules(site: SiteHandle, appHost: AppHost, services: Sit
     createIisnodeModule(appHost),
     staticFiles,
     ...(services.accessLog === undefined ? [] : [createAccessLogModule(services.accessLog)]),
+    ...(services.requestMetrics === undefined ? [] : [createRequestMetricsModule(services.requestMetrics)]),
   ];
 }
 
@@ -36,6 +38,8 @@ export interface SiteServices {
   readonly logFolder?: PipelineModule;
   /** The site's access log, written by the 'log' phase. */
   readonly accessLog?: AccessLog;
+  /** The site's request counters for /metrics, fed by the 'log' phase. */
+  readonly requestMetrics?: RequestMetrics;
 }
 
 /**
