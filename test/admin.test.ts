@@ -57,6 +57,7 @@ interface Answer {
   status: number;
   headers: IncomingMessage['headers'];
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the API answers
   json: any;
 }
 
@@ -193,7 +194,10 @@ describe('admin API on the control socket', () => {
 
       const recycled = await call(socket, 'POST', '/v1/apps/recycle?app=/app.js');
       assert.equal(recycled.status, 200);
-      assert.deepEqual(recycled.json.recycled.map((r: { generation: number; isServing: boolean }) => [r.generation, r.isServing]), [[2, true]]);
+      assert.deepEqual(
+        recycled.json.recycled.map((r: { generation: number; isServing: boolean }) => [r.generation, r.isServing]),
+        [[2, true]],
+      );
       const cli = await run(process.execPath, [BIN, 'recycle', site, '--app', '/app.js']);
       assert.match(cli.stdout, /generation 3 is serving/);
       assert.equal((await call(socket, 'GET', '/v1/apps')).json.apps[0].generation, 3);

@@ -33,6 +33,7 @@ interface ServeFlags {
   host?: string;
   config?: string;
   hostProcesses?: number;
+  metrics?: boolean;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
@@ -46,7 +47,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     globalRules: file.globalRules,
     ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
-    metrics: file.admin?.metrics ?? true,
+    metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
   };
   const listen = file.admin?.listen;
   const admin = listen === undefined ? undefined : { host: listen.host, port: listen.port, token: file.admin?.token };
@@ -226,6 +227,7 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
   .option('--host-processes <n|auto>', 'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)', parseHostProcessesFlag)
+  .option('--no-metrics', 'do not count requests for /metrics (admin.metrics: false in --config)')
   .addHelpText('after', '\nExamples:\n  nodehost serve examples/showcase --port 8080\n  nodehost serve --config /etc/nodehost/nodehost.yml\n\nExit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).')
   .action(serve);
 

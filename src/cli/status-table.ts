@@ -14,7 +14,14 @@ export interface StatusApp {
   readonly total: number;
   readonly restarts: number;
   readonly lastExitCode: number | null;
-  readonly processes: readonly { readonly pid: number; readonly state: string; readonly uptimeMs: number; readonly rssBytes: number; readonly cpuSeconds: number; readonly total: number }[];
+  readonly processes: readonly {
+    readonly pid: number;
+    readonly state: string;
+    readonly uptimeMs: number;
+    readonly rssBytes: number;
+    readonly cpuSeconds: number;
+    readonly total: number;
+  }[];
 }
 
 const COLUMNS = ['SITE', 'APP', 'GEN', 'PID', 'STATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'RST'] as const;
@@ -46,7 +53,10 @@ export function formatStatusTable(apps: readonly StatusApp[], useColour: boolean
     });
   }
   const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => fit(cell, WIDTHS[i]!, RIGHT.has(i))).join(' ').trimEnd();
+    cells
+      .map((cell, i) => fit(cell, WIDTHS[i]!, RIGHT.has(i)))
+      .join(' ')
+      .trimEnd();
   const header = line(COLUMNS);
   const out = [useColour ? `\u001b[1m${header}\u001b[0m` : header];
   rows.forEach((row, index) => {

@@ -97,7 +97,10 @@ export class AdminApi {
     }
     if (token !== undefined && !isAuthorized(req.headers.authorization, token)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendError(res, new NodehostError('NH_ERR_ADMIN_UNAUTHORIZED', 'this admin listener needs Authorization: Bearer <token> (admin.token in nodehost.yml)'));
+      return sendError(
+        res,
+        new NodehostError('NH_ERR_ADMIN_UNAUTHORIZED', 'this admin listener needs Authorization: Bearer <token> (admin.token in nodehost.yml)'),
+      );
     }
     const app = url.searchParams.get('app') ?? undefined;
     const target = this.#target;
@@ -114,7 +117,9 @@ export class AdminApi {
       }
       case 'GET /v1/sites': {
         const status = await target.status();
-        return sendJson(res, 200, { sites: [{ name: status.site, root: status.root, configError: status.configError, apps: new Set(status.apps.map((a) => a.script)).size }] });
+        return sendJson(res, 200, {
+          sites: [{ name: status.site, root: status.root, configError: status.configError, apps: new Set(status.apps.map((a) => a.script)).size }],
+        });
       }
       case 'GET /v1/apps': {
         const status = await target.status();
@@ -132,14 +137,19 @@ export class AdminApi {
         return sendJson(res, 200, { stopped });
       }
       case 'POST /v1/apps/start': {
-        if (app === undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'start needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
+        if (app === undefined)
+          return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'start needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
         const started = await target.startApp(app);
         if (started.error !== undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_APP_START', `${started.script}: ${started.error}`));
         return sendJson(res, 200, { started: started.script });
       }
       case 'POST /v1/reload': {
         const reloaded = await target.reload();
-        if (reloaded.configError !== '') return sendError(res, new NodehostError('NH_ERR_ADMIN_RELOAD', `the configuration has errors; the last good one keeps serving: ${reloaded.configError}`));
+        if (reloaded.configError !== '')
+          return sendError(
+            res,
+            new NodehostError('NH_ERR_ADMIN_RELOAD', `the configuration has errors; the last good one keeps serving: ${reloaded.configError}`),
+          );
         return sendJson(res, 200, { reloaded: true });
       }
       case 'GET /metrics': {
@@ -174,7 +184,17 @@ function isAuthorized(header: string | undefined, expected: Buffer): boolean {
 function describeApp(status: HostStatus, app: AppStatus): Record<string, unknown> {
   const now = Date.now();
   const url = app.script.startsWith(status.root) ? app.script.slice(status.root.length).replace(/^\/*/, '/') : app.script;
-  const state = app.isFailing ? 'failing' : app.isRecycling ? 'recycling' : app.isIdle ? 'idle' : app.ready > 0 ? 'serving' : app.generation === 0 ? 'starting' : 'starting';
+  const state = app.isFailing
+    ? 'failing'
+    : app.isRecycling
+      ? 'recycling'
+      : app.isIdle
+        ? 'idle'
+        : app.ready > 0
+          ? 'serving'
+          : app.generation === 0
+            ? 'starting'
+            : 'starting';
   return {
     site: status.site,
     url,

@@ -31,7 +31,9 @@ export async function adminRequest(siteRoot: string, method: string, path: strin
   }
   return new Promise<AdminReply>((resolve, reject) => {
     const req = request({ socketPath: content.socket, method, path, headers: { Accept: 'application/json' } });
-    req.on('error', (err) => reject(new ControlUnreachableError(`cannot reach the nodehost (pid ${content.pid}) serving ${siteRoot} at ${content.socket}: ${err.message}`)));
+    req.on('error', (err) =>
+      reject(new ControlUnreachableError(`cannot reach the nodehost (pid ${content.pid}) serving ${siteRoot} at ${content.socket}: ${err.message}`)),
+    );
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');

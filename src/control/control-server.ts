@@ -99,7 +99,10 @@ export class ControlServer {
 /** checkAdminListener throws NH_ERR_ADMIN_LISTEN when the listener would be reachable off this machine without a token. */
 export function checkAdminListener(admin: AdminListenerOptions): void {
   if (admin.host !== 'localhost' && !isLoopbackAddress(admin.host) && (admin.token === undefined || admin.token === '')) {
-    throw new NodehostError('NH_ERR_ADMIN_LISTEN', `admin.listen ${admin.host}:${admin.port} is not a loopback address: set admin.token in nodehost.yml (clients send Authorization: Bearer <token>)`);
+    throw new NodehostError(
+      'NH_ERR_ADMIN_LISTEN',
+      `admin.listen ${admin.host}:${admin.port} is not a loopback address: set admin.token in nodehost.yml (clients send Authorization: Bearer <token>)`,
+    );
   }
 }
 

@@ -32,7 +32,13 @@ interface Sample {
 type Values = Sample[];
 type MetricType = 'counter' | 'gauge' | 'histogram';
 /** MetricsJson is one process's metrics as prom-client's getMetricsAsJSON gives them. */
-export type MetricsJson = readonly { readonly name: string; readonly help: string; readonly type: string; readonly aggregator: string; readonly values: readonly Sample[] }[];
+export type MetricsJson = readonly {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: string;
+  readonly values: readonly Sample[];
+}[];
 type Aggregator = 'sum' | 'max' | 'first' | 'omit' | 'average' | 'min';
 
 /** SnapshotMetric is a prom-client metric whose values are computed from snapshots at scrape time. */
@@ -70,14 +76,29 @@ export class HostMetrics {
     this.#loop.enable();
     const add = (name: string, help: string, type: MetricType, collect: () => Values, aggregator?: Aggregator) =>
       this.registry.registerMetric(new SnapshotMetric(name, help, type, collect, aggregator) as never);
-    add('nodehost_requests_total', 'Responses by site, application (entry script URL; "" for static files and other handlers) and status class.', 'counter', () => this.#requests());
+    add(
+      'nodehost_requests_total',
+      'Responses by site, application (entry script URL; "" for static files and other handlers) and status class.',
+      'counter',
+      () => this.#requests(),
+    );
     add('nodehost_request_duration_seconds', 'Time from the request head to the closed response, per application.', 'histogram', () => this.#durations());
-    add('nodehost_app_full_responses_total', 'Requests answered 503.1002 because every process of the application had maxConcurrentRequestsPerProcess active requests.', 'counter', () => this.#full());
+    add(
+      'nodehost_app_full_responses_total',
+      'Requests answered 503.1002 because every process of the application had maxConcurrentRequestsPerProcess active requests.',
+      'counter',
+      () => this.#full(),
+    );
     add('nodehost_active_requests', 'Requests in flight on the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.active));
     add('nodehost_app_generation', 'Number of the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.generation), 'max');
     add('nodehost_app_recycles_total', 'Recycles started, per application.', 'counter', () => this.#perApp((app) => app.recycles));
     add('nodehost_worker_processes', 'Worker processes of the serving generation by state.', 'gauge', () => this.#processStates());
-    add('nodehost_worker_restarts_total', 'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory).', 'counter', () => this.#restarts());
+    add(
+      'nodehost_worker_restarts_total',
+      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory).',
+      'counter',
+      () => this.#restarts(),
+    );
     add('nodehost_worker_resident_memory_bytes', 'Resident memory of each worker process.', 'gauge', () => this.#usage('rss'));
     add('nodehost_worker_cpu_seconds_total', 'User and system CPU time of each worker process.', 'counter', () => this.#usage('cpu'));
     add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since start).', 'gauge', () => this.#loopDelay());
