@@ -254,6 +254,10 @@ describe('admin API on the control socket', () => {
       assert.equal(sum(now.samples, 'nodehost_worker_processes', { app: '/app.js', state: 'ready' }), 1);
       assert.ok(sum(now.samples, 'nodehost_worker_resident_memory_bytes', { app: '/app.js' }) > 0);
       assert.ok(now.samples.some((s) => s.name === 'nodehost_host_event_loop_delay_seconds'));
+      // --watch is bounded: two refreshes, then exit 0 (no screen clearing when stdout is not a TTY).
+      const watched = await run(process.execPath, [BIN, 'status', site, '--watch', '--count', '2', '--interval', '10']);
+      assert.equal(watched.stdout.match(/^SITE +APP/gm)?.length, 2);
+      assert.doesNotMatch(watched.stdout, /\u001b\[/);
       assert.equal((await call(socket, 'POST', '/v1/apps/recycle')).status, 200);
       const recycled = parsePrometheus((await call(socket, 'GET', '/metrics')).text);
       assert.equal(sum(recycled.samples, 'nodehost_app_recycles_total', { app: '/app.js' }), 1);
@@ -327,6 +331,17 @@ describe('admin API on the control socket', () => {
       await host.stop();
     }
   });
+});
+
+test('every command has --help with an example and its exit codes', async () => {
+  for (const command of ['serve', 'check', 'recycle', 'status', 'logs']) {
+    const help = (await run(process.execPath, [BIN, command, '--help'])).stdout;
+    assert.match(help, /Examples?:\n {2}nodehost /, command);
+    assert.match(help, /Exit codes: 0 /, command);
+  }
+  const usage = await run(process.execPath, [BIN, 'status', '--count', 'x']).catch((err) => err);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /NH_ERR_CLI_USAGE/);
 });
 
 describe('admin listener (TCP)', () => {
