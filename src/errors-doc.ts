@@ -18,6 +18,7 @@ const AREAS: readonly (readonly [title: string, prefixes: readonly string[]])[] 
   ['Logs', ['NH_ERR_LOGS_', 'NH_ERR_ACCESS_LOG_']],
   ['Requests and the server', ['NH_ERR_SERVER_', 'NH_ERR_REQUEST_', 'NH_ERR_CLIENT_']],
   ['Command line', ['NH_ERR_CLI_']],
+  ['Admin API', ['NH_ERR_ADMIN_']],
   ['Internal', ['NH_ERR_INTERNAL']],
 ];
 

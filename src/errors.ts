@@ -99,6 +99,16 @@ export const ERRORS = {
   NH_ERR_REQUEST_TARGET: { status: 400, substatus: 0, summary: 'The request target cannot name a resource: bad percent-encoding, a NUL byte, or `..` above the root.' },
   NH_ERR_REQUEST_UNHANDLED: { status: 404, substatus: 0, summary: 'No handler claimed the URL.' },
   NH_ERR_INTERNAL: { status: 500, substatus: 0, summary: 'An unexpected failure inside nodehost (a bug).' },
+
+  // Admin API (docs/admin.md)
+  NH_ERR_ADMIN_NOT_FOUND: { status: 404, substatus: 0, summary: 'The admin API has no such path.' },
+  NH_ERR_ADMIN_METHOD: { status: 405, substatus: 0, summary: 'The admin API path exists but not with this method (the Allow header names the right one).' },
+  NH_ERR_ADMIN_UNAUTHORIZED: { status: 401, substatus: 0, summary: 'The TCP admin listener has a token and the request did not carry it as Authorization: Bearer <token>.' },
+  NH_ERR_ADMIN_BAD_REQUEST: { status: 400, substatus: 0, summary: 'An admin API request lacks a parameter it needs (e.g. start without ?app=).' },
+  NH_ERR_ADMIN_NO_APP: { status: 404, substatus: 0, summary: 'No running application has the URL given with ?app= (recycle, stop).' },
+  NH_ERR_ADMIN_APP_START: { status: 500, substatus: 0, summary: 'The application named by ?app= could not be started (no such script, or its configuration has errors).' },
+  NH_ERR_ADMIN_RELOAD: { status: 500, substatus: 0, summary: 'A reload found configuration errors; the last good configuration keeps serving.' },
+  NH_ERR_ADMIN_LISTEN: { status: 500, substatus: 0, summary: 'The admin listener could not start: its address is taken, or it listens off loopback without admin.token.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controlRequest } from '../src/control/control-client.js';
+import { adminRequest } from '../src/control/control-client.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { RawConnection, headerOf, type RawResponse } from './helpers/raw-http.js';
 
@@ -219,8 +219,8 @@ describe('fast path', () => {
     // the application's active count comes back to 0.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const reply = await controlRequest(SITE, { cmd: 'status' });
-      const app = (reply.result as { apps: { script: string; active: number }[] }).apps.find((a) => a.script.endsWith('hello.js'))!;
+      const reply = await adminRequest(SITE, 'GET', '/v1/apps');
+      const app = (reply.body as { apps: { script: string; active: number }[] }).apps.find((a) => a.script.endsWith('hello.js'))!;
       if (app.active === 0) break;
       assert.ok(Date.now() < deadline, `the abandoned upload is still active: ${JSON.stringify(app)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

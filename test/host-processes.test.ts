@@ -38,7 +38,7 @@ interface Status {
 }
 
 async function status(root: string): Promise<Status> {
-  return JSON.parse((await run(process.execPath, [BIN, 'status', root])).stdout) as Status;
+  return JSON.parse((await run(process.execPath, [BIN, 'status', root, '--json'])).stdout) as Status;
 }
 
 /** descendants lists the live processes below `pid` with their command lines, from /proc. */

@@ -70,7 +70,7 @@ test('a burst of changes gives one recycle', async () => {
     for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(dir, `extra${i}.js`), `// ${i}\n`);
     setVersion(path.join(dir, 'app.js'), 'v2');
     await pollUntil(host.url, '/app.js/version', (r) => r.text === 'v2');
-    const status = await run(process.execPath, [BIN, 'status', dir]);
+    const status = await run(process.execPath, [BIN, 'status', dir, '--json']);
     const app = JSON.parse(status.stdout).apps[0];
     assert.equal(app.generation, 2, 'one recycle for 51 files');
   });
@@ -183,7 +183,7 @@ test('recycleKeepsOldOnFailure keeps the old generation serving and reports the 
     await waitForLog(host.child.stderr!, host.stderr, /"msg":"recycle failed"/);
     const reply = await fetchRaw(host.url, '/app.js/pid');
     assert.equal(reply.text, `${oldPid} v1`);
-    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir])).stdout);
+    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir, '--json'])).stdout);
     assert.match(status.apps[0].lastRecycleError, /NH_ERR_WORKER_EXITED_BEFORE_READY/);
   });
 });
@@ -202,7 +202,7 @@ test('a web.config change is seen by the next request; a broken one keeps the la
     assert.notEqual(broken.text, 'blue');
     await waitForLog(host.child.stderr!, host.stderr, /"msg":"config error"/);
     await assert.rejects(run(process.execPath, [BIN, 'check', dir]));
-    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir])).stdout);
+    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir, '--json'])).stdout);
     assert.notEqual(status.configError, '');
     // The fix is seen by the next request, and the app still has the last good settings.
     fs.writeFileSync(file, good.replace('value="red"', 'value="blue"'));

@@ -40,9 +40,50 @@ export interface HostConfig {
    * folder), resolved. Undefined when absent: no file is assumed, and every Basic login fails.
    */
   readonly users?: string | undefined;
+  /**
+   * The admin listener (key `admin`, a mapping; docs/admin.md): `listen: <host>:<port>` opens the
+   * admin API, /metrics, /ready and /live on TCP (absent: only the control socket serves them);
+   * `token: <secret>` makes every path but /ready and /live require `Authorization: Bearer
+   * <secret>`, and is required when the host is not a loopback address; `metrics: false` stops
+   * counting requests (default true).
+   */
+  readonly admin?: HostAdminConfig | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users'] as const;
+/** HostAdminConfig is the `admin` mapping of nodehost.yml. */
+export interface HostAdminConfig {
+  readonly listen?: { readonly host: string; readonly port: number } | undefined;
+  readonly token?: string | undefined;
+  readonly metrics?: boolean | undefined;
+}
+
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin'] as const;
+const ADMIN_KEYS = ['listen', 'token', 'metrics'];
+
+/** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
+function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): HostAdminConfig {
+  if (!isMap(value)) throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin' must be a mapping (listen, token, metrics)", { source: at(offset) });
+  const admin: { listen?: { host: string; port: number }; token?: string; metrics?: boolean } = {};
+  for (const pair of value.items as Pair[]) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
+    const item = isScalar(pair.value) ? pair.value.value : undefined;
+    if (!ADMIN_KEYS.includes(key)) throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'admin.${key}' (known: ${ADMIN_KEYS.join(', ')})`, { source: where });
+    if (key === 'listen') {
+      const match = typeof item === 'string' || typeof item === 'number' ? /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$|^(\d{1,5})$/.exec(String(item)) : null;
+      const port = match === null ? NaN : Number(match[3] ?? match[4]);
+      if (match === null || port > 65535) throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'admin.listen' must be <host>:<port> or <port> (got ${JSON.stringify(item ?? null)})`, { source: where });
+      admin.listen = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+    } else if (key === 'token') {
+      if (typeof item !== 'string' || item === '') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.token' must be a non-empty string", { source: where });
+      admin.token = item;
+    } else {
+      if (typeof item !== 'boolean') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.metrics' must be true or false", { source: where });
+      admin.metrics = item;
+    }
+  }
+  return admin;
+}
 
 /**
  * parseHostProcesses reads a `hostProcesses` value (nodehost.yml or `serve --host-processes`):
@@ -78,6 +119,10 @@ export function loadHostConfig(file: string): HostConfig {
       if (!(KEYS as readonly string[]).includes(key)) {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting '${key}' (known: ${KEYS.join(', ')})`, { source: at(offset) });
       }
+      if (key === 'admin') {
+        values[key] = parseAdmin(pair.value, at, offset);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
@@ -109,6 +154,7 @@ export function loadHostConfig(file: string): HostConfig {
     globalRules: values.globalRules as readonly InboundRule[] | undefined,
     hostProcesses: values.hostProcesses as number | undefined,
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
+    admin: values.admin as HostAdminConfig | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

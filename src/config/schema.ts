@@ -44,8 +44,8 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 39 settings are here
-// (iisnode's 34, then nodehost's own 5);
+// Keyed by name so that `satisfies` makes the compiler check that all 40 settings are here
+// (iisnode's 34, then nodehost's own 6);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
@@ -207,9 +207,13 @@ const SPECS = {
     type: 'uint', default: 0,
     description: 'After this many milliseconds without a request, every worker of the application is stopped; the next request starts them again (and waits for them). The default is 0 (never). This is a nodehost setting; iisnode has no such attribute.',
   },
+  preload: {
+    type: 'bool', default: false,
+    description: 'Whether the workers of the application start when nodehost starts instead of on its first request; `/ready` on the admin listener answers 503 until such an application has a serving generation. The default is false (iisnode starts an application on its first request). This is a nodehost setting; iisnode has no such attribute.',
+  },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 5, in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 6, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];

@@ -49,6 +49,7 @@ export interface IisnodeSettings {
   maxMemoryPerProcessMB: number;
   maxRequestsPerProcess: number;
   idleTimeout: number;
+  preload: boolean;
 }
 
 export type IisnodeSettingName = keyof IisnodeSettings;

@@ -84,10 +84,12 @@ export interface ApplicationStats extends WorkerPoolStats {
   readonly configError: string;
   /** True when the workers were stopped by idleTimeout (the next request starts them). */
   readonly isIdle: boolean;
+  /** Restarts by reason over every generation of the application (never reset, unlike `restartReasons`). */
+  readonly restartsByReason: Readonly<Record<string, number>>;
 }
 
 const EMPTY_POOL_STATS: WorkerPoolStats = {
-  workers: 0, ready: 0, busy: 0, active: 0, total: 0, waiting: 0, restarts: 0, isFailing: false, pids: [], retiring: 0,
+  workers: 0, ready: 0, busy: 0, active: 0, total: 0, waiting: 0, restarts: 0, isFailing: false, pids: [], retiring: 0, restartReasons: {}, lastExitCode: null, lastExitSignal: '', processes: [],
 };
 
 /**
@@ -107,6 +109,8 @@ export class Application {
   readonly #idle: IdleTimer;
   #isIdle = false;
   #isClosed = false;
+  /** Restarts by reason over every generation (counters for /metrics; never reset). */
+  readonly #restartTally: Record<string, number> = {};
   #closing: Promise<void> | undefined = undefined;
   /** The settings of the newest generation (the ones a recycle starts with). */
   #settings: Readonly<IisnodeSettings>;
@@ -269,6 +273,7 @@ export class Application {
       lastRecycleError: recycler.lastRecycleError,
       configError: this.#config.configError?.message ?? '',
       isIdle: this.#isIdle,
+      restartsByReason: { ...this.#restartTally },
     };
   }
 
@@ -285,6 +290,7 @@ export class Application {
       onOutput: options.onOutput,
       frontDoor: options.frontDoor,
       controlPipePath: this.#triggers.controlPipePath(settings),
+      restartTally: this.#restartTally,
     });
   }
 

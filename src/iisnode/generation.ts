@@ -53,6 +53,8 @@ export interface GenerationOptions {
   readonly frontDoor?: FrontDoor | undefined;
   /** Given to the workers as IISNODE_CONTROL_PIPE (recycleSignalEnabled). */
   readonly controlPipePath?: string | undefined;
+  /** The application's restart counts by reason, shared by its generations. */
+  readonly restartTally?: Record<string, number> | undefined;
 }
 
 /**
@@ -108,6 +110,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       ...(options.controlPipePath === undefined ? {} : { controlPipePath: options.controlPipePath }),
       ...(options.frontDoor === undefined ? {} : { frontDoor: options.frontDoor }),
       ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+      restartTally: options.restartTally,
     });
   }
 

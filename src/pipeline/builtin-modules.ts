@@ -6,6 +6,7 @@ import type { AppHost } from '../iisnode/app-host.js';
 import { createIisnodeModule } from '../iisnode/iisnode-module.js';
 import { createMapHandlerModule } from '../modules/handler-mapping/map-request.js';
 import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
+import { createRequestMetricsModule, type RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { createIpSecurityModule } from '../modules/ip-security/ip-security.js';
@@ -38,6 +39,7 @@ export function builtinModules(site: SiteHandle, appHost: AppHost, services: Sit
     createIisnodeModule(appHost),
     staticFiles,
     ...(services.accessLog === undefined ? [] : [createAccessLogModule(services.accessLog)]),
+    ...(services.requestMetrics === undefined ? [] : [createRequestMetricsModule(services.requestMetrics)]),
   ];
 }
 
@@ -49,6 +51,8 @@ export interface SiteServices {
   readonly accessLog?: AccessLog;
   /** The site's users file (nodehost.yml `users:`) for Basic logins; absent: every Basic login fails. */
   readonly users?: UsersFile | undefined;
+  /** The site's request counters for /metrics, fed by the 'log' phase. */
+  readonly requestMetrics?: RequestMetrics;
 }
 
 /**

@@ -25,6 +25,10 @@ import { FastPath } from './fast-path/fast-path.js';
 import { createUpgradeResponse } from './upgrade-response.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { UsersFile } from '../modules/authentication/users-file.js';
+import { checkSite } from '../config/check.js';
+import type { AdminTarget, HostStatus, Readiness } from '../control/admin-api.js';
+import { HostMetrics, type MetricsJson } from '../control/metrics.js';
+import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 
 /** Idle keep-alive client connections close after this long. */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
@@ -48,6 +52,8 @@ export interface ServerOptions {
   readonly frontDoor?: FrontDoor | undefined;
   /** Receives the applications' IISNODE_CONTROL_PIPE recycles, so every front door recycles them; absent: the application recycles itself. */
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
+  /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
+  readonly metrics?: boolean | undefined;
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -65,8 +71,13 @@ class Site implements SiteHandle {
   }
 }
 
-export class NodehostServer {
+export class NodehostServer implements AdminTarget {
   readonly site: Site;
+  readonly #requestMetrics: RequestMetrics | undefined;
+  readonly #metrics: HostMetrics;
+  /** Entry scripts with preload="true", started with the server (/ready waits for them). */
+  #preloaded: string[] = [];
+  #isListening = false;
   readonly #options: ServerOptions;
   readonly #appHost: AppHost;
   readonly #pipeline: Pipeline;
@@ -107,10 +118,24 @@ export class NodehostServer {
       frontDoor: options.frontDoor,
       onRecycleSignal: options.onRecycleSignal,
     });
+    this.#requestMetrics = options.metrics === false ? undefined : new RequestMetrics(site.name);
+    const requestMetrics = this.#requestMetrics;
+    const appHost = this.#appHost;
+    this.#metrics = new HostMetrics({
+      siteRoot: root,
+      hostProcess: options.frontDoor?.index ?? 0,
+      requests: () => requestMetrics?.snapshot() ?? { site: site.name, apps: [] },
+      apps: () => appHost.stats().apps,
+    });
     this.#pipeline = new Pipeline({
       site,
       responseFilters: builtinResponseFilters(),
-      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, users: this.#users, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
+      modules: builtinModules(site, this.#appHost, {
+        logFolder: this.#logFolder,
+        users: this.#users,
+        ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }),
+        ...(requestMetrics === undefined ? {} : { requestMetrics }),
+      }),
       log: options.log,
     });
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
@@ -161,8 +186,68 @@ export class NodehostServer {
     return this.#appHost.recycle([scriptPath], reason);
   }
 
+  /** stop stops the applications (all running ones, or the one whose script has URL path `appUrl`); resolves with their scripts once their workers are gone. */
+  stop(appUrl?: string): Promise<string[]> {
+    return this.#appHost.stop(appUrl === undefined ? undefined : this.#runningScripts(appUrl));
+  }
+
+  /** start starts the application whose entry script has URL path `appUrl` without waiting for a request. */
+  async startApp(appUrl: string): Promise<{ script: string; error?: string }> {
+    const urlPath = decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/');
+    const script = join(this.site.root, urlPath);
+    const error = await this.#appHost.start(script, this.site.config.forPath(urlPath));
+    return error === undefined ? { script } : { script, error: error.toString() };
+  }
+
+  /** reload re-reads the configuration now (the admin API's reload); configError is '' when it is valid. */
+  reload(): { configError: string } {
+    this.reloadConfig();
+    return { configError: this.#brokenConfig?.errors[0]?.toString() ?? '' };
+  }
+
+  /** metrics renders this process's /metrics. */
+  metrics(): Promise<string> {
+    return this.#metrics.text();
+  }
+
+  /** metricsJson is this process's metrics for the primary to merge (hostProcesses > 1). */
+  metricsJson(): Promise<MetricsJson> {
+    return this.#metrics.json();
+  }
+
+  /** readiness: listening, not shutting down, and every preload="true" application has a serving generation. */
+  readiness(): Readiness {
+    if (this.#closing !== undefined) return { isReady: false, reason: 'shutting down' };
+    if (!this.#isListening) return { isReady: false, reason: 'not listening yet' };
+    const apps = this.#appHost.stats().apps;
+    for (const script of this.#preloaded) {
+      const app = apps.find((a) => a.script === script);
+      if (app === undefined || app.generation === 0 || app.ready === 0) return { isReady: false, reason: `${script} (preload) has no serving generation yet` };
+    }
+    return { isReady: true, reason: '' };
+  }
+
+  /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
+  async preload(): Promise<void> {
+    const report = checkSite(this.site.root);
+    const apps = report.apps.filter((app) => app.settings.preload);
+    this.#preloaded = apps.map((app) => app.scriptPath);
+    await Promise.all(
+      apps.map(async (app) => {
+        const error = await this.#appHost.start(app.scriptPath, this.site.config.forPath(app.url));
+        if (error !== undefined) this.#options.log.error('preload failed', { script: app.scriptPath, code: error.code, message: error.message });
+        else this.#options.log.info('app preloaded', { script: app.scriptPath });
+      }),
+    );
+  }
+
+  #runningScripts(appUrl: string): string[] {
+    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
+    return this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
+  }
+
   /** status is a snapshot of the site and its applications (the control API's `status`). */
-  status(): { site: string; root: string; configError: string; apps: ReturnType<AppHost['stats']>['apps'] } {
+  status(): HostStatus & { apps: ReturnType<AppHost['stats']>['apps'] } {
     return {
       site: this.site.name,
       root: this.site.root,
@@ -181,6 +266,7 @@ export class NodehostServer {
         const address = this.#server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         this.#configWatcher.start();
+        this.#isListening = true;
         resolvePromise(`http://${host}:${address.port}/`);
       });
     });
@@ -217,6 +303,7 @@ export class NodehostServer {
     await this.#appHost.close();
     await this.#logCapture.close();
     await this.#accessLog?.close();
+    this.#metrics.close();
   }
 
   readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
