@@ -176,6 +176,8 @@ describe('log folder over HTTP', () => {
     assert.equal(missing.status, 404);
     const logDir = path.join(temp, 'logs', 'site');
     const lines = await waitFor(logDir, () => {
+      // The folder is made with the first line, once the response has closed.
+      if (!fs.existsSync(logDir)) return undefined;
       const text = fs.readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8')).join('');
       const found = text.split('\n').filter((line) => line.includes('probe=access-'));
       return found.length === 2 ? { text, found } : undefined;
