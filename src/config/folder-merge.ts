@@ -21,6 +21,7 @@ import { mergeCollection, type Entry, type RepeatPolicy } from './collection-mer
 import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
+import { CompressionMerge } from './compression-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -35,6 +36,7 @@ export class FolderMerge {
   private readonly errors: NodehostError[];
   private readonly rewrite: RewriteMerge;
   private readonly requestFiltering: RequestFilteringMerge;
+  private readonly compression: CompressionMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -50,6 +52,7 @@ export class FolderMerge {
       this.errors = [];
       this.rewrite = new RewriteMerge();
       this.requestFiltering = new RequestFilteringMerge();
+      this.compression = new CompressionMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -63,6 +66,7 @@ export class FolderMerge {
       this.errors = [...from.errors];
       this.rewrite = new RewriteMerge(from.rewrite);
       this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
+      this.compression = new CompressionMerge(from.compression);
     }
     this.frozen = undefined;
   }
@@ -103,6 +107,7 @@ export class FolderMerge {
     this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
+    if (sections.compression) this.compression.apply(sections.compression, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -121,6 +126,7 @@ export class FolderMerge {
       errors: Object.freeze([...this.errors]),
       rewrite: this.rewrite.freeze(),
       requestFiltering: this.requestFiltering.freeze(),
+      compression: this.compression.freeze(),
     });
     return this.frozen;
   }

@@ -14,6 +14,7 @@ import { AttributeReader, configError, isGenericAttribute, sourcePosition as pos
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
+import { newCompressionSection, readHttpCompression, readUrlCompression, type CompressionSection } from './compression-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -39,6 +40,8 @@ export interface ConfigSections {
   readonly rewrite?: RewriteSection | undefined;
   /** requestFiltering beyond hiddenSegments, when present. */
   readonly requestFiltering?: RequestFilteringSection | undefined;
+  /** urlCompression and httpCompression, when present. */
+  readonly compression?: CompressionSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -151,6 +154,7 @@ interface MutableSections {
   appSettings: CollectionOp<readonly [string, string]>[];
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
+  compression?: CompressionSection | undefined;
   errors: NodehostError[];
 }
 
@@ -186,6 +190,8 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'staticContent': readStaticContent(child, ctx); break;
       case 'security': readSecurity(child, ctx); break;
       case 'rewrite': readRewriteSection(child, ctx.file, ctx.scope, (ctx.out.rewrite ??= newRewriteSection()), ctx.out.errors); break;
+      case 'urlCompression': readUrlCompression(child, ctx.file, (ctx.out.compression ??= newCompressionSection()), ctx.out.errors); break;
+      case 'httpCompression': readHttpCompression(child, ctx.file, (ctx.out.compression ??= newCompressionSection()), ctx.out.errors); break;
       default: break;
     }
   }

@@ -10,6 +10,7 @@ import { resolveDirectory } from '../modules/default-document/resolve-directory.
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
+import { dynamicCompression } from '../modules/compression/dynamic-compression.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
@@ -41,8 +42,10 @@ export interface SiteServices {
 /**
  * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
  * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
- * outbound rules before the modules that encode the response).
+ * outbound rules before the modules that encode the response). Dynamic compression comes
+ * after every filter that reads or changes the body or the headers it decides on (Content-Type,
+ * Cache-Control, Vary), and before the output-cache store, which keeps the encoded variant.
  */
 export function builtinResponseFilters(): ResponseFilter[] {
-  return [outboundRewrite];
+  return [outboundRewrite, dynamicCompression];
 }
