@@ -109,6 +109,7 @@ const SECTIONS = [
   '- `system.webServer/defaultDocument`: `enabled`, and `<files>` with `<add value/>`, `<remove value/>`, `<clear/>`.',
   '- `system.webServer/staticContent`: `<mimeMap fileExtension mimeType/>` (both required), `<remove fileExtension/>`, `<clear/>`; `<clientCache>` is accepted and not applied yet.',
   '- `system.webServer/security/requestFiltering/hiddenSegments`: `<add segment/>`, `<remove segment/>`, `<clear/>`; the other requestFiltering parts are accepted and not applied yet.',
+  '- `system.webServer/urlCompression` (`doStaticCompression`, `doDynamicCompression`) and `system.webServer/httpCompression` (`minFileSizeForComp`, `noCompressionForRange`, `noCompressionForHttp10`, `noCompressionForProxies`, `<staticTypes>`, `<dynamicTypes>`, `<scheme>`), in any web.config and `<location>`: see [compression.md](compression.md) for the defaults (IIS\'s, plus `application/json`) and the negotiation.',
   '- `appSettings`: `<add key value/>`, `<remove key/>`, `<clear/>`. Each entry with a non-empty key becomes an environment variable of the node processes; when a key repeats, the last entry wins. The `file` attribute is ignored, as iisnode ignored it.',
   '- `<location path="...">` around `system.webServer` or `appSettings`: the path is relative to the folder of its web.config (`""` and `.` mean that folder), names a folder or a single file, and matches URLs segment by segment, case-insensitively. Its sections apply after those of the file that holds it.',
   '',

@@ -29,7 +29,8 @@ const EMPTY = Buffer.alloc(0);
 export const dynamicCompression = {
   id: 'dynamic-compression',
   wants: (ctx: RequestContext): boolean => {
-    if (ctx.handler !== 'iisnode') return false;
+    // An upgrade's answer is a tunnel, not a body to encode.
+    if (ctx.handler !== 'iisnode' || ctx.upgrade !== undefined) return false;
     const config = ctx.config?.compression;
     return config !== undefined && config.doDynamicCompression && config.schemes.length > 0 && !config.dynamicTypes.isEmpty;
   },
