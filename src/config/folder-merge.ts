@@ -23,6 +23,7 @@ import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
 import { CachingMerge } from './caching-config.js';
 import { SecurityMerge } from './security-config.js';
+import { CompressionMerge } from './compression-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -39,6 +40,7 @@ export class FolderMerge {
   private readonly requestFiltering: RequestFilteringMerge;
   private readonly caching: CachingMerge;
   private readonly security: SecurityMerge;
+  private readonly compression: CompressionMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -56,6 +58,7 @@ export class FolderMerge {
       this.requestFiltering = new RequestFilteringMerge();
       this.caching = new CachingMerge();
       this.security = new SecurityMerge();
+      this.compression = new CompressionMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -71,6 +74,7 @@ export class FolderMerge {
       this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
       this.caching = new CachingMerge(from.caching);
       this.security = new SecurityMerge(from.security);
+      this.compression = new CompressionMerge(from.compression);
     }
     this.frozen = undefined;
   }
@@ -113,6 +117,7 @@ export class FolderMerge {
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     if (sections.caching) this.caching.apply(sections.caching, found);
     if (sections.security) this.security.apply(sections.security, found);
+    if (sections.compression) this.compression.apply(sections.compression, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -133,6 +138,7 @@ export class FolderMerge {
       requestFiltering: this.requestFiltering.freeze(),
       caching: this.caching.freeze(),
       security: this.security.freeze(),
+      compression: this.compression.freeze(),
     });
     return this.frozen;
   }

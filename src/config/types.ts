@@ -114,6 +114,8 @@ export interface FolderConfig {
   readonly caching?: CachingConfig | undefined;
   /** Authentication, authorization and IP restrictions (security-config.ts); undefined in hand-built test configurations, which means the IIS defaults. */
   readonly security?: SecurityConfig | undefined;
+  /** urlCompression and httpCompression (spec §2.7), merged; undefined only in hand-built test configs. */
+  readonly compression?: CompressionConfig | undefined;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */
@@ -175,4 +177,32 @@ export interface CachingConfig {
   readonly profiles: ReadonlyMap<string, CacheProfile>;
   /** True when caching is enabled and some profile does something: the response filter wants these requests. */
   readonly isActive: boolean;
+}
+
+/** CompressionScheme is a content coding nodehost can produce. */
+export type CompressionScheme = 'br' | 'gzip' | 'deflate';
+
+/** CompressionTypeList is a merged `<staticTypes>` or `<dynamicTypes>` list (compression-config.ts). */
+export interface CompressionTypeList {
+  /** The merged entries in order: [lower-case pattern, enabled]. */
+  readonly entries: readonly (readonly [string, boolean])[];
+  /** True when no entry is enabled. */
+  readonly isEmpty: boolean;
+  /** isEnabled tells whether a response with this Content-Type value is compressed (most specific entry wins). */
+  isEnabled(contentType: string): boolean;
+}
+
+/** CompressionConfig is the compiled urlCompression and httpCompression of one configuration level. */
+export interface CompressionConfig {
+  readonly doStaticCompression: boolean;
+  readonly doDynamicCompression: boolean;
+  /** Bytes; a response whose length is known and smaller is sent as it is. */
+  readonly minFileSizeForComp: number;
+  readonly noCompressionForRange: boolean;
+  readonly noCompressionForHttp10: boolean;
+  readonly noCompressionForProxies: boolean;
+  readonly staticTypes: CompressionTypeList;
+  readonly dynamicTypes: CompressionTypeList;
+  /** The enabled schemes, in server preference order (br, gzip, deflate). */
+  readonly schemes: readonly CompressionScheme[];
 }

@@ -16,6 +16,7 @@ import { newRewriteSection, readRewriteSection, type RewriteSection } from './re
 import { newCachingSection, readCachingSection, type CachingSection } from './caching-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
 import { newSecuritySection, readSecurityPart, SECURITY_PARTS, type SecuritySection } from './security-config.js';
+import { newCompressionSection, readHttpCompression, readUrlCompression, type CompressionSection } from './compression-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -45,6 +46,8 @@ export interface ConfigSections {
   readonly caching?: CachingSection | undefined;
   /** authentication, authorization, ipSecurity and dynamicIpSecurity, when present. */
   readonly security?: SecuritySection | undefined;
+  /** urlCompression and httpCompression, when present. */
+  readonly compression?: CompressionSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -159,6 +162,7 @@ interface MutableSections {
   requestFiltering: RequestFilteringSection | undefined;
   caching: CachingSection | undefined;
   security: SecuritySection | undefined;
+  compression?: CompressionSection | undefined;
   errors: NodehostError[];
 }
 
@@ -200,6 +204,14 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'caching':
         ctx.out.caching ??= newCachingSection();
         readCachingSection(child, ctx.file, ctx.out.caching, ctx.out.errors);
+        break;
+      case 'urlCompression':
+        ctx.out.compression ??= newCompressionSection();
+        readUrlCompression(child, ctx.file, ctx.out.compression, ctx.out.errors);
+        break;
+      case 'httpCompression':
+        ctx.out.compression ??= newCompressionSection();
+        readHttpCompression(child, ctx.file, ctx.out.compression, ctx.out.errors);
         break;
       default: break;
     }

@@ -11,7 +11,8 @@ import type { RequestContext } from './request-context.js';
 export interface ResponseFilter {
   readonly id: string;
   /**
-   * wants is a cheap test, run whenever the request's configuration is attached or changes:
+   * wants is a cheap test, run whenever the request's configuration is attached or changes,
+   * and once more when handler mapping has chosen `ctx.handler` (before the 'execute' phase):
    * false for every request the filter cannot touch, so those responses keep the unfiltered
    * (zero-copy) path. It must not change anything.
    */
@@ -46,6 +47,13 @@ export interface StreamingBodyFilter {
   write(chunk: Buffer): Buffer;
   /** end returns the bytes to send after the last piece (possibly empty). */
   end(): Buffer;
+  /**
+   * flush, when present, returns the bytes the filter holds back (possibly empty), so that what
+   * was written so far can reach the client. The engine calls it when the writer pauses: once
+   * per turn of the event loop in which pieces were written, after that turn's I/O (a
+   * setImmediate), never after end. A filter that keeps nothing back leaves it out.
+   */
+  flush?(): Buffer;
 }
 
 /**

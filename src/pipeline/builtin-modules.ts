@@ -16,6 +16,7 @@ import { authorization } from '../modules/authorization/authorization.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
 import { OutputCache, outputCacheStore } from '../modules/output-cache/output-cache.js';
+import { dynamicCompression } from '../modules/compression/dynamic-compression.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
@@ -58,10 +59,12 @@ export interface SiteServices {
 /**
  * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
  * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
- * outbound rules before the modules that encode the response). The output-cache store comes
- * last of those that touch the response (after compression too), so what it stores is what
- * the client got, and a hit can be replayed without running the chain again.
+ * outbound rules before the modules that encode the response). Dynamic compression comes
+ * after every filter that reads or changes the body or the headers it decides on (Content-Type,
+ * Cache-Control, Vary). The output-cache store comes last of those that touch the response, so
+ * what it stores is what the client got (the encoded variant), and a hit can be replayed
+ * without running the chain again.
  */
 export function builtinResponseFilters(): ResponseFilter[] {
-  return [outboundRewrite, outputCacheStore];
+  return [outboundRewrite, dynamicCompression, outputCacheStore];
 }

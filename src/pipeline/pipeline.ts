@@ -94,12 +94,19 @@ export class Pipeline {
     const steps = this.#steps;
     let i = 0;
     let isRemapped = false;
+    let isHandlerKnown = false;
     while (i < steps.length) {
       if (ctx.isRewritten && !isRemapped && i >= this.#afterRewrite) {
         isRemapped = true;
         if ((await this.#remapRewritten(ctx)) === 'finish') return;
       }
       const step = steps[i]!;
+      // Once handler mapping has chosen the handler, filters that depend on it (dynamic
+      // compression wants iisnode responses only) may take the response over.
+      if (!isHandlerKnown && step.phase === 'execute') {
+        isHandlerKnown = true;
+        this.#responseChain.attach(ctx);
+      }
       // Most steps answer synchronously; awaiting a plain outcome would still cost a microtask turn.
       let outcome = step.handle(ctx);
       if (typeof outcome !== 'string') outcome = await outcome;

@@ -10,7 +10,8 @@
  *        open every wanting filter in chain order (each may change status and headers)
  *        ├─ no body filter        ──▶ head as it is, body passes through untouched
  *        │                             ('observe' filters see it; the framing stays as it is)
- *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written
+ *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written;
+ *        │                           filters with flush() are flushed when the writer pauses
  *        └─ any 'buffer'          ──▶ body collected; at end every filter runs on the whole
  *                                    body, Transfer-Encoding dropped, Content-Length set
  *
@@ -65,6 +66,9 @@ class FilteredResponse {
   #observers: ObservingBodyFilter[] = [];
   #isBuffered = false;
   #chunks: Buffer[] = [];
+  /** Some streaming filter holds bytes back (has flush); a flush is scheduled after writes. */
+  #hasFlush = false;
+  #isFlushScheduled = false;
 
   constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
     this.#ctx = ctx;
@@ -119,9 +123,14 @@ class FilteredResponse {
     }
     const out = piece === undefined ? EMPTY : this.#streamPiece(piece);
     this.#observe(out);
+    if (this.#hasFlush && !this.#isFlushScheduled) {
+      this.#isFlushScheduled = true;
+      setImmediate(this.#flushHeld);
+    }
     if (out.length === 0) {
       if (typeof cb === 'function') process.nextTick(cb as () => void);
-      return true;
+      // Nothing went out, but the writer must still wait while the client is slow.
+      return (res as { writableNeedDrain?: boolean }).writableNeedDrain !== true;
     }
     return this.#write.call(res, out, cb) as boolean;
   };
@@ -139,6 +148,7 @@ class FilteredResponse {
     const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
     const piece = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding);
     if (!this.#isBuffered) {
+      this.#hasFlush = false;
       const head = piece === undefined ? EMPTY : this.#streamPiece(piece);
       const tail = this.#streamEnd();
       const last = tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]);
@@ -175,6 +185,7 @@ class FilteredResponse {
     if (this.#bodyFilters.length === 0) return;
     this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
     if (this.#isBuffered) return;
+    this.#hasFlush = this.#bodyFilters.some((filter) => filter.mode === 'stream' && filter.flush !== undefined);
     // A streamed body changes length as it goes: node frames it (chunked, or close for HTTP/1.0).
     res.removeHeader('content-length');
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
@@ -220,6 +231,23 @@ class FilteredResponse {
     for (const filter of this.#bodyFilters) out = (filter as Extract<BodyFilter, { mode: 'stream' }>).write(out);
     return out;
   }
+
+  /** Sends what the streaming filters hold back, once the writer paused (see StreamingBodyFilter.flush). */
+  readonly #flushHeld = (): void => {
+    this.#isFlushScheduled = false;
+    const res = this.#ctx.res;
+    if (!this.#hasFlush || res.writableEnded || res.destroyed) return;
+    let carried = EMPTY;
+    for (const filter of this.#bodyFilters as Extract<BodyFilter, { mode: 'stream' }>[]) {
+      const through = carried.length === 0 ? EMPTY : filter.write(carried);
+      const held = filter.flush === undefined ? EMPTY : filter.flush();
+      carried = through.length === 0 ? held : held.length === 0 ? through : Buffer.concat([through, held]);
+    }
+    if (carried.length === 0) return;
+    // What a flush releases is part of the body an observer (the output-cache store) keeps.
+    this.#observe(carried);
+    this.#write.call(res, carried);
+  };
 
   /** Ends each streaming filter in order; what an earlier one flushes still passes through the later ones. */
   #streamEnd(): Buffer {
