@@ -374,8 +374,9 @@ test('a crashed worker of a serving generation is skipped while its successor st
 });
 
 test('an overlapped recycle keeps the old generation until every new worker has its verdict', async () => {
+  // The budget (3 s) must hold a normal worker's start on a loaded machine: only the slow one may miss it.
   const oldReady = waitForStates('ready', 2);
-  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 10, namedPipeConnectionRetryDelay: 100 } });
+  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 30, namedPipeConnectionRetryDelay: 100 } });
   try {
     const oldPid = (await request(h.port, '/slow.js')).text;
     await oldReady;
