@@ -21,6 +21,9 @@ import { mergeCollection, type Entry, type RepeatPolicy } from './collection-mer
 import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
+import { ClientCacheMerge } from './client-cache-config.js';
+import { HttpProtocolMerge } from './http-protocol-config.js';
+import { HttpErrorsMerge } from './http-errors-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -35,6 +38,9 @@ export class FolderMerge {
   private readonly errors: NodehostError[];
   private readonly rewrite: RewriteMerge;
   private readonly requestFiltering: RequestFilteringMerge;
+  private readonly clientCache: ClientCacheMerge;
+  private readonly httpProtocol: HttpProtocolMerge;
+  private readonly httpErrors: HttpErrorsMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -50,6 +56,9 @@ export class FolderMerge {
       this.errors = [];
       this.rewrite = new RewriteMerge();
       this.requestFiltering = new RequestFilteringMerge();
+      this.clientCache = new ClientCacheMerge();
+      this.httpProtocol = new HttpProtocolMerge();
+      this.httpErrors = new HttpErrorsMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -63,6 +72,9 @@ export class FolderMerge {
       this.errors = [...from.errors];
       this.rewrite = new RewriteMerge(from.rewrite);
       this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
+      this.clientCache = new ClientCacheMerge(from.clientCache);
+      this.httpProtocol = new HttpProtocolMerge(from.httpProtocol);
+      this.httpErrors = new HttpErrorsMerge(from.httpErrors);
     }
     this.frozen = undefined;
   }
@@ -103,6 +115,9 @@ export class FolderMerge {
     this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
+    for (const clientCache of sections.clientCache ?? []) this.clientCache.apply(clientCache);
+    if (sections.httpProtocol) this.httpProtocol.apply(sections.httpProtocol, found);
+    if (sections.httpErrors) this.httpErrors.apply(sections.httpErrors, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -121,6 +136,9 @@ export class FolderMerge {
       errors: Object.freeze([...this.errors]),
       rewrite: this.rewrite.freeze(),
       requestFiltering: this.requestFiltering.freeze(),
+      clientCache: this.clientCache.freeze(),
+      httpProtocol: this.httpProtocol.freeze(),
+      httpErrors: this.httpErrors.freeze(),
     });
     return this.frozen;
   }

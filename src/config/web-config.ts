@@ -14,6 +14,9 @@ import { AttributeReader, configError, isGenericAttribute, sourcePosition as pos
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
+import { readClientCache, type ClientCacheSection } from './client-cache-config.js';
+import { newHttpProtocolSection, readHttpProtocol, type HttpProtocolSection } from './http-protocol-config.js';
+import { newHttpErrorsSection, readHttpErrors, type HttpErrorsSection } from './http-errors-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -39,6 +42,12 @@ export interface ConfigSections {
   readonly rewrite?: RewriteSection | undefined;
   /** requestFiltering beyond hiddenSegments, when present. */
   readonly requestFiltering?: RequestFilteringSection | undefined;
+  /** staticContent/clientCache, one entry per element, in document order. */
+  readonly clientCache?: readonly ClientCacheSection[] | undefined;
+  /** system.webServer/httpProtocol, when present. */
+  readonly httpProtocol?: HttpProtocolSection | undefined;
+  /** system.webServer/httpErrors, when present. */
+  readonly httpErrors?: HttpErrorsSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -151,6 +160,9 @@ interface MutableSections {
   appSettings: CollectionOp<readonly [string, string]>[];
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
+  clientCache?: ClientCacheSection[] | undefined;
+  httpProtocol?: HttpProtocolSection | undefined;
+  httpErrors?: HttpErrorsSection | undefined;
   errors: NodehostError[];
 }
 
@@ -169,7 +181,7 @@ interface ReadContext {
   readonly out: MutableSections;
 }
 
-// Sections nodehost does not implement yet (rewrite, httpErrors, system.web, ...) are skipped
+// Sections nodehost does not implement yet (system.web, webSocket, ...) are skipped
 // without a look, so that a web.config written for IIS loads as it is.
 function readConfigurationChild(element: XmlElement, ctx: ReadContext): void {
   if (element.name === 'system.webServer') readSystemWebServer(element, ctx);
@@ -186,6 +198,8 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'staticContent': readStaticContent(child, ctx); break;
       case 'security': readSecurity(child, ctx); break;
       case 'rewrite': readRewriteSection(child, ctx.file, ctx.scope, (ctx.out.rewrite ??= newRewriteSection()), ctx.out.errors); break;
+      case 'httpProtocol': readHttpProtocol(child, ctx.file, (ctx.out.httpProtocol ??= newHttpProtocolSection()), ctx.out.errors); break;
+      case 'httpErrors': readHttpErrors(child, ctx.file, (ctx.out.httpErrors ??= newHttpErrorsSection()), ctx.out.errors); break;
       default: break;
     }
   }
@@ -315,8 +329,7 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
   const where = 'system.webServer/staticContent';
   checkSectionAttributes(element, STATIC_CONTENT_ATTRIBUTES, ctx, where);
   for (const child of element.children) {
-    // clientCache is accepted (and its attributes checked) but not applied yet.
-    if (child.name === 'clientCache') reader(ctx, `${where}/clientCache`).checkAttributes(child, CLIENT_CACHE_ATTRIBUTES);
+    if (child.name === 'clientCache') (ctx.out.clientCache ??= []).push(readClientCache(child, ctx.file, ctx.out.errors));
   }
   readCollection(element, ctx, where, {
     addName: 'mimeMap', addAttributes: MIME_MAP_ATTRIBUTES, keyAttribute: 'fileExtension', ignoredChildren: CLIENT_CACHE_NAMES,
@@ -437,7 +450,6 @@ const DEFAULT_DOCUMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enabled']);
 const VALUE_ATTRIBUTES: ReadonlySet<string> = new Set(['value']);
 const STATIC_CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enableDocFooter', 'defaultDocFooter', 'isDocFooterFileName']);
 const CLIENT_CACHE_NAMES: ReadonlySet<string> = new Set(['clientCache']);
-const CLIENT_CACHE_ATTRIBUTES: ReadonlySet<string> = new Set(['cacheControlMode', 'cacheControlMaxAge', 'httpExpires', 'cacheControlCustom', 'setEtag']);
 const MIME_MAP_ATTRIBUTES: ReadonlySet<string> = new Set(['fileExtension', 'mimeType']);
 const REQUEST_FILTERING_ATTRIBUTES: ReadonlySet<string> = new Set(['allowDoubleEscaping', 'allowHighBitCharacters', 'unescapeQueryString', 'removeServerHeader']);
 const HIDDEN_SEGMENTS_ATTRIBUTES: ReadonlySet<string> = new Set(['applyToWebDAV']);

@@ -71,6 +71,15 @@ export class RequestContext {
    * first by serverVariable; undefined until a rule sets one.
    */
   serverVariables: Map<string, string> | undefined;
+  /**
+   * The status of the error this response answers, set by the engine's error step before it
+   * writes any page (its own, or a custom httpErrors page); 0 while the response is not an
+   * error page. Response filters use it to leave error pages alone, and the error step to
+   * never nest a custom page inside another.
+   */
+  errorStatus: number;
+  /** True while a custom error page is produced by running its ExecuteURL: the response keeps errorStatus. */
+  isExecutingErrorUrl: boolean;
 
   constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
     this.req = req;
@@ -103,6 +112,8 @@ export class RequestContext {
     this.startTime = process.hrtime.bigint();
     this.isRewritten = false;
     this.serverVariables = undefined;
+    this.errorStatus = 0;
+    this.isExecutingErrorUrl = false;
   }
 
   /**

@@ -10,6 +10,8 @@ import { resolveDirectory } from '../modules/default-document/resolve-directory.
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
 import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-files.js';
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
+import { customHeaders } from '../modules/custom-headers/custom-headers.js';
+import { httpErrorsFilter } from '../modules/custom-errors/http-errors-filter.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
@@ -41,8 +43,11 @@ export interface SiteServices {
 /**
  * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
  * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
- * outbound rules before the modules that encode the response).
+ * outbound rules before the modules that encode the response). httpErrors comes next: it may
+ * replace a node error response by a custom page or a redirect, and the custom headers after
+ * it must see that final status (redirectHeaders go on redirects only). Custom headers are
+ * head-only, so a response that only they want keeps the cheap head hook.
  */
 export function builtinResponseFilters(): ResponseFilter[] {
-  return [outboundRewrite];
+  return [outboundRewrite, httpErrorsFilter, customHeaders];
 }
