@@ -30,8 +30,12 @@ import type { BodyFilter, ResponseFilter } from '../http/response-filter.js';
 /** ResponseChain is the ordered list of a site's response filters. */
 export class ResponseChain {
   readonly #filters: readonly ResponseFilter[];
-  /** Requests whose response is already held, and how: attach runs again after a rewrite. */
-  readonly #attached = new WeakMap<RequestContext, HeadHook | FilteredResponse>();
+  /**
+   * Requests whose response is fully taken over: attach runs again after a rewrite. A head
+   * hook is found on the response itself (HEAD_HOOK): the common case then costs no weak
+   * table entry per request, which the garbage collector pays for.
+   */
+  readonly #attached = new WeakSet<RequestContext>();
 
   constructor(filters: readonly ResponseFilter[]) {
     this.#filters = filters;
@@ -39,26 +43,27 @@ export class ResponseChain {
 
   /** attach takes over ctx.res when a filter wants this request; idempotent, and free when none does. */
   attach(ctx: RequestContext): void {
-    if (this.#filters.length === 0 || ctx.res.headersSent) return;
-    const held = this.#attached.get(ctx);
-    if (held instanceof FilteredResponse) return;
+    if (this.#filters.length === 0 || ctx.res.headersSent || this.#attached.has(ctx)) return;
+    const hook = (ctx.res as unknown as HookedResponse)[HEAD_HOOK];
     let isWanted = false;
     for (const filter of this.#filters) {
       if (!filter.wants(ctx)) continue;
       isWanted = true;
       if (filter.isHeadOnly === true) continue;
-      held?.uninstall();
-      const full = new FilteredResponse(ctx, this.#filters);
-      this.#attached.set(ctx, full);
-      full.install();
+      hook?.uninstall();
+      this.#attached.add(ctx);
+      new FilteredResponse(ctx, this.#filters).install();
       return;
     }
-    if (isWanted && held === undefined) {
-      const hook = new HeadHook(ctx, this.#filters);
-      this.#attached.set(ctx, hook);
-      hook.install();
-    }
+    if (isWanted && hook === undefined) new HeadHook(ctx, this.#filters).install();
   }
+}
+
+/** HEAD_HOOK holds a response's HeadHook, on the response itself. */
+const HEAD_HOOK = Symbol('nodehost.headHook');
+
+interface HookedResponse {
+  [HEAD_HOOK]?: HeadHook | undefined;
 }
 
 /**
@@ -80,11 +85,15 @@ class HeadHook {
   }
 
   install(): void {
-    (this.#ctx.res as unknown as Record<string, unknown>).writeHead = this.writeHead;
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.writeHead;
+    res[HEAD_HOOK] = this;
   }
 
   uninstall(): void {
-    (this.#ctx.res as unknown as Record<string, unknown>).writeHead = this.#writeHead;
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.#writeHead;
+    res[HEAD_HOOK] = undefined;
   }
 
   readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
