@@ -24,6 +24,9 @@ import { RequestFilteringMerge } from './request-filtering-config.js';
 import { CachingMerge } from './caching-config.js';
 import { SecurityMerge } from './security-config.js';
 import { CompressionMerge } from './compression-config.js';
+import { ClientCacheMerge } from './client-cache-config.js';
+import { HttpProtocolMerge } from './http-protocol-config.js';
+import { HttpErrorsMerge } from './http-errors-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -41,6 +44,9 @@ export class FolderMerge {
   private readonly caching: CachingMerge;
   private readonly security: SecurityMerge;
   private readonly compression: CompressionMerge;
+  private readonly clientCache: ClientCacheMerge;
+  private readonly httpProtocol: HttpProtocolMerge;
+  private readonly httpErrors: HttpErrorsMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -59,6 +65,9 @@ export class FolderMerge {
       this.caching = new CachingMerge();
       this.security = new SecurityMerge();
       this.compression = new CompressionMerge();
+      this.clientCache = new ClientCacheMerge();
+      this.httpProtocol = new HttpProtocolMerge();
+      this.httpErrors = new HttpErrorsMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -75,6 +84,9 @@ export class FolderMerge {
       this.caching = new CachingMerge(from.caching);
       this.security = new SecurityMerge(from.security);
       this.compression = new CompressionMerge(from.compression);
+      this.clientCache = new ClientCacheMerge(from.clientCache);
+      this.httpProtocol = new HttpProtocolMerge(from.httpProtocol);
+      this.httpErrors = new HttpErrorsMerge(from.httpErrors);
     }
     this.frozen = undefined;
   }
@@ -118,6 +130,9 @@ export class FolderMerge {
     if (sections.caching) this.caching.apply(sections.caching, found);
     if (sections.security) this.security.apply(sections.security, found);
     if (sections.compression) this.compression.apply(sections.compression, found);
+    for (const clientCache of sections.clientCache ?? []) this.clientCache.apply(clientCache);
+    if (sections.httpProtocol) this.httpProtocol.apply(sections.httpProtocol, found);
+    if (sections.httpErrors) this.httpErrors.apply(sections.httpErrors, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -139,6 +154,9 @@ export class FolderMerge {
       caching: this.caching.freeze(),
       security: this.security.freeze(),
       compression: this.compression.freeze(),
+      clientCache: this.clientCache.freeze(),
+      httpProtocol: this.httpProtocol.freeze(),
+      httpErrors: this.httpErrors.freeze(),
     });
     return this.frozen;
   }

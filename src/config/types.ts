@@ -116,6 +116,12 @@ export interface FolderConfig {
   readonly security?: SecurityConfig | undefined;
   /** urlCompression and httpCompression (spec §2.7), merged; undefined only in hand-built test configs. */
   readonly compression?: CompressionConfig | undefined;
+  /** staticContent/clientCache for static files; undefined means NoControl. */
+  readonly clientCache?: ClientCacheConfig | undefined;
+  /** httpProtocol custom and redirect headers (always present: the built-in X-Powered-By). */
+  readonly httpProtocol: HttpProtocolConfig;
+  /** httpErrors; IIS defaults (DetailedLocalOnly, Auto, no pages) when no web.config sets it. */
+  readonly httpErrors: HttpErrorsConfig;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */
@@ -205,4 +211,58 @@ export interface CompressionConfig {
   readonly dynamicTypes: CompressionTypeList;
   /** The enabled schemes, in server preference order (br, gzip, deflate). */
   readonly schemes: readonly CompressionScheme[];
+}
+
+/** ClientCacheConfig is the compiled `staticContent/clientCache` of one level (spec/rewrite.md §2.4). */
+export interface ClientCacheConfig {
+  readonly cacheControlMode: 'NoControl' | 'DisableCache' | 'UseMaxAge' | 'UseExpires';
+  /** Seconds of cacheControlMaxAge (default 86400). */
+  readonly maxAgeSeconds: number;
+  /** httpExpires as written (an RFC 1123 date), '' when unset. */
+  readonly httpExpires: string;
+  /** Extra Cache-Control directives ('' when unset), e.g. `public`. */
+  readonly cacheControlCustom: string;
+  /** The headers static responses get, as [name, value] pairs, computed once. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+/** CustomHeader is one entry of `httpProtocol/customHeaders` or `redirectHeaders`. */
+export interface CustomHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** HttpProtocolConfig is the compiled `system.webServer/httpProtocol` of one level (spec §2.9). */
+export interface HttpProtocolConfig {
+  /** Added to every response, in order (the built-in `X-Powered-By: nodehost` unless removed). */
+  readonly customHeaders: readonly CustomHeader[];
+  /** Added to redirect responses (3xx with Location) only. */
+  readonly redirectHeaders: readonly CustomHeader[];
+}
+
+/** The response modes of a custom error page. */
+export type HttpErrorResponseMode = 'File' | 'ExecuteURL' | 'Redirect';
+
+/** HttpErrorPage is one `<error>` entry of httpErrors (or the defaultPath page). */
+export interface HttpErrorPage {
+  readonly statusCode: number;
+  /** -1 matches every substatus. */
+  readonly subStatusCode: number;
+  readonly responseMode: HttpErrorResponseMode;
+  /** `path` as written: a file (File), a server-relative URL (ExecuteURL) or the Location (Redirect). */
+  readonly path: string;
+  /** File mode: the absolute file, resolved against the folder of the web.config that declared it. */
+  readonly file: string;
+  /** File mode with prefixLanguageFilePath: the absolute folder holding one folder per language tag; '' otherwise. */
+  readonly languageRoot: string;
+}
+
+/** HttpErrorsConfig is the compiled `system.webServer/httpErrors` of one level (spec §2.5). */
+export interface HttpErrorsConfig {
+  readonly errorMode: 'DetailedLocalOnly' | 'Custom' | 'Detailed';
+  readonly existingResponse: 'Auto' | 'Replace' | 'PassThrough';
+  readonly defaultResponseMode: HttpErrorResponseMode;
+  /** The page of statuses without an entry (defaultPath in defaultResponseMode); undefined when unset. */
+  readonly defaultPage: HttpErrorPage | undefined;
+  readonly errors: readonly HttpErrorPage[];
 }

@@ -17,6 +17,9 @@ import { newCachingSection, readCachingSection, type CachingSection } from './ca
 import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
 import { newSecuritySection, readSecurityPart, SECURITY_PARTS, type SecuritySection } from './security-config.js';
 import { newCompressionSection, readHttpCompression, readUrlCompression, type CompressionSection } from './compression-config.js';
+import { readClientCache, type ClientCacheSection } from './client-cache-config.js';
+import { newHttpProtocolSection, readHttpProtocol, type HttpProtocolSection } from './http-protocol-config.js';
+import { newHttpErrorsSection, readHttpErrors, type HttpErrorsSection } from './http-errors-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -48,6 +51,12 @@ export interface ConfigSections {
   readonly security?: SecuritySection | undefined;
   /** urlCompression and httpCompression, when present. */
   readonly compression?: CompressionSection | undefined;
+  /** staticContent/clientCache, one entry per element, in document order. */
+  readonly clientCache?: readonly ClientCacheSection[] | undefined;
+  /** system.webServer/httpProtocol, when present. */
+  readonly httpProtocol?: HttpProtocolSection | undefined;
+  /** system.webServer/httpErrors, when present. */
+  readonly httpErrors?: HttpErrorsSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -163,6 +172,9 @@ interface MutableSections {
   caching: CachingSection | undefined;
   security: SecuritySection | undefined;
   compression?: CompressionSection | undefined;
+  clientCache?: ClientCacheSection[] | undefined;
+  httpProtocol?: HttpProtocolSection | undefined;
+  httpErrors?: HttpErrorsSection | undefined;
   errors: NodehostError[];
 }
 
@@ -181,7 +193,7 @@ interface ReadContext {
   readonly out: MutableSections;
 }
 
-// Sections nodehost does not implement yet (rewrite, httpErrors, system.web, ...) are skipped
+// Sections nodehost does not implement yet (system.web, webSocket, ...) are skipped
 // without a look, so that a web.config written for IIS loads as it is.
 function readConfigurationChild(element: XmlElement, ctx: ReadContext): void {
   if (element.name === 'system.webServer') readSystemWebServer(element, ctx);
@@ -212,6 +224,14 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
       case 'httpCompression':
         ctx.out.compression ??= newCompressionSection();
         readHttpCompression(child, ctx.file, ctx.out.compression, ctx.out.errors);
+        break;
+      case 'httpProtocol':
+        ctx.out.httpProtocol ??= newHttpProtocolSection();
+        readHttpProtocol(child, ctx.file, ctx.out.httpProtocol, ctx.out.errors);
+        break;
+      case 'httpErrors':
+        ctx.out.httpErrors ??= newHttpErrorsSection();
+        readHttpErrors(child, ctx.file, ctx.out.httpErrors, ctx.out.errors);
         break;
       default: break;
     }
@@ -342,8 +362,7 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
   const where = 'system.webServer/staticContent';
   checkSectionAttributes(element, STATIC_CONTENT_ATTRIBUTES, ctx, where);
   for (const child of element.children) {
-    // clientCache is accepted (and its attributes checked) but not applied yet.
-    if (child.name === 'clientCache') reader(ctx, `${where}/clientCache`).checkAttributes(child, CLIENT_CACHE_ATTRIBUTES);
+    if (child.name === 'clientCache') (ctx.out.clientCache ??= []).push(readClientCache(child, ctx.file, ctx.out.errors));
   }
   readCollection(element, ctx, where, {
     addName: 'mimeMap', addAttributes: MIME_MAP_ATTRIBUTES, keyAttribute: 'fileExtension', ignoredChildren: CLIENT_CACHE_NAMES,
@@ -470,7 +489,6 @@ const DEFAULT_DOCUMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enabled']);
 const VALUE_ATTRIBUTES: ReadonlySet<string> = new Set(['value']);
 const STATIC_CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enableDocFooter', 'defaultDocFooter', 'isDocFooterFileName']);
 const CLIENT_CACHE_NAMES: ReadonlySet<string> = new Set(['clientCache']);
-const CLIENT_CACHE_ATTRIBUTES: ReadonlySet<string> = new Set(['cacheControlMode', 'cacheControlMaxAge', 'httpExpires', 'cacheControlCustom', 'setEtag']);
 const MIME_MAP_ATTRIBUTES: ReadonlySet<string> = new Set(['fileExtension', 'mimeType']);
 const REQUEST_FILTERING_ATTRIBUTES: ReadonlySet<string> = new Set(['allowDoubleEscaping', 'allowHighBitCharacters', 'unescapeQueryString', 'removeServerHeader']);
 const HIDDEN_SEGMENTS_ATTRIBUTES: ReadonlySet<string> = new Set(['applyToWebDAV']);

@@ -89,6 +89,15 @@ export class RequestContext {
    * ran when it was stored, so the chain passes it through untouched.
    */
   isReplayed: boolean;
+  /**
+   * The status of the error this response answers, set by the engine's error step before it
+   * writes any page (its own, or a custom httpErrors page); 0 while the response is not an
+   * error page. Response filters use it to leave error pages alone, and the error step to
+   * never nest a custom page inside another.
+   */
+  errorStatus: number;
+  /** True while a custom error page is produced by running its ExecuteURL: the response keeps errorStatus. */
+  isExecutingErrorUrl: boolean;
 
   constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
     this.req = req;
@@ -125,6 +134,8 @@ export class RequestContext {
     this.serverVariables = undefined;
     this.cacheResult = '';
     this.isReplayed = false;
+    this.errorStatus = 0;
+    this.isExecutingErrorUrl = false;
   }
 
   /**

@@ -11,6 +11,12 @@ import type { RequestContext } from './request-context.js';
 export interface ResponseFilter {
   readonly id: string;
   /**
+   * isHeadOnly: open never returns a body filter. When every filter that wants a response is
+   * head-only, the engine only hooks the head (the body is written as the handler writes it),
+   * which keeps such filters off the slow path.
+   */
+  readonly isHeadOnly?: boolean;
+  /**
    * wants is a cheap test, run whenever the request's configuration is attached or changes,
    * and once more when handler mapping has chosen `ctx.handler` (before the 'execute' phase):
    * false for every request the filter cannot touch, so those responses keep the unfiltered

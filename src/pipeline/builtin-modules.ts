@@ -17,6 +17,8 @@ import { isCachedStaticFile, staticFiles } from '../modules/static-files/static-
 import { outboundRewrite } from '../modules/url-rewrite/outbound.js';
 import { OutputCache, outputCacheStore } from '../modules/output-cache/output-cache.js';
 import { dynamicCompression } from '../modules/compression/dynamic-compression.js';
+import { customHeaders } from '../modules/custom-headers/custom-headers.js';
+import { httpErrorsFilter } from '../modules/custom-errors/http-errors-filter.js';
 import { createUrlRewriteModule } from '../modules/url-rewrite/url-rewrite.js';
 import type { PipelineModule } from '../http/pipeline-module.js';
 import type { ResponseFilter } from '../http/response-filter.js';
@@ -59,12 +61,15 @@ export interface SiteServices {
 /**
  * builtinResponseFilters is the response filter chain, in order (STYLE 3). Outbound rules
  * come first: they read and rewrite the body as the handler wrote it (IIS runs URL Rewrite's
- * outbound rules before the modules that encode the response). Dynamic compression comes
- * after every filter that reads or changes the body or the headers it decides on (Content-Type,
- * Cache-Control, Vary). The output-cache store comes last of those that touch the response, so
- * what it stores is what the client got (the encoded variant), and a hit can be replayed
+ * outbound rules before the modules that encode the response). httpErrors comes next: it may
+ * replace a node error response by a custom page or a redirect, and the custom headers after
+ * it must see that final status (redirectHeaders go on redirects only); custom headers are
+ * head-only, so a response that only they want keeps the cheap head hook. Dynamic compression
+ * comes after every filter that reads or changes the body or the headers it decides on
+ * (Content-Type, Cache-Control, Vary). The output-cache store comes last, so what it stores is
+ * what the client got (the encoded variant, its headers included), and a hit can be replayed
  * without running the chain again.
  */
 export function builtinResponseFilters(): ResponseFilter[] {
-  return [outboundRewrite, dynamicCompression, outputCacheStore];
+  return [outboundRewrite, httpErrorsFilter, customHeaders, dynamicCompression, outputCacheStore];
 }

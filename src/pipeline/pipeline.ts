@@ -11,7 +11,8 @@ import type { HttpResponse } from '../http/http-response.js';
 import type { PendingUpgrade } from '../http/pending-upgrade.js';
 import { fail } from '../http/error-outcome.js';
 import { PHASES, type Outcome, type PipelineModule } from '../http/pipeline-module.js';
-import { errorStep } from './error-step.js';
+import { createErrorStep } from './error-step.js';
+import type { ErrorResponder } from '../http/request-context.js';
 import { ResponseChain } from './response-chain.js';
 import type { ResponseFilter } from '../http/response-filter.js';
 import { parseRequestUrl } from '../http/request-url.js';
@@ -36,6 +37,8 @@ export class Pipeline {
   readonly #afterRewrite: number;
   readonly #responseChain: ResponseChain;
   readonly #log: HostLog;
+  /** The error step, able to run an httpErrors ExecuteURL page through this pipeline. */
+  readonly #errors: ErrorResponder;
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -49,11 +52,12 @@ export class Pipeline {
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
+    this.#errors = createErrorStep((ctx, url) => this.#executeErrorUrl(ctx, url));
   }
 
   /** handle runs one request through every phase. It never rejects: failures become responses. */
   async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
-    const ctx = new RequestContext(req, res, this.#site, isHttps, errorStep, upgrade);
+    const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);
@@ -124,6 +128,61 @@ export class Pipeline {
     }
     // No handler answered: nothing claimed the URL.
     if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
+  }
+
+  /**
+   * executeErrorUrl produces an httpErrors ExecuteURL page (spec/rewrite.md §2.5): the URL
+   * replaces the request's (node still receives the original request target, as after any
+   * rewrite) and runs from handler mapping on, with its own folder's configuration; request
+   * filtering is not run again, the page is the site's own. The error step has set
+   * ctx.errorStatus, which the response keeps (httpErrors filter); an error on the way gets
+   * the plain page of the first error.
+   */
+  async #executeErrorUrl(ctx: RequestContext, target: string): Promise<void> {
+    try {
+      const url = parseRequestUrl(target);
+      if (url === undefined) {
+        ctx.sendError(fail('NH_ERR_REQUEST_TARGET'));
+        return;
+      }
+      ctx.path = url.path;
+      ctx.query = url.query;
+      ctx.hasQuery = url.hasQuery;
+      ctx.physicalPath = this.#site.root + url.path;
+      ctx.handler = 'none';
+      ctx.scriptPath = '';
+      ctx.scriptUrl = '';
+      ctx.pathInfo = '';
+      const config = this.#site.config.forPath(url.path);
+      ctx.config = config;
+      if (config.errors.length > 0) {
+        ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
+        return;
+      }
+      this.#responseChain.attach(ctx);
+      const steps = this.#steps;
+      let i = this.#afterRewrite;
+      while (i < steps.length) {
+        const step = steps[i]!;
+        let outcome = step.handle(ctx);
+        if (typeof outcome !== 'string') outcome = await outcome;
+        if (outcome === 'finish') return;
+        if (typeof outcome === 'object') {
+          ctx.sendError(outcome);
+          return;
+        }
+        if (outcome === 'next-phase') {
+          const phase = step.phase;
+          while (i < steps.length && steps[i]!.phase === phase) i++;
+        } else {
+          i++;
+        }
+      }
+      if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
+    } catch (err) {
+      this.#log.error('custom error page failed inside nodehost', { url: ctx.rawUrl, page: target, err, stack: (err as Error)?.stack });
+      ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
+    }
   }
 
   /**

@@ -4,8 +4,14 @@
  *
  *   attach(ctx) ── no filter wants ctx ──▶ nothing installed: the response is unfiltered
  *        │
+ *        ├─ only head-only filters want it ──▶ writeHead alone is hooked (HeadHook): node's
+ *        │                                    response and the fast path's both write every
+ *        │                                    head through writeHead, so the body path stays
+ *        │                                    the handler's own
  *        └─ some filter wants it ──▶ writeHead / write / end / flushHeaders of ctx.res are
  *                                    taken over once, for this response only
+ *   attach runs again when the URL changes (a rewrite, an ExecuteURL error page): a head hook
+ *   is then upgraded to the full take-over when a body filter now wants the response.
  *   first writeHead / write / end / flushHeaders:
  *        open every wanting filter in chain order (each may change status and headers)
  *        ├─ no body filter        ──▶ head as it is, body passes through untouched
@@ -29,7 +35,11 @@ import type { BodyFilter, ObservingBodyFilter, ResponseFilter } from '../http/re
 /** ResponseChain is the ordered list of a site's response filters. */
 export class ResponseChain {
   readonly #filters: readonly ResponseFilter[];
-  /** Requests whose response is already taken over: attach runs again after a rewrite. */
+  /**
+   * Requests whose response is fully taken over: attach runs again after a rewrite. A head
+   * hook is found on the response itself (HEAD_HOOK): the common case then costs no weak
+   * table entry per request, which the garbage collector pays for.
+   */
   readonly #attached = new WeakSet<RequestContext>();
 
   constructor(filters: readonly ResponseFilter[]) {
@@ -39,14 +49,74 @@ export class ResponseChain {
   /** attach takes over ctx.res when a filter wants this request; idempotent, and free when none does. */
   attach(ctx: RequestContext): void {
     if (this.#filters.length === 0 || ctx.res.headersSent || this.#attached.has(ctx)) return;
+    const hook = (ctx.res as unknown as HookedResponse)[HEAD_HOOK];
+    let isWanted = false;
     for (const filter of this.#filters) {
-      if (filter.wants(ctx)) {
-        this.#attached.add(ctx);
-        new FilteredResponse(ctx, this.#filters).install();
-        return;
-      }
+      if (!filter.wants(ctx)) continue;
+      isWanted = true;
+      if (filter.isHeadOnly === true) continue;
+      hook?.uninstall();
+      this.#attached.add(ctx);
+      new FilteredResponse(ctx, this.#filters).install();
+      return;
     }
+    if (isWanted && hook === undefined) new HeadHook(ctx, this.#filters).install();
   }
+}
+
+/** HEAD_HOOK holds a response's HeadHook, on the response itself. */
+const HEAD_HOOK = Symbol('nodehost.headHook');
+
+interface HookedResponse {
+  [HEAD_HOOK]?: HeadHook | undefined;
+}
+
+/**
+ * HeadHook runs head-only filters on one response: it replaces writeHead only, which both
+ * node's ServerResponse (through _implicitHeader) and FastResponse call for every head,
+ * explicit or implied by a first write or end. Headers given to writeHead are moved onto the
+ * response first, so filters see them and what they add is kept beside them.
+ */
+class HeadHook {
+  readonly #ctx: RequestContext;
+  readonly #filters: readonly ResponseFilter[];
+  readonly #writeHead: AnyMethod;
+  #isOpen = false;
+
+  constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
+    this.#ctx = ctx;
+    this.#filters = filters;
+    this.#writeHead = ctx.res.writeHead as AnyMethod;
+  }
+
+  install(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.writeHead;
+    res[HEAD_HOOK] = this;
+  }
+
+  uninstall(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.#writeHead;
+    res[HEAD_HOOK] = undefined;
+  }
+
+  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    if (this.#isOpen) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
+    this.#isOpen = true;
+    let headers = maybeHeaders;
+    if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
+    else headers = reasonOrHeaders;
+    moveHeadersOnto(res, headers);
+    res.statusCode = status;
+    const hasBody = responseHasBody(ctx);
+    for (const filter of this.#filters) {
+      if (filter.wants(ctx)) filter.open(ctx, hasBody);
+    }
+    return this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined) as HttpResponse;
+  };
 }
 
 // The originals are called with the arguments the caller gave, whatever overload that was.
@@ -86,6 +156,15 @@ class FilteredResponse {
     res.write = this.write;
     res.end = this.end;
     res.flushHeaders = this.flushHeaders;
+  }
+
+  /** uninstall gives the response its own methods back (never once the chain is open). */
+  uninstall(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown>;
+    res.writeHead = this.#writeHead;
+    res.write = this.#write;
+    res.end = this.#end;
+    res.flushHeaders = this.#flushHeaders;
   }
 
   readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {

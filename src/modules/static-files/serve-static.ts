@@ -148,12 +148,14 @@ function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly
   if (headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined) {
     ctx.status = 200;
     ctx.substatus = 0;
-    // No module set a header: the precomputed list goes out as it is.
-    if (res.getHeaderNames().length === 0) {
+    const clientCache = ctx.config?.clientCache;
+    // No module set a header and no clientCache: the precomputed list goes out as it is.
+    if (clientCache === undefined && res.getHeaderNames().length === 0) {
       res.writeHead(200, head200 as string[]);
     } else {
       const list = head200;
       for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
+      if (clientCache !== undefined) setClientCacheHeaders(ctx);
       res.statusCode = 200;
     }
     if (isHead) res.end();
@@ -226,6 +228,18 @@ function writeFileHead(ctx: RequestContext, file: StaticFile, status: number, st
   res.setHeader('ETag', file.etag);
   res.setHeader('Accept-Ranges', 'bytes');
   if (status === 206) res.setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
+  setClientCacheHeaders(ctx);
+}
+
+/**
+ * setClientCacheHeaders adds staticContent/clientCache's headers (Cache-Control, Expires),
+ * computed once per configuration level (config/client-cache-config.ts). 200, 206 and 304
+ * answers get them: a 304 must carry the Cache-Control and Expires a 200 would (RFC 9110 15.4.5).
+ */
+function setClientCacheHeaders(ctx: RequestContext): void {
+  const clientCache = ctx.config?.clientCache;
+  if (clientCache === undefined) return;
+  for (const [name, value] of clientCache.headers) ctx.res.setHeader(name, value);
 }
 
 /**
@@ -239,5 +253,6 @@ function sendNotModified(ctx: RequestContext, file: StaticFile): void {
   res.statusCode = 304;
   res.setHeader('ETag', file.etag);
   res.setHeader('Last-Modified', file.lastModified);
+  setClientCacheHeaders(ctx);
   res.end();
 }

@@ -44,6 +44,17 @@ export function sendIisnodeError(ctx: RequestContext, error: NodehostError, opti
 }
 
 /**
+ * isIisnodePageShown is true when iisnode itself answers the failure with one of its HTTP 200
+ * pages (the developer page, or 1028's friendly page): IIS's httpErrors never saw those, since
+ * their status is 200, so no custom page replaces them.
+ */
+export function isIisnodePageShown(ctx: RequestContext, error: NodehostError, options: WorkerFailure): boolean {
+  if (!options.devErrorsEnabled) return false;
+  if (error.code === 'NH_ERR_WORKER_SPAWN') return true;
+  return ctx.isLocal && error.status >= 500 && options.isProcessAssigned;
+}
+
+/**
  * sendConfigErrorPage answers a request whose configuration could not be read (spec 2.9,
  * kind 3): local clients get HTTP 200 with iisnode's message (the iisnode.yml variant for
  * NH_ERR_CONFIG_YML) plus the error's file:line and text; others get a plain 500. It ignores
