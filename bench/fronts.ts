@@ -98,7 +98,16 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
-      const args = [nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1', ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)])];
+      const args = [
+        nodehostBin,
+        'serve',
+        site,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)]),
+      ];
       const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
       // `listening` means the listener accepts; the probe then makes sure a worker answers
@@ -122,12 +131,15 @@ export function nginxFront(workers: number): Front {
     id: `nginx-${workers}`,
     label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}`,
     cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
-    unavailable: ({ scenario }) => scenario.nginxSkip ?? (findOnPath('nginx') ?? findNginx() ? undefined : 'nginx is not installed (npm run bench:setup)'),
+    unavailable: ({ scenario }) => scenario.nginxSkip ?? ((findOnPath('nginx') ?? findNginx()) ? undefined : 'nginx is not installed (npm run bench:setup)'),
     async start({ scenario, workDir, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds));
+      await writeFile(
+        join(workDir, 'nginx.conf'),
+        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds),
+      );
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
       // becomes nginx: the harness sends it once every app answers on its socket, so nginx
@@ -167,13 +179,21 @@ export function nginxFront(workers: number): Front {
  * cached that long (proxy_cache in memory-backed files under the work folder, one fetch per
  * key at a time: proxy_cache_lock).
  */
-function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], isWebSocket: boolean, extraHttp: string, cacheSeconds?: number): string {
+function nginxConfig(
+  workers: number,
+  port: number,
+  site: string,
+  sockets: readonly string[],
+  isWebSocket: boolean,
+  extraHttp: string,
+  cacheSeconds?: number,
+): string {
   const isRoot = process.getuid?.() === 0;
-  const connection = isWebSocket ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;' : 'proxy_set_header Connection "";';
+  const connection = isWebSocket
+    ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;'
+    : 'proxy_set_header Connection "";';
   const cache = cacheSeconds === undefined ? '' : ` proxy_cache nh; proxy_cache_valid 200 ${cacheSeconds}s; proxy_cache_lock on; proxy_cache_key $request_uri;`;
-  const handler = sockets.length === 0
-    ? `root ${site};`
-    : `proxy_pass http://app; proxy_http_version 1.1; ${connection} proxy_set_header Host $host;${cache}`;
+  const handler = sockets.length === 0 ? `root ${site};` : `proxy_pass http://app; proxy_http_version 1.1; ${connection} proxy_set_header Host $host;${cache}`;
   return [
     // As root, nginx's workers would run as nobody and could not connect to the apps' sockets.
     isRoot ? 'user root;' : '',

@@ -129,7 +129,20 @@ function wrkGenerator(bin: string): LoadGenerator {
       // wrk reconnects whenever the server closes the connection after a response.
       const close = spec.closeConnections ? ['-H', 'Connection: close'] : [];
       for (const [name, value] of Object.entries(spec.headers ?? {})) close.push('-H', `${name}: ${value}`);
-      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', ...close, ...script, spec.url];
+      const args = (sec: number): string[] => [
+        '-t',
+        String(t),
+        '-c',
+        String(spec.connections),
+        '-d',
+        `${sec}s`,
+        '--latency',
+        '--timeout',
+        '10s',
+        ...close,
+        ...script,
+        spec.url,
+      ];
       if (spec.warmupSec > 0) {
         // wrk has no warm-up option: a separate run whose report is only checked for failure.
         const warm = startChild('wrk', bin, args(spec.warmupSec), { env: loaderEnv() });
@@ -168,7 +181,8 @@ function postBodyFile(bytes: number): string {
 /** postScript writes (once) a wrk Lua script that POSTs `bytes` bytes. */
 function postScript(bytes: number): string {
   const file = join(tmpdir(), `nodehost-bench-post-${bytes}.lua`);
-  if (!existsSync(file)) writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  if (!existsSync(file))
+    writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
   return file;
 }
 

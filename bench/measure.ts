@@ -139,7 +139,16 @@ async function measureCell(
   // Long bodies are not checked by the generator (a command-line argument has a size limit).
   // An empty expectBody means the body is not checked (compressed bodies).
   const expectBody = scenario.expectBody.length > 0 && scenario.expectBody.length <= 4096 ? scenario.expectBody : undefined;
-  const spec = { url: running.url, connections: cell.connections, expectBody, durationSec: plan.durationSec, warmupSec: plan.warmupSec, postBytes: scenario.postBytes, closeConnections: scenario.closeConnections, headers: scenario.requestHeaders };
+  const spec = {
+    url: running.url,
+    connections: cell.connections,
+    expectBody,
+    durationSec: plan.durationSec,
+    warmupSec: plan.warmupSec,
+    postBytes: scenario.postBytes,
+    closeConnections: scenario.closeConnections,
+    headers: scenario.requestHeaders,
+  };
   const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
   for (let i = 1; i <= plan.runs; i++) {
     if (running.root.hasExited) throw new Error(`${running.root.name} exited (${await running.root.exited}) during the benchmark`);
@@ -154,9 +163,10 @@ async function measureCell(
     }
     const usage = sampler.usage(load.startedAt, load.finishedAt);
     const loaderCpuPercent = loaderSampler.usage(load.startedAt, load.finishedAt)?.root.cpuPercent;
-    const otherCpuPercent = usage && loaderCpuPercent !== undefined
-      ? Math.max(0, usage.machineCpuPercent - usage.root.cpuPercent - usage.descendants.cpuPercent - loaderCpuPercent - usage.harnessCpuPercent)
-      : undefined;
+    const otherCpuPercent =
+      usage && loaderCpuPercent !== undefined
+        ? Math.max(0, usage.machineCpuPercent - usage.root.cpuPercent - usage.descendants.cpuPercent - loaderCpuPercent - usage.harnessCpuPercent)
+        : undefined;
     cell.runs.push({ load, usage, loaderCpuPercent, otherCpuPercent });
     const bad = load.errors + load.non2xx + load.mismatches;
     log(`${where} · run ${i}/${plan.runs}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.p99Ms} ms${bad ? `, ${bad} bad responses` : ''}`);

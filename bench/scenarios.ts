@@ -65,7 +65,28 @@ export function pattern(bytes: number): string {
 
 /** script is `bytes` bytes of pseudo-JavaScript, the same every time: compresses about 6:1 with gzip, like a real bundle. */
 export function script(bytes: number): string {
-  const words = ['function', 'const', 'return', 'if', 'else', 'for', 'this', 'value', 'index', 'options', 'result', '=>', '{', '}', '(', ')', ';', '.map', '.filter', 'await'];
+  const words = [
+    'function',
+    'const',
+    'return',
+    'if',
+    'else',
+    'for',
+    'this',
+    'value',
+    'index',
+    'options',
+    'result',
+    '=>',
+    '{',
+    '}',
+    '(',
+    ')',
+    ';',
+    '.map',
+    '.filter',
+    'await',
+  ];
   let out = '';
   let seed = 12345;
   while (out.length < bytes) {
@@ -76,22 +97,74 @@ export function script(bytes: number): string {
 }
 
 const HELLO = { template: 'hello', files: ['web.config', 'hello.js'], script: 'hello.js', readyPath: '/hello.js', readyBody: 'Hello, world!' } as const;
-const JSON_APP = { template: 'json', files: ['web.config', 'json/app.js'], script: 'app.js', urlPath: '/app.js', readyPath: '/app.js?ready', readyBody: 'ok', expectBody: '' } as const;
+const JSON_APP = {
+  template: 'json',
+  files: ['web.config', 'json/app.js'],
+  script: 'app.js',
+  urlPath: '/app.js',
+  readyPath: '/app.js?ready',
+  readyBody: 'ok',
+  expectBody: '',
+} as const;
 const JS_1M = {
-  template: 'static', files: ['web.config'], script: undefined, generated: [{ name: 'app.js', bytes: 1024 * 1024, isScript: true }, { name: 'f4k.txt', bytes: 4096 }],
-  urlPath: '/app.js', readyPath: '/f4k.txt', readyBody: pattern(4096), expectBody: '', requestHeaders: { 'Accept-Encoding': 'gzip' },
+  template: 'static',
+  files: ['web.config'],
+  script: undefined,
+  generated: [
+    { name: 'app.js', bytes: 1024 * 1024, isScript: true },
+    { name: 'f4k.txt', bytes: 4096 },
+  ],
+  urlPath: '/app.js',
+  readyPath: '/f4k.txt',
+  readyBody: pattern(4096),
+  expectBody: '',
+  requestHeaders: { 'Accept-Encoding': 'gzip' },
 } as const;
 /** nginx's gzip for the compression scenarios: the types nodehost compresses by default (nginx types .js as text/plain here). */
 const NGINX_GZIP = 'gzip on; gzip_min_length 2700; gzip_vary on; gzip_types text/plain application/json application/javascript;';
-const STATIC = { template: 'static', files: ['web.config'], script: undefined, generated: [{ name: 'f4k.txt', bytes: 4096 }, { name: 'f1m.txt', bytes: 1024 * 1024 }] } as const;
+const STATIC = {
+  template: 'static',
+  files: ['web.config'],
+  script: undefined,
+  generated: [
+    { name: 'f4k.txt', bytes: 4096 },
+    { name: 'f1m.txt', bytes: 1024 * 1024 },
+  ],
+} as const;
 
 /** scenarios is the table of what can be measured; `--scenarios` picks from it by id. */
 export const scenarios: readonly Scenario[] = [
   { ...HELLO, id: 'hello', description: 'hello world, 13-byte body, keep-alive GET', urlPath: '/hello.js', expectBody: 'Hello, world!' },
-  { ...HELLO, id: 'hello-close', description: 'hello world, 13-byte body, a new connection per request (Connection: close)', urlPath: '/hello.js', expectBody: 'Hello, world!', closeConnections: true },
-  { ...HELLO, id: 'body64k', description: '64 KiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=64', expectBody: ''.padEnd(64 * 1024, 'x') },
-  { ...HELLO, id: 'body1m', description: '1 MiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=1024', expectBody: ''.padEnd(1024 * 1024, 'x') },
-  { ...HELLO, id: 'post1m', description: 'POST of a 1 MiB body, the app answers its size', urlPath: '/hello.js', expectBody: String(1024 * 1024), postBytes: 1024 * 1024 },
+  {
+    ...HELLO,
+    id: 'hello-close',
+    description: 'hello world, 13-byte body, a new connection per request (Connection: close)',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    closeConnections: true,
+  },
+  {
+    ...HELLO,
+    id: 'body64k',
+    description: '64 KiB response body from the app, keep-alive GET',
+    urlPath: '/hello.js?kb=64',
+    expectBody: ''.padEnd(64 * 1024, 'x'),
+  },
+  {
+    ...HELLO,
+    id: 'body1m',
+    description: '1 MiB response body from the app, keep-alive GET',
+    urlPath: '/hello.js?kb=1024',
+    expectBody: ''.padEnd(1024 * 1024, 'x'),
+  },
+  {
+    ...HELLO,
+    id: 'post1m',
+    description: 'POST of a 1 MiB body, the app answers its size',
+    urlPath: '/hello.js',
+    expectBody: String(1024 * 1024),
+    postBytes: 1024 * 1024,
+  },
   {
     id: 'express1ms',
     description: 'express route spending ~1 ms of CPU per request',
@@ -112,19 +185,82 @@ export const scenarios: readonly Scenario[] = [
     isWebSocket: true,
   },
   // URL Rewrite: the same app through the Kudu template grown to 10 rules (IsFile condition); compare with 'hello'.
-  { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', files: ['web.config', 'hello/hello.js'], urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
+  {
+    ...HELLO,
+    id: 'kudu10',
+    description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET',
+    template: 'kudu',
+    files: ['web.config', 'hello/hello.js'],
+    urlPath: '/users/42',
+    readyPath: '/users/42',
+    expectBody: 'Hello, world!',
+  },
   // Output caching: the same 5 ms endpoint without a cache, and with a 1-second profile (nginx: proxy_cache valid 1s, proxy_cache_lock on).
-  { id: 'cpu5ms', description: 'node endpoint spending 5 ms of CPU per request, no cache', template: 'cpu', files: ['web.config', 'app.js'], script: 'app.js', urlPath: '/app.js', expectBody: 'computed' },
-  { id: 'cpu5ms-cached', description: 'the 5 ms endpoint behind a 1 s output cache (nginx: proxy_cache valid 1s, proxy_cache_lock on)', template: 'cpucached', files: ['web.config', 'cpu/app.js'], script: 'app.js', urlPath: '/app.js', expectBody: 'computed', cacheSeconds: 1 },
+  {
+    id: 'cpu5ms',
+    description: 'node endpoint spending 5 ms of CPU per request, no cache',
+    template: 'cpu',
+    files: ['web.config', 'app.js'],
+    script: 'app.js',
+    urlPath: '/app.js',
+    expectBody: 'computed',
+  },
+  {
+    id: 'cpu5ms-cached',
+    description: 'the 5 ms endpoint behind a 1 s output cache (nginx: proxy_cache valid 1s, proxy_cache_lock on)',
+    template: 'cpucached',
+    files: ['web.config', 'cpu/app.js'],
+    script: 'app.js',
+    urlPath: '/app.js',
+    expectBody: 'computed',
+    cacheSeconds: 1,
+  },
   { ...STATIC, id: 'static4k', description: 'static 4 KiB file (text/plain), keep-alive GET', urlPath: '/f4k.txt', expectBody: pattern(4096) },
-  { ...STATIC, id: 'static1m', description: 'static 1 MiB file (text/plain), keep-alive GET', urlPath: '/f1m.txt', expectBody: pattern(1024 * 1024), readyPath: '/f4k.txt', readyBody: pattern(4096) },
+  {
+    ...STATIC,
+    id: 'static1m',
+    description: 'static 1 MiB file (text/plain), keep-alive GET',
+    urlPath: '/f1m.txt',
+    expectBody: pattern(1024 * 1024),
+    readyPath: '/f4k.txt',
+    readyBody: pattern(4096),
+  },
   // Compression: ~100 KiB of JSON from node, and a 1 MiB script as a static file. The body
   // bytes per response are in the notes below the table.
-  { ...JSON_APP, id: 'json100k-off', description: '100 KiB JSON from the app, Accept-Encoding: gzip, br, compression off (nginx: gzip off)', template: 'json-off', requestHeaders: { 'Accept-Encoding': 'gzip, br' } },
-  { ...JSON_APP, id: 'json100k-gzip', description: '100 KiB JSON from the app, Accept-Encoding: gzip (nginx: gzip on, level 5)', requestHeaders: { 'Accept-Encoding': 'gzip' }, nginxHttp: NGINX_GZIP + ' gzip_comp_level 5;' },
-  { ...JSON_APP, id: 'json100k-br', description: '100 KiB JSON from the app, Accept-Encoding: br (brotli quality 4)', requestHeaders: { 'Accept-Encoding': 'br' }, nginxSkip: 'nginx-light has no brotli module' },
-  { ...JS_1M, id: 'js1m-gzip', description: 'static 1 MiB script, Accept-Encoding: gzip (nodehost: compressed once, cached; nginx: gzip on, level 6, per request)', nginxHttp: NGINX_GZIP + ' gzip_comp_level 6;' },
-  { ...JS_1M, id: 'js1m-pre', description: 'static 1 MiB script with a precompressed app.js.gz, Accept-Encoding: gzip (nginx: gzip_static on)', generated: [...JS_1M.generated, { name: 'app.js.gz', bytes: 0, gzipOf: 'app.js' }], nginxHttp: 'gzip_static on;' },
+  {
+    ...JSON_APP,
+    id: 'json100k-off',
+    description: '100 KiB JSON from the app, Accept-Encoding: gzip, br, compression off (nginx: gzip off)',
+    template: 'json-off',
+    requestHeaders: { 'Accept-Encoding': 'gzip, br' },
+  },
+  {
+    ...JSON_APP,
+    id: 'json100k-gzip',
+    description: '100 KiB JSON from the app, Accept-Encoding: gzip (nginx: gzip on, level 5)',
+    requestHeaders: { 'Accept-Encoding': 'gzip' },
+    nginxHttp: NGINX_GZIP + ' gzip_comp_level 5;',
+  },
+  {
+    ...JSON_APP,
+    id: 'json100k-br',
+    description: '100 KiB JSON from the app, Accept-Encoding: br (brotli quality 4)',
+    requestHeaders: { 'Accept-Encoding': 'br' },
+    nginxSkip: 'nginx-light has no brotli module',
+  },
+  {
+    ...JS_1M,
+    id: 'js1m-gzip',
+    description: 'static 1 MiB script, Accept-Encoding: gzip (nodehost: compressed once, cached; nginx: gzip on, level 6, per request)',
+    nginxHttp: NGINX_GZIP + ' gzip_comp_level 6;',
+  },
+  {
+    ...JS_1M,
+    id: 'js1m-pre',
+    description: 'static 1 MiB script with a precompressed app.js.gz, Accept-Encoding: gzip (nginx: gzip_static on)',
+    generated: [...JS_1M.generated, { name: 'app.js.gz', bytes: 0, gzipOf: 'app.js' }],
+    nginxHttp: 'gzip_static on;',
+  },
 ];
 
 /**

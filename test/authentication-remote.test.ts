@@ -84,7 +84,9 @@ test('remote: the log folder for authenticated and allowed users only; ipSecurit
       ['/ip/', null],
       ['/ip/', alice],
     ];
-    const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, script, hostIp, String(host.port), JSON.stringify(requests)], { timeout: 30_000 });
+    const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, script, hostIp, String(host.port), JSON.stringify(requests)], {
+      timeout: 30_000,
+    });
     assert.deepEqual(JSON.parse(stdout), [200, 403, 200, 200, 403, 401, 403, 403], `remote replies: ${stdout}`);
   } finally {
     await ip('netns', 'del', ns).catch(() => undefined);

@@ -190,23 +190,33 @@ describe('ipSecurity and dynamicIpSecurity', () => {
 
 describe('nodehost user add', () => {
   test('writes a line that then logs in, and replaces it on a second add', async () => {
-    const add = (name: string, password: string, ...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'user', 'add', usersFile, name, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.on('exit', (code) => resolve({ code, out }));
-      child.stdin.end(`${password}\n`);
-    });
+    const add = (name: string, password: string, ...args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'user', 'add', usersFile, name, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        child.on('exit', (code) => resolve({ code, out }));
+        child.stdin.end(`${password}\n`);
+      });
     const first = await add('carol', 'carol-1', '--roles', 'admins');
     assert.equal(first.code, 0, first.out);
     const lines = fs.readFileSync(usersFile, 'utf8').split('\n');
     assert.match(lines.find((line) => line.startsWith('carol:')) ?? '', /^carol:\$scrypt\$N=16384,r=8,p=1\$[^$]+\$[^$]+:admins$/);
-    assert.ok(lines.some((line) => line.startsWith('alice:')), 'other lines kept');
+    assert.ok(
+      lines.some((line) => line.startsWith('alice:')),
+      'other lines kept',
+    );
     assert.equal((await get('/authz/byrole/', as(basic('carol', 'carol-1')))).status, 200);
     const second = await add('carol', 'carol-2');
     assert.equal(second.code, 0, second.out);
-    assert.equal(fs.readFileSync(usersFile, 'utf8').split('\n').filter((line) => line.startsWith('carol:')).length, 1);
+    assert.equal(
+      fs
+        .readFileSync(usersFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('carol:')).length,
+      1,
+    );
     assert.equal((await get('/private/', as(basic('carol', 'carol-2'), { localAddress: '127.0.0.8' }))).status, 200);
     assert.equal((await get('/private/', as(basic('carol', 'carol-1'), { localAddress: '127.0.0.8' }))).status, 401);
     assert.equal((await get('/authz/byrole/', as(basic('carol', 'carol-2')))).status, 403, 'roles replaced too');

@@ -154,7 +154,7 @@ describe('responses left as they are', () => {
     assert.equal(dynamic.headers['content-encoding'], undefined);
   });
 
-  test("a 206 from node, an already encoded body and Cache-Control: no-transform are untouched", async () => {
+  test('a 206 from node, an already encoded body and Cache-Control: no-transform are untouched', async () => {
     const partial = await get('/app.js/partial', 'gzip');
     assert.equal(partial.status, 206);
     assert.equal(partial.headers['content-encoding'], undefined);
@@ -334,18 +334,21 @@ describe('streaming', () => {
 describe('configuration errors', () => {
   test('a bad value names its file and line', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'bad-'));
-    fs.writeFileSync(path.join(dir, 'web.config'), [
-      '<configuration>',
-      '  <system.webServer>',
-      '    <httpCompression',
-      '        minFileSizeForComp="big">',
-      '      <dynamicTypes><add mimeType="not a type" enabled="true"/></dynamicTypes>',
-      '      <scheme name="zip"/>',
-      '    </httpCompression>',
-      '    <urlCompression doStaticCompression="maybe"/>',
-      '  </system.webServer>',
-      '</configuration>',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'web.config'),
+      [
+        '<configuration>',
+        '  <system.webServer>',
+        '    <httpCompression',
+        '        minFileSizeForComp="big">',
+        '      <dynamicTypes><add mimeType="not a type" enabled="true"/></dynamicTypes>',
+        '      <scheme name="zip"/>',
+        '    </httpCompression>',
+        '    <urlCompression doStaticCompression="maybe"/>',
+        '  </system.webServer>',
+        '</configuration>',
+      ].join('\n'),
+    );
     const result = await run(process.execPath, [BIN, 'check', dir]).catch((err: { code: number; stdout: string }) => err);
     assert.equal((result as { code?: number }).code, 1);
     const out = (result as { stdout: string }).stdout;

@@ -38,7 +38,7 @@ describe('customHeaders', () => {
     assert.deepEqual(values(again, 'x-site'), ['root']);
   });
 
-  test('a node response gets them beside its own headers: node\'s X-Powered-By is kept and nodehost\'s added, as IIS does', async () => {
+  test("a node response gets them beside its own headers: node's X-Powered-By is kept and nodehost's added, as IIS does", async () => {
     const reply = await fetchStrict(host.url, '/app.js');
     assert.equal(reply.status, 200);
     assert.equal(reply.text, 'hello from node');
@@ -55,7 +55,7 @@ describe('customHeaders', () => {
     assert.deepEqual(values(reply, 'x-redirect'), ['yes']);
   });
 
-  test('the default document\'s slash redirect gets customHeaders and redirectHeaders', async () => {
+  test("the default document's slash redirect gets customHeaders and redirectHeaders", async () => {
     const reply = await fetchStrict(host.url, '/docs');
     assert.equal(reply.status, 301);
     assert.match(String(reply.headers.location), /\/docs\/$/);
@@ -106,7 +106,10 @@ describe('customHeaders', () => {
     // Loopback clients get the configuration error page (iisnode answers it with 200).
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['x-nodehost-substatus'], '19');
-    assert.match(reply.text, /dup\/web\.config:6:\d+: Cannot add duplicate collection entry to system\.webServer\/httpProtocol\/customHeaders: name &#39;X-Site&#39;/);
+    assert.match(
+      reply.text,
+      /dup\/web\.config:6:\d+: Cannot add duplicate collection entry to system\.webServer\/httpProtocol\/customHeaders: name &#39;X-Site&#39;/,
+    );
     assert.match(reply.text, /custom-headers\/web\.config:10/);
     // The rest of the site is served.
     assert.equal((await fetchStrict(host.url, '/file.txt')).status, 200);

@@ -152,7 +152,7 @@ describe('fast path', () => {
     }
   });
 
-  test('what the fast path does not read gets node\'s answers: HTTP/1.0, no Host, a bad header line, an unknown method', async () => {
+  test("what the fast path does not read gets node's answers: HTTP/1.0, no Host, a bad header line, an unknown method", async () => {
     const http10 = await RawConnection.open(host.port);
     try {
       await http10.write('GET /hello.js HTTP/1.0\r\n\r\n');
@@ -185,7 +185,8 @@ describe('fast path', () => {
   test('Content-Length bodies: with the head, in pieces, large, and answered before they were read', async () => {
     const connection = await RawConnection.open(host.port);
     try {
-      const post = (target: string, length: number) => `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
+      const post = (target: string, length: number) =>
+        `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
       await connection.write(post('/hello.js/echo', 5) + 'hello');
       assert.equal((await connection.read()).body.toString(), 'hello');
       await connection.write(post('/hello.js/echo', 9));

@@ -16,7 +16,7 @@ after(async () => {
 
 const CUSTOM_404 = /<h1>Custom 404 page<\/h1>/;
 
-describe('httpErrors: nodehost\'s own errors', () => {
+describe("httpErrors: nodehost's own errors", () => {
   test('File: a static 404 is answered with the configured file and the 404 status', async () => {
     const reply = await fetchStrict(host.url, '/nope.txt');
     assert.equal(reply.status, 404);
@@ -42,7 +42,7 @@ describe('httpErrors: nodehost\'s own errors', () => {
     assert.equal(reply.headers.location, '/errors/moved.html');
   });
 
-  test('prefixLanguageFilePath picks the page of the client\'s language, then en-US', async () => {
+  test("prefixLanguageFilePath picks the page of the client's language, then en-US", async () => {
     const french = await fetchStrict(host.url, '/lang/missing.txt', { headers: { 'Accept-Language': 'fr-CA;q=1, fr;q=0.8' } });
     assert.equal(french.status, 404);
     assert.match(french.text, /Page introuvable/);
@@ -84,7 +84,7 @@ describe('httpErrors: nodehost\'s own errors', () => {
 });
 
 describe('httpErrors: error responses from node', () => {
-  test('PassThrough keeps node\'s JSON 404 body', async () => {
+  test("PassThrough keeps node's JSON 404 body", async () => {
     const reply = await fetchStrict(host.url, '/pass/app.js/json404');
     assert.equal(reply.status, 404);
     assert.equal(reply.headers['content-type'], 'application/json');

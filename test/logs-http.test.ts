@@ -38,7 +38,10 @@ after(async () => {
 
 function stdoutFiles(): string[] {
   try {
-    return fs.readdirSync(dir).filter((name) => LOG_NAME.exec(name)?.[3] === 'stdout').sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]));
+    return fs
+      .readdirSync(dir)
+      .filter((name) => LOG_NAME.exec(name)?.[3] === 'stdout')
+      .sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]));
   } catch {
     return [];
   }
@@ -112,7 +115,13 @@ describe('log folder over HTTP', () => {
       req.end();
     });
     const data = JSON.parse(event) as { files: { name: string; size: number }[] };
-    assert.deepEqual(data.files.map((file) => file.name).sort(), fs.readdirSync(dir).filter((name) => LOG_NAME.test(name)).sort());
+    assert.deepEqual(
+      data.files.map((file) => file.name).sort(),
+      fs
+        .readdirSync(dir)
+        .filter((name) => LOG_NAME.test(name))
+        .sort(),
+    );
   });
 
   test('a remote client (network namespace over a veth pair) gets 403 for the logs, and the app itself', async () => {
@@ -142,7 +151,15 @@ describe('log folder over HTTP', () => {
       const client =
         "const http=require('http');const get=(p)=>new Promise((ok)=>{http.get({host:process.argv[1],port:process.argv[2],path:p,agent:false},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>ok(r.statusCode+' '+b.length));}).on('error',(e)=>ok('ERR '+e.message));});" +
         '(async()=>{const out=[];for(const p of process.argv.slice(3))out.push(await get(p));console.log(JSON.stringify(out));})();';
-      const paths = ['/app/server.js/pid', '/app/iisnode/', '/app/iisnode/index.html', `/app/iisnode/${file}`, `/app/iisnode/tail?file=${file}`, '/app/iisnode/events', '/app/iisnode'];
+      const paths = [
+        '/app/server.js/pid',
+        '/app/iisnode/',
+        '/app/iisnode/index.html',
+        `/app/iisnode/${file}`,
+        `/app/iisnode/tail?file=${file}`,
+        '/app/iisnode/events',
+        '/app/iisnode',
+      ];
       const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', client, hostIp, String(host.port), ...paths], { timeout: 30_000 });
       const statuses = (JSON.parse(stdout) as string[]).map((reply) => reply.split(' ')[0]);
       assert.deepEqual(statuses, ['200', '403', '403', '403', '403', '403', '403'], `remote replies: ${stdout}`);
@@ -175,15 +192,40 @@ describe('log folder over HTTP', () => {
     assert.equal(ok.status, 200);
     assert.equal(missing.status, 404);
     const logDir = path.join(temp, 'logs', 'site');
-    const lines = await waitFor(logDir, () => {
-      // The folder is made with the first line, once the response has closed.
-      if (!fs.existsSync(logDir)) return undefined;
-      const text = fs.readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8')).join('');
-      const found = text.split('\n').filter((line) => line.includes('probe=access-'));
-      return found.length === 2 ? { text, found } : undefined;
-    }, 'two access log lines', WAIT_MS);
+    const lines = await waitFor(
+      logDir,
+      () => {
+        // The folder is made with the first line, once the response has closed.
+        if (!fs.existsSync(logDir)) return undefined;
+        const text = fs
+          .readdirSync(logDir, { withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8'))
+          .join('');
+        const found = text.split('\n').filter((line) => line.includes('probe=access-'));
+        return found.length === 2 ? { text, found } : undefined;
+      },
+      'two access log lines',
+      WAIT_MS,
+    );
     const fields = /^#Fields: (.*)$/m.exec(lines.text)![1]!.split(' ');
-    assert.deepEqual(fields, ['date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip', 'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-bytes', 'time-taken']);
+    assert.deepEqual(fields, [
+      'date',
+      'time',
+      's-ip',
+      'cs-method',
+      'cs-uri-stem',
+      'cs-uri-query',
+      's-port',
+      'cs-username',
+      'c-ip',
+      'cs(User-Agent)',
+      'cs(Referer)',
+      'sc-status',
+      'sc-substatus',
+      'sc-bytes',
+      'time-taken',
+    ]);
     assert.match(lines.text, /^#Software: nodehost/m);
     assert.match(lines.text, /^#Version: 1\.0$/m);
     const parse = (line: string) => Object.fromEntries(line.split(' ').map((value, i) => [fields[i]!, value]));
@@ -217,16 +259,23 @@ describe('log folder over HTTP', () => {
       const reply = await fetchRaw(host.url, '/app/server.js/burst?mb=100');
       assert.equal(reply.text, 'done');
       // The last 1 KiB line of the burst reaches a file (quotas keep only the newest ones).
-      await waitFor(dir, () => {
-        const newest = stdoutFiles().pop();
-        return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
-      }, 'the end of the burst on disk', WAIT_MS);
+      await waitFor(
+        dir,
+        () => {
+          const newest = stdoutFiles().pop();
+          return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
+        },
+        'the end of the burst on disk',
+        WAIT_MS,
+      );
     } finally {
       clearInterval(sampler);
     }
     peak = Math.max(peak, rss());
     const growth = peak - baseline;
-    console.log(`# 100 MB burst: host RSS baseline ${(baseline / 1048576).toFixed(1)} MiB, peak ${(peak / 1048576).toFixed(1)} MiB, growth ${(growth / 1048576).toFixed(1)} MiB`);
+    console.log(
+      `# 100 MB burst: host RSS baseline ${(baseline / 1048576).toFixed(1)} MiB, peak ${(peak / 1048576).toFixed(1)} MiB, growth ${(growth / 1048576).toFixed(1)} MiB`,
+    );
     // Generous: buffering the burst would need 100 MiB; the writer holds at most ~1 MiB per stream.
     assert.ok(growth < 64 * 1048576, `host RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
     const files = fs.readdirSync(dir).filter((name) => LOG_NAME.test(name));

@@ -83,7 +83,10 @@ test('an entry expires after its duration (1 s)', async () => {
   const first = await get('/timed/app.js?id=exp');
   assert.equal(first.headers['x-nodehost-cache'], 'miss');
   assert.equal((await get('/timed/app.js?id=exp')).headers['x-nodehost-cache'], 'hit');
-  const refreshed = await poll(() => get('/timed/app.js?id=exp'), (reply) => reply.headers['x-nodehost-cache'] === 'miss');
+  const refreshed = await poll(
+    () => get('/timed/app.js?id=exp'),
+    (reply) => reply.headers['x-nodehost-cache'] === 'miss',
+  );
   assert.notEqual(refreshed.text, first.text);
   assert.equal(await count('timed'), start + 2);
 });
@@ -175,7 +178,10 @@ test('CacheUntilChange: a node entry lasts until the entry script changes', asyn
   // The cache drops the entry as soon as the file changes, and again when the application
   // recycles (a response of the old process may have been stored in between).
   const pid = (reply: StrictReply) => /pid=(\d+)/.exec(reply.text)![1];
-  const after = await poll(() => get('/change/app.js?v=1'), (reply) => reply.headers['x-nodehost-cache'] === 'miss' && pid(reply) !== pid(first));
+  const after = await poll(
+    () => get('/change/app.js?v=1'),
+    (reply) => reply.headers['x-nodehost-cache'] === 'miss' && pid(reply) !== pid(first),
+  );
   assert.equal(after.status, 200);
   const again = await get('/change/app.js?v=1');
   assert.equal(again.headers['x-nodehost-cache'], 'hit');
@@ -187,7 +193,10 @@ test('CacheUntilChange: a static entry lasts until its file changes', async () =
   assert.equal(first.text, 'first version\n');
   assert.equal((await get('/change/page.txt')).headers['x-nodehost-cache'], 'hit');
   fs.writeFileSync(path.join(dir, 'change', 'page.txt'), 'second version\n');
-  const after = await poll(() => get('/change/page.txt'), (reply) => reply.text === 'second version\n');
+  const after = await poll(
+    () => get('/change/page.txt'),
+    (reply) => reply.text === 'second version\n',
+  );
   assert.equal(after.headers['x-nodehost-cache'], 'miss');
   assert.equal((await get('/change/page.txt')).headers['x-nodehost-cache'], 'hit');
 });
@@ -225,7 +234,10 @@ test('staleWhileRevalidate: while one request refreshes an expired entry, the ot
   const first = await get('/stale/app.js');
   assert.equal(first.headers['x-nodehost-cache'], 'miss');
   // HEAD neither fetches nor stores: it shows when the entry has expired without refreshing it.
-  await poll(() => get('/stale/app.js', {}, 'HEAD'), (reply) => reply.headers['x-nodehost-cache'] === 'miss');
+  await poll(
+    () => get('/stale/app.js', {}, 'HEAD'),
+    (reply) => reply.headers['x-nodehost-cache'] === 'miss',
+  );
   const before = await count('stale');
   const refreshing = get('/stale/app.js?hold=s1');
   await pollCount('stale', before + 1);
@@ -243,7 +255,10 @@ test('staleWhileRevalidate: while one request refreshes an expired entry, the ot
 
 test('a bad caching value fails the folder (500.19) and names the file and line', async () => {
   const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-cache-bad-'));
-  fs.writeFileSync(path.join(bad, 'web.config'), '<configuration>\n<system.webServer>\n<caching>\n<profiles>\n<add extension=".js" policy="CacheForTimePeriod" duration="30s"/>\n</profiles>\n</caching>\n</system.webServer>\n</configuration>\n');
+  fs.writeFileSync(
+    path.join(bad, 'web.config'),
+    '<configuration>\n<system.webServer>\n<caching>\n<profiles>\n<add extension=".js" policy="CacheForTimePeriod" duration="30s"/>\n</profiles>\n</caching>\n</system.webServer>\n</configuration>\n',
+  );
   fs.writeFileSync(path.join(bad, 'page.txt'), 'page\n');
   const badHost = await startNodehost(bad);
   try {

@@ -18,7 +18,9 @@ function setIisnode(dir: string, attributes: Record<string, string>): void {
   const file = path.join(dir, 'web.config');
   let text = fs.readFileSync(file, 'utf8');
   for (const [name, value] of Object.entries(attributes)) {
-    text = new RegExp(` ${name}="[^"]*"`).test(text) ? text.replace(new RegExp(` ${name}="[^"]*"`), ` ${name}="${value}"`) : text.replace('<iisnode ', `<iisnode ${name}="${value}" `);
+    text = new RegExp(` ${name}="[^"]*"`).test(text)
+      ? text.replace(new RegExp(` ${name}="[^"]*"`), ` ${name}="${value}"`)
+      : text.replace('<iisnode ', `<iisnode ${name}="${value}" `);
   }
   fs.writeFileSync(file, text);
 }
@@ -105,7 +107,10 @@ test('nodehost recycle returns when the new generation serves', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'recycle', dir, '--app', '/app.js']);
     assert.match(stdout, /generation 2 is serving/);
     assert.notEqual(pidOf(await fetchRaw(host.url, '/app.js/pid')), oldPid);
-    await assert.rejects(run(process.execPath, [BIN, 'recycle', dir, '--app', '/nothere.js']), (err: { code?: number; stdout?: string }) => err.code === 1 && /no running application/.test(err.stdout ?? ''));
+    await assert.rejects(
+      run(process.execPath, [BIN, 'recycle', dir, '--app', '/nothere.js']),
+      (err: { code?: number; stdout?: string }) => err.code === 1 && /no running application/.test(err.stdout ?? ''),
+    );
   });
 });
 
@@ -113,7 +118,14 @@ test('nodehost recycle returns when the new generation serves', async () => {
 function hold(base: string): Promise<{ firstLine: string; finish(): void; done: Promise<{ text: string; isComplete: boolean }> }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/app.js/hold', headers: { 'Transfer-Encoding': 'chunked' }, agent: false });
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/app.js/hold',
+      headers: { 'Transfer-Encoding': 'chunked' },
+      agent: false,
+    });
     req.on('error', reject);
     req.write('x');
     req.on('response', (res) => {

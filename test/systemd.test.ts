@@ -3,7 +3,6 @@
 // by a fake systemd: a python3 Unix datagram receiver.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +42,7 @@ class FakeSystemd {
     const bound = new Promise<void>((resolve) => (isBound = resolve));
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) !== -1) {
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (line === 'bound') isBound();

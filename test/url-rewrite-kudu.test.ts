@@ -49,7 +49,14 @@ describe('Kudu express template', () => {
   });
 
   test('node_modules, iisnode.yml and dot-files are not hidden before the rules: node gets them with req.url unchanged', async () => {
-    for (const target of ['/node_modules/express/package.json', '/node_modules/express/package.json?v=1', '/Node_Modules/x', '/iisnode.yml', '/.env', '/.git/HEAD']) {
+    for (const target of [
+      '/node_modules/express/package.json',
+      '/node_modules/express/package.json?v=1',
+      '/Node_Modules/x',
+      '/iisnode.yml',
+      '/.env',
+      '/.git/HEAD',
+    ]) {
       assert.deepEqual(await node(target), { from: 'express', method: 'GET', url: target, originalUrl: target }, target);
     }
   });

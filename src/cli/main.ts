@@ -57,7 +57,9 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
-    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
+    ...(file.logs === undefined
+      ? {}
+      : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
     metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
   };
@@ -67,7 +69,12 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   if (admin !== undefined) checkAdminListener(admin);
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
   if (hostProcesses > 1 || isFrontDoorProcess()) {
-    await serveFrontDoors(hostProcesses, options, (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`, admin);
+    await serveFrontDoors(
+      hostProcesses,
+      options,
+      (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`,
+      admin,
+    );
     return;
   }
   // Read (and removed from the environment, so workers do not inherit it) before anything starts.
@@ -184,7 +191,11 @@ async function status(siteArg: string | undefined, flags: StatusFlags): Promise<
   const root = resolve(siteArg ?? '.');
   const useColour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const once = async (): Promise<boolean> => {
-    const [server, apps, sites] = await Promise.all([adminRequest(root, 'GET', '/v1/server'), adminRequest(root, 'GET', '/v1/apps'), adminRequest(root, 'GET', '/v1/sites')]);
+    const [server, apps, sites] = await Promise.all([
+      adminRequest(root, 'GET', '/v1/server'),
+      adminRequest(root, 'GET', '/v1/apps'),
+      adminRequest(root, 'GET', '/v1/sites'),
+    ]);
     if (server.status !== 200 || apps.status !== 200) {
       process.stderr.write(`nodehost: ${errorMessage(server.status !== 200 ? server.body : apps.body)}\n`);
       return false;
@@ -194,7 +205,15 @@ async function status(siteArg: string | undefined, flags: StatusFlags): Promise<
     if (flags.json === true) {
       const site = ((sites.body as { sites?: { name: string; root: string; configError: string }[] }).sites ?? [])[0];
       const { hostProcesses, ...rest } = info;
-      const json = { ...rest, site: site?.name ?? '', root: site?.root ?? '', configError: site?.configError ?? '', hostProcesses: hostProcesses.length, frontDoors: hostProcesses, apps: list };
+      const json = {
+        ...rest,
+        site: site?.name ?? '',
+        root: site?.root ?? '',
+        configError: site?.configError ?? '',
+        hostProcesses: hostProcesses.length,
+        frontDoors: hostProcesses,
+        apps: list,
+      };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       return true;
     }
@@ -242,10 +261,7 @@ function check(siteArg: string | undefined, flags: { config?: string }): void {
 }
 
 // Usage errors surface as CommanderError (below) instead of commander's own exit, so they exit 2.
-const program = new Command('nodehost')
-  .exitOverride()
-  .description('Host Node.js applications and static sites the way iisnode did on IIS.')
-  .version(version);
+const program = new Command('nodehost').exitOverride().description('Host Node.js applications and static sites the way iisnode did on IIS.').version(version);
 
 program
   .command('serve')
@@ -254,20 +270,31 @@ program
   .option('--port <port>', 'TCP port to listen on (default 8080; 0 picks a free one)', parsePort)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
-  .option('--host-processes <n|auto>', 'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)', parseHostProcessesFlag)
-  .option('--log-level <level>', `host event log threshold on stderr: ${LOG_LEVELS.join('|')} (default info, debug when NODEHOST_DEBUG is set)`, parseLogLevelFlag)
+  .option(
+    '--host-processes <n|auto>',
+    'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)',
+    parseHostProcessesFlag,
+  )
+  .option(
+    '--log-level <level>',
+    `host event log threshold on stderr: ${LOG_LEVELS.join('|')} (default info, debug when NODEHOST_DEBUG is set)`,
+    parseLogLevelFlag,
+  )
   .option('--no-metrics', 'do not count requests for /metrics (admin.metrics: false in --config)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   nodehost serve examples/showcase --port 8080
   nodehost serve --config /etc/nodehost/nodehost.yml --log-level warn
 
-Exit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).`)
+Exit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).`,
+  )
   .action(serve);
 
 program
   .command('check')
-  .description('validate every web.config and iisnode.yml of a site and print each application\'s effective settings')
+  .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
   .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
   .addHelpText('after', '\nExample:\n  nodehost check examples/showcase --config nodehost.yml\n\nExit codes: 0 valid, 1 errors found, 2 usage error.')
@@ -278,7 +305,10 @@ program
   .description('recycle the applications of a running server gracefully; returns when the new generation is serving')
   .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
   .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
-  .addHelpText('after', '\nExample:\n  nodehost recycle examples/showcase --app /hello.js\n\nExit codes: 0 every new generation serves, 1 a recycle failed or no server runs, 2 usage error.')
+  .addHelpText(
+    'after',
+    '\nExample:\n  nodehost recycle examples/showcase --app /hello.js\n\nExit codes: 0 every new generation serves, 1 a recycle failed or no server runs, 2 usage error.',
+  )
   .action(recycle);
 
 program
@@ -289,7 +319,10 @@ program
   .option('--watch', 'refresh in place until Ctrl-C (at most 1800 refreshes)')
   .option('--interval <ms>', 'refresh interval of --watch (default 2000)', parsePositive)
   .option('--count <n>', 'stop --watch after n refreshes', parsePositive)
-  .addHelpText('after', '\nExamples:\n  nodehost status examples/showcase\n  nodehost status examples/showcase --json | jq .apps[0].processes\n  nodehost status --watch\n\nColumns: GEN generation, REQS requests served, RST restarts/last exit code.\nExit codes: 0 ok, 1 no server runs or it failed to answer, 2 usage error.')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  nodehost status examples/showcase\n  nodehost status examples/showcase --json | jq .apps[0].processes\n  nodehost status --watch\n\nColumns: GEN generation, REQS requests served, RST restarts/last exit code.\nExit codes: 0 ok, 1 no server runs or it failed to answer, 2 usage error.',
+  )
   .action(status);
 
 registerLogsCommand(program);

@@ -31,7 +31,10 @@ async function addUser(file: string, name: string, flags: UserAddFlags): Promise
     process.exitCode = 1;
     return;
   }
-  const roles = (flags.roles ?? '').split(',').map((role) => role.trim()).filter((role) => role !== '');
+  const roles = (flags.roles ?? '')
+    .split(',')
+    .map((role) => role.trim())
+    .filter((role) => role !== '');
   if (roles.some((role) => role.includes(':'))) {
     process.stderr.write('nodehost: a role must not contain a colon\n');
     process.exitCode = 1;

@@ -19,7 +19,9 @@ const wrap = (caching: string) => `<configuration>\n<system.webServer>\n${cachin
 
 test('profiles compile with their defaults; folders inherit and append; <remove> and <clear> work', () => {
   const { dir, config } = site({
-    'web.config': wrap(`<caching maxResponseSize="1000"><profiles><add extension=".JS" policy="CacheForTimePeriod" duration="1.00:00:10" varyByQueryString="a; b" varyByHeaders="X-Lang"/></profiles></caching>`),
+    'web.config': wrap(
+      `<caching maxResponseSize="1000"><profiles><add extension=".JS" policy="CacheForTimePeriod" duration="1.00:00:10" varyByQueryString="a; b" varyByHeaders="X-Lang"/></profiles></caching>`,
+    ),
     'sub/web.config': wrap(`<caching enabled="false"><profiles><add extension="*" policy="CacheUntilChange" varyByQueryString="*"/></profiles></caching>`),
     'other/web.config': wrap(`<caching><profiles><remove extension=".js"/></profiles></caching>`),
     'cleared/web.config': wrap(`<caching><profiles><clear/></profiles></caching>`),
@@ -59,18 +61,20 @@ test('a site without <caching> has no caching configuration at all', () => {
 });
 
 test('bad values are errors naming the file and line', () => {
-  const text = wrap([
-    '<caching maxCacheSize="lots">',
-    '<profiles>',
-    '<add extension=".js" policy="CacheForTimePeriod" duration="30s"/>',
-    '<add extension="js" policy="Sometimes"/>',
-    '<add extension=".css" policy="CacheForTimePeriod" duration="00:00:00"/>',
-    '<add extension=".txt" colour="red"/>',
-    '<add policy="CacheUntilChange"/>',
-    '</profiles>',
-    '<bogus/>',
-    '</caching>',
-  ].join('\n'));
+  const text = wrap(
+    [
+      '<caching maxCacheSize="lots">',
+      '<profiles>',
+      '<add extension=".js" policy="CacheForTimePeriod" duration="30s"/>',
+      '<add extension="js" policy="Sometimes"/>',
+      '<add extension=".css" policy="CacheForTimePeriod" duration="00:00:00"/>',
+      '<add extension=".txt" colour="red"/>',
+      '<add policy="CacheUntilChange"/>',
+      '</profiles>',
+      '<bogus/>',
+      '</caching>',
+    ].join('\n'),
+  );
   const file = parseWebConfig(text, '/site/web.config', '/');
   const errors = file.top.errors.map((error) => `${error.source?.line} ${error.code} ${error.message}`);
   assert.deepEqual(errors, [
@@ -78,7 +82,7 @@ test('bad values are errors naming the file and line', () => {
     "5 NH_ERR_CONFIG_BAD_VALUE system.webServer/caching/profiles/add: duration must be a time span hh:mm:ss or d.hh:mm:ss, not '30s'",
     "6 NH_ERR_CONFIG_BAD_VALUE system.webServer/caching/profiles/add: extension must be '*' or start with '.', not 'js'",
     "6 NH_ERR_CONFIG_BAD_VALUE system.webServer/caching/profiles/add: policy must be one of DontCache, CacheUntilChange, CacheForTimePeriod, DisableCache, not 'Sometimes'",
-    "7 NH_ERR_CONFIG_BAD_VALUE system.webServer/caching/profiles/add: policy CacheForTimePeriod needs a duration longer than 00:00:00",
+    '7 NH_ERR_CONFIG_BAD_VALUE system.webServer/caching/profiles/add: policy CacheForTimePeriod needs a duration longer than 00:00:00',
     "8 NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE Unknown attribute 'colour' on element <add> (system.webServer/caching/profiles/add)",
     "9 NH_ERR_CONFIG_MISSING_ATTRIBUTE Missing required attribute 'extension' on element <add> (system.webServer/caching/profiles/add)",
     '11 NH_ERR_CONFIG_UNKNOWN_ELEMENT Unknown element <bogus> in system.webServer/caching',

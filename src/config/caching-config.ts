@@ -107,7 +107,10 @@ function timeSpan(element: XmlElement, name: string, fallback: string, r: Attrib
 
 /** IIS writes these lists with `;`; `,` is taken too, as people write header lists that way. */
 function splitList(text: string): string[] {
-  return text.split(/[;,]/).map((item) => item.trim()).filter((item) => item !== '');
+  return text
+    .split(/[;,]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** CachingMerge is the caching part of one level's merge state: attributes inherit, profiles append. */

@@ -37,13 +37,15 @@ export function readClientCache(element: XmlElement, file: string, errors: Nodeh
   const maxAge = element.attributes.get('cacheControlMaxAge');
   if (maxAge !== undefined) {
     const seconds = parseTimeSpan(maxAge.value);
-    if (seconds === undefined) r.fail(maxAge, `${WHERE}: cacheControlMaxAge must be a time span such as 7.00:00:00 (days.hours:minutes:seconds), not '${maxAge.value}'`);
+    if (seconds === undefined)
+      r.fail(maxAge, `${WHERE}: cacheControlMaxAge must be a time span such as 7.00:00:00 (days.hours:minutes:seconds), not '${maxAge.value}'`);
     else section.maxAgeSeconds = seconds;
   }
   const expires = element.attributes.get('httpExpires');
   if (expires !== undefined && expires.value.trim() !== '') {
     const date = new Date(expires.value.trim());
-    if (Number.isNaN(date.getTime())) r.fail(expires, `${WHERE}: httpExpires must be an RFC 1123 date such as 'Fri, 01 Jan 2038 00:00:00 GMT', not '${expires.value}'`);
+    if (Number.isNaN(date.getTime()))
+      r.fail(expires, `${WHERE}: httpExpires must be an RFC 1123 date such as 'Fri, 01 Jan 2038 00:00:00 GMT', not '${expires.value}'`);
     else section.httpExpires = date.toUTCString();
   }
   return section;
@@ -88,17 +90,29 @@ export class ClientCacheMerge {
     const headers: (readonly [string, string])[] = [];
     const custom = this.cacheControlCustom;
     switch (this.mode) {
-      case 'UseMaxAge': headers.push(['Cache-Control', custom === '' ? `max-age=${this.maxAgeSeconds}` : `max-age=${this.maxAgeSeconds}, ${custom}`]); break;
-      case 'DisableCache': headers.push(['Cache-Control', custom === '' ? 'no-cache' : `no-cache, ${custom}`]); break;
+      case 'UseMaxAge':
+        headers.push(['Cache-Control', custom === '' ? `max-age=${this.maxAgeSeconds}` : `max-age=${this.maxAgeSeconds}, ${custom}`]);
+        break;
+      case 'DisableCache':
+        headers.push(['Cache-Control', custom === '' ? 'no-cache' : `no-cache, ${custom}`]);
+        break;
       case 'UseExpires':
         if (custom !== '') headers.push(['Cache-Control', custom]);
         if (this.httpExpires !== '') headers.push(['Expires', this.httpExpires]);
         break;
-      case 'NoControl': break;
+      case 'NoControl':
+        break;
     }
-    this.frozen = headers.length === 0 ? undefined : Object.freeze({
-      cacheControlMode: this.mode, maxAgeSeconds: this.maxAgeSeconds, httpExpires: this.httpExpires, cacheControlCustom: custom, headers: Object.freeze(headers),
-    });
+    this.frozen =
+      headers.length === 0
+        ? undefined
+        : Object.freeze({
+            cacheControlMode: this.mode,
+            maxAgeSeconds: this.maxAgeSeconds,
+            httpExpires: this.httpExpires,
+            cacheControlCustom: custom,
+            headers: Object.freeze(headers),
+          });
     return this.frozen;
   }
 }

@@ -15,7 +15,14 @@ test('IIS defaults, with application/json added and text/event-stream disabled',
   const { config, errors } = compile('');
   assert.deepEqual(errors, []);
   assert.equal(config.minFileSizeForComp, 2700);
-  assert.equal(config.doStaticCompression && config.doDynamicCompression && config.noCompressionForRange && config.noCompressionForHttp10 && config.noCompressionForProxies, true);
+  assert.equal(
+    config.doStaticCompression &&
+      config.doDynamicCompression &&
+      config.noCompressionForRange &&
+      config.noCompressionForHttp10 &&
+      config.noCompressionForProxies,
+    true,
+  );
   assert.deepEqual(config.schemes, ['br', 'gzip', 'deflate']);
   for (const type of ['text/html', 'text/css; charset=utf-8', 'application/javascript', 'application/json', 'image/svg+xml', 'message/rfc822']) {
     assert.equal(config.staticTypes.isEnabled(type), true, type);
@@ -27,7 +34,13 @@ test('IIS defaults, with application/json added and text/event-stream disabled',
 });
 
 test('the most specific entry wins, the first of equal specificity', () => {
-  const list = new MimeTypeList([['*/*', true], ['text/*', false], ['text/plain', true], ['text/plain;charset=utf-8', false], ['text/plain', false]]);
+  const list = new MimeTypeList([
+    ['*/*', true],
+    ['text/*', false],
+    ['text/plain', true],
+    ['text/plain;charset=utf-8', false],
+    ['text/plain', false],
+  ]);
   assert.equal(list.isEnabled('image/png'), true);
   assert.equal(list.isEnabled('text/html'), false);
   assert.equal(list.isEnabled('TEXT/PLAIN'), true);
@@ -58,11 +71,20 @@ test('add, remove, clear and schemes', () => {
 test('a repeated type without <remove> is a duplicate; bad values name file and line', () => {
   const duplicate = compile('<httpCompression><dynamicTypes><add mimeType="text/*" enabled="true"/></dynamicTypes></httpCompression>');
   const merge = FolderMerge.base().child();
-  const file = parseWebConfig('<configuration><system.webServer><httpCompression><dynamicTypes><add mimeType="text/*"/></dynamicTypes></httpCompression></system.webServer></configuration>', '/s/web.config', '/');
+  const file = parseWebConfig(
+    '<configuration><system.webServer><httpCompression><dynamicTypes><add mimeType="text/*"/></dynamicTypes></httpCompression></system.webServer></configuration>',
+    '/s/web.config',
+    '/',
+  );
   assert.equal(merge.apply(file.top)[0]?.code, 'NH_ERR_CONFIG_DUPLICATE_KEY');
   assert.deepEqual(duplicate.errors, []);
   const bad = compile('<httpCompression\n minFileSizeForComp="-1" foo="1"><scheme name="lzma"/></httpCompression>');
-  assert.deepEqual(bad.errors.map((e) => [e.code, e.source?.line]), [
-    ['NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', 2], ['NH_ERR_CONFIG_BAD_VALUE', 2], ['NH_ERR_CONFIG_BAD_VALUE', 2],
-  ]);
+  assert.deepEqual(
+    bad.errors.map((e) => [e.code, e.source?.line]),
+    [
+      ['NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', 2],
+      ['NH_ERR_CONFIG_BAD_VALUE', 2],
+      ['NH_ERR_CONFIG_BAD_VALUE', 2],
+    ],
+  );
 });

@@ -35,8 +35,15 @@ export interface CompressionSection {
 /** newCompressionSection returns a section that sets nothing. */
 export function newCompressionSection(): CompressionSection {
   return {
-    doStaticCompression: undefined, doDynamicCompression: undefined, minFileSizeForComp: undefined, noCompressionForRange: undefined,
-    noCompressionForHttp10: undefined, noCompressionForProxies: undefined, staticTypes: [], dynamicTypes: [], schemes: [],
+    doStaticCompression: undefined,
+    doDynamicCompression: undefined,
+    minFileSizeForComp: undefined,
+    noCompressionForRange: undefined,
+    noCompressionForHttp10: undefined,
+    noCompressionForProxies: undefined,
+    staticTypes: [],
+    dynamicTypes: [],
+    schemes: [],
   };
 }
 
@@ -46,8 +53,14 @@ export function newCompressionSection(): CompressionSection {
  * disabled catch-all.
  */
 export const BASE_STATIC_TYPES: readonly (readonly [string, boolean])[] = Object.freeze([
-  ['text/*', true], ['message/*', true], ['application/javascript', true], ['application/atom+xml', true], ['application/xaml+xml', true],
-  ['image/svg+xml', true], ['application/json', true], ['*/*', false],
+  ['text/*', true],
+  ['message/*', true],
+  ['application/javascript', true],
+  ['application/atom+xml', true],
+  ['application/xaml+xml', true],
+  ['image/svg+xml', true],
+  ['application/json', true],
+  ['*/*', false],
 ] as const);
 
 /**
@@ -56,8 +69,13 @@ export const BASE_STATIC_TYPES: readonly (readonly [string, boolean])[] = Object
  * events are not compressed unless a web.config enables them.
  */
 export const BASE_DYNAMIC_TYPES: readonly (readonly [string, boolean])[] = Object.freeze([
-  ['text/*', true], ['message/*', true], ['application/x-javascript', true], ['application/javascript', true], ['application/json', true],
-  ['*/*', false], ['text/event-stream', false],
+  ['text/*', true],
+  ['message/*', true],
+  ['application/x-javascript', true],
+  ['application/javascript', true],
+  ['application/json', true],
+  ['*/*', false],
+  ['text/event-stream', false],
 ] as const);
 
 /** BASE_SCHEMES are the schemes every site has unless a web.config removes them, in server preference order. */
@@ -74,10 +92,22 @@ const HTTP_WHERE = 'system.webServer/httpCompression';
 const URL_COMPRESSION_ATTRIBUTES = ['doStaticCompression', 'doDynamicCompression', 'dynamicCompressionBeforeCache'];
 /** The attributes nodehost applies, then those it accepts (IIS's, for portability) and ignores. */
 const HTTP_COMPRESSION_ATTRIBUTES = [
-  'minFileSizeForComp', 'noCompressionForRange', 'noCompressionForHttp10', 'noCompressionForProxies',
-  'directory', 'doDiskSpaceLimiting', 'maxDiskSpaceUsage', 'sendCacheHeaders', 'cacheControlHeader', 'expiresHeader',
-  'staticCompressionIgnoreHitFrequency', 'staticCompressionDisableCpuUsage', 'staticCompressionEnableCpuUsage',
-  'dynamicCompressionDisableCpuUsage', 'dynamicCompressionEnableCpuUsage', 'dynamicCompressionBufferLimit',
+  'minFileSizeForComp',
+  'noCompressionForRange',
+  'noCompressionForHttp10',
+  'noCompressionForProxies',
+  'directory',
+  'doDiskSpaceLimiting',
+  'maxDiskSpaceUsage',
+  'sendCacheHeaders',
+  'cacheControlHeader',
+  'expiresHeader',
+  'staticCompressionIgnoreHitFrequency',
+  'staticCompressionDisableCpuUsage',
+  'staticCompressionEnableCpuUsage',
+  'dynamicCompressionDisableCpuUsage',
+  'dynamicCompressionEnableCpuUsage',
+  'dynamicCompressionBufferLimit',
 ];
 const SCHEME_ATTRIBUTES = ['name', 'dll', 'staticCompressionLevel', 'dynamicCompressionLevel', 'doStaticCompression', 'doDynamicCompression'];
 
@@ -89,7 +119,8 @@ export function readUrlCompression(element: XmlElement, file: string, out: Compr
   out.doDynamicCompression = r.bool(element, 'doDynamicCompression', out.doDynamicCompression);
   // Validated only: nodehost's output cache stores what the filters produced.
   r.bool(element, 'dynamicCompressionBeforeCache', false);
-  for (const child of element.children) errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${URL_WHERE}`));
+  for (const child of element.children)
+    errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${URL_WHERE}`));
 }
 
 /** readHttpCompression reads an `<httpCompression>` element into `out`; every bad value is reported with its file and line. */
@@ -102,7 +133,13 @@ export function readHttpCompression(element: XmlElement, file: string, out: Comp
   out.noCompressionForProxies = r.bool(element, 'noCompressionForProxies', out.noCompressionForProxies);
   for (const name of ['doDiskSpaceLimiting', 'sendCacheHeaders', 'staticCompressionIgnoreHitFrequency']) r.bool(element, name, false);
   for (const name of ['maxDiskSpaceUsage', 'dynamicCompressionBufferLimit']) r.uint(element, name, 0);
-  for (const name of ['staticCompressionDisableCpuUsage', 'staticCompressionEnableCpuUsage', 'dynamicCompressionDisableCpuUsage', 'dynamicCompressionEnableCpuUsage']) r.uint(element, name, 0, 0, 100);
+  for (const name of [
+    'staticCompressionDisableCpuUsage',
+    'staticCompressionEnableCpuUsage',
+    'dynamicCompressionDisableCpuUsage',
+    'dynamicCompressionEnableCpuUsage',
+  ])
+    r.uint(element, name, 0, 0, 100);
   for (const child of element.children) {
     if (child.name === 'staticTypes' || child.name === 'dynamicTypes') {
       readTypes(child, file, child.name === 'staticTypes' ? out.staticTypes : out.dynamicTypes, errors);
@@ -122,9 +159,10 @@ export function readHttpCompression(element: XmlElement, file: string, out: Comp
       }
       if (s.count > before) continue;
       // A scheme switched off for both kinds is as good as removed.
-      const op: CollectionOp<CompressionScheme> = isStatic || isDynamic
-        ? { kind: 'add', key: scheme, value: scheme, source: sourcePosition(file, child) }
-        : { kind: 'remove', key: scheme, source: sourcePosition(file, child) };
+      const op: CollectionOp<CompressionScheme> =
+        isStatic || isDynamic
+          ? { kind: 'add', key: scheme, value: scheme, source: sourcePosition(file, child) }
+          : { kind: 'remove', key: scheme, source: sourcePosition(file, child) };
       out.schemes.push(op);
     } else {
       errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${HTTP_WHERE}`));
@@ -195,8 +233,9 @@ export class MimeTypeList implements CompressionTypeList {
       const type = pattern.slice(0, slash);
       const subtype = pattern.slice(slash + 1);
       if (type === '*') any ??= enabled;
-      else if (subtype === '*') { if (!this.#wildSubtype.has(type)) this.#wildSubtype.set(type, enabled); }
-      else if (!this.#exact.has(pattern)) this.#exact.set(pattern, enabled);
+      else if (subtype === '*') {
+        if (!this.#wildSubtype.has(type)) this.#wildSubtype.set(type, enabled);
+      } else if (!this.#exact.has(pattern)) this.#exact.set(pattern, enabled);
     }
     this.#any = any;
     this.isEmpty = !entries.some((entry) => entry[1]);
@@ -257,9 +296,24 @@ export class CompressionMerge {
     this.noCompressionForRange = section.noCompressionForRange ?? this.noCompressionForRange;
     this.noCompressionForHttp10 = section.noCompressionForHttp10 ?? this.noCompressionForHttp10;
     this.noCompressionForProxies = section.noCompressionForProxies ?? this.noCompressionForProxies;
-    this.staticTypes = mergeCollection(this.staticTypes, section.staticTypes, { order: 'append', section: `${HTTP_WHERE}/staticTypes`, keyName: 'mimeType' }, errors);
-    this.dynamicTypes = mergeCollection(this.dynamicTypes, section.dynamicTypes, { order: 'append', section: `${HTTP_WHERE}/dynamicTypes`, keyName: 'mimeType' }, errors);
-    this.schemes = mergeCollection(this.schemes, section.schemes, { order: 'append', section: `${HTTP_WHERE}/scheme`, keyName: 'name', onRepeat: replacesBuiltIn }, errors);
+    this.staticTypes = mergeCollection(
+      this.staticTypes,
+      section.staticTypes,
+      { order: 'append', section: `${HTTP_WHERE}/staticTypes`, keyName: 'mimeType' },
+      errors,
+    );
+    this.dynamicTypes = mergeCollection(
+      this.dynamicTypes,
+      section.dynamicTypes,
+      { order: 'append', section: `${HTTP_WHERE}/dynamicTypes`, keyName: 'mimeType' },
+      errors,
+    );
+    this.schemes = mergeCollection(
+      this.schemes,
+      section.schemes,
+      { order: 'append', section: `${HTTP_WHERE}/scheme`, keyName: 'name', onRepeat: replacesBuiltIn },
+      errors,
+    );
   }
 
   /** freeze returns the compiled configuration of this level. */

@@ -119,12 +119,32 @@ export class FolderMerge {
     }
     if (sections.defaultDocumentEnabled) this.defaultDocumentEnabled = sections.defaultDocumentEnabled.value;
     this.handlers = mergeCollection(this.handlers, sections.handlers, { order: 'prepend', section: 'system.webServer/handlers', keyName: 'name' }, found);
-    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' }, found);
-    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn(warnings) }, found);
-    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' }, found);
+    this.defaultDocuments = mergeCollection(
+      this.defaultDocuments,
+      sections.defaultDocuments,
+      { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' },
+      found,
+    );
+    this.mimeMap = mergeCollection(
+      this.mimeMap,
+      sections.mimeMap,
+      { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn(warnings) },
+      found,
+    );
+    this.hiddenSegments = mergeCollection(
+      this.hiddenSegments,
+      sections.hiddenSegments,
+      { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' },
+      found,
+    );
     // appSettings allow repeated keys; the last one wins when the environment is built
     // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
-    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
+    this.appSettings = mergeCollection(
+      this.appSettings,
+      sections.appSettings,
+      { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat },
+      found,
+    );
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
     if (sections.caching) this.caching.apply(sections.caching, found);
@@ -174,8 +194,9 @@ function overridesBuiltIn(warnings: ConfigWarning[]): RepeatPolicy {
     if (existing.source !== undefined) return 'error';
     warnings.push({
       source: added.source,
-      message: `mimeMap fileExtension '${added.key}' is already in the built-in list (IIS 10's); nodehost lets this entry replace it, `
-        + `but IIS answers 500.19 (Cannot add duplicate collection entry): add <remove fileExtension="${added.key}"/> before it`,
+      message:
+        `mimeMap fileExtension '${added.key}' is already in the built-in list (IIS 10's); nodehost lets this entry replace it, ` +
+        `but IIS answers 500.19 (Cannot add duplicate collection entry): add <remove fileExtension="${added.key}"/> before it`,
     });
     return 'replace';
   };

@@ -68,14 +68,19 @@ function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: 
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
     const item = isScalar(pair.value) ? pair.value.value : undefined;
-    if (!ADMIN_KEYS.includes(key)) throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'admin.${key}' (known: ${ADMIN_KEYS.join(', ')})`, { source: where });
+    if (!ADMIN_KEYS.includes(key))
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'admin.${key}' (known: ${ADMIN_KEYS.join(', ')})`, { source: where });
     if (key === 'listen') {
       const match = typeof item === 'string' || typeof item === 'number' ? /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$|^(\d{1,5})$/.exec(String(item)) : null;
       const port = match === null ? NaN : Number(match[3] ?? match[4]);
-      if (match === null || port > 65535) throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'admin.listen' must be <host>:<port> or <port> (got ${JSON.stringify(item ?? null)})`, { source: where });
+      if (match === null || port > 65535)
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'admin.listen' must be <host>:<port> or <port> (got ${JSON.stringify(item ?? null)})`, {
+          source: where,
+        });
       admin.listen = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
     } else if (key === 'token') {
-      if (typeof item !== 'string' || item === '') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.token' must be a non-empty string", { source: where });
+      if (typeof item !== 'string' || item === '')
+        throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.token' must be a non-empty string", { source: where });
       admin.token = item;
     } else {
       if (typeof item !== 'boolean') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.metrics' must be true or false", { source: where });
@@ -112,7 +117,8 @@ export function loadHostConfig(file: string): HostConfig {
   }
   const values: Record<string, unknown> = {};
   if (doc.contents !== null && doc.contents !== undefined) {
-    if (!isMap(doc.contents)) throw new NodehostError('NH_ERR_CONFIG_HOST', 'nodehost.yml must be a mapping of settings', { source: at(doc.contents.range?.[0]) });
+    if (!isMap(doc.contents))
+      throw new NodehostError('NH_ERR_CONFIG_HOST', 'nodehost.yml must be a mapping of settings', { source: at(doc.contents.range?.[0]) });
     for (const pair of doc.contents.items as Pair[]) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
@@ -128,7 +134,9 @@ export function loadHostConfig(file: string): HostConfig {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
         values[key] = typeof value === 'string' && value !== 'auto' ? undefined : parseHostProcesses(value);
         if (values[key] === undefined) {
-          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'hostProcesses' must be a positive integer or 'auto' (got ${JSON.stringify(value ?? null)})`, { source: at(offset) });
+          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'hostProcesses' must be a positive integer or 'auto' (got ${JSON.stringify(value ?? null)})`, {
+            source: at(offset),
+          });
         }
         continue;
       }

@@ -27,7 +27,15 @@ const WHERE = 'system.webServer/httpErrors';
 const ERROR_MODES = ['DetailedLocalOnly', 'Custom', 'Detailed'] as const;
 const EXISTING_RESPONSES = ['Auto', 'Replace', 'PassThrough'] as const;
 const RESPONSE_MODES = ['File', 'ExecuteURL', 'Redirect'] as const;
-const SECTION_ATTRIBUTES = ['errorMode', 'existingResponse', 'defaultResponseMode', 'defaultPath', 'detailedMoreInformationLink', 'allowAbsolutePathsWhenDelegated', 'configSource'];
+const SECTION_ATTRIBUTES = [
+  'errorMode',
+  'existingResponse',
+  'defaultResponseMode',
+  'defaultPath',
+  'detailedMoreInformationLink',
+  'allowAbsolutePathsWhenDelegated',
+  'configSource',
+];
 const ERROR_ATTRIBUTES = ['statusCode', 'subStatusCode', 'path', 'prefixLanguageFilePath', 'responseMode'];
 
 /** newHttpErrorsSection returns a section that sets nothing. */
@@ -39,7 +47,8 @@ export function newHttpErrorsSection(): HttpErrorsSection {
 export function readHttpErrors(element: XmlElement, file: string, out: HttpErrorsSection, errors: NodehostError[]): void {
   const r = new AttributeReader(file, errors, WHERE);
   r.checkAttributes(element, SECTION_ATTRIBUTES);
-  if (element.attributes.has('configSource')) r.fail(element.attributes.get('configSource')!, `${WHERE}: configSource is not supported by nodehost; move the section into web.config`);
+  if (element.attributes.has('configSource'))
+    r.fail(element.attributes.get('configSource')!, `${WHERE}: configSource is not supported by nodehost; move the section into web.config`);
   const folder = path.dirname(file);
   if (element.attributes.has('errorMode')) out.errorMode = r.enumValue(element, 'errorMode', ERROR_MODES, 'DetailedLocalOnly');
   if (element.attributes.has('existingResponse')) out.existingResponse = r.enumValue(element, 'existingResponse', EXISTING_RESPONSES, 'Auto');
@@ -71,7 +80,14 @@ export function readHttpErrors(element: XmlElement, file: string, out: HttpError
       const prefix = child.attributes.get('prefixLanguageFilePath')?.value.trim() ?? '';
       if (r.count > before || status === undefined || written === undefined) continue;
       const page = buildPage(status, subStatus, mode, written, prefix, folder, (message) => r.fail(child, `${WHERE}/error: ${message}`));
-      if (page !== undefined) out.errors.push({ kind: 'add', key: errorKey(status, subStatus), value: page, source: sourcePosition(file, child), written: subStatus === -1 ? String(status) : `${status}.${subStatus}` });
+      if (page !== undefined)
+        out.errors.push({
+          kind: 'add',
+          key: errorKey(status, subStatus),
+          value: page,
+          source: sourcePosition(file, child),
+          written: subStatus === -1 ? String(status) : `${status}.${subStatus}`,
+        });
     } else {
       errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${WHERE}`));
     }
@@ -89,7 +105,15 @@ function errorKey(status: number, subStatus: number): string {
 }
 
 /** buildPage checks one page's path for its mode and resolves a file; undefined after reporting a problem. */
-function buildPage(statusCode: number, subStatusCode: number, responseMode: HttpErrorResponseMode, written: string, prefix: string, folder: string, report: (message: string) => void): HttpErrorPage | undefined {
+function buildPage(
+  statusCode: number,
+  subStatusCode: number,
+  responseMode: HttpErrorResponseMode,
+  written: string,
+  prefix: string,
+  folder: string,
+  report: (message: string) => void,
+): HttpErrorPage | undefined {
   if (responseMode === 'ExecuteURL' && !written.startsWith('/')) {
     report(`an ExecuteURL path must be a URL of the site starting with '/', not '${written}'`);
     return undefined;
@@ -98,11 +122,20 @@ function buildPage(statusCode: number, subStatusCode: number, responseMode: Http
   const relative = written.replace(/\\/g, '/');
   const relativePrefix = prefix.replace(/\\/g, '/');
   if (isAbsolute(relative) || (relativePrefix !== '' && isAbsolute(relativePrefix))) {
-    report(`the File path '${prefix === '' ? written : prefix}' is absolute; a web.config may only name files relative to its own folder (IIS: allowAbsolutePathsWhenDelegated)`);
+    report(
+      `the File path '${prefix === '' ? written : prefix}' is absolute; a web.config may only name files relative to its own folder (IIS: allowAbsolutePathsWhenDelegated)`,
+    );
     return undefined;
   }
   const languageRoot = relativePrefix === '' ? '' : path.resolve(folder, relativePrefix);
-  return Object.freeze({ statusCode, subStatusCode, responseMode, path: written, file: path.resolve(languageRoot === '' ? folder : languageRoot, relative), languageRoot });
+  return Object.freeze({
+    statusCode,
+    subStatusCode,
+    responseMode,
+    path: written,
+    file: path.resolve(languageRoot === '' ? folder : languageRoot, relative),
+    languageRoot,
+  });
 }
 
 function isAbsolute(file: string): boolean {

@@ -36,7 +36,8 @@ export function readHttpProtocol(element: XmlElement, file: string, out: HttpPro
   r.checkAttributes(element, ['allowKeepAlive', 'configSource']);
   // allowKeepAlive is validated only: nodehost keeps connections alive as node's rules allow.
   r.bool(element, 'allowKeepAlive', true);
-  if (element.attributes.has('configSource')) r.fail(element.attributes.get('configSource')!, `${WHERE}: configSource is not supported by nodehost; move the section into web.config`);
+  if (element.attributes.has('configSource'))
+    r.fail(element.attributes.get('configSource')!, `${WHERE}: configSource is not supported by nodehost; move the section into web.config`);
   for (const child of element.children) {
     if (child.name === 'customHeaders') readHeaders(child, file, `${WHERE}/customHeaders`, out.customHeaders, errors);
     else if (child.name === 'redirectHeaders') readHeaders(child, file, `${WHERE}/redirectHeaders`, out.redirectHeaders, errors);
@@ -90,8 +91,18 @@ export class HttpProtocolMerge {
   apply(section: HttpProtocolSection, errors: NodehostError[]): void {
     if (section.customHeaders.length === 0 && section.redirectHeaders.length === 0) return;
     this.frozen = undefined;
-    this.customHeaders = mergeCollection(this.customHeaders, section.customHeaders, { order: 'append', section: `${WHERE}/customHeaders`, keyName: 'name' }, errors);
-    this.redirectHeaders = mergeCollection(this.redirectHeaders, section.redirectHeaders, { order: 'append', section: `${WHERE}/redirectHeaders`, keyName: 'name' }, errors);
+    this.customHeaders = mergeCollection(
+      this.customHeaders,
+      section.customHeaders,
+      { order: 'append', section: `${WHERE}/customHeaders`, keyName: 'name' },
+      errors,
+    );
+    this.redirectHeaders = mergeCollection(
+      this.redirectHeaders,
+      section.redirectHeaders,
+      { order: 'append', section: `${WHERE}/redirectHeaders`, keyName: 'name' },
+      errors,
+    );
   }
 
   freeze(): HttpProtocolConfig {

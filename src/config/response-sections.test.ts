@@ -54,14 +54,25 @@ test('clientCache: bad values are errors with file and line', () => {
 
 test('customHeaders: the built-in X-Powered-By, append, remove, clear', () => {
   assert.deepEqual(merge().config.httpProtocol.customHeaders, [{ name: 'X-Powered-By', value: 'nodehost' }]);
-  const root = parse('<httpProtocol><customHeaders><add name="X-A" value="1"/></customHeaders><redirectHeaders><add name="X-R" value="r"/></redirectHeaders></httpProtocol>');
-  const sub = parse('<httpProtocol><customHeaders><remove name="x-powered-by"/><add name="X-B" value=""/></customHeaders></httpProtocol>', '/site/a/web.config');
+  const root = parse(
+    '<httpProtocol><customHeaders><add name="X-A" value="1"/></customHeaders><redirectHeaders><add name="X-R" value="r"/></redirectHeaders></httpProtocol>',
+  );
+  const sub = parse(
+    '<httpProtocol><customHeaders><remove name="x-powered-by"/><add name="X-B" value=""/></customHeaders></httpProtocol>',
+    '/site/a/web.config',
+  );
   const { config, errors } = merge(root, sub);
   assert.deepEqual(errors, []);
-  assert.deepEqual(config.httpProtocol.customHeaders.map((h) => h.name), ['X-A', 'X-B']);
+  assert.deepEqual(
+    config.httpProtocol.customHeaders.map((h) => h.name),
+    ['X-A', 'X-B'],
+  );
   assert.deepEqual(config.httpProtocol.redirectHeaders, [{ name: 'X-R', value: 'r' }]);
   const cleared = merge(root, parse('<httpProtocol><customHeaders><clear/><add name="X-C" value="3"/></customHeaders></httpProtocol>', '/site/b/web.config'));
-  assert.deepEqual(cleared.config.httpProtocol.customHeaders.map((h) => h.name), ['X-C']);
+  assert.deepEqual(
+    cleared.config.httpProtocol.customHeaders.map((h) => h.name),
+    ['X-C'],
+  );
 });
 
 test('customHeaders: an inherited name added again is NH_ERR_CONFIG_DUPLICATE_KEY at the add, naming the first', () => {
@@ -77,29 +88,55 @@ test('customHeaders: an inherited name added again is NH_ERR_CONFIG_DUPLICATE_KE
 });
 
 test('customHeaders: a bad name or a value with a line break is refused', () => {
-  const { errors } = merge(parse('<httpProtocol><customHeaders><add name="X Bad" value="1"/><add name="X-Ok" value="a&#10;b"/><bogus/></customHeaders></httpProtocol>'));
-  assert.deepEqual(errors.map((e) => e.code), ['NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_UNKNOWN_ELEMENT']);
+  const { errors } = merge(
+    parse('<httpProtocol><customHeaders><add name="X Bad" value="1"/><add name="X-Ok" value="a&#10;b"/><bogus/></customHeaders></httpProtocol>'),
+  );
+  assert.deepEqual(
+    errors.map((e) => e.code),
+    ['NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_UNKNOWN_ELEMENT'],
+  );
 });
 
 test('httpErrors: IIS defaults, entries keyed by status and substatus, files resolved against their web.config', () => {
   const defaults = merge().config.httpErrors;
-  assert.deepEqual([defaults.errorMode, defaults.existingResponse, defaults.defaultResponseMode, defaults.errors.length, defaults.defaultPage], ['DetailedLocalOnly', 'Auto', 'File', 0, undefined]);
-  const root = parse('<httpErrors errorMode="Custom" existingResponse="Replace"><error statusCode="404" path="errors\\404.html"/><error statusCode="404" subStatusCode="8" path="/hidden.js" responseMode="ExecuteURL"/></httpErrors>');
-  const sub = parse('<httpErrors defaultPath="https://example.com/" defaultResponseMode="Redirect"><remove statusCode="404" subStatusCode="8"/></httpErrors>', '/site/a/web.config');
+  assert.deepEqual(
+    [defaults.errorMode, defaults.existingResponse, defaults.defaultResponseMode, defaults.errors.length, defaults.defaultPage],
+    ['DetailedLocalOnly', 'Auto', 'File', 0, undefined],
+  );
+  const root = parse(
+    '<httpErrors errorMode="Custom" existingResponse="Replace"><error statusCode="404" path="errors\\404.html"/><error statusCode="404" subStatusCode="8" path="/hidden.js" responseMode="ExecuteURL"/></httpErrors>',
+  );
+  const sub = parse(
+    '<httpErrors defaultPath="https://example.com/" defaultResponseMode="Redirect"><remove statusCode="404" subStatusCode="8"/></httpErrors>',
+    '/site/a/web.config',
+  );
   const { config, errors } = merge(root, sub);
   assert.deepEqual(errors, []);
   assert.equal(config.httpErrors.errorMode, 'Custom');
   assert.equal(config.httpErrors.existingResponse, 'Replace');
-  assert.deepEqual(config.httpErrors.errors.map((page) => [page.statusCode, page.subStatusCode, page.responseMode, page.file]), [[404, -1, 'File', '/site/errors/404.html']]);
+  assert.deepEqual(
+    config.httpErrors.errors.map((page) => [page.statusCode, page.subStatusCode, page.responseMode, page.file]),
+    [[404, -1, 'File', '/site/errors/404.html']],
+  );
   assert.deepEqual([config.httpErrors.defaultPage?.responseMode, config.httpErrors.defaultPage?.path], ['Redirect', 'https://example.com/']);
 });
 
 test('httpErrors: a repeated entry is 500.19; an absolute File path, a relative ExecuteURL and a bad status are errors', () => {
   const root = parse('<httpErrors><error statusCode="404" path="a.html"/></httpErrors>');
   const dup = merge(root, parse('<httpErrors><error statusCode="404" path="b.html"/></httpErrors>', '/site/a/web.config'));
-  assert.deepEqual(dup.errors.map((e) => e.code), ['NH_ERR_CONFIG_DUPLICATE_KEY']);
-  const bad = merge(parse('<httpErrors><error statusCode="404" path="C:\\inetpub\\404.htm"/><error statusCode="500" path="500.js" responseMode="ExecuteURL"/><error statusCode="200" path="x"/><error statusCode="403"/><error statusCode="401" path="x" responseMode="Page"/></httpErrors>'));
-  assert.deepEqual(bad.errors.map((e) => e.code), ['NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_MISSING_ATTRIBUTE', 'NH_ERR_CONFIG_BAD_VALUE']);
+  assert.deepEqual(
+    dup.errors.map((e) => e.code),
+    ['NH_ERR_CONFIG_DUPLICATE_KEY'],
+  );
+  const bad = merge(
+    parse(
+      '<httpErrors><error statusCode="404" path="C:\\inetpub\\404.htm"/><error statusCode="500" path="500.js" responseMode="ExecuteURL"/><error statusCode="200" path="x"/><error statusCode="403"/><error statusCode="401" path="x" responseMode="Page"/></httpErrors>',
+    ),
+  );
+  assert.deepEqual(
+    bad.errors.map((e) => e.code),
+    ['NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_BAD_VALUE', 'NH_ERR_CONFIG_MISSING_ATTRIBUTE', 'NH_ERR_CONFIG_BAD_VALUE'],
+  );
   assert.match(bad.errors[0]!.message, /absolute/);
   assert.match(bad.errors[1]!.message, /starting with '\/'/);
 });

@@ -38,10 +38,23 @@ export interface SecuritySection {
 /** newSecuritySection returns a section that sets nothing. */
 export function newSecuritySection(): SecuritySection {
   return {
-    anonymousEnabled: undefined, basicEnabled: undefined, realm: undefined, forwardAuthorizationHeader: undefined, maxFailedLogins: undefined,
-    failedLoginWindowSeconds: undefined, failedLoginLockoutSeconds: undefined, authorization: [], ipAllowUnlisted: undefined, ipDenyAction: undefined,
-    ipRules: [], dynamicDenyAction: undefined, concurrentEnabled: undefined, maxConcurrentRequests: undefined, rateEnabled: undefined,
-    maxRequests: undefined, requestIntervalMs: undefined,
+    anonymousEnabled: undefined,
+    basicEnabled: undefined,
+    realm: undefined,
+    forwardAuthorizationHeader: undefined,
+    maxFailedLogins: undefined,
+    failedLoginWindowSeconds: undefined,
+    failedLoginLockoutSeconds: undefined,
+    authorization: [],
+    ipAllowUnlisted: undefined,
+    ipDenyAction: undefined,
+    ipRules: [],
+    dynamicDenyAction: undefined,
+    concurrentEnabled: undefined,
+    maxConcurrentRequests: undefined,
+    rateEnabled: undefined,
+    maxRequests: undefined,
+    requestIntervalMs: undefined,
   };
 }
 
@@ -49,7 +62,11 @@ const WHERE = 'system.webServer/security';
 const DENY_ACTIONS = ['Forbidden', 'Unauthorized', 'NotFound', 'AbortRequest'] as const;
 /** Authentication schemes IIS knows and nodehost does not implement: accepted so IIS files load, never used. */
 const OTHER_SCHEMES: ReadonlySet<string> = new Set([
-  'windowsAuthentication', 'digestAuthentication', 'clientCertificateMappingAuthentication', 'iisClientCertificateMappingAuthentication', 'formsAuthentication',
+  'windowsAuthentication',
+  'digestAuthentication',
+  'clientCertificateMappingAuthentication',
+  'iisClientCertificateMappingAuthentication',
+  'formsAuthentication',
 ]);
 
 /** SECURITY_PARTS are the children of `<security>` readSecurityPart reads. */
@@ -59,7 +76,8 @@ export const SECURITY_PARTS: ReadonlySet<string> = new Set(['authentication', 'a
 export function readSecurityPart(part: XmlElement, file: string, out: SecuritySection, errors: NodehostError[]): void {
   const where = `${WHERE}/${part.name}`;
   const r = new AttributeReader(file, errors, where);
-  const unknown = (child: XmlElement, inside: string) => errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${inside}`));
+  const unknown = (child: XmlElement, inside: string) =>
+    errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in ${inside}`));
   switch (part.name) {
     case 'authentication':
       r.checkAttributes(part, []);
@@ -69,7 +87,16 @@ export function readSecurityPart(part: XmlElement, file: string, out: SecuritySe
           at.checkAttributes(child, ['enabled', 'userName', 'password', 'logonMethod']);
           out.anonymousEnabled = at.bool(child, 'enabled', out.anonymousEnabled);
         } else if (child.name === 'basicAuthentication') {
-          at.checkAttributes(child, ['enabled', 'realm', 'defaultLogonDomain', 'logonMethod', 'forwardAuthorizationHeader', 'maxFailedLogins', 'failedLoginWindowSeconds', 'failedLoginLockoutSeconds']);
+          at.checkAttributes(child, [
+            'enabled',
+            'realm',
+            'defaultLogonDomain',
+            'logonMethod',
+            'forwardAuthorizationHeader',
+            'maxFailedLogins',
+            'failedLoginWindowSeconds',
+            'failedLoginLockoutSeconds',
+          ]);
           out.basicEnabled = at.bool(child, 'enabled', out.basicEnabled);
           out.realm = child.attributes.get('realm')?.value ?? out.realm;
           out.forwardAuthorizationHeader = at.bool(child, 'forwardAuthorizationHeader', out.forwardAuthorizationHeader);
@@ -89,7 +116,8 @@ export function readSecurityPart(part: XmlElement, file: string, out: SecuritySe
       r.checkAttributes(part, ['allowUnlisted', 'denyAction', 'enableReverseDns', 'enableProxyMode']);
       out.ipAllowUnlisted = r.bool(part, 'allowUnlisted', out.ipAllowUnlisted);
       out.ipDenyAction = readDenyAction(part, r, out.ipDenyAction);
-      if (r.bool(part, 'enableProxyMode', false)) r.fail(part.attributes.get('enableProxyMode')!, `${where}: enableProxyMode is not supported by nodehost (it judges the connection's address)`);
+      if (r.bool(part, 'enableProxyMode', false))
+        r.fail(part.attributes.get('enableProxyMode')!, `${where}: enableProxyMode is not supported by nodehost (it judges the connection's address)`);
       readCollection(part, file, where, errors, out.ipRules, ['ipAddress', 'subnetMask', 'domainName', 'allowed'], (add) => buildIpRule(add, r));
       return;
     case 'dynamicIpSecurity':
@@ -119,7 +147,15 @@ function readDenyAction(element: XmlElement, r: AttributeReader, fallback: IpSec
   return r.enumValue(element, 'denyAction', DENY_ACTIONS, fallback ?? 'Forbidden');
 }
 
-function readCollection<T>(part: XmlElement, file: string, where: string, errors: NodehostError[], into: CollectionOp<T>[], attributes: readonly string[], build: (add: XmlElement) => { key: string; value: T | undefined }): void {
+function readCollection<T>(
+  part: XmlElement,
+  file: string,
+  where: string,
+  errors: NodehostError[],
+  into: CollectionOp<T>[],
+  attributes: readonly string[],
+  build: (add: XmlElement) => { key: string; value: T | undefined },
+): void {
   const r = new AttributeReader(file, errors, where);
   for (const child of part.children) {
     if (child.name === 'clear') {
@@ -136,7 +172,10 @@ function readCollection<T>(part: XmlElement, file: string, where: string, errors
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** The key of an authorization rule is all four attributes (IIS's unique key), compared without case. */
@@ -190,14 +229,21 @@ function buildIpRule(add: XmlElement, r: AttributeReader): { key: string; value:
   }
   const version = isIP(address);
   if (version === 0) {
-    if (add.attributes.has('ipAddress')) r.fail(add.attributes.get('ipAddress')!, `${WHERE}/ipSecurity: ipAddress must be an IPv4 or IPv6 address, not '${add.attributes.get('ipAddress')!.value}'`);
+    if (add.attributes.has('ipAddress'))
+      r.fail(
+        add.attributes.get('ipAddress')!,
+        `${WHERE}/ipSecurity: ipAddress must be an IPv4 or IPv6 address, not '${add.attributes.get('ipAddress')!.value}'`,
+      );
     else r.missing(add, 'ipAddress');
     return { key, value: undefined };
   }
   const bits = version === 4 ? 32 : 128;
   const prefix = mask === '' ? bits : prefixLength(mask, version);
   if (prefix === undefined || prefix > bits) {
-    r.fail(add.attributes.get('subnetMask') ?? add, `${WHERE}/ipSecurity: subnetMask '${mask}' is neither a contiguous mask nor a prefix length for ${address}`);
+    r.fail(
+      add.attributes.get('subnetMask') ?? add,
+      `${WHERE}/ipSecurity: subnetMask '${mask}' is neither a contiguous mask nor a prefix length for ${address}`,
+    );
     return { key, value: undefined };
   }
   if (r.count > before) return { key, value: undefined };
@@ -215,10 +261,12 @@ function prefixLength(mask: string, version: number): number | undefined {
   if (version === 4) {
     bytes = mask.split('.').map(Number);
   } else {
-    const [head, tail] = mask.includes('::') ? mask.split('::') as [string, string] : [mask, undefined];
+    const [head, tail] = mask.includes('::') ? (mask.split('::') as [string, string]) : [mask, undefined];
     const headGroups = head === '' ? [] : head.split(':');
     const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-    const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups].map((group) => Number.parseInt(group, 16));
+    const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups].map((group) =>
+      Number.parseInt(group, 16),
+    );
     bytes = groups.flatMap((group) => [group >> 8, group & 0xff]);
   }
   let length = 0;
@@ -235,11 +283,21 @@ function prefixLength(mask: string, version: number): number | undefined {
 }
 
 /** BUILT_IN_RULES is IIS's applicationHost.config default: `<add accessType="Allow" users="*"/>`. */
-const BUILT_IN_RULES: readonly Entry<AuthorizationRule>[] = [{
-  key: 'allow|*||',
-  value: Object.freeze({ isAllow: true, allUsers: true, anonymous: false, users: new Set<string>(), roles: new Set<string>(), verbs: undefined, source: undefined }),
-  source: undefined,
-}];
+const BUILT_IN_RULES: readonly Entry<AuthorizationRule>[] = [
+  {
+    key: 'allow|*||',
+    value: Object.freeze({
+      isAllow: true,
+      allUsers: true,
+      anonymous: false,
+      users: new Set<string>(),
+      roles: new Set<string>(),
+      verbs: undefined,
+      source: undefined,
+    }),
+    source: undefined,
+  },
+];
 
 /** SecurityMerge is the security part of one level's merge state (inherited attributes, appended collections). */
 export class SecurityMerge {
@@ -260,7 +318,12 @@ export class SecurityMerge {
     this.frozen = undefined;
     const merged = this.section as unknown as Record<string, unknown>;
     for (const [name, value] of Object.entries(section)) if (value !== undefined && !Array.isArray(value)) merged[name] = value;
-    this.authorization = mergeCollection(this.authorization, section.authorization, { order: 'append', section: `${WHERE}/authorization`, keyName: 'accessType/users/roles/verbs' }, errors);
+    this.authorization = mergeCollection(
+      this.authorization,
+      section.authorization,
+      { order: 'append', section: `${WHERE}/authorization`, keyName: 'accessType/users/roles/verbs' },
+      errors,
+    );
     this.ipRules = mergeCollection(this.ipRules, section.ipRules, { order: 'append', section: `${WHERE}/ipSecurity`, keyName: 'ipAddress' }, errors);
   }
 
@@ -284,10 +347,19 @@ export class SecurityMerge {
       }),
       // Deny rules before allow rules, each group in collection order (IIS URL Authorization).
       authorization: Object.freeze({ rules: Object.freeze([...rules.filter((rule) => !rule.isAllow), ...rules.filter((rule) => rule.isAllow)]) }),
-      ipSecurity: this.ipRules.length === 0 && allowUnlisted ? undefined
-        : Object.freeze({ allowUnlisted, denyAction: s.ipDenyAction ?? 'Forbidden', rules: Object.freeze(this.ipRules.map((entry) => entry.value)) }),
-      dynamicIpSecurity: maxConcurrentRequests === 0 && maxRequests === 0 ? undefined
-        : Object.freeze({ denyAction: s.dynamicDenyAction ?? 'Forbidden', maxConcurrentRequests, maxRequests, requestIntervalMs: s.requestIntervalMs ?? 200 }),
+      ipSecurity:
+        this.ipRules.length === 0 && allowUnlisted
+          ? undefined
+          : Object.freeze({ allowUnlisted, denyAction: s.ipDenyAction ?? 'Forbidden', rules: Object.freeze(this.ipRules.map((entry) => entry.value)) }),
+      dynamicIpSecurity:
+        maxConcurrentRequests === 0 && maxRequests === 0
+          ? undefined
+          : Object.freeze({
+              denyAction: s.dynamicDenyAction ?? 'Forbidden',
+              maxConcurrentRequests,
+              maxRequests,
+              requestIntervalMs: s.requestIntervalMs ?? 200,
+            }),
     });
     return this.frozen;
   }

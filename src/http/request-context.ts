@@ -99,7 +99,14 @@ export class RequestContext {
   /** True while a custom error page is produced by running its ExecuteURL: the response keeps errorStatus. */
   isExecutingErrorUrl: boolean;
 
-  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
+  constructor(
+    req: IncomingMessage,
+    res: HttpResponse,
+    site: { root: string; name: string },
+    isHttps: boolean,
+    errors: ErrorResponder,
+    upgrade?: PendingUpgrade,
+  ) {
     this.req = req;
     this.res = res;
     this.errors = errors;
@@ -150,29 +157,61 @@ export class RequestContext {
       if (set !== undefined) return set;
     }
     switch (key) {
-      case 'REQUEST_METHOD': return this.req.method ?? 'GET';
-      case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
-      case 'QUERY_STRING': return this.query;
-      case 'REQUEST_URI': case 'UNENCODED_URL': case 'HTTP_URL': return this.rawUrl;
-      case 'REMOTE_ADDR': case 'REMOTE_HOST': return this.remoteAddress;
-      case 'REMOTE_PORT': return String(this.remotePort);
-      case 'LOCAL_ADDR': case 'SERVER_ADDR': return this.localAddress;
-      case 'CACHE_URL': return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
-      case 'DOCUMENT_ROOT': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
-      case 'APPL_MD_PATH': return '/LM/W3SVC/1/ROOT';
-      case 'APP_POOL_ID': return this.siteName;
-      case 'SERVER_NAME': return this.serverName;
-      case 'SERVER_PORT': return String(this.localPort);
-      case 'SERVER_PORT_SECURE': return this.isHttps ? '1' : '0';
-      case 'SERVER_PROTOCOL': return `HTTP/${this.req.httpVersion}`;
-      case 'SERVER_SOFTWARE': return 'nodehost';
-      case 'HTTPS': return this.isHttps ? 'on' : 'off';
-      case 'AUTH_USER': case 'LOGON_USER': case 'REMOTE_USER': return this.authUser;
-      case 'AUTH_TYPE': return this.authType;
-      case 'APPL_PHYSICAL_PATH': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
-      case 'REQUEST_FILENAME': case 'PATH_TRANSLATED': return this.physicalPath;
-      case 'CONTENT_TYPE': return this.req.headers['content-type'];
-      case 'CONTENT_LENGTH': return this.req.headers['content-length'];
+      case 'REQUEST_METHOD':
+        return this.req.method ?? 'GET';
+      case 'URL':
+      case 'PATH_INFO':
+      case 'SCRIPT_NAME':
+        return this.path;
+      case 'QUERY_STRING':
+        return this.query;
+      case 'REQUEST_URI':
+      case 'UNENCODED_URL':
+      case 'HTTP_URL':
+        return this.rawUrl;
+      case 'REMOTE_ADDR':
+      case 'REMOTE_HOST':
+        return this.remoteAddress;
+      case 'REMOTE_PORT':
+        return String(this.remotePort);
+      case 'LOCAL_ADDR':
+      case 'SERVER_ADDR':
+        return this.localAddress;
+      case 'CACHE_URL':
+        return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
+      case 'DOCUMENT_ROOT':
+        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'APPL_MD_PATH':
+        return '/LM/W3SVC/1/ROOT';
+      case 'APP_POOL_ID':
+        return this.siteName;
+      case 'SERVER_NAME':
+        return this.serverName;
+      case 'SERVER_PORT':
+        return String(this.localPort);
+      case 'SERVER_PORT_SECURE':
+        return this.isHttps ? '1' : '0';
+      case 'SERVER_PROTOCOL':
+        return `HTTP/${this.req.httpVersion}`;
+      case 'SERVER_SOFTWARE':
+        return 'nodehost';
+      case 'HTTPS':
+        return this.isHttps ? 'on' : 'off';
+      case 'AUTH_USER':
+      case 'LOGON_USER':
+      case 'REMOTE_USER':
+        return this.authUser;
+      case 'AUTH_TYPE':
+        return this.authType;
+      case 'APPL_PHYSICAL_PATH':
+        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'REQUEST_FILENAME':
+      case 'PATH_TRANSLATED':
+        return this.physicalPath;
+      case 'CONTENT_TYPE':
+        return this.req.headers['content-type'];
+      case 'CONTENT_LENGTH':
+        return this.req.headers['content-length'];
     }
     if (key.startsWith('HTTP_')) {
       const header = this.req.headers[key.slice(5).toLowerCase().replaceAll('_', '-')];

@@ -26,28 +26,62 @@ export function renderStatusPage(status: number, message: string, detail?: Statu
   const reason = STATUS_CODES[status] ?? 'Error';
   const title = `${status} - ${reason}`;
   if (detail === undefined) {
-    return '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + title +
-      '</title></head>\n<body><h1>' + title + '</h1>\n<p>' + escapeHtml(message) + '</p></body></html>\n';
+    return (
+      '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' +
+      title +
+      '</title></head>\n<body><h1>' +
+      title +
+      '</h1>\n<p>' +
+      escapeHtml(message) +
+      '</p></body></html>\n'
+    );
   }
   const heading = `${status}.${detail.substatus} - ${reason}`;
-  return '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + heading + '</title>' + DETAIL_STYLE + '</head>\n<body><h1>' + heading + '</h1>\n<p>' + escapeHtml(message) + '</p>\n' +
-    '<pre>Error: ' + escapeHtml(detail.code) + '\nHTTP status: ' + status + '.' + detail.substatus + '\n\n' + escapeHtml(detail.message) + '</pre>\n' +
+  return (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' +
+    heading +
+    '</title>' +
+    DETAIL_STYLE +
+    '</head>\n<body><h1>' +
+    heading +
+    '</h1>\n<p>' +
+    escapeHtml(message) +
+    '</p>\n' +
+    '<pre>Error: ' +
+    escapeHtml(detail.code) +
+    '\nHTTP status: ' +
+    status +
+    '.' +
+    detail.substatus +
+    '\n\n' +
+    escapeHtml(detail.message) +
+    '</pre>\n' +
     '<p class="why">This detailed page is shown because <code>system.webServer/httpErrors/@errorMode</code> allows it for this client ' +
-    '(DetailedLocalOnly, the default, shows it to requests from this machine only). Other clients see the status and the first sentence.</p></body></html>\n';
+    '(DetailedLocalOnly, the default, shows it to requests from this machine only). Other clients see the status and the first sentence.</p></body></html>\n'
+  );
 }
 
 /** friendlyMessage gives the sentence a client sees for a status; it says nothing about why. */
 export function friendlyMessage(status: number): string {
   switch (status) {
-    case 400: return 'The request could not be understood by the server.';
-    case 403: return 'You do not have permission to view this page.';
-    case 404: return 'The page you are looking for could not be found.';
-    case 405: return 'This method is not allowed for the requested page.';
-    case 412: return 'A precondition of the request did not hold.';
-    case 416: return 'The requested range cannot be served.';
-    case 431: return 'A request header is too large.';
-    case 413: return 'The request body is too large.';
-    case 503: return 'The service is temporarily unavailable. Please try again later.';
+    case 400:
+      return 'The request could not be understood by the server.';
+    case 403:
+      return 'You do not have permission to view this page.';
+    case 404:
+      return 'The page you are looking for could not be found.';
+    case 405:
+      return 'This method is not allowed for the requested page.';
+    case 412:
+      return 'A precondition of the request did not hold.';
+    case 416:
+      return 'The requested range cannot be served.';
+    case 431:
+      return 'A request header is too large.';
+    case 413:
+      return 'The request body is too large.';
+    case 503:
+      return 'The service is temporarily unavailable. Please try again later.';
   }
   return status >= 500 ? 'The server could not complete the request.' : 'The request could not be completed.';
 }

@@ -169,7 +169,10 @@ export class AppHost {
   }
 
   #answerNeedsOneHostProcess(ctx: RequestContext, feature: string): void {
-    const error = new NodehostError('NH_ERR_APP_NEEDS_ONE_HOST_PROCESS', `${ctx.scriptPath} uses ${feature}, which needs a single dispatcher: set hostProcesses to 1 (nodehost.yml or serve --host-processes; it is ${this.#options.frontDoor?.count}).`);
+    const error = new NodehostError(
+      'NH_ERR_APP_NEEDS_ONE_HOST_PROCESS',
+      `${ctx.scriptPath} uses ${feature}, which needs a single dispatcher: set hostProcesses to 1 (nodehost.yml or serve --host-processes; it is ${this.#options.frontDoor?.count}).`,
+    );
     if (!this.#loggedConfigErrors.has(`${ctx.scriptPath}\0${feature}`)) {
       this.#loggedConfigErrors.set(`${ctx.scriptPath}\0${feature}`, error.message);
       this.#options.log.error('config error', { script: ctx.scriptPath, code: error.code, message: error.message });

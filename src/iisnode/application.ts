@@ -33,7 +33,6 @@ import { WaitingRequests } from './waiting-requests.js';
 import type { OutputHook } from './worker.js';
 import type { WorkerPoolStats } from './worker-pool.js';
 
-
 /**
  * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
  * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
@@ -89,7 +88,20 @@ export interface ApplicationStats extends WorkerPoolStats {
 }
 
 const EMPTY_POOL_STATS: WorkerPoolStats = {
-  workers: 0, ready: 0, busy: 0, active: 0, total: 0, waiting: 0, restarts: 0, isFailing: false, pids: [], retiring: 0, restartReasons: {}, lastExitCode: null, lastExitSignal: '', processes: [],
+  workers: 0,
+  ready: 0,
+  busy: 0,
+  active: 0,
+  total: 0,
+  waiting: 0,
+  restarts: 0,
+  isFailing: false,
+  pids: [],
+  retiring: 0,
+  restartReasons: {},
+  lastExitCode: null,
+  lastExitSignal: '',
+  processes: [],
 };
 
 /**
@@ -129,7 +141,13 @@ export class Application {
       createGeneration: (number, settings, appSettings, listener) => this.#createGeneration(number, settings, appSettings, listener),
       onSettled: () => this.#waiting.serveAll((ctx) => this.handle(ctx)),
     });
-    this.#config = new ConfigRefresh({ scriptPath: options.scriptPath, log: options.log, folder: options.folder, resolve: options.resolve, ymlFile: options.ymlFile });
+    this.#config = new ConfigRefresh({
+      scriptPath: options.scriptPath,
+      log: options.log,
+      folder: options.folder,
+      resolve: options.resolve,
+      ymlFile: options.ymlFile,
+    });
     this.#triggers = new RecycleTriggers({
       scriptPath: options.scriptPath,
       runDir: options.runDir,
@@ -277,7 +295,12 @@ export class Application {
     };
   }
 
-  #createGeneration(number: number, settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], listener: GenerationListener): Generation {
+  #createGeneration(
+    number: number,
+    settings: Readonly<IisnodeSettings>,
+    appSettings: readonly (readonly [string, string])[],
+    listener: GenerationListener,
+  ): Generation {
     const options = this.#options;
     return new Generation({
       scriptPath: options.scriptPath,

@@ -198,18 +198,30 @@ const HOST_NAME = os.hostname();
 export function buildDebugHeader(fields: DebugHeaderFields): string {
   const rssKb = Math.round(process.memoryUsage.rss() / 1024);
   return (
-    'http://bit.ly/NsU2nd#iisnode_ver=' + encodeURIComponent(fields.version) +
-    '&node=' + encodeURIComponent(fields.nodeCommandLine) +
-    '&dns=' + encodeURIComponent(HOST_NAME) +
-    '&worker_pid=' + process.pid +
-    '&node_pid=' + fields.nodePid +
-    '&worker_mem_ws=' + rssKb +
-    '&app_processes=' + fields.appProcesses +
-    '&process_active_req=' + fields.processActiveRequests +
-    '&app_active_req=' + fields.appActiveRequests +
-    '&worker_total_req=' + fields.hostTotalRequests +
-    '&np_retry=' + fields.retries +
-    '&req_time=' + fields.requestMs +
+    'http://bit.ly/NsU2nd#iisnode_ver=' +
+    encodeURIComponent(fields.version) +
+    '&node=' +
+    encodeURIComponent(fields.nodeCommandLine) +
+    '&dns=' +
+    encodeURIComponent(HOST_NAME) +
+    '&worker_pid=' +
+    process.pid +
+    '&node_pid=' +
+    fields.nodePid +
+    '&worker_mem_ws=' +
+    rssKb +
+    '&app_processes=' +
+    fields.appProcesses +
+    '&process_active_req=' +
+    fields.processActiveRequests +
+    '&app_active_req=' +
+    fields.appActiveRequests +
+    '&worker_total_req=' +
+    fields.hostTotalRequests +
+    '&np_retry=' +
+    fields.retries +
+    '&req_time=' +
+    fields.requestMs +
     '&hresult=0'
   );
 }

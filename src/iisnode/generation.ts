@@ -135,11 +135,15 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     const isWorkerError = error instanceof WorkerError;
     // The worker's own failure is already in the host log; per-request lines would flood it in a crash loop.
     if (this.#log.isDebug) this.#log.debug('request failed', { script: this.scriptPath, url: ctx.rawUrl, code: error.code });
-    ctx.sendError(fail(error, { worker: {
-      devErrorsEnabled: this.settings.devErrorsEnabled,
-      isProcessAssigned: isWorkerError,
-      stderrTail: isWorkerError ? error.stderrTail : '',
-    } }));
+    ctx.sendError(
+      fail(error, {
+        worker: {
+          devErrorsEnabled: this.settings.devErrorsEnabled,
+          isProcessAssigned: isWorkerError,
+          stderrTail: isWorkerError ? error.stderrTail : '',
+        },
+      }),
+    );
   }
 
   onWorkerGone(worker: Worker): void {
@@ -205,11 +209,15 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
   #finishFailedExchange(exchange: Exchange, error: NodehostError): void {
     const worker = exchange.target as Worker;
     this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
-    exchange.ctx.sendError(fail(error, { worker: {
-      devErrorsEnabled: this.settings.devErrorsEnabled,
-      isProcessAssigned: true,
-      stderrTail: worker.stderrTail.text(),
-    } }));
+    exchange.ctx.sendError(
+      fail(error, {
+        worker: {
+          devErrorsEnabled: this.settings.devErrorsEnabled,
+          isProcessAssigned: true,
+          stderrTail: worker.stderrTail.text(),
+        },
+      }),
+    );
     exchange.settle?.();
   }
 }

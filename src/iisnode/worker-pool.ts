@@ -289,7 +289,14 @@ export class WorkerPool implements WorkerOwner {
     const pids: number[] = [];
     const processes: WorkerProcessStats[] = [];
     for (const worker of this.workers) {
-      processes.push({ pid: worker.machine.isFinal ? 0 : worker.pid, state: worker.state, spawnedAt: worker.spawnedAt, readyAt: worker.readyAt, active: worker.active, total: worker.total });
+      processes.push({
+        pid: worker.machine.isFinal ? 0 : worker.pid,
+        state: worker.state,
+        spawnedAt: worker.spawnedAt,
+        readyAt: worker.readyAt,
+        active: worker.active,
+        total: worker.total,
+      });
       if (worker.isReady) {
         ready++;
         if (worker.active >= this.maxActivePerWorker) busy++;

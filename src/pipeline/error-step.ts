@@ -47,7 +47,12 @@ export function createErrorStep(executeUrl?: ErrorUrlRunner): ErrorResponder {
         if (custom !== undefined) sendCustomPage(ctx, custom, error.status, error.substatus, executeUrl);
         else if (page.isMessagePublic === true) sendSettingConflict(ctx, error);
         else if (page.worker !== undefined) sendIisnodeError(ctx, error, page.worker);
-        else if (isDetailedFor(ctx)) sendStatus(ctx, error.status, error.substatus, page.publicMessage ?? friendlyMessage(error.status), { substatus: error.substatus, code: error.code, message: error.message });
+        else if (isDetailedFor(ctx))
+          sendStatus(ctx, error.status, error.substatus, page.publicMessage ?? friendlyMessage(error.status), {
+            substatus: error.substatus,
+            code: error.code,
+            message: error.message,
+          });
         else sendStatus(ctx, error.status, error.substatus, page.publicMessage ?? friendlyMessage(error.status));
       }
     },
@@ -99,4 +104,3 @@ function sendCustomPage(ctx: RequestContext, page: HttpErrorPage, status: number
 
 /** Headers of a file or range the handler meant to send, which the error page is not. */
 const STALE_HEADERS = ['ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Range', 'Content-Type', 'Content-Length'];
-

@@ -23,7 +23,15 @@ function holdingFilter(): ResponseFilter {
         held = [];
         return out;
       };
-      return { mode: 'stream', write: (chunk) => (held.push(chunk), EMPTY), flush: take, end: take };
+      return {
+        mode: 'stream',
+        write: (chunk) => {
+          held.push(chunk);
+          return EMPTY;
+        },
+        flush: take,
+        end: take,
+      };
     },
   };
 }
@@ -41,7 +49,9 @@ test('held-back bytes reach the client when the writer pauses, before the end', 
   await new Promise((resolve) => server.once('listening', resolve));
   try {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', agent: false }, resolve).on('error', reject).end();
+      request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', agent: false }, resolve)
+        .on('error', reject)
+        .end();
     });
     assert.equal(res.headers['content-length'], undefined);
     assert.equal(res.headers['transfer-encoding'], 'chunked');

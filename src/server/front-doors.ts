@@ -61,7 +61,12 @@ export function isFrontDoorProcess(): boolean {
  * `banner(url, root)` once they all listen, serves the control socket) or, in a forked process,
  * one front door built from `options`. Rejects when the front door cannot listen.
  */
-export async function serveFrontDoors(count: number, options: ServerOptions, banner: (url: string, root: string) => string, admin?: AdminListenerOptions): Promise<void> {
+export async function serveFrontDoors(
+  count: number,
+  options: ServerOptions,
+  banner: (url: string, root: string) => string,
+  admin?: AdminListenerOptions,
+): Promise<void> {
   if (isFrontDoorProcess()) {
     const [index, of] = process.env[FRONT_DOOR_ENV]!.split('/').map(Number) as [number, number];
     delete process.env[FRONT_DOOR_ENV];
@@ -219,7 +224,9 @@ class FrontDoors implements AdminTarget {
   async status(): Promise<HostStatus> {
     const replies = await this.#askAll((id) => ({ type: 'status', id }), STATUS_TIMEOUT_MS);
     const doors = replies.map(({ index, pid, reply }) => ({ index, pid, ...(reply.error === undefined ? {} : { error: reply.error }) }));
-    const answers = replies.filter(({ reply }) => reply.error === undefined).map(({ index, pid, reply }) => ({ index, pid, status: reply.result as ReturnType<NodehostServer['status']> }));
+    const answers = replies
+      .filter(({ reply }) => reply.error === undefined)
+      .map(({ index, pid, reply }) => ({ index, pid, status: reply.result as ReturnType<NodehostServer['status']> }));
     const first = answers[0]?.status;
     return {
       site: first?.site ?? '',

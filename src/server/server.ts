@@ -105,7 +105,8 @@ export class NodehostServer implements AdminTarget {
     this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
-    this.#users = options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
+    this.#users =
+      options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
     const logCapture = new LogCapture({ log: options.log });
     this.#logCapture = logCapture;
     this.#logFolder = createLogFolderModule(site, logCapture);
@@ -139,7 +140,12 @@ export class NodehostServer implements AdminTarget {
       log: options.log,
     });
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
-    this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, firstRequestTimeoutMs: this.#server.headersTimeout, onRequest: this.#onRequest });
+    this.#fastPath = new FastPath({
+      server: this.#server,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      firstRequestTimeoutMs: this.#server.headersTimeout,
+      onRequest: this.#onRequest,
+    });
     this.#server.on('upgrade', this.#onUpgrade);
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
@@ -167,7 +173,14 @@ export class NodehostServer implements AdminTarget {
     }
     const known = new Set((this.#brokenConfig ?? this.site.config).errors.map((err) => err.toString()));
     for (const err of next.errors) {
-      if (!known.has(err.toString())) this.#options.log.error('config error', { site: this.site.name, code: err.code, where: err.where(), message: err.message, keeps: 'last good configuration' });
+      if (!known.has(err.toString()))
+        this.#options.log.error('config error', {
+          site: this.site.name,
+          code: err.code,
+          where: err.where(),
+          message: err.message,
+          keeps: 'last good configuration',
+        });
     }
     this.#brokenConfig = next;
     this.#loopbackPipeline = undefined;
@@ -259,7 +272,8 @@ export class NodehostServer implements AdminTarget {
   /** start listens and resolves with the URL once connections are accepted. */
   start(): Promise<string> {
     return new Promise((resolvePromise, reject) => {
-      const onError = (err: Error) => reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`, { cause: err }));
+      const onError = (err: Error) =>
+        reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`, { cause: err }));
       this.#server.once('error', onError);
       this.#server.listen(this.#options.port, this.#options.host, () => {
         this.#server.off('error', onError);
@@ -369,4 +383,3 @@ export class NodehostServer implements AdminTarget {
     if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
   };
 }
-

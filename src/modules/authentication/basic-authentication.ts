@@ -21,7 +21,13 @@ import type { UserEntry, UsersFile } from './users-file.js';
 
 /** DEFAULT_AUTHENTICATION is IIS's: anonymous on, Basic off. */
 const DEFAULT_AUTHENTICATION: AuthenticationConfig = Object.freeze({
-  anonymousEnabled: true, basicEnabled: false, realm: '', forwardAuthorizationHeader: false, maxFailedLogins: 10, failedLoginWindowMs: 60_000, lockoutMs: 60_000,
+  anonymousEnabled: true,
+  basicEnabled: false,
+  realm: '',
+  forwardAuthorizationHeader: false,
+  maxFailedLogins: 10,
+  failedLoginWindowMs: 60_000,
+  lockoutMs: 60_000,
 });
 
 const MAX_VERIFIED = 1000;

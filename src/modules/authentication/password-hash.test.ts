@@ -48,7 +48,10 @@ describe('users file', () => {
     assert.deepEqual([...users.keys()], ['alice', 'bob']);
     assert.equal(users.get('alice')!.name, 'Alice');
     assert.deepEqual(users.get('bob')!.roles, ['admins', 'staff']);
-    assert.deepEqual(errors.map((error) => `${error.code} ${error.where()}`), ['NH_ERR_USERS_FILE /etc/users:5', 'NH_ERR_USERS_FILE /etc/users:6']);
+    assert.deepEqual(
+      errors.map((error) => `${error.code} ${error.where()}`),
+      ['NH_ERR_USERS_FILE /etc/users:5', 'NH_ERR_USERS_FILE /etc/users:6'],
+    );
   });
 
   test('Basic credentials: base64 of user:password in UTF-8, the password may hold colons', () => {

@@ -41,7 +41,12 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
     const N = Number(n);
     if (wanted.length === 0 || (N & (N - 1)) !== 0 || N < 2) return false;
     try {
-      const key = await scryptAsync(password, Buffer.from(salt, 'base64'), wanted.length, { N, r: Number(r), p: Number(p), maxmem: 256 * N * Number(r) + 1024 * 1024 });
+      const key = await scryptAsync(password, Buffer.from(salt, 'base64'), wanted.length, {
+        N,
+        r: Number(r),
+        p: Number(p),
+        maxmem: 256 * N * Number(r) + 1024 * 1024,
+      });
       return timingSafeEqual(key, wanted);
     } catch {
       return false;

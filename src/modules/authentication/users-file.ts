@@ -28,10 +28,24 @@ export function parseUsersFile(text: string, file: string, errors: NodehostError
     const [name = '', hash = '', roles = '', ...rest] = line.split(':');
     const source = { file, line: i + 1 };
     if (name === '' || rest.length > 0 || hashKind(hash) === undefined) {
-      errors.push(new NodehostError('NH_ERR_USERS_FILE', `${file}:${i + 1}: expected name:hash[:roles] with a $scrypt$ or bcrypt ($2y$, $2a$, $2b$) hash`, { source }));
+      errors.push(
+        new NodehostError('NH_ERR_USERS_FILE', `${file}:${i + 1}: expected name:hash[:roles] with a $scrypt$ or bcrypt ($2y$, $2a$, $2b$) hash`, { source }),
+      );
       continue;
     }
-    users.set(name.toLowerCase(), Object.freeze({ name, hash, roles: Object.freeze(roles.split(',').map((role) => role.trim().toLowerCase()).filter((role) => role !== '')) }));
+    users.set(
+      name.toLowerCase(),
+      Object.freeze({
+        name,
+        hash,
+        roles: Object.freeze(
+          roles
+            .split(',')
+            .map((role) => role.trim().toLowerCase())
+            .filter((role) => role !== ''),
+        ),
+      }),
+    );
   }
   return users;
 }
@@ -90,7 +104,8 @@ export class UsersFile {
       stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
     } catch (err) {
       stamp = 'missing';
-      if (this.#stamp !== stamp) this.#onError(new NodehostError('NH_ERR_USERS_FILE', `cannot read the users file ${this.file}: ${(err as Error).message}`, { cause: err }));
+      if (this.#stamp !== stamp)
+        this.#onError(new NodehostError('NH_ERR_USERS_FILE', `cannot read the users file ${this.file}: ${(err as Error).message}`, { cause: err }));
     }
     if (stamp === this.#stamp) return;
     this.#stamp = stamp;

@@ -12,7 +12,11 @@ function compile(...levels: string[]): { config: SecurityConfig; errors: Nodehos
   let merge = new SecurityMerge();
   const errors: NodehostError[] = [];
   levels.forEach((security, i) => {
-    const file = parseWebConfig(`<configuration>\n<system.webServer>\n<security>\n${security}\n</security>\n</system.webServer>\n</configuration>`, `/site/${i}/web.config`, '/');
+    const file = parseWebConfig(
+      `<configuration>\n<system.webServer>\n<security>\n${security}\n</security>\n</system.webServer>\n</configuration>`,
+      `/site/${i}/web.config`,
+      '/',
+    );
     errors.push(...file.errors, ...file.top.errors);
     if (file.top.security) merge.apply(file.top.security, errors);
     merge = new SecurityMerge(merge);
@@ -42,16 +46,22 @@ describe('URL Authorization rules', () => {
     assert.equal(isAuthorized(r, '', [], 'POST'), false);
   });
 
-  test('roles match any of the user\'s roles', () => {
+  test("roles match any of the user's roles", () => {
     const r = rules('<authorization><clear/><add accessType="Allow" roles="Admins,ops"/></authorization>');
     assert.equal(isAuthorized(r, 'x', ['staff', 'ops'], 'GET'), true);
     assert.equal(isAuthorized(r, 'x', ['staff'], 'GET'), false);
     assert.equal(isAuthorized(r, '', [], 'GET'), false);
   });
 
-  test('deny rules come before allow rules, inherited rules before a level\'s own', () => {
-    const r = rules('<authorization><add accessType="Deny" users="mallory"/></authorization>', '<authorization><add accessType="Allow" users="eve"/><add accessType="Deny" users="eve" verbs="DELETE"/></authorization>');
-    assert.deepEqual(r.map((rule) => rule.isAllow), [false, false, true, true]);
+  test("deny rules come before allow rules, inherited rules before a level's own", () => {
+    const r = rules(
+      '<authorization><add accessType="Deny" users="mallory"/></authorization>',
+      '<authorization><add accessType="Allow" users="eve"/><add accessType="Deny" users="eve" verbs="DELETE"/></authorization>',
+    );
+    assert.deepEqual(
+      r.map((rule) => rule.isAllow),
+      [false, false, true, true],
+    );
     assert.equal(isAuthorized(r, 'mallory', [], 'GET'), false, 'inherited deny beats the built-in allow');
     assert.equal(isAuthorized(r, 'eve', [], 'GET'), true);
     assert.equal(isAuthorized(r, 'eve', [], 'DELETE'), false, 'a later deny still wins over an earlier allow');
@@ -65,18 +75,26 @@ describe('URL Authorization rules', () => {
   });
 
   test('errors name file:line', () => {
-    const { errors } = compile('<authorization>\n<add users="x"/>\n<add accessType="Maybe" users="y"/>\n<add accessType="Allow"/>\n<deny users="z"/>\n</authorization>');
-    assert.deepEqual(errors.map((error) => `${error.code} ${error.where()}`), [
-      'NH_ERR_CONFIG_MISSING_ATTRIBUTE /site/0/web.config:5:1',
-      'NH_ERR_CONFIG_BAD_VALUE /site/0/web.config:6:6',
-      'NH_ERR_CONFIG_BAD_VALUE /site/0/web.config:7:1',
-      'NH_ERR_CONFIG_UNKNOWN_ELEMENT /site/0/web.config:8:1',
-    ]);
+    const { errors } = compile(
+      '<authorization>\n<add users="x"/>\n<add accessType="Maybe" users="y"/>\n<add accessType="Allow"/>\n<deny users="z"/>\n</authorization>',
+    );
+    assert.deepEqual(
+      errors.map((error) => `${error.code} ${error.where()}`),
+      [
+        'NH_ERR_CONFIG_MISSING_ATTRIBUTE /site/0/web.config:5:1',
+        'NH_ERR_CONFIG_BAD_VALUE /site/0/web.config:6:6',
+        'NH_ERR_CONFIG_BAD_VALUE /site/0/web.config:7:1',
+        'NH_ERR_CONFIG_UNKNOWN_ELEMENT /site/0/web.config:8:1',
+      ],
+    );
   });
 
   test('a repeated rule is a duplicate key error', () => {
     const { errors } = compile('<authorization><add accessType="Allow" users="a"/><add accessType="allow" users="A"/></authorization>');
-    assert.deepEqual(errors.map((error) => error.code), ['NH_ERR_CONFIG_DUPLICATE_KEY']);
+    assert.deepEqual(
+      errors.map((error) => error.code),
+      ['NH_ERR_CONFIG_DUPLICATE_KEY'],
+    );
   });
 });
 
@@ -107,12 +125,18 @@ describe('ipSecurity entries', () => {
   });
 
   test('bad addresses and masks, domain names and proxy mode are errors with file:line', () => {
-    const { errors } = compile('<ipSecurity enableProxyMode="true">\n<add ipAddress="10.0.0.300"/>\n<add ipAddress="10.0.0.0" subnetMask="255.0.255.0"/>\n<add domainName="example.com"/>\n</ipSecurity>');
-    assert.deepEqual(errors.map((error) => error.where().replace(/:\d+$/, '')), ['/site/0/web.config:4', '/site/0/web.config:5', '/site/0/web.config:6', '/site/0/web.config:7']);
+    const { errors } = compile(
+      '<ipSecurity enableProxyMode="true">\n<add ipAddress="10.0.0.300"/>\n<add ipAddress="10.0.0.0" subnetMask="255.0.255.0"/>\n<add domainName="example.com"/>\n</ipSecurity>',
+    );
+    assert.deepEqual(
+      errors.map((error) => error.where().replace(/:\d+$/, '')),
+      ['/site/0/web.config:4', '/site/0/web.config:5', '/site/0/web.config:6', '/site/0/web.config:7'],
+    );
   });
 
   test('dynamicIpSecurity defaults of IIS', () => {
-    const dynamic = compile('<dynamicIpSecurity><denyByConcurrentRequests enabled="true"/><denyByRequestRate enabled="true"/></dynamicIpSecurity>').config.dynamicIpSecurity!;
+    const dynamic = compile('<dynamicIpSecurity><denyByConcurrentRequests enabled="true"/><denyByRequestRate enabled="true"/></dynamicIpSecurity>').config
+      .dynamicIpSecurity!;
     assert.deepEqual({ ...dynamic }, { denyAction: 'Forbidden', maxConcurrentRequests: 5, maxRequests: 20, requestIntervalMs: 200 });
   });
 });

@@ -42,15 +42,27 @@ export function parseAcceptEncoding(value: string | undefined): AcceptedCodings 
     const q = semi < 0 ? 1000 : parseQ(member.slice(semi + 1));
     if (q < 0) continue;
     switch (coding) {
-      case 'br': br = q; break;
-      case 'gzip': case 'x-gzip': gzip = Math.max(gzip, q); break;
-      case 'deflate': deflate = q; break;
-      case 'identity': identity = q; break;
-      case '*': star = q; break;
-      default: break;
+      case 'br':
+        br = q;
+        break;
+      case 'gzip':
+      case 'x-gzip':
+        gzip = Math.max(gzip, q);
+        break;
+      case 'deflate':
+        deflate = q;
+        break;
+      case 'identity':
+        identity = q;
+        break;
+      case '*':
+        star = q;
+        break;
+      default:
+        break;
     }
   }
-  const unlisted = star < 0 ? 0 : star;
+  const unlisted = Math.max(star, 0);
   return {
     br: br < 0 ? unlisted : br,
     gzip: gzip < 0 ? unlisted : gzip,

@@ -32,7 +32,7 @@ export const dynamicCompression = {
     // An upgrade's answer is a tunnel, not a body to encode.
     if (ctx.handler !== 'iisnode' || ctx.upgrade !== undefined) return false;
     const config = ctx.config?.compression;
-    return config !== undefined && config.doDynamicCompression && config.schemes.length > 0 && !config.dynamicTypes.isEmpty;
+    return config?.doDynamicCompression === true && config.schemes.length > 0 && !config.dynamicTypes.isEmpty;
   },
   open: (ctx: RequestContext, hasBody: boolean) => openDynamic(ctx, hasBody),
 } as const satisfies ResponseFilter;

@@ -46,8 +46,22 @@ export class StaticVariant {
     this.file = file;
     this.body = body;
     this.encoding = encoding;
-    this.headers200 = ['Content-Type', file.contentType, 'Content-Length', String(file.size), 'Last-Modified', file.lastModified, 'ETag', file.etag,
-      'Accept-Ranges', 'bytes', 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding'];
+    this.headers200 = [
+      'Content-Type',
+      file.contentType,
+      'Content-Length',
+      String(file.size),
+      'Last-Modified',
+      file.lastModified,
+      'ETag',
+      file.etag,
+      'Accept-Ranges',
+      'bytes',
+      'Content-Encoding',
+      encoding,
+      'Vary',
+      'Accept-Encoding',
+    ];
   }
 }
 
@@ -80,9 +94,14 @@ interface SiblingEntry {
 }
 
 const ENCODE: Readonly<Record<CompressionScheme, (body: Buffer, size: number) => Promise<Buffer>>> = {
-  br: (body, size) => promisify(zlib.brotliCompress)(body, {
-    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT },
-  }),
+  br: (body, size) =>
+    promisify(zlib.brotliCompress)(body, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size,
+        [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+      },
+    }),
   gzip: (body) => promisify(zlib.gzip)(body, { level: 9 }),
   deflate: (body) => promisify(zlib.deflate)(body, { level: 9 }),
 };

@@ -37,9 +37,10 @@ for (const scheme of ['gzip', 'deflate', 'br'] as const) {
   test(`${scheme}: a flushed piece decodes on its own, before the end`, () => {
     const compressor = new SyncCompressor(scheme);
     const first = compressor.writeFlushed(Buffer.from('data: one\n\n'));
-    const partial = scheme === 'br'
-      ? zlib.brotliDecompressSync(first, { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
-      : (scheme === 'gzip' ? zlib.gunzipSync : zlib.inflateSync)(first, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const partial =
+      scheme === 'br'
+        ? zlib.brotliDecompressSync(first, { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
+        : (scheme === 'gzip' ? zlib.gunzipSync : zlib.inflateSync)(first, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     assert.equal(partial.toString(), 'data: one\n\n');
     compressor.close();
   });

@@ -31,7 +31,16 @@ interface ZlibEngine {
 const OUT_BYTES = 16 * 1024;
 
 const EMPTY = Buffer.alloc(0);
-const { Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH, BROTLI_OPERATION_PROCESS, BROTLI_OPERATION_FLUSH, BROTLI_OPERATION_FINISH, BROTLI_PARAM_QUALITY, BROTLI_PARAM_LGWIN } = zlib.constants;
+const {
+  Z_NO_FLUSH,
+  Z_SYNC_FLUSH,
+  Z_FINISH,
+  BROTLI_OPERATION_PROCESS,
+  BROTLI_OPERATION_FLUSH,
+  BROTLI_OPERATION_FINISH,
+  BROTLI_PARAM_QUALITY,
+  BROTLI_PARAM_LGWIN,
+} = zlib.constants;
 
 /** CompressorLevels are the effort settings of one kind of response. */
 export interface CompressorLevels {
@@ -103,7 +112,10 @@ export class SyncCompressor {
         const piece = this.#out.subarray(this.#outOffset, this.#outOffset + have);
         this.#outOffset += have;
         if (first.length === 0) first = piece;
-        else (produced ??= [first]).push(piece);
+        else {
+          produced ??= [first];
+          produced.push(piece);
+        }
       }
       if (outLeft === 0 || this.#outOffset >= this.#out.length) {
         this.#out = Buffer.allocUnsafe(OUT_BYTES);

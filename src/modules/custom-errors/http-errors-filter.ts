@@ -87,7 +87,17 @@ function ownPage(res: HttpResponse, status: number): Buffer {
 }
 
 /** Headers that describe node's body, which is no longer sent. */
-const ENTITY_HEADERS = ['content-type', 'content-encoding', 'content-language', 'content-disposition', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'location'];
+const ENTITY_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'content-language',
+  'content-disposition',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'location',
+];
 
 function clearEntityHeaders(res: HttpResponse): void {
   for (const name of ENTITY_HEADERS) res.removeHeader(name);

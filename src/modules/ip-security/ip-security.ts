@@ -64,9 +64,17 @@ export class RequestCounters {
   }
 }
 
-const STATIC_DENIALS: Record<IpSecurityDenyAction, ErrorCode> = { Forbidden: 'NH_ERR_IP_DENIED', Unauthorized: 'NH_ERR_IP_DENIED_UNAUTHORIZED', NotFound: 'NH_ERR_IP_DENIED_NOT_FOUND', AbortRequest: 'NH_ERR_IP_DENIED' };
+const STATIC_DENIALS: Record<IpSecurityDenyAction, ErrorCode> = {
+  Forbidden: 'NH_ERR_IP_DENIED',
+  Unauthorized: 'NH_ERR_IP_DENIED_UNAUTHORIZED',
+  NotFound: 'NH_ERR_IP_DENIED_NOT_FOUND',
+  AbortRequest: 'NH_ERR_IP_DENIED',
+};
 const DYNAMIC_DENIALS: Record<IpSecurityDenyAction, ErrorCode> = {
-  Forbidden: 'NH_ERR_IP_DYNAMIC_DENIED', Unauthorized: 'NH_ERR_IP_DYNAMIC_DENIED_UNAUTHORIZED', NotFound: 'NH_ERR_IP_DYNAMIC_DENIED_NOT_FOUND', AbortRequest: 'NH_ERR_IP_DYNAMIC_DENIED',
+  Forbidden: 'NH_ERR_IP_DYNAMIC_DENIED',
+  Unauthorized: 'NH_ERR_IP_DYNAMIC_DENIED_UNAUTHORIZED',
+  NotFound: 'NH_ERR_IP_DYNAMIC_DENIED_NOT_FOUND',
+  AbortRequest: 'NH_ERR_IP_DYNAMIC_DENIED',
 };
 
 function deny(ctx: RequestContext, action: IpSecurityDenyAction, code: ErrorCode): Outcome {

@@ -5,12 +5,26 @@ import type { RequestContext } from '../../http/request-context.js';
 import { cacheKey, encodingKey, queryValues } from './cache-key.js';
 
 function profile(varyByQueryString: CacheProfile['varyByQueryString'], varyByHeaders: string[] = []): CacheProfile {
-  return { extension: '.js', policy: 'CacheForTimePeriod', durationMs: 1000, varyByQueryString, varyByHeaders, location: 'Server', staleMs: 0, source: { file: 'web.config', line: 1 } };
+  return {
+    extension: '.js',
+    policy: 'CacheForTimePeriod',
+    durationMs: 1000,
+    varyByQueryString,
+    varyByHeaders,
+    location: 'Server',
+    staleMs: 0,
+    source: { file: 'web.config', line: 1 },
+  };
 }
 
 function ctx(rawUrl: string, headers: Record<string, string | string[]> = {}, rewrittenPath?: string): RequestContext {
   const q = rawUrl.indexOf('?');
-  return { rawUrl, path: rewrittenPath ?? (q === -1 ? rawUrl : rawUrl.slice(0, q)), isRewritten: rewrittenPath !== undefined, req: { headers } } as unknown as RequestContext;
+  return {
+    rawUrl,
+    path: rewrittenPath ?? (q === -1 ? rawUrl : rawUrl.slice(0, q)),
+    isRewritten: rewrittenPath !== undefined,
+    req: { headers },
+  } as unknown as RequestContext;
 }
 
 test('the key ignores the query unless the profile names it', () => {

@@ -6,7 +6,15 @@ import { test } from 'node:test';
 import { CacheStore, ENTRY_OVERHEAD, entrySize, type CachedResponse } from './cache-store.js';
 
 function entry(bytes: number, dependsOn: string[] = []): CachedResponse {
-  return { headers: ['content-type', 'text/plain'], body: Buffer.alloc(bytes, 'x'), storedAt: 0, expiresAt: Infinity, staleUntil: Infinity, dependsOn, isPass: false };
+  return {
+    headers: ['content-type', 'text/plain'],
+    body: Buffer.alloc(bytes, 'x'),
+    storedAt: 0,
+    expiresAt: Infinity,
+    staleUntil: Infinity,
+    dependsOn,
+    isPass: false,
+  };
 }
 
 test('entrySize counts the body, the head, the key and a fixed overhead', () => {

@@ -51,7 +51,17 @@ export function budgetBytes(maxCacheSizeMB: number): number {
 }
 
 /** Response headers a stored response never keeps: framing and hop-by-hop (recomputed when it is replayed) and the cache's own. */
-const NOT_STORED: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'content-length', 'trailer', 'upgrade', 'age', 'x-nodehost-cache']);
+const NOT_STORED: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'content-length',
+  'trailer',
+  'upgrade',
+  'age',
+  'x-nodehost-cache',
+]);
 
 /** The ticket of each request the cache looked at, for the response filter. */
 const tickets = new WeakMap<RequestContext, CacheTicket>();
@@ -190,10 +200,16 @@ function cacheControlFor(profile: CacheProfile): string | undefined {
   if (profile.policy === 'DisableCache') return 'no-cache';
   if (profile.policy === 'DontCache') return undefined;
   switch (profile.location) {
-    case 'Any': case 'Downstream': return 'public';
-    case 'Client': case 'ServerAndClient': return 'private';
-    case 'None': return 'no-cache';
-    default: return undefined;
+    case 'Any':
+    case 'Downstream':
+      return 'public';
+    case 'Client':
+    case 'ServerAndClient':
+      return 'private';
+    case 'None':
+      return 'no-cache';
+    default:
+      return undefined;
   }
 }
 
@@ -365,7 +381,15 @@ class CacheTicket {
     const now = Date.now();
     const profile = this.#profile;
     const expiresAt = profile.policy === 'CacheUntilChange' ? Infinity : now + profile.durationMs;
-    const entry: CachedResponse = { headers: this.#headers, body, storedAt: now, expiresAt, staleUntil: expiresAt + profile.staleMs, dependsOn: fetch.dependsOn, isPass: false };
+    const entry: CachedResponse = {
+      headers: this.#headers,
+      body,
+      storedAt: now,
+      expiresAt,
+      staleUntil: expiresAt + profile.staleMs,
+      dependsOn: fetch.dependsOn,
+      isPass: false,
+    };
     if (fetch.store.changes === fetch.changes) fetch.store.set(fetch.key, entry);
     fetch.flight.settle(entry);
   }

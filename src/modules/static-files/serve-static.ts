@@ -65,7 +65,13 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
  * after a sibling check or a compression otherwise; as it is (with Vary) when no variant can
  * be made.
  */
-async function serveEncoded(ctx: RequestContext, file: StaticFile, coding: Exclude<ReturnType<typeof staticCoding>, undefined | 'identity'>, cached: CachedFile | undefined, mimeMap: ReadonlyMap<string, string>): Promise<void> {
+async function serveEncoded(
+  ctx: RequestContext,
+  file: StaticFile,
+  coding: Exclude<ReturnType<typeof staticCoding>, undefined | 'identity'>,
+  cached: CachedFile | undefined,
+  mimeMap: ReadonlyMap<string, string>,
+): Promise<void> {
   const variant = staticVariants.lookup(file, coding, Date.now()) ?? (await staticVariants.load(file, coding, cached?.body));
   if (variant === undefined) {
     if (cached !== undefined) sendFromMemory(ctx, cached, cached.headers200Vary, true);
@@ -145,7 +151,13 @@ function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly
   const res = ctx.res;
   const headers = req.headers;
   const isHead = req.method === 'HEAD';
-  if (headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined) {
+  if (
+    headers.range === undefined &&
+    headers['if-none-match'] === undefined &&
+    headers['if-modified-since'] === undefined &&
+    headers['if-match'] === undefined &&
+    headers['if-unmodified-since'] === undefined
+  ) {
     ctx.status = 200;
     ctx.substatus = 0;
     const clientCache = ctx.config?.clientCache;

@@ -47,9 +47,15 @@ export class RewriteState {
    */
   variable(name: string): string {
     switch (name) {
-      case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
-      case 'QUERY_STRING': return this.query;
-      case 'REQUEST_FILENAME': case 'PATH_TRANSLATED': return physicalPath(this.ctx.siteRoot, this.path) ?? '';
+      case 'URL':
+      case 'PATH_INFO':
+      case 'SCRIPT_NAME':
+        return this.path;
+      case 'QUERY_STRING':
+        return this.query;
+      case 'REQUEST_FILENAME':
+      case 'PATH_TRANSLATED':
+        return physicalPath(this.ctx.siteRoot, this.path) ?? '';
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
     return this.ctx.serverVariable(name) ?? '';
@@ -71,12 +77,24 @@ export function evaluate(expr: Expr, state: RewriteState): string {
   let out = '';
   for (const node of expr.nodes) {
     switch (node.kind) {
-      case 'text': out += node.text; break;
-      case 'rule': out += state.ruleCaptures[node.index] ?? ''; break;
-      case 'cond': out += state.conditionCaptures[node.index] ?? ''; break;
-      case 'var': out += state.variable(node.name); break;
-      case 'func': out += applyFunction(node.fn, evaluate(node.arg, state)); break;
-      case 'map': out += lookupMap(node.map, evaluate(node.arg, state)); break;
+      case 'text':
+        out += node.text;
+        break;
+      case 'rule':
+        out += state.ruleCaptures[node.index] ?? '';
+        break;
+      case 'cond':
+        out += state.conditionCaptures[node.index] ?? '';
+        break;
+      case 'var':
+        out += state.variable(node.name);
+        break;
+      case 'func':
+        out += applyFunction(node.fn, evaluate(node.arg, state));
+        break;
+      case 'map':
+        out += lookupMap(node.map, evaluate(node.arg, state));
+        break;
     }
   }
   return out;
@@ -90,10 +108,15 @@ export function lookupMap(map: RewriteMap, key: string): string {
 /** applyFunction runs a built-in string function (spec §1.10). */
 export function applyFunction(fn: FunctionName, value: string): string {
   switch (fn) {
-    case 'ToLower': return value.toLowerCase();
-    case 'UrlEncode': case 'EscapeDataString': return urlEncode(value);
-    case 'UrlDecode': return urlDecode(value);
-    case 'HtmlEncode': return escapeHtml(value);
+    case 'ToLower':
+      return value.toLowerCase();
+    case 'UrlEncode':
+    case 'EscapeDataString':
+      return urlEncode(value);
+    case 'UrlDecode':
+      return urlDecode(value);
+    case 'HtmlEncode':
+      return escapeHtml(value);
   }
 }
 

@@ -167,6 +167,9 @@ export function setRequestHeader(req: IncomingMessage, lowerName: string, value:
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
   }
-  raw.push(lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()), value);
+  raw.push(
+    lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()),
+    value,
+  );
   req.headers[lowerName] = value;
 }

@@ -74,7 +74,12 @@ export function rewriteGlobalFirst(ctx: RequestContext, site: SiteHandle, global
  * query, physicalPath and config describe the new URL. `tracer` sees every step
  * (`nodehost rewrite test`); the module passes undefined.
  */
-export function runRewritePasses(ctx: RequestContext, config: { forPath(path: string): FolderConfig }, globalRules: readonly InboundRule[] | undefined, tracer: RewriteTracer | undefined): InboundResult {
+export function runRewritePasses(
+  ctx: RequestContext,
+  config: { forPath(path: string): FolderConfig },
+  globalRules: readonly InboundRule[] | undefined,
+  tracer: RewriteTracer | undefined,
+): InboundResult {
   if (globalRules !== undefined && globalRules.length > 0) return runGlobalFirst(ctx, config, globalRules, tracer);
   const rewrite = ctx.config?.rewrite;
   if (rewrite === undefined) return CONTINUE;
@@ -83,7 +88,12 @@ export function runRewritePasses(ctx: RequestContext, config: { forPath(path: st
   return result;
 }
 
-function runGlobalFirst(ctx: RequestContext, siteConfig: { forPath(path: string): FolderConfig }, globalRules: readonly InboundRule[], tracer: RewriteTracer | undefined): InboundResult {
+function runGlobalFirst(
+  ctx: RequestContext,
+  siteConfig: { forPath(path: string): FolderConfig },
+  globalRules: readonly InboundRule[],
+  tracer: RewriteTracer | undefined,
+): InboundResult {
   if (tracer !== undefined) tracer.pass('global', ctx.path, globalRules);
   const state = new RewriteState(ctx, tracer);
   const result = runInboundRules(globalRules, state);
@@ -132,7 +142,8 @@ function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'con
       const body = action.statusDescription;
       const hasBody = body !== '' && ctx.req.method !== 'HEAD' && action.statusCode !== 204 && action.statusCode !== 304;
       if (body !== '') res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      if (action.statusCode !== 204 && action.statusCode !== 304) res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
+      if (action.statusCode !== 204 && action.statusCode !== 304)
+        res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
       res.end(hasBody ? body : undefined);
       return 'finish';
     }
