@@ -95,9 +95,18 @@ export class Pipeline {
       return;
     }
     this.#responseChain.attach(ctx);
+    await this.#runSteps(ctx, 0);
+  }
+
+  /**
+   * runSteps runs the steps from index `from` on, phase by phase, until one finishes or fails;
+   * 404 when none answers. It owns the rules between steps: the re-mapping after a rewrite
+   * (unless `mayRemap` is false), and the response chain's second look once the handler is known.
+   */
+  async #runSteps(ctx: RequestContext, from: number, mayRemap = true): Promise<void> {
     const steps = this.#steps;
-    let i = 0;
-    let isRemapped = false;
+    let i = from;
+    let isRemapped = !mayRemap;
     let isHandlerKnown = false;
     while (i < steps.length) {
       if (ctx.isRewritten && !isRemapped && i >= this.#afterRewrite) {
@@ -160,25 +169,7 @@ export class Pipeline {
         return;
       }
       this.#responseChain.attach(ctx);
-      const steps = this.#steps;
-      let i = this.#afterRewrite;
-      while (i < steps.length) {
-        const step = steps[i]!;
-        let outcome = step.handle(ctx);
-        if (typeof outcome !== 'string') outcome = await outcome;
-        if (outcome === 'finish') return;
-        if (typeof outcome === 'object') {
-          ctx.sendError(outcome);
-          return;
-        }
-        if (outcome === 'next-phase') {
-          const phase = step.phase;
-          while (i < steps.length && steps[i]!.phase === phase) i++;
-        } else {
-          i++;
-        }
-      }
-      if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
+      await this.#runSteps(ctx, this.#afterRewrite, false);
     } catch (err) {
       this.#log.error('custom error page failed inside nodehost', { url: ctx.rawUrl, page: target, err, stack: (err as Error)?.stack });
       ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
