@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from './helpers/logs.js';
+import { inRemoteNamespace } from './helpers/remote-client.js';
 import { BIN, fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const run = promisify(execFile);
@@ -126,28 +127,7 @@ describe('log folder over HTTP', () => {
 
   test('a remote client (network namespace over a veth pair) gets 403 for the logs, and the app itself', async () => {
     const file = await logLine('seen-only-locally');
-    const id = process.pid % 100_000;
-    const ns = `nh4-logs-${process.pid}`;
-    const vethHost = `nh4h${id}`;
-    const vethNs = `nh4n${id}`;
-    const net2 = 100 + (process.pid % 100);
-    const net3 = (process.pid >> 7) % 250;
-    const hostIp = `10.${net2}.${net3}.1`;
-    const nsIp = `10.${net2}.${net3}.2`;
-    const ip = (...args: string[]) => run('ip', args);
-    try {
-      await ip('netns', 'add', ns);
-    } catch (err) {
-      assert.fail(`ip netns is not available here (run as root with iproute2; .ci/run installs it): ${(err as Error).message}`);
-    }
-    try {
-      await ip('link', 'add', vethHost, 'type', 'veth', 'peer', 'name', vethNs);
-      await ip('link', 'set', vethNs, 'netns', ns);
-      await ip('addr', 'add', `${hostIp}/30`, 'dev', vethHost);
-      await ip('link', 'set', vethHost, 'up');
-      await ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', vethNs);
-      await ip('netns', 'exec', ns, 'ip', 'link', 'set', vethNs, 'up');
-      await ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+    await inRemoteNamespace('logs', async ({ hostIp, node }) => {
       const client =
         "const http=require('http');const get=(p)=>new Promise((ok)=>{http.get({host:process.argv[1],port:process.argv[2],path:p,agent:false},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>ok(r.statusCode+' '+b.length));}).on('error',(e)=>ok('ERR '+e.message));});" +
         '(async()=>{const out=[];for(const p of process.argv.slice(3))out.push(await get(p));console.log(JSON.stringify(out));})();';
@@ -160,16 +140,13 @@ describe('log folder over HTTP', () => {
         '/app/iisnode/events',
         '/app/iisnode',
       ];
-      const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', client, hostIp, String(host.port), ...paths], { timeout: 30_000 });
+      const stdout = await node(['-e', client, hostIp, String(host.port), ...paths]);
       const statuses = (JSON.parse(stdout) as string[]).map((reply) => reply.split(' ')[0]);
       assert.deepEqual(statuses, ['200', '403', '403', '403', '403', '403', '403'], `remote replies: ${stdout}`);
       // The same URLs from loopback are served.
       assert.equal((await fetchRaw(host.url, '/app/iisnode/')).status, 200);
       assert.equal((await fetchRaw(host.url, `/app/iisnode/${file}`)).status, 200);
-    } finally {
-      await ip('netns', 'del', ns).catch(() => undefined);
-      await ip('link', 'del', vethHost).catch(() => undefined);
-    }
+    });
   });
 
   test('access log lines parse and hold the status and the bytes the client received', async () => {
