@@ -33,7 +33,7 @@ function writeSite(name: string, files: Record<string, string>): string {
  */
 async function accessLogLine(site: string, stem: string, probe: string): Promise<Record<string, string>> {
   const dir = path.join(tmp, 'logs', site);
-  const line = await waitFor(
+  const found = await waitFor(
     dir,
     () => {
       if (!fs.existsSync(dir)) return undefined;
@@ -41,29 +41,15 @@ async function accessLogLine(site: string, stem: string, probe: string): Promise
         .readdirSync(dir)
         .map((name) => fs.readFileSync(path.join(dir, name), 'utf8'))
         .join('');
-      return text.split('\n').find((l) => l.includes(`probe=${probe}`));
+      const line = text.split('\n').find((l) => l.includes(`probe=${probe}`));
+      return line === undefined ? undefined : { text, line };
     },
     `the access log line of ${stem}?probe=${probe}`,
     10_000,
   );
-  const fields = [
-    'date',
-    'time',
-    's-ip',
-    'cs-method',
-    'cs-uri-stem',
-    'cs-uri-query',
-    's-port',
-    'cs-username',
-    'c-ip',
-    'cs(User-Agent)',
-    'cs(Referer)',
-    'sc-status',
-    'sc-substatus',
-    'sc-bytes',
-    'time-taken',
-  ];
-  const values = line.split(' ');
+  // The W3C header names the fields of the lines after it.
+  const fields = /^#Fields: (.*)$/m.exec(found.text)![1]!.split(' ');
+  const values = found.line.split(' ');
   const parsed = Object.fromEntries(fields.map((name, i) => [name, values[i]!]));
   assert.equal(parsed['cs-uri-stem'], stem);
   return parsed;

@@ -79,10 +79,19 @@ export class Pipeline {
   }
 
   async #run(ctx: RequestContext): Promise<void> {
-    const url = parseRequestUrl(ctx.rawUrl);
+    if (this.#enter(ctx, ctx.rawUrl)) await this.#runSteps(ctx, 0);
+  }
+
+  /**
+   * enter points ctx at `target`: its decoded path, the configuration of its folder, and the
+   * response chain's first look. False when that already answered the request (a target that
+   * names nothing, 400; a configuration with errors, its error page).
+   */
+  #enter(ctx: RequestContext, target: string): boolean {
+    const url = parseRequestUrl(target);
     if (url === undefined) {
       ctx.sendError(fail('NH_ERR_REQUEST_TARGET'));
-      return;
+      return false;
     }
     ctx.path = url.path;
     ctx.query = url.query;
@@ -92,10 +101,10 @@ export class Pipeline {
     ctx.config = config;
     if (config.errors.length > 0) {
       ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
-      return;
+      return false;
     }
     this.#responseChain.attach(ctx);
-    await this.#runSteps(ctx, 0);
+    return true;
   }
 
   /**
@@ -149,26 +158,11 @@ export class Pipeline {
    */
   async #executeErrorUrl(ctx: RequestContext, target: string): Promise<void> {
     try {
-      const url = parseRequestUrl(target);
-      if (url === undefined) {
-        ctx.sendError(fail('NH_ERR_REQUEST_TARGET'));
-        return;
-      }
-      ctx.path = url.path;
-      ctx.query = url.query;
-      ctx.hasQuery = url.hasQuery;
-      ctx.physicalPath = this.#site.root + url.path;
       ctx.handler = 'none';
       ctx.scriptPath = '';
       ctx.scriptUrl = '';
       ctx.pathInfo = '';
-      const config = this.#site.config.forPath(url.path);
-      ctx.config = config;
-      if (config.errors.length > 0) {
-        ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
-        return;
-      }
-      this.#responseChain.attach(ctx);
+      if (!this.#enter(ctx, target)) return;
       await this.#runSteps(ctx, this.#afterRewrite, false);
     } catch (err) {
       this.#log.error('custom error page failed inside nodehost', { url: ctx.rawUrl, page: target, err, stack: (err as Error)?.stack });

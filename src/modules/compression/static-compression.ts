@@ -46,22 +46,7 @@ export class StaticVariant {
     this.file = file;
     this.body = body;
     this.encoding = encoding;
-    this.headers200 = [
-      'Content-Type',
-      file.contentType,
-      'Content-Length',
-      String(file.size),
-      'Last-Modified',
-      file.lastModified,
-      'ETag',
-      file.etag,
-      'Accept-Ranges',
-      'bytes',
-      'Content-Encoding',
-      encoding,
-      'Vary',
-      'Accept-Encoding',
-    ];
+    this.headers200 = [...file.head200(), 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding'];
   }
 }
 

@@ -46,18 +46,7 @@ export class CachedFile {
     this.file = file;
     this.mimeMap = mimeMap;
     this.checkedAt = checkedAt;
-    this.headers200 = [
-      'Content-Type',
-      file.contentType,
-      'Content-Length',
-      String(file.size),
-      'Last-Modified',
-      file.lastModified,
-      'ETag',
-      file.etag,
-      'Accept-Ranges',
-      'bytes',
-    ];
+    this.headers200 = file.head200();
     this.headers200Vary = [...this.headers200, 'Vary', 'Accept-Encoding'];
   }
 }

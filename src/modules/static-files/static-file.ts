@@ -41,6 +41,22 @@ export class StaticFile {
     this.etag = etag ?? `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}"`;
     this.contentType = contentType;
   }
+
+  /** head200 is the header list of a full 200 answer for this file, as writeHead takes it (name, value, ...). */
+  head200(): string[] {
+    return [
+      'Content-Type',
+      this.contentType,
+      'Content-Length',
+      String(this.size),
+      'Last-Modified',
+      this.lastModified,
+      'ETag',
+      this.etag,
+      'Accept-Ranges',
+      'bytes',
+    ];
+  }
 }
 
 /**
