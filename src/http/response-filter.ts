@@ -30,6 +30,16 @@ export interface ResponseFilter {
    * responses: then a body filter is ignored.
    */
   open(ctx: RequestContext, hasBody: boolean): BodyFilter | undefined;
+  /**
+   * extendHeadList, on a head-only filter, stands in for open when the handler gives its whole
+   * head to writeHead as a flat list (name, value, ...) on a response with no header set (a
+   * cached static file's precomputed head): it returns the list to write instead, `list` itself
+   * or a longer one, and changes nothing on the response. The head then goes out without being
+   * copied onto the response header by header. The filter may keep a list it built and return
+   * it again for the same `list`, status and configuration. A head-only filter without it is
+   * opened as usual.
+   */
+  extendHeadList?(ctx: RequestContext, status: number, list: readonly string[]): readonly string[];
 }
 
 /**

@@ -72,3 +72,49 @@ test('attach again after the URL changed upgrades the head hook when a body filt
   assert.equal(reply.headers['x-head'], '200', 'the head-only filter still ran, once');
   assert.equal(reply.headers['content-length'], '5');
 });
+
+const appending: ResponseFilter = {
+  id: 'appending',
+  isHeadOnly: true,
+  wants: () => true,
+  open(ctx) {
+    ctx.res.appendHeader('X-Added', 'by open');
+    return undefined;
+  },
+  extendHeadList: (_ctx, status, list) => [...list, 'X-Added', `list ${status}`],
+};
+
+test('a head given as a flat list, on a response with no header set, goes through extendHeadList', async () => {
+  const chain = new ResponseChain([appending]);
+  respond = (ctx) => {
+    chain.attach(ctx);
+    ctx.res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const reply = await fetchLocalText(server.port, '/');
+  assert.equal(reply.headers['x-added'], 'list 200');
+  assert.equal(reply.headers['content-type'], 'text/plain');
+  assert.equal(reply.body, 'ok');
+});
+
+test('a header set before the flat list, or a wanting filter without extendHeadList, opens the filters instead', async () => {
+  const setFirst = new ResponseChain([appending]);
+  respond = (ctx) => {
+    setFirst.attach(ctx);
+    ctx.res.setHeader('X-Set', 'first');
+    ctx.res.writeHead(200, ['Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const set = await fetchLocalText(server.port, '/');
+  assert.equal(set.headers['x-added'], 'by open');
+  assert.equal(set.headers['x-set'], 'first');
+  const mixed = new ResponseChain([appending, headOnly]);
+  respond = (ctx) => {
+    mixed.attach(ctx);
+    ctx.res.writeHead(202, ['Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const both = await fetchLocalText(server.port, '/');
+  assert.equal(both.headers['x-added'], 'by open');
+  assert.equal(both.headers['x-head'], '202');
+});

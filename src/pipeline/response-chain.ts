@@ -91,7 +91,8 @@ class HeadHook {
 
   install(): void {
     const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
-    res.writeHead = this.writeHead;
+    // One shared function finds its hook on the response: no closure per request.
+    res.writeHead = hookedWriteHead;
     res[HEAD_HOOK] = this;
   }
 
@@ -101,7 +102,7 @@ class HeadHook {
     res[HEAD_HOOK] = undefined;
   }
 
-  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+  writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse {
     const ctx = this.#ctx;
     const res = ctx.res;
     if (this.#isOpen) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
@@ -109,6 +110,10 @@ class HeadHook {
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
     else headers = reasonOrHeaders;
+    if (isFlatList(headers) && res.getHeaderNames().length === 0) {
+      const list = this.#extendHeadList(status, headers);
+      if (list !== undefined) return this.#writeHead.call(res, status, res.statusMessage || undefined, list) as HttpResponse;
+    }
     moveHeadersOnto(res, headers);
     res.statusCode = status;
     const hasBody = responseHasBody(ctx);
@@ -116,7 +121,30 @@ class HeadHook {
       if (filter.wants(ctx)) filter.open(ctx, hasBody);
     }
     return this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined) as HttpResponse;
-  };
+  }
+
+  /** extendHeadList passes a flat head list through every wanting filter's extendHeadList; undefined when one of them has none. */
+  #extendHeadList(status: number, given: readonly string[]): readonly string[] | undefined {
+    const ctx = this.#ctx;
+    for (const filter of this.#filters) {
+      if (filter.extendHeadList === undefined && filter.wants(ctx)) return undefined;
+    }
+    let list = given;
+    for (const filter of this.#filters) {
+      if (filter.extendHeadList !== undefined && filter.wants(ctx)) list = filter.extendHeadList(ctx, status, list);
+    }
+    return list;
+  }
+}
+
+/** hookedWriteHead is a hooked response's writeHead: its HeadHook's. */
+function hookedWriteHead(this: HookedResponse, status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse {
+  return this[HEAD_HOOK]!.writeHead(status, reasonOrHeaders, maybeHeaders);
+}
+
+/** isFlatList tells a flat [name, value, ...] header list from the other shapes writeHead takes. */
+function isFlatList(headers: unknown): headers is readonly string[] {
+  return Array.isArray(headers) && typeof headers[0] === 'string';
 }
 
 // The originals are called with the arguments the caller gave, whatever overload that was.
