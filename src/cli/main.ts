@@ -57,6 +57,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
+    hostDefaults: { compression: file.compression },
     ...(file.logs === undefined
       ? {}
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
@@ -255,7 +256,7 @@ function check(siteArg: string | undefined, flags: { config?: string }): void {
   // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
   if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
-  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env);
+  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env, { compression: file?.compression });
   process.stdout.write(formatCheckReport(report));
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }

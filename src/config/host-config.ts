@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, Scalar, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
+import type { CompressionSection } from './compression-config.js';
 import { loadGlobalRules } from './global-rules.js';
+import { loadHostCompression } from './host-compression.js';
 import type { InboundRule } from './rewrite-types.js';
 
 /** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
@@ -48,6 +50,12 @@ export interface HostConfig {
    * counting requests (default true).
    */
   readonly admin?: HostAdminConfig | undefined;
+  /**
+   * Host-wide compression defaults (key `compression`: `<httpCompression>` and/or
+   * `<urlCompression>` as inline XML or a path to an XML file, relative to the file's folder;
+   * see host-compression.ts), merged under every web.config of the site. Undefined when absent.
+   */
+  readonly compression?: CompressionSection | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -57,7 +65,7 @@ export interface HostAdminConfig {
   readonly metrics?: boolean | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'compression'] as const;
 const ADMIN_KEYS = ['listen', 'token', 'metrics'];
 
 /** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
@@ -143,12 +151,13 @@ export function loadHostConfig(file: string): HostConfig {
       if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
       }
-      if (key === 'globalRules') {
+      if (key === 'globalRules' || key === 'compression') {
         const scalar = pair.value as Scalar;
         const valueLine = at(scalar.range?.[0]).line;
         // A block scalar (`|`) starts on the line after its indicator.
         const isBlock = scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED;
-        values[key] = loadGlobalRules(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
+        const load = key === 'globalRules' ? loadGlobalRules : loadHostCompression;
+        values[key] = load(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
         continue;
       }
       values[key] = value;
@@ -163,6 +172,7 @@ export function loadHostConfig(file: string): HostConfig {
     hostProcesses: values.hostProcesses as number | undefined,
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     admin: values.admin as HostAdminConfig | undefined,
+    compression: values.compression as CompressionSection | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

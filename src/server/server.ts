@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
-import { SiteConfig } from '../config/site-config.js';
+import { SiteConfig, type HostDefaults } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
@@ -47,6 +47,8 @@ export interface ServerOptions {
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
+  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression); fixed for the server's life. */
+  readonly hostDefaults?: HostDefaults | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
@@ -63,11 +65,18 @@ class Site implements SiteHandle {
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
+  readonly hostDefaults: HostDefaults;
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, hostDefaults: HostDefaults) {
     this.root = root;
     this.name = name;
-    this.config = SiteConfig.load(root);
+    this.hostDefaults = hostDefaults;
+    this.config = this.load();
     this.globalRules = globalRules;
+  }
+
+  /** load reads the site's web.config files afresh, over the host's defaults. */
+  load(): SiteConfig {
+    return SiteConfig.load(this.root, process.env, this.hostDefaults);
   }
 }
 
@@ -102,7 +111,7 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
+    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.hostDefaults ?? {});
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     this.#users =
@@ -162,7 +171,7 @@ export class NodehostServer implements AdminTarget {
    */
   reloadConfig(): void {
     this.#isConfigDirty = false;
-    const next = SiteConfig.load(this.site.root);
+    const next = this.site.load();
     if (next.errors.length === 0) {
       if (this.#brokenConfig !== undefined) this.#options.log.info('config fixed', { site: this.site.name });
       this.#brokenConfig = undefined;
@@ -242,7 +251,7 @@ export class NodehostServer implements AdminTarget {
 
   /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
   async preload(): Promise<void> {
-    const report = checkSite(this.site.root);
+    const report = checkSite(this.site.root, process.env, this.site.hostDefaults);
     const apps = report.apps.filter((app) => app.settings.preload);
     this.#preloaded = apps.map((app) => app.scriptPath);
     await Promise.all(
