@@ -111,6 +111,32 @@ describe('httpErrors: error responses from node', () => {
     assert.match(chunked.text, CUSTOM_404);
   });
 
+  test("Replace with an ExecuteURL page: node's JSON 404 is dropped and the page (a node app) answers, keeping the 404", async () => {
+    for (let i = 0; i < 2; i++) {
+      const reply = await fetchStrict(host.url, '/execnode/app.js/json404');
+      assert.equal(reply.status, 404);
+      assert.equal(reply.headers['content-type'], 'text/html');
+      assert.match(reply.text, /<h1>node error page<\/h1><p>asked for \/execnode\/app\.js\/json404<\/p>/);
+      assert.doesNotMatch(reply.text, /no such user/);
+      assert.equal(reply.headers['content-length'], String(reply.body.length));
+      assert.equal(reply.rawHeaders.filter((name) => name.toLowerCase() === 'x-powered-by').length, 1, 'custom headers once, from the page');
+    }
+    const head = await fetchStrict(host.url, '/execnode/app.js/json404', { method: 'HEAD' });
+    assert.equal(head.status, 404);
+    assert.equal(head.body.length, 0);
+  });
+
+  test('Auto with an ExecuteURL page: a bodiless node 404 (chunked or not) gets the page, a node body is kept', async () => {
+    for (const target of ['/execauto/app.js/empty404', '/execauto/app.js/chunked404']) {
+      const reply = await fetchStrict(host.url, target);
+      assert.equal(reply.status, 404, target);
+      assert.match(reply.text, /<h1>node error page<\/h1>/, target);
+    }
+    const json = await fetchStrict(host.url, '/execauto/app.js/json404');
+    assert.equal(json.status, 404);
+    assert.deepEqual(JSON.parse(json.text), { error: 'no such user' });
+  });
+
   test('a node 200 is never touched', async () => {
     const reply = await fetchStrict(host.url, '/replace/app.js/fine');
     assert.equal(reply.status, 200);

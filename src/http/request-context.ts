@@ -23,6 +23,12 @@ export type CacheResult = '' | 'hit' | 'miss' | 'collapsed' | 'stale';
 /** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
 export interface ErrorResponder {
   respond(ctx: RequestContext, outcome: ErrorOutcome): void;
+  /**
+   * executeUrl answers ctx with an httpErrors ExecuteURL page: `url` runs through the pipeline,
+   * and the response keeps ctx.errorStatus (set by the caller, with ctx.isExecutingErrorUrl).
+   * Absent outside a pipeline (unit tests), where no page can run.
+   */
+  readonly executeUrl?: ((ctx: RequestContext, url: string) => Promise<void>) | undefined;
 }
 
 export class RequestContext {

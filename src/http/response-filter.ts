@@ -50,10 +50,24 @@ export interface ResponseFilter {
  */
 export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter | ObservingBodyFilter;
 
-/** BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. */
+/**
+ * BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. It may
+ * instead give the response back to be answered anew (Reanswer), once the handler has ended it.
+ */
 export interface BufferedBodyFilter {
   readonly mode: 'buffer';
-  body(whole: Buffer): Buffer | Promise<Buffer>;
+  body(whole: Buffer): Buffer | Promise<Buffer> | Reanswer;
+}
+
+/**
+ * Reanswer is a buffered body filter's "answer this response from the start": the handler's
+ * response (already ended, its body collected) is dropped with every header set on it, the
+ * chain lets go of the response, and `answer` runs, writing a new response that the chain
+ * filters afresh (an httpErrors ExecuteURL page, which runs through the pipeline again). Later
+ * filters of the dropped response are not run.
+ */
+export interface Reanswer {
+  readonly answer: () => void;
 }
 
 /** StreamingBodyFilter rewrites a body piece by piece, synchronously, in order. */

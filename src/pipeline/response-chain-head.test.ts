@@ -118,3 +118,40 @@ test('a header set before the flat list, or a wanting filter without extendHeadL
   assert.equal(both.headers['x-added'], 'by open');
   assert.equal(both.headers['x-head'], '202');
 });
+
+test('a buffered filter answering Reanswer drops the ended response and its headers; the new answer is filtered afresh', async () => {
+  let isFirst = true;
+  const reanswering: ResponseFilter = {
+    id: 'reanswering',
+    wants: () => true,
+    open: (ctx) => {
+      if (!isFirst) return undefined;
+      isFirst = false;
+      return {
+        mode: 'buffer',
+        body: () => ({
+          answer: () => {
+            // As the engine does when the new answer enters the pipeline.
+            chain.attach(ctx);
+            ctx.res.setHeader('Content-Type', 'text/plain');
+            ctx.res.end('second');
+          },
+        }),
+      };
+    },
+  };
+  const chain = new ResponseChain([reanswering, headOnly]);
+  let isEndCalledBack = false;
+  respond = (ctx) => {
+    chain.attach(ctx);
+    ctx.res.writeHead(404, { 'Content-Type': 'application/json', 'X-First': '1' });
+    ctx.res.end('{"first":true}', () => (isEndCalledBack = true));
+  };
+  const reply = await fetchLocalText(server.port, '/');
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body, 'second');
+  assert.equal(reply.headers['x-first'], undefined);
+  assert.equal(reply.headers['content-type'], 'text/plain');
+  assert.equal(reply.headers['x-head'], '200', 'the head-only filter ran for the new answer only');
+  assert.equal(isEndCalledBack, true, "the handler's end callback ran");
+});
