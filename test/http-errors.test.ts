@@ -80,6 +80,22 @@ describe("httpErrors: nodehost's own errors", () => {
     assert.match(detailed.text, /404\.14 - Not Found/);
     const detailedVerb = await fetchStrict(host.url, '/detailed/x.txt', { method: 'DELETE' });
     assert.match(detailedVerb.text, /404\.6 - Not Found/);
+    const detailedHeader = await fetchStrict(host.url, '/detailed/x.txt', { headers: { 'X-Big': 'x'.repeat(20) } });
+    assert.equal(detailedHeader.status, 431);
+    assert.match(detailedHeader.text, /NH_ERR_FILTER_HEADER_TOO_LARGE/);
+    const detailedQuery = await fetchStrict(host.url, '/detailed/x.txt?' + 'q'.repeat(60));
+    assert.equal(detailedQuery.status, 404);
+    assert.match(detailedQuery.text, /404\.15 - Not Found/);
+    const detailedBody = await fetchStrict(host.url, '/detailed/x.txt', { method: 'POST', body: '0123456789A' });
+    assert.equal(detailedBody.status, 413);
+    assert.match(detailedBody.text, /413\.1 - /);
+    // Every one went out through the response chain: the custom headers are on each, once.
+    for (const reply of [long, header, verb, detailed, detailedVerb, detailedHeader, detailedQuery, detailedBody]) {
+      assert.deepEqual(
+        reply.rawHeaders.filter((_, i) => i % 2 === 0 && reply.rawHeaders[i]!.toLowerCase() === 'x-powered-by'),
+        ['X-Powered-By'],
+      );
+    }
   });
 });
 

@@ -70,6 +70,11 @@ test('a hit is answered from memory and never reaches node; it carries Date and 
   assert.equal(Number(second.headers['content-length']), first.body.length);
   assert.equal(second.headers['content-type'], 'text/plain');
   assert.equal(second.headers.date, first.headers.date, 'the stored response keeps the Date it was made with');
+  assert.deepEqual(
+    second.rawHeaders.filter((_, i) => i % 2 === 1 && second.rawHeaders[i - 1]!.toLowerCase() === 'x-powered-by'),
+    ['nodehost'],
+    'a hit carries the custom headers once, as stored',
+  );
   assert.match(String(second.headers.age), /^\d+$/);
   const head = await get('/collapse/app.js?hit=1', {}, 'HEAD');
   assert.equal(head.headers['x-nodehost-cache'], 'hit');
