@@ -57,6 +57,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
+    trustedProxies: file.trustedProxies,
     ...(file.logs === undefined
       ? {}
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),

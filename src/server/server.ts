@@ -18,6 +18,8 @@ import { createLogFolderModule, type LogFolderModule } from '../modules/log-fold
 import type { Duplex } from 'node:stream';
 import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
+import type { ProxyRange } from '../config/proxy-range.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
 import { ConfigReloadWatcher } from './config-reload.js';
@@ -47,6 +49,8 @@ export interface ServerOptions {
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
@@ -63,11 +67,13 @@ class Site implements SiteHandle {
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
+  readonly trustedProxies: TrustedProxies | undefined;
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, trustedProxies: readonly ProxyRange[] | undefined) {
     this.root = root;
     this.name = name;
     this.config = SiteConfig.load(root);
     this.globalRules = globalRules;
+    this.trustedProxies = trustedProxies === undefined || trustedProxies.length === 0 ? undefined : new TrustedProxies(trustedProxies);
   }
 }
 
@@ -102,7 +108,7 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
+    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.trustedProxies);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     this.#users =
@@ -327,7 +333,7 @@ export class NodehostServer implements AdminTarget {
     if (this.#closing) res.shouldKeepAlive = false;
     // The next request after a web.config change sees it (DESIGN §3).
     if (this.#isConfigDirty) this.reloadConfig();
-    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
+    if (this.#brokenConfig !== undefined && isLoopbackAddress(this.#clientAddress(req))) {
       void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, false);
       return;
     }
@@ -354,6 +360,13 @@ export class NodehostServer implements AdminTarget {
     });
   };
 
+  /** clientAddress is the request's client: the peer, or the one a trusted proxy names. */
+  #clientAddress(req: IncomingMessage): string {
+    const peer = req.socket.remoteAddress ?? '';
+    const proxies = this.site.trustedProxies;
+    return proxies === undefined ? peer : proxies.client(peer.startsWith('::ffff:') ? peer.slice(7) : peer, false, req.headers).address;
+  }
+
   /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
   #loopbackPipelineFor(broken: SiteConfig): Pipeline {
     if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
@@ -362,6 +375,7 @@ export class NodehostServer implements AdminTarget {
       root: site.root,
       name: site.name,
       globalRules: site.globalRules,
+      trustedProxies: site.trustedProxies,
       config: {
         forPath(urlPath: string): FolderConfig {
           const bad = broken.forPath(urlPath);
