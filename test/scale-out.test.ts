@@ -93,6 +93,7 @@ interface Balancer {
 
 /** startBalancer runs `command` in the foreground and resolves once its front end (`port`) answers a request. */
 async function startBalancer(command: string, args: string[], port: number): Promise<Balancer> {
+  if (!fs.existsSync(command)) throw new Error(`${command} is missing: apt-get install -y haproxy nginx-light (.ci/run installs them)`);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

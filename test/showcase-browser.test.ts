@@ -21,6 +21,7 @@ let host: RunningHost;
 let browser: Browser;
 
 before(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
   copy = copyShowcase();
   host = await startNodehost('', { args: ['--config', copy.config] });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

@@ -1,4 +1,4 @@
-// A large text answer (about 200 KB, very repetitive): the kind that compression shrinks most.
+// A large text answer (about 120 KB, very repetitive): the kind that compression shrinks most.
 const http = require('http');
 
 const words = ['static', 'worker', 'generation', 'recycle', 'rewrite', 'socket', 'pipeline', 'header'];
