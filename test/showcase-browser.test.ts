@@ -1,8 +1,8 @@
 /**
  * The showcase in a real browser (Debian's chromium through playwright-core): the landing page
  * renders with its stylesheet and links every demo, the two-process demo shows two pids, the
- * chat shows a message sent from the page, and a screenshot of the landing page is written to
- * test/.tmp/showcase.png.
+ * chat shows a message sent from the page, the deploy page counts no failed request through a
+ * deploy, and a screenshot of the landing page is written to test/.tmp/showcase.png.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -71,5 +71,17 @@ it('sends a chat message over socket.io and shows it', async () => {
   const message = page.locator('#messages li').first();
   await message.waitFor();
   assert.match((await message.textContent())!, /^guest-\d+ \(via process \d+\): hello from chromium$/);
+  await page.close();
+});
+
+it("keeps the deploy page's failure counter at zero through a deploy", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${host.url}/deploy/`);
+  await page.locator('#deployment').filter({ hasText: /^0$/ }).waitFor();
+  await page.click('#deploy');
+  // The page shows the new deployment once a worker of the new generation answered it.
+  await page.locator('#deployment').filter({ hasText: /^1$/ }).waitFor();
+  assert.equal(await page.locator('#failed').textContent(), '0');
+  assert.ok(Number(await page.locator('#requests').textContent()) > 1);
   await page.close();
 });
