@@ -4,8 +4,8 @@
  * `from=start`, the whole file first). It follows the file through inotify events, with a
  * slow re-check as a safety net, reads at most 64 KiB at a time and waits for the client to
  * drain, so a slow client never makes nodehost buffer the file. The stream ends when the file
- * is deleted (a quota purge), the client leaves, or the host stops (`tails`: a client that
- * half-closed its connection stays "connected" until then).
+ * is deleted (a quota purge), the client leaves, or the host stops (`tails`: a client gone
+ * with only a FIN is noticed at the next write, which a quiet file never makes).
  */
 import fs from 'node:fs';
 import path from 'node:path';
