@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { accessLogLine } from './helpers/access-log.js';
+import { waitForLog } from './helpers/recycle.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { fetchStrict } from './helpers/strict-http.js';
 
@@ -86,5 +87,24 @@ describe('from a peer that is not trusted', () => {
     const reply = await fetchStrict(host.url, '/blocked/', { localAddress: '127.0.0.1', headers: { 'X-Forwarded-For': '203.0.113.9' } });
     assert.equal(reply.text, 'not blocked\n');
     assert.equal((await fetchStrict(host.url, '/iisnode/', { localAddress: '127.0.0.1', headers: { 'X-Forwarded-For': CLIENT } })).status, 200);
+  });
+});
+
+describe('a broken web.config edit', () => {
+  it('shows its error to a client on this machine only, not to the remote client of a local balancer', async () => {
+    const config = path.join(temp, 'site', 'web.config');
+    const good = fs.readFileSync(config, 'utf8');
+    fs.writeFileSync(config, good.replace('</configuration>', ''));
+    try {
+      // The edit is read once its file system event arrives; the host log says so.
+      await waitForLog(host.child.stderr!, host.stderr, /"msg":"config error"/);
+      const local = await fetchStrict(host.url, '/server.js/request', { localAddress: BALANCER });
+      assert.match(local.text, /web\.config:\d+:\d+: Not well-formed XML/);
+      const remote = await fetchStrict(host.url, '/server.js/request', { localAddress: BALANCER, headers: { 'X-Forwarded-For': CLIENT } });
+      assert.doesNotMatch(remote.text, /web\.config/);
+      assert.ok(Array.isArray((JSON.parse(remote.text) as { rawHeaders: unknown }).rawHeaders), 'the last good configuration serves the remote client');
+    } finally {
+      fs.writeFileSync(config, good);
+    }
   });
 });

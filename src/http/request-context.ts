@@ -62,9 +62,7 @@ export class RequestContext {
    */
   readonly remoteAddress: string;
   readonly isHttps: boolean;
-  /** The address at the other end of the connection: the client, or the balancer in front. */
-  readonly peerAddress: string;
-  /** Ports and the server's end of the connection. */
+  /** The client's port (a balancer's, behind one) and the server's end of the connection. */
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
@@ -131,12 +129,12 @@ export class RequestContext {
     this.scriptUrl = '';
     this.pathInfo = '';
     const socket = req.socket;
-    this.peerAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    const peer = stripV4Mapped(socket.remoteAddress ?? '');
     if (site.trustedProxies === undefined) {
-      this.remoteAddress = this.peerAddress;
+      this.remoteAddress = peer;
       this.isHttps = isHttps;
     } else {
-      const client = site.trustedProxies.client(this.peerAddress, isHttps, req.headers);
+      const client = site.trustedProxies.client(peer, isHttps, req.headers);
       this.remoteAddress = client.address;
       this.isHttps = client.isHttps;
     }

@@ -35,3 +35,8 @@ test('an untrusted peer is its own client, whatever its headers say', () => {
   assert.equal(proxies.isTrusted('10.255.255.255'), true);
   assert.equal(proxies.isTrusted('not an address'), false);
 });
+
+test('an IPv4-mapped peer is read as IPv4', () => {
+  assert.equal(proxies.client('::ffff:127.0.0.1', false, { 'x-forwarded-for': '203.0.113.7' }).address, '203.0.113.7');
+  assert.equal(proxies.client('::ffff:192.0.2.50', false, {}).address, '192.0.2.50');
+});

@@ -32,13 +32,13 @@ export class TrustedProxies {
   }
 
   /**
-   * client returns the real client of a request from `peer` (the socket's address) that
-   * reached nodehost over HTTPS or not (`isHttps`); `peer` itself when it is not trusted or
-   * sent no usable X-Forwarded-For.
+   * client returns the real client of a request from `peer` (the socket's address, an
+   * IPv4-mapped one read as IPv4) that reached nodehost over HTTPS or not (`isHttps`); `peer`
+   * itself when it is not trusted or sent no usable X-Forwarded-For.
    */
   client(peer: string, isHttps: boolean, headers: IncomingHttpHeaders): ForwardedClient {
-    if (!this.isTrusted(peer)) return { address: peer, isHttps };
-    let address = peer;
+    let address = normalize(peer);
+    if (!this.isTrusted(address)) return { address, isHttps };
     const xff = headers['x-forwarded-for'];
     if (xff !== undefined) {
       // node joins repeated headers with ', ': one list, read from the nearest hop outwards.

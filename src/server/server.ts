@@ -364,7 +364,7 @@ export class NodehostServer implements AdminTarget {
   #clientAddress(req: IncomingMessage): string {
     const peer = req.socket.remoteAddress ?? '';
     const proxies = this.site.trustedProxies;
-    return proxies === undefined ? peer : proxies.client(peer.startsWith('::ffff:') ? peer.slice(7) : peer, false, req.headers).address;
+    return proxies === undefined ? peer : proxies.client(peer, false, req.headers).address;
   }
 
   /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
