@@ -58,6 +58,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     globalRules: file.globalRules,
     usersFile: file.users,
     hostDefaults: { compression: file.compression },
+    trustedProxies: file.trustedProxies,
     ...(file.logs === undefined
       ? {}
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
