@@ -185,6 +185,7 @@ describe('admin API on the control socket', () => {
       assert.match(lines[0]!, /^nodehost \S+, pid \d+/);
       assert.match(lines[1]!, /^SITE +APP +GEN +PID +STATE +UPTIME +RSS +CPU +REQS +RST$/);
       assert.match(lines[2]!, new RegExp(`/app\\.js +1 +${apps[0].processes[0].pid} +ready .* 1/3$`));
+      assert.equal(lines.at(-1), '/app.js restarts: exit 1');
       for (const line of lines) assert.ok(line.length <= 80, `fits 80 columns: ${JSON.stringify(line)}`);
       assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colours when stdout is not a TTY');
       const json = JSON.parse((await run(process.execPath, [BIN, 'status', site, '--json'])).stdout);

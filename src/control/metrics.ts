@@ -95,7 +95,7 @@ export class HostMetrics {
     add('nodehost_worker_processes', 'Worker processes of the serving generation by state.', 'gauge', () => this.#processStates());
     add(
       'nodehost_worker_restarts_total',
-      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory).',
+      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory, event-loop, heap).',
       'counter',
       () => this.#restarts(),
     );
