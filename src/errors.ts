@@ -228,6 +228,18 @@ export const ERRORS = {
     substatus: 0,
     summary: 'The admin listener could not start: its address is taken, or it listens off loopback without admin.token.',
   },
+  NH_ERR_ADMIN_CROSS_SITE: {
+    status: 403,
+    substatus: 0,
+    summary:
+      'A POST on the TCP admin listener carried neither Authorization nor X-Nodehost-Admin: a page of another site cannot send those headers, so the request is refused as a possible cross-site request.',
+  },
+  NH_ERR_ADMIN_HOST: {
+    status: 403,
+    substatus: 0,
+    summary:
+      'A request to a TCP admin listener without a token named a Host that is not loopback (localhost, 127.x, [::1]): refused so that a DNS-rebinding page cannot reach the listener.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

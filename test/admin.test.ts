@@ -365,6 +365,37 @@ describe('admin listener (TCP)', () => {
       parsePrometheus(metrics.text);
       assert.equal((await call({ base }, 'GET', '/ready')).status, 200);
       assert.equal((await call({ base }, 'GET', '/live')).status, 200);
+      // The dashboard's files carry no data: served without the token, under a strict CSP.
+      const dashboard = await call({ base }, 'GET', '/');
+      assert.equal(dashboard.status, 200);
+      assert.match(dashboard.headers['content-type']!, /^text\/html/);
+      assert.match(dashboard.headers['content-security-policy']!, /default-src 'none'; script-src 'self'/);
+      assert.match(dashboard.text, /<script src="dashboard\.js"/);
+      assert.equal((await call({ base }, 'GET', '/dashboard.js')).status, 200);
+      const events = await call({ base }, 'GET', '/v1/events', { Authorization: 'Bearer s3cret' });
+      assert.ok(events.json.events.some((e: { msg: string; level: string }) => e.msg === 'host started' && e.level === 'info'));
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('without a token: a POST needs X-Nodehost-Admin (no cross-site requests), and the Host must be loopback (no DNS rebinding)', async () => {
+    const site = makeSite();
+    const yml = path.join(site, 'nodehost.yml');
+    fs.writeFileSync(yml, `root: .\nadmin:\n  listen: 127.0.0.1:0\n`);
+    const host = await serve('', ['--config', yml], /admin listener /);
+    try {
+      const base = /admin listener (http:\/\/\S+)/.exec(host.stdout())![1]!;
+      await fetchRaw(host.url, '/app.js');
+      const forged = await call({ base }, 'POST', '/v1/apps/recycle');
+      assert.equal(forged.status, 403);
+      assert.equal(forged.json.error.code, 'NH_ERR_ADMIN_CROSS_SITE');
+      assert.equal((await call({ base }, 'GET', '/v1/apps')).json.apps[0].generation, 1, 'nothing was recycled');
+      assert.equal((await call({ base }, 'POST', '/v1/apps/recycle', { 'X-Nodehost-Admin': '1' })).status, 200);
+      const rebound = await call({ base }, 'GET', '/v1/apps', { Host: `attacker.example:${new URL(base).port}` });
+      assert.equal(rebound.status, 403);
+      assert.equal(rebound.json.error.code, 'NH_ERR_ADMIN_HOST');
+      assert.equal((await call({ base }, 'GET', '/v1/server', { Host: `localhost:${new URL(base).port}` })).status, 200);
     } finally {
       await host.stop();
     }

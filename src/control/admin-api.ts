@@ -4,6 +4,7 @@
  * the optional TCP admin listener (a bearer token when configured).
  *
  * ```
+ *   GET  /                    the dashboard (index.html, dashboard.css, dashboard.js; no token needed)
  *   GET  /v1/server           version, pid, uptime, host processes
  *   GET  /v1/sites            the site: name, root, configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
@@ -11,27 +12,38 @@
  *   POST /v1/apps/stop        ?app=…          answered once the workers are gone
  *   POST /v1/apps/start       ?app=/hello.js  starts an application without a request
  *   POST /v1/reload           re-reads every web.config now
+ *   GET  /v1/events           recent host events, oldest first
  *   GET  /metrics             Prometheus text
  *   GET  /ready, /live        health
  *   errors: { "error": { "code": "NH_ERR_…", "message": "…" } } with the code's status
  * ```
+ *
+ * On the TCP listener, which a browser can reach, two rules keep other web pages out: a POST
+ * must carry `Authorization` or `X-Nodehost-Admin` (headers a page of another origin cannot send
+ * without a CORS preflight, which this API never approves), and without a token the Host header
+ * must be loopback (a DNS-rebinding page names its own host).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ERRORS, NodehostError, type ErrorCode } from '../errors.js';
+import type { HostEvent } from '../host-log.js';
 import type { ApplicationStats } from '../iisnode/application.js';
 import { version } from '../version.js';
+import { Dashboard } from './dashboard.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import { readProcessUsage } from './proc-stat.js';
 
-/** AppStatus is one application in one host process. */
-export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number };
+/** AppStatus is one application in one host process; `logUrl` is the URL path of its log folder on the site ('' when it has none there). */
+export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number; readonly logUrl?: string };
 
 /** HostStatus is what the target reports: the site and its applications (each front door's, when several). */
 export interface HostStatus {
   readonly site: string;
   readonly root: string;
   readonly configError: string;
+  /** The site's listener URL ('' before it listens). */
+  readonly url?: string;
   readonly hostProcesses?: number;
   readonly frontDoors?: readonly { readonly index: number; readonly pid: number; readonly error?: string }[];
   readonly apps: readonly AppStatus[];
@@ -59,11 +71,15 @@ export interface AdminTarget {
   reload(): Promise<{ readonly configError: string }> | { readonly configError: string };
   metrics(): Promise<string>;
   readiness(): Readiness | Promise<Readiness>;
+  /** events are the recent host events, oldest first (of every host process). */
+  events(): readonly HostEvent[] | Promise<readonly HostEvent[]>;
 }
 
-/** AdminApiOptions: a token, when set, is required as `Authorization: Bearer <token>` on every path but /live and /ready. */
+/** AdminApiOptions: a token, when set, is required as `Authorization: Bearer <token>` on every path but /live, /ready and the dashboard's files. */
 export interface AdminApiOptions {
   readonly token?: string | undefined;
+  /** A TCP listener, reachable by browsers: the cross-site rules apply (the control socket is not). */
+  readonly isTcp?: boolean;
 }
 
 const START_TIME = Date.now();
@@ -71,6 +87,7 @@ const START_TIME = Date.now();
 /** AdminApi: `handle(req, res)` answers one request; it never throws. */
 export class AdminApi {
   readonly #target: AdminTarget;
+  readonly #dashboard = new Dashboard();
 
   constructor(target: AdminTarget) {
     this.#target = target;
@@ -79,16 +96,27 @@ export class AdminApi {
   /** handler returns the request listener of one listener (the token applies to that listener only). */
   handler(options: AdminApiOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
     const token = options.token === undefined || options.token === '' ? undefined : Buffer.from(`Bearer ${options.token}`);
+    const isTcp = options.isTcp === true;
     return (req, res) => {
-      void this.#handle(req, res, token).catch((err: unknown) => {
+      void this.#handle(req, res, token, isTcp).catch((err: unknown) => {
         sendError(res, new NodehostError('NH_ERR_INTERNAL', (err as Error)?.message ?? String(err)));
       });
     };
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, token: Buffer | undefined): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, token: Buffer | undefined, isTcp: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
+    if (isTcp && token === undefined && !isLoopbackHost(req.headers.host)) {
+      return sendError(
+        res,
+        new NodehostError(
+          'NH_ERR_ADMIN_HOST',
+          `Host ${JSON.stringify(req.headers.host ?? '')} is not loopback; without admin.token this listener answers loopback names only`,
+        ),
+      );
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.#dashboard.serve(url.pathname, req.method, res)) return;
     // Health probes carry no secret: orchestrators probe them without credentials.
     if (url.pathname === '/live') return sendJson(res, 200, { live: true });
     if (url.pathname === '/ready') {
@@ -100,6 +128,15 @@ export class AdminApi {
       return sendError(
         res,
         new NodehostError('NH_ERR_ADMIN_UNAUTHORIZED', 'this admin listener needs Authorization: Bearer <token> (admin.token in nodehost.yml)'),
+      );
+    }
+    if (isTcp && req.method === 'POST' && req.headers.authorization === undefined && req.headers['x-nodehost-admin'] === undefined) {
+      return sendError(
+        res,
+        new NodehostError(
+          'NH_ERR_ADMIN_CROSS_SITE',
+          'a POST on the admin listener needs an Authorization or X-Nodehost-Admin header (refused as a possible cross-site request)',
+        ),
       );
     }
     const app = url.searchParams.get('app') ?? undefined;
@@ -118,9 +155,19 @@ export class AdminApi {
       case 'GET /v1/sites': {
         const status = await target.status();
         return sendJson(res, 200, {
-          sites: [{ name: status.site, root: status.root, configError: status.configError, apps: new Set(status.apps.map((a) => a.script)).size }],
+          sites: [
+            {
+              name: status.site,
+              root: status.root,
+              url: status.url ?? '',
+              configError: status.configError,
+              apps: new Set(status.apps.map((a) => a.script)).size,
+            },
+          ],
         });
       }
+      case 'GET /v1/events':
+        return sendJson(res, 200, { events: await target.events() });
       case 'GET /v1/apps': {
         const status = await target.status();
         return sendJson(res, 200, { apps: status.apps.map((entry) => describeApp(status, entry)) });
@@ -168,10 +215,27 @@ export class AdminApi {
   }
 }
 
-const KNOWN_PATHS = new Set(['/v1/server', '/v1/sites', '/v1/apps', '/v1/apps/recycle', '/v1/apps/stop', '/v1/apps/start', '/v1/reload', '/metrics']);
+const KNOWN_PATHS = new Set([
+  '/v1/server',
+  '/v1/sites',
+  '/v1/events',
+  '/v1/apps',
+  '/v1/apps/recycle',
+  '/v1/apps/stop',
+  '/v1/apps/start',
+  '/v1/reload',
+  '/metrics',
+]);
 
 function noSuchApp(app: string): NodehostError {
   return new NodehostError('NH_ERR_ADMIN_NO_APP', `no running application has the URL ${app}`);
+}
+
+/** isLoopbackHost tells whether a Host header names this machine: localhost, 127.x.y.z or [::1], with any port. */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name.toLowerCase() === 'localhost' || isLoopbackAddress(name);
 }
 
 function isAuthorized(header: string | undefined, expected: Buffer): boolean {
@@ -216,6 +280,7 @@ function describeApp(status: HostStatus, app: AppStatus): Record<string, unknown
     lastExitCode: app.lastExitCode,
     lastExitSignal: app.lastExitSignal,
     lastRecycleError: app.lastRecycleError,
+    logUrl: app.logUrl ?? '',
     configError: app.configError,
     processes: app.processes.map((p) => ({
       pid: p.pid,

@@ -22,6 +22,7 @@ import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
+import type { HostEvent } from '../host-log.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { NodehostServer, type ServerOptions } from './server.js';
 
@@ -35,7 +36,7 @@ const REPLACE_MAX_MS = 10_000;
 const STABLE_MS = 10_000;
 
 /** The admin API operations a front door answers for the primary (a NodehostServer method each). */
-type FrontDoorCall = 'stop' | 'startApp' | 'reload' | 'metricsJson' | 'readiness';
+type FrontDoorCall = 'stop' | 'startApp' | 'reload' | 'metricsJson' | 'readiness' | 'events';
 
 /** Messages from the primary to a front door. */
 type ToFrontDoor =
@@ -138,6 +139,8 @@ async function callServer(server: NodehostServer, call: FrontDoorCall, app: stri
       return server.metricsJson();
     case 'readiness':
       return server.readiness();
+    case 'events':
+      return server.events();
   }
 }
 
@@ -206,6 +209,12 @@ class FrontDoors implements AdminTarget {
     return mergeMetrics((await this.#call('metricsJson', undefined, STATUS_TIMEOUT_MS)) as MetricsJson[]);
   }
 
+  /** events merges the primary's recent events with every front door's, by time, the last 200. */
+  async events(): Promise<HostEvent[]> {
+    const replies = (await this.#call('events', undefined, STATUS_TIMEOUT_MS)) as HostEvent[][];
+    return [...this.#options.log.recent(), ...replies.flat()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).slice(-200);
+  }
+
   async readiness(): Promise<Readiness> {
     if (this.#isShuttingDown) return { isReady: false, reason: 'shutting down' };
     if (!this.#isServing.every(Boolean)) return { isReady: false, reason: 'a front door is not listening' };
@@ -231,6 +240,7 @@ class FrontDoors implements AdminTarget {
     return {
       site: first?.site ?? '',
       root: first?.root ?? '',
+      url: first?.url ?? '',
       configError: answers.find((a) => a.status.configError !== '')?.status.configError ?? '',
       hostProcesses: this.#count,
       frontDoors: doors,
