@@ -27,6 +27,12 @@ export const ERRORS = {
   NH_ERR_CONFIG_HOST: { status: 500, substatus: 0, summary: 'The host configuration file (nodehost.yml) is invalid.' },
   NH_ERR_CONFIG_READ: { status: 500, substatus: 19, summary: 'A configuration file exists but cannot be read.' },
   NH_ERR_CONFIG_UNKNOWN_ELEMENT: { status: 500, substatus: 19, summary: 'A section that nodehost reads contains an element that the section does not define.' },
+  NH_ERR_CONFIG_EDIT: {
+    status: 500,
+    substatus: 0,
+    summary:
+      '`nodehost config get|set` cannot do what it was asked: no such site or folder, a file that is not well-formed, or an edit the file would not accept.',
+  },
 
   // Worker processes
   NH_ERR_WORKER_SPAWN: { status: 500, substatus: 1028, summary: 'The node process could not be started: nodeProcessCommandLine names no executable.' },

@@ -14,6 +14,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
+import { registerConfigCommand } from './config-command.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
 import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
 import { formatStatusTable, type StatusApp } from './status-table.js';
@@ -329,6 +330,7 @@ registerLogsCommand(program);
 registerUserCommand(program);
 registerRewriteCommand(program);
 registerServiceCommand(program);
+registerConfigCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
