@@ -224,6 +224,17 @@ describe('admin API on the control socket', () => {
       assert.equal((await call(socket, 'GET', '/v1/apps')).json.apps.length, 1);
       assert.equal((await call(socket, 'POST', '/v1/apps/start')).json.error.code, 'NH_ERR_ADMIN_BAD_REQUEST');
 
+      // The same through the CLI.
+      const cliStop = await run(process.execPath, [BIN, 'stop', site, '--app', '/app.js']);
+      assert.equal(cliStop.stdout, `stopped ${path.join(fs.realpathSync(site), 'app.js')}\n`);
+      assert.deepEqual((await call(socket, 'GET', '/v1/apps')).json.apps, []);
+      const cliStart = await run(process.execPath, [BIN, 'start', site, '--app', '/app.js']);
+      assert.match(cliStart.stdout, /^started .*app\.js\n$/);
+      await until('the started worker', async () => ((await call(socket, 'GET', '/v1/apps')).json.apps[0]?.processes[0]?.state === 'ready' ? true : undefined));
+      const noSuch = await run(process.execPath, [BIN, 'stop', site, '--app', '/nope.js']).catch((err) => err);
+      assert.equal(noSuch.code, 1);
+      assert.match(noSuch.stderr, /NH_ERR_ADMIN_NO_APP/);
+
       assert.deepEqual((await call(socket, 'POST', '/v1/reload')).json, { reloaded: true });
       assert.deepEqual((await call(socket, 'GET', '/live')).json, { live: true });
       assert.deepEqual((await call(socket, 'GET', '/ready')).json, { ready: true });
@@ -335,8 +346,8 @@ describe('admin API on the control socket', () => {
 });
 
 test('every command has --help with an example and its exit codes', async () => {
-  for (const command of ['serve', 'check', 'recycle', 'status', 'logs']) {
-    const help = (await run(process.execPath, [BIN, command, '--help'])).stdout;
+  for (const command of ['serve', 'check', 'recycle', 'stop', 'start', 'status', 'logs', 'config get', 'config set']) {
+    const help = (await run(process.execPath, [BIN, ...command.split(' '), '--help'])).stdout;
     assert.match(help, /Examples?:\n {2}nodehost /, command);
     assert.match(help, /Exit codes: 0 /, command);
   }
