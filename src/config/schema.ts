@@ -293,7 +293,7 @@ const SPECS = {
     type: 'uint',
     default: 0,
     description:
-      "The longest a worker's event loop may stay blocked, in ms: the host pings each ready worker over its IPC channel (answered by nodehost's preload from the worker's event loop, so the application cannot fake it) and replaces gracefully a worker that has not answered within this time (its successor starts, it drains, restart reason `event-loop`). The default is 0 (off). This is a nodehost setting; iisnode has no such attribute.",
+      "The longest a worker's event loop may stay blocked, in ms: the host pings each ready worker over its IPC channel (answered by nodehost's preload from the worker's event loop, so the application cannot fake it) and replaces gracefully a worker that has not answered within this time (its successor starts, it drains, restart reason `event-loop`). A debug session's worker is not watched, since a paused debuggee cannot answer. The default is 0 (off). This is a nodehost setting; iisnode has no such attribute.",
   },
   maxHeapMB: {
     type: 'uint',

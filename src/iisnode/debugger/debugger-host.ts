@@ -166,6 +166,8 @@ export class DebuggerHost {
       nodeProcessCountPerApplication: 1,
       nodeProcessCommandLine: withNodeFlag(settings.nodeProcessCommandLine, flag),
       maxNamedPipeConnectionRetry: Math.ceil(DEBUGGEE_READY_BUDGET_MS / Math.max(1, settings.namedPipeConnectionRetryDelay)),
+      // A debuggee paused at a breakpoint does not answer the heartbeat; it must not be replaced for that.
+      maxEventLoopBlockMs: 0,
     };
     let session: DebugSession | undefined;
     const handle = app.enterDebug(debugSettings, () => {
