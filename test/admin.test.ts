@@ -235,6 +235,14 @@ describe('admin API on the control socket', () => {
       assert.equal(noSuch.code, 1);
       assert.match(noSuch.stderr, /NH_ERR_ADMIN_NO_APP/);
 
+      // The effective configuration, each value with where it comes from (what nodehost check prints).
+      const config = (await call(socket, 'GET', '/v1/apps/config?app=/app.js')).json;
+      assert.equal(config.url, '/app.js');
+      const logging = config.settings.find((s: { name: string }) => s.name === 'loggingEnabled');
+      assert.deepEqual(logging, { name: 'loggingEnabled', value: false, from: `${path.join(fs.realpathSync(site), 'web.config')}:1` });
+      assert.equal(config.settings.find((s: { name: string }) => s.name === 'maxHeapMB').from, 'default');
+      assert.equal((await call(socket, 'GET', '/v1/apps/config?app=/none.js')).json.error.code, 'NH_ERR_ADMIN_NO_APP');
+
       assert.deepEqual((await call(socket, 'POST', '/v1/reload')).json, { reloaded: true });
       assert.deepEqual((await call(socket, 'GET', '/live')).json, { live: true });
       assert.deepEqual((await call(socket, 'GET', '/ready')).json, { ready: true });

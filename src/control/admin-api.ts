@@ -8,6 +8,7 @@
  *   GET  /v1/server           version, pid, uptime, host processes
  *   GET  /v1/sites            the site: name, root, configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
+ *   GET  /v1/apps/config      ?app=/hello.js  effective iisnode settings, each with the file:line it comes from
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
  *   POST /v1/apps/stop        ?app=…          answered once the workers are gone
  *   POST /v1/apps/start       ?app=/hello.js  starts an application without a request
@@ -26,6 +27,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ERRORS, NodehostError, type ErrorCode } from '../errors.js';
+import type { EffectiveConfig } from '../config/check.js';
 import type { HostEvent } from '../host-log.js';
 import type { ApplicationStats } from '../iisnode/application.js';
 import { version } from '../version.js';
@@ -71,6 +73,8 @@ export interface AdminTarget {
   reload(): Promise<{ readonly configError: string }> | { readonly configError: string };
   metrics(): Promise<string>;
   readiness(): Readiness | Promise<Readiness>;
+  /** appConfig is the effective configuration of the site's application at URL `app` (what `nodehost check` prints), or undefined. */
+  appConfig(app: string): EffectiveConfig | undefined;
   /** events are the recent host events, oldest first (of every host process). */
   events(): readonly HostEvent[] | Promise<readonly HostEvent[]>;
 }
@@ -172,6 +176,13 @@ export class AdminApi {
         const status = await target.status();
         return sendJson(res, 200, { apps: status.apps.map((entry) => describeApp(status, entry)) });
       }
+      case 'GET /v1/apps/config': {
+        if (app === undefined)
+          return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'config needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
+        const config = target.appConfig(app);
+        if (config === undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_NO_APP', `the site has no application at ${app}`));
+        return sendJson(res, 200, config);
+      }
       case 'POST /v1/apps/recycle': {
         const recycled = await target.recycle(app);
         if (app !== undefined && recycled.length === 0) return sendError(res, noSuchApp(app));
@@ -208,7 +219,7 @@ export class AdminApi {
     }
     const isKnownPath = KNOWN_PATHS.has(url.pathname);
     if (isKnownPath) {
-      res.setHeader('Allow', url.pathname.startsWith('/v1/apps/') || url.pathname === '/v1/reload' ? 'POST' : 'GET');
+      res.setHeader('Allow', (url.pathname.startsWith('/v1/apps/') && url.pathname !== '/v1/apps/config') || url.pathname === '/v1/reload' ? 'POST' : 'GET');
       return sendError(res, new NodehostError('NH_ERR_ADMIN_METHOD', `${req.method} is not allowed on ${url.pathname}`));
     }
     return sendError(res, new NodehostError('NH_ERR_ADMIN_NOT_FOUND', `no admin API path ${url.pathname} (see docs/admin.md)`));
@@ -219,6 +230,7 @@ const KNOWN_PATHS = new Set([
   '/v1/server',
   '/v1/sites',
   '/v1/events',
+  '/v1/apps/config',
   '/v1/apps',
   '/v1/apps/recycle',
   '/v1/apps/stop',

@@ -18,10 +18,12 @@
  * ```
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { resolve } from 'node:path';
 import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
+import { effectiveConfig, type EffectiveConfig } from '../config/check.js';
 import type { HostEvent } from '../host-log.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { NodehostServer, type ServerOptions } from './server.js';
@@ -207,6 +209,11 @@ class FrontDoors implements AdminTarget {
 
   async metrics(): Promise<string> {
     return mergeMetrics((await this.#call('metricsJson', undefined, STATUS_TIMEOUT_MS)) as MetricsJson[]);
+  }
+
+  /** appConfig reads the files itself: every front door serves the same site. */
+  appConfig(appUrl: string): EffectiveConfig | undefined {
+    return effectiveConfig(resolve(this.#options.siteRoot), decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/'));
   }
 
   /** events merges the primary's recent events with every front door's, by time, the last 200. */

@@ -25,7 +25,7 @@ import { FastPath } from './fast-path/fast-path.js';
 import { createUpgradeResponse } from './upgrade-response.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { UsersFile } from '../modules/authentication/users-file.js';
-import { checkSite } from '../config/check.js';
+import { checkSite, effectiveConfig, type EffectiveConfig } from '../config/check.js';
 import type { AdminTarget, HostStatus, Readiness } from '../control/admin-api.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
@@ -269,6 +269,11 @@ export class NodehostServer implements AdminTarget {
       configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
       apps: this.#appHost.stats().apps.map((app) => ({ ...app, logUrl: this.#logUrlOf(app.script) })),
     };
+  }
+
+  /** appConfig is the effective configuration of the application at URL `appUrl`, read from the files now. */
+  appConfig(appUrl: string): EffectiveConfig | undefined {
+    return effectiveConfig(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/'));
   }
 
   /** events are this process's recent host events. */
