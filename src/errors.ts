@@ -69,6 +69,11 @@ export const ERRORS = {
     substatus: 0,
     summary: 'The debugger URLs are given to loopback clients, and to others only when the site authenticates them.',
   },
+  NH_ERR_DEBUG_DISABLED: {
+    status: 409,
+    substatus: 0,
+    summary: 'A debug session was asked for through the admin API, but the application has debuggingEnabled="false".',
+  },
   NH_ERR_APP_NEEDS_ONE_HOST_PROCESS: {
     status: 500,
     substatus: 0,

@@ -12,6 +12,8 @@
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
  *   POST /v1/apps/stop        ?app=…          answered once the workers are gone
  *   POST /v1/apps/start       ?app=/hello.js  starts an application without a request
+ *   POST /v1/apps/debug       ?app=…[&brk=1]  starts its debug session: { port, isBreak, pid, debugUrl }
+ *   POST /v1/apps/debug/stop  ?app=…          ends it: { stopped: true|false }
  *   POST /v1/reload           re-reads every web.config now
  *   GET  /v1/events           recent host events, oldest first
  *   GET  /metrics             Prometheus text
@@ -57,6 +59,13 @@ export interface RecycledApp {
   readonly result: { readonly isServing: boolean; readonly generation: number; readonly error?: string };
 }
 
+/** DebugStarted is a started debug session: the inspector's port on 127.0.0.1 and the debuggee's pid. */
+export interface DebugStarted {
+  readonly port: number;
+  readonly isBreak: boolean;
+  readonly pid: number;
+}
+
 /** Readiness is what /ready answers. */
 export interface Readiness {
   readonly isReady: boolean;
@@ -73,6 +82,10 @@ export interface AdminTarget {
   reload(): Promise<{ readonly configError: string }> | { readonly configError: string };
   metrics(): Promise<string>;
   readiness(): Readiness | Promise<Readiness>;
+  /** startDebug starts the debug session of the running application at URL `app` (undefined: none runs there). */
+  startDebug(app: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined>;
+  /** stopDebug ends it; resolves with whether there was one (undefined: no application runs there). */
+  stopDebug(app: string): Promise<boolean | undefined>;
   /** appConfig is the effective configuration of the site's application at URL `app` (what `nodehost check` prints), or undefined. */
   appConfig(app: string): EffectiveConfig | undefined;
   /** events are the recent host events, oldest first (of every host process). */
@@ -201,6 +214,19 @@ export class AdminApi {
         if (started.error !== undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_APP_START', `${started.script}: ${started.error}`));
         return sendJson(res, 200, { started: started.script });
       }
+      case 'POST /v1/apps/debug':
+      case 'POST /v1/apps/debug/stop': {
+        if (app === undefined)
+          return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'debug needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
+        if (url.pathname === '/v1/apps/debug/stop') {
+          const stopped = await target.stopDebug(app);
+          return stopped === undefined ? sendError(res, noSuchApp(app)) : sendJson(res, 200, { stopped });
+        }
+        const started = await target.startDebug(app, url.searchParams.has('brk'));
+        if (started === undefined) return sendError(res, noSuchApp(app));
+        if (started instanceof NodehostError) return sendError(res, started);
+        return sendJson(res, 200, { ...started, debugUrl: `${app.replace(/\/+$/, '')}/debug/` });
+      }
       case 'POST /v1/reload': {
         const reloaded = await target.reload();
         if (reloaded.configError !== '')
@@ -231,6 +257,8 @@ const KNOWN_PATHS = new Set([
   '/v1/sites',
   '/v1/events',
   '/v1/apps/config',
+  '/v1/apps/debug',
+  '/v1/apps/debug/stop',
   '/v1/apps',
   '/v1/apps/recycle',
   '/v1/apps/stop',

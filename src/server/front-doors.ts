@@ -21,6 +21,7 @@ import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { resolve } from 'node:path';
 import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
+import { NodehostError } from '../errors.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
 import { effectiveConfig, type EffectiveConfig } from '../config/check.js';
@@ -209,6 +210,16 @@ class FrontDoors implements AdminTarget {
 
   async metrics(): Promise<string> {
     return mergeMetrics((await this.#call('metricsJson', undefined, STATUS_TIMEOUT_MS)) as MetricsJson[]);
+  }
+
+  /** startDebug: a debug session pins one worker, which several front doors cannot share (as for the debug URLs). */
+  async startDebug(): Promise<NodehostError> {
+    return new NodehostError('NH_ERR_APP_NEEDS_ONE_HOST_PROCESS', `the debugger needs hostProcesses 1; this server runs ${this.#count}.`);
+  }
+
+  /** stopDebug: there is never a session to stop with several front doors. */
+  async stopDebug(): Promise<boolean> {
+    return false;
   }
 
   /** appConfig reads the files itself: every front door serves the same site. */

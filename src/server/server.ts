@@ -26,7 +26,7 @@ import { createUpgradeResponse } from './upgrade-response.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { UsersFile } from '../modules/authentication/users-file.js';
 import { checkSite, effectiveConfig, type EffectiveConfig } from '../config/check.js';
-import type { AdminTarget, HostStatus, Readiness } from '../control/admin-api.js';
+import type { AdminTarget, DebugStarted, HostStatus, Readiness } from '../control/admin-api.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 
@@ -269,6 +269,18 @@ export class NodehostServer implements AdminTarget {
       configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
       apps: this.#appHost.stats().apps.map((app) => ({ ...app, logUrl: this.#logUrlOf(app.script) })),
     };
+  }
+
+  /** startDebug starts the debug session of the running application at URL `appUrl`. */
+  async startDebug(appUrl: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined> {
+    const script = this.#runningScripts(appUrl)[0];
+    return script === undefined ? undefined : this.#appHost.startDebug(script, isBreak);
+  }
+
+  /** stopDebug ends the debug session of the running application at URL `appUrl`. */
+  async stopDebug(appUrl: string): Promise<boolean | undefined> {
+    const script = this.#runningScripts(appUrl)[0];
+    return script === undefined ? undefined : this.#appHost.stopDebug(script);
   }
 
   /** appConfig is the effective configuration of the application at URL `appUrl`, read from the files now. */
