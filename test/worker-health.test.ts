@@ -107,6 +107,24 @@ describe('worker health', () => {
 });
 
 describe('a host killed with SIGKILL', () => {
+  test('an application that closes the IPC channel itself keeps running: only a lost parent ends a worker', async () => {
+    const site = makeSite('');
+    // It listens only after living through two of the preload's parent checks (200 ms apart).
+    fs.writeFileSync(
+      path.join(site, 'app.js'),
+      "process.disconnect();\nsetTimeout(() => require('node:http').createServer((req, res) => res.end(String(process.pid))).listen(process.env.PORT), 500);\n",
+    );
+    const host = await startNodehost(site, { waitFor: /control socket / });
+    try {
+      const pid = Number((await fetchRaw(host.url, '/app.js')).text);
+      assert.equal(Number((await fetchRaw(host.url, '/app.js')).text), pid);
+      assert.ok(isAlive(pid));
+      assert.doesNotMatch(host.stderr(), /"msg":"worker exited"/);
+    } finally {
+      await host.stop();
+    }
+  });
+
   test('its workers exit on their own, and a new host on the same site starts cleanly', async () => {
     const site = makeSite('nodeProcessCountPerApplication="2"');
     const first = await startNodehost(site, { waitFor: /control socket / });

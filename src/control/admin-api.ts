@@ -124,6 +124,12 @@ export class AdminApi {
   async #handle(req: IncomingMessage, res: ServerResponse, token: Buffer | undefined, isTcp: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
+    // Health probes carry no secret: orchestrators probe them without credentials, under any Host.
+    if (url.pathname === '/live') return sendJson(res, 200, { live: true });
+    if (url.pathname === '/ready') {
+      const ready = await this.#target.readiness();
+      return sendJson(res, ready.isReady ? 200 : 503, ready.isReady ? { ready: true } : { ready: false, reason: ready.reason });
+    }
     if (isTcp && token === undefined && !isLoopbackHost(req.headers.host)) {
       return sendError(
         res,
@@ -134,12 +140,6 @@ export class AdminApi {
       );
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && this.#dashboard.serve(url.pathname, req.method, res)) return;
-    // Health probes carry no secret: orchestrators probe them without credentials.
-    if (url.pathname === '/live') return sendJson(res, 200, { live: true });
-    if (url.pathname === '/ready') {
-      const ready = await this.#target.readiness();
-      return sendJson(res, ready.isReady ? 200 : 503, ready.isReady ? { ready: true } : { ready: false, reason: ready.reason });
-    }
     if (token !== undefined && !isAuthorized(req.headers.authorization, token)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return sendError(
