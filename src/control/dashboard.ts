@@ -41,11 +41,6 @@ export class Dashboard {
     this.#dir = dir;
   }
 
-  /** isPagePath tells whether `urlPath` is one of the page's files. */
-  static isPagePath(urlPath: string): boolean {
-    return Object.hasOwn(FILES, urlPath);
-  }
-
   serve(urlPath: string, method: string, res: ServerResponse): boolean {
     const entry = Object.hasOwn(FILES, urlPath) ? FILES[urlPath] : undefined;
     if (entry === undefined) return false;
