@@ -82,12 +82,14 @@ export const appAlone: Front = {
 /**
  * nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes
  * and `hostProcesses` front doors (`--host-processes`; the workers are split between them).
+ * With `isMetricsOff`, nodehost runs with `--no-metrics` (no request counting for /metrics),
+ * so that row beside the plain one gives the cost of the metrics.
  */
-export function nodehostFront(workers: number, hostProcesses = 1): Front {
-  const id = hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`;
+export function nodehostFront(workers: number, hostProcesses = 1, isMetricsOff = false): Front {
+  const id = `${hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`}${isMetricsOff ? '-nometrics' : ''}`;
   return {
     id,
-    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}`,
+    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}${isMetricsOff ? ', no metrics' : ''}`,
     unavailable: ({ nodehostBin }) => {
       if (!existsSync(nodehostBin)) return `${nodehostBin} does not exist`;
       // bin/nodehost only loads the compiled program; say so rather than fail at start.
@@ -107,6 +109,7 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
         '--host',
         '127.0.0.1',
         ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)]),
+        ...(isMetricsOff ? ['--no-metrics'] : []),
       ];
       const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
@@ -237,7 +240,15 @@ function readyBody(scenario: Scenario): string {
 }
 
 /** fronts is the default table, in report order; `--fronts` picks from it by id. */
-export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nginxFront(1), nodehostFront(2), nginxFront(2), nodehostFront(2, 2)];
+export const fronts: readonly Front[] = [
+  appAlone,
+  nodehostFront(1),
+  nodehostFront(1, 1, true),
+  nginxFront(1),
+  nodehostFront(2),
+  nginxFront(2),
+  nodehostFront(2, 2),
+];
 
 /**
  * cleanEnv is the harness's environment without the variables that would change what is

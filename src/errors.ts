@@ -27,6 +27,12 @@ export const ERRORS = {
   NH_ERR_CONFIG_HOST: { status: 500, substatus: 0, summary: 'The host configuration file (nodehost.yml) is invalid.' },
   NH_ERR_CONFIG_READ: { status: 500, substatus: 19, summary: 'A configuration file exists but cannot be read.' },
   NH_ERR_CONFIG_UNKNOWN_ELEMENT: { status: 500, substatus: 19, summary: 'A section that nodehost reads contains an element that the section does not define.' },
+  NH_ERR_CONFIG_EDIT: {
+    status: 500,
+    substatus: 0,
+    summary:
+      '`nodehost config get|set` cannot do what it was asked: no such site or folder, a file that is not well-formed, or an edit the file would not accept.',
+  },
 
   // Worker processes
   NH_ERR_WORKER_SPAWN: { status: 500, substatus: 1028, summary: 'The node process could not be started: nodeProcessCommandLine names no executable.' },
@@ -62,6 +68,11 @@ export const ERRORS = {
     status: 403,
     substatus: 0,
     summary: 'The debugger URLs are given to loopback clients, and to others only when the site authenticates them.',
+  },
+  NH_ERR_DEBUG_DISABLED: {
+    status: 409,
+    substatus: 0,
+    summary: 'A debug session was asked for through the admin API, but the application has debuggingEnabled="false".',
   },
   NH_ERR_APP_NEEDS_ONE_HOST_PROCESS: {
     status: 500,
@@ -227,6 +238,18 @@ export const ERRORS = {
     status: 500,
     substatus: 0,
     summary: 'The admin listener could not start: its address is taken, or it listens off loopback without admin.token.',
+  },
+  NH_ERR_ADMIN_CROSS_SITE: {
+    status: 403,
+    substatus: 0,
+    summary:
+      'A POST on the TCP admin listener carried neither Authorization nor X-Nodehost-Admin: a page of another site cannot send those headers, so the request is refused as a possible cross-site request.',
+  },
+  NH_ERR_ADMIN_HOST: {
+    status: 403,
+    substatus: 0,
+    summary:
+      'A request to a TCP admin listener without a token named a Host that is not loopback (localhost, 127.x, [::1]): refused so that a DNS-rebinding page cannot reach the listener.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -14,6 +14,12 @@ import { destination as pinoDestination, pino, stdTimeFunctions, type Logger } f
 
 export type LogFields = Record<string, unknown>;
 
+/** HostEvent is one recent host event as the admin API shows it: time, level, message, then the fields. */
+export type HostEvent = { readonly time: string; readonly level: LogLevel; readonly msg: string } & LogFields;
+
+/** How many events `recent()` keeps (info and above). */
+const RECENT_EVENTS = 200;
+
 /** LogLevel is a HostLog threshold: lines of this level and above are written. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -32,6 +38,9 @@ export class HostLog {
   /** level is the threshold in force. */
   readonly level: LogLevel;
   readonly #logger: Logger;
+  /** The last RECENT_EVENTS info, warn and error events, oldest first, as a ring. */
+  readonly #recent: HostEvent[] = [];
+  #recentNext = 0;
 
   /**
    * The second argument is either the old boolean (true: debug, false: info) or options.
@@ -61,13 +70,29 @@ export class HostLog {
     if (this.isDebug) this.#logger.debug(lineObject(msg, fields));
   }
   info(msg: string, fields?: LogFields): void {
-    if (this.#logger.isLevelEnabled('info')) this.#logger.info(lineObject(msg, fields));
+    if (this.#logger.isLevelEnabled('info')) this.#logger.info(this.#keep('info', lineObject(msg, fields)));
   }
   warn(msg: string, fields?: LogFields): void {
-    if (this.#logger.isLevelEnabled('warn')) this.#logger.warn(lineObject(msg, fields));
+    if (this.#logger.isLevelEnabled('warn')) this.#logger.warn(this.#keep('warn', lineObject(msg, fields)));
   }
   error(msg: string, fields?: LogFields): void {
-    this.#logger.error(lineObject(msg, fields));
+    this.#logger.error(this.#keep('error', lineObject(msg, fields)));
+  }
+
+  /** recent returns the last events written at info level and above, oldest first (the admin API's /v1/events). */
+  recent(): HostEvent[] {
+    return [...this.#recent.slice(this.#recentNext), ...this.#recent.slice(0, this.#recentNext)];
+  }
+
+  #keep(level: LogLevel, line: LogFields): LogFields {
+    const event = { time: new Date().toISOString(), level, ...line } as HostEvent;
+    if (this.#recent.length < RECENT_EVENTS) {
+      this.#recent.push(event);
+    } else {
+      this.#recent[this.#recentNext] = event;
+      this.#recentNext = (this.#recentNext + 1) % RECENT_EVENTS;
+    }
+    return line;
   }
 }
 

@@ -185,6 +185,7 @@ describe('admin API on the control socket', () => {
       assert.match(lines[0]!, /^nodehost \S+, pid \d+/);
       assert.match(lines[1]!, /^SITE +APP +GEN +PID +STATE +UPTIME +RSS +CPU +REQS +RST$/);
       assert.match(lines[2]!, new RegExp(`/app\\.js +1 +${apps[0].processes[0].pid} +ready .* 1/3$`));
+      assert.equal(lines.at(-1), '/app.js restarts: exit 1');
       for (const line of lines) assert.ok(line.length <= 80, `fits 80 columns: ${JSON.stringify(line)}`);
       assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colours when stdout is not a TTY');
       const json = JSON.parse((await run(process.execPath, [BIN, 'status', site, '--json'])).stdout);
@@ -222,6 +223,25 @@ describe('admin API on the control socket', () => {
       assert.equal((await call(socket, 'POST', '/v1/apps/start?app=/app.js')).status, 200);
       assert.equal((await call(socket, 'GET', '/v1/apps')).json.apps.length, 1);
       assert.equal((await call(socket, 'POST', '/v1/apps/start')).json.error.code, 'NH_ERR_ADMIN_BAD_REQUEST');
+
+      // The same through the CLI.
+      const cliStop = await run(process.execPath, [BIN, 'stop', site, '--app', '/app.js']);
+      assert.equal(cliStop.stdout, `stopped ${path.join(fs.realpathSync(site), 'app.js')}\n`);
+      assert.deepEqual((await call(socket, 'GET', '/v1/apps')).json.apps, []);
+      const cliStart = await run(process.execPath, [BIN, 'start', site, '--app', '/app.js']);
+      assert.match(cliStart.stdout, /^started .*app\.js\n$/);
+      await until('the started worker', async () => ((await call(socket, 'GET', '/v1/apps')).json.apps[0]?.processes[0]?.state === 'ready' ? true : undefined));
+      const noSuch = await run(process.execPath, [BIN, 'stop', site, '--app', '/nope.js']).catch((err) => err);
+      assert.equal(noSuch.code, 1);
+      assert.match(noSuch.stderr, /NH_ERR_ADMIN_NO_APP/);
+
+      // The effective configuration, each value with where it comes from (what nodehost check prints).
+      const config = (await call(socket, 'GET', '/v1/apps/config?app=/app.js')).json;
+      assert.equal(config.url, '/app.js');
+      const logging = config.settings.find((s: { name: string }) => s.name === 'loggingEnabled');
+      assert.deepEqual(logging, { name: 'loggingEnabled', value: false, from: `${path.join(fs.realpathSync(site), 'web.config')}:1` });
+      assert.equal(config.settings.find((s: { name: string }) => s.name === 'maxHeapMB').from, 'default');
+      assert.equal((await call(socket, 'GET', '/v1/apps/config?app=/none.js')).json.error.code, 'NH_ERR_ADMIN_NO_APP');
 
       assert.deepEqual((await call(socket, 'POST', '/v1/reload')).json, { reloaded: true });
       assert.deepEqual((await call(socket, 'GET', '/live')).json, { live: true });
@@ -334,8 +354,8 @@ describe('admin API on the control socket', () => {
 });
 
 test('every command has --help with an example and its exit codes', async () => {
-  for (const command of ['serve', 'check', 'recycle', 'status', 'logs']) {
-    const help = (await run(process.execPath, [BIN, command, '--help'])).stdout;
+  for (const command of ['serve', 'check', 'recycle', 'stop', 'start', 'status', 'logs', 'config get', 'config set']) {
+    const help = (await run(process.execPath, [BIN, ...command.split(' '), '--help'])).stdout;
     assert.match(help, /Examples?:\n {2}nodehost /, command);
     assert.match(help, /Exit codes: 0 /, command);
   }
@@ -364,6 +384,37 @@ describe('admin listener (TCP)', () => {
       parsePrometheus(metrics.text);
       assert.equal((await call({ base }, 'GET', '/ready')).status, 200);
       assert.equal((await call({ base }, 'GET', '/live')).status, 200);
+      // The dashboard's files carry no data: served without the token, under a strict CSP.
+      const dashboard = await call({ base }, 'GET', '/');
+      assert.equal(dashboard.status, 200);
+      assert.match(dashboard.headers['content-type']!, /^text\/html/);
+      assert.match(dashboard.headers['content-security-policy']!, /default-src 'none'; script-src 'self'/);
+      assert.match(dashboard.text, /<script src="dashboard\.js"/);
+      assert.equal((await call({ base }, 'GET', '/dashboard.js')).status, 200);
+      const events = await call({ base }, 'GET', '/v1/events', { Authorization: 'Bearer s3cret' });
+      assert.ok(events.json.events.some((e: { msg: string; level: string }) => e.msg === 'host started' && e.level === 'info'));
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('without a token: a POST needs X-Nodehost-Admin (no cross-site requests), and the Host must be loopback (no DNS rebinding)', async () => {
+    const site = makeSite();
+    const yml = path.join(site, 'nodehost.yml');
+    fs.writeFileSync(yml, `root: .\nadmin:\n  listen: 127.0.0.1:0\n`);
+    const host = await serve('', ['--config', yml], /admin listener /);
+    try {
+      const base = /admin listener (http:\/\/\S+)/.exec(host.stdout())![1]!;
+      await fetchRaw(host.url, '/app.js');
+      const forged = await call({ base }, 'POST', '/v1/apps/recycle');
+      assert.equal(forged.status, 403);
+      assert.equal(forged.json.error.code, 'NH_ERR_ADMIN_CROSS_SITE');
+      assert.equal((await call({ base }, 'GET', '/v1/apps')).json.apps[0].generation, 1, 'nothing was recycled');
+      assert.equal((await call({ base }, 'POST', '/v1/apps/recycle', { 'X-Nodehost-Admin': '1' })).status, 200);
+      const rebound = await call({ base }, 'GET', '/v1/apps', { Host: `attacker.example:${new URL(base).port}` });
+      assert.equal(rebound.status, 403);
+      assert.equal(rebound.json.error.code, 'NH_ERR_ADMIN_HOST');
+      assert.equal((await call({ base }, 'GET', '/v1/server', { Host: `localhost:${new URL(base).port}` })).status, 200);
     } finally {
       await host.stop();
     }

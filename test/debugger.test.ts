@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'node:http';
 import WebSocket from 'ws';
+import { controlPaths } from '../src/control/paths.js';
 import { fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 /** Cdp is a minimal DevTools Protocol client: numbered commands, and events by name. */
@@ -41,10 +43,24 @@ class Cdp {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the API answers
+function post(socketPath: string, urlPath: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method: 'POST', path: urlPath, agent: false });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+    });
+    req.end();
+  });
+}
+
 describe('debugger', () => {
   let host: RunningHost;
   before(async () => {
-    host = await startNodehost(`${SITES}ws`);
+    host = await startNodehost(`${SITES}ws`, { waitFor: /control socket / });
   });
   after(async () => {
     await host.stop();
@@ -113,6 +129,24 @@ describe('debugger', () => {
     assert.match(reply.text, /after-resume --inspect-brk=/);
     ws.close();
     assert.equal((await fetchRaw(host.url, '/dbg/app.js/debug/?kill')).text, 'The debugger and debugee processes have been killed.');
+  });
+
+  it('the admin API starts and stops a session: the debuggee serves the app, then a plain worker again', async () => {
+    const socketPath = controlPaths(`${SITES}ws`).socketPath;
+    await fetchRaw(host.url, '/dbg/app.js/x');
+    const started = await post(socketPath, '/v1/apps/debug?app=/dbg/app.js');
+    assert.equal(started.status, 200);
+    assert.equal(started.json.isBreak, false);
+    assert.equal(started.json.debugUrl, '/dbg/app.js/debug/');
+    const reply = await fetchRaw(host.url, '/dbg/app.js/x');
+    assert.equal(reply.text.split(' ')[1], String(started.json.pid));
+    assert.match(reply.text, new RegExp(`--inspect=127\\.0\\.0\\.1:${started.json.port}`));
+    assert.deepEqual((await post(socketPath, '/v1/apps/debug/stop?app=/dbg/app.js')).json, { stopped: true });
+    assert.doesNotMatch((await fetchRaw(host.url, '/dbg/app.js/x')).text, /--inspect/);
+    assert.deepEqual((await post(socketPath, '/v1/apps/debug/stop?app=/dbg/app.js')).json, { stopped: false });
+    await fetchRaw(host.url, '/dbgoff/app.js/x');
+    assert.equal((await post(socketPath, '/v1/apps/debug?app=/dbgoff/app.js')).json.error.code, 'NH_ERR_DEBUG_DISABLED');
+    assert.equal((await post(socketPath, '/v1/apps/debug?app=/nope.js')).json.error.code, 'NH_ERR_ADMIN_NO_APP');
   });
 
   it('debuggerPathSegment renames the segment', async () => {

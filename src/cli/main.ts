@@ -14,6 +14,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
+import { registerConfigCommand } from './config-command.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
 import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
 import { formatStatusTable, type StatusApp } from './status-table.js';
@@ -178,6 +179,37 @@ async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promis
   }
 }
 
+/** stopApps stops the applications of a running server (one with --app); the server keeps listening and a request starts them again. */
+async function stopApps(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
+  await adminAct(siteArg, `/v1/apps/stop${flags.app === undefined ? '' : `?app=${encodeURIComponent(flags.app)}`}`, (body) => {
+    const stopped = (body as { stopped: string[] }).stopped;
+    return stopped.length === 0 ? 'no application is running\n' : stopped.map((script) => `stopped ${script}\n`).join('');
+  });
+}
+
+/** startApp starts an application's workers without waiting for a request (as preload="true" does). */
+async function startApp(siteArg: string | undefined, flags: { app: string }): Promise<void> {
+  await adminAct(siteArg, `/v1/apps/start?app=${encodeURIComponent(flags.app)}`, (body) => `started ${(body as { started: string }).started}\n`);
+}
+
+/** adminAct sends one POST to the server's admin API and prints its outcome; exit 1 on an error answer or no server. */
+async function adminAct(siteArg: string | undefined, path: string, describe: (body: unknown) => string): Promise<void> {
+  try {
+    const reply = await adminRequest(resolve(siteArg ?? '.'), 'POST', path);
+    if (reply.status !== 200) {
+      process.stderr.write(`nodehost: ${errorMessage(reply.body) || `the server answered ${reply.status}`}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(describe(reply.body));
+    process.exitCode = 0;
+  } catch (err) {
+    if (!(err instanceof ControlUnreachableError)) throw err;
+    process.stderr.write(`nodehost: ${err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
 interface StatusFlags {
   json?: boolean;
   watch?: boolean;
@@ -317,6 +349,28 @@ program
   .action(recycle);
 
 program
+  .command('stop')
+  .description('stop the applications of a running server (their workers drain and exit); the server keeps listening and the next request starts them again')
+  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
+  .addHelpText(
+    'after',
+    '\nExample:\n  nodehost stop examples/showcase --app /hello.js\n\nExit codes: 0 stopped, 1 no such application or no server runs, 2 usage error.',
+  )
+  .action(stopApps);
+
+program
+  .command('start')
+  .description("start an application's workers now, without waiting for its first request")
+  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .requiredOption('--app <urlPath>', 'the URL path of the entry script, e.g. /hello.js')
+  .addHelpText(
+    'after',
+    '\nExample:\n  nodehost start examples/showcase --app /hello.js\n\nExit codes: 0 its workers were started (they become ready on their own), 1 it could not start or no server runs, 2 usage error.',
+  )
+  .action(startApp);
+
+program
   .command('status')
   .description('print the applications, generations and worker processes of a running server')
   .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
@@ -334,6 +388,7 @@ registerLogsCommand(program);
 registerUserCommand(program);
 registerRewriteCommand(program);
 registerServiceCommand(program);
+registerConfigCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

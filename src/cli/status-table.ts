@@ -1,7 +1,8 @@
 /**
  * formatStatusTable renders GET /v1/apps as the table of `nodehost status`: one line per worker
  * process (the application's columns on its first), at most 80 columns, colours only when asked
- * (stdout is a TTY).
+ * (stdout is a TTY). Below it, one line per application that replaced workers, with the reasons
+ * (`/app.js restarts: event-loop 1, exit 2`).
  */
 
 /** StatusApp is the part of a /v1/apps entry the table shows. */
@@ -14,6 +15,8 @@ export interface StatusApp {
   readonly total: number;
   readonly restarts: number;
   readonly lastExitCode: number | null;
+  /** Replacements by reason over every generation (exit, start-failure, max-requests, memory, event-loop, heap). */
+  readonly restartsByReason?: Readonly<Record<string, number>>;
   readonly processes: readonly {
     readonly pid: number;
     readonly state: string;
@@ -63,6 +66,13 @@ export function formatStatusTable(apps: readonly StatusApp[], useColour: boolean
     const text = line(row);
     out.push(useColour ? colourState(text, states[index]!) : text);
   });
+  for (const app of apps) {
+    const reasons = Object.entries(app.restartsByReason ?? {}).filter(([, count]) => count > 0);
+    if (reasons.length > 0)
+      out.push(
+        `${app.frontDoor === undefined ? app.url : `${app.url}#${app.frontDoor}`} restarts: ${reasons.map(([reason, count]) => `${reason} ${count}`).join(', ')}`,
+      );
+  }
   if (rows.length === 0) out.push('(no application has started yet: they start on their first request, or with preload="true")');
   return `${out.join('\n')}\n`;
 }

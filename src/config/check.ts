@@ -144,6 +144,28 @@ export function formatCheckReport(report: CheckReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/** EffectiveConfig is one application's effective iisnode settings, each with where its value comes from (the admin API's /v1/apps/config). */
+export interface EffectiveConfig {
+  readonly url: string;
+  readonly script: string;
+  readonly ymlFile: string | undefined;
+  readonly settings: readonly { readonly name: string; readonly value: boolean | number | string; readonly from: string }[];
+  readonly errors: readonly string[];
+}
+
+/** effectiveConfig returns what `nodehost check` prints for the application at URL `url` of the site (case-insensitive), or undefined when the site has none there. */
+export function effectiveConfig(siteRoot: string, url: string): EffectiveConfig | undefined {
+  const app = checkSite(siteRoot).apps.find((candidate) => candidate.url.toLowerCase() === url.toLowerCase());
+  if (app === undefined) return undefined;
+  return {
+    url: app.url,
+    script: app.scriptPath,
+    ymlFile: app.ymlFile,
+    settings: IISNODE_SCHEMA.map((spec) => ({ name: spec.name, value: app.settings[spec.name], from: formatOrigin(app.origins[spec.name]) })),
+    errors: [...app.configErrors, ...app.errors].map((error) => formatError(error)),
+  };
+}
+
 /** Renders an error as `file:line: message [CODE]`, or `message [CODE]` when it has no file. */
 function formatError(error: NodehostError): string {
   if (!error.source) return `${error.message} [${error.code}]`;

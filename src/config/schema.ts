@@ -44,8 +44,8 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 40 settings are here
-// (iisnode's 34, then nodehost's own 6);
+// Keyed by name so that `satisfies` makes the compiler check that all 42 settings are here
+// (iisnode's 34, then nodehost's own 8);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
@@ -289,6 +289,18 @@ const SPECS = {
     description:
       'After this many requests a worker is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
   },
+  maxEventLoopBlockMs: {
+    type: 'uint',
+    default: 0,
+    description:
+      "The longest a worker's event loop may stay blocked, in ms: the host pings each ready worker over its IPC channel (answered by nodehost's preload from the worker's event loop, so the application cannot fake it) and replaces gracefully a worker that has not answered within this time (its successor starts, it drains, restart reason `event-loop`). A debug session's worker is not watched, since a paused debuggee cannot answer. The default is 0 (off). This is a nodehost setting; iisnode has no such attribute.",
+  },
+  maxHeapMB: {
+    type: 'uint',
+    default: 0,
+    description:
+      "The V8 heap budget of one worker in MiB (used heap, as reported by the worker's preload with each heartbeat, at least every second); a worker over it is replaced gracefully (restart reason `heap`). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.",
+  },
   idleTimeout: {
     type: 'uint',
     default: 0,
@@ -303,7 +315,7 @@ const SPECS = {
   },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 6, in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 8, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];

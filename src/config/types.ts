@@ -48,6 +48,8 @@ export interface IisnodeSettings {
   recycleKeepsOldOnFailure: boolean;
   maxMemoryPerProcessMB: number;
   maxRequestsPerProcess: number;
+  maxEventLoopBlockMs: number;
+  maxHeapMB: number;
   idleTimeout: number;
   preload: boolean;
 }

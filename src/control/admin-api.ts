@@ -4,34 +4,50 @@
  * the optional TCP admin listener (a bearer token when configured).
  *
  * ```
+ *   GET  /                    the dashboard (index.html, dashboard.css, dashboard.js; no token needed)
  *   GET  /v1/server           version, pid, uptime, host processes
  *   GET  /v1/sites            the site: name, root, configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
+ *   GET  /v1/apps/config      ?app=/hello.js  effective iisnode settings, each with the file:line it comes from
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
  *   POST /v1/apps/stop        ?app=…          answered once the workers are gone
  *   POST /v1/apps/start       ?app=/hello.js  starts an application without a request
+ *   POST /v1/apps/debug       ?app=…[&brk=1]  starts its debug session: { port, isBreak, pid, debugUrl }
+ *   POST /v1/apps/debug/stop  ?app=…          ends it: { stopped: true|false }
  *   POST /v1/reload           re-reads every web.config now
+ *   GET  /v1/events           recent host events, oldest first
  *   GET  /metrics             Prometheus text
  *   GET  /ready, /live        health
  *   errors: { "error": { "code": "NH_ERR_…", "message": "…" } } with the code's status
  * ```
+ *
+ * On the TCP listener, which a browser can reach, two rules keep other web pages out: a POST
+ * must carry `Authorization` or `X-Nodehost-Admin` (headers a page of another origin cannot send
+ * without a CORS preflight, which this API never approves), and without a token the Host header
+ * must be loopback (a DNS-rebinding page names its own host).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ERRORS, NodehostError, type ErrorCode } from '../errors.js';
+import type { EffectiveConfig } from '../config/check.js';
+import type { HostEvent } from '../host-log.js';
 import type { ApplicationStats } from '../iisnode/application.js';
 import { version } from '../version.js';
+import { Dashboard } from './dashboard.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import { readProcessUsage } from './proc-stat.js';
 
-/** AppStatus is one application in one host process. */
-export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number };
+/** AppStatus is one application in one host process; `logUrl` is the URL path of its log folder on the site ('' when it has none there). */
+export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number; readonly logUrl?: string };
 
 /** HostStatus is what the target reports: the site and its applications (each front door's, when several). */
 export interface HostStatus {
   readonly site: string;
   readonly root: string;
   readonly configError: string;
+  /** The site's listener URL ('' before it listens). */
+  readonly url?: string;
   readonly hostProcesses?: number;
   readonly frontDoors?: readonly { readonly index: number; readonly pid: number; readonly error?: string }[];
   readonly apps: readonly AppStatus[];
@@ -41,6 +57,13 @@ export interface HostStatus {
 export interface RecycledApp {
   readonly script: string;
   readonly result: { readonly isServing: boolean; readonly generation: number; readonly error?: string };
+}
+
+/** DebugStarted is a started debug session: the inspector's port on 127.0.0.1 and the debuggee's pid. */
+export interface DebugStarted {
+  readonly port: number;
+  readonly isBreak: boolean;
+  readonly pid: number;
 }
 
 /** Readiness is what /ready answers. */
@@ -59,11 +82,21 @@ export interface AdminTarget {
   reload(): Promise<{ readonly configError: string }> | { readonly configError: string };
   metrics(): Promise<string>;
   readiness(): Readiness | Promise<Readiness>;
+  /** startDebug starts the debug session of the running application at URL `app` (undefined: none runs there). */
+  startDebug(app: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined>;
+  /** stopDebug ends it; resolves with whether there was one (undefined: no application runs there). */
+  stopDebug(app: string): Promise<boolean | undefined>;
+  /** appConfig is the effective configuration of the site's application at URL `app` (what `nodehost check` prints), or undefined. */
+  appConfig(app: string): EffectiveConfig | undefined;
+  /** events are the recent host events, oldest first (of every host process). */
+  events(): readonly HostEvent[] | Promise<readonly HostEvent[]>;
 }
 
-/** AdminApiOptions: a token, when set, is required as `Authorization: Bearer <token>` on every path but /live and /ready. */
+/** AdminApiOptions: a token, when set, is required as `Authorization: Bearer <token>` on every path but /live, /ready and the dashboard's files. */
 export interface AdminApiOptions {
   readonly token?: string | undefined;
+  /** A TCP listener, reachable by browsers: the cross-site rules apply (the control socket is not). */
+  readonly isTcp?: boolean;
 }
 
 const START_TIME = Date.now();
@@ -71,6 +104,7 @@ const START_TIME = Date.now();
 /** AdminApi: `handle(req, res)` answers one request; it never throws. */
 export class AdminApi {
   readonly #target: AdminTarget;
+  readonly #dashboard = new Dashboard();
 
   constructor(target: AdminTarget) {
     this.#target = target;
@@ -79,27 +113,47 @@ export class AdminApi {
   /** handler returns the request listener of one listener (the token applies to that listener only). */
   handler(options: AdminApiOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
     const token = options.token === undefined || options.token === '' ? undefined : Buffer.from(`Bearer ${options.token}`);
+    const isTcp = options.isTcp === true;
     return (req, res) => {
-      void this.#handle(req, res, token).catch((err: unknown) => {
+      void this.#handle(req, res, token, isTcp).catch((err: unknown) => {
         sendError(res, new NodehostError('NH_ERR_INTERNAL', (err as Error)?.message ?? String(err)));
       });
     };
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, token: Buffer | undefined): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, token: Buffer | undefined, isTcp: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
-    // Health probes carry no secret: orchestrators probe them without credentials.
+    // Health probes carry no secret: orchestrators probe them without credentials, under any Host.
     if (url.pathname === '/live') return sendJson(res, 200, { live: true });
     if (url.pathname === '/ready') {
       const ready = await this.#target.readiness();
       return sendJson(res, ready.isReady ? 200 : 503, ready.isReady ? { ready: true } : { ready: false, reason: ready.reason });
     }
+    if (isTcp && token === undefined && !isLoopbackHost(req.headers.host)) {
+      return sendError(
+        res,
+        new NodehostError(
+          'NH_ERR_ADMIN_HOST',
+          `Host ${JSON.stringify(req.headers.host ?? '')} is not loopback; without admin.token this listener answers loopback names only`,
+        ),
+      );
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.#dashboard.serve(url.pathname, req.method, res)) return;
     if (token !== undefined && !isAuthorized(req.headers.authorization, token)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return sendError(
         res,
         new NodehostError('NH_ERR_ADMIN_UNAUTHORIZED', 'this admin listener needs Authorization: Bearer <token> (admin.token in nodehost.yml)'),
+      );
+    }
+    if (isTcp && req.method === 'POST' && req.headers.authorization === undefined && req.headers['x-nodehost-admin'] === undefined) {
+      return sendError(
+        res,
+        new NodehostError(
+          'NH_ERR_ADMIN_CROSS_SITE',
+          'a POST on the admin listener needs an Authorization or X-Nodehost-Admin header (refused as a possible cross-site request)',
+        ),
       );
     }
     const app = url.searchParams.get('app') ?? undefined;
@@ -118,12 +172,29 @@ export class AdminApi {
       case 'GET /v1/sites': {
         const status = await target.status();
         return sendJson(res, 200, {
-          sites: [{ name: status.site, root: status.root, configError: status.configError, apps: new Set(status.apps.map((a) => a.script)).size }],
+          sites: [
+            {
+              name: status.site,
+              root: status.root,
+              url: status.url ?? '',
+              configError: status.configError,
+              apps: new Set(status.apps.map((a) => a.script)).size,
+            },
+          ],
         });
       }
+      case 'GET /v1/events':
+        return sendJson(res, 200, { events: await target.events() });
       case 'GET /v1/apps': {
         const status = await target.status();
         return sendJson(res, 200, { apps: status.apps.map((entry) => describeApp(status, entry)) });
+      }
+      case 'GET /v1/apps/config': {
+        if (app === undefined)
+          return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'config needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
+        const config = target.appConfig(app);
+        if (config === undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_NO_APP', `the site has no application at ${app}`));
+        return sendJson(res, 200, config);
       }
       case 'POST /v1/apps/recycle': {
         const recycled = await target.recycle(app);
@@ -143,6 +214,19 @@ export class AdminApi {
         if (started.error !== undefined) return sendError(res, new NodehostError('NH_ERR_ADMIN_APP_START', `${started.script}: ${started.error}`));
         return sendJson(res, 200, { started: started.script });
       }
+      case 'POST /v1/apps/debug':
+      case 'POST /v1/apps/debug/stop': {
+        if (app === undefined)
+          return sendError(res, new NodehostError('NH_ERR_ADMIN_BAD_REQUEST', 'debug needs ?app=<URL path of the entry script>, e.g. ?app=/hello.js'));
+        if (url.pathname === '/v1/apps/debug/stop') {
+          const stopped = await target.stopDebug(app);
+          return stopped === undefined ? sendError(res, noSuchApp(app)) : sendJson(res, 200, { stopped });
+        }
+        const started = await target.startDebug(app, url.searchParams.has('brk'));
+        if (started === undefined) return sendError(res, noSuchApp(app));
+        if (started instanceof NodehostError) return sendError(res, started);
+        return sendJson(res, 200, { ...started, debugUrl: `${app.replace(/\/+$/, '')}/debug/` });
+      }
       case 'POST /v1/reload': {
         const reloaded = await target.reload();
         if (reloaded.configError !== '')
@@ -161,17 +245,37 @@ export class AdminApi {
     }
     const isKnownPath = KNOWN_PATHS.has(url.pathname);
     if (isKnownPath) {
-      res.setHeader('Allow', url.pathname.startsWith('/v1/apps/') || url.pathname === '/v1/reload' ? 'POST' : 'GET');
+      res.setHeader('Allow', (url.pathname.startsWith('/v1/apps/') && url.pathname !== '/v1/apps/config') || url.pathname === '/v1/reload' ? 'POST' : 'GET');
       return sendError(res, new NodehostError('NH_ERR_ADMIN_METHOD', `${req.method} is not allowed on ${url.pathname}`));
     }
     return sendError(res, new NodehostError('NH_ERR_ADMIN_NOT_FOUND', `no admin API path ${url.pathname} (see docs/admin.md)`));
   }
 }
 
-const KNOWN_PATHS = new Set(['/v1/server', '/v1/sites', '/v1/apps', '/v1/apps/recycle', '/v1/apps/stop', '/v1/apps/start', '/v1/reload', '/metrics']);
+const KNOWN_PATHS = new Set([
+  '/v1/server',
+  '/v1/sites',
+  '/v1/events',
+  '/v1/apps/config',
+  '/v1/apps/debug',
+  '/v1/apps/debug/stop',
+  '/v1/apps',
+  '/v1/apps/recycle',
+  '/v1/apps/stop',
+  '/v1/apps/start',
+  '/v1/reload',
+  '/metrics',
+]);
 
 function noSuchApp(app: string): NodehostError {
   return new NodehostError('NH_ERR_ADMIN_NO_APP', `no running application has the URL ${app}`);
+}
+
+/** isLoopbackHost tells whether a Host header names this machine: localhost, 127.x.y.z or [::1], with any port. */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name.toLowerCase() === 'localhost' || isLoopbackAddress(name);
 }
 
 function isAuthorized(header: string | undefined, expected: Buffer): boolean {
@@ -216,6 +320,7 @@ function describeApp(status: HostStatus, app: AppStatus): Record<string, unknown
     lastExitCode: app.lastExitCode,
     lastExitSignal: app.lastExitSignal,
     lastRecycleError: app.lastRecycleError,
+    logUrl: app.logUrl ?? '',
     configError: app.configError,
     processes: app.processes.map((p) => ({
       pid: p.pid,

@@ -67,7 +67,7 @@ export class ControlServer {
   async startAdminListener(): Promise<void> {
     const admin = this.#admin;
     if (admin === undefined || this.#isClosed) return;
-    const server = createServer(this.#api.handler({ token: admin.token }));
+    const server = createServer(this.#api.handler({ token: admin.token, isTcp: true }));
     this.#adminServer = server;
     try {
       await listen(server, (s) => s.listen(admin.port, admin.host));

@@ -10,7 +10,7 @@ import { relative, sep } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { ApplicationStats } from '../iisnode/application.js';
-import { DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
+import { CACHE_RESULTS, DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
 import { readProcessUsage } from './proc-stat.js';
 
 /** MetricsSource is what HostMetrics reads on a scrape. */
@@ -89,13 +89,19 @@ export class HostMetrics {
       'counter',
       () => this.#full(),
     );
+    add(
+      'nodehost_output_cache_requests_total',
+      'Requests the output cache answered, by result: hit, miss (fetched and maybe stored), collapsed (shared a fetch in flight), stale (served while revalidating).',
+      'counter',
+      () => this.#cache(),
+    );
     add('nodehost_active_requests', 'Requests in flight on the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.active));
     add('nodehost_app_generation', 'Number of the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.generation), 'max');
     add('nodehost_app_recycles_total', 'Recycles started, per application.', 'counter', () => this.#perApp((app) => app.recycles));
     add('nodehost_worker_processes', 'Worker processes of the serving generation by state.', 'gauge', () => this.#processStates());
     add(
       'nodehost_worker_restarts_total',
-      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory).',
+      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory, event-loop, heap).',
       'counter',
       () => this.#restarts(),
     );
@@ -148,6 +154,17 @@ export class HostMetrics {
       values.push({ metricName: `${name}_bucket`, value: counts.count, labels: { ...labels, le: '+Inf' } });
       values.push({ metricName: `${name}_sum`, value: counts.durationSumNs / 1e9, labels });
       values.push({ metricName: `${name}_count`, value: counts.count, labels });
+    }
+    return values;
+  }
+
+  #cache(): Values {
+    const { site, apps } = this.#source.requests();
+    const values: Values = [];
+    for (const { script, counts } of apps) {
+      counts.cache.forEach((value, index) => {
+        if (value > 0) values.push({ value, labels: { site, app: this.#app(script), result: CACHE_RESULTS[index]! } });
+      });
     }
     return values;
   }

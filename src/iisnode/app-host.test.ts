@@ -59,6 +59,8 @@ const DEFAULTS: IisnodeSettings = {
   recycleKeepsOldOnFailure: false,
   maxMemoryPerProcessMB: 0,
   maxRequestsPerProcess: 0,
+  maxEventLoopBlockMs: 0,
+  maxHeapMB: 0,
   idleTimeout: 0,
 };
 

@@ -136,6 +136,17 @@ export class AppHost {
     return undefined;
   }
 
+  /** startDebug starts the debug session of the running application at `scriptPath` (undefined: no such application running). */
+  startDebug(scriptPath: string, isBreak: boolean): Promise<{ port: number; isBreak: boolean; pid: number } | NodehostError> | undefined {
+    const app = this.#apps.get(scriptPath);
+    return app === undefined ? undefined : this.#debugger.startSession(app, isBreak);
+  }
+
+  /** stopDebug ends the debug session of the application at `scriptPath`; returns whether there was one. */
+  stopDebug(scriptPath: string): boolean {
+    return this.#debugger.endSession(scriptPath);
+  }
+
   /** scripts lists the entry scripts of the running applications. */
   scripts(): string[] {
     return [...this.#apps.keys()];

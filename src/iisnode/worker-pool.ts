@@ -40,6 +40,7 @@ import { processShare, type FrontDoor } from './front-door-share.js';
 import { RingQueue } from './ring-queue.js';
 import type { RunDir } from './run-dir.js';
 import { RoundRobinPolicy, type SelectionPolicy } from './selection.js';
+import type { HealthProblem } from './heartbeat.js';
 import { Worker, WorkerError, buildWorkerEnv, type OutputHook, type WorkerOwner } from './worker.js';
 
 /** First replacement delay after a worker crashed soon after its predecessor. */
@@ -54,6 +55,9 @@ export const STABLE_UPTIME_MS = 10_000;
  * the waiter's deadline is only the backstop, e.g. while a replacement sits in backoff.
  */
 const WAIT_GRACE_MS = 1500;
+
+/** RestartReason names why a worker was replaced (`restartsByReason` in status, `reason` in metrics). */
+export type RestartReason = 'exit' | 'start-failure' | 'max-requests' | 'memory' | HealthProblem;
 
 /** How often worker memory is sampled when maxMemoryPerProcessMB is set (the issue asks for at least every 2 s). */
 export const MEMORY_SAMPLE_MS = 1000;
@@ -114,7 +118,7 @@ export interface WorkerPoolStats {
   readonly pids: readonly number[];
   /** Workers retired by a limit (requests, memory) that are still draining. */
   readonly retiring: number;
-  /** Restarts by reason: `exit` (the process exited), `start-failure` (it never became ready), `max-requests`, `memory` (retired by a limit). */
+  /** Restarts by reason: `exit` (the process exited), `start-failure` (it never became ready), `max-requests`, `memory`, `event-loop`, `heap` (retired by a limit). */
   readonly restartReasons: Readonly<Record<string, number>>;
   /** Exit code of the last worker of this generation that exited (null: none exited, or it was killed by a signal). */
   readonly lastExitCode: number | null;
@@ -249,7 +253,8 @@ export class WorkerPool implements WorkerOwner {
       const worker = this.workers[index];
       worker.beginRequest();
       this.total++;
-      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess) this.#retire(index, 'maxRequestsPerProcess reached');
+      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess)
+        this.#retire(index, 'maxRequestsPerProcess reached', 'max-requests');
       return worker;
     }
     if (this.#hasReadyWorker() && !this.#hasStartingWorker()) {
@@ -377,6 +382,12 @@ export class WorkerPool implements WorkerOwner {
     this.#replace(worker);
   }
 
+  /** onWorkerUnhealthy replaces a worker whose heartbeat failed (maxEventLoopBlockMs, maxHeapMB) as a memory limit would. */
+  onWorkerUnhealthy(worker: Worker, problem: HealthProblem, detail: string): void {
+    const slotIndex = this.workers.indexOf(worker);
+    if (slotIndex !== -1) this.#retire(slotIndex, detail, problem);
+  }
+
   onWorkerExit(worker: Worker): void {
     this.#options.listener?.onWorkerGone(worker);
     if (this.#retired.delete(worker) || this.#isClosed) return;
@@ -400,6 +411,7 @@ export class WorkerPool implements WorkerOwner {
       log: this.#options.log,
       owner: this,
       onOutput: this.#options.onOutput,
+      health: { maxEventLoopBlockMs: settings.maxEventLoopBlockMs, maxHeapBytes: settings.maxHeapMB * 1024 * 1024 },
     });
     this.workers[slotIndex] = worker;
     worker.start();
@@ -430,7 +442,7 @@ export class WorkerPool implements WorkerOwner {
     }, delay);
   }
 
-  #countRestart(reason: string): void {
+  #countRestart(reason: RestartReason): void {
     this.restartReasons[reason] = (this.restartReasons[reason] ?? 0) + 1;
     if (this.#restartTally !== undefined) this.#restartTally[reason] = (this.#restartTally[reason] ?? 0) + 1;
   }
@@ -445,14 +457,14 @@ export class WorkerPool implements WorkerOwner {
    * retire replaces the worker of a slot gracefully (a limit was reached): a successor takes the
    * slot at once, the worker takes no new requests and stops once its requests are done.
    */
-  #retire(slotIndex: number, reason: string): void {
+  #retire(slotIndex: number, reason: string, restartReason: RestartReason): void {
     if (this.#isClosed) return;
     const worker = this.workers[slotIndex];
     if (worker === undefined || !worker.isReady) return;
     this.#options.log.info('worker retired', { script: this.scriptPath, worker: worker.id, pid: worker.pid, reason });
     this.#retired.add(worker);
     this.restarts++;
-    this.#countRestart(reason.startsWith('maxRequests') ? 'max-requests' : 'memory');
+    this.#countRestart(restartReason);
     this.#spawn(slotIndex);
     void worker.close(this.settings.gracefulShutdownTimeout);
   }
@@ -465,7 +477,7 @@ export class WorkerPool implements WorkerOwner {
       const worker = this.workers[slot];
       if (!worker.isReady) continue;
       const rss = readRss(worker.pid);
-      if (rss > budget) this.#retire(slot, `resident memory ${Math.round(rss / 1048576)} MB over maxMemoryPerProcessMB`);
+      if (rss > budget) this.#retire(slot, `resident memory ${Math.round(rss / 1048576)} MB over maxMemoryPerProcessMB`, 'memory');
     }
   }
 
@@ -505,7 +517,8 @@ export class WorkerPool implements WorkerOwner {
       const worker = this.workers[index];
       worker.beginRequest();
       this.total++;
-      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess) this.#retire(index, 'maxRequestsPerProcess reached');
+      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess)
+        this.#retire(index, 'maxRequestsPerProcess reached', 'max-requests');
       this.#waiters.shift()!.resolve(worker);
     }
     this.#disarmWaitTimer();

@@ -10,10 +10,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import { version } from '../version.js';
 import type { NodeCommand } from './command-line.js';
+import { Heartbeat, type HealthProblem } from './heartbeat.js';
 import { OutputTail, STDERR_TAIL_BYTES } from './output-tail.js';
 import { WorkerStateMachine, type WorkerState } from './worker-state.js';
 
@@ -23,6 +25,13 @@ const FIRST_POLL_DELAY_MS = 10;
 const STDIO_CLOSE_WAIT_MS = 1000;
 /** After SIGTERM, the process gets at least this long before SIGKILL. */
 const MIN_TERM_GRACE_MS = 1000;
+
+/**
+ * HOST_LINK_PRELOAD is required into every worker (`node --require`): it answers the heartbeat
+ * and ends the worker when the host is gone. It sits in the source tree and is found from the
+ * same relative place in src/ and in dist/.
+ */
+export const HOST_LINK_PRELOAD: string = fileURLToPath(new URL('../../src/iisnode/host-link-preload.cjs', import.meta.url));
 
 /** OutputStream names the captured stream of a worker. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -57,6 +66,14 @@ export interface WorkerOwner {
   onWorkerFailed(worker: Worker, error: WorkerError): void;
   /** onWorkerExit: a worker that had been ready (or was stopping) has exited. */
   onWorkerExit(worker: Worker): void;
+  /** onWorkerUnhealthy: a ready worker missed its heartbeat or is over its heap budget (once per worker). */
+  onWorkerUnhealthy(worker: Worker, problem: HealthProblem, detail: string): void;
+}
+
+/** WorkerHealth are the heartbeat limits of a worker (0: off; both 0: no heartbeat). */
+export interface WorkerHealth {
+  readonly maxEventLoopBlockMs: number;
+  readonly maxHeapBytes: number;
 }
 
 /** WorkerOptions is everything a worker needs; the pool builds it. */
@@ -75,6 +92,7 @@ export interface WorkerOptions {
   readonly log: HostLog;
   readonly owner: WorkerOwner;
   readonly onOutput?: OutputHook | undefined;
+  readonly health?: WorkerHealth | undefined;
 }
 
 /**
@@ -143,6 +161,7 @@ export class Worker {
   #probe: net.Socket | undefined = undefined;
   #stdioTimer: NodeJS.Timeout | undefined = undefined;
   #stopTimer: NodeJS.Timeout | undefined = undefined;
+  #heartbeat: Heartbeat | undefined = undefined;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
@@ -181,10 +200,11 @@ export class Worker {
     this.#readyDeadline = this.spawnedAt + Math.max(0, this.#options.readinessBudgetMs);
     let child: ChildProcess;
     try {
-      child = spawn(command, [...args, this.scriptPath], {
+      // The IPC channel is the host link: heartbeats, and the worker's way to notice a lost host.
+      child = spawn(command, ['--require', HOST_LINK_PRELOAD, ...args, this.scriptPath], {
         cwd: path.dirname(this.scriptPath),
         env: this.#options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         windowsHide: true,
       });
     } catch (err) {
@@ -201,6 +221,9 @@ export class Worker {
       this.#onOutput('stderr', chunk);
     });
     child.on('error', (err) => this.#onChildError(err));
+    child.on('message', (message) => this.#heartbeat?.onMessage(message));
+    // The app may close its end; sends then fail quietly (the heartbeat sees no answer).
+    child.on('disconnect', () => undefined);
     child.on('exit', (code, signal) => this.#onChildExit(code, signal));
     child.on('close', (code, signal) => this.#onChildClose(code, signal));
     if (child.pid !== undefined) {
@@ -228,6 +251,7 @@ export class Worker {
    * Resolves when the process is gone. Idempotent.
    */
   close(graceMs: number): Promise<void> {
+    this.#heartbeat?.stop();
     const state = this.machine.state;
     // Any other state is already on its way out (stopping, being killed, or gone).
     if (state !== 'starting' && state !== 'ready') return this.exited;
@@ -253,6 +277,7 @@ export class Worker {
 
   /** destroy kills the process at once (SIGKILL); requests on it fail. Idempotent. */
   destroy(): void {
+    this.#heartbeat?.stop();
     if (this.machine.isFinal) return;
     this.#cancelPoll();
     const state = this.machine.state;
@@ -321,7 +346,26 @@ export class Worker {
     this.readyAt = Date.now();
     this.machine.transition('ready', 'socket accepted a connection');
     this.#options.log.info('worker ready', { script: this.scriptPath, worker: this.id, pid: this.pid, ms: this.readyAt - this.spawnedAt });
+    this.#startHeartbeat();
     this.#options.owner.onWorkerReady(this);
+  }
+
+  /** startHeartbeat watches the ready worker when maxEventLoopBlockMs or maxHeapMB is set (heartbeat.ts). */
+  #startHeartbeat(): void {
+    const health = this.#options.health;
+    const child = this.#child;
+    if (health === undefined || child === undefined || !Heartbeat.isNeeded(health.maxEventLoopBlockMs, health.maxHeapBytes)) return;
+    this.#heartbeat = new Heartbeat({
+      maxBlockMs: health.maxEventLoopBlockMs,
+      maxHeapBytes: health.maxHeapBytes,
+      send: (message) => child.connected && child.send(message as object, () => undefined),
+      onUnhealthy: (problem, detail) => {
+        if (this.machine.state !== 'ready') return;
+        this.#options.log.warn('worker unhealthy', { script: this.scriptPath, worker: this.id, pid: this.pid, problem, detail });
+        this.#options.owner.onWorkerUnhealthy(this, problem, detail);
+      },
+    });
+    this.#heartbeat.start();
   }
 
   #failNotListening(): void {
@@ -362,6 +406,7 @@ export class Worker {
   /** enterExiting records that the process is gone (or was never created); its pipes may still hold output. */
   #enterExiting(reason: string): void {
     this.#cancelPoll();
+    this.#heartbeat?.stop();
     if (this.machine.canMoveTo('exiting')) this.machine.transition('exiting', reason);
   }
 

@@ -18,10 +18,14 @@
  * ```
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { resolve } from 'node:path';
 import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
+import { NodehostError } from '../errors.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
+import { effectiveConfig, type EffectiveConfig } from '../config/check.js';
+import type { HostEvent } from '../host-log.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { NodehostServer, type ServerOptions } from './server.js';
 
@@ -35,7 +39,7 @@ const REPLACE_MAX_MS = 10_000;
 const STABLE_MS = 10_000;
 
 /** The admin API operations a front door answers for the primary (a NodehostServer method each). */
-type FrontDoorCall = 'stop' | 'startApp' | 'reload' | 'metricsJson' | 'readiness';
+type FrontDoorCall = 'stop' | 'startApp' | 'reload' | 'metricsJson' | 'readiness' | 'events';
 
 /** Messages from the primary to a front door. */
 type ToFrontDoor =
@@ -138,6 +142,8 @@ async function callServer(server: NodehostServer, call: FrontDoorCall, app: stri
       return server.metricsJson();
     case 'readiness':
       return server.readiness();
+    case 'events':
+      return server.events();
   }
 }
 
@@ -206,6 +212,27 @@ class FrontDoors implements AdminTarget {
     return mergeMetrics((await this.#call('metricsJson', undefined, STATUS_TIMEOUT_MS)) as MetricsJson[]);
   }
 
+  /** startDebug: a debug session pins one worker, which several front doors cannot share (as for the debug URLs). */
+  async startDebug(): Promise<NodehostError> {
+    return new NodehostError('NH_ERR_APP_NEEDS_ONE_HOST_PROCESS', `the debugger needs hostProcesses 1; this server runs ${this.#count}.`);
+  }
+
+  /** stopDebug: there is never a session to stop with several front doors. */
+  async stopDebug(): Promise<boolean> {
+    return false;
+  }
+
+  /** appConfig reads the files itself: every front door serves the same site. */
+  appConfig(appUrl: string): EffectiveConfig | undefined {
+    return effectiveConfig(resolve(this.#options.siteRoot), decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/'));
+  }
+
+  /** events merges the primary's recent events with every front door's, by time, the last 200. */
+  async events(): Promise<HostEvent[]> {
+    const replies = (await this.#call('events', undefined, STATUS_TIMEOUT_MS)) as HostEvent[][];
+    return [...this.#options.log.recent(), ...replies.flat()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).slice(-200);
+  }
+
   async readiness(): Promise<Readiness> {
     if (this.#isShuttingDown) return { isReady: false, reason: 'shutting down' };
     if (!this.#isServing.every(Boolean)) return { isReady: false, reason: 'a front door is not listening' };
@@ -231,6 +258,7 @@ class FrontDoors implements AdminTarget {
     return {
       site: first?.site ?? '',
       root: first?.root ?? '',
+      url: first?.url ?? '',
       configError: answers.find((a) => a.status.configError !== '')?.status.configError ?? '',
       hostProcesses: this.#count,
       frontDoors: doors,

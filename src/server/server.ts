@@ -4,12 +4,12 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { SiteConfig, type HostDefaults } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
-import type { HostLog } from '../host-log.js';
+import type { HostEvent, HostLog } from '../host-log.js';
 import { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { LogCapture } from '../iisnode/log-files/log-capture.js';
@@ -27,8 +27,8 @@ import { FastPath } from './fast-path/fast-path.js';
 import { createUpgradeResponse } from './upgrade-response.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { UsersFile } from '../modules/authentication/users-file.js';
-import { checkSite } from '../config/check.js';
-import type { AdminTarget, HostStatus, Readiness } from '../control/admin-api.js';
+import { checkSite, effectiveConfig, type EffectiveConfig } from '../config/check.js';
+import type { AdminTarget, DebugStarted, HostStatus, Readiness } from '../control/admin-api.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 
@@ -99,6 +99,7 @@ export class NodehostServer implements AdminTarget {
   /** Entry scripts with preload="true", started with the server (/ready waits for them). */
   #preloaded: string[] = [];
   #isListening = false;
+  #url = '';
   readonly #options: ServerOptions;
   readonly #appHost: AppHost;
   readonly #pipeline: Pipeline;
@@ -281,13 +282,43 @@ export class NodehostServer implements AdminTarget {
   }
 
   /** status is a snapshot of the site and its applications (the control API's `status`). */
-  status(): HostStatus & { apps: ReturnType<AppHost['stats']>['apps'] } {
+  status(): HostStatus & { apps: (ReturnType<AppHost['stats']>['apps'][number] & { logUrl: string })[] } {
     return {
       site: this.site.name,
       root: this.site.root,
+      url: this.#url,
       configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
-      apps: this.#appHost.stats().apps,
+      apps: this.#appHost.stats().apps.map((app) => ({ ...app, logUrl: this.#logUrlOf(app.script) })),
     };
+  }
+
+  /** startDebug starts the debug session of the running application at URL `appUrl`. */
+  async startDebug(appUrl: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined> {
+    const script = this.#runningScripts(appUrl)[0];
+    return script === undefined ? undefined : this.#appHost.startDebug(script, isBreak);
+  }
+
+  /** stopDebug ends the debug session of the running application at URL `appUrl`. */
+  async stopDebug(appUrl: string): Promise<boolean | undefined> {
+    const script = this.#runningScripts(appUrl)[0];
+    return script === undefined ? undefined : this.#appHost.stopDebug(script);
+  }
+
+  /** appConfig is the effective configuration of the application at URL `appUrl`, read from the files now. */
+  appConfig(appUrl: string): EffectiveConfig | undefined {
+    return effectiveConfig(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/'));
+  }
+
+  /** events are this process's recent host events. */
+  events(): HostEvent[] {
+    return this.#options.log.recent();
+  }
+
+  /** logUrlOf is the URL path of an application's log folder when the site serves it ('' otherwise: logging off, or a folder outside the site). */
+  #logUrlOf(script: string): string {
+    const dir = this.#logCapture.directoryOf(script);
+    if (dir === undefined || !dir.startsWith(this.site.root + sep)) return '';
+    return `${dir.slice(this.site.root.length).split(sep).join('/')}/`;
   }
 
   /** start listens and resolves with the URL once connections are accepted. */
@@ -302,7 +333,8 @@ export class NodehostServer implements AdminTarget {
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         this.#configWatcher.start();
         this.#isListening = true;
-        resolvePromise(`http://${host}:${address.port}/`);
+        this.#url = `http://${host}:${address.port}/`;
+        resolvePromise(this.#url);
       });
     });
   }

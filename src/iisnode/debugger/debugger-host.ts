@@ -114,6 +114,21 @@ export class DebuggerHost {
     }
   }
 
+  /**
+   * startSession starts (or returns) the debug session of `app` without a request (the admin
+   * API's debug start): its port, whether it breaks on the first line, and the debuggee's pid.
+   */
+  async startSession(app: DebuggableApp, isBreak: boolean): Promise<{ port: number; isBreak: boolean; pid: number } | NodehostError> {
+    if (!app.settings.debuggingEnabled) return new NodehostError('NH_ERR_DEBUG_DISABLED', `debuggingEnabled is false for ${app.scriptPath}.`);
+    const session = this.#sessions.get(app.scriptPath) ?? (await this.#start(app, isBreak));
+    return session instanceof NodehostError ? session : { port: session.port, isBreak: session.isBreak, pid: session.handle.pid };
+  }
+
+  /** endSession ends the debug session of the application at `scriptPath` (as `?kill` does); returns whether there was one. */
+  endSession(scriptPath: string): boolean {
+    return this.#end(scriptPath, 'stopped through the admin API');
+  }
+
   /** close ends every session (the apps are closing anyway). */
   close(): void {
     for (const script of [...this.#sessions.keys()]) this.#end(script, 'host closing');
@@ -166,6 +181,8 @@ export class DebuggerHost {
       nodeProcessCountPerApplication: 1,
       nodeProcessCommandLine: withNodeFlag(settings.nodeProcessCommandLine, flag),
       maxNamedPipeConnectionRetry: Math.ceil(DEBUGGEE_READY_BUDGET_MS / Math.max(1, settings.namedPipeConnectionRetryDelay)),
+      // A debuggee paused at a breakpoint does not answer the heartbeat; it must not be replaced for that.
+      maxEventLoopBlockMs: 0,
     };
     let session: DebugSession | undefined;
     const handle = app.enterDebug(debugSettings, () => {

@@ -126,6 +126,12 @@ export class LogCapture {
     return this.#folders.keys();
   }
 
+  /** directoryOf is the log folder of the application at `scriptPath` (undefined when it has not started or logs nothing). */
+  directoryOf(scriptPath: string): string | undefined {
+    const settings = this.#settings.get(scriptPath);
+    return settings?.loggingEnabled === true ? resolveLogDirectory(scriptPath, settings.logDirectory) : undefined;
+  }
+
   /** close ends every open stream log and waits until their bytes are on disk (at most 5 s). */
   async close(): Promise<void> {
     const open = [...this.#open];

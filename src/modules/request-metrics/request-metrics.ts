@@ -1,6 +1,6 @@
 /**
  * RequestMetrics counts the site's responses for `/metrics` (docs/admin.md): by application and
- * status class, a duration histogram per application, and the 503s of full applications
+ * status class, a duration histogram per application, output cache answers, and the 503s of full applications
  * (503.1002, NH_ERR_APP_FULL). The 'log' phase module records each closed response into plain
  * integer arrays (a Map lookup by entry script and a short bucket scan, no label strings, no
  * allocation after the first response of an application); the control API reads `snapshot()`
@@ -23,7 +23,12 @@ export class AppRequestCounts {
   count = 0;
   /** 503.1002: every process of the application was at maxConcurrentRequestsPerProcess. */
   full = 0;
+  /** Output cache answers by CACHE_RESULTS index: hit, miss, collapsed, stale. */
+  readonly cache: number[] = [0, 0, 0, 0];
 }
+
+/** CACHE_RESULTS are the output cache's answers counted per application, in `AppRequestCounts.cache` order. */
+export const CACHE_RESULTS = ['hit', 'miss', 'collapsed', 'stale'] as const;
 
 /** RequestMetricsSnapshot is what a scrape reads: one entry per entry script. */
 export interface RequestMetricsSnapshot {
@@ -53,6 +58,8 @@ export class RequestMetrics {
     const statusClass = (status / 100) | 0;
     counts.byClass[statusClass >= 1 && statusClass <= 5 ? statusClass : 0]!++;
     if (status === 503 && ctx.substatus === 1002) counts.full++;
+    const cache = ctx.cacheResult;
+    if (cache !== '') counts.cache[cache === 'hit' ? 0 : cache === 'miss' ? 1 : cache === 'collapsed' ? 2 : 3]!++;
     const ns = Number(process.hrtime.bigint() - ctx.startTime);
     let bucket = 0;
     while (bucket < BUCKET_BOUNDS_NS.length && ns > BUCKET_BOUNDS_NS[bucket]!) bucket++;
