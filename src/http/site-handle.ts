@@ -2,6 +2,7 @@
  * SiteHandle is what the pipeline and its modules need of a site: its folder, its name and
  * its compiled configuration, which a reload swaps whole.
  */
+import type { FollowSymlinks } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 
@@ -12,4 +13,6 @@ export interface SiteHandle {
   readonly config: { forPath(urlPath: string): FolderConfig };
   /** The host's global URL Rewrite rules (nodehost.yml), fixed for the server's life; undefined when none. */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
+  readonly followSymlinks?: FollowSymlinks | undefined;
 }
