@@ -29,7 +29,52 @@ const WEB_CONFIGS = readdirSync(SITES, { recursive: true, encoding: 'utf8' })
   .map((name) => readFileSync(join(SITES, name), 'utf8'));
 
 /** Pieces of configuration syntax that mutations insert, so they reach past the first parse error. */
-const SYNTAX = ['<', '>', '/>', '"', "'", '&amp;', '&#x0;', '<![CDATA[', ']]>', '<!--', '-->', '{', '}', '{R:1}', '{C:9}', '{HTTP_HOST}', '{ToLower:', '%', '%PATH%', ':', '\n', '\r\n', '\t', '\u0000', '\uffff', '..', '/', '\\', 'true', '0', '-1', '99999999999999999999', 'location', 'path="', 'rule', 'match url="', 'action type="Rewrite"', 'conditions', 'add', 'remove', 'clear', 'iisnode', 'handlers', 'rewriteMap'];
+const SYNTAX = [
+  '<',
+  '>',
+  '/>',
+  '"',
+  "'",
+  '&amp;',
+  '&#x0;',
+  '<![CDATA[',
+  ']]>',
+  '<!--',
+  '-->',
+  '{',
+  '}',
+  '{R:1}',
+  '{C:9}',
+  '{HTTP_HOST}',
+  '{ToLower:',
+  '%',
+  '%PATH%',
+  ':',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u0000',
+  '\uffff',
+  '..',
+  '/',
+  '\\',
+  'true',
+  '0',
+  '-1',
+  '99999999999999999999',
+  'location',
+  'path="',
+  'rule',
+  'match url="',
+  'action type="Rewrite"',
+  'conditions',
+  'add',
+  'remove',
+  'clear',
+  'iisnode',
+  'handlers',
+  'rewriteMap',
+];
 
 /** mutated takes a text and applies a few random edits: delete a slice, insert syntax or random text, duplicate a slice. */
 function mutated(sources: readonly string[]): fc.Arbitrary<string> {
@@ -81,7 +126,8 @@ describe('configuration fuzzing', () => {
   });
 
   test('iisnode.yml: random and mutated text gives overrides or NH_ERR_CONFIG_YML with a line', () => {
-    const sample = 'nodeProcessCountPerApplication: 2\nloggingEnabled: true\nnode_env: %NODE_ENV%\nwatchedFiles: *.js;iisnode.yml\n# comment\ndebugPortRange: 5058-6058\n';
+    const sample =
+      'nodeProcessCountPerApplication: 2\nloggingEnabled: true\nnode_env: %NODE_ENV%\nwatchedFiles: *.js;iisnode.yml\n# comment\ndebugPortRange: 5058-6058\n';
     fc.assert(
       fc.property(fc.oneof(mutated([sample]), fc.string({ maxLength: 200, unit: 'binary' })), (text) => {
         try {

@@ -25,7 +25,8 @@ export async function startHardeningHost(yml = '', prepare?: (site: string) => v
   cpSync(join(SITES, 'hardening'), site, { recursive: true });
   prepare?.(site);
   const config = join(folder, 'nodehost.yml');
-  writeFileSync(config, `root: site\nlogs: ""\n${yml}`);
+  // No access log unless the test's yml names a folder for it.
+  writeFileSync(config, `root: site\nname: hardening\n${/^logs:/m.test(yml) ? '' : 'logs: ""\n'}${yml}`);
   const host = await startNodehost('', { args: ['--config', config] });
   return {
     ...host,

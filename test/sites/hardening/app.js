@@ -11,6 +11,10 @@ const routes = {
   seen(req, res) {
     json(res, { seen, aborted });
   },
+  // Which process answered.
+  pid(req, res) {
+    res.end(String(process.pid));
+  },
   // Never answers on its own: the client's going away must abort it.
   wait(req, res) {
     req.on('close', () => {
