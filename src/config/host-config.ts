@@ -54,7 +54,9 @@ export interface HostConfig {
    * client_header_timeout, node headersTimeout; default 60s); `bodyTimeout` closes a request
    * whose body sends nothing for that long (nginx client_body_timeout; default 60s);
    * `requestTimeout` bounds receiving the whole request, head and body (node requestTimeout;
-   * default off). Absent keys take their defaults.
+   * default off); `maxConnections` caps the client connections open at once, new ones beyond it
+   * being closed at accept (bounded memory under a flood of idle connections; default 10000).
+   * Absent keys take their defaults.
    */
   readonly limits?: HostLimits | undefined;
   /**
@@ -69,16 +71,17 @@ export interface HostConfig {
 export type FollowSymlinks = 'inside' | 'always' | 'never';
 const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never'];
 
-/** HostLimits are the client timeouts in milliseconds; 0 is off. */
+/** HostLimits are the client timeouts in milliseconds (0 is off) and the connection cap (0 is none). */
 export interface HostLimits {
   readonly headerTimeoutMs: number;
   readonly bodyTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  readonly maxConnections: number;
 }
 
-/** DEFAULT_LIMITS: nginx's client_header_timeout and client_body_timeout; no whole-request bound. */
-export const DEFAULT_LIMITS: HostLimits = { headerTimeoutMs: 60_000, bodyTimeoutMs: 60_000, requestTimeoutMs: 0 };
-const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout'];
+/** DEFAULT_LIMITS: nginx's client_header_timeout and client_body_timeout; no whole-request bound; 10000 connections (about 100 MB of idle ones). */
+export const DEFAULT_LIMITS: HostLimits = { headerTimeoutMs: 60_000, bodyTimeoutMs: 60_000, requestTimeoutMs: 0, maxConnections: 10_000 };
+const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections'];
 
 /** parseDuration reads `off`, `0`, or a number with a unit (`ms`, `s`, `m`; a bare number is seconds) into ms; undefined when invalid. */
 export function parseDuration(value: unknown): number | undefined {
@@ -100,7 +103,14 @@ function parseLimits(value: unknown, at: (offset: number | undefined) => { file:
     const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
     if (!LIMIT_KEYS.includes(key))
       throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'limits.${key}' (known: ${LIMIT_KEYS.join(', ')})`, { source: where });
-    const ms = parseDuration(isScalar(pair.value) ? pair.value.value : undefined);
+    const item = isScalar(pair.value) ? pair.value.value : undefined;
+    if (key === 'maxConnections') {
+      if (!(Number.isSafeInteger(item) && (item as number) >= 0))
+        throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'limits.maxConnections' must be a whole number (0: no cap)", { source: where });
+      limits.maxConnections = item as number;
+      continue;
+    }
+    const ms = parseDuration(item);
     if (ms === undefined)
       throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits.${key}' must be a duration such as 60s, 500ms or 2m, or off`, { source: where });
     if (key === 'headerTimeout') limits.headerTimeoutMs = ms;

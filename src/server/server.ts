@@ -170,6 +170,10 @@ export class NodehostServer implements AdminTarget {
       onRequest: this.#onRequest,
     });
     this.#server.on('upgrade', this.#onUpgrade);
+    if (limits.maxConnections > 0) {
+      this.#server.maxConnections = limits.maxConnections;
+      this.#server.on('drop', this.#onDrop);
+    }
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
       pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
@@ -369,6 +373,21 @@ export class NodehostServer implements AdminTarget {
     if (this.#isConfigDirty) this.reloadConfig();
     const { res, upgrade } = createUpgradeResponse(req, socket, head);
     void this.#pipeline.handle(req, res, false, upgrade);
+  };
+
+  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
+  #dropped = 0;
+  #droppedReportedAt = 0;
+
+  readonly #onDrop = (): void => {
+    this.#dropped++;
+    const now = Date.now();
+    if (now - this.#droppedReportedAt < 10_000) return;
+    this.#droppedReportedAt = now;
+    this.#options.log.warn('connection limit reached: new connections are closed', {
+      maxConnections: this.#limits.maxConnections,
+      dropped: this.#dropped,
+    });
   };
 
   readonly #onConfigChange = (): void => {

@@ -4,6 +4,7 @@
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { SITES, startNodehost, type RunningHost } from '../helpers/nodehost.js';
 import { fetchStrict } from '../helpers/strict-http.js';
@@ -41,6 +42,11 @@ export async function startHardeningHost(yml = '', prepare?: (site: string) => v
       return code;
     },
   };
+}
+
+/** logged resolves once the host's stderr (its log) matches `pattern`. */
+export async function logged(host: RunningHost, pattern: RegExp): Promise<void> {
+  while (!pattern.test(host.stderr())) await once(host.child.stderr!, 'data');
 }
 
 /** waitUntil calls `check` until it is true, at most `tries` times, each after the previous answer (no sleeping). */
