@@ -122,6 +122,18 @@ describe('bad HTTP input', () => {
     }
   });
 
+  test('an absolute-form target reaches the app in origin-form, with its authority as Host', async () => {
+    const { response, connection } = await exchange(host, `GET http://other.example/app.js/absolute-form?x HTTP/1.1\r\n${HOST}\r\n`);
+    connection.close();
+    assert.equal(response?.status, 200);
+    const seen = (await host.seen()).seen.find((r) => r.url.includes('absolute-form'));
+    assert.equal(seen?.url, '/app.js/absolute-form?x');
+    assert.deepEqual(
+      seen?.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1]!.toLowerCase() === 'host'),
+      ['other.example'],
+    );
+  });
+
   test('pipelined requests are answered in order on one connection', async () => {
     const connection = await RawConnection.open(host.port);
     try {

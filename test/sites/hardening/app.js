@@ -15,6 +15,10 @@ const routes = {
   pid(req, res) {
     res.end(String(process.pid));
   },
+  // Answers after 200 ms: a request that holds its slot for a while.
+  slow(req, res) {
+    setTimeout(() => res.end('slow'), 200);
+  },
   // Never answers on its own: the client's going away must abort it.
   wait(req, res) {
     req.on('close', () => {
