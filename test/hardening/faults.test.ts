@@ -115,7 +115,7 @@ describe('faults', () => {
           .stderr()
           .split('\n')
           .filter((line) => line.includes('cannot write the access log')).length;
-      await waitFor(() => warned() > 0);
+      await logged(host, /cannot write the access log/);
       for (let i = 0; i < 30; i++) assert.equal((await fetchStrict(host.url, `/public.txt?still=${i}`)).status, 200);
       unblock();
       await waitFor(async () => {
