@@ -61,6 +61,19 @@ describe('faults', () => {
     }
   });
 
+  test('a worker that never listens: its requests get 500.1001 and the host log says so; other apps keep serving', { timeout: 30_000 }, async () => {
+    const host = await startHardeningHost();
+    try {
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await fetchStrict(host.url, '/deaf/app.js')).status, 500);
+        assert.equal((await fetchStrict(host.url, '/app.js')).text, 'app');
+      }
+      await logged(host, /worker not listening/);
+    } finally {
+      assert.equal(await host.close(), 0);
+    }
+  });
+
   test('a worker that answers garbage gets 500.1014, and the next request is served', async () => {
     const host = await startHardeningHost();
     try {
