@@ -35,7 +35,14 @@ class Load {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 1024 });
 
   /** run keeps `clients` requests in flight to `target` for `seconds`; `isOk` judges a status. */
-  async run(host: HardeningHost, target: string, clients: number, seconds: number, isOk = (status: number) => status === 200, fresh = false): Promise<void> {
+  async run(
+    host: HardeningHost,
+    target: string,
+    clients: number,
+    seconds: number,
+    isOk: (status: number) => boolean = (status) => status === 200,
+    fresh = false,
+  ): Promise<void> {
     const until = performance.now() + seconds * 1000;
     const client = async () => {
       while (performance.now() < until) {
