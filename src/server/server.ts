@@ -55,7 +55,7 @@ export interface ServerOptions {
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
-  /** Client timeouts (nodehost.yml `limits`); DEFAULT_LIMITS when absent. */
+  /** Client timeouts and the connection cap (nodehost.yml `limits`); DEFAULT_LIMITS when absent. */
   readonly limits?: HostLimits | undefined;
   /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
   readonly followSymlinks?: FollowSymlinks | undefined;
@@ -102,6 +102,9 @@ export class NodehostServer implements AdminTarget {
   #brokenConfig: SiteConfig | undefined = undefined;
   #loopbackPipeline: Pipeline | undefined = undefined;
   readonly #limits: HostLimits;
+  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
+  #dropped = 0;
+  #droppedReportedAt = 0;
   /** Requests whose response has not finished yet; shutdown waits for them. */
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
@@ -374,10 +377,6 @@ export class NodehostServer implements AdminTarget {
     const { res, upgrade } = createUpgradeResponse(req, socket, head);
     void this.#pipeline.handle(req, res, false, upgrade);
   };
-
-  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
-  #dropped = 0;
-  #droppedReportedAt = 0;
 
   readonly #onDrop = (): void => {
     this.#dropped++;
