@@ -215,6 +215,23 @@ export const ERRORS = {
     substatus: 0,
     summary: 'The request target cannot name a resource: bad percent-encoding, a NUL byte, or `..` above the root.',
   },
+  NH_ERR_REQUEST_HOST: {
+    status: 400,
+    substatus: 0,
+    summary: 'The request has more than one Host field (RFC 9112 §3.2); it is refused and the connection closed, never forwarded.',
+  },
+  NH_ERR_REQUEST_TRANSFER_ENCODING: {
+    status: 400,
+    substatus: 0,
+    summary:
+      'The request has a Transfer-Encoding whose last coding is not chunked, so its end cannot be known (RFC 9112 §6.1); refused and the connection closed, never forwarded.',
+  },
+  NH_ERR_REQUEST_TRACE: {
+    status: 405,
+    substatus: 0,
+    summary:
+      'TRACE is refused and never forwarded: it would echo the request, cookies and credentials included, to whoever can make a client send it (nginx answers 405 too).',
+  },
   NH_ERR_REQUEST_UNHANDLED: { status: 404, substatus: 0, summary: 'No handler claimed the URL.' },
   NH_ERR_INTERNAL: { status: 500, substatus: 0, summary: 'An unexpected failure inside nodehost (a bug).' },
 

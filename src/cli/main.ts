@@ -3,7 +3,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { basename, resolve } from 'node:path';
-import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
+import { DEFAULT_LIMITS, loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
@@ -65,6 +65,8 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
     log,
     metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
+    limits: file.limits ?? DEFAULT_LIMITS,
+    followSymlinks: file.followSymlinks ?? 'inside',
   };
   const listen = file.admin?.listen;
   const admin = listen === undefined ? undefined : { host: listen.host, port: listen.port, token: file.admin?.token };

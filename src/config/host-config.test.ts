@@ -254,3 +254,39 @@ describe('trustedProxies', () => {
     assert.equal(scalar.source?.line, 1);
   });
 });
+
+describe('limits and followSymlinks', () => {
+  test('durations in ms, s, m or bare seconds, off, and defaults for absent keys', () => {
+    assert.deepEqual(loadHostConfig(write('limits:\n  headerTimeout: 500ms\n  requestTimeout: 2m\n')).limits, {
+      headerTimeoutMs: 500,
+      bodyTimeoutMs: 60_000,
+      requestTimeoutMs: 120_000,
+      maxConnections: 10_000,
+    });
+    assert.deepEqual(loadHostConfig(write('limits:\n  bodyTimeout: off\n  headerTimeout: 30\n')).limits, {
+      headerTimeoutMs: 30_000,
+      bodyTimeoutMs: 0,
+      requestTimeoutMs: 0,
+      maxConnections: 10_000,
+    });
+    assert.equal(loadHostConfig(write('limits:\n  maxConnections: 50\n')).limits?.maxConnections, 50);
+    assert.equal(loadHostConfig(write('followSymlinks: never\n')).followSymlinks, 'never');
+    assert.equal(loadHostConfig(write('port: 1\n')).followSymlinks, undefined);
+  });
+
+  test('bad values name the setting and the line', () => {
+    const cases: [string, RegExp, number][] = [
+      ['port: 1\nlimits:\n  headerTimeout: soon\n', /limits\.headerTimeout/, 3],
+      ['limits:\n  idleTimeout: 1s\n', /unknown setting 'limits\.idleTimeout'/, 2],
+      ['limits: 5\n', /must be a mapping/, 1],
+      ['limits:\n  maxConnections: many\n', /limits\.maxConnections/, 2],
+      ['limits:\n  headerTimeout: 10s\n  requestTimeout: 5s\n', /no longer than/, 1],
+      ['\nfollowSymlinks: sometimes\n', /followSymlinks/, 2],
+    ];
+    for (const [yml, message, line] of cases) {
+      const err = loadError(write(yml));
+      assert.match(err.message, message);
+      assert.equal(err.source?.line, line, yml);
+    }
+  });
+});

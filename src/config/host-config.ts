@@ -66,6 +66,80 @@ export interface HostConfig {
    * Undefined when absent: no peer is trusted.
    */
   readonly trustedProxies?: readonly ProxyRange[] | undefined;
+  /**
+   * Client timeouts (key `limits`, a mapping of durations such as `60s`, `500ms`, `2m`, or `off`):
+   * `headerTimeout` bounds the whole request head from its first byte (nginx
+   * client_header_timeout, node headersTimeout; default 60s); `bodyTimeout` closes a request
+   * whose body sends nothing for that long (nginx client_body_timeout; default 60s);
+   * `requestTimeout` bounds receiving the whole request, head and body (node requestTimeout;
+   * default off); `maxConnections` caps the client connections open at once, new ones beyond it
+   * being closed at accept (bounded memory under a flood of idle connections; default 10000).
+   * Absent keys take their defaults.
+   */
+  readonly limits?: HostLimits | undefined;
+  /**
+   * Which symbolic links inside the site are followed for static files (key `followSymlinks`):
+   * `inside` (default) serves a link only when its target is inside the site folder, `always`
+   * serves every link, `never` serves no file reached through a link (docs/security.md).
+   */
+  readonly followSymlinks?: FollowSymlinks | undefined;
+}
+
+/** FollowSymlinks is the `followSymlinks` policy of nodehost.yml. */
+export type FollowSymlinks = 'inside' | 'always' | 'never';
+const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never'];
+
+/** HostLimits are the client timeouts in milliseconds (0 is off) and the connection cap (0 is none). */
+export interface HostLimits {
+  readonly headerTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+/** DEFAULT_LIMITS: nginx's client_header_timeout and client_body_timeout; no whole-request bound; 10000 connections (about 100 MB of idle ones). */
+export const DEFAULT_LIMITS: HostLimits = { headerTimeoutMs: 60_000, bodyTimeoutMs: 60_000, requestTimeoutMs: 0, maxConnections: 10_000 };
+const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections'];
+
+/** parseDuration reads `off`, `0`, or a number with a unit (`ms`, `s`, `m`; a bare number is seconds) into ms; undefined when invalid. */
+export function parseDuration(value: unknown): number | undefined {
+  if (value === 'off' || value === false) return 0;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  if (match === null) return undefined;
+  const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
+  return Math.round(Number(match[1]) * factor);
+}
+
+/** parseLimits reads the `limits` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
+function parseLimits(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): HostLimits {
+  if (!isMap(value)) throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits' must be a mapping (${LIMIT_KEYS.join(', ')})`, { source: at(offset) });
+  const limits = { ...DEFAULT_LIMITS };
+  for (const pair of value.items as Pair[]) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
+    if (!LIMIT_KEYS.includes(key))
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'limits.${key}' (known: ${LIMIT_KEYS.join(', ')})`, { source: where });
+    const item = isScalar(pair.value) ? pair.value.value : undefined;
+    if (key === 'maxConnections') {
+      if (!(Number.isSafeInteger(item) && (item as number) >= 0))
+        throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'limits.maxConnections' must be a whole number (0: no cap)", { source: where });
+      limits.maxConnections = item as number;
+      continue;
+    }
+    const ms = parseDuration(item);
+    if (ms === undefined)
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits.${key}' must be a duration such as 60s, 500ms or 2m, or off`, { source: where });
+    if (key === 'headerTimeout') limits.headerTimeoutMs = ms;
+    else if (key === 'bodyTimeout') limits.bodyTimeoutMs = ms;
+    else limits.requestTimeoutMs = ms;
+  }
+  if (limits.requestTimeoutMs > 0 && (limits.headerTimeoutMs === 0 || limits.headerTimeoutMs > limits.requestTimeoutMs))
+    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'limits.headerTimeout' must be on and no longer than 'limits.requestTimeout'", {
+      source: at(offset),
+    });
+  return limits;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -75,7 +149,21 @@ export interface HostAdminConfig {
   readonly metrics?: boolean | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'compression', 'trustedProxies'] as const;
+const KEYS = [
+  'root',
+  'name',
+  'host',
+  'port',
+  'logs',
+  'globalRules',
+  'hostProcesses',
+  'users',
+  'admin',
+  'compression',
+  'trustedProxies',
+  'limits',
+  'followSymlinks',
+] as const;
 const ADMIN_KEYS = ['listen', 'token', 'metrics'];
 
 /** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
@@ -168,7 +256,23 @@ export function loadHostConfig(file: string): HostConfig {
         values[key] = parseTrustedProxies(pair.value, at, offset);
         continue;
       }
+      if (key === 'limits') {
+        values[key] = parseLimits(pair.value, at, offset);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (key === 'followSymlinks') {
+        if (!(FOLLOW_SYMLINKS as readonly unknown[]).includes(value))
+          throw new NodehostError(
+            'NH_ERR_CONFIG_HOST',
+            `setting 'followSymlinks' must be one of ${FOLLOW_SYMLINKS.join(', ')} (got ${JSON.stringify(value ?? null)})`,
+            {
+              source: at(offset),
+            },
+          );
+        values[key] = value;
+        continue;
+      }
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
         values[key] = typeof value === 'string' && value !== 'auto' ? undefined : parseHostProcesses(value);
@@ -205,6 +309,8 @@ export function loadHostConfig(file: string): HostConfig {
     admin: values.admin as HostAdminConfig | undefined,
     compression: values.compression as CompressionSection | undefined,
     trustedProxies: values.trustedProxies as readonly ProxyRange[] | undefined,
+    limits: values.limits as HostLimits | undefined,
+    followSymlinks: values.followSymlinks as FollowSymlinks | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

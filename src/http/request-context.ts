@@ -3,6 +3,7 @@
  * field, so all contexts share one shape (STYLE 11); modules fill in the later fields
  * (configuration, handler, script) as the phases run.
  */
+import type { FollowSymlinks } from '../config/host-config.js';
 import type { IncomingMessage } from 'node:http';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
@@ -52,6 +53,8 @@ export class RequestContext {
   readonly siteRoot: string;
   /** Site name, for logs. */
   readonly siteName: string;
+  /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`). */
+  readonly followSymlinks: FollowSymlinks;
   /** Absolute file system path of `path` under `siteRoot` (never outside it). */
   physicalPath: string;
   /** Effective configuration for `path`, set by the engine before filtering. */
@@ -113,7 +116,7 @@ export class RequestContext {
   constructor(
     req: IncomingMessage,
     res: HttpResponse,
-    site: { root: string; name: string; trustedProxies?: TrustedProxies | undefined },
+    site: { root: string; name: string; trustedProxies?: TrustedProxies | undefined; followSymlinks?: FollowSymlinks | undefined },
     isHttps: boolean,
     errors: ErrorResponder,
     upgrade?: PendingUpgrade,
@@ -128,6 +131,7 @@ export class RequestContext {
     this.hasQuery = false;
     this.siteRoot = site.root;
     this.siteName = site.name;
+    this.followSymlinks = site.followSymlinks ?? 'inside';
     this.physicalPath = site.root;
     this.config = undefined;
     this.handler = 'none';

@@ -2,6 +2,7 @@
  * SiteHandle is what the pipeline and its modules need of a site: its folder, its name and
  * its compiled configuration, which a reload swaps whole.
  */
+import type { FollowSymlinks } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import type { TrustedProxies } from './trusted-proxies.js';
@@ -15,4 +16,6 @@ export interface SiteHandle {
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); undefined when none. */
   readonly trustedProxies?: TrustedProxies | undefined;
+  /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
+  readonly followSymlinks?: FollowSymlinks | undefined;
 }

@@ -59,6 +59,13 @@ test('the target is the raw URL; an X-Original-URL header is forwarded but never
   assert.deepEqual(head.headers, ['Host', 'h', 'X-Original-URL', '/admin?x=1']);
 });
 
+test('an absolute-form target reaches node in origin-form, its authority replacing Host (RFC 9112 §3.2.2)', () => {
+  const head = buildRequestHead(fakeContext(['Host', 'h', 'Foo', 'a'], { url: 'http://user@other.example:8080/app.js/x?y=1' }), NONE);
+  assert.equal(head.target, '/app.js/x?y=1');
+  assert.deepEqual(head.headers, ['Foo', 'a', 'Host', 'other.example:8080']);
+  assert.equal(buildRequestHead(fakeContext(['Host', 'h'], { url: 'HTTP://other.example?q' }), NONE).target, '/?q');
+});
+
 test('a Host header is added when the client sent none', () => {
   assert.deepEqual(buildRequestHead(fakeContext([]), NONE).headers, ['Host', '10.0.0.1']);
 });

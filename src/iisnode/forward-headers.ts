@@ -59,6 +59,10 @@ export interface RequestHead {
  *   `Upgrade` reach node as iisnode forwarded them: the body goes on with the client's framing,
  *   and an upgrade is node's to accept;
  * - `Host` added when the client sent none (node's HTTP/1.1 server requires one);
+ * - an absolute-form target (`GET http://host/path`) reaches node in origin-form (`/path`)
+ *   with the target's authority as `Host`, replacing the client's: RFC 9112 §3.2.2 says the
+ *   server must ignore the Host field then, and an app reading `req.url` and `Host` would
+ *   otherwise see two different sites;
  * - enableXFF: the client IP appended to the last `X-Forwarded-For` with `, ` unless that value
  *   already ends with it (case-insensitive, tjanczuk/iisnode#340), else a new header; then
  *   `X-Forwarded-Proto: http|https` unless the client sent one;
@@ -67,7 +71,8 @@ export interface RequestHead {
 export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings): RequestHead {
   const raw = ctx.req.rawHeaders;
   const headers: string[] = [];
-  const target = ctx.rawUrl;
+  const absolute = splitAbsoluteForm(ctx.rawUrl);
+  const target = absolute === undefined ? ctx.rawUrl : absolute.originForm;
   let lastXff = -1;
   let hasProto = false;
   let hasHost = false;
@@ -78,7 +83,10 @@ export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings)
     const value = raw[i + 1];
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') hasHost = true;
+        if (name.toLowerCase() === 'host') {
+          if (absolute !== undefined) continue;
+          hasHost = true;
+        }
         break;
       case 6:
         if (name.toLowerCase() === 'expect') continue;
@@ -114,7 +122,7 @@ export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings)
     size += name.length + value.length + 4;
   }
   if (!hasHost) {
-    const host = ctx.serverName || 'localhost';
+    const host = absolute?.authority || ctx.serverName || 'localhost';
     headers.push('Host', host);
     size += host.length + 10;
   }
@@ -224,4 +232,17 @@ export function buildDebugHeader(fields: DebugHeaderFields): string {
     fields.requestMs +
     '&hresult=0'
   );
+}
+
+/** splitAbsoluteForm splits an absolute-form target (`http://host:port/p?q`) into its authority and origin-form; undefined for any other form. */
+function splitAbsoluteForm(target: string): { authority: string; originForm: string } | undefined {
+  if (target.charCodeAt(0) === 0x2f) return undefined;
+  const scheme = /^https?:\/\//i.exec(target);
+  if (scheme === null) return undefined;
+  const start = scheme[0].length;
+  let end = start;
+  while (end < target.length && target[end] !== '/' && target[end] !== '?') end++;
+  const rest = target.slice(end);
+  const authority = target.slice(start, end);
+  return { authority: authority.slice(authority.lastIndexOf('@') + 1), originForm: rest.charCodeAt(0) === 0x2f ? rest : '/' + rest };
 }

@@ -14,6 +14,8 @@ export class ResponseHead {
   readonly contentLength: number;
   /** True when the last transfer coding is chunked. */
   readonly isChunked: boolean;
+  /** True when the head has a Transfer-Encoding field (the transport refuses one that does not end with chunked). */
+  readonly hasTransferEncoding: boolean;
   /** True when the worker asked to close the connection after this response (or spoke HTTP/1.0 without keep-alive). */
   readonly isClose: boolean;
   /** The `Keep-Alive: timeout=N` hint in ms, or -1 when absent. */
@@ -25,6 +27,7 @@ export class ResponseHead {
     rawHeaders: string[],
     contentLength: number,
     isChunked: boolean,
+    hasTransferEncoding: boolean,
     isClose: boolean,
     keepAliveMs: number,
   ) {
@@ -33,6 +36,7 @@ export class ResponseHead {
     this.rawHeaders = rawHeaders;
     this.contentLength = contentLength;
     this.isChunked = isChunked;
+    this.hasTransferEncoding = hasTransferEncoding;
     this.isClose = isClose;
     this.keepAliveMs = keepAliveMs;
   }
@@ -78,6 +82,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | Head
   const rawHeaders: string[] = [];
   let contentLength = -1;
   let isChunked = false;
+  let hasTransferEncoding = false;
   let isClose = isHttp10;
   let keepAliveMs = -1;
   let pos = lineEnd + 2;
@@ -119,6 +124,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | Head
           // Only the last coding decides the framing (RFC 9112 6.3).
           const v = value.toLowerCase();
           isChunked = v === 'chunked' || /(?:^|,)\s*chunked\s*$/.test(v);
+          hasTransferEncoding = true;
           if (!isChunked) isClose = true;
         }
         break;
@@ -126,7 +132,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | Head
     rawHeaders.push(name, value);
     pos = next + 2;
   }
-  return new ResponseHead(statusCode, status[3] ?? '', rawHeaders, contentLength, isChunked, isClose, keepAliveMs);
+  return new ResponseHead(statusCode, status[3] ?? '', rawHeaders, contentLength, isChunked, hasTransferEncoding, isClose, keepAliveMs);
 }
 
 function keepAliveHint(value: string): number {

@@ -323,6 +323,12 @@ export class Transport implements ConnectionHandler {
         failBeforeHead(exchange, 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process switched protocols on a request that did not ask for it.');
         return -1;
       }
+      if (head.hasTransferEncoding && !head.isChunked) {
+        // A coding other than chunked last leaves a body that only a close can end, which a
+        // client cannot tell from a cut (and node's client refuses): 502, as nginx answers it.
+        failBeforeHead(exchange, 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process sent a Transfer-Encoding that does not end with chunked.');
+        return -1;
+      }
       if (head.keepAliveMs > 0) connection.idleLimitMs = Math.min(connection.pool.maxIdleMs, head.keepAliveMs - 1000);
       if (head.isClose) exchange.isConnectionSpent = true;
       if (!deliverHead(exchange, head)) return -1;
@@ -434,12 +440,19 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
   const raw = head.rawHeaders;
   // An HTTP/1.0 client cannot receive chunked framing: node's response closes the connection instead.
   const isHttp10 = ctx.req.httpVersionMinor === 0 && ctx.req.httpVersionMajor === 1;
+  // Exactly one framing goes to the client (RFC 9110 §8.6, RFC 9112 §6.3), whatever the worker
+  // sent: chunked overrides Content-Length, which is dropped; of equal repeated Content-Length
+  // lines one is kept (different ones never parse).
+  let hasLength = false;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (isHopByHopResponseHeader(name)) continue;
     if (name.length === 17 && isHttp10 && name.toLowerCase() === 'transfer-encoding') continue;
-    if (name.length === 14 && head.isChunked && name.toLowerCase() === 'content-length') continue;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (head.isChunked || hasLength) continue;
+      hasLength = true;
+    }
     headers.push(name, raw[i + 1]!);
   }
   const debug = exchange.listener.debugHeader(exchange);

@@ -4,7 +4,7 @@
  * attaching the configuration, and re-mapping the handler after a default document.
  */
 import type { IncomingMessage } from 'node:http';
-import { NodehostError } from '../errors.js';
+import { NodehostError, type ErrorCode } from '../errors.js';
 import type { HostLog } from '../host-log.js';
 import { RequestContext } from '../http/request-context.js';
 import type { HttpResponse } from '../http/http-response.js';
@@ -79,6 +79,16 @@ export class Pipeline {
   }
 
   async #run(ctx: RequestContext): Promise<void> {
+    const refusal = refusedHead(ctx.req.rawHeaders);
+    if (refusal !== undefined) {
+      ctx.res.shouldKeepAlive = false;
+      ctx.sendError(fail(refusal));
+      return;
+    }
+    if (ctx.req.method === 'TRACE') {
+      ctx.sendError(fail('NH_ERR_REQUEST_TRACE'));
+      return;
+    }
     if (this.#enter(ctx, ctx.rawUrl)) await this.#runSteps(ctx, 0);
   }
 
@@ -194,4 +204,21 @@ export class Pipeline {
     }
     return 'continue';
   }
+}
+
+/**
+ * refusedHead checks what node's parser lets through but RFC 9112 says a server must refuse
+ * with 400 and a close: two Host fields (§3.2; which one names the site would depend on who
+ * reads them), and a Transfer-Encoding whose last coding is not chunked (§6.1: the body's end
+ * cannot be known, the classic request-smuggling lever). Returns the error, or undefined.
+ */
+function refusedHead(rawHeaders: readonly string[]): ErrorCode | undefined {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return 'NH_ERR_REQUEST_HOST';
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding' && !/(?:^|,)[ \t]*chunked[ \t]*$/i.test(rawHeaders[i + 1]!))
+      return 'NH_ERR_REQUEST_TRANSFER_ENCODING';
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve, sep } from 'node:path';
 import { SiteConfig, type HostDefaults } from '../config/site-config.js';
+import { DEFAULT_LIMITS, type FollowSymlinks, type HostLimits } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
@@ -60,6 +61,10 @@ export interface ServerOptions {
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
+  /** Client timeouts and the connection cap (nodehost.yml `limits`); DEFAULT_LIMITS when absent. */
+  readonly limits?: HostLimits | undefined;
+  /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
+  readonly followSymlinks?: FollowSymlinks | undefined;
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -71,12 +76,14 @@ class Site implements SiteHandle {
   readonly globalRules: readonly InboundRule[] | undefined;
   readonly hostDefaults: HostDefaults;
   readonly trustedProxies: TrustedProxies | undefined;
+  readonly followSymlinks: FollowSymlinks;
   constructor(
     root: string,
     name: string,
     globalRules: readonly InboundRule[] | undefined,
     hostDefaults: HostDefaults,
     trustedProxies: readonly ProxyRange[] | undefined,
+    followSymlinks: FollowSymlinks,
   ) {
     this.root = root;
     this.name = name;
@@ -84,6 +91,7 @@ class Site implements SiteHandle {
     this.config = this.load();
     this.globalRules = globalRules;
     this.trustedProxies = trustedProxies === undefined || trustedProxies.length === 0 ? undefined : new TrustedProxies(trustedProxies);
+    this.followSymlinks = followSymlinks;
   }
 
   /** load reads the site's web.config files afresh, over the host's defaults. */
@@ -116,6 +124,10 @@ export class NodehostServer implements AdminTarget {
   /** A re-read configuration with errors: the last good one keeps serving, loopback clients see the errors. */
   #brokenConfig: SiteConfig | undefined = undefined;
   #loopbackPipeline: Pipeline | undefined = undefined;
+  readonly #limits: HostLimits;
+  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
+  #dropped = 0;
+  #droppedReportedAt = 0;
   /** Requests whose response has not finished yet; shutdown waits for them. */
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
@@ -124,7 +136,14 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.hostDefaults ?? {}, options.trustedProxies);
+    this.site = new Site(
+      root,
+      options.siteName ?? basename(root),
+      options.globalRules,
+      options.hostDefaults ?? {},
+      options.trustedProxies,
+      options.followSymlinks ?? 'inside',
+    );
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     this.#users =
@@ -161,14 +180,33 @@ export class NodehostServer implements AdminTarget {
       }),
       log: options.log,
     });
-    this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    this.#limits = limits;
+    const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
+    this.#server = createServer(
+      {
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        // Node's own deadlines for the connections it reads (0 turns them off); its check runs
+        // on this interval, so a short configured timeout is honoured closely.
+        headersTimeout: limits.headerTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4))),
+      },
+      this.#onRequest,
+    );
     this.#fastPath = new FastPath({
       server: this.#server,
       keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-      firstRequestTimeoutMs: this.#server.headersTimeout,
+      headerTimeoutMs: limits.headerTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
       onRequest: this.#onRequest,
     });
     this.#server.on('upgrade', this.#onUpgrade);
+    if (limits.maxConnections > 0) {
+      this.#server.maxConnections = limits.maxConnections;
+      this.#server.on('drop', this.#onDrop);
+    }
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
       pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
@@ -376,6 +414,9 @@ export class NodehostServer implements AdminTarget {
   readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
     this.#inFlight++;
     res.once('close', this.#onResponseClose);
+    // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
+    // path's: the socket's idle timer, which node's server answers by destroying the socket.
+    if (!req.complete && this.#limits.bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, this.#limits.bodyTimeoutMs);
     // While shutting down, answered connections are not kept alive.
     if (this.#closing) res.shouldKeepAlive = false;
     // The next request after a web.config change sees it (DESIGN §3).
@@ -396,6 +437,17 @@ export class NodehostServer implements AdminTarget {
     if (this.#isConfigDirty) this.reloadConfig();
     const { res, upgrade } = createUpgradeResponse(req, socket, head);
     void this.#pipeline.handle(req, res, false, upgrade);
+  };
+
+  readonly #onDrop = (): void => {
+    this.#dropped++;
+    const now = Date.now();
+    if (now - this.#droppedReportedAt < 10_000) return;
+    this.#droppedReportedAt = now;
+    this.#options.log.warn('connection limit reached: new connections are closed', {
+      maxConnections: this.#limits.maxConnections,
+      dropped: this.#dropped,
+    });
   };
 
   readonly #onConfigChange = (): void => {
@@ -423,6 +475,7 @@ export class NodehostServer implements AdminTarget {
       name: site.name,
       globalRules: site.globalRules,
       trustedProxies: site.trustedProxies,
+      followSymlinks: site.followSymlinks,
       config: {
         forPath(urlPath: string): FolderConfig {
           const bad = broken.forPath(urlPath);
@@ -443,4 +496,14 @@ export class NodehostServer implements AdminTarget {
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
   };
+}
+
+/** watchBody arms the socket's idle timer while a request body read by node's server is arriving. */
+function watchBody(req: IncomingMessage, timeoutMs: number): void {
+  req.socket.setTimeout(timeoutMs);
+  req.once('end', onBodyEnd);
+}
+
+function onBodyEnd(this: IncomingMessage): void {
+  this.socket?.setTimeout(0);
 }

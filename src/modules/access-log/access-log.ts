@@ -4,7 +4,9 @@
  * the request's path (a few string joins) and written in batches, asynchronously, so the log
  * never delays a response: the writer appends the batch every 200 ms, or at once when 64 KiB
  * are waiting. If the disk cannot keep up and 16 MiB are waiting, further lines are dropped
- * and counted (a request is never made to wait for the log).
+ * and counted (a request is never made to wait for the log). A write that fails (disk full, a
+ * folder that cannot be written) is reported once; lines are dropped and counted while writing
+ * is retried every few seconds, and the recovery is reported with the count.
  *
  * Files: `<folder>/u_exYYMMDD.log` per UTC day (IIS's name for UTF-8 W3C logs), and
  * `u_exYYMMDD_1.log`, `_2`, ... when a file reaches its size limit (64 MiB by default). Each
@@ -27,6 +29,8 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 const FLUSH_MS = 200;
 const FLUSH_BYTES = 64 * 1024;
 const MAX_WAITING_BYTES = 16 * 1024 * 1024;
+/** After a failed write, lines are dropped for this long before writing is tried again. */
+const RETRY_MS = 2000;
 
 /** AccessLogOptions configure one site's access log. */
 export interface AccessLogOptions {
@@ -56,7 +60,10 @@ export class AccessLog {
   #fileDay = '';
   #fileSize = 0;
   #fileIndex = 0;
-  #hasFailed = false;
+  /** Date.now() of the last failed write while writing is failing; 0 when it works. */
+  #failedAt = 0;
+  /** `dropped` when writing began to fail, so the recovery reports the lines lost meanwhile. */
+  #droppedBefore = 0;
   #isClosed = false;
 
   constructor(options: AccessLogOptions) {
@@ -117,7 +124,7 @@ export class AccessLog {
   };
 
   async #write(lines: string[]): Promise<void> {
-    if (this.#hasFailed) {
+    if (this.#failedAt > 0 && Date.now() - this.#failedAt < RETRY_MS) {
       this.dropped += lines.length;
       return;
     }
@@ -132,9 +139,20 @@ export class AccessLog {
         start = end;
       }
     } catch (err) {
-      this.#hasFailed = true;
+      if (this.#failedAt === 0) {
+        this.#droppedBefore = this.dropped;
+        this.#options.log.warn('cannot write the access log; its lines are dropped until it can', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, err });
+      }
+      this.#failedAt = Date.now();
       this.dropped += lines.length;
-      this.#options.log.warn('cannot write the access log; its lines are dropped', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, err });
+      // Reopened on the next try: the file may be gone or its folder replaced meanwhile.
+      if (this.#fd !== undefined) fs.close(this.#fd, () => {});
+      this.#fd = undefined;
+      return;
+    }
+    if (this.#failedAt > 0) {
+      this.#failedAt = 0;
+      this.#options.log.info('access log written again', { dir: this.dir, dropped: this.dropped - this.#droppedBefore });
     }
   }
 

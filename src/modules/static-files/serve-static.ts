@@ -9,6 +9,7 @@ import { parseByteRange } from './byte-range.js';
 import { checkPreconditions, isRangeCurrent } from './preconditions.js';
 import { openFileBody, sendFileBody } from './send-file-body.js';
 import { statStaticFile, type StaticFile } from './static-file.js';
+import { isLinkAllowed } from './symlink-policy.js';
 import { fileCache, type CachedFile } from './file-cache.js';
 import { isNeverServed } from './never-served.js';
 import { addVaryAcceptEncoding } from '../compression/compression-headers.js';
@@ -89,7 +90,9 @@ async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, s
   let file: StaticFile;
   let isVaried = known !== undefined;
   if (known === undefined) {
-    const found = await statStaticFile(ctx.physicalPath, mimeMap);
+    const found = (await isLinkAllowed(ctx.siteRoot, ctx.physicalPath, ctx.followSymlinks))
+      ? await statStaticFile(ctx.physicalPath, mimeMap)
+      : 'NH_ERR_STATIC_NOT_FOUND';
     if (typeof found === 'string') {
       ctx.sendError(fail(found));
       return;

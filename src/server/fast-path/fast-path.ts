@@ -18,19 +18,29 @@ import { IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpResponse } from '../../http/http-response.js';
 import { FastResponse, type ResponseOwner } from './fast-response.js';
-import { HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, type RequestHead } from './request-head.js';
+import { BAD_REQUEST, HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, URI_TOO_LONG, type RequestHead } from './request-head.js';
 
 export interface FastPathOptions {
   /** The node server that takes the connections the fast path does not read. */
   readonly server: Server;
   /** Idle keep-alive connections close after this long (as node's keepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
-  /** A new connection closes when no request comes within this long (as node's headersTimeout). */
-  readonly firstRequestTimeoutMs: number;
+  /**
+   * A request head must be complete this long after its first byte (after the connection
+   * opened, for the first request), or the connection gets 408 and closes: a total deadline,
+   * not an inactivity timer, so a head sent a byte at a time is cut off too (slowloris). 0: none.
+   */
+  readonly headerTimeoutMs: number;
+  /** A request body from which nothing arrives for this long (while nodehost wants more) closes the connection. 0: none. */
+  readonly bodyTimeoutMs: number;
+  /** The whole request, head and body, must arrive within this long, or the connection closes. 0: none. */
+  readonly requestTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
 }
 
 type ConnectionListener = (socket: Socket) => void;
+
+function ignoreError(): void {}
 
 /** IncomingMessage#_addHeaderLines is how node's own parser hands a header list to a request. */
 type WithHeaderLines = IncomingMessage & { _addHeaderLines(headers: string[], count: number): void };
@@ -40,6 +50,8 @@ export class FastPath {
   readonly #nodeListener: ConnectionListener;
   readonly #connections = new Set<FastConnection>();
   #isClosing = false;
+  /** One coarse timer checks every connection's deadlines (STYLE 11: timeouts share one timer). */
+  readonly #sweep: NodeJS.Timeout | undefined;
 
   /** The constructor puts the fast path in place of the server's own connection listener. */
   constructor(options: FastPathOptions) {
@@ -50,7 +62,16 @@ export class FastPath {
     this.#nodeListener = listeners[0]!;
     server.removeListener('connection', this.#nodeListener);
     server.on('connection', this.#onConnection);
+    const shortest = Math.min(...[options.headerTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs].filter((ms) => ms > 0));
+    // A deadline is kept to within a quarter of the shortest timeout (at most a second late).
+    if (shortest !== Infinity) this.#sweep = setInterval(this.#onSweep, Math.max(50, Math.min(1000, shortest / 4))).unref();
   }
+
+  readonly #onSweep = (): void => {
+    const now = Date.now();
+    const { headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs } = this.#options;
+    for (const connection of this.#connections) connection.checkDeadlines(now, headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs);
+  };
 
   /** closeIdle closes the connections between requests; later responses close theirs (shutdown). */
   closeIdle(): void {
@@ -61,6 +82,7 @@ export class FastPath {
   /** closeAll destroys every connection the fast path still reads. */
   closeAll(): void {
     this.#isClosing = true;
+    clearInterval(this.#sweep);
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
@@ -69,7 +91,7 @@ export class FastPath {
       this.#nodeListener.call(this.#options.server, socket);
       return;
     }
-    this.#connections.add(new FastConnection(this, socket, this.#options.firstRequestTimeoutMs, this.#options.keepAliveTimeoutMs));
+    this.#connections.add(new FastConnection(this, socket, this.#options.headerTimeoutMs, this.#options.keepAliveTimeoutMs));
   };
 
   /** dispatch runs one request read by a connection; `bytes` holds its head and the first body bytes. */
@@ -123,18 +145,64 @@ class FastConnection implements ResponseOwner {
   #isClientDone = false;
   /** The idle timeout after the first response; 0 once it is in place. */
   #keepAliveTimeoutMs: number;
+  /** Date.now() when the head being read began (the connection's start for the first); 0 while no head is read. */
+  #headStartedAt: number;
+  /** Date.now() when the current request began, while its head or body is still arriving; 0 otherwise. */
+  #requestStartedAt: number;
+  /** Date.now() of the last body bytes read (or of the last check while the body was paused by its reader). */
+  #bodyReadAt = 0;
 
-  constructor(fastPath: FastPath, socket: Socket, firstRequestTimeoutMs: number, keepAliveTimeoutMs: number) {
+  constructor(fastPath: FastPath, socket: Socket, headerTimeoutMs: number, keepAliveTimeoutMs: number) {
     this.fastPath = fastPath;
     this.socket = socket;
     this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
+    this.#headStartedAt = Date.now();
+    this.#requestStartedAt = this.#headStartedAt;
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('timeout', this.#onTimeout);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
-    socket.setTimeout(firstRequestTimeoutMs);
+    // No byte at all within the head deadline: the socket's own timer says so without a sweep.
+    if (headerTimeoutMs > 0) socket.setTimeout(headerTimeoutMs);
+  }
+
+  /**
+   * checkDeadlines closes the connection when its head, its body or its whole request is late
+   * (see FastPathOptions). A late head gets 408 (node's and nginx's answer); a late body cuts
+   * the request the app is reading (it sees 'aborted'), as node's server does.
+   */
+  checkDeadlines(now: number, headerTimeoutMs: number, bodyTimeoutMs: number, requestTimeoutMs: number): void {
+    if (this.#headStartedAt > 0 && headerTimeoutMs > 0 && now - this.#headStartedAt >= headerTimeoutMs) {
+      this.refuse('408 Request Timeout');
+      return;
+    }
+    if (this.#bodyRemaining > 0 && bodyTimeoutMs > 0) {
+      // A body paused by its reader (backpressure) is not the client's delay.
+      if (this.socket.isPaused()) this.#bodyReadAt = now;
+      else if (now - this.#bodyReadAt >= bodyTimeoutMs) {
+        this.socket.destroy();
+        return;
+      }
+    }
+    if (this.#requestStartedAt > 0 && requestTimeoutMs > 0 && now - this.#requestStartedAt >= requestTimeoutMs) {
+      if (this.res === undefined) this.refuse('408 Request Timeout');
+      else this.socket.destroy();
+    }
+  }
+
+  /** refuse answers the head being read with a bodiless error status and closes the connection (no request reaches the site). */
+  refuse(status: string): void {
+    this.#headStartedAt = 0;
+    this.#requestStartedAt = 0;
+    this.#pending = undefined;
+    const socket = this.socket;
+    this.fastPath.forget(this);
+    this.detach();
+    socket.on('error', ignoreError);
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    else socket.destroy();
   }
 
   /** detach removes the fast path's listeners (the connection goes to node's server). */
@@ -153,6 +221,7 @@ class FastConnection implements ResponseOwner {
   startBody(req: IncomingMessage, length: number, first: Buffer): void {
     this.#body = req;
     this.#bodyRemaining = length;
+    this.#bodyReadAt = Date.now();
     // readRequestHead let no more than the body follow the head.
     if (first.length > 0) this.#takeBody(first);
   }
@@ -208,6 +277,8 @@ class FastConnection implements ResponseOwner {
   #takeBody(chunk: Buffer): Buffer | undefined {
     const size = Math.min(this.#bodyRemaining, chunk.length);
     this.#bodyRemaining -= size;
+    this.#bodyReadAt = Date.now();
+    if (this.#bodyRemaining === 0) this.#requestStartedAt = 0;
     const req = this.#body;
     if (req !== undefined) {
       const isFull = !req.push(size === chunk.length ? chunk : chunk.subarray(0, size));
@@ -226,15 +297,27 @@ class FastConnection implements ResponseOwner {
   }
 
   #read(bytes: Buffer): void {
+    if (this.#headStartedAt === 0) {
+      this.#headStartedAt = Date.now();
+      this.#requestStartedAt = this.#headStartedAt;
+    }
     const head = readRequestHead(bytes);
-    if (head === NEEDS_MORE) {
-      this.#pending = bytes;
-      return;
+    switch (head) {
+      case NEEDS_MORE:
+        this.#pending = bytes;
+        return;
+      case HANDOFF:
+        this.fastPath.handOff(this, bytes);
+        return;
+      case BAD_REQUEST:
+        this.refuse('400 Bad Request');
+        return;
+      case URI_TOO_LONG:
+        this.refuse('414 URI Too Long');
+        return;
     }
-    if (head === HANDOFF) {
-      this.fastPath.handOff(this, bytes);
-      return;
-    }
+    this.#headStartedAt = 0;
+    if (head.bodyLength === 0) this.#requestStartedAt = 0;
     this.fastPath.dispatch(this, head, bytes);
   }
 
@@ -247,11 +330,13 @@ class FastConnection implements ResponseOwner {
     if (this.res === undefined) this.socket.destroy();
   };
 
-  /** The client half-closed (the server is allowHalfOpen): finish the response in progress, then close. */
+  /** The client half-closed (the server is allowHalfOpen): abort the response in progress, or close an idle connection. */
   readonly #onEnd = (): void => {
-    if (this.#bodyRemaining > 0) {
-      // The client stopped in the middle of a request body: that request can never complete
-      // (node's server destroys the connection too).
+    if (this.#bodyRemaining > 0 || this.res !== undefined) {
+      // The client stopped in the middle of a request body, or is gone while its response is
+      // still being made: nobody will read the answer, so the request is aborted and the
+      // worker's slot freed (node's server and nginx's proxy_ignore_client_abort off do the
+      // same), and a shutdown does not wait for it.
       this.socket.destroy();
       return;
     }

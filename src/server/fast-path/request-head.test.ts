@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead } from './request-head.js';
+import { BAD_REQUEST, HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, URI_TOO_LONG } from './request-head.js';
 
 const read = (text: string) => readRequestHead(Buffer.from(text, 'latin1'));
 
@@ -73,4 +73,30 @@ test('obs-text and tabs in values are read; names are tokens', () => {
   const head = read("GET / HTTP/1.1\r\nHost: h\r\nX-Latin: caf\u00e9\tok\r\nX-Odd!#$%&'*+-.^_`|~: v\r\n\r\n");
   assert.notEqual(head, HANDOFF);
   assert.deepEqual((head as { rawHeaders: string[] }).rawHeaders, ['Host', 'h', 'X-Latin', 'caf\u00e9\tok', "X-Odd!#$%&'*+-.^_`|~", 'v']);
+});
+
+test('bytes that cannot start an HTTP/1.x request line are refused at once, complete or not', () => {
+  for (const text of [
+    '\x16\x03\x01\x00',
+    '\x00',
+    'GET /\r\n',
+    'GET /\r\n\r\n',
+    'GET / HTTP/1.1\n',
+    'GET / HTTP/1.1\nHost: h\n\n',
+    'GE(T / HTTP/1.1',
+    'GET / HTTQ',
+    'GET / HTTP/x',
+  ])
+    assert.equal(read(text), BAD_REQUEST, JSON.stringify(text));
+  for (const text of ['G', 'GET', 'GET /a', 'GET /a HT', 'GET /a HTTP/1.1', 'GET /a HTTP/1.1\r']) assert.equal(read(text), NEEDS_MORE, JSON.stringify(text));
+});
+
+test('a bare LF among the header lines goes to node, which refuses it at once', () => {
+  assert.equal(read('GET / HTTP/1.1\r\nHost: h\nX: y\r\n'), HANDOFF);
+});
+
+test("a request line longer than the head limit is 414; a long header block stays node's 431", () => {
+  assert.equal(read(`GET /${'a'.repeat(MAX_HEAD_BYTES)}`), URI_TOO_LONG);
+  assert.equal(read(`GET /${'a'.repeat(MAX_HEAD_BYTES)} HTTP/1.1\r\nHost: h\r\n\r\n`), URI_TOO_LONG);
+  assert.equal(read(`GET / HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(MAX_HEAD_BYTES)}\r\n\r\n`), HANDOFF);
 });

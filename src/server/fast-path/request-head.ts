@@ -2,8 +2,12 @@
  * The fast path's request-head reader. It accepts only the plain case, a complete HTTP/1.1
  * head of a request with no body or a body of one plain Content-Length, followed by nothing
  * but (part of) that body, and says `handoff` for everything else: chunked bodies, upgrades,
- * `Expect`, HTTP/1.0, pipelined bytes, unknown methods, odd bytes, oversized heads. Those connections go to node's own HTTP server, which answers the odd and
- * hostile cases (400, 431, request smuggling) with its full rules; this reader never answers.
+ * `Expect`, HTTP/1.0, pipelined bytes, unknown methods, odd bytes, oversized heads. Those
+ * connections go to node's own HTTP server, which answers the odd and hostile cases (400, 431,
+ * request smuggling) with its full rules. Two cases it names itself, because node would wait
+ * for more bytes or give the wrong status: bytes that cannot start an HTTP/1.x request line
+ * (binary garbage, HTTP/0.9, a TLS handshake: `BAD_REQUEST`, 400 at once) and a request line
+ * longer than the head limit (`URI_TOO_LONG`, 414 as RFC 9112 §3 says, where node answers 431).
  */
 
 /** RequestHead is one accepted request head. */
@@ -21,9 +25,12 @@ export interface RequestHead {
   readonly bodyLength: number;
 }
 
-/** NEEDS_MORE: no complete head yet; HANDOFF: node's server must take the connection. */
+/** NEEDS_MORE: no complete head yet; HANDOFF: node's server must take the connection; BAD_REQUEST and URI_TOO_LONG: answer 400 or 414 and close. */
 export const NEEDS_MORE = 0;
 export const HANDOFF = 1;
+export const BAD_REQUEST = 2;
+export const URI_TOO_LONG = 3;
+export type HeadVerdict = typeof NEEDS_MORE | typeof HANDOFF | typeof BAD_REQUEST | typeof URI_TOO_LONG;
 
 /** Largest head read here; a longer one is node's (its limit is 16 KiB as well, with a 431). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -46,16 +53,16 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
  * readRequestHead reads the head at the start of `buf`: a RequestHead, NEEDS_MORE, or
  * HANDOFF. What follows the head in `buf` must be no more than its body.
  */
-export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | typeof HANDOFF {
+export function readRequestHead(buf: Buffer): RequestHead | HeadVerdict {
   const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
-  if (end === -1) return buf.length > MAX_HEAD_BYTES ? HANDOFF : NEEDS_MORE;
-  if (end + 4 > MAX_HEAD_BYTES) return HANDOFF;
+  if (end === -1) return incompleteHead(buf);
+  if (end + 4 > MAX_HEAD_BYTES) return buf.indexOf('\r\n', 0, 'latin1') >= MAX_HEAD_BYTES ? URI_TOO_LONG : HANDOFF;
   const text = buf.toString('latin1', 0, end);
   const lineEnd = text.indexOf('\r\n');
   const requestLine = lineEnd === -1 ? text : text.slice(0, lineEnd);
   const firstSpace = requestLine.indexOf(' ');
   const lastSpace = requestLine.lastIndexOf(' ');
-  if (firstSpace <= 0 || lastSpace === firstSpace) return HANDOFF;
+  if (firstSpace <= 0 || lastSpace === firstSpace) return startVerdict(buf);
   if (requestLine.length - lastSpace !== 9 || !requestLine.endsWith(' HTTP/1.1')) return HANDOFF;
   const method = requestLine.slice(0, firstSpace);
   const url = requestLine.slice(firstSpace + 1, lastSpace);
@@ -113,6 +120,70 @@ export function readRequestHead(buf: Buffer): RequestHead | typeof NEEDS_MORE | 
   // Bytes past the body are a pipelined request: node's server reads those.
   if (buf.length - (end + 4) > bodyLength) return HANDOFF;
   return { method, url, rawHeaders, wantsClose, headLength: end + 4, bodyLength };
+}
+
+/**
+ * incompleteHead judges the start of a head whose blank line has not come yet: more bytes are
+ * worth waiting for only while they can still become a request. A bare LF (which node refuses
+ * at once) goes to node; a request line past the head limit is 414, a longer head node's 431.
+ */
+function incompleteHead(buf: Buffer): HeadVerdict {
+  const verdict = startVerdict(buf);
+  if (verdict !== NEEDS_MORE) return verdict;
+  const lineEnd = buf.indexOf('\r\n', 0, 'latin1');
+  if (lineEnd === -1) return buf.length > MAX_HEAD_BYTES ? URI_TOO_LONG : NEEDS_MORE;
+  if (buf.length > MAX_HEAD_BYTES) return HANDOFF;
+  for (let at = buf.indexOf(0x0a, lineEnd + 2); at !== -1; at = buf.indexOf(0x0a, at + 1)) if (buf[at - 1] !== 0x0d) return HANDOFF;
+  return NEEDS_MORE;
+}
+
+/** Request-line states of startVerdict. */
+const IN_METHOD = 0;
+const IN_TARGET = 1;
+const IN_VERSION = 2;
+/** What an HTTP/1.x version looks like, byte by byte (the digits are checked apart). */
+const VERSION = 'HTTP/?.?';
+
+/**
+ * startVerdict reads the request line at the start of `buf` (complete or not): NEEDS_MORE when
+ * it is, or can still become, `method SP target SP HTTP/d.d CRLF`; HANDOFF for a leading empty
+ * line, which node skips (RFC 9112 §2.2); BAD_REQUEST for anything else.
+ */
+function startVerdict(buf: Buffer): HeadVerdict {
+  const length = Math.min(buf.length, MAX_HEAD_BYTES);
+  if (length > 0 && (buf[0] === 0x0d || buf[0] === 0x0a)) return HANDOFF;
+  let state = IN_METHOD;
+  let start = 0;
+  for (let i = 0; i < length; i++) {
+    const c = buf[i]!;
+    if (state === IN_METHOD) {
+      if (c === 0x20 && i > 0) {
+        state = IN_TARGET;
+        start = i + 1;
+      } else if (!isTokenByte(c)) return BAD_REQUEST;
+    } else if (state === IN_TARGET) {
+      if (c === 0x20 && i > start) {
+        state = IN_VERSION;
+        start = i + 1;
+      } else if (c <= 0x20 || c === 0x7f) return BAD_REQUEST;
+    } else {
+      const at = i - start;
+      if (at === VERSION.length) return c === 0x0d && (i + 1 === length || buf[i + 1] === 0x0a) ? NEEDS_MORE : BAD_REQUEST;
+      const expected = VERSION.charCodeAt(at);
+      if (expected === 0x3f ? c < 0x30 || c > 0x39 : c !== expected) return BAD_REQUEST;
+    }
+  }
+  return NEEDS_MORE;
+}
+
+/** isTokenByte: an RFC 9110 tchar. */
+function isTokenByte(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c > 0x20 && c < 0x7f && "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)))
+  );
 }
 
 /** hasToken says whether a comma-separated header value lists `token` (case-insensitive). */

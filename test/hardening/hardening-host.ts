@@ -1,0 +1,56 @@
+/**
+ * The hardening suite's host: a private copy of test/sites/hardening started with a
+ * nodehost.yml of the test's choosing (short timeouts, a symlink policy), and what the app saw.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { SITES, startNodehost, type RunningHost } from '../helpers/nodehost.js';
+import { fetchStrict } from '../helpers/strict-http.js';
+
+/** HardeningHost is a started host on its own copy of the site; `close` stops it and removes the copy. */
+export interface HardeningHost extends RunningHost {
+  /** The folder holding the copy: `site/` and `nodehost.yml`. */
+  readonly folder: string;
+  readonly site: string;
+  /** seen is what reached the app so far: each request's method, target and header list, and how many were aborted. */
+  seen(): Promise<{ seen: { method: string; url: string; rawHeaders: string[] }[]; aborted: number }>;
+  close(): Promise<number | null>;
+}
+
+/** startHardeningHost copies the site, writes `yml` (the site root is added) and starts nodehost with it. */
+export async function startHardeningHost(yml = '', prepare?: (site: string) => void): Promise<HardeningHost> {
+  const folder = mkdtempSync(join(tmpdir(), 'nodehost-hardening-'));
+  const site = join(folder, 'site');
+  cpSync(join(SITES, 'hardening'), site, { recursive: true });
+  prepare?.(site);
+  const config = join(folder, 'nodehost.yml');
+  // No access log unless the test's yml names a folder for it.
+  writeFileSync(config, `root: site\nname: hardening\n${/^logs:/m.test(yml) ? '' : 'logs: ""\n'}${yml}`);
+  const host = await startNodehost('', { args: ['--config', config] });
+  return {
+    ...host,
+    folder,
+    site,
+    async seen() {
+      return JSON.parse((await fetchStrict(host.url, '/app.js/seen')).text);
+    },
+    async close() {
+      const code = await host.stop();
+      rmSync(folder, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** logged resolves once the host's stderr (its log) matches `pattern`. */
+export async function logged(host: RunningHost, pattern: RegExp): Promise<void> {
+  while (!pattern.test(host.stderr())) await once(host.child.stderr!, 'data');
+}
+
+/** waitUntil calls `check` until it is true, at most `tries` times, each after the previous answer (no sleeping). */
+export async function waitUntil(check: () => Promise<boolean>, tries = 200): Promise<void> {
+  for (let i = 0; i < tries; i++) if (await check()) return;
+  throw new Error(`the condition did not hold after ${tries} checks`);
+}

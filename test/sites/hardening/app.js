@@ -1,0 +1,54 @@
+// The hardening suite's application: counts what reaches it, so a test can tell that a refused
+// request was never forwarded, and holds requests open to see whether they are aborted.
+'use strict';
+const http = require('http');
+
+const seen = [];
+let aborted = 0;
+
+const routes = {
+  // What reached the app so far (this route itself excluded).
+  seen(req, res) {
+    json(res, { seen, aborted });
+  },
+  // Which process answered.
+  pid(req, res) {
+    res.end(String(process.pid));
+  },
+  // Answers after 200 ms: a request that holds its slot for a while.
+  slow(req, res) {
+    setTimeout(() => res.end('slow'), 200);
+  },
+  // Never answers on its own: the client's going away must abort it.
+  wait(req, res) {
+    req.on('close', () => {
+      if (!res.writableEnded) aborted++;
+    });
+  },
+  // Reads the request body, then answers with its size.
+  upload(req, res) {
+    let bytes = 0;
+    req.on('data', (chunk) => (bytes += chunk.length));
+    req.on('end', () => json(res, { bytes }));
+  },
+  // Content-Length together with a non-chunked Transfer-Encoding, as a confused app may set.
+  clgzip(req, res) {
+    res.writeHead(200, { 'Content-Length': '5', 'Transfer-Encoding': 'gzip', 'Content-Type': 'text/plain' });
+    res.end('hello');
+  },
+};
+
+function json(res, value) {
+  const body = JSON.stringify(value);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+http
+  .createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    const route = path.slice(path.lastIndexOf('/') + 1);
+    if (route !== 'seen') seen.push({ method: req.method, url: req.url, rawHeaders: req.rawHeaders });
+    (routes[route] || ((q, s) => s.end('app')))(req, res);
+  })
+  .listen(process.env.PORT);
