@@ -48,6 +48,8 @@ export interface Front {
   readonly label: string;
   /** isBaseline marks the front the others' ratios are computed against. */
   readonly isBaseline?: boolean;
+  /** isOptIn: the front runs only when `--fronts` names it. */
+  readonly isOptIn?: boolean;
   /**
    * cleanStops lists the endings of `RunningFront.stop()` that are correct; anything else is
    * reported. Default `['exit 0']`, the nodehost contract for SIGTERM.
@@ -82,12 +84,15 @@ export const appAlone: Front = {
 /**
  * nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes
  * and `hostProcesses` front doors (`--host-processes`; the workers are split between them).
+ * Its host configuration turns the access log off (`logs: ''`, like nginx's `access_log off`),
+ * or with `isLogging` on: the default W3C log into the work folder (the `+log` fronts).
  */
-export function nodehostFront(workers: number, hostProcesses = 1): Front {
-  const id = hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`;
+export function nodehostFront(workers: number, hostProcesses = 1, isLogging = false): Front {
+  const id = `${hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`}${isLogging ? '+log' : ''}`;
   return {
     id,
-    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}`,
+    isOptIn: isLogging,
+    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}${isLogging ? ', access log' : ''}`,
     unavailable: ({ nodehostBin }) => {
       if (!existsSync(nodehostBin)) return `${nodehostBin} does not exist`;
       // bin/nodehost only loads the compiled program; say so rather than fail at start.
@@ -98,10 +103,14 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
+      const config = join(workDir, 'nodehost.yml');
+      await writeFile(config, `logs: ${isLogging ? JSON.stringify(join(workDir, 'logs')) : "''"}\n`);
       const args = [
         nodehostBin,
         'serve',
         site,
+        '--config',
+        config,
         '--port',
         String(port),
         '--host',
@@ -122,14 +131,17 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
 /**
  * nginxFront serves the scenario through nginx with `workers` worker processes in front of
  * `workers` copies of the app on Unix sockets (upstream keep-alive), or serves the static
- * files itself. The config is generated here, bound to loopback, logs off. The process tree
+ * files itself. The config is generated here, bound to loopback, the access log off (with
+ * `isLogging`: the combined format into the work folder with `buffer=64k`, the `+log`
+ * fronts), errors to stderr. The process tree
  * is nginx's master with the apps and nginx's workers below it, so "host" is the master
  * (idle) and the CPU of nginx's workers counts with the apps' in `cpu µs/req`.
  */
-export function nginxFront(workers: number): Front {
+export function nginxFront(workers: number, isLogging = false): Front {
   return {
-    id: `nginx-${workers}`,
-    label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}`,
+    id: `nginx-${workers}${isLogging ? '+log' : ''}`,
+    isOptIn: isLogging,
+    label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}${isLogging ? ', access log' : ''}`,
     cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
     unavailable: ({ scenario }) => scenario.nginxSkip ?? ((findOnPath('nginx') ?? findNginx()) ? undefined : 'nginx is not installed (npm run bench:setup)'),
     async start({ scenario, workDir, readyTimeoutMs }) {
@@ -138,7 +150,7 @@ export function nginxFront(workers: number): Front {
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
       await writeFile(
         join(workDir, 'nginx.conf'),
-        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds),
+        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds, isLogging),
       );
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
@@ -150,7 +162,7 @@ export function nginxFront(workers: number): Front {
       const apps = sockets.map((sock) => `PORT=${shellQuote(sock)} ${shellQuote(process.execPath)} ${shellQuote(join(site, scenario.script!))} &`).join(' ');
       const nginx = `exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
       const script = `cd ${shellQuote(site)} || exit 1; ${apps} read go || exit 1; ${nginx}`;
-      const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
+      const root = startChild(`nginx-${workers}${isLogging ? '+log' : ''}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
       const appProbe = `http://localhost${scenario.readyPath ?? scenario.urlPath}`;
       await guard(root, Promise.all(sockets.map((sock) => waitForHttp(root, appProbe, readyBody(scenario), readyTimeoutMs, sock))));
@@ -172,7 +184,8 @@ export function nginxFront(workers: number): Front {
 }
 
 /**
- * nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the
+ * nginxConfig is the generated nginx.conf: loopback only, no access log unless `isLogging`
+ * (then `access.log` in the work folder, buffered 64 KiB), keep-alive to the
  * apps. With `isWebSocket`, upgrade requests are passed on with their Upgrade and Connection
  * headers (other requests still use upstream keep-alive). `extraHttp` goes in the http block
  * (the compression scenarios' gzip directives). With `cacheSeconds`, responses are
@@ -186,7 +199,8 @@ function nginxConfig(
   sockets: readonly string[],
   isWebSocket: boolean,
   extraHttp: string,
-  cacheSeconds?: number,
+  cacheSeconds: number | undefined,
+  isLogging: boolean,
 ): string {
   const isRoot = process.getuid?.() === 0;
   const connection = isWebSocket
@@ -203,7 +217,7 @@ function nginxConfig(
     'error_log stderr error;',
     'events { worker_connections 16384; }',
     'http {',
-    '  access_log off;',
+    isLogging ? '  access_log access.log combined buffer=64k;' : '  access_log off;',
     '  sendfile on; tcp_nopush on;',
     '  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy; fastcgi_temp_path tmp-fcgi; uwsgi_temp_path tmp-uwsgi; scgi_temp_path tmp-scgi;',
     '  client_max_body_size 0;',
@@ -236,8 +250,23 @@ function readyBody(scenario: Scenario): string {
   return scenario.readyBody ?? scenario.expectBody;
 }
 
-/** fronts is the default table, in report order; `--fronts` picks from it by id. */
-export const fronts: readonly Front[] = [appAlone, nodehostFront(1), nginxFront(1), nodehostFront(2), nginxFront(2), nodehostFront(2, 2)];
+/**
+ * fronts is the table, in report order; `--fronts` picks from it by id. Every front but the
+ * `+log` ones (isOptIn) runs by default, access logs off on both sides; the `+log` pairs
+ * compare them with the access log on, on both sides.
+ */
+export const fronts: readonly Front[] = [
+  appAlone,
+  nodehostFront(1),
+  nginxFront(1),
+  nodehostFront(2),
+  nginxFront(2),
+  nodehostFront(2, 2),
+  nodehostFront(1, 1, true),
+  nginxFront(1, true),
+  nodehostFront(2, 1, true),
+  nginxFront(2, true),
+];
 
 /**
  * cleanEnv is the harness's environment without the variables that would change what is

@@ -53,7 +53,7 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   let generator: LoadGenerator;
   try {
     options = parseOptions(argv);
-    chosenFronts = pick(fronts, options.fronts, '--fronts');
+    chosenFronts = options.fronts.length === 0 ? fronts.filter((front) => front.isOptIn !== true) : pick(fronts, options.fronts, '--fronts');
     // `recycle` and `conns10k` are their own drivers (bench/recycle.ts, bench/connections.ts), not rows of the throughput table.
     const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID && id !== CONNECTIONS_SCENARIO_ID);
     chosenScenarios = options.scenarios.length > 0 && tableIds.length === 0 ? [] : pick(scenarios, tableIds, '--scenarios');
