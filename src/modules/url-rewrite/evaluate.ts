@@ -3,8 +3,8 @@
  * (spec/rewrite.md §1.5–§1.10). RewriteState holds what a pass over the rules changes: the
  * current path and query and the back-references of the last match.
  */
-import { statSync, type Stats } from 'node:fs';
 import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } from '../../config/rewrite-types.js';
+import { StatCache, type FileKind } from '../../file-system/stat-cache.js';
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
@@ -197,20 +197,18 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
 }
 
 /**
- * fileKind tells what `file` is, but only inside `root`: a path that leaves the site root is
- * neither a file nor a directory (spec §6). statSync is used on purpose: it is one cached
- * inode lookup, cheaper than a promise round trip through the thread pool, and keeps rule
+ * STAT_CACHE answers IsFile and IsDirectory for every site of this process: a lookup costs a
+ * map read, and inotify keeps the answers exact (file-system/stat-cache.ts). It keeps rule
  * evaluation synchronous.
  */
-function fileKind(file: string, root: string): 'file' | 'directory' | 'none' {
+const STAT_CACHE = new StatCache();
+
+/**
+ * fileKind tells what `file` is, but only inside `root`: a path that leaves the site root is
+ * neither a file nor a directory (spec §6).
+ */
+function fileKind(file: string, root: string): FileKind {
   if (file === '' || !(file === root || file.startsWith(root.endsWith('/') ? root : root + '/'))) return 'none';
   if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
-  let stats: Stats | undefined;
-  try {
-    stats = statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return 'none'; // ENOTDIR (`a.txt/`), EACCES, ...: not something that can be served.
-  }
-  if (stats === undefined) return 'none';
-  return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'none';
+  return STAT_CACHE.kind(file);
 }
