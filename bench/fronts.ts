@@ -129,6 +129,37 @@ export function nodehostFront(workers: number, hostProcesses = 1, isLogging = fa
 }
 
 /**
+ * pm2Front serves the scenario's app with PM2 in cluster mode (`pm2-runtime start app -i N`,
+ * the stack people pick instead of a host): node's cluster module, where PM2's process accepts
+ * each connection and hands it to one of N copies of the app, round robin; its requests then
+ * go straight to that copy (so PM2's own CPU is per connection, not per request). PM2 runs the app only,
+ * so scenarios that need the host's own work (static files, rules, caching, compression) have
+ * no PM2 row. PM2's process is the host of its row, its workers the app.
+ */
+export function pm2Front(workers: number): Front {
+  const bin = join(REPO_ROOT, 'node_modules', 'pm2', 'bin', 'pm2-runtime');
+  return {
+    id: `pm2-${workers}`,
+    label: `pm2 cluster, ${workers} worker${workers === 1 ? '' : 's'}`,
+    cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
+    unavailable: ({ scenario }) => {
+      if (!existsSync(bin)) return `${bin} is missing (npm ci installs pm2)`;
+      const needsHost =
+        scenario.script === undefined || scenario.cacheSeconds !== undefined || scenario.requestHeaders !== undefined || scenario.template === 'kudu';
+      return needsHost ? 'pm2 runs the app only (no static files, rules, caching or compression)' : undefined;
+    },
+    async start({ scenario, workDir, readyTimeoutMs }) {
+      const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
+      const port = await freePort();
+      const env = { ...cleanEnv(), PORT: String(port), PM2_HOME: join(workDir, 'pm2') };
+      const root = startChild(`pm2-${workers}`, process.execPath, [bin, 'start', scenario.script!, '-i', String(workers)], { cwd: site, env });
+      await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
+      return { url: `http://127.0.0.1:${port}${scenario.urlPath}`, root, rootRole: 'host', stop: () => stopChild(root) };
+    },
+  };
+}
+
+/**
  * nginxFront serves the scenario through nginx with `workers` worker processes in front of
  * `workers` copies of the app on Unix sockets (upstream keep-alive), or serves the static
  * files itself. The config is generated here, bound to loopback, the access log off (with
@@ -148,10 +179,7 @@ export function nginxFront(workers: number, isLogging = false): Front {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(
-        join(workDir, 'nginx.conf'),
-        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds, isLogging),
-      );
+      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario, isLogging));
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
       // becomes nginx: the harness sends it once every app answers on its socket, so nginx
@@ -188,20 +216,15 @@ export function nginxFront(workers: number, isLogging = false): Front {
  * (then `access.log` in the work folder, buffered 64 KiB), keep-alive to the
  * apps. With `isWebSocket`, upgrade requests are passed on with their Upgrade and Connection
  * headers (other requests still use upstream keep-alive). `extraHttp` goes in the http block
- * (the compression scenarios' gzip directives). With `cacheSeconds`, responses are
+ * (the compression scenarios' gzip directives). With `nginxStaticRoot`, files under that folder
+ * are served first and the rest goes to the app. With `cacheSeconds`, responses are
  * cached that long (proxy_cache in memory-backed files under the work folder, one fetch per
  * key at a time: proxy_cache_lock).
  */
-function nginxConfig(
-  workers: number,
-  port: number,
-  site: string,
-  sockets: readonly string[],
-  isWebSocket: boolean,
-  extraHttp: string,
-  cacheSeconds: number | undefined,
-  isLogging: boolean,
-): string {
+function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], scenario: Scenario, isLogging: boolean): string {
+  const isWebSocket = scenario.isWebSocket === true;
+  const extraHttp = scenario.nginxHttp ?? '';
+  const cacheSeconds = scenario.cacheSeconds;
   const isRoot = process.getuid?.() === 0;
   const connection = isWebSocket
     ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;'
@@ -226,7 +249,9 @@ function nginxConfig(
     isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
     cacheSeconds === undefined ? '' : '  proxy_cache_path cache levels=1 keys_zone=nh:10m max_size=256m inactive=60s use_temp_path=off;',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
-    `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
+    scenario.nginxStaticRoot === undefined
+      ? `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`
+      : `  server { listen 127.0.0.1:${port}; location / { root ${join(site, scenario.nginxStaticRoot)}; try_files $uri @app; } location @app { ${handler} } }`,
     '}',
     '',
   ].join('\n');
@@ -262,6 +287,7 @@ export const fronts: readonly Front[] = [
   nodehostFront(2),
   nginxFront(2),
   nodehostFront(2, 2),
+  pm2Front(2),
   nodehostFront(1, 1, true),
   nginxFront(1, true),
   nodehostFront(2, 1, true),
