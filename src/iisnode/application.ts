@@ -35,7 +35,8 @@ import type { WorkerPoolStats } from './worker-pool.js';
 
 /**
  * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
- * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
+ * as `{ scriptPath, reason }`, as it starts, and an overlapped one again when the new generation
+ * has taken over; the output cache drops what the old code answered.
  */
 const RECYCLE_CHANNEL = diagnosticsChannel.channel('nodehost:application:recycle');
 
@@ -246,6 +247,8 @@ export class Application {
       return Promise.resolve({ generation: recycler.generations, isServing: true });
     }
     const promise = recycler.whenSettled();
+    // Overlapped, the old code answers until the switch: what it answered meanwhile is old too.
+    if (isOverlapped && RECYCLE_CHANNEL.hasSubscribers) void promise.then(() => RECYCLE_CHANNEL.publish({ scriptPath: this.scriptPath, reason }));
     this.#log.info('app recycling', { script: this.scriptPath, reason, generation: recycler.generations + 1, isOverlapped });
     this.#startGeneration(this.#settings, this.#appSettings, isOverlapped);
     return promise;
