@@ -138,7 +138,7 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   process.stdout.write(options.isJson ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, chosenScenarios));
   if (!options.isJson && recycle !== undefined) process.stdout.write(`\n${formatRecycleReport(recycle)}`);
   if (!options.isJson && connections !== undefined) process.stdout.write(`\n${formatConnectionsReport(connections)}`);
-  const isRecycleClean = !wantsRecycle || (recycle !== undefined && recycle.every(({ report }) => report.failures + report.staleResponses === 0));
+  const isRecycleClean = !wantsRecycle || recycle?.every(({ report }) => report.failures + report.staleResponses === 0) === true;
   const isConnectionsRunClean = !wantsConnections || (connections !== undefined && isConnectionsClean(connections));
   const isClean =
     rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) &&
