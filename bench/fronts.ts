@@ -48,6 +48,8 @@ export interface Front {
   readonly label: string;
   /** isBaseline marks the front the others' ratios are computed against. */
   readonly isBaseline?: boolean;
+  /** isOptIn: the front runs only when `--fronts` names it. */
+  readonly isOptIn?: boolean;
   /**
    * cleanStops lists the endings of `RunningFront.stop()` that are correct; anything else is
    * reported. Default `['exit 0']`, the nodehost contract for SIGTERM.
@@ -82,14 +84,18 @@ export const appAlone: Front = {
 /**
  * nodehostFront serves the scenario through `nodehost serve` with `workers` worker processes
  * and `hostProcesses` front doors (`--host-processes`; the workers are split between them).
- * With `isMetricsOff`, nodehost runs with `--no-metrics` (no request counting for /metrics),
- * so that row beside the plain one gives the cost of the metrics.
+ * Its host configuration turns the access log off (`logs: ''`, like nginx's `access_log off`),
+ * or with `isLogging` on: the default W3C log into the work folder (the `+log` fronts). With
+ * `isMetricsOff`, nodehost runs with `--no-metrics` (no request counting for /metrics), so that
+ * row beside the plain one gives the cost of the metrics.
  */
-export function nodehostFront(workers: number, hostProcesses = 1, isMetricsOff = false): Front {
-  const id = `${hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`}${isMetricsOff ? '-nometrics' : ''}`;
+export function nodehostFront(workers: number, hostProcesses = 1, variant: { isLogging?: boolean; isMetricsOff?: boolean } = {}): Front {
+  const { isLogging = false, isMetricsOff = false } = variant;
+  const id = `${hostProcesses === 1 ? `nodehost-${workers}` : `nodehost-${workers}x${hostProcesses}`}${isLogging ? '+log' : ''}${isMetricsOff ? '-nometrics' : ''}`;
   return {
     id,
-    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}${isMetricsOff ? ', no metrics' : ''}`,
+    isOptIn: isLogging,
+    label: `nodehost, ${workers} worker${workers === 1 ? '' : 's'}${hostProcesses === 1 ? '' : `, ${hostProcesses} host procs`}${isLogging ? ', access log' : ''}${isMetricsOff ? ', no metrics' : ''}`,
     unavailable: ({ nodehostBin }) => {
       if (!existsSync(nodehostBin)) return `${nodehostBin} does not exist`;
       // bin/nodehost only loads the compiled program; say so rather than fail at start.
@@ -100,10 +106,14 @@ export function nodehostFront(workers: number, hostProcesses = 1, isMetricsOff =
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
+      const config = join(workDir, 'nodehost.yml');
+      await writeFile(config, `logs: ${isLogging ? JSON.stringify(join(workDir, 'logs')) : "''"}\n`);
       const args = [
         nodehostBin,
         'serve',
         site,
+        '--config',
+        config,
         '--port',
         String(port),
         '--host',
@@ -123,26 +133,57 @@ export function nodehostFront(workers: number, hostProcesses = 1, isMetricsOff =
 }
 
 /**
+ * pm2Front serves the scenario's app with PM2 in cluster mode (`pm2-runtime start app -i N`,
+ * the stack people pick instead of a host): node's cluster module, where PM2's process accepts
+ * each connection and hands it to one of N copies of the app, round robin; its requests then
+ * go straight to that copy (so PM2's own CPU is per connection, not per request). PM2 runs the app only,
+ * so scenarios that need the host's own work (static files, rules, caching, compression) have
+ * no PM2 row. PM2's process is the host of its row, its workers the app.
+ */
+export function pm2Front(workers: number): Front {
+  const bin = join(REPO_ROOT, 'node_modules', 'pm2', 'bin', 'pm2-runtime');
+  return {
+    id: `pm2-${workers}`,
+    label: `pm2 cluster, ${workers} worker${workers === 1 ? '' : 's'}`,
+    cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
+    unavailable: ({ scenario }) => {
+      if (!existsSync(bin)) return `${bin} is missing (npm ci installs pm2)`;
+      const needsHost =
+        scenario.script === undefined || scenario.cacheSeconds !== undefined || scenario.requestHeaders !== undefined || scenario.template === 'kudu';
+      return needsHost ? 'pm2 runs the app only (no static files, rules, caching or compression)' : undefined;
+    },
+    async start({ scenario, workDir, readyTimeoutMs }) {
+      const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
+      const port = await freePort();
+      const env = { ...cleanEnv(), PORT: String(port), PM2_HOME: join(workDir, 'pm2') };
+      const root = startChild(`pm2-${workers}`, process.execPath, [bin, 'start', scenario.script!, '-i', String(workers)], { cwd: site, env });
+      await guard(root, waitForHttp(root, readyUrl(port, scenario), readyBody(scenario), readyTimeoutMs));
+      return { url: `http://127.0.0.1:${port}${scenario.urlPath}`, root, rootRole: 'host', stop: () => stopChild(root) };
+    },
+  };
+}
+
+/**
  * nginxFront serves the scenario through nginx with `workers` worker processes in front of
  * `workers` copies of the app on Unix sockets (upstream keep-alive), or serves the static
- * files itself. The config is generated here, bound to loopback, logs off. The process tree
+ * files itself. The config is generated here, bound to loopback, the access log off (with
+ * `isLogging`: the combined format into the work folder with `buffer=64k`, the `+log`
+ * fronts), errors to stderr. The process tree
  * is nginx's master with the apps and nginx's workers below it, so "host" is the master
  * (idle) and the CPU of nginx's workers counts with the apps' in `cpu µs/req`.
  */
-export function nginxFront(workers: number): Front {
+export function nginxFront(workers: number, isLogging = false): Front {
   return {
-    id: `nginx-${workers}`,
-    label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}`,
+    id: `nginx-${workers}${isLogging ? '+log' : ''}`,
+    isOptIn: isLogging,
+    label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}${isLogging ? ', access log' : ''}`,
     cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
     unavailable: ({ scenario }) => scenario.nginxSkip ?? ((findOnPath('nginx') ?? findNginx()) ? undefined : 'nginx is not installed (npm run bench:setup)'),
     async start({ scenario, workDir, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(
-        join(workDir, 'nginx.conf'),
-        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds),
-      );
+      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario, isLogging));
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
       // becomes nginx: the harness sends it once every app answers on its socket, so nginx
@@ -153,7 +194,7 @@ export function nginxFront(workers: number): Front {
       const apps = sockets.map((sock) => `PORT=${shellQuote(sock)} ${shellQuote(process.execPath)} ${shellQuote(join(site, scenario.script!))} &`).join(' ');
       const nginx = `exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
       const script = `cd ${shellQuote(site)} || exit 1; ${apps} read go || exit 1; ${nginx}`;
-      const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
+      const root = startChild(`nginx-${workers}${isLogging ? '+log' : ''}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
       const appProbe = `http://localhost${scenario.readyPath ?? scenario.urlPath}`;
       await guard(root, Promise.all(sockets.map((sock) => waitForHttp(root, appProbe, readyBody(scenario), readyTimeoutMs, sock))));
@@ -175,22 +216,19 @@ export function nginxFront(workers: number): Front {
 }
 
 /**
- * nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the
+ * nginxConfig is the generated nginx.conf: loopback only, no access log unless `isLogging`
+ * (then `access.log` in the work folder, buffered 64 KiB), keep-alive to the
  * apps. With `isWebSocket`, upgrade requests are passed on with their Upgrade and Connection
  * headers (other requests still use upstream keep-alive). `extraHttp` goes in the http block
- * (the compression scenarios' gzip directives). With `cacheSeconds`, responses are
+ * (the compression scenarios' gzip directives). With `nginxStaticRoot`, files under that folder
+ * are served first and the rest goes to the app. With `cacheSeconds`, responses are
  * cached that long (proxy_cache in memory-backed files under the work folder, one fetch per
  * key at a time: proxy_cache_lock).
  */
-function nginxConfig(
-  workers: number,
-  port: number,
-  site: string,
-  sockets: readonly string[],
-  isWebSocket: boolean,
-  extraHttp: string,
-  cacheSeconds?: number,
-): string {
+function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], scenario: Scenario, isLogging: boolean): string {
+  const isWebSocket = scenario.isWebSocket === true;
+  const extraHttp = scenario.nginxHttp ?? '';
+  const cacheSeconds = scenario.cacheSeconds;
   const isRoot = process.getuid?.() === 0;
   const connection = isWebSocket
     ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;'
@@ -206,7 +244,7 @@ function nginxConfig(
     'error_log stderr error;',
     'events { worker_connections 16384; }',
     'http {',
-    '  access_log off;',
+    isLogging ? '  access_log access.log combined buffer=64k;' : '  access_log off;',
     '  sendfile on; tcp_nopush on;',
     '  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy; fastcgi_temp_path tmp-fcgi; uwsgi_temp_path tmp-uwsgi; scgi_temp_path tmp-scgi;',
     '  client_max_body_size 0;',
@@ -215,7 +253,9 @@ function nginxConfig(
     isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
     cacheSeconds === undefined ? '' : '  proxy_cache_path cache levels=1 keys_zone=nh:10m max_size=256m inactive=60s use_temp_path=off;',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
-    `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
+    scenario.nginxStaticRoot === undefined
+      ? `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`
+      : `  server { listen 127.0.0.1:${port}; location / { root ${join(site, scenario.nginxStaticRoot)}; try_files $uri @app; } location @app { ${handler} } }`,
     '}',
     '',
   ].join('\n');
@@ -239,15 +279,24 @@ function readyBody(scenario: Scenario): string {
   return scenario.readyBody ?? scenario.expectBody;
 }
 
-/** fronts is the default table, in report order; `--fronts` picks from it by id. */
+/**
+ * fronts is the table, in report order; `--fronts` picks from it by id. Every front but the
+ * `+log` ones (isOptIn) runs by default, access logs off on both sides; the `+log` pairs
+ * compare them with the access log on, on both sides.
+ */
 export const fronts: readonly Front[] = [
   appAlone,
   nodehostFront(1),
-  nodehostFront(1, 1, true),
+  nodehostFront(1, 1, { isMetricsOff: true }),
   nginxFront(1),
   nodehostFront(2),
   nginxFront(2),
   nodehostFront(2, 2),
+  pm2Front(2),
+  nodehostFront(1, 1, { isLogging: true }),
+  nginxFront(1, true),
+  nodehostFront(2, 1, { isLogging: true }),
+  nginxFront(2, true),
 ];
 
 /**

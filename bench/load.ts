@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -27,6 +28,8 @@ export interface LoadSpec {
   readonly closeConnections?: boolean;
   /** headers are sent with every request. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** mix: request targets to cycle through, one per request (wrk only), instead of the URL's own. */
+  readonly mix?: readonly string[];
 }
 
 /** LoadResult is what one load run measured. */
@@ -82,6 +85,7 @@ function autocannonGenerator(script: string): LoadGenerator {
   return {
     name: 'autocannon',
     async start(spec) {
+      if (spec.mix !== undefined) throw new Error('autocannon cannot mix request targets: install wrk (npm run bench:setup)');
       const args = [script, '--json', '-n', '-c', String(spec.connections), '-p', '1', '-d', String(spec.durationSec)];
       // Warm up inside the same process: autocannon is JavaScript, and a fresh process
       // sends noticeably fewer requests in its first second while its own code is cold.
@@ -125,7 +129,7 @@ function wrkGenerator(bin: string): LoadGenerator {
     name: 'wrk',
     async start(spec) {
       const t = Math.min(threads, spec.connections);
-      const script = spec.postBytes === undefined ? [] : ['-s', postScript(spec.postBytes)];
+      const script = spec.postBytes !== undefined ? ['-s', postScript(spec.postBytes)] : spec.mix !== undefined ? ['-s', mixScript(spec.mix)] : [];
       // wrk reconnects whenever the server closes the connection after a response.
       const close = spec.closeConnections ? ['-H', 'Connection: close'] : [];
       for (const [name, value] of Object.entries(spec.headers ?? {})) close.push('-H', `${name}: ${value}`);
@@ -183,6 +187,14 @@ function postScript(bytes: number): string {
   const file = join(tmpdir(), `nodehost-bench-post-${bytes}.lua`);
   if (!existsSync(file))
     writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  return file;
+}
+
+/** mixScript writes a wrk Lua script that sends the targets in turn, each connection's thread keeping its own place. */
+function mixScript(targets: readonly string[]): string {
+  const list = targets.map((target) => JSON.stringify(target)).join(', ');
+  const file = join(tmpdir(), `nodehost-bench-mix-${createHash('sha256').update(list).digest('hex').slice(0, 12)}.lua`);
+  writeFileSync(file, `local targets = { ${list} }\nlocal i = 0\nrequest = function()\n  i = i % #targets + 1\n  return wrk.format(nil, targets[i])\nend\n`);
   return file;
 }
 

@@ -148,6 +148,7 @@ async function measureCell(
     postBytes: scenario.postBytes,
     closeConnections: scenario.closeConnections,
     headers: scenario.requestHeaders,
+    mix: scenario.mix,
   };
   const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
   for (let i = 1; i <= plan.runs; i++) {

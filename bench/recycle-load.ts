@@ -50,6 +50,11 @@ export interface RecycleLoadReport {
   /** Longest response time of a request sent while a recycle was under way (write → recycle logged). */
   readonly maxLatencyDuringRecycleMs: number;
   readonly p50LatencyMs: number;
+  readonly p99LatencyMs: number;
+  /** p99 of the requests sent while no recycle was under way (the steady state). */
+  readonly p99SteadyMs: number;
+  /** p99 of the requests sent while a recycle was under way (write → recycle logged). */
+  readonly p99DuringRecycleMs: number;
   readonly requestsPerSec: number;
   /** The first failures, for the report. */
   readonly examples: readonly string[];
@@ -125,6 +130,8 @@ export async function runRecycleLoad(options: RecycleLoadOptions): Promise<Recyc
   let maxLatency = 0;
   let maxDuringRecycle = 0;
   const examples: string[] = [];
+  const steady: number[] = [];
+  const duringRecycle: number[] = [];
   for (const sample of samples) {
     if (sample.failure !== '') {
       failures++;
@@ -134,9 +141,16 @@ export async function runRecycleLoad(options: RecycleLoadOptions): Promise<Recyc
     }
     maxLatency = Math.max(maxLatency, sample.ms);
     let expected = 1;
+    let isDuringRecycle = false;
     for (const window of recycleWindows) {
       if (sample.sentAt >= window.end) expected = window.version;
-      if (sample.sentAt >= window.start && sample.sentAt < window.end) maxDuringRecycle = Math.max(maxDuringRecycle, sample.ms);
+      if (sample.sentAt >= window.start && sample.sentAt < window.end) isDuringRecycle = true;
+    }
+    if (isDuringRecycle) {
+      maxDuringRecycle = Math.max(maxDuringRecycle, sample.ms);
+      duringRecycle.push(sample.ms);
+    } else {
+      steady.push(sample.ms);
     }
     if (sample.version < expected) {
       stale++;
@@ -144,6 +158,8 @@ export async function runRecycleLoad(options: RecycleLoadOptions): Promise<Recyc
     }
   }
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  steady.sort((a, b) => a - b);
+  duringRecycle.sort((a, b) => a - b);
   const elapsed = (performance.now() - startedAt) / 1000;
   return {
     requests: samples.length,
@@ -153,10 +169,18 @@ export async function runRecycleLoad(options: RecycleLoadOptions): Promise<Recyc
     recycles: recycleWindows.length,
     maxLatencyMs: Math.round(maxLatency),
     maxLatencyDuringRecycleMs: Math.round(maxDuringRecycle),
-    p50LatencyMs: Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 10) / 10,
+    p50LatencyMs: percentile(sorted, 0.5),
+    p99LatencyMs: percentile(sorted, 0.99),
+    p99SteadyMs: percentile(steady, 0.99),
+    p99DuringRecycleMs: percentile(duringRecycle, 0.99),
     requestsPerSec: Math.round(samples.length / elapsed),
     examples,
   };
+}
+
+/** percentile is the `q` quantile of ascending `sorted` in ms, to 0.1 ms (0 when empty). */
+function percentile(sorted: readonly number[], q: number): number {
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0) * 10) / 10;
 }
 
 /**

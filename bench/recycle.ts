@@ -1,9 +1,11 @@
 /**
- * The `recycle` scenario of `npm run bench`: nodehost with 2 workers, 50 keep-alive and 50
- * fresh connections sending requests for 10 s (4 s with --quick) while the app file is
- * rewritten 10 times (4 with --quick). It reports requests, failures, stale responses and
- * latency, most of all the longest response time of a request sent during a recycle (what a
- * deploy costs a client). The same scenario is a test: test/recycle-load.test.ts.
+ * The `recycle` scenario of `npm run bench` (deploys under load): nodehost with 2 workers, 50
+ * keep-alive and 50 fresh connections sending requests for 10 s (4 s with --quick) while the
+ * app file is rewritten 10 times (4 with --quick); the app spends START_DELAY_MS before it
+ * listens, like a real one loading its code. It runs once overlapped (the default) and once in
+ * iisnode's order (overlappedRecycle=false), and reports requests, failures, stale responses
+ * and latency: p99 of the requests sent during a recycle against the steady-state p99 is what
+ * a deploy costs a client. The same load is a test: test/recycle-load.test.ts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,9 @@ import { BENCH_DIR } from './scenarios.js';
 /** RECYCLE_SCENARIO_ID selects this scenario in `--scenarios`. */
 export const RECYCLE_SCENARIO_ID = 'recycle';
 
+/** START_DELAY_MS is how long the bench app works before it listens. */
+const START_DELAY_MS = 500;
+
 /** RecycleBenchOptions: what the runner passes. */
 export interface RecycleBenchOptions {
   readonly nodehostBin: string;
@@ -23,11 +28,29 @@ export interface RecycleBenchOptions {
   readonly isQuick: boolean;
 }
 
-/** runRecycleBench runs the scenario once and returns its report. */
-export async function runRecycleBench(options: RecycleBenchOptions, log: (line: string) => void): Promise<RecycleLoadReport> {
-  const site = join(options.tempRoot, 'recycle-site');
+/** RecycleBenchResult is one run of the scenario: in which order the recycles went, and what it measured. */
+export interface RecycleBenchResult {
+  readonly isOverlapped: boolean;
+  readonly startDelayMs: number;
+  readonly report: RecycleLoadReport;
+}
+
+/** runRecycleBench runs the scenario overlapped, then in iisnode's order, and returns both reports. */
+export async function runRecycleBench(options: RecycleBenchOptions, log: (line: string) => void): Promise<RecycleBenchResult[]> {
+  const results: RecycleBenchResult[] = [];
+  for (const isOverlapped of [true, false]) {
+    results.push({ isOverlapped, startDelayMs: START_DELAY_MS, report: await runOnce(options, isOverlapped, log) });
+  }
+  return results;
+}
+
+async function runOnce(options: RecycleBenchOptions, isOverlapped: boolean, log: (line: string) => void): Promise<RecycleLoadReport> {
+  const site = join(options.tempRoot, `recycle-site-${isOverlapped ? 'overlapped' : 'iisnode'}`);
   mkdirSync(site, { recursive: true });
-  const webConfig = readFileSync(join(BENCH_DIR, 'sites', 'recycle', 'web.config'), 'utf8').replace('{{workers}}', '2');
+  const webConfig = readFileSync(join(BENCH_DIR, 'sites', 'recycle', 'web.config'), 'utf8')
+    .replace('{{workers}}', '2')
+    .replace('{{overlapped}}', String(isOverlapped))
+    .replace('{{startDelayMs}}', String(START_DELAY_MS));
   const template = readFileSync(join(BENCH_DIR, 'sites', 'recycle', 'app.js'), 'utf8');
   writeFileSync(join(site, 'web.config'), webConfig);
   writeFileSync(join(site, 'app.js'), template);
@@ -43,7 +66,7 @@ export async function runRecycleBench(options: RecycleBenchOptions, log: (line: 
     await waitForHttp(host, `http://127.0.0.1:${port}/app.js`, 'v1', 20_000);
     const seconds = options.isQuick ? 4 : 10;
     const writes = options.isQuick ? 4 : 10;
-    log(`recycle · nodehost-2: ${seconds} s, ${writes} deploys, 50 keep-alive + 50 fresh connections`);
+    log(`recycle · nodehost-2 ${isOverlapped ? 'overlapped' : "iisnode's order"}: ${seconds} s, ${writes} deploys, 50 keep-alive + 50 fresh connections`);
     return await runRecycleLoad({
       base: `http://127.0.0.1:${port}`,
       target: '/app.js',
@@ -61,12 +84,15 @@ export async function runRecycleBench(options: RecycleBenchOptions, log: (line: 
 }
 
 /** formatRecycleReport renders the scenario's figures for the text report. */
-export function formatRecycleReport(report: RecycleLoadReport): string {
-  return (
-    'recycle: deploys under load (nodehost, 2 workers, 50 keep-alive + 50 fresh connections)\n' +
-    `  requests ${report.requests} (${report.requestsPerSec} req/s) · failures ${report.failures} · connection errors ${report.connectionErrors} · ` +
-    `stale responses ${report.staleResponses} · recycles ${report.recycles}\n` +
-    `  latency p50 ${report.p50LatencyMs} ms · max ${report.maxLatencyMs} ms · max during a recycle ${report.maxLatencyDuringRecycleMs} ms\n` +
-    (report.examples.length > 0 ? `  first failures: ${report.examples.join('; ')}\n` : '')
-  );
+export function formatRecycleReport(results: readonly RecycleBenchResult[]): string {
+  let out = `recycle: deploys under load (nodehost, 2 workers, 50 keep-alive + 50 fresh connections, an app that starts in ${START_DELAY_MS} ms)\n`;
+  for (const { isOverlapped, report } of results) {
+    out +=
+      `  ${isOverlapped ? 'overlapped (default)' : "iisnode's order    "}  requests ${report.requests} (${report.requestsPerSec} req/s) · failures ${report.failures} · ` +
+      `connection errors ${report.connectionErrors} · stale responses ${report.staleResponses} · recycles ${report.recycles}\n` +
+      `    p50 ${report.p50LatencyMs} ms · p99 steady ${report.p99SteadyMs} ms · p99 during a recycle ${report.p99DuringRecycleMs} ms ` +
+      `(${report.p99SteadyMs > 0 ? (report.p99DuringRecycleMs / report.p99SteadyMs).toFixed(1) : '-'} ×) · max during a recycle ${report.maxLatencyDuringRecycleMs} ms\n` +
+      (report.examples.length > 0 ? `    first failures: ${report.examples.join('; ')}\n` : '');
+  }
+  return out;
 }

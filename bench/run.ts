@@ -10,9 +10,8 @@ import { USAGE, parseOptions, type BenchOptions } from './options.js';
 import { scenarios as defaultScenarios, type Scenario } from './scenarios.js';
 import { summarise, type Row } from './summary.js';
 import { renderTable } from './table.js';
-import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench } from './recycle.js';
+import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench, type RecycleBenchResult } from './recycle.js';
 import { CONNECTIONS_SCENARIO_ID, formatConnectionsReport, isConnectionsClean, runConnectionsBench, type ConnectionsFrontReport } from './connections.js';
-import type { RecycleLoadReport } from './recycle-load.js';
 import { websocketGenerator } from './websocket.js';
 
 /**
@@ -37,7 +36,7 @@ export interface BenchReport {
   readonly notes: string[];
   readonly cells: CellResult[];
   /** The recycle scenario (deploys under load), when it ran. */
-  readonly recycle?: RecycleLoadReport;
+  readonly recycle?: readonly RecycleBenchResult[];
   /** The conns10k scenario (memory with 10,000 keep-alive connections), when it ran. */
   readonly connections?: ConnectionsFrontReport[];
 }
@@ -54,7 +53,7 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   let generator: LoadGenerator;
   try {
     options = parseOptions(argv);
-    chosenFronts = pick(fronts, options.fronts, '--fronts');
+    chosenFronts = options.fronts.length === 0 ? fronts.filter((front) => front.isOptIn !== true) : pick(fronts, options.fronts, '--fronts');
     // `recycle` and `conns10k` are their own drivers (bench/recycle.ts, bench/connections.ts), not rows of the throughput table.
     const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID && id !== CONNECTIONS_SCENARIO_ID);
     chosenScenarios = options.scenarios.length > 0 && tableIds.length === 0 ? [] : pick(scenarios, tableIds, '--scenarios');
@@ -78,7 +77,7 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   const cells: CellResult[] = [];
   const notes: string[] = [];
   const wantsRecycle = options.scenarios.length === 0 || options.scenarios.includes(RECYCLE_SCENARIO_ID);
-  let recycle: RecycleLoadReport | undefined;
+  let recycle: RecycleBenchResult[] | undefined;
   const wantsConnections = options.scenarios.length === 0 || options.scenarios.includes(CONNECTIONS_SCENARIO_ID);
   let connections: ConnectionsFrontReport[] | undefined;
   try {
@@ -139,7 +138,7 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   process.stdout.write(options.isJson ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, chosenScenarios));
   if (!options.isJson && recycle !== undefined) process.stdout.write(`\n${formatRecycleReport(recycle)}`);
   if (!options.isJson && connections !== undefined) process.stdout.write(`\n${formatConnectionsReport(connections)}`);
-  const isRecycleClean = !wantsRecycle || (recycle !== undefined && recycle.failures + recycle.staleResponses === 0);
+  const isRecycleClean = !wantsRecycle || recycle?.every(({ report }) => report.failures + report.staleResponses === 0) === true;
   const isConnectionsRunClean = !wantsConnections || (connections !== undefined && isConnectionsClean(connections));
   const isClean =
     rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) &&

@@ -42,6 +42,17 @@ export interface Scenario {
   readonly expectBody: string;
   /** postBytes makes every request a POST with a body of this many bytes. */
   readonly postBytes?: number;
+  /**
+   * mix makes the load cycle through these request targets in order, one per request on each
+   * connection (a wrk Lua script; autocannon cannot): a site's blend of URLs. `urlPath` is then
+   * only the readiness probe's default.
+   */
+  readonly mix?: readonly string[];
+  /**
+   * nginxStaticRoot, for the nginx fronts: the site folder nginx serves files from first,
+   * handing what is not a file to the app (`try_files $uri @app`), as the Kudu rules do.
+   */
+  readonly nginxStaticRoot?: string;
   /** closeConnections sends `Connection: close`: one TCP connection per request (no keep-alive). */
   readonly closeConnections?: boolean;
   /**
@@ -132,6 +143,17 @@ const STATIC = {
   ],
 } as const;
 
+/** SITE_ASSETS are the static files of the `site` scenario: name and size. */
+const SITE_ASSETS: readonly (readonly [string, number])[] = [
+  ['site.css', 12 * 1024],
+  ['app.js', 20 * 1024],
+  ['logo.svg', 2 * 1024],
+  ['favicon.ico', 1024],
+  ['vendor.js', 16 * 1024],
+  ['theme.css', 6 * 1024],
+  ['icons.svg', 4 * 1024],
+];
+
 /** scenarios is the table of what can be measured; `--scenarios` picks from it by id. */
 export const scenarios: readonly Scenario[] = [
   { ...HELLO, id: 'hello', description: 'hello world, 13-byte body, keep-alive GET', urlPath: '/hello.js', expectBody: 'Hello, world!' },
@@ -194,6 +216,20 @@ export const scenarios: readonly Scenario[] = [
     urlPath: '/users/42',
     readyPath: '/users/42',
     expectBody: 'Hello, world!',
+  },
+  // A site: the Kudu template (10 rules) with 70 % static assets under public/ and 30 % node responses.
+  {
+    ...HELLO,
+    id: 'site',
+    description: 'a site: Kudu template (10 rules), 7 of 10 requests static assets under public/ (1-20 KiB), 3 node responses, keep-alive',
+    template: 'kudu',
+    files: ['web.config', 'hello/hello.js'],
+    generated: SITE_ASSETS.map(([name, bytes]) => ({ name: `public/${name}`, bytes })),
+    mix: [...SITE_ASSETS.slice(0, 4).map(([name]) => `/${name}`), '/users/42', ...SITE_ASSETS.slice(4).map(([name]) => `/${name}`), '/api/orders', '/account'],
+    urlPath: '/users/42',
+    readyPath: '/users/42',
+    expectBody: '',
+    nginxStaticRoot: 'public',
   },
   // Output caching: the same 5 ms endpoint without a cache, and with a 1-second profile (nginx: proxy_cache valid 1s, proxy_cache_lock on).
   {
@@ -281,6 +317,7 @@ export async function writeSite(scenario: Scenario, dir: string, siteVars: Recor
     }
     const text = file.isScript === true ? script(file.bytes) : pattern(file.bytes);
     written.set(file.name, text);
+    await mkdir(dirname(join(dir, file.name)), { recursive: true });
     await writeFile(join(dir, file.name), text);
   }
   for (const file of scenario.files) {

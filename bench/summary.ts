@@ -19,7 +19,7 @@ export interface Row {
   readonly latencyResolutionMs?: number;
   /** ratio is requestsPerSec over the baseline's; 1 is "as fast as the app alone". */
   readonly ratio?: number;
-  /** nginxRatio is a nodehost-N (or nodehost-NxH) row's requestsPerSec over the nginx-N row's (same scenario and c). */
+  /** nginxRatio is a nodehost-N (nodehost-NxH, pm2-N) row's requestsPerSec over the nginx-N row's (same scenario and c; `+log` rows against `+log` rows). */
   readonly nginxRatio?: number;
   /** host* describe the front's own process (nodehost); undefined for the app alone. */
   readonly hostCpuPercent?: number;
@@ -30,6 +30,8 @@ export interface Row {
   readonly appProcesses?: number;
   /** cpuUsPerRequest is the CPU time of host and app together per request, in microseconds. */
   readonly cpuUsPerRequest?: number;
+  /** hostUsPerRequest is the CPU time of the host's own processes per request (nodehost and pm2 rows: nginx's host is its idle master). */
+  readonly hostUsPerRequest?: number;
   readonly loaderCpuPercent?: number;
   /** otherCpuPercent is CPU used by unrelated processes during the runs (the highest run's). */
   readonly otherCpuPercent?: number;
@@ -49,8 +51,13 @@ export function summarise(cells: readonly CellResult[], baselineFront: string | 
   return rows.map((row) => {
     const base = rows.find((r) => r.front === baselineFront && r.scenario === row.scenario && r.connections === row.connections);
     const ratio = valid(base) && valid(row) ? row.requestsPerSec / base.requestsPerSec : undefined;
-    const peer = row.front.startsWith('nodehost-')
-      ? rows.find((r) => r.front === row.front.replace(/^nodehost-(\d+).*$/, 'nginx-$1') && r.scenario === row.scenario && r.connections === row.connections)
+    const peer = /^(?:nodehost|pm2)-/.test(row.front)
+      ? rows.find(
+          (r) =>
+            r.front === row.front.replace(/^(?:nodehost|pm2)-(\d+)(?:x\d+)?(\+log)?$/, 'nginx-$1$2') &&
+            r.scenario === row.scenario &&
+            r.connections === row.connections,
+        )
       : undefined;
     const nginxRatio = valid(peer) && valid(row) ? row.requestsPerSec / peer.requestsPerSec : undefined;
     return { ...row, ratio, nginxRatio };
@@ -77,6 +84,10 @@ function toRow(cell: CellResult): Row {
     appRssMB: median(runs.map((r) => (isHost ? r.usage?.descendants.rssPeakMB : r.usage?.root.rssPeakMB))),
     appProcesses: median(runs.map((r) => (isHost ? r.usage?.descendants.processes : r.usage ? 1 : undefined))),
     cpuUsPerRequest: median(runs.map((r) => (r.usage && r.load.requests > 0 ? cpuUsPerRequest(r.usage.cpuMsTotal, r.usage.windowMs, r.load) : undefined))),
+    hostUsPerRequest:
+      isHost && /^(?:nodehost|pm2)-/.test(cell.front)
+        ? median(runs.map((r) => (r.usage && r.load.requestsPerSec > 0 ? (r.usage.root.cpuPercent * 10_000) / r.load.requestsPerSec : undefined)))
+        : undefined,
     loaderCpuPercent: median(runs.map((r) => r.loaderCpuPercent)),
     // The worst run, not the median: one disturbed run is enough to distrust the row.
     otherCpuPercent: max(runs.map((r) => r.otherCpuPercent)),

@@ -24,6 +24,7 @@ const COLUMNS: readonly Column[] = [
   { title: 'app cpu%', cell: (r) => fixed(r.appCpuPercent, 0) },
   { title: 'app MB', cell: (r) => fixed(r.appRssMB, 1) },
   { title: 'cpu µs/req', cell: (r) => fixed(r.cpuUsPerRequest, 1) },
+  { title: 'host µs/req', cell: (r) => fixed(r.hostUsPerRequest, 1) },
 ];
 
 /** renderTable returns the table for `rows`, with a title line per scenario. */

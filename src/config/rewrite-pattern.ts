@@ -1,11 +1,13 @@
 /**
  * compilePattern turns a rule or condition pattern into a CompiledPattern (spec/rewrite.md §1.5):
- * - ECMAScript: a JS RegExp (no `u` flag; `i` when ignoreCase), searched, not anchored;
+ * - ECMAScript: a JS RegExp (no `u` flag; `i` when ignoreCase), searched, not anchored; one
+ *   that is plain text with optional `^`/`$` anchors also gets a LiteralPattern, which the
+ *   rules check with string compares instead (same matches, same captures);
  * - Wildcard: `*` captures any run (slashes included), `?` matches one character without
  *   capturing, everything else is literal, the whole input must match;
  * - ExactMatch: whole-string equality for inbound input (substring search in outbound bodies).
  */
-import type { CompiledPattern, PatternSyntax } from './rewrite-types.js';
+import type { CompiledPattern, LiteralPattern, PatternSyntax } from './rewrite-types.js';
 import { wildcardToRegex } from './wildcard-to-regex.js';
 
 /** compilePattern compiles a pattern; it throws a SyntaxError for an invalid regular expression. */
@@ -23,7 +25,49 @@ export function compilePattern(source: string, syntax: PatternSyntax, ignoreCase
     syntax,
     regex,
     exact: syntax === 'ExactMatch' && ignoreCase ? source.toLowerCase() : source,
+    literal: syntax === 'ECMAScript' ? literalOf(source, ignoreCase) : undefined,
     ignoreCase,
     negate,
   });
+}
+
+/** Characters with a meaning in a RegExp; any other character, or one escaped by `\`, is itself. */
+const SPECIAL = new Set('\\^$.|?*+()[]{}'.split(''));
+
+/**
+ * literalOf returns the plain-text form of an ECMAScript pattern, or undefined when it is not
+ * plain text: an optional leading `^`, characters that are not special or are escaped
+ * punctuation (`\.`, `\/`; `\d` and the like are classes, not text), an optional trailing `$`.
+ * With ignoreCase, text with non-ASCII characters stays a RegExp (its case folding differs
+ * from toLowerCase there).
+ */
+export function literalOf(source: string, ignoreCase: boolean): LiteralPattern | undefined {
+  let at = 0;
+  const end = source.length;
+  const isStart = source.startsWith('^');
+  if (isStart) at = 1;
+  let isEnd = false;
+  let text = '';
+  while (at < end) {
+    const ch = source[at]!;
+    if (ch === '$' && at === end - 1) {
+      isEnd = true;
+      break;
+    }
+    if (ch === '\\') {
+      const next = source[at + 1];
+      if (next === undefined || /[0-9A-Za-z]/.test(next)) return undefined;
+      text += next;
+      at += 2;
+      continue;
+    }
+    if (SPECIAL.has(ch)) return undefined;
+    text += ch;
+    at++;
+  }
+  if (ignoreCase) {
+    if (/[^\x00-\x7f]/.test(text)) return undefined;
+    text = text.toLowerCase();
+  }
+  return Object.freeze({ kind: isStart ? (isEnd ? 'exact' : 'prefix') : isEnd ? 'suffix' : 'contains', text });
 }

@@ -20,8 +20,23 @@ export interface CompiledPattern {
   readonly regex: RegExp | undefined;
   /** For ExactMatch: the text, lower-cased when ignoreCase. */
   readonly exact: string;
+  /**
+   * For an ECMAScript pattern that is plain text (`^/api/`, `^robots\.txt$`, `favicon`): the
+   * cheaper string check that finds exactly what its RegExp finds; undefined otherwise.
+   */
+  readonly literal: LiteralPattern | undefined;
   readonly ignoreCase: boolean;
   readonly negate: boolean;
+}
+
+/**
+ * LiteralPattern is a plain-text pattern: `exact` (`^text$`), `prefix` (`^text`), `suffix`
+ * (`text$`) or `contains` (`text`). With ignoreCase the text is ASCII and lower-cased, and only ASCII letters fold, as
+ * in a RegExp with the `i` flag and without `u`.
+ */
+export interface LiteralPattern {
+  readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains';
+  readonly text: string;
 }
 
 /** FunctionName is a built-in string function of the expression language (spec §1.10). */

@@ -8,9 +8,9 @@ function spec(name: string): SettingSpec {
   return found;
 }
 
-test("the schema lists the 34 iisnode settings and nodehost's own 8, each with a default of its type and a real description", () => {
-  assert.equal(IISNODE_SCHEMA.length, 42);
-  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 42);
+test("the schema lists the 34 iisnode settings and nodehost's own 9, each with a default of its type and a real description", () => {
+  assert.equal(IISNODE_SCHEMA.length, 43);
+  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 43);
   for (const s of IISNODE_SCHEMA) {
     const expected = s.type === 'bool' ? 'boolean' : s.type === 'uint' ? 'number' : 'string';
     assert.equal(typeof s.default, expected, s.name);
@@ -29,6 +29,7 @@ test('nodehost defaults that differ from iisnode', () => {
   assert.equal(defaults.maxConcurrentRequestsPerProcess, 1024);
   assert.equal(defaults.devErrorsEnabled, true);
   assert.equal(defaults.watchedFiles, '*.js;iisnode.yml');
+  assert.equal(defaults.overlappedRecycle, true);
   // A fresh object each time: callers may mutate it.
   defaults.maxLogFiles = 1;
   assert.equal(defaultIisnodeSettings().maxLogFiles, 20);

@@ -44,8 +44,8 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 42 settings are here
-// (iisnode's 34, then nodehost's own 8);
+// Keyed by name so that `satisfies` makes the compiler check that all 43 settings are here
+// (iisnode's 34, then nodehost's own 9);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
@@ -277,6 +277,12 @@ const SPECS = {
     description:
       'What happens when the new generation of a recycle cannot start (for example a syntax error in the new code). The default is false, as in iisnode: requests get the failure (the developer error page) until a later change fixes the application. When true, the old generation keeps serving and the failed deploy is reported in the host log and in the status. This is a nodehost setting; iisnode has no such attribute.',
   },
+  overlappedRecycle: {
+    type: 'bool',
+    default: true,
+    description:
+      "Whether a recycle for new code (a change to watchedFiles, the recycle signal, `nodehost recycle`) lets the old generation keep taking new requests until every worker of the new one listens, so nobody waits for the new code to start. The default is true: a deploy then costs requests nothing, whatever the application's start-up time; the price is that both generations run side by side for that start-up time. When false, requests that arrive during the recycle wait for the new generation, as in iisnode. A recycle for a configuration change (web.config or iisnode.yml settings) always works the iisnode way, so the very next request sees the new configuration. This is a nodehost setting; iisnode has no such attribute.",
+  },
   maxMemoryPerProcessMB: {
     type: 'uint',
     default: 0,
@@ -315,7 +321,7 @@ const SPECS = {
   },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 8, in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 9, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];

@@ -46,6 +46,7 @@ export interface IisnodeSettings {
   // nodehost's own settings (not in iisnode's schema).
   watchedFilesPolling: boolean;
   recycleKeepsOldOnFailure: boolean;
+  overlappedRecycle: boolean;
   maxMemoryPerProcessMB: number;
   maxRequestsPerProcess: number;
   maxEventLoopBlockMs: number;

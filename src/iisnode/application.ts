@@ -35,7 +35,8 @@ import type { WorkerPoolStats } from './worker-pool.js';
 
 /**
  * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
- * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
+ * as `{ scriptPath, reason }`, as it starts, and an overlapped one again when the new generation
+ * has taken over; the output cache drops what the old code answered.
  */
 const RECYCLE_CHANNEL = diagnosticsChannel.channel('nodehost:application:recycle');
 
@@ -203,7 +204,7 @@ export class Application {
       ctx.sendError(fail(configError, { isConfigError: true }));
       return Promise.resolve();
     }
-    if (this.#recycler.pending !== undefined) return this.#waiting.wait(ctx);
+    if (this.#recycler.pending !== undefined && !this.#recycler.isOverlapping) return this.#waiting.wait(ctx);
     const generation = this.#recycler.current;
     if (generation === undefined) {
       if (this.#isClosed) {
@@ -229,9 +230,14 @@ export class Application {
 
   /**
    * recycle starts a new generation (with the newest settings) and resolves when it serves,
-   * or when it could not start (`isServing` false). Never rejects.
+   * or when it could not start (`isServing` false); overlapped when overlappedRecycle is on.
+   * Never rejects.
    */
   recycle(reason: string): Promise<RecycleResult> {
+    return this.#recycle(reason, this.#settings.overlappedRecycle);
+  }
+
+  #recycle(reason: string, isOverlapped: boolean): Promise<RecycleResult> {
     const recycler = this.#recycler;
     if (this.#isClosed) return Promise.resolve({ generation: recycler.current?.number ?? 0, isServing: false, error: 'the application is shutting down' });
     // Idle or not, what the application answered before may have changed (the output cache listens).
@@ -241,8 +247,10 @@ export class Application {
       return Promise.resolve({ generation: recycler.generations, isServing: true });
     }
     const promise = recycler.whenSettled();
-    this.#log.info('app recycling', { script: this.scriptPath, reason, generation: recycler.generations + 1 });
-    this.#startGeneration(this.#settings, this.#appSettings);
+    // Overlapped, the old code answers until the switch: what it answered meanwhile is old too.
+    if (isOverlapped && RECYCLE_CHANNEL.hasSubscribers) void promise.then(() => RECYCLE_CHANNEL.publish({ scriptPath: this.scriptPath, reason }));
+    this.#log.info('app recycling', { script: this.scriptPath, reason, generation: recycler.generations + 1, isOverlapped });
+    this.#startGeneration(this.#settings, this.#appSettings, isOverlapped);
     return promise;
   }
 
@@ -317,10 +325,10 @@ export class Application {
     });
   }
 
-  #startGeneration(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[]): void {
+  #startGeneration(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], isOverlapped = false): void {
     this.#settings = settings;
     this.#appSettings = appSettings;
-    this.#recycler.start(settings, appSettings);
+    this.#recycler.start(settings, appSettings, isOverlapped);
     this.#triggers.watch(settings);
   }
 
@@ -347,7 +355,8 @@ export class Application {
     if (change === undefined) return;
     this.#settings = change.settings;
     this.#appSettings = change.appSettings;
-    void this.recycle(change.reason);
+    // The very next request must see the new configuration (iisnode's tests 125/126): it waits.
+    void this.#recycle(change.reason, false);
   }
 
   #onFilesChanged(files: string[]): void {

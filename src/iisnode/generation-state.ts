@@ -1,6 +1,6 @@
 /**
  * The role of one generation in its application as a declared state machine (STYLE 7, the
- * same shape as worker-state.ts): `pending` (starting; requests wait for it), `current` (takes
+ * same shape as worker-state.ts): `pending` (starting; requests wait for it, unless the recycle is overlapped and the current one serves meanwhile), `current` (takes
  * the new requests), `draining` (takes none; its workers finish what they have), `closed`.
  * `GenerationStateMachine.transition` is the only way a generation changes role; it rejects
  * moves the table does not list and publishes every change on `nodehost:generation:state`.
@@ -33,7 +33,8 @@ export const GENERATION_TRANSITIONS: Readonly<Record<GenerationState, Readonly<P
       'a newer recycle replaced it while it was starting, it could not start while recycleKeepsOldOnFailure keeps the old one, or the application closes',
   },
   current: {
-    draining: 'a newer generation became current (without recycleKeepsOldOnFailure: a recycle started), idleTimeout stopped it, or the application closes',
+    draining:
+      'a newer generation became current (a recycle that is not overlapped, without recycleKeepsOldOnFailure: as soon as it started), idleTimeout stopped it, or the application closes',
   },
   draining: {
     closed: 'its workers are all gone (within gracefulShutdownTimeout, or destroyed)',

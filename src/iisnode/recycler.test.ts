@@ -113,6 +113,37 @@ test('recycleKeepsOldOnFailure: the old generation stays current until the new o
   assert.equal(recycler.current, asGeneration(next));
 });
 
+test('an overlapped recycle: the old generation takes the new requests until the new one serves, then drains', () => {
+  const { recycler, made, listener } = fixture();
+  recycler.startFirst(normal, []);
+  made[0]!.pool.hasReadyWorker = true;
+  recycler.start(normal, [], true);
+  const [old, next] = made as [FakeGeneration, FakeGeneration];
+  assert.equal(old.machine.state, 'current');
+  assert.equal(next.machine.state, 'pending');
+  assert.equal(recycler.isOverlapping, true, 'requests go to the old generation meanwhile');
+  old.pool.hasReadyWorker = false;
+  assert.equal(recycler.isOverlapping, false, 'an old generation without a ready worker makes requests wait for the new one');
+  old.pool.hasReadyWorker = true;
+  listener().onGenerationServing(asGeneration(next));
+  assert.equal(recycler.isOverlapping, false);
+  assert.equal(old.machine.state, 'draining');
+  assert.equal(recycler.current, asGeneration(next));
+});
+
+test('a recycle that is not overlapped replaces an overlapped one still starting: requests wait for the newest', () => {
+  const { recycler, made } = fixture();
+  recycler.startFirst(normal, []);
+  made[0]!.pool.hasReadyWorker = true;
+  recycler.start(normal, [], true);
+  recycler.start(normal, [], false);
+  const [old, replaced, newest] = made as [FakeGeneration, FakeGeneration, FakeGeneration];
+  assert.equal(replaced.machine.state, 'draining');
+  assert.equal(old.machine.state, 'draining');
+  assert.equal(newest.machine.state, 'pending');
+  assert.equal(recycler.isOverlapping, false);
+});
+
 test('recycleKeepsOldOnFailure: a start that fails drains the new generation and keeps the old one', async () => {
   const { recycler, made, listener } = fixture();
   recycler.startFirst(keepsOld, []);

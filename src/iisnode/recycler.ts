@@ -5,7 +5,8 @@
  * (generation-state.ts), so an illegal one throws.
  *
  * ```
- *   start(settings) ──▶ pending generation starts (requests arriving now wait for it)
+ *   start(settings, isOverlapped) ──▶ pending generation starts; requests arriving now go to
+ *        │                 the current one (overlapped) or wait for the pending one (iisnode)
  *        │                 │ all workers ready                 │ cannot start (no worker ready)
  *        │                 ▼                                   ▼
  *        │            current := pending              recycleKeepsOldOnFailure?
@@ -16,8 +17,10 @@
  *           reach 0 and SIGKILL when gracefulShutdownTimeout runs out (Worker.close)
  * ```
  *
- * Without recycleKeepsOldOnFailure the old generation starts draining at once (as iisnode
- * does); with it, the old one keeps its workers until the new one serves. A recycle asked
+ * An overlapped recycle (overlappedRecycle) keeps the old generation current until the new one
+ * serves, so nobody waits for the new code to start. Otherwise, without recycleKeepsOldOnFailure,
+ * the old generation starts draining at once (as iisnode does); with it, the old one keeps its
+ * workers until the new one serves, but new requests still wait for the new one. A recycle asked
  * while a generation is still starting replaces that generation (it may have loaded files
  * from before the latest change), and the waiting requests wait for the newest one.
  */
@@ -59,6 +62,8 @@ export class Recycler implements GenerationListener {
   readonly #options: RecyclerOptions;
   #current: Generation | undefined = undefined;
   #pending: Generation | undefined = undefined;
+  /** Whether the pending generation was started overlapped (the current one serves meanwhile). */
+  #isPendingOverlapped = false;
   /** Draining generations and the promise that settles when their workers are gone. */
   readonly #draining = new Map<Generation, Promise<void>>();
   #waiters: ((result: RecycleResult) => void)[] = [];
@@ -79,6 +84,15 @@ export class Recycler implements GenerationListener {
   /** pending is the generation that is starting, if any (new requests wait for it). */
   get pending(): Generation | undefined {
     return this.#pending;
+  }
+
+  /**
+   * isOverlapping tells whether new requests go to the current generation while a pending one
+   * starts: the recycle was started overlapped and the current generation has a ready worker
+   * (when it has none, waiting for the new code is the better bet).
+   */
+  get isOverlapping(): boolean {
+    return this.#pending !== undefined && this.#isPendingOverlapped && this.#current?.pool.hasReadyWorker === true;
   }
 
   /** draining counts the old generations whose workers are not all gone yet. */
@@ -112,19 +126,21 @@ export class Recycler implements GenerationListener {
 
   /**
    * start begins a new generation with `settings` (a recycle, a wake-up after idleTimeout, or
-   * a debug session) and returns it, pending. A pending one it replaces drains; so does the
-   * current one, at once, unless recycleKeepsOldOnFailure keeps it until the new one serves.
+   * a debug session) and returns it, pending. A pending one it replaces drains. The current one
+   * keeps serving until the new one serves when `isOverlapped`; otherwise it drains at once,
+   * unless recycleKeepsOldOnFailure keeps its workers (taking no requests) until then.
    */
-  start(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[]): Generation {
+  start(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], isOverlapped = false): Generation {
     this.#recycles++;
     const replaced = this.#pending;
     // It may have read the files before the latest change: the newest generation wins.
     if (replaced !== undefined) this.retire(replaced, `replaced by generation ${this.#generations + 1} while starting`);
     const generation = this.#create(settings, appSettings);
     this.#pending = generation;
+    this.#isPendingOverlapped = isOverlapped;
     const old = this.#current;
-    // The old generation gets no new requests from now on: let it drain at once.
-    if (old !== undefined && !settings.recycleKeepsOldOnFailure) this.retire(old, `recycle to generation ${generation.number} started`);
+    // Not overlapped, the old generation gets no new requests from now on: let it drain at once.
+    if (old !== undefined && !isOverlapped && !settings.recycleKeepsOldOnFailure) this.retire(old, `recycle to generation ${generation.number} started`);
     generation.pool.start();
     return generation;
   }
@@ -145,7 +161,10 @@ export class Recycler implements GenerationListener {
   retire(generation: Generation, reason: string): void {
     if (generation.machine.canMoveTo('draining')) generation.machine.transition('draining', reason);
     if (this.#current === generation) this.#current = undefined;
-    if (this.#pending === generation) this.#pending = undefined;
+    if (this.#pending === generation) {
+      this.#pending = undefined;
+      this.#isPendingOverlapped = false;
+    }
     if (this.#draining.has(generation)) return;
     const gone = generation.close().then(() => {
       this.#draining.delete(generation);
@@ -213,6 +232,7 @@ export class Recycler implements GenerationListener {
 
   #promote(generation: Generation, error: string): void {
     this.#pending = undefined;
+    this.#isPendingOverlapped = false;
     const old = this.#current;
     generation.machine.transition('current', error === '' ? 'its workers are ready' : 'could not start; its failure is the answer');
     this.#current = generation;

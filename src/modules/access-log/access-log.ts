@@ -1,12 +1,21 @@
 /**
  * The access log of a site (DESIGN §4): one line per request in the W3C extended format with
- * IIS's fields, written by the 'log' phase once the response has closed. Lines are built on
- * the request's path (a few string joins) and written in batches, asynchronously, so the log
- * never delays a response: the writer appends the batch every 200 ms, or at once when 64 KiB
- * are waiting. If the disk cannot keep up and 16 MiB are waiting, further lines are dropped
- * and counted (a request is never made to wait for the log). A write that fails (disk full, a
- * folder that cannot be written) is reported once; lines are dropped and counted while writing
- * is retried every few seconds, and the recovery is reported with the count.
+ * IIS's fields, written by the 'log' phase once the response has closed. On the request's path
+ * a line costs one string built from values at hand (the date part is formatted once per
+ * second, a client's User-Agent and Referer once per connection run) and one copy into a
+ * shared buffer; the writer appends what is buffered every 200 ms, or at once when 64 KiB are
+ * waiting, asynchronously, so the log never delays a response. If the disk cannot keep up and
+ * 16 MiB are waiting, further lines are dropped and counted (a request is never made to wait
+ * for the log). A write that fails (disk full, a folder that cannot be written) is reported
+ * once; lines are dropped and counted while writing is retried every few seconds, and the
+ * recovery is reported with the count. `close()` writes everything buffered before it closes
+ * the file.
+ *
+ * ```
+ *   record(line) ──▶ slab (256 KiB): [ handed to the writer | buffered ▸ | free ]
+ *                       a new UTC day or a full slab seals the buffered part as one piece
+ *   flush() ──▶ pieces, in order ──▶ the day's file (#Software ... #Fields first when opened)
+ * ```
  *
  * Files: `<folder>/u_exYYMMDD.log` per UTC day (IIS's name for UTF-8 W3C logs), and
  * `u_exYYMMDD_1.log`, `_2`, ... when a file reaches its size limit (64 MiB by default). Each
@@ -31,6 +40,8 @@ const FLUSH_BYTES = 64 * 1024;
 const MAX_WAITING_BYTES = 16 * 1024 * 1024;
 /** After a failed write, lines are dropped for this long before writing is tried again. */
 const RETRY_MS = 2000;
+/** Size of the buffers lines are copied into; a line longer than a quarter of it gets its own. */
+const SLAB_BYTES = 256 * 1024;
 
 /** AccessLogOptions configure one site's access log. */
 export interface AccessLogOptions {
@@ -42,8 +53,14 @@ export interface AccessLogOptions {
   readonly software?: string;
 }
 
+/** Piece is a run of whole lines of one UTC day (`YYYY-MM-DD`), ready to be written. */
+interface Piece {
+  readonly day: string;
+  readonly bytes: Buffer;
+}
+
 /**
- * AccessLog: `record(line)` queues a formatted line; `flush()` writes what is queued;
+ * AccessLog: `record(line)` buffers a formatted line; `flush()` writes what is buffered;
  * `close()` writes the rest and closes the file (idempotent). `dropped` counts lines lost
  * because the disk could not keep up or failed.
  */
@@ -52,7 +69,13 @@ export class AccessLog {
   dropped = 0;
   readonly #options: AccessLogOptions;
   readonly #maxFileBytes: number;
-  #waiting: string[] = [];
+  /** The slab lines are copied into: bytes before `#start` belong to sealed pieces, `#start`..`#end` are buffered. */
+  #slab = Buffer.allocUnsafe(SLAB_BYTES);
+  #start = 0;
+  #end = 0;
+  /** The day of the buffered lines. */
+  #day = '';
+  #pieces: Piece[] = [];
   #waitingBytes = 0;
   #timer: NodeJS.Timeout | undefined = undefined;
   #writing: Promise<void> | undefined = undefined;
@@ -72,35 +95,56 @@ export class AccessLog {
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
-  /** record queues one line (without its newline); never blocks and never throws. */
+  /** record buffers one line (without its newline; it starts with its `YYYY-MM-DD` date); never blocks and never throws. */
   record(line: string): void {
     if (this.#isClosed) return;
     if (this.#waitingBytes > MAX_WAITING_BYTES) {
       this.dropped++;
       return;
     }
-    this.#waiting.push(line);
-    this.#waitingBytes += line.length + 1;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit; plus the newline.
+    const room = line.length * 3 + 1;
+    if (this.#end > this.#start && !line.startsWith(this.#day)) this.#seal();
+    if (room > SLAB_BYTES / 4) {
+      this.#seal();
+      const bytes = Buffer.from(`${line}\n`);
+      this.#pieces.push({ day: line.slice(0, 10), bytes });
+      this.#waitingBytes += bytes.length;
+    } else {
+      if (this.#end + room > SLAB_BYTES) {
+        this.#seal();
+        this.#slab = Buffer.allocUnsafe(SLAB_BYTES);
+        this.#start = 0;
+        this.#end = 0;
+      }
+      if (this.#end === this.#start) this.#day = line.slice(0, 10);
+      const written = this.#slab.write(line, this.#end) + 1;
+      this.#slab[this.#end + written - 1] = 0x0a;
+      this.#end += written;
+      this.#waitingBytes += written;
+    }
+    if (this.#writing !== undefined) return;
     if (this.#waitingBytes >= FLUSH_BYTES) {
-      if (this.#writing === undefined) void this.flush();
-    } else if (this.#timer === undefined && this.#writing === undefined) {
+      void this.flush();
+    } else if (this.#timer === undefined) {
       this.#timer = setTimeout(this.#onTimer, FLUSH_MS);
       this.#timer.unref();
     }
   }
 
-  /** flush writes every queued line; resolves when they are written (or dropped on error). */
+  /** flush writes every buffered line; resolves when they are written (or dropped on error). */
   async flush(): Promise<void> {
     while (this.#writing !== undefined) await this.#writing;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#waiting.length === 0) return;
-    const lines = this.#waiting;
-    this.#waiting = [];
+    this.#seal();
+    if (this.#pieces.length === 0) return;
+    const pieces = this.#pieces;
+    this.#pieces = [];
     this.#waitingBytes = 0;
-    this.#writing = this.#write(lines).finally(() => {
+    this.#writing = this.#write(pieces).finally(() => {
       this.#writing = undefined;
-      if (this.#waiting.length > 0 && this.#timer === undefined) {
+      if (this.#waitingBytes > 0 && this.#timer === undefined) {
         this.#timer = setTimeout(this.#onTimer, this.#waitingBytes >= FLUSH_BYTES ? 0 : FLUSH_MS);
         this.#timer.unref();
       }
@@ -108,7 +152,7 @@ export class AccessLog {
     await this.#writing;
   }
 
-  /** close writes what is queued and closes the file. Idempotent. */
+  /** close writes what is buffered and closes the file. Idempotent. */
   async close(): Promise<void> {
     if (this.#isClosed) return;
     await this.flush();
@@ -123,32 +167,33 @@ export class AccessLog {
     void this.flush();
   };
 
-  async #write(lines: string[]): Promise<void> {
+  /** seal hands the buffered lines to the writer as one piece (the slab's later bytes stay free for new lines). */
+  #seal(): void {
+    if (this.#end === this.#start) return;
+    this.#pieces.push({ day: this.#day, bytes: this.#slab.subarray(this.#start, this.#end) });
+    this.#start = this.#end;
+  }
+
+  async #write(pieces: Piece[]): Promise<void> {
     if (this.#failedAt > 0 && Date.now() - this.#failedAt < RETRY_MS) {
-      this.dropped += lines.length;
+      this.dropped += countLines(pieces, 0);
       return;
     }
-    try {
-      let start = 0;
-      while (start < lines.length) {
-        // A batch may cross midnight (UTC): each day's lines go to that day's file.
-        const day = lines[start]!.slice(0, 10);
-        let end = start + 1;
-        while (end < lines.length && lines[end]!.startsWith(day)) end++;
-        await this.#writeDay(day, lines.slice(start, end));
-        start = end;
+    for (let i = 0; i < pieces.length; i++) {
+      try {
+        await this.#writePiece(pieces[i]!);
+      } catch (err) {
+        if (this.#failedAt === 0) {
+          this.#droppedBefore = this.dropped;
+          this.#options.log.warn('cannot write the access log; its lines are dropped until it can', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, err });
+        }
+        this.#failedAt = Date.now();
+        this.dropped += countLines(pieces, i);
+        // Reopened on the next try: the file may be gone or its folder replaced meanwhile.
+        if (this.#fd !== undefined) fs.close(this.#fd, () => {});
+        this.#fd = undefined;
+        return;
       }
-    } catch (err) {
-      if (this.#failedAt === 0) {
-        this.#droppedBefore = this.dropped;
-        this.#options.log.warn('cannot write the access log; its lines are dropped until it can', { code: 'NH_ERR_ACCESS_LOG_WRITE', dir: this.dir, err });
-      }
-      this.#failedAt = Date.now();
-      this.dropped += lines.length;
-      // Reopened on the next try: the file may be gone or its folder replaced meanwhile.
-      if (this.#fd !== undefined) fs.close(this.#fd, () => {});
-      this.#fd = undefined;
-      return;
     }
     if (this.#failedAt > 0) {
       this.#failedAt = 0;
@@ -156,12 +201,14 @@ export class AccessLog {
     }
   }
 
-  async #writeDay(day: string, lines: string[]): Promise<void> {
-    let text = lines.join('\n') + '\n';
-    if (this.#fd === undefined || day !== this.#fileDay || this.#fileSize >= this.#maxFileBytes) {
-      text = (await this.#open(day)) + text;
+  async #writePiece(piece: Piece): Promise<void> {
+    if (this.#fd === undefined || piece.day !== this.#fileDay || this.#fileSize >= this.#maxFileBytes) {
+      await this.#writeAll(Buffer.from(await this.#open(piece.day)));
     }
-    const bytes = Buffer.from(text);
+    await this.#writeAll(piece.bytes);
+  }
+
+  async #writeAll(bytes: Buffer): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
       offset += await new Promise<number>((resolve, reject) => {
@@ -211,6 +258,16 @@ export class AccessLog {
     }
     return last;
   }
+}
+
+/** countLines counts the lines of the pieces from index `from` on (for the dropped count). */
+function countLines(pieces: readonly Piece[], from: number): number {
+  let lines = 0;
+  for (let i = from; i < pieces.length; i++) {
+    const bytes = pieces[i]!.bytes;
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  }
+  return lines;
 }
 
 /** fileName gives the file of a day (`YYYY-MM-DD`) and index: `u_exYYMMDD.log`, `u_exYYMMDD_1.log`, ... */
@@ -267,9 +324,9 @@ export function formatAccessLine(ctx: RequestContext, now?: Date): string {
     ' ' +
     field(ctx.remoteAddress) +
     ' ' +
-    field(header(req.headers['user-agent'])) +
+    USER_AGENT.field(header(req.headers['user-agent'])) +
     ' ' +
-    field(header(req.headers.referer)) +
+    REFERER.field(header(req.headers.referer)) +
     ' ' +
     status +
     ' ' +
@@ -301,14 +358,36 @@ function header(value: string | string[] | undefined): string {
 }
 
 const NEEDS_ENCODING = /[\x00-\x20\x7f]/;
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** field encodes one value: '-' when empty, spaces as '+', control characters as %XX. */
 function field(value: string): string {
   if (value === '') return '-';
-  return NEEDS_ENCODING.test(value)
-    ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')))
-    : value;
+  if (!NEEDS_ENCODING.test(value)) return value;
+  // Browsers' User-Agent headers have spaces and nothing else to encode.
+  if (!CONTROL.test(value)) return value.replaceAll(' ', '+');
+  return value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')));
 }
+
+/**
+ * FieldMemo remembers the last value of one header and its encoded field: a client sends the
+ * same User-Agent and Referer on request after request, so most lines reuse the encoding.
+ */
+class FieldMemo {
+  #value = '';
+  #field = '-';
+
+  field(value: string): string {
+    if (value !== this.#value) {
+      this.#value = value;
+      this.#field = field(value);
+    }
+    return this.#field;
+  }
+}
+
+const USER_AGENT = new FieldMemo();
+const REFERER = new FieldMemo();
 
 /**
  * createAccessLogModule is the 'log' phase module of a site: the engine runs it once the

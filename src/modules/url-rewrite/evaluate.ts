@@ -3,8 +3,8 @@
  * (spec/rewrite.md §1.5–§1.10). RewriteState holds what a pass over the rules changes: the
  * current path and query and the back-references of the last match.
  */
-import { statSync, type Stats } from 'node:fs';
-import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } from '../../config/rewrite-types.js';
+import type { CompiledPattern, ConditionSet, Expr, FunctionName, LiteralPattern, RewriteMap } from '../../config/rewrite-types.js';
+import { StatCache, type FileKind } from '../../file-system/stat-cache.js';
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
@@ -58,8 +58,28 @@ export class RewriteState {
         return physicalPath(this.ctx.siteRoot, this.path) ?? '';
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
+    if (name.startsWith('HTTP_') && name !== 'HTTP_URL' && this.ctx.serverVariables === undefined) {
+      // A request header (names are upper case from the compiler; HTTP_URL is the request target,
+      // and variables set by rules come first: ctx.serverVariable has both): read directly,
+      // with the header name derived once per variable name.
+      const header = this.ctx.req.headers[headerNameOf(name)];
+      return header === undefined ? '' : Array.isArray(header) ? header.join(',') : header;
+    }
     return this.ctx.serverVariable(name) ?? '';
   }
+}
+
+/** Header names of HTTP_* variable names (`HTTP_USER_AGENT` → `user-agent`), as the rules' expressions name them. */
+const HEADER_NAMES = new Map<string, string>();
+
+function headerNameOf(name: string): string {
+  let header = HEADER_NAMES.get(name);
+  if (header === undefined) {
+    header = name.slice(5).toLowerCase().replaceAll('_', '-');
+    // Names come from the configuration, so the map stays small; a bound keeps it so anyway.
+    if (HEADER_NAMES.size < 1000) HEADER_NAMES.set(name, header);
+  }
+  return header;
 }
 
 /**
@@ -148,15 +168,57 @@ export function urlDecode(value: string): string {
  */
 export function matchPattern(pattern: CompiledPattern, input: string): readonly string[] | undefined {
   let captures: readonly string[] | undefined;
-  if (pattern.regex !== undefined) {
+  const literal = pattern.literal;
+  if (literal !== undefined) {
+    const at = findLiteral(literal, input, pattern.ignoreCase);
+    if (at !== -1) captures = [at === 0 && literal.text.length === input.length ? input : input.slice(at, at + literal.text.length)];
+  } else if (pattern.regex !== undefined) {
     const m = pattern.regex.exec(input);
-    if (m !== null) captures = m.length === 1 ? [m[0]] : Array.from(m, (group) => group ?? '');
+    if (m !== null) {
+      // A plain array of the groups, those that did not take part as '' (a loop: Array.from with a mapper costs more).
+      const groups: string[] = new Array(m.length);
+      for (let g = 0; g < m.length; g++) groups[g] = m[g] ?? '';
+      captures = groups;
+    }
   } else {
     const equal = pattern.ignoreCase ? input.toLowerCase() === pattern.exact : input === pattern.exact;
     if (equal) captures = [input];
   }
   if (pattern.negate) return captures === undefined ? NO_CAPTURES : undefined;
   return captures;
+}
+
+/**
+ * findLiteral returns where a plain-text pattern matches `input` (the index of the matched
+ * text), or -1: what its RegExp's `exec` would find. With ignoreCase only ASCII letters fold
+ * (the text is lower-case ASCII), as in a RegExp with `i` and without `u`.
+ */
+export function findLiteral(literal: LiteralPattern, input: string, ignoreCase: boolean): number {
+  const text = literal.text;
+  const last = input.length - text.length;
+  if (last < 0) return -1;
+  switch (literal.kind) {
+    case 'exact':
+      return last === 0 && equalsAt(input, 0, text, ignoreCase) ? 0 : -1;
+    case 'prefix':
+      return equalsAt(input, 0, text, ignoreCase) ? 0 : -1;
+    case 'suffix':
+      return equalsAt(input, last, text, ignoreCase) ? last : -1;
+    case 'contains':
+      if (!ignoreCase) return input.indexOf(text);
+      for (let at = 0; at <= last; at++) if (equalsAt(input, at, text, true)) return at;
+      return -1;
+  }
+}
+
+function equalsAt(input: string, at: number, text: string, ignoreCase: boolean): boolean {
+  if (!ignoreCase) return input.startsWith(text, at);
+  for (let i = 0; i < text.length; i++) {
+    let c = input.charCodeAt(at + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== text.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -197,20 +259,18 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
 }
 
 /**
- * fileKind tells what `file` is, but only inside `root`: a path that leaves the site root is
- * neither a file nor a directory (spec §6). statSync is used on purpose: it is one cached
- * inode lookup, cheaper than a promise round trip through the thread pool, and keeps rule
+ * STAT_CACHE answers IsFile and IsDirectory for every site of this process: a lookup costs a
+ * map read, and inotify keeps the answers exact (file-system/stat-cache.ts). It keeps rule
  * evaluation synchronous.
  */
-function fileKind(file: string, root: string): 'file' | 'directory' | 'none' {
+const STAT_CACHE = new StatCache();
+
+/**
+ * fileKind tells what `file` is, but only inside `root`: a path that leaves the site root is
+ * neither a file nor a directory (spec §6).
+ */
+function fileKind(file: string, root: string): FileKind {
   if (file === '' || !(file === root || file.startsWith(root.endsWith('/') ? root : root + '/'))) return 'none';
   if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
-  let stats: Stats | undefined;
-  try {
-    stats = statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return 'none'; // ENOTDIR (`a.txt/`), EACCES, ...: not something that can be served.
-  }
-  if (stats === undefined) return 'none';
-  return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'none';
+  return STAT_CACHE.kind(file);
 }

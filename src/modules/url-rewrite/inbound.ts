@@ -167,9 +167,19 @@ export function setRequestHeader(req: IncomingMessage, lowerName: string, value:
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
   }
-  raw.push(
-    lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()),
-    value,
-  );
+  raw.push(displayNameOf(lowerName), value);
   req.headers[lowerName] = value;
+}
+
+/** Display forms of the header names rules set (`x-original-url` → `X-Original-Url`), made once per name. */
+const DISPLAY_NAMES = new Map<string, string>();
+
+function displayNameOf(lowerName: string): string {
+  let display = DISPLAY_NAMES.get(lowerName);
+  if (display === undefined) {
+    display = lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+    // Names come from the configuration (and X-Original-URL), so the map stays small; a bound keeps it so anyway.
+    if (DISPLAY_NAMES.size < 1000) DISPLAY_NAMES.set(lowerName, display);
+  }
+  return display;
 }

@@ -59,4 +59,20 @@ process.on('SIGTERM', () => {
   process.exit(0);
 });
 
-server.listen(process.env.PORT);
+// While a file named hold-start exists, a new process does not listen (its start-up "takes as
+// long as the test wants"); it writes held.txt with its pid, then listens once hold-start is gone.
+const holdFile = path.join(__dirname, 'hold-start');
+if (fs.existsSync(holdFile)) {
+  const watcher = fs.watch(__dirname, () => release());
+  const release = () => {
+    if (fs.existsSync(holdFile)) return;
+    watcher.close();
+    server.listen(process.env.PORT);
+  };
+  // Written whole, then renamed: the test reads it as soon as it appears.
+  fs.writeFileSync(path.join(__dirname, 'held.tmp'), `${process.pid} ${VERSION}`);
+  fs.renameSync(path.join(__dirname, 'held.tmp'), path.join(__dirname, 'held.txt'));
+  release();
+} else {
+  server.listen(process.env.PORT);
+}

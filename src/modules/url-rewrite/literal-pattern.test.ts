@@ -1,0 +1,58 @@
+/**
+ * Plain-text ECMAScript patterns are checked with string compares (config/rewrite-pattern.ts
+ * literalOf, evaluate.ts findLiteral): for every pattern and input here, the match and its
+ * captures are exactly those of the pattern's RegExp, with and without ignoreCase.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compilePattern, literalOf } from '../../config/rewrite-pattern.js';
+import { matchPattern } from './evaluate.js';
+
+const SOURCES = ['^api/', '^robots\\.txt$', 'favicon', '\\.php$', '^$', '', '^server\\.js\\/debug', 'A-B_c~', '^Straße', 'k'];
+const INPUTS = [
+  '',
+  'api/users',
+  'API/users',
+  'xapi/',
+  'robots.txt',
+  'ROBOTS.TXT',
+  'robotsxtxt',
+  'robots.txt\n',
+  'img/favicon.ico',
+  'img/FavIcon.ico',
+  'index.php',
+  'index.PHP',
+  'index.php.bak',
+  'server.js/debug/x',
+  'Server.JS/Debug',
+  'a-b_C~d',
+  'straße',
+  'STRASSE',
+  '\u212a', // KELVIN SIGN: toLowerCase() is "k", but /k/i does not match it
+  'ſ', // LATIN SMALL LETTER LONG S: upper-cases to "S", which /s/i does not take for it
+  'K',
+];
+
+test('a plain-text pattern matches exactly what its RegExp matches, with the same captures', () => {
+  for (const source of SOURCES) {
+    for (const ignoreCase of [false, true]) {
+      const pattern = compilePattern(source, 'ECMAScript', ignoreCase, false);
+      const regex = new RegExp(source, ignoreCase ? 'i' : '');
+      for (const input of INPUTS) {
+        const m = regex.exec(input);
+        assert.deepEqual(matchPattern(pattern, input), m === null ? undefined : [m[0]], `${source} /${ignoreCase ? 'i' : ''} on ${JSON.stringify(input)}`);
+      }
+    }
+  }
+});
+
+test('only plain text becomes a literal: classes, groups, quantifiers and non-ASCII with ignoreCase stay RegExps', () => {
+  assert.deepEqual(literalOf('^api/', true), { kind: 'prefix', text: 'api/' });
+  assert.deepEqual(literalOf('^Robots\\.txt$', true), { kind: 'exact', text: 'robots.txt' });
+  assert.deepEqual(literalOf('\\.PHP$', false), { kind: 'suffix', text: '.PHP' });
+  assert.deepEqual(literalOf('favicon', true), { kind: 'contains', text: 'favicon' });
+  for (const source of ['(.*)', '^server.js', '\\d+', 'a|b', '^a$b', 'x?', '[ab]', 'a{2}', '\\', '^Straße']) {
+    assert.equal(literalOf(source, true), undefined, source);
+  }
+  assert.deepEqual(literalOf('^Straße', false), { kind: 'prefix', text: 'Straße' });
+});
