@@ -25,7 +25,7 @@ const CLOSE_FLUSH_MS = 5000;
  * PRELOAD_FILE is the CommonJS preload given to workers with `--require`. It sits in the
  * source tree and is resolved from the same relative place in src/ and in dist/.
  */
-export const PRELOAD_FILE: string = fileURLToPath(new URL('../../../src/iisnode/log-files/uncaught-preload.cjs', import.meta.url));
+export const PRELOAD_FILE: string = fileURLToPath(new URL('./uncaught-preload.cjs', import.meta.url));
 
 /** LogCaptureOptions configure the capture. */
 export interface LogCaptureOptions {
