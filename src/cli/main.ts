@@ -14,6 +14,8 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
+import { registerInitCommand } from './init-command.js';
+import { isScriptPath, parseProcesses, scriptSite } from './script-site.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
 import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
 import { formatStatusTable, type StatusApp } from './status-table.js';
@@ -45,21 +47,30 @@ interface ServeFlags {
   hostProcesses?: number;
   logLevel?: LogLevel;
   metrics?: boolean;
+  processes?: number;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
+  const isScript = siteArg !== undefined && isScriptPath(siteArg);
+  if (flags.processes !== undefined && !isScript) {
+    throw new NodehostError(
+      'NH_ERR_CLI_USAGE',
+      '--processes needs a script (nodehost serve app.js -i 4); a folder sets nodeProcessCountPerApplication in its web.config',
+    );
+  }
+  const script = isScript ? scriptSite(siteArg, flags.processes) : undefined;
+  const siteRoot = script?.siteRoot ?? siteArg ?? file.root ?? '.';
   const options: ServerOptions = {
-    siteRoot: siteArg ?? file.root ?? '.',
+    siteRoot,
+    baseConfig: script?.baseConfig,
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
-    ...(file.logs === undefined
-      ? {}
-      : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
+    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteRoot))) }),
     log,
     metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
   };
@@ -265,8 +276,11 @@ const program = new Command('nodehost').exitOverride().description('Host Node.js
 
 program
   .command('serve')
-  .description('serve a site folder (web.config, iisnode.yml, node apps, static files)')
-  .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
+  .description('serve a site folder (web.config, iisnode.yml, node apps, static files), or one node script')
+  .argument(
+    '[siteRoot]',
+    'site folder (default: the current folder, or root in --config), or a script such as app.js: its folder is served with files under public/ as they are and every other URL to the script',
+  )
   .option('--port <port>', 'TCP port to listen on (default 8080; 0 picks a free one)', parsePort)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
@@ -281,11 +295,17 @@ program
     parseLogLevelFlag,
   )
   .option('--no-metrics', 'do not count requests for /metrics (admin.metrics: false in --config)')
+  .option(
+    '-i, --processes <n|max>',
+    'worker processes of a script given instead of a folder, as pm2 start -i (default 1; 0 or max: one per CPU)',
+    parseProcesses,
+  )
   .addHelpText(
     'after',
     `
 Examples:
   nodehost serve examples/showcase --port 8080
+  nodehost serve app.js -i 4
   nodehost serve --config /etc/nodehost/nodehost.yml --log-level warn
 
 Exit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).`,
@@ -329,6 +349,7 @@ registerLogsCommand(program);
 registerUserCommand(program);
 registerRewriteCommand(program);
 registerServiceCommand(program);
+registerInitCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
@@ -339,5 +360,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);
   else process.stderr.write(`nodehost: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof NodehostError && err.code === 'NH_ERR_CLI_USAGE' ? 2 : 1);
 });

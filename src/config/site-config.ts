@@ -7,13 +7,24 @@
  * configuration per URL, segment by segment, so the effective configuration of a URL is the
  * one of its deepest level; URLs below no level of their own share their ancestor's object.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
 import { FolderMerge } from './folder-merge.js';
 import { findWebConfig, walkSiteFolders } from './site-files.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
-import { readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
+import { parseWebConfig, readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
+
+/**
+ * BaseWebConfig is a web.config that is not a file of the site but comes first at its root, as
+ * if it were there: what `nodehost serve app.js` runs a folder without a web.config with.
+ */
+export interface BaseWebConfig {
+  /** What errors and handler sources name as the file, e.g. `web.config generated for app.js`. */
+  readonly file: string;
+  readonly text: string;
+}
 
 /** One thing merged into a level: errors that apply there, and sections (absent for a file-level error layer). */
 interface Layer {
@@ -61,11 +72,13 @@ export class SiteConfig {
    * and dot-folders) synchronously and merges them. It never throws: errors of bad files are
    * collected in `errors` and in the FolderConfig of the URLs they affect. `env` is the host
    * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env).
+   * `base` is merged before the site's own files (it is not listed in `files`).
    */
-  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env): SiteConfig {
+  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, base?: BaseWebConfig): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
+    if (base !== undefined) parsed.push(parseWebConfig(base.text, base.file, '/', { isFile: (relative) => isRegularFile(path.join(root, relative)) }));
     try {
       for (const folder of walkSiteFolders(root)) {
         const name = findWebConfig(folder);
@@ -88,7 +101,7 @@ export class SiteConfig {
     const levels = mergeLevels(layers, errors, warnings);
     return new SiteConfig(
       root,
-      parsed.map((file) => file.file),
+      parsed.filter((file) => file.file !== base?.file).map((file) => file.file),
       errors,
       warnings,
       levels,
@@ -215,4 +228,12 @@ function getOrCreate<K, V>(map: Map<K, V[]>, key: K): V[] {
     map.set(key, list);
   }
   return list;
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
-import { SiteConfig } from '../config/site-config.js';
+import { SiteConfig, type BaseWebConfig } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
@@ -52,6 +52,8 @@ export interface ServerOptions {
   readonly frontDoor?: FrontDoor | undefined;
   /** Receives the applications' IISNODE_CONTROL_PIPE recycles, so every front door recycles them; absent: the application recycles itself. */
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
+  /** A web.config merged before the site's own (`nodehost serve app.js`); it is kept across reloads. */
+  readonly baseConfig?: BaseWebConfig | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
 }
@@ -63,11 +65,18 @@ class Site implements SiteHandle {
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
+  readonly baseConfig: BaseWebConfig | undefined;
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, baseConfig: BaseWebConfig | undefined) {
     this.root = root;
     this.name = name;
-    this.config = SiteConfig.load(root);
+    this.baseConfig = baseConfig;
+    this.config = this.load();
     this.globalRules = globalRules;
+  }
+
+  /** load reads the site's configuration afresh. */
+  load(): SiteConfig {
+    return SiteConfig.load(this.root, process.env, this.baseConfig);
   }
 }
 
@@ -102,7 +111,7 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
+    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.baseConfig);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     this.#users =
@@ -162,7 +171,7 @@ export class NodehostServer implements AdminTarget {
    */
   reloadConfig(): void {
     this.#isConfigDirty = false;
-    const next = SiteConfig.load(this.site.root);
+    const next = this.site.load();
     if (next.errors.length === 0) {
       if (this.#brokenConfig !== undefined) this.#options.log.info('config fixed', { site: this.site.name });
       this.#brokenConfig = undefined;
