@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { basename, resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
+import { checkMigration, formatMigrationReport } from '../config/migration-check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
@@ -262,11 +263,19 @@ function parsePositive(value: string): number {
   return Number(value);
 }
 
-function check(siteArg: string | undefined, flags: { config?: string }): void {
+function check(siteArg: string | undefined, flags: { config?: string; migration?: boolean }): void {
   // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
   if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
-  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env);
+  const root = resolve(siteArg ?? file?.root ?? '.');
+  if (flags.migration === true) {
+    const migration = checkMigration(root, process.env);
+    process.stdout.write(formatMigrationReport(migration));
+    process.stdout.write(migration.errors === 0 ? 'configuration: OK\n' : `configuration: ${migration.errors} error(s), see 'nodehost check'\n`);
+    process.exitCode = migration.errors > 0 ? 1 : 0;
+    return;
+  }
+  const report = checkSite(root, process.env);
   process.stdout.write(formatCheckReport(report));
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }
@@ -317,7 +326,11 @@ program
   .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
   .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
-  .addHelpText('after', '\nExample:\n  nodehost check examples/showcase --config nodehost.yml\n\nExit codes: 0 valid, 1 errors found, 2 usage error.')
+  .option('--migration', 'list what changes coming from IIS on Windows: ignored settings, Windows paths, file name case, MIME types, duplicates')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  nodehost check examples/showcase --config nodehost.yml\n  nodehost check /srv/site --migration\n\nExit codes: 0 valid (--migration findings do not fail it), 1 errors found, 2 usage error.',
+  )
   .action(check);
 
 program
