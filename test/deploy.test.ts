@@ -70,8 +70,33 @@ async function probe(command: string[], port: number): Promise<number> {
   return result;
 }
 
+/** The parts of the Kubernetes objects the test reads. */
+interface Probe {
+  readonly exec: { readonly command: string[] };
+}
+interface Container {
+  readonly args: string[];
+  readonly ports: { readonly containerPort: number }[];
+  readonly volumeMounts: { readonly name: string; readonly mountPath: string }[];
+  readonly readinessProbe: Probe;
+  readonly livenessProbe: Probe;
+  readonly lifecycle: { readonly preStop: Probe };
+}
+interface PodSpec {
+  readonly terminationGracePeriodSeconds: number;
+  readonly securityContext: { readonly runAsNonRoot: boolean };
+  readonly containers: Container[];
+  readonly volumes: { readonly name: string; readonly configMap?: { name: string }; readonly persistentVolumeClaim?: { claimName: string } }[];
+}
+interface KubernetesObject {
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly spec?: { readonly template?: { readonly spec: PodSpec }; readonly accessModes?: string[] };
+  readonly data?: Record<string, string>;
+}
+
 const instructions = dockerfile();
-const runStage = instructions.slice(instructions.findLastIndex((step) => step.keyword === 'FROM'));
+const runStage = instructions.slice(instructions.map((step) => step.keyword).lastIndexOf('FROM'));
 
 describe('Dockerfile', () => {
   test('builds in one stage and runs the packed package in another, as a non-root user', () => {
@@ -108,38 +133,38 @@ describe('Kubernetes manifests', () => {
   const objects = ['configmap.yaml', 'deployment.yaml', 'site-volume.yaml'].flatMap((name) =>
     parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'kubernetes', name), 'utf8')).map((doc) => {
       assert.deepEqual(doc.errors, [], `${name} is valid YAML`);
-      return doc.toJS() as { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
+      return doc.toJS() as KubernetesObject;
     }),
   );
   const find = (kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name);
   const deployment = find('Deployment', 'nodehost');
-  const pod = deployment?.spec.template.spec;
-  const container = pod?.containers[0];
+  const pod = deployment!.spec!.template!.spec;
+  const container = pod.containers[0]!;
 
   test('the ConfigMap holds a nodehost.yml that nodehost accepts, mounted where the container reads it', () => {
     const configMap = find('ConfigMap', 'nodehost-config')!;
     const config = hostConfig(configMap.data!['nodehost.yml']!, 'k8s.yml');
-    const volume = pod.volumes.find((entry: any) => entry.configMap?.name === 'nodehost-config');
-    const mount = container.volumeMounts.find((entry: any) => entry.name === volume.name);
+    const volume = pod.volumes.find((entry) => entry.configMap?.name === 'nodehost-config')!;
+    const mount = container.volumeMounts.find((entry) => entry.name === volume.name)!;
     assert.deepEqual(container.args, ['serve', '--config', `${mount.mountPath}/nodehost.yml`]);
     // The site volume is the configured root, and the claim it uses exists.
-    const site = container.volumeMounts.find((entry: any) => entry.mountPath === config.root);
-    const claim = pod.volumes.find((entry: any) => entry.name === site.name).persistentVolumeClaim.claimName;
-    assert.equal(find('PersistentVolumeClaim', claim)?.spec.accessModes[0], 'ReadWriteMany');
-    assert.equal(container.ports[0].containerPort, config.port);
+    const site = container.volumeMounts.find((entry) => entry.mountPath === config.root)!;
+    const claim = pod.volumes.find((entry) => entry.name === site.name)!.persistentVolumeClaim!.claimName;
+    assert.deepEqual(find('PersistentVolumeClaim', claim)?.spec?.accessModes, ['ReadWriteMany']);
+    assert.equal(container.ports[0]!.containerPort, config.port);
     assert.equal(pod.securityContext.runAsNonRoot, true);
   });
 
   test('the grace period outlasts preStop plus the drain (gracefulShutdownTimeout)', () => {
-    const preStop = container.lifecycle.preStop.exec.command as string[];
+    const preStop = container.lifecycle.preStop.exec.command;
     assert.equal(preStop[0], 'sleep');
     const drainMs = Number(SETTINGS_BY_NAME.get('gracefulShutdownTimeout')!.default);
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > Number(preStop[1]) * 1000 + drainMs);
   });
 
   test('the readiness and liveness probes answer as /ready and /live do on a real nodehost', async () => {
-    const ready = container.readinessProbe.exec.command as string[];
-    const live = container.livenessProbe.exec.command as string[];
+    const ready = container.readinessProbe.exec.command;
+    const live = container.livenessProbe.exec.command;
     assert.match(ready.join(' '), /127\.0\.0\.1:9180\/ready/);
     assert.match(live.join(' '), /127\.0\.0\.1:9180\/live/);
     const port = await freePort();
