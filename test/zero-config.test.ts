@@ -90,10 +90,13 @@ describe('nodehost init', () => {
     }
   });
 
-  test('a folder with no entry script is an error that says what to pass', async () => {
+  test('a folder with no entry script, or a --script that is not there, is an error that says what to pass', async () => {
     const empty = mkdtempSync(join(work, 'empty-'));
     const result = await run(process.execPath, [BIN, 'init', empty]).catch((err) => err);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no entry script found .*: name it with --script/);
+    const missing = await run(process.execPath, [BIN, 'init', empty, '--script', 'main.js']).catch((err) => err);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--script main\.js is not a file in /);
   });
 });

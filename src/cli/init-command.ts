@@ -60,6 +60,13 @@ function isFile(file: string): boolean {
   }
 }
 
+/** givenScript checks init's --script: it must be a file of the folder. */
+function givenScript(folder: string, script: string): { script: string; from: string } {
+  const relative = script.replaceAll('\\', '/');
+  if (!isFile(path.join(folder, relative))) throw new NodehostError('NH_ERR_CLI_USAGE', `--script ${script} is not a file in ${folder}`);
+  return { script: relative, from: '--script' };
+}
+
 /** hostConfigTemplate is the commented nodehost.yml that --host-config writes. */
 function hostConfigTemplate(): string {
   return `# nodehost host configuration: nodehost serve --config nodehost.yml
@@ -98,7 +105,7 @@ export function registerInitCommand(program: Command): void {
     )
     .action((folderArg: string | undefined, flags: InitFlags) => {
       const folder = path.resolve(folderArg ?? '.');
-      const found = flags.script === undefined ? findEntryScript(folder) : { script: flags.script.replaceAll('\\', '/'), from: '--script' };
+      const found = flags.script === undefined ? findEntryScript(folder) : givenScript(folder, flags.script);
       if (found === undefined) {
         throw new NodehostError(
           'NH_ERR_CLI_USAGE',

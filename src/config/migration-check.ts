@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { SourcePosition } from '../errors.js';
 import type { SettingOrigin } from './app-settings.js';
 import { checkSite, type CheckReport } from './check.js';
@@ -156,7 +155,7 @@ function watchedFilesFindings(value: string, scriptDir: string, place: { source?
 function fileFindings(file: string, siteRoot: string, out: MigrationFinding[]): void {
   let root: XmlElement;
   try {
-    root = parseXml(decodeConfigText(readFileSync(file)), file);
+    root = parseXml(decodeConfigText(fs.readFileSync(file)), file);
   } catch {
     return; // `nodehost check` reports it.
   }
