@@ -33,12 +33,16 @@ describe('nodehost check --migration', () => {
       `  ${CONFIG}:8: <webSocket> is skipped: nodehost does not implement it (WebSocket upgrades always go through to node)`,
     ]);
     const windows = section(stdout, 'Windows paths');
-    assert.equal(windows[0], 'Windows paths: 2');
+    assert.equal(windows[0], 'Windows paths: 3');
     assert.match(
       windows[1]!,
       /iisnode\.yml:1: iisnode nodeProcessCommandLine '"D:\\Program Files \(x86\)\\nodejs\\8\.9\.4\\node\.exe"' is a Windows path: nodehost runs the node that runs it instead/,
     );
-    assert.equal(windows[2], `  ${CONFIG}:29: <action> names 'public\\about.html' with backslashes: URLs and Linux paths use '/'`);
+    assert.equal(
+      windows[2],
+      `  ${CONFIG}:30: condition input '{APPL_PHYSICAL_PATH}public\\about.html' builds a path with backslashes: Linux paths use '/', so file checks on it never match`,
+    );
+    assert.equal(windows[3], `  ${CONFIG}:32: <action> names 'public\\about.html' with backslashes: URLs and Linux paths use '/'`);
     const cases = section(stdout, 'names whose case differs from the file on disk');
     assert.equal(cases[0], 'names whose case differs from the file on disk: 4');
     assert.match(cases[1]!, /web\.config:12: watchedFiles entry 'Lib\\\*\.js' names Lib, but the disk has lib: changes there do not recycle/);
@@ -50,7 +54,7 @@ describe('nodehost check --migration', () => {
     assert.match(mime[1]!, /1 \.ts file \(\/media\/clip\.ts\): IIS served them as video\/vnd\.dlna\.mpeg-tts, nodehost answers 404\.3/);
     const duplicates = section(stdout, 'duplicate entries IIS would refuse');
     assert.match(duplicates[1]!, /web\.config:19: mimeMap fileExtension '\.json' is already in the built-in list/);
-    assert.match(stdout, /12 thing\(s\) to look at before the move\nconfiguration: OK\n$/);
+    assert.match(stdout, /13 thing\(s\) to look at before the move\nconfiguration: OK\n$/);
   });
 
   test('a site with nothing Windows-specific says so', async () => {

@@ -179,6 +179,16 @@ function fileFindings(file: string, siteRoot: string, out: MigrationFinding[]): 
         out.push({ kind: 'windows-path', message: `<${element.name} ${name}="${attribute.value}"> is a Windows path`, source: { file, line: attribute.line } });
       }
     }
+    // A rewrite condition that builds a file path (`{APPL_PHYSICAL_PATH}public\{R:1}`) with
+    // backslashes names no file on Linux, so IsFile and IsDirectory never hold.
+    const input = element.attributes.get('input');
+    if (parent?.name === 'conditions' && input !== undefined && input.value.includes('\\')) {
+      out.push({
+        kind: 'windows-path',
+        message: `condition input '${input.value}' builds a path with backslashes: Linux paths use '/', so file checks on it never match`,
+        source: { file, line: input.line },
+      });
+    }
     const reference = fileReference(element, parent);
     if (reference === undefined) return;
     if (reference.includes('\\')) {
