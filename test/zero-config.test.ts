@@ -33,6 +33,13 @@ describe('nodehost serve app.js', () => {
       const pkg = await fetchStrict(host.url, '/package.json');
       assert.match(pkg.text, /^server\.js pid \d+ url \/package\.json$/);
       assert.equal(existsSync(join(APP, 'web.config')), false, 'nothing is written to the folder');
+      // The other commands take the script too, and find the same server.
+      const status = await run(process.execPath, [BIN, 'status', join(APP, 'server.js'), '--json']);
+      const apps = (JSON.parse(status.stdout) as { apps: { url: string; workers: number }[] }).apps;
+      assert.deepEqual(
+        apps.map((app) => [app.url, app.workers]),
+        [['/server.js', 2]],
+      );
     } finally {
       assert.equal(await host.stop(), 0);
     }

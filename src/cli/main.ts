@@ -16,7 +16,7 @@ import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
 import { registerInitCommand } from './init-command.js';
-import { isScriptPath, parseProcesses, scriptSite } from './script-site.js';
+import { isScriptPath, parseProcesses, scriptSite, siteRootOf } from './script-site.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
 import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
 import { formatStatusTable, type StatusApp } from './status-table.js';
@@ -156,7 +156,7 @@ interface RecycledApp {
 }
 
 async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
-  const root = resolve(siteArg ?? '.');
+  const root = siteRootOf(siteArg);
   try {
     const reply = await adminRequest(root, 'POST', `/v1/apps/recycle${flags.app === undefined ? '' : `?app=${encodeURIComponent(flags.app)}`}`);
     if (reply.status === 404 && flags.app !== undefined) {
@@ -200,7 +200,7 @@ const WATCH_INTERVAL_MS = 2000;
 const WATCH_MAX_REFRESHES = 1800;
 
 async function status(siteArg: string | undefined, flags: StatusFlags): Promise<void> {
-  const root = resolve(siteArg ?? '.');
+  const root = siteRootOf(siteArg);
   const useColour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const once = async (): Promise<boolean> => {
     const [server, apps, sites] = await Promise.all([
@@ -336,7 +336,7 @@ program
 program
   .command('recycle')
   .description('recycle the applications of a running server gracefully; returns when the new generation is serving')
-  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .argument('[siteRoot]', 'site folder the server serves, or the script given to serve (default: the current folder)')
   .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
   .addHelpText(
     'after',
@@ -347,7 +347,7 @@ program
 program
   .command('status')
   .description('print the applications, generations and worker processes of a running server')
-  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .argument('[siteRoot]', 'site folder the server serves, or the script given to serve (default: the current folder)')
   .option('--json', 'print {server, apps} as JSON (GET /v1/server and /v1/apps) for scripts')
   .option('--watch', 'refresh in place until Ctrl-C (at most 1800 refreshes)')
   .option('--interval <ms>', 'refresh interval of --watch (default 2000)', parsePositive)

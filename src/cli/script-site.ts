@@ -34,6 +34,15 @@ export function isScriptPath(arg: string): boolean {
 }
 
 /**
+ * siteRootOf is the site folder a command names: the folder itself, or the folder of a script
+ * served with `nodehost serve app.js`, so `nodehost status app.js` finds that server.
+ */
+export function siteRootOf(arg: string | undefined): string {
+  const target = path.resolve(arg ?? '.');
+  return isScriptPath(target) ? path.dirname(target) : target;
+}
+
+/**
  * scriptSite makes the site of one script. A folder that has its own web.config is refused:
  * its configuration decides what the application is, so the folder is what to serve.
  */
