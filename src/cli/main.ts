@@ -65,12 +65,13 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   const siteRoot = script?.siteRoot ?? siteArg ?? file.root ?? '.';
   const options: ServerOptions = {
     siteRoot,
-    baseConfig: script?.baseConfig,
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
+    hostDefaults: { compression: file.compression, webConfig: script?.baseConfig },
+    trustedProxies: file.trustedProxies,
     ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteRoot))) }),
     log,
     metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
@@ -264,18 +265,21 @@ function parsePositive(value: string): number {
 }
 
 function check(siteArg: string | undefined, flags: { config?: string; migration?: boolean }): void {
-  // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
+  // nodehost.yml errors (global rules and compression included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
-  if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
+  if (file !== undefined) {
+    const compression = file.compression === undefined ? '' : ', host compression defaults';
+    process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules${compression})\n`);
+  }
   const root = resolve(siteArg ?? file?.root ?? '.');
   if (flags.migration === true) {
-    const migration = checkMigration(root, process.env);
+    const migration = checkMigration(root, process.env, { compression: file?.compression });
     process.stdout.write(formatMigrationReport(migration));
     process.stdout.write(migration.errors === 0 ? 'configuration: OK\n' : `configuration: ${migration.errors} error(s), see 'nodehost check'\n`);
     process.exitCode = migration.errors > 0 ? 1 : 0;
     return;
   }
-  const report = checkSite(root, process.env);
+  const report = checkSite(root, process.env, { compression: file?.compression });
   process.stdout.write(formatCheckReport(report));
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }
@@ -325,7 +329,7 @@ program
   .command('check')
   .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
-  .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
+  .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules and compression included)')
   .option('--migration', 'list what changes coming from IIS on Windows: ignored settings, Windows paths, file name case, MIME types, duplicates')
   .addHelpText(
     'after',

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { NodehostError } from '../errors.js';
 import type { SettingOrigin } from './app-settings.js';
 import { IISNODE_SCHEMA } from './schema.js';
-import { SiteConfig } from './site-config.js';
+import { SiteConfig, type HostDefaults } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
 import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
 import { wildcardMatch } from './wildcard-match.js';
@@ -49,8 +49,8 @@ export interface CheckReport {
  * the iisnode module, so a literal `path="hello.js"` finds that file in the mapping's scope and
  * a wildcard `path="*.js"` finds every .js file in the scope folder and below. Never throws.
  */
-export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env): CheckReport {
-  const site = SiteConfig.load(siteRoot, env);
+export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): CheckReport {
+  const site = SiteConfig.load(siteRoot, env, host);
   const errors: NodehostError[] = [...site.errors];
   const seen = new Set(errors.map((error) => error.toString()));
   const apps: CheckedApp[] = [];

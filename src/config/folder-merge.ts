@@ -23,10 +23,31 @@ import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
 import { CachingMerge } from './caching-config.js';
 import { SecurityMerge } from './security-config.js';
-import { CompressionMerge } from './compression-config.js';
+import { CompressionMerge, type CompressionSection } from './compression-config.js';
 import { ClientCacheMerge } from './client-cache-config.js';
 import { HttpProtocolMerge } from './http-protocol-config.js';
 import { HttpErrorsMerge } from './http-errors-config.js';
+
+/**
+ * HostDefaults are what the host configuration (nodehost.yml) sets for every level of a site,
+ * under its web.config files: IIS's server level (applicationHost.config).
+ */
+export interface HostDefaults {
+  /** Host-wide `<httpCompression>` / `<urlCompression>` (config/host-compression.ts). */
+  readonly compression?: CompressionSection | undefined;
+  /** A web.config read first at the site root, as if it were there (`nodehost serve app.js`); SiteConfig.load reads it. */
+  readonly webConfig?: BaseWebConfig | undefined;
+}
+
+/**
+ * BaseWebConfig is a web.config that is not a file of the site: what `nodehost serve app.js`
+ * runs a folder without a web.config with (config/app-web-config.ts).
+ */
+export interface BaseWebConfig {
+  /** What errors and handler sources name as the file, e.g. `web.config generated for app.js`. */
+  readonly file: string;
+  readonly text: string;
+}
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -91,9 +112,15 @@ export class FolderMerge {
     this.frozen = undefined;
   }
 
-  /** base creates the state of the built-in base configuration. */
-  static base(): FolderMerge {
-    return new FolderMerge(undefined);
+  /**
+   * base creates the state of the built-in base configuration, with the host's defaults
+   * (nodehost.yml) applied; they were validated when nodehost.yml was read, so the errors a
+   * merge could find were reported there.
+   */
+  static base(host: HostDefaults = {}): FolderMerge {
+    const base = new FolderMerge(undefined);
+    if (host.compression !== undefined) base.compression.apply(host.compression, base.errors, 'host');
+    return base;
   }
 
   /** child creates a level below this one, inheriting everything it holds. */

@@ -228,3 +228,29 @@ describe('nodehost.yml globalRules', () => {
     assert.equal(loadError(write('globalRules: 3\n')).code, 'NH_ERR_CONFIG_HOST');
   });
 });
+
+describe('trustedProxies', () => {
+  test('reads addresses and CIDR ranges of both families', () => {
+    const config = loadHostConfig(write('trustedProxies:\n  - 127.0.0.1\n  - 10.0.0.0/8\n  - "::1"\n  - fd00::/8\n  - ::ffff:192.0.2.1\n'));
+    assert.deepEqual(config.trustedProxies, [
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+      { address: '192.0.2.1', prefix: 32, family: 'ipv4' },
+    ]);
+    assert.equal(loadHostConfig(write('root: .\n')).trustedProxies, undefined);
+  });
+
+  test('a bad entry names its own line; a value that is not a list is an error', () => {
+    for (const bad of ['10.0.0.0/33', 'balancer.example', '10.0.0/8', '1.2.3.4/x']) {
+      const err = loadError(write(`trustedProxies:\n  - 127.0.0.1\n  - ${bad}\n`));
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST');
+      assert.equal(err.source?.line, 3, bad);
+      assert.match(err.message, /is not an IP address or CIDR range/);
+    }
+    const scalar = loadError(write('trustedProxies: 127.0.0.1\n'));
+    assert.match(scalar.message, /must be a list of addresses or CIDR ranges/);
+    assert.equal(scalar.source?.line, 1);
+  });
+});

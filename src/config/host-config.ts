@@ -6,9 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, Scalar, type Pair } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
+import type { CompressionSection } from './compression-config.js';
 import { loadGlobalRules } from './global-rules.js';
+import { loadHostCompression } from './host-compression.js';
+import { parseProxyRange, type ProxyRange } from './proxy-range.js';
 import type { InboundRule } from './rewrite-types.js';
 
 /** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
@@ -48,6 +51,21 @@ export interface HostConfig {
    * counting requests (default true).
    */
   readonly admin?: HostAdminConfig | undefined;
+  /**
+   * Host-wide compression defaults (key `compression`: `<httpCompression>` and/or
+   * `<urlCompression>` as inline XML or a path to an XML file, relative to the file's folder;
+   * see host-compression.ts), merged under every web.config of the site. Undefined when absent.
+   */
+  readonly compression?: CompressionSection | undefined;
+  /**
+   * The load balancers in front of nodehost (key `trustedProxies`: a list of addresses and CIDR
+   * ranges, e.g. `[127.0.0.1, 10.0.0.0/8]`; docs/scale-out.md). A request from one of them is
+   * taken to come from the client its `X-Forwarded-For` names, over the scheme its
+   * `X-Forwarded-Proto` names: REMOTE_ADDR, HTTPS, the access log, ipSecurity, enableXFF and
+   * the loopback-only pages see that client. From any other peer the headers are ignored.
+   * Undefined when absent: no peer is trusted.
+   */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -57,7 +75,7 @@ export interface HostAdminConfig {
   readonly metrics?: boolean | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'compression', 'trustedProxies'] as const;
 const ADMIN_KEYS = ['listen', 'token', 'metrics'];
 
 /** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
@@ -88,6 +106,23 @@ function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: 
     }
   }
   return admin;
+}
+
+/** parseTrustedProxies reads the `trustedProxies` list; throws NH_ERR_CONFIG_HOST naming the entry's line. */
+function parseTrustedProxies(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): ProxyRange[] {
+  if (!isSeq(value))
+    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'trustedProxies' must be a list of addresses or CIDR ranges (e.g. [127.0.0.1, 10.0.0.0/8])", {
+      source: at(offset),
+    });
+  return value.items.map((item) => {
+    const text = isScalar(item) ? String(item.value) : '';
+    const range = parseProxyRange(text);
+    if (range === undefined)
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'trustedProxies': ${JSON.stringify(text)} is not an IP address or CIDR range`, {
+        source: at(isScalar(item) ? item.range?.[0] : offset),
+      });
+    return range;
+  });
 }
 
 /**
@@ -129,6 +164,10 @@ export function loadHostConfig(file: string): HostConfig {
         values[key] = parseAdmin(pair.value, at, offset);
         continue;
       }
+      if (key === 'trustedProxies') {
+        values[key] = parseTrustedProxies(pair.value, at, offset);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
@@ -143,12 +182,13 @@ export function loadHostConfig(file: string): HostConfig {
       if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
       }
-      if (key === 'globalRules') {
+      if (key === 'globalRules' || key === 'compression') {
         const scalar = pair.value as Scalar;
         const valueLine = at(scalar.range?.[0]).line;
         // A block scalar (`|`) starts on the line after its indicator.
         const isBlock = scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED;
-        values[key] = loadGlobalRules(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
+        const load = key === 'globalRules' ? loadGlobalRules : loadHostCompression;
+        values[key] = load(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
         continue;
       }
       values[key] = value;
@@ -163,6 +203,8 @@ export function loadHostConfig(file: string): HostConfig {
     hostProcesses: values.hostProcesses as number | undefined,
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     admin: values.admin as HostAdminConfig | undefined,
+    compression: values.compression as CompressionSection | undefined,
+    trustedProxies: values.trustedProxies as readonly ProxyRange[] | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

@@ -11,7 +11,7 @@ import type { SourcePosition } from '../errors.js';
 import type { SettingOrigin } from './app-settings.js';
 import { checkSite, type CheckReport } from './check.js';
 import { IIS_ONLY_MIME_TYPES } from './mime-defaults.js';
-import { SiteConfig } from './site-config.js';
+import { SiteConfig, type HostDefaults } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
 import type { IisnodeSettingName } from './types.js';
 import { decodeConfigText } from './web-config.js';
@@ -79,13 +79,13 @@ const TITLES: Readonly<Record<MigrationKind, string>> = {
   duplicate: 'duplicate entries IIS would refuse',
 };
 
-/** checkMigration examines the site at siteRoot (with environment env). Never throws. */
-export function checkMigration(siteRoot: string, env: NodeJS.ProcessEnv = process.env): MigrationReport {
-  const report = checkSite(siteRoot, env);
+/** checkMigration examines the site at siteRoot (with environment env and the host's defaults). Never throws. */
+export function checkMigration(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): MigrationReport {
+  const report = checkSite(siteRoot, env, host);
   const findings: MigrationFinding[] = [];
   settingFindings(report, findings);
   for (const file of report.files) fileFindings(file, report.siteRoot, findings);
-  mimeFindings(report.siteRoot, env, findings);
+  mimeFindings(report.siteRoot, env, host, findings);
   for (const warning of report.warnings) findings.push({ kind: 'duplicate', message: warning.message, source: warning.source });
   const seen = new Set<string>();
   const unique = findings.filter((finding) => {
@@ -272,8 +272,8 @@ function isWindowsPath(value: string): boolean {
 }
 
 /** Files IIS served by its own MIME map that nodehost's map leaves out (404.3 now), one line per extension. */
-function mimeFindings(siteRoot: string, env: NodeJS.ProcessEnv, out: MigrationFinding[]): void {
-  const site = SiteConfig.load(siteRoot, env);
+function mimeFindings(siteRoot: string, env: NodeJS.ProcessEnv, host: HostDefaults, out: MigrationFinding[]): void {
+  const site = SiteConfig.load(siteRoot, env, host);
   const found = new Map<string, string[]>();
   let folders: ReturnType<typeof walkSiteFolders> = [];
   try {

@@ -11,20 +11,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
-import { FolderMerge } from './folder-merge.js';
+import { FolderMerge, type BaseWebConfig, type HostDefaults } from './folder-merge.js';
+
+export type { BaseWebConfig, HostDefaults };
 import { findWebConfig, walkSiteFolders } from './site-files.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
 import { parseWebConfig, readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
-
-/**
- * BaseWebConfig is a web.config that is not a file of the site but comes first at its root, as
- * if it were there: what `nodehost serve app.js` runs a folder without a web.config with.
- */
-export interface BaseWebConfig {
-  /** What errors and handler sources name as the file, e.g. `web.config generated for app.js`. */
-  readonly file: string;
-  readonly text: string;
-}
 
 /** One thing merged into a level: errors that apply there, and sections (absent for a file-level error layer). */
 interface Layer {
@@ -71,13 +63,15 @@ export class SiteConfig {
    * SiteConfig.load reads every web.config under siteRoot (recursively, skipping node_modules
    * and dot-folders) synchronously and merges them. It never throws: errors of bad files are
    * collected in `errors` and in the FolderConfig of the URLs they affect. `env` is the host
-   * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env).
-   * `base` is merged before the site's own files (it is not listed in `files`).
+   * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env);
+   * `host` the defaults of nodehost.yml, merged under the site's root web.config (its
+   * `webConfig`, when given, is read as the first web.config of the root, not listed in `files`).
    */
-  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, base?: BaseWebConfig): SiteConfig {
+  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
+    const base = host.webConfig;
     if (base !== undefined) parsed.push(parseWebConfig(base.text, base.file, '/', { isFile: (relative) => isRegularFile(path.join(root, relative)) }));
     try {
       for (const folder of walkSiteFolders(root)) {
@@ -98,7 +92,7 @@ export class SiteConfig {
       for (const location of file.locations) errors.push(...location.sections.errors);
     }
     const warnings: ConfigWarning[] = [];
-    const levels = mergeLevels(layers, errors, warnings);
+    const levels = mergeLevels(layers, errors, warnings, host);
     return new SiteConfig(
       root,
       parsed.filter((file) => file.file !== base?.file).map((file) => file.file),
@@ -177,11 +171,11 @@ function collectLayers(files: readonly WebConfigFile[]): Map<string, Layer[]> {
 }
 
 /** Merges every level, parents first, each starting from its deepest configured ancestor. */
-function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[], warnings: ConfigWarning[]): Map<string, FolderConfig> {
+function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[], warnings: ConfigWarning[], host: HostDefaults): Map<string, FolderConfig> {
   const keys = [...new Set(['', ...layers.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   const states = new Map<string, FolderMerge>();
   const levels = new Map<string, FolderConfig>();
-  const base = FolderMerge.base();
+  const base = FolderMerge.base(host);
   for (const key of keys) {
     const state = (key === '' ? base : nearestAncestor(states, key)).child();
     for (const layer of layers.get(key) ?? []) {

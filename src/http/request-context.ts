@@ -9,6 +9,7 @@ import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
 import { isLoopbackAddress } from './is-loopback-address.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
@@ -23,6 +24,12 @@ export type CacheResult = '' | 'hit' | 'miss' | 'collapsed' | 'stale';
 /** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
 export interface ErrorResponder {
   respond(ctx: RequestContext, outcome: ErrorOutcome): void;
+  /**
+   * executeUrl answers ctx with an httpErrors ExecuteURL page: `url` runs through the pipeline,
+   * and the response keeps ctx.errorStatus (set by the caller, with ctx.isExecutingErrorUrl).
+   * Absent outside a pipeline (unit tests), where no page can run.
+   */
+  readonly executeUrl?: ((ctx: RequestContext, url: string) => Promise<void>) | undefined;
 }
 
 export class RequestContext {
@@ -55,12 +62,16 @@ export class RequestContext {
   scriptPath: string;
   scriptUrl: string;
   pathInfo: string;
-  /** Client and server ends of the connection. */
+  /**
+   * The client's address (REMOTE_ADDR) and whether it used HTTPS: the connection's, or what a
+   * trusted proxy's X-Forwarded-For / X-Forwarded-Proto say (trusted-proxies.ts).
+   */
   readonly remoteAddress: string;
+  readonly isHttps: boolean;
+  /** The client's port (a balancer's, behind one) and the server's end of the connection. */
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly isHttps: boolean;
   /** True when the client is on this machine (loopback, or the server's own address). */
   readonly isLocal: boolean;
   /** Authenticated user and scheme; '' when anonymous. */
@@ -102,7 +113,7 @@ export class RequestContext {
   constructor(
     req: IncomingMessage,
     res: HttpResponse,
-    site: { root: string; name: string },
+    site: { root: string; name: string; trustedProxies?: TrustedProxies | undefined },
     isHttps: boolean,
     errors: ErrorResponder,
     upgrade?: PendingUpgrade,
@@ -124,11 +135,18 @@ export class RequestContext {
     this.scriptUrl = '';
     this.pathInfo = '';
     const socket = req.socket;
-    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    const peer = stripV4Mapped(socket.remoteAddress ?? '');
+    if (site.trustedProxies === undefined) {
+      this.remoteAddress = peer;
+      this.isHttps = isHttps;
+    } else {
+      const client = site.trustedProxies.client(peer, isHttps, req.headers);
+      this.remoteAddress = client.address;
+      this.isHttps = client.isHttps;
+    }
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = stripV4Mapped(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;
-    this.isHttps = isHttps;
     this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
     this.authUser = '';
     this.authType = '';

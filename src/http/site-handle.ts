@@ -4,6 +4,7 @@
  */
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /** SiteHandle is what the pipeline needs of a site; `config` may be swapped whole on reload. */
 export interface SiteHandle {
@@ -12,4 +13,6 @@ export interface SiteHandle {
   readonly config: { forPath(urlPath: string): FolderConfig };
   /** The host's global URL Rewrite rules (nodehost.yml), fixed for the server's life; undefined when none. */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); undefined when none. */
+  readonly trustedProxies?: TrustedProxies | undefined;
 }

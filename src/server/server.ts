@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
-import { SiteConfig, type BaseWebConfig } from '../config/site-config.js';
+import { SiteConfig, type HostDefaults } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import { NodehostError } from '../errors.js';
@@ -18,6 +18,8 @@ import { createLogFolderModule, type LogFolderModule } from '../modules/log-fold
 import type { Duplex } from 'node:stream';
 import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
+import type { ProxyRange } from '../config/proxy-range.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
 import { ConfigReloadWatcher } from './config-reload.js';
@@ -47,13 +49,15 @@ export interface ServerOptions {
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
+  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression), and the web.config of `serve app.js`; fixed for the server's life. */
+  readonly hostDefaults?: HostDefaults | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
   /** Receives the applications' IISNODE_CONTROL_PIPE recycles, so every front door recycles them; absent: the application recycles itself. */
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
-  /** A web.config merged before the site's own (`nodehost serve app.js`); it is kept across reloads. */
-  readonly baseConfig?: BaseWebConfig | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
 }
@@ -65,18 +69,26 @@ class Site implements SiteHandle {
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  readonly baseConfig: BaseWebConfig | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, baseConfig: BaseWebConfig | undefined) {
+  readonly hostDefaults: HostDefaults;
+  readonly trustedProxies: TrustedProxies | undefined;
+  constructor(
+    root: string,
+    name: string,
+    globalRules: readonly InboundRule[] | undefined,
+    hostDefaults: HostDefaults,
+    trustedProxies: readonly ProxyRange[] | undefined,
+  ) {
     this.root = root;
     this.name = name;
-    this.baseConfig = baseConfig;
+    this.hostDefaults = hostDefaults;
     this.config = this.load();
     this.globalRules = globalRules;
+    this.trustedProxies = trustedProxies === undefined || trustedProxies.length === 0 ? undefined : new TrustedProxies(trustedProxies);
   }
 
-  /** load reads the site's configuration afresh. */
+  /** load reads the site's web.config files afresh, over the host's defaults. */
   load(): SiteConfig {
-    return SiteConfig.load(this.root, process.env, this.baseConfig);
+    return SiteConfig.load(this.root, process.env, this.hostDefaults);
   }
 }
 
@@ -111,7 +123,7 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     this.#options = options;
     const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.baseConfig);
+    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules, options.hostDefaults ?? {}, options.trustedProxies);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
     const site = this.site;
     this.#users =
@@ -251,7 +263,7 @@ export class NodehostServer implements AdminTarget {
 
   /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
   async preload(): Promise<void> {
-    const report = checkSite(this.site.root);
+    const report = checkSite(this.site.root, process.env, this.site.hostDefaults);
     const apps = report.apps.filter((app) => app.settings.preload);
     this.#preloaded = apps.map((app) => app.scriptPath);
     await Promise.all(
@@ -336,7 +348,7 @@ export class NodehostServer implements AdminTarget {
     if (this.#closing) res.shouldKeepAlive = false;
     // The next request after a web.config change sees it (DESIGN §3).
     if (this.#isConfigDirty) this.reloadConfig();
-    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
+    if (this.#brokenConfig !== undefined && isLoopbackAddress(this.#clientAddress(req))) {
       void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, false);
       return;
     }
@@ -363,6 +375,13 @@ export class NodehostServer implements AdminTarget {
     });
   };
 
+  /** clientAddress is the request's client: the peer, or the one a trusted proxy names. */
+  #clientAddress(req: IncomingMessage): string {
+    const peer = req.socket.remoteAddress ?? '';
+    const proxies = this.site.trustedProxies;
+    return proxies === undefined ? peer : proxies.client(peer, false, req.headers).address;
+  }
+
   /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
   #loopbackPipelineFor(broken: SiteConfig): Pipeline {
     if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
@@ -371,6 +390,7 @@ export class NodehostServer implements AdminTarget {
       root: site.root,
       name: site.name,
       globalRules: site.globalRules,
+      trustedProxies: site.trustedProxies,
       config: {
         forPath(urlPath: string): FolderConfig {
           const bad = broken.forPath(urlPath);
