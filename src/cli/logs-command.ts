@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { SiteConfig } from '../config/site-config.js';
 import { resolveLogDirectory } from '../log-files/log-directory.js';
 import { listLogFiles, parseLogFileName } from '../log-files/log-names.js';
+import { siteRootOf } from './script-site.js';
 
 interface LogsFlags {
   app?: string;
@@ -34,7 +35,7 @@ export function registerLogsCommand(program: Command): void {
 }
 
 async function runLogs(siteArg: string | undefined, flags: LogsFlags): Promise<void> {
-  const root = path.resolve(siteArg ?? '.');
+  const root = siteRootOf(siteArg);
   const folders = flags.app === undefined ? findLogFolders(root) : [appLogFolder(root, flags.app)];
   if (folders.length === 0) {
     process.stderr.write(`nodehost: no log files under ${root}\n`);

@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { basename, resolve } from 'node:path';
 import { DEFAULT_LIMITS, loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
+import { checkMigration, formatMigrationReport } from '../config/migration-check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
@@ -15,6 +16,8 @@ import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
 import { registerConfigCommand } from './config-command.js';
+import { registerInitCommand } from './init-command.js';
+import { isScriptPath, parseProcesses, scriptSite, siteRootOf } from './script-site.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
 import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
 import { formatStatusTable, type StatusApp } from './status-table.js';
@@ -46,23 +49,31 @@ interface ServeFlags {
   hostProcesses?: number;
   logLevel?: LogLevel;
   metrics?: boolean;
+  processes?: number;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
+  const isScript = siteArg !== undefined && isScriptPath(siteArg);
+  if (flags.processes !== undefined && !isScript) {
+    throw new NodehostError(
+      'NH_ERR_CLI_USAGE',
+      '--processes needs a script (nodehost serve app.js -i 4); a folder sets nodeProcessCountPerApplication in its web.config',
+    );
+  }
+  const script = isScript ? scriptSite(siteArg, flags.processes) : undefined;
+  const siteRoot = script?.siteRoot ?? siteArg ?? file.root ?? '.';
   const options: ServerOptions = {
-    siteRoot: siteArg ?? file.root ?? '.',
+    siteRoot,
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
-    hostDefaults: { compression: file.compression },
+    hostDefaults: { compression: file.compression, webConfig: script?.baseConfig },
     trustedProxies: file.trustedProxies,
-    ...(file.logs === undefined
-      ? {}
-      : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
+    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteRoot))) }),
     log,
     metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
     limits: file.limits ?? DEFAULT_LIMITS,
@@ -149,7 +160,7 @@ interface RecycledApp {
 }
 
 async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
-  const root = resolve(siteArg ?? '.');
+  const root = siteRootOf(siteArg);
   try {
     const reply = await adminRequest(root, 'POST', `/v1/apps/recycle${flags.app === undefined ? '' : `?app=${encodeURIComponent(flags.app)}`}`);
     if (reply.status === 404 && flags.app !== undefined) {
@@ -224,7 +235,7 @@ const WATCH_INTERVAL_MS = 2000;
 const WATCH_MAX_REFRESHES = 1800;
 
 async function status(siteArg: string | undefined, flags: StatusFlags): Promise<void> {
-  const root = resolve(siteArg ?? '.');
+  const root = siteRootOf(siteArg);
   const useColour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const once = async (): Promise<boolean> => {
     const [server, apps, sites] = await Promise.all([
@@ -287,14 +298,22 @@ function parsePositive(value: string): number {
   return Number(value);
 }
 
-function check(siteArg: string | undefined, flags: { config?: string }): void {
+function check(siteArg: string | undefined, flags: { config?: string; migration?: boolean }): void {
   // nodehost.yml errors (global rules and compression included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
   if (file !== undefined) {
     const compression = file.compression === undefined ? '' : ', host compression defaults';
     process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules${compression})\n`);
   }
-  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env, { compression: file?.compression });
+  const root = resolve(siteArg ?? file?.root ?? '.');
+  if (flags.migration === true) {
+    const migration = checkMigration(root, process.env, { compression: file?.compression });
+    process.stdout.write(formatMigrationReport(migration));
+    process.stdout.write(migration.errors === 0 ? 'configuration: OK\n' : `configuration: ${migration.errors} error(s), see 'nodehost check'\n`);
+    process.exitCode = migration.errors > 0 ? 1 : 0;
+    return;
+  }
+  const report = checkSite(root, process.env, { compression: file?.compression });
   process.stdout.write(formatCheckReport(report));
   process.exitCode = report.errors.length > 0 ? 1 : 0;
 }
@@ -304,8 +323,11 @@ const program = new Command('nodehost').exitOverride().description('Host Node.js
 
 program
   .command('serve')
-  .description('serve a site folder (web.config, iisnode.yml, node apps, static files)')
-  .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
+  .description('serve a site folder (web.config, iisnode.yml, node apps, static files), or one node script')
+  .argument(
+    '[siteRoot]',
+    'site folder (default: the current folder, or root in --config), or a script such as app.js: its folder is served with files under public/ as they are and every other URL to the script',
+  )
   .option('--port <port>', 'TCP port to listen on (default 8080; 0 picks a free one)', parsePort)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
@@ -320,11 +342,17 @@ program
     parseLogLevelFlag,
   )
   .option('--no-metrics', 'do not count requests for /metrics (admin.metrics: false in --config)')
+  .option(
+    '-i, --processes <n|max>',
+    'worker processes of a script given instead of a folder, as pm2 start -i (default 1; 0 or max: one per CPU)',
+    parseProcesses,
+  )
   .addHelpText(
     'after',
     `
 Examples:
   nodehost serve examples/showcase --port 8080
+  nodehost serve app.js -i 4
   nodehost serve --config /etc/nodehost/nodehost.yml --log-level warn
 
 Exit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).`,
@@ -336,13 +364,17 @@ program
   .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
   .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules and compression included)')
-  .addHelpText('after', '\nExample:\n  nodehost check examples/showcase --config nodehost.yml\n\nExit codes: 0 valid, 1 errors found, 2 usage error.')
+  .option('--migration', 'list what changes coming from IIS on Windows: ignored settings, Windows paths, file name case, MIME types, duplicates')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  nodehost check examples/showcase --config nodehost.yml\n  nodehost check /srv/site --migration\n\nExit codes: 0 valid (--migration findings do not fail it), 1 errors found, 2 usage error.',
+  )
   .action(check);
 
 program
   .command('recycle')
   .description('recycle the applications of a running server gracefully; returns when the new generation is serving')
-  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .argument('[siteRoot]', 'site folder the server serves, or the script given to serve (default: the current folder)')
   .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
   .addHelpText(
     'after',
@@ -375,7 +407,7 @@ program
 program
   .command('status')
   .description('print the applications, generations and worker processes of a running server')
-  .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .argument('[siteRoot]', 'site folder the server serves, or the script given to serve (default: the current folder)')
   .option('--json', 'print {server, apps} as JSON (GET /v1/server and /v1/apps) for scripts')
   .option('--watch', 'refresh in place until Ctrl-C (at most 1800 refreshes)')
   .option('--interval <ms>', 'refresh interval of --watch (default 2000)', parsePositive)
@@ -391,6 +423,7 @@ registerUserCommand(program);
 registerRewriteCommand(program);
 registerServiceCommand(program);
 registerConfigCommand(program);
+registerInitCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
@@ -401,5 +434,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);
   else process.stderr.write(`nodehost: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof NodehostError && err.code === 'NH_ERR_CLI_USAGE' ? 2 : 1);
 });

@@ -35,6 +35,18 @@ import { HttpErrorsMerge } from './http-errors-config.js';
 export interface HostDefaults {
   /** Host-wide `<httpCompression>` / `<urlCompression>` (config/host-compression.ts). */
   readonly compression?: CompressionSection | undefined;
+  /** A web.config read first at the site root, as if it were there (`nodehost serve app.js`); SiteConfig.load reads it. */
+  readonly webConfig?: BaseWebConfig | undefined;
+}
+
+/**
+ * BaseWebConfig is a web.config that is not a file of the site: what `nodehost serve app.js`
+ * runs a folder without a web.config with (config/app-web-config.ts).
+ */
+export interface BaseWebConfig {
+  /** What errors and handler sources name as the file, e.g. `web.config generated for app.js`. */
+  readonly file: string;
+  readonly text: string;
 }
 
 /** FolderMerge holds one level's merge state; see the file comment. */

@@ -412,3 +412,10 @@ function parseTable(...tables: string[]): ReadonlyMap<string, string> {
  * (IIS adds no charset to text types). Read-only; the merge copies it before changing it.
  */
 export const DEFAULT_MIME_MAP: ReadonlyMap<string, string> = parseTable(IIS_LIST, NODEHOST_ADDITIONS);
+
+/**
+ * IIS_ONLY_MIME_TYPES are the entries of IIS 10's list that DEFAULT_MIME_MAP leaves out on
+ * purpose (see the notes above): IIS served such files, nodehost answers 404.3 unless a
+ * web.config maps them. `nodehost check --migration` lists the files they affect.
+ */
+export const IIS_ONLY_MIME_TYPES: ReadonlyMap<string, string> = new Map([['.ts', 'video/vnd.dlna.mpeg-tts']]);

@@ -7,15 +7,16 @@
  * configuration per URL, segment by segment, so the effective configuration of a URL is the
  * one of its deepest level; URLs below no level of their own share their ancestor's object.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
-import { FolderMerge, type HostDefaults } from './folder-merge.js';
+import { FolderMerge, type BaseWebConfig, type HostDefaults } from './folder-merge.js';
 
-export type { HostDefaults };
+export type { BaseWebConfig, HostDefaults };
 import { findWebConfig, walkSiteFolders } from './site-files.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
-import { readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
+import { parseWebConfig, readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
 
 /** One thing merged into a level: errors that apply there, and sections (absent for a file-level error layer). */
 interface Layer {
@@ -63,12 +64,15 @@ export class SiteConfig {
    * and dot-folders) synchronously and merges them. It never throws: errors of bad files are
    * collected in `errors` and in the FolderConfig of the URLs they affect. `env` is the host
    * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env);
-   * `host` the defaults of nodehost.yml, merged under the site's root web.config.
+   * `host` the defaults of nodehost.yml, merged under the site's root web.config (its
+   * `webConfig`, when given, is read as the first web.config of the root, not listed in `files`).
    */
   static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
+    const base = host.webConfig;
+    if (base !== undefined) parsed.push(parseWebConfig(base.text, base.file, '/', { isFile: (relative) => isRegularFile(path.join(root, relative)) }));
     try {
       for (const folder of walkSiteFolders(root)) {
         const name = findWebConfig(folder);
@@ -91,7 +95,7 @@ export class SiteConfig {
     const levels = mergeLevels(layers, errors, warnings, host);
     return new SiteConfig(
       root,
-      parsed.map((file) => file.file),
+      parsed.filter((file) => file.file !== base?.file).map((file) => file.file),
       errors,
       warnings,
       levels,
@@ -218,4 +222,12 @@ function getOrCreate<K, V>(map: Map<K, V[]>, key: K): V[] {
     map.set(key, list);
   }
   return list;
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -50,7 +50,7 @@ export interface ServerOptions {
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
-  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression); fixed for the server's life. */
+  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression), and the web.config of `serve app.js`; fixed for the server's life. */
   readonly hostDefaults?: HostDefaults | undefined;
   /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
   readonly trustedProxies?: readonly ProxyRange[] | undefined;

@@ -22,10 +22,23 @@ export interface RunningHost {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** StartOptions tune startNodehost. */
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+  waitFor?: RegExp;
+  /** The command that runs nodehost, e.g. `['npx', '--no', 'nodehost']` (default: this node with bin/nodehost). */
+  command?: readonly [string, ...string[]];
+  /** Working folder of the command (default: this process's). */
+  cwd?: string;
+}
+
 /** startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '') and waits for its `listening` line (at most 20 s). */
-export async function startNodehost(site: string, options: { env?: NodeJS.ProcessEnv; args?: string[]; waitFor?: RegExp } = {}): Promise<RunningHost> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...(site ? [site] : []), '--port', '0', ...(options.args ?? [])], {
+export async function startNodehost(site: string, options: StartOptions = {}): Promise<RunningHost> {
+  const [program, ...prefix] = options.command ?? [process.execPath, BIN];
+  const child = spawn(program, [...prefix, 'serve', ...(site ? [site] : []), '--port', '0', ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -22,10 +22,10 @@ import { StreamLog, type PipeControl } from './stream-log.js';
 const CLOSE_FLUSH_MS = 5000;
 
 /**
- * PRELOAD_FILE is the CommonJS preload given to workers with `--require`. It sits in the
- * source tree and is resolved from the same relative place in src/ and in dist/.
+ * PRELOAD_FILE is the CommonJS preload given to workers with `--require`. It sits beside this
+ * module: in src/, and in dist/ where the build copies it (scripts/copy-assets.mjs).
  */
-export const PRELOAD_FILE: string = fileURLToPath(new URL('../../../src/iisnode/log-files/uncaught-preload.cjs', import.meta.url));
+export const PRELOAD_FILE: string = fileURLToPath(new URL('./uncaught-preload.cjs', import.meta.url));
 
 /** LogCaptureOptions configure the capture. */
 export interface LogCaptureOptions {
