@@ -4,8 +4,8 @@
  * The page reads the admin API of the same origin; it holds no data itself, so its files are
  * served without the token (the page asks for the token and sends it as `Authorization`).
  *
- * The files are read once, on the first request, from the same relative place in src/ and in
- * dist/ (like the worker preloads), and answered from memory with a strict Content-Security-Policy:
+ * The files are read once, on the first request, from the folder beside this module in src/ and in
+ * dist/ (the build copies it, like the worker preloads), and answered from memory with a strict Content-Security-Policy:
  * nothing but this origin's own files, no framing.
  */
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** DASHBOARD_DIR is the folder of the page's files. */
-export const DASHBOARD_DIR: string = fileURLToPath(new URL('../../src/control/dashboard/', import.meta.url));
+export const DASHBOARD_DIR: string = fileURLToPath(new URL('./dashboard/', import.meta.url));
 
 /** The files of the page by URL path, with their types. */
 const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {

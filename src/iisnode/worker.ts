@@ -28,10 +28,10 @@ const MIN_TERM_GRACE_MS = 1000;
 
 /**
  * HOST_LINK_PRELOAD is required into every worker (`node --require`): it answers the heartbeat
- * and ends the worker when the host is gone. It sits in the source tree and is found from the
- * same relative place in src/ and in dist/.
+ * and ends the worker when the host is gone. It is found beside this module, in src/ and in
+ * dist/ (the build copies it).
  */
-export const HOST_LINK_PRELOAD: string = fileURLToPath(new URL('../../src/iisnode/host-link-preload.cjs', import.meta.url));
+export const HOST_LINK_PRELOAD: string = fileURLToPath(new URL('./host-link-preload.cjs', import.meta.url));
 
 /** OutputStream names the captured stream of a worker. */
 export type OutputStream = 'stdout' | 'stderr';
