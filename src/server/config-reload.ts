@@ -91,17 +91,20 @@ export class ConfigReloadWatcher {
       this.#options.onChange();
       return;
     }
-    // A folder appeared or disappeared: it may hold (or have held) a web.config.
+    // A folder appeared or disappeared: it is watched from now on, and the configuration is
+    // re-read only when it holds (or may have held) a web.config. Folders that apps and logs
+    // create (iisnode/, uploads) leave the configuration, and what was compiled from it, alone.
+    const folder = path.join(dir, name);
     let isFolder = false;
+    let isGone = false;
     try {
-      isFolder = fs.statSync(path.join(dir, name)).isDirectory();
+      isFolder = fs.statSync(folder).isDirectory();
     } catch {
-      isFolder = this.#watchers.has(path.join(dir, name));
+      isGone = this.#watchers.has(folder);
     }
-    if (isFolder) {
-      this.#rewatch();
-      this.#options.onChange();
-    }
+    if (!isFolder && !isGone) return;
+    this.#rewatch();
+    if (isGone || holdsWebConfig(folder)) this.#options.onChange();
   }
 
   #poll(): void {
@@ -130,5 +133,14 @@ export class ConfigReloadWatcher {
       return '';
     }
     return parts.join('\n');
+  }
+}
+
+/** holdsWebConfig is true when a web.config sits in `dir` or in a folder below it that the walk visits. */
+function holdsWebConfig(dir: string): boolean {
+  try {
+    return walkSiteFolders(dir).some((folder) => folder.entries.some((entry) => entry.name.toLowerCase() === 'web.config'));
+  } catch {
+    return true;
   }
 }
