@@ -37,13 +37,37 @@ interface ServeFlags {
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog();
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
+  if (file.sites !== undefined && (siteArg !== undefined || flags.port !== undefined)) {
+    throw new NodehostError(
+      'NH_ERR_CLI_USAGE',
+      `${flags.config} has 'sites' (the long form): each site names its root and bindings there, so neither a site folder nor --port can be given`,
+    );
+  }
+  const accessLogDir = (root: string, name: string): string =>
+    file.logs === undefined ? resolve(root, '..', 'logs', name) : file.logs === '' ? '' : resolve(file.logs, name);
   const options: ServerOptions = {
     siteRoot: siteArg ?? file.root ?? '.',
     host: flags.host ?? file.host ?? '127.0.0.1',
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
-    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
+    ...(file.logs === undefined
+      ? {}
+      : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
+    ...(file.sites === undefined
+      ? {}
+      : {
+          sites: file.sites.map((site) => ({
+            root: site.root,
+            name: site.name,
+            accessLogDir: accessLogDir(site.root, site.name),
+            bindings: site.bindings,
+            tls: site.tls,
+            redirectToHttps: site.redirectToHttps,
+            hsts: site.hsts,
+          })),
+          defaultSite: file.defaultSite,
+        }),
     log,
   };
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
@@ -54,6 +78,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   const server = new NodehostServer(options);
   const url = await server.start();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
+  for (const other of server.urls.slice(1)) process.stdout.write(`also listening on ${other}\n`);
   // The control API (DESIGN §5): `nodehost recycle|status` find it through the pid file.
   const control = new ControlServer(controlPaths(server.site.root), server);
   try {
@@ -133,16 +158,18 @@ function check(siteArg: string | undefined, flags: { config?: string }): void {
   // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
   if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
-  const report = checkSite(resolve(siteArg ?? file?.root ?? '.'), process.env);
-  process.stdout.write(formatCheckReport(report));
-  process.exitCode = report.errors.length > 0 ? 1 : 0;
+  const roots = siteArg === undefined && file?.sites !== undefined ? file.sites.map((site) => site.root) : [resolve(siteArg ?? file?.root ?? '.')];
+  let errors = 0;
+  for (const root of roots) {
+    const report = checkSite(root, process.env);
+    process.stdout.write(formatCheckReport(report));
+    errors += report.errors.length;
+  }
+  process.exitCode = errors > 0 ? 1 : 0;
 }
 
 // Usage errors surface as CommanderError (below) instead of commander's own exit, so they exit 2.
-const program = new Command('nodehost')
-  .exitOverride()
-  .description('Host Node.js applications and static sites the way iisnode did on IIS.')
-  .version(version);
+const program = new Command('nodehost').exitOverride().description('Host Node.js applications and static sites the way iisnode did on IIS.').version(version);
 
 program
   .command('serve')
@@ -151,12 +178,16 @@ program
   .option('--port <port>', 'TCP port to listen on (default 8080; 0 picks a free one)', parsePort)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'host configuration file (nodehost.yml)')
-  .option('--host-processes <n|auto>', 'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)', parseHostProcessesFlag)
+  .option(
+    '--host-processes <n|auto>',
+    'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)',
+    parseHostProcessesFlag,
+  )
   .action(serve);
 
 program
   .command('check')
-  .description('validate every web.config and iisnode.yml of a site and print each application\'s effective settings')
+  .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
   .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
   .action(check);

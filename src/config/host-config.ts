@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, Scalar, type Pair } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
 import { loadGlobalRules } from './global-rules.js';
 import type { InboundRule } from './rewrite-types.js';
@@ -35,9 +35,58 @@ export interface HostConfig {
    * or `auto` for os.availableParallelism()). Undefined when absent, which means 1.
    */
   readonly hostProcesses?: number | undefined;
+  /** The long form (key `sites`): every site with its bindings; undefined in the short form. */
+  readonly sites?: readonly SiteSpec[] | undefined;
+  /** The site that answers a Host no binding names (key `defaultSite`); undefined: such requests get 404. */
+  readonly defaultSite?: string | undefined;
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses'] as const;
+/**
+ * Binding is one `protocol://host:port` string of a site (IIS's site bindings). `host` is a
+ * lower-case name, `*` (any name) or `*.suffix` (any name ending in `.suffix`).
+ */
+export interface Binding {
+  readonly protocol: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+  /** The string as written, for messages. */
+  readonly text: string;
+}
+
+/** TlsFiles names a site's certificate (PEM, the chain after the leaf) and private key (PEM), resolved against the file's folder. */
+export interface TlsFiles {
+  readonly certificate: string;
+  readonly key: string;
+}
+
+/** SiteSpec is one entry of `sites` in the long form. */
+export interface SiteSpec {
+  readonly name: string;
+  readonly root: string;
+  readonly bindings: readonly Binding[];
+  readonly tls?: TlsFiles | undefined;
+  /** Requests on an http binding get 301 to the site's first https binding (key `redirectToHttps`). */
+  readonly redirectToHttps?: boolean | undefined;
+  /** The Strict-Transport-Security value added to https responses (key `hsts`); undefined: none. */
+  readonly hsts?: string | undefined;
+  /** Where the configuration names the site, for messages. */
+  readonly source: { readonly file: string; readonly line: number };
+}
+
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'sites', 'defaultSite'] as const;
+const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'applications', 'virtualDirectories'] as const;
+const TLS_KEYS = ['certificate', 'key'] as const;
+/** The short-form keys that the long form replaces with `sites`. */
+const SHORT_FORM_ONLY = ['root', 'name', 'port'] as const;
+
+/** parseBinding reads `http://*:8080` or `https://shop.example.test:8443`; undefined when malformed. */
+export function parseBinding(text: string): Binding | undefined {
+  const match = /^(https?):\/\/(\*|\*\.[a-z0-9.-]+|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(\d{1,5})\/?$/i.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  return { protocol: match[1]!.toLowerCase() as 'http' | 'https', host: match[2]!.toLowerCase(), port, text };
+}
 
 /**
  * parseHostProcesses reads a `hostProcesses` value (nodehost.yml or `serve --host-processes`):
@@ -66,19 +115,26 @@ export function loadHostConfig(file: string): HostConfig {
   }
   const values: Record<string, unknown> = {};
   if (doc.contents !== null && doc.contents !== undefined) {
-    if (!isMap(doc.contents)) throw new NodehostError('NH_ERR_CONFIG_HOST', 'nodehost.yml must be a mapping of settings', { source: at(doc.contents.range?.[0]) });
+    if (!isMap(doc.contents))
+      throw new NodehostError('NH_ERR_CONFIG_HOST', 'nodehost.yml must be a mapping of settings', { source: at(doc.contents.range?.[0]) });
     for (const pair of doc.contents.items as Pair[]) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
       if (!(KEYS as readonly string[]).includes(key)) {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting '${key}' (known: ${KEYS.join(', ')})`, { source: at(offset) });
       }
+      if (key === 'sites') {
+        values[key] = readSites(pair.value as Node | null, at(offset), at, file);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
         values[key] = typeof value === 'string' && value !== 'auto' ? undefined : parseHostProcesses(value);
         if (values[key] === undefined) {
-          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'hostProcesses' must be a positive integer or 'auto' (got ${JSON.stringify(value ?? null)})`, { source: at(offset) });
+          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'hostProcesses' must be a positive integer or 'auto' (got ${JSON.stringify(value ?? null)})`, {
+            source: at(offset),
+          });
         }
         continue;
       }
@@ -96,7 +152,25 @@ export function loadHostConfig(file: string): HostConfig {
       values[key] = value;
     }
   }
+  const sites = values.sites as SiteSpec[] | undefined;
+  if (sites !== undefined) {
+    for (const key of SHORT_FORM_ONLY) {
+      if (values[key] !== undefined)
+        throw new NodehostError(
+          'NH_ERR_CONFIG_HOST',
+          `setting '${key}' belongs to the short form; with 'sites' give each site its own (name, root, bindings)`,
+          { source: keyAt(doc.contents as Node, key, at) },
+        );
+    }
+  }
+  if (values.defaultSite !== undefined && (sites === undefined || !sites.some((site) => site.name === values.defaultSite))) {
+    throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'defaultSite' names no site of 'sites' (got ${JSON.stringify(values.defaultSite)})`, {
+      source: keyAt(doc.contents as Node, 'defaultSite', at),
+    });
+  }
   return {
+    sites,
+    defaultSite: values.defaultSite as string | undefined,
     root: values.root === undefined ? undefined : resolve(dirname(file), values.root as string),
     name: values.name as string | undefined,
     host: values.host as string | undefined,
@@ -105,4 +179,97 @@ export function loadHostConfig(file: string): HostConfig {
     hostProcesses: values.hostProcesses as number | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
+}
+
+type At = (offset: number | undefined) => { file: string; line: number };
+
+/** keyAt is the position of `key` in a mapping node. */
+function keyAt(node: Node, key: string, at: At): { file: string; line: number } {
+  if (!isMap(node)) return at(node.range?.[0]);
+  const pair = (node.items as Pair[]).find((item) => isScalar(item.key) && String(item.key.value) === key);
+  return at(isScalar(pair?.key) ? pair.key.range?.[0] : node.range?.[0]);
+}
+
+/** readSites validates the long form's `sites` list (see SiteSpec). */
+function readSites(node: Node | null, keySource: { file: string; line: number }, at: At, file: string): SiteSpec[] {
+  const fail = (message: string, source: { file: string; line: number }): never => {
+    throw new NodehostError('NH_ERR_CONFIG_HOST', message, { source });
+  };
+  if (node === null || !isSeq(node) || node.items.length === 0) fail("setting 'sites' must be a list of sites (name, root, bindings)", keySource);
+  const sites: SiteSpec[] = [];
+  const taken = new Map<string, string>();
+  const portProtocols = new Map<number, string>();
+  for (const item of (node as { items: unknown[] }).items as Node[]) {
+    const siteAt = at(item.range?.[0]);
+    if (!isMap(item)) fail('each entry of sites must be a mapping (name, root, bindings)', siteAt);
+    const fields = new Map<string, { value: Node | null; source: { file: string; line: number } }>();
+    for (const pair of (item as { items: Pair[] }).items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const source = at(isScalar(pair.key) ? pair.key.range?.[0] : item.range?.[0]);
+      if (!(SITE_KEYS as readonly string[]).includes(key)) fail(`unknown site setting '${key}' (known: ${SITE_KEYS.join(', ')})`, source);
+      if (key === 'applications' || key === 'virtualDirectories') fail(`site setting '${key}' is not supported yet: serve one root per site`, source);
+      fields.set(key, { value: pair.value as Node | null, source });
+    }
+    const text = (key: string): string | undefined => {
+      const field = fields.get(key);
+      if (field === undefined) return undefined;
+      const value = isScalar(field.value) ? field.value.value : undefined;
+      if (typeof value !== 'string' || value === '') fail(`site setting '${key}' must be a non-empty string`, field.source);
+      return value as string;
+    };
+    const name = text('name') ?? fail("a site needs a 'name'", siteAt);
+    const root = text('root') ?? fail(`site '${name}' needs a 'root' folder`, siteAt);
+    if (sites.some((site) => site.name === name)) fail(`two sites are named '${name}'`, fields.get('name')!.source);
+    const bindingsField = fields.get('bindings') ?? fail(`site '${name}' needs 'bindings' (such as "http://*:8080")`, siteAt);
+    if (!isSeq(bindingsField.value) || bindingsField.value.items.length === 0)
+      fail(`site setting 'bindings' must be a list of binding strings such as "http://*:8080"`, bindingsField.source);
+    const bindings: Binding[] = [];
+    for (const entry of (bindingsField.value as { items: Node[] }).items) {
+      const entryAt = at(entry.range?.[0]);
+      const value = isScalar(entry) ? entry.value : undefined;
+      const binding = typeof value === 'string' ? parseBinding(value) : undefined;
+      if (binding === undefined)
+        fail(
+          `bad binding ${JSON.stringify(value ?? null)}: write protocol://host:port, such as "http://*:8080" or "https://shop.example.test:8443" (host: a name, * or *.domain)`,
+          entryAt,
+        );
+      const { protocol, host, port } = binding!;
+      const id = `${host}:${port}`;
+      if (taken.has(id)) fail(`binding ${binding!.text} is taken already by site '${taken.get(id)}'`, entryAt);
+      const other = portProtocols.get(port);
+      if (other !== undefined && other !== protocol) fail(`binding ${binding!.text}: port ${port} already serves ${other}`, entryAt);
+      taken.set(id, name);
+      portProtocols.set(port, protocol);
+      bindings.push(binding!);
+    }
+    let tls: TlsFiles | undefined;
+    const tlsField = fields.get('tls');
+    if (tlsField !== undefined) {
+      if (!isMap(tlsField.value)) fail("site setting 'tls' must be a mapping with 'certificate' and 'key' (PEM files)", tlsField.source);
+      const files: Record<string, string> = {};
+      for (const pair of (tlsField.value as { items: Pair[] }).items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        const source = at(isScalar(pair.key) ? pair.key.range?.[0] : tlsField.value!.range?.[0]);
+        if (!(TLS_KEYS as readonly string[]).includes(key)) fail(`unknown tls setting '${key}' (known: ${TLS_KEYS.join(', ')})`, source);
+        const value = isScalar(pair.value) ? pair.value.value : undefined;
+        if (typeof value !== 'string' || value === '') fail(`tls setting '${key}' must be a file path`, source);
+        files[key] = resolve(dirname(file), value as string);
+      }
+      if (files.certificate === undefined || files.key === undefined) fail("site setting 'tls' needs both 'certificate' and 'key'", tlsField.source);
+      tls = { certificate: files.certificate!, key: files.key! };
+    }
+    if (tls === undefined && bindings.some((binding) => binding.protocol === 'https'))
+      fail(`site '${name}' has an https binding but no 'tls' (certificate and key)`, bindingsField.source);
+    let redirectToHttps: boolean | undefined;
+    const redirectField = fields.get('redirectToHttps');
+    if (redirectField !== undefined) {
+      const value = isScalar(redirectField.value) ? redirectField.value.value : undefined;
+      if (typeof value !== 'boolean') fail("site setting 'redirectToHttps' must be true or false", redirectField.source);
+      if (value === true && !bindings.some((binding) => binding.protocol === 'https'))
+        fail("site setting 'redirectToHttps' needs an https binding to redirect to", redirectField.source);
+      redirectToHttps = value as boolean;
+    }
+    sites.push({ name, root: resolve(dirname(file), root), bindings, tls, redirectToHttps, hsts: text('hsts'), source: siteAt });
+  }
+  return sites;
 }

@@ -157,7 +157,9 @@ class FrontDoors implements ControlTarget {
   async status(): Promise<unknown> {
     const replies = await this.#askAll((id) => ({ type: 'status', id }), STATUS_TIMEOUT_MS);
     const doors = replies.map(({ index, pid, reply }) => ({ index, pid, ...(reply.error === undefined ? {} : { error: reply.error }) }));
-    const answers = replies.filter(({ reply }) => reply.error === undefined).map(({ index, pid, reply }) => ({ index, pid, status: reply.result as ReturnType<NodehostServer['status']> }));
+    const answers = replies
+      .filter(({ reply }) => reply.error === undefined)
+      .map(({ index, pid, reply }) => ({ index, pid, status: reply.result as ReturnType<NodehostServer['status']> }));
     const first = answers[0]?.status;
     return {
       site: first?.site ?? '',

@@ -1,43 +1,48 @@
 /**
- * NodehostServer owns the public listener of one site: it builds the site's configuration,
- * the application host and the pipeline, serves HTTP, and shuts all of it down gracefully.
+ * NodehostServer owns the public listeners and the sites behind them: one SiteHost per site
+ * (configuration, applications, pipeline, access log; site-host.ts) and one Listener per port
+ * (HTTP, or HTTPS with HTTP/2; listener.ts) that chooses a request's site by its binding. It
+ * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, join, resolve } from 'node:path';
-import { SiteConfig } from '../config/site-config.js';
+import { basename, resolve } from 'node:path';
+import type { Binding, TlsFiles } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
-import type { FolderConfig } from '../config/types.js';
-import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
-import { AppHost } from '../iisnode/app-host.js';
+import type { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
-import { LogCapture } from '../iisnode/log-files/log-capture.js';
-import { AccessLog } from '../modules/access-log/access-log.js';
-import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
-import type { Duplex } from 'node:stream';
-import { isLoopbackAddress } from '../http/is-loopback-address.js';
-import type { SiteHandle } from '../http/site-handle.js';
-import { Pipeline } from '../pipeline/pipeline.js';
-import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
-import { ConfigReloadWatcher } from './config-reload.js';
-import { FastPath } from './fast-path/fast-path.js';
-import { createUpgradeResponse } from './upgrade-response.js';
-import type { HttpResponse } from '../http/http-response.js';
+import { Certificates, type CertificateEntry } from './certificates.js';
+import { Listener, type Route } from './listener.js';
+import { SiteHost, type Site, type SiteStatus } from './site-host.js';
 
-/** Idle keep-alive client connections close after this long. */
-const KEEP_ALIVE_TIMEOUT_MS = 5000;
+/** SiteOptions is one site of the long form (nodehost.yml `sites`). */
+export interface SiteOptions {
+  readonly root: string;
+  readonly name: string;
+  /** Folder of the site's access log; '' turns it off. */
+  readonly accessLogDir: string;
+  readonly bindings: readonly Binding[];
+  readonly tls?: TlsFiles | undefined;
+  readonly redirectToHttps?: boolean | undefined;
+  readonly hsts?: string | undefined;
+}
 
 export interface ServerOptions {
+  /** The short form's one site (ignored when `sites` is given). */
   readonly siteRoot: string;
+  /** The address every listener binds. */
   readonly host: string;
+  /** The short form's port: its site is bound to `http://*:<port>`. */
   readonly port: number;
   readonly siteName?: string;
   /**
-   * Folder of the site's access log; `<siteRoot>/../logs/<siteName>` by default (nodehost.yml
-   * `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
+   * Folder of the short form site's access log; `<siteRoot>/../logs/<siteName>` by default
+   * (nodehost.yml `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
    */
   readonly accessLogDir?: string;
+  /** The long form: every site with its bindings. */
+  readonly sites?: readonly SiteOptions[] | undefined;
+  /** The site (by name) that answers host names no binding has. */
+  readonly defaultSite?: string | undefined;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
   readonly log: HostLog;
@@ -47,142 +52,126 @@ export interface ServerOptions {
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
 }
 
-/** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
-class Site implements SiteHandle {
-  readonly root: string;
-  readonly name: string;
-  config: SiteConfig;
-  /** Not part of web.config: a configuration reload keeps them. */
-  readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
-    this.root = root;
-    this.name = name;
-    this.config = SiteConfig.load(root);
-    this.globalRules = globalRules;
-  }
+/** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
+export interface ServerStatus extends SiteStatus {
+  sites?: SiteStatus[];
+}
+
+/** shortFormSite is the one site of the short form, bound to every host name on `port`. */
+function shortFormSite(options: ServerOptions): SiteOptions {
+  const root = resolve(options.siteRoot);
+  const name = options.siteName ?? basename(root);
+  return {
+    root,
+    name,
+    accessLogDir: options.accessLogDir ?? resolve(root, '..', 'logs', name),
+    bindings: [{ protocol: 'http', host: '*', port: options.port, text: `http://*:${options.port}` }],
+  };
 }
 
 export class NodehostServer {
-  readonly site: Site;
-  readonly #options: ServerOptions;
-  readonly #appHost: AppHost;
-  readonly #pipeline: Pipeline;
-  readonly #server: Server;
-  /** Reads plain requests before node's server does (src/server/fast-path/). */
-  readonly #fastPath: FastPath;
-  readonly #logCapture: LogCapture;
-  readonly #logFolder: LogFolderModule;
-  readonly #accessLog: AccessLog | undefined;
-  /** Watches the web.config files; a change marks the configuration for re-reading. */
-  readonly #configWatcher: ConfigReloadWatcher;
-  #isConfigDirty = false;
-  /** A re-read configuration with errors: the last good one keeps serving, loopback clients see the errors. */
-  #brokenConfig: SiteConfig | undefined = undefined;
-  #loopbackPipeline: Pipeline | undefined = undefined;
-  /** Requests whose response has not finished yet; shutdown waits for them. */
-  #inFlight = 0;
-  #onIdle: (() => void) | undefined;
+  readonly #sites: SiteHost[];
+  readonly #listeners: Listener[] = [];
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
-    this.#options = options;
-    const root = resolve(options.siteRoot);
-    this.site = new Site(root, options.siteName ?? basename(root), options.globalRules);
-    for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
-    const site = this.site;
-    const logCapture = new LogCapture({ log: options.log });
-    this.#logCapture = logCapture;
-    this.#logFolder = createLogFolderModule(site, logCapture);
-    const accessLogDir = options.accessLogDir ?? resolve(root, '..', 'logs', site.name);
-    this.#accessLog = accessLogDir === '' ? undefined : new AccessLog({ dir: accessLogDir, log: options.log });
-    this.#appHost = new AppHost({
-      log: options.log,
-      resolveApp: (scriptPath, folder) => logCapture.prepare(scriptPath, site.config.resolveAppSettings(scriptPath, folder)),
-      onOutput: logCapture.onOutput,
-      frontDoor: options.frontDoor,
-      onRecycleSignal: options.onRecycleSignal,
+    const specs = options.sites ?? [shortFormSite(options)];
+    const siteOf = new Map<SiteOptions, SiteHost>();
+    this.#sites = specs.map((spec) => {
+      const host = new SiteHost({
+        root: spec.root,
+        name: spec.name,
+        accessLogDir: spec.accessLogDir,
+        globalRules: options.globalRules,
+        log: options.log,
+        frontDoor: options.frontDoor,
+        onRecycleSignal: options.onRecycleSignal,
+      });
+      siteOf.set(spec, host);
+      return host;
     });
-    this.#pipeline = new Pipeline({
-      site,
-      responseFilters: builtinResponseFilters(),
-      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
-      log: options.log,
-    });
-    this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
-    this.#fastPath = new FastPath({ server: this.#server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, firstRequestTimeoutMs: this.#server.headersTimeout, onRequest: this.#onRequest });
-    this.#server.on('upgrade', this.#onUpgrade);
-    this.#configWatcher = new ConfigReloadWatcher({
-      siteRoot: root,
-      pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
-      onChange: this.#onConfigChange,
-    });
+    const routeOf = (spec: SiteOptions, binding: Binding): Route => {
+      const httpsPort = spec.redirectToHttps === true ? spec.bindings.find((b) => b.protocol === 'https')?.port : undefined;
+      return { binding, site: siteOf.get(spec)!, httpsPort, hsts: spec.hsts };
+    };
+    const defaultSpec = specs.find((spec) => spec.name === options.defaultSite);
+    const defaultRoute = defaultSpec === undefined ? undefined : routeOf(defaultSpec, { ...defaultSpec.bindings[0]!, host: '*' });
+    const ports = new Map<number, { protocol: 'http' | 'https'; routes: Route[]; tls: CertificateEntry[] }>();
+    for (const spec of specs) {
+      for (const binding of spec.bindings) {
+        const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [] };
+        port.routes.push(routeOf(spec, binding));
+        if (spec.tls !== undefined) port.tls.push({ host: binding.host, files: spec.tls });
+        ports.set(binding.port, port);
+      }
+    }
+    for (const [port, { protocol, routes, tls }] of ports) {
+      let certificates: Certificates | undefined;
+      if (protocol === 'https') {
+        // The default certificate: the `*` binding's site, else the first site on the port.
+        const fallback = tls.find((entry) => entry.host === '*') ?? tls[0]!;
+        certificates = new Certificates(tls, fallback.files, options.log);
+      }
+      this.#listeners.push(new Listener({ address: options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: options.log }));
+    }
   }
 
-  /**
-   * reloadConfig re-reads every web.config of the site now. A valid result replaces the
-   * configuration whole (applications re-read their settings on their next request and recycle
-   * when they changed). A result with errors keeps the last good configuration serving, logs
-   * the errors, and shows them to loopback clients for the URLs they affect.
-   */
+  /** site is the first site (the short form's only one); the control socket is found by its root. */
+  get site(): Site {
+    return this.#sites[0]!.site;
+  }
+
+  /** urls lists every listener's URL once started. */
+  get urls(): string[] {
+    return this.#listeners.map((listener) => listener.url);
+  }
+
+  /** reloadConfig re-reads every site's web.config files now (SiteHost.reloadConfig). */
   reloadConfig(): void {
-    this.#isConfigDirty = false;
-    const next = SiteConfig.load(this.site.root);
-    if (next.errors.length === 0) {
-      if (this.#brokenConfig !== undefined) this.#options.log.info('config fixed', { site: this.site.name });
-      this.#brokenConfig = undefined;
-      this.#loopbackPipeline = undefined;
-      this.site.config = next;
-      this.#options.log.info('config reloaded', { site: this.site.name, files: next.files.length });
-      return;
-    }
-    const known = new Set((this.#brokenConfig ?? this.site.config).errors.map((err) => err.toString()));
-    for (const err of next.errors) {
-      if (!known.has(err.toString())) this.#options.log.error('config error', { site: this.site.name, code: err.code, where: err.where(), message: err.message, keeps: 'last good configuration' });
-    }
-    this.#brokenConfig = next;
-    this.#loopbackPipeline = undefined;
+    for (const site of this.#sites) site.reloadConfig();
   }
 
-  /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
-  recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
-    if (appUrl === undefined) return this.#appHost.recycle();
-    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
-    const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
-    return this.#appHost.recycle(matches);
+  /** recycle recycles the applications of every site (all running ones, or the ones whose script has URL path `appUrl`). */
+  async recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
+    const results = await Promise.all(this.#sites.map((site) => site.recycle(appUrl)));
+    return results.flat();
   }
 
   /** recycleScript recycles the running application of one entry script (a relayed IISNODE_CONTROL_PIPE recycle). */
-  recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
-    return this.#appHost.recycle([scriptPath], reason);
+  async recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
+    const owners = this.#sites.filter((site) => site.runs(scriptPath));
+    const results = await Promise.all((owners.length > 0 ? owners : this.#sites).map((site) => site.recycleScript(scriptPath, reason)));
+    return results.flat();
   }
 
-  /** status is a snapshot of the site and its applications (the control API's `status`). */
-  status(): { site: string; root: string; configError: string; apps: ReturnType<AppHost['stats']>['apps'] } {
+  /** status is a snapshot of the sites and their applications (the control API's `status`). */
+  status(): ServerStatus {
+    const statuses = this.#sites.map((site) => site.status());
+    const first = statuses[0]!;
+    if (statuses.length === 1) return first;
     return {
-      site: this.site.name,
-      root: this.site.root,
-      configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
-      apps: this.#appHost.stats().apps,
+      site: first.site,
+      root: first.root,
+      configError: statuses.find((status) => status.configError !== '')?.configError ?? '',
+      apps: statuses.flatMap((status) => status.apps.map((app) => ({ ...app, site: status.site }))),
+      sites: statuses,
     };
   }
 
-  /** start listens and resolves with the URL once connections are accepted. */
-  start(): Promise<string> {
-    return new Promise((resolvePromise, reject) => {
-      const onError = (err: Error) => reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`, { cause: err }));
-      this.#server.once('error', onError);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', onError);
-        const address = this.#server.address() as AddressInfo;
-        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        this.#configWatcher.start();
-        resolvePromise(`http://${host}:${address.port}/`);
-      });
-    });
+  /** start listens on every port and resolves with the first listener's URL once connections are accepted. */
+  async start(): Promise<string> {
+    try {
+      for (const listener of this.#listeners) await listener.start();
+    } catch (err) {
+      for (const listener of this.#listeners) listener.stop();
+      throw err;
+    }
+    for (const site of this.#sites) site.startWatching();
+    return this.#listeners[0]!.url;
   }
 
   /**
-   * close stops accepting connections, lets in-flight requests finish (bounded by the
+   * close stops accepting connections, lets in-flight requests finish (bounded by each
    * site's gracefulShutdownTimeout), then stops every worker. Idempotent.
    */
   close(): Promise<void> {
@@ -191,90 +180,10 @@ export class NodehostServer {
   }
 
   async #shutdown(): Promise<void> {
-    // Live log streams (index page events, tails) would otherwise hold the shutdown open.
-    this.#logFolder.close();
-    this.#configWatcher.close();
-    this.#server.close();
-    this.#server.closeIdleConnections();
-    this.#fastPath.closeIdle();
-    const timeout = this.site.config.forPath('/').iisnode.gracefulShutdownTimeout;
-    if (this.#inFlight > 0) {
-      await new Promise<void>((done) => {
-        const timer = setTimeout(done, timeout);
-        this.#onIdle = () => {
-          clearTimeout(timer);
-          done();
-        };
-      });
-    }
-    this.#server.closeAllConnections();
-    this.#fastPath.closeAll();
-    await this.#appHost.close();
-    await this.#logCapture.close();
-    await this.#accessLog?.close();
+    for (const site of this.#sites) site.stopWatching();
+    for (const listener of this.#listeners) listener.stop();
+    await Promise.all(this.#sites.map((site) => site.drained(site.gracefulShutdownTimeout)));
+    for (const listener of this.#listeners) listener.destroyAll();
+    await Promise.all(this.#sites.map((site) => site.close()));
   }
-
-  readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
-    this.#inFlight++;
-    res.once('close', this.#onResponseClose);
-    // While shutting down, answered connections are not kept alive.
-    if (this.#closing) res.shouldKeepAlive = false;
-    // The next request after a web.config change sees it (DESIGN §3).
-    if (this.#isConfigDirty) this.reloadConfig();
-    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
-      void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, false);
-      return;
-    }
-    void this.#pipeline.handle(req, res, false);
-  };
-
-  /** onUpgrade runs an upgrade request (WebSocket) through the same pipeline; the iisnode handler tunnels it. */
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
-    if (this.#isConfigDirty) this.reloadConfig();
-    const { res, upgrade } = createUpgradeResponse(req, socket, head);
-    void this.#pipeline.handle(req, res, false, upgrade);
-  };
-
-  readonly #onConfigChange = (): void => {
-    if (this.#isConfigDirty) return;
-    this.#isConfigDirty = true;
-    // Re-read soon even without a request, so the host log reports a bad edit promptly.
-    setImmediate(() => {
-      if (this.#isConfigDirty && this.#closing === undefined) this.reloadConfig();
-    });
-  };
-
-  /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
-  #loopbackPipelineFor(broken: SiteConfig): Pipeline {
-    if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
-    const site = this.site;
-    const handle = {
-      root: site.root,
-      name: site.name,
-      globalRules: site.globalRules,
-      config: {
-        forPath(urlPath: string): FolderConfig {
-          const bad = broken.forPath(urlPath);
-          return bad.errors.length > 0 ? bad : site.config.forPath(urlPath);
-        },
-      },
-    };
-    this.#loopbackPipeline = new Pipeline({
-      site: handle,
-      modules: builtinModules(handle, this.#appHost),
-      responseFilters: builtinResponseFilters(),
-      log: this.#options.log,
-    });
-    return this.#loopbackPipeline;
-  }
-
-  readonly #onResponseClose = (): void => {
-    this.#inFlight--;
-    if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
-  };
 }
-

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 export const BIN = fileURLToPath(new URL('../../bin/nodehost', import.meta.url));
 export const SITES = fileURLToPath(new URL('../sites/', import.meta.url));
@@ -20,9 +21,13 @@ export interface RunningHost {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '') and waits for its `listening` line (at most 20 s). */
-export async function startNodehost(site: string, options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningHost> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...(site ? [site] : []), '--port', '0', ...(options.args ?? [])], {
+/**
+ * startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '';
+ * no `--port` with `port: false`, for nodehost.yml's long form) and waits for its `listening`
+ * line (at most 20 s).
+ */
+export async function startNodehost(site: string, options: { env?: NodeJS.ProcessEnv; args?: string[]; port?: false } = {}): Promise<RunningHost> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...(site ? [site] : []), ...(options.port === false ? [] : ['--port', '0']), ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +43,7 @@ export async function startNodehost(site: string, options: { env?: NodeJS.Proces
     };
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /listening on (http:\/\/\S+?)\/? /.exec(stdout);
+      const match = /listening on (https?:\/\/\S+?)\/? /.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -58,6 +63,15 @@ export async function startNodehost(site: string, options: { env?: NodeJS.Proces
       return exited;
     },
   };
+}
+
+/** freePort finds a TCP port that is free on 127.0.0.1 now (for nodehost.yml bindings in tests). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Reply is a fully read response. */

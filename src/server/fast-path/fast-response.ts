@@ -129,15 +129,27 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     if (this.headersSent) throw headersSentError('remove');
     const key = name.toLowerCase();
     switch (key) {
-      case 'connection': this.#removedConnection = true; break;
-      case 'content-length': this.#removedContentLength = true; break;
-      case 'transfer-encoding': this.#removedTransferEncoding = true; break;
-      case 'date': this.sendDate = false; break;
+      case 'connection':
+        this.#removedConnection = true;
+        break;
+      case 'content-length':
+        this.#removedContentLength = true;
+        break;
+      case 'transfer-encoding':
+        this.#removedTransferEncoding = true;
+        break;
+      case 'date':
+        this.sendDate = false;
+        break;
     }
     this.#headers?.delete(key);
   }
 
-  writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+  writeHead(
+    statusCode: number,
+    reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
     if (this.headersSent) throw headersSentError('write');
     const code = statusCode | 0;
     if (code < 100 || code > 999) throw Object.assign(new RangeError(`Invalid status code: ${statusCode}`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
@@ -299,7 +311,14 @@ export class FastResponse extends EventEmitter implements HttpResponse {
 
   /** buildHead renders the head node would for the given headers (or the set ones). */
   #buildHead(given: OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined): string {
-    const state: HeadState = { head: `HTTP/1.1 ${this.statusCode} ${this.statusMessage}\r\n`, connection: false, contentLength: false, transferEncoding: false, date: false, keepAlive: false };
+    const state: HeadState = {
+      head: `HTTP/1.1 ${this.statusCode} ${this.statusMessage}\r\n`,
+      connection: false,
+      contentLength: false,
+      transferEncoding: false,
+      date: false,
+      keepAlive: false,
+    };
     if (given === undefined) {
       if (this.#headers !== undefined) for (const [name, value] of this.#headers.values()) this.#addHeader(state, name, value, false);
     } else if (Array.isArray(given)) {
@@ -307,7 +326,7 @@ export class FastResponse extends EventEmitter implements HttpResponse {
       if (list.length > 0 && Array.isArray(list[0])) {
         for (const entry of list as [string, HeaderValue][]) this.#addHeader(state, entry[0], entry[1], true);
       } else {
-        if (list.length % 2 !== 0) throw Object.assign(new TypeError('The argument \'headers\' is invalid'), { code: 'ERR_INVALID_ARG_VALUE' });
+        if (list.length % 2 !== 0) throw Object.assign(new TypeError("The argument 'headers' is invalid"), { code: 'ERR_INVALID_ARG_VALUE' });
         for (let i = 0; i < list.length; i += 2) this.#addHeader(state, list[i] as string, list[i + 1] as HeaderValue, true);
       }
     } else {

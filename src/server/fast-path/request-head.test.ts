@@ -70,7 +70,7 @@ test('everything but the plain case goes to node', () => {
 });
 
 test('obs-text and tabs in values are read; names are tokens', () => {
-  const head = read('GET / HTTP/1.1\r\nHost: h\r\nX-Latin: caf\u00e9\tok\r\nX-Odd!#$%&\'*+-.^_`|~: v\r\n\r\n');
+  const head = read("GET / HTTP/1.1\r\nHost: h\r\nX-Latin: caf\u00e9\tok\r\nX-Odd!#$%&'*+-.^_`|~: v\r\n\r\n");
   assert.notEqual(head, HANDOFF);
-  assert.deepEqual((head as { rawHeaders: string[] }).rawHeaders, ['Host', 'h', 'X-Latin', 'caf\u00e9\tok', 'X-Odd!#$%&\'*+-.^_`|~', 'v']);
+  assert.deepEqual((head as { rawHeaders: string[] }).rawHeaders, ['Host', 'h', 'X-Latin', 'caf\u00e9\tok', "X-Odd!#$%&'*+-.^_`|~", 'v']);
 });

@@ -1,0 +1,204 @@
+/**
+ * Listener owns one listening port and the sites bound to it (IIS's bindings): it chooses the
+ * site of each request by its host name (exact name, then the longest `*.domain`, then `*`,
+ * then the server's defaultSite; none: 404 NH_ERR_SERVER_NO_SITE through the error step).
+ *
+ *   http://   net ─▶ FastPath ─▶ (node's http server for what it does not read)  ─▶ route ─▶ SiteHost
+ *   https://  TLS (SNI: certificates.ts) ─┬─ ALPN h2 ─▶ node's http2 compat API ─▶ route ─▶ SiteHost
+ *                                          └─ http/1.1 ─▶ FastPath ─▶ (node's http/1.1)  ─▶ route ─▶ SiteHost
+ *
+ * An https port is one `http2.createSecureServer({ allowHTTP1: true })`: HTTP/1.1 clients keep
+ * the fast path (it reads the TLS socket after the handshake), HTTP/2 clients get node's http2
+ * streams through the request/response compat API. Upgrades (WebSocket) stay on HTTP/1.1.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Binding } from '../config/host-config.js';
+import { NodehostError } from '../errors.js';
+import type { HostLog } from '../host-log.js';
+import { fail } from '../http/error-outcome.js';
+import type { HttpResponse } from '../http/http-response.js';
+import { RequestContext } from '../http/request-context.js';
+import { errorStep } from '../pipeline/error-step.js';
+import type { Certificates } from './certificates.js';
+import { FastPath } from './fast-path/fast-path.js';
+import type { SiteHost } from './site-host.js';
+
+/** Idle keep-alive client connections close after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/** Route is one binding of a site on this listener. */
+export interface Route {
+  readonly binding: Binding;
+  readonly site: SiteHost;
+  /** redirectToHttps: the port of the site's https binding, for 301s from http bindings. */
+  readonly httpsPort?: number | undefined;
+  /** Strict-Transport-Security value for https responses. */
+  readonly hsts?: string | undefined;
+}
+
+export interface ListenerOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly routes: readonly Route[];
+  /** Serves the requests whose host name no route has; undefined: 404. */
+  readonly defaultSite?: Route | undefined;
+  /** The certificates of an https listener. */
+  readonly certificates?: Certificates | undefined;
+  readonly log: HostLog;
+}
+
+/** hostNameOf is the lower-case host name of a Host header or `:authority`, without its port. */
+export function hostNameOf(host: string | undefined): string {
+  if (host === undefined) return '';
+  const lower = host.toLowerCase();
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1);
+  const colon = lower.indexOf(':');
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+export class Listener {
+  readonly #options: ListenerOptions;
+  readonly #isHttps: boolean;
+  readonly #server: Server | Http2SecureServer;
+  readonly #fastPath: FastPath;
+  readonly #exact = new Map<string, Route>();
+  /** [".domain", route], longest first. */
+  readonly #wildcards: [string, Route][] = [];
+  readonly #any: Route | undefined;
+  readonly #sessions = new Set<Http2Session>();
+  #url = '';
+
+  constructor(options: ListenerOptions) {
+    this.#options = options;
+    this.#isHttps = options.protocol === 'https';
+    for (const route of options.routes) {
+      const host = route.binding.host;
+      if (host.startsWith('*.')) this.#wildcards.push([host.slice(1), route]);
+      else if (host !== '*') this.#exact.set(host, route);
+    }
+    this.#wildcards.sort((a, b) => b[0].length - a[0].length);
+    this.#any = options.routes.find((route) => route.binding.host === '*');
+    if (this.#isHttps) {
+      const certificates = options.certificates!;
+      const server = createSecureServer({
+        ...certificates.defaultOptions,
+        allowHTTP1: true,
+        SNICallback: certificates.sniCallback,
+      });
+      certificates.onDefaultChange = (next) => server.setSecureContext(next);
+      server.on('session', (session: Http2Session) => {
+        this.#sessions.add(session);
+        session.once('close', () => this.#sessions.delete(session));
+      });
+      // A client that breaks HTTP/2 framing costs its session only.
+      server.on('sessionError', () => undefined);
+      server.on('tlsClientError', () => undefined);
+      this.#server = server;
+      this.#fastPath = new FastPath({
+        server,
+        event: 'secureConnection',
+        takes: (socket) => (socket as TLSSocket).alpnProtocol !== 'h2',
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        firstRequestTimeoutMs: (server as unknown as { headersTimeout?: number }).headersTimeout ?? 60_000,
+        onRequest: this.#onRequest,
+      });
+    } else {
+      const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.#onRequest);
+      this.#server = server;
+      this.#fastPath = new FastPath({
+        server,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        firstRequestTimeoutMs: server.headersTimeout,
+        onRequest: this.#onRequest,
+      });
+    }
+    if (this.#isHttps) this.#server.on('request', this.#onRequest);
+    this.#server.on('upgrade', this.#onUpgrade);
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get protocol(): 'http' | 'https' {
+    return this.#options.protocol;
+  }
+
+  /** start listens and resolves with the listener's URL. */
+  start(): Promise<string> {
+    const { address, port } = this.#options;
+    return new Promise((resolvePromise, reject) => {
+      const onError = (err: Error) => reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${address}:${port}: ${err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen(port, address, () => {
+        this.#server.off('error', onError);
+        const bound = this.#server.address() as AddressInfo;
+        const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+        this.#url = `${this.#options.protocol}://${host}:${bound.port}/`;
+        this.#options.certificates?.watch();
+        resolvePromise(this.#url);
+      });
+    });
+  }
+
+  /** stop takes no new connections and closes idle ones (HTTP/2 sessions finish their streams). */
+  stop(): void {
+    this.#options.certificates?.close();
+    this.#server.close();
+    if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
+    this.#fastPath.closeIdle();
+    for (const session of this.#sessions) session.close();
+  }
+
+  /** destroyAll ends every connection still open (after the graceful timeout). */
+  destroyAll(): void {
+    if ('closeAllConnections' in this.#server) this.#server.closeAllConnections();
+    this.#fastPath.closeAll();
+    for (const session of this.#sessions) session.destroy();
+  }
+
+  /** routeFor chooses the route of a host name (see the file comment). */
+  routeFor(hostName: string): Route | undefined {
+    const exact = this.#exact.get(hostName);
+    if (exact !== undefined) return exact;
+    for (const [suffix, route] of this.#wildcards) {
+      if (hostName.endsWith(suffix) && hostName.length > suffix.length) return route;
+    }
+    return this.#any ?? this.#options.defaultSite;
+  }
+
+  readonly #onRequest = (req: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+    const res = response as HttpResponse;
+    const request = req as IncomingMessage;
+    const route = this.routeFor(hostNameOf(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
+    if (route === undefined) {
+      const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
+      errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
+      return;
+    }
+    if (route.httpsPort !== undefined && !this.#isHttps) {
+      const name = hostNameOf(req.headers.host) || (req.socket.localAddress ?? 'localhost');
+      res.statusCode = 301;
+      res.setHeader('Location', `https://${name}${route.httpsPort === 443 ? '' : `:${route.httpsPort}`}${req.url ?? '/'}`);
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return;
+    }
+    if (route.hsts !== undefined && this.#isHttps) res.setHeader('Strict-Transport-Security', route.hsts);
+    route.site.handleRequest(request, res, this.#isHttps);
+  };
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const route = this.routeFor(hostNameOf(req.headers.host));
+    if (route === undefined) {
+      (socket as Socket).destroy();
+      return;
+    }
+    route.site.handleUpgrade(req, socket, head, this.#isHttps);
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * SiteHost is one site of the server: its configuration (web.config files, re-read on change),
+ * its applications and their workers, its pipeline and its access log. Listeners (listener.ts)
+ * choose the site of a request by its binding and hand the request here; a site owns no socket.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { SiteConfig } from '../config/site-config.js';
+import type { InboundRule } from '../config/rewrite-types.js';
+import type { FolderConfig } from '../config/types.js';
+import type { HostLog } from '../host-log.js';
+import { AppHost } from '../iisnode/app-host.js';
+import type { FrontDoor } from '../iisnode/front-door-share.js';
+import { LogCapture } from '../iisnode/log-files/log-capture.js';
+import { AccessLog } from '../modules/access-log/access-log.js';
+import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
+import type { HttpResponse } from '../http/http-response.js';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
+import type { SiteHandle } from '../http/site-handle.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
+import { ConfigReloadWatcher } from './config-reload.js';
+import { createUpgradeResponse } from './upgrade-response.js';
+
+export interface SiteHostOptions {
+  readonly root: string;
+  readonly name: string;
+  /** Folder of the site's access log; '' turns it off. */
+  readonly accessLogDir: string;
+  /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
+  readonly globalRules?: readonly InboundRule[] | undefined;
+  readonly log: HostLog;
+  readonly frontDoor?: FrontDoor | undefined;
+  readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
+}
+
+/** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
+export class Site implements SiteHandle {
+  readonly root: string;
+  readonly name: string;
+  config: SiteConfig;
+  /** Not part of web.config: a configuration reload keeps them. */
+  readonly globalRules: readonly InboundRule[] | undefined;
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
+    this.root = root;
+    this.name = name;
+    this.config = SiteConfig.load(root);
+    this.globalRules = globalRules;
+  }
+}
+
+/** SiteStatus is one site's part of the control API's `status`. */
+export interface SiteStatus {
+  site: string;
+  root: string;
+  configError: string;
+  apps: ReturnType<AppHost['stats']>['apps'];
+}
+
+export class SiteHost {
+  readonly site: Site;
+  readonly #log: HostLog;
+  readonly #appHost: AppHost;
+  readonly #pipeline: Pipeline;
+  readonly #logCapture: LogCapture;
+  readonly #logFolder: LogFolderModule;
+  readonly #accessLog: AccessLog | undefined;
+  /** Watches the web.config files; a change marks the configuration for re-reading. */
+  readonly #configWatcher: ConfigReloadWatcher;
+  #isConfigDirty = false;
+  /** A re-read configuration with errors: the last good one keeps serving, loopback clients see the errors. */
+  #brokenConfig: SiteConfig | undefined = undefined;
+  #loopbackPipeline: Pipeline | undefined = undefined;
+  /** Requests whose response has not finished yet; shutdown waits for them. */
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
+  #isClosing = false;
+
+  constructor(options: SiteHostOptions) {
+    this.#log = options.log;
+    const root = resolve(options.root);
+    this.site = new Site(root, options.name, options.globalRules);
+    for (const err of this.site.config.errors) options.log.warn('configuration error', { site: options.name, error: err.toString() });
+    const site = this.site;
+    const logCapture = new LogCapture({ log: options.log });
+    this.#logCapture = logCapture;
+    this.#logFolder = createLogFolderModule(site, logCapture);
+    this.#accessLog = options.accessLogDir === '' ? undefined : new AccessLog({ dir: options.accessLogDir, log: options.log });
+    this.#appHost = new AppHost({
+      log: options.log,
+      resolveApp: (scriptPath, folder) => logCapture.prepare(scriptPath, site.config.resolveAppSettings(scriptPath, folder)),
+      onOutput: logCapture.onOutput,
+      frontDoor: options.frontDoor,
+      onRecycleSignal: options.onRecycleSignal,
+    });
+    this.#pipeline = new Pipeline({
+      site,
+      responseFilters: builtinResponseFilters(),
+      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
+      log: options.log,
+    });
+    this.#configWatcher = new ConfigReloadWatcher({
+      siteRoot: root,
+      pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
+      onChange: this.#onConfigChange,
+    });
+  }
+
+  /** startWatching starts noticing web.config changes (once the server listens). */
+  startWatching(): void {
+    this.#configWatcher.start();
+  }
+
+  /**
+   * reloadConfig re-reads every web.config of the site now. A valid result replaces the
+   * configuration whole (applications re-read their settings on their next request and recycle
+   * when they changed). A result with errors keeps the last good configuration serving, logs
+   * the errors, and shows them to loopback clients for the URLs they affect.
+   */
+  reloadConfig(): void {
+    this.#isConfigDirty = false;
+    const next = SiteConfig.load(this.site.root);
+    if (next.errors.length === 0) {
+      if (this.#brokenConfig !== undefined) this.#log.info('config fixed', { site: this.site.name });
+      this.#brokenConfig = undefined;
+      this.#loopbackPipeline = undefined;
+      this.site.config = next;
+      this.#log.info('config reloaded', { site: this.site.name, files: next.files.length });
+      return;
+    }
+    const known = new Set((this.#brokenConfig ?? this.site.config).errors.map((err) => err.toString()));
+    for (const err of next.errors) {
+      if (!known.has(err.toString()))
+        this.#log.error('config error', { site: this.site.name, code: err.code, where: err.where(), message: err.message, keeps: 'last good configuration' });
+    }
+    this.#brokenConfig = next;
+    this.#loopbackPipeline = undefined;
+  }
+
+  /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
+  recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
+    if (appUrl === undefined) return this.#appHost.recycle();
+    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
+    const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
+    return this.#appHost.recycle(matches);
+  }
+
+  /** recycleScript recycles the running application of one entry script (a relayed IISNODE_CONTROL_PIPE recycle). */
+  recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
+    return this.#appHost.recycle([scriptPath], reason);
+  }
+
+  /** runs tells whether an entry script belongs to this site's applications. */
+  runs(scriptPath: string): boolean {
+    return this.#appHost.scripts().includes(scriptPath);
+  }
+
+  status(): SiteStatus {
+    return {
+      site: this.site.name,
+      root: this.site.root,
+      configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
+      apps: this.#appHost.stats().apps,
+    };
+  }
+
+  /** gracefulShutdownTimeout is the site's bound on waiting for in-flight requests at shutdown. */
+  get gracefulShutdownTimeout(): number {
+    return this.site.config.forPath('/').iisnode.gracefulShutdownTimeout;
+  }
+
+  /** stopWatching ends the watchers and live log streams (first step of shutdown); new responses close their connections. */
+  stopWatching(): void {
+    this.#isClosing = true;
+    // Live log streams (index page events, tails) would otherwise hold the shutdown open.
+    this.#logFolder.close();
+    this.#configWatcher.close();
+  }
+
+  /** drained resolves once no request is in flight, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise<void>((done) => {
+      const timer = setTimeout(done, timeoutMs);
+      this.#onIdle = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
+  }
+
+  /** close stops every worker and closes the logs. */
+  async close(): Promise<void> {
+    await this.#appHost.close();
+    await this.#logCapture.close();
+    await this.#accessLog?.close();
+  }
+
+  handleRequest(req: IncomingMessage, res: HttpResponse, isHttps: boolean): void {
+    this.#inFlight++;
+    res.once('close', this.#onResponseClose);
+    // While shutting down, answered connections are not kept alive.
+    if (this.#isClosing) res.shouldKeepAlive = false;
+    // The next request after a web.config change sees it (DESIGN §3).
+    if (this.#isConfigDirty) this.reloadConfig();
+    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
+      void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, isHttps);
+      return;
+    }
+    void this.#pipeline.handle(req, res, isHttps);
+  }
+
+  /** handleUpgrade runs an upgrade request (WebSocket) through the same pipeline; the iisnode handler tunnels it. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, isHttps: boolean): void {
+    if (this.#isClosing) {
+      socket.destroy();
+      return;
+    }
+    if (this.#isConfigDirty) this.reloadConfig();
+    const { res, upgrade } = createUpgradeResponse(req, socket, head);
+    void this.#pipeline.handle(req, res, isHttps, upgrade);
+  }
+
+  readonly #onConfigChange = (): void => {
+    if (this.#isConfigDirty) return;
+    this.#isConfigDirty = true;
+    // Re-read soon even without a request, so the host log reports a bad edit promptly.
+    setImmediate(() => {
+      if (this.#isConfigDirty && !this.#isClosing) this.reloadConfig();
+    });
+  };
+
+  /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
+  #loopbackPipelineFor(broken: SiteConfig): Pipeline {
+    if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
+    const site = this.site;
+    const handle = {
+      root: site.root,
+      name: site.name,
+      globalRules: site.globalRules,
+      config: {
+        forPath(urlPath: string): FolderConfig {
+          const bad = broken.forPath(urlPath);
+          return bad.errors.length > 0 ? bad : site.config.forPath(urlPath);
+        },
+      },
+    };
+    this.#loopbackPipeline = new Pipeline({
+      site: handle,
+      modules: builtinModules(handle, this.#appHost),
+      responseFilters: builtinResponseFilters(),
+      log: this.#log,
+    });
+    return this.#loopbackPipeline;
+  }
+
+  readonly #onResponseClose = (): void => {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
+  };
+}

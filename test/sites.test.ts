@@ -1,0 +1,168 @@
+/**
+ * nodehost.yml's long form: several sites on one port, chosen by the Host header (exact name,
+ * then `*.domain`, then `*`, then defaultSite), each with its own pipeline, applications and
+ * access log; unknown host names get 404 when no defaultSite is set; configuration errors
+ * name file:line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, SITES, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
+
+const DIR = mkdtempSync(join(tmpdir(), 'nodehost-sites-'));
+
+function makeSite(name: string): void {
+  mkdirSync(join(DIR, name), { recursive: true });
+  writeFileSync(join(DIR, name, 'who.txt'), `${name}\n`);
+}
+
+function checkConfig(yaml: string): { status: number | null; stderr: string } {
+  const file = join(DIR, `check-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, yaml);
+  const run = spawnSync(process.execPath, [BIN, 'check', '--config', file], { encoding: 'utf8' });
+  return { status: run.status, stderr: `${run.stderr}${run.stdout}`.replace(file, 'FILE') };
+}
+
+after(() => rmSync(DIR, { recursive: true, force: true }));
+
+describe('sites on one port chosen by Host', () => {
+  let host: RunningHost;
+  let port: number;
+  let otherPort: number;
+  before(async () => {
+    makeSite('blog');
+    makeSite('shop');
+    makeSite('wild');
+    // An application site, so each site runs its own workers.
+    cpSync(join(SITES, 'main', 'hello.js'), join(DIR, 'shop', 'hello.js'));
+    writeFileSync(
+      join(DIR, 'shop', 'web.config'),
+      '<configuration><system.webServer><handlers><add name="iisnode" path="hello.js" verb="*" modules="iisnode"/></handlers></system.webServer></configuration>',
+    );
+    port = await freePort();
+    otherPort = await freePort();
+    writeFileSync(
+      join(DIR, 'nodehost.yml'),
+      [
+        'host: 127.0.0.1',
+        'logs: logs',
+        'sites:',
+        '  - name: blog',
+        '    root: blog',
+        `    bindings: ["http://blog.example.test:${port}"]`,
+        '  - name: shop',
+        '    root: shop',
+        `    bindings: ["http://shop.example.test:${port}", "http://*:${otherPort}"]`,
+        '  - name: wild',
+        '    root: wild',
+        `    bindings: ["http://*.wild.test:${port}"]`,
+        '',
+      ].join('\n'),
+    );
+    host = await startNodehost('', { port: false, args: ['--config', join(DIR, 'nodehost.yml')] });
+  });
+  after(() => host?.stop());
+
+  test('each host name reaches its own site', async () => {
+    const blog = await fetchRaw(host.url, '/who.txt', { headers: { host: `blog.example.test:${port}` } });
+    assert.equal(blog.status, 200);
+    assert.equal(blog.text, 'blog\n');
+    const shop = await fetchRaw(host.url, '/who.txt', { headers: { host: `SHOP.example.test:${port}` } });
+    assert.equal(shop.text, 'shop\n');
+    const wild = await fetchRaw(host.url, '/who.txt', { headers: { host: 'a.b.wild.test' } });
+    assert.equal(wild.text, 'wild\n');
+  });
+
+  test('an unknown host name gets 404 when no defaultSite is set', async () => {
+    const reply = await fetchRaw(host.url, '/who.txt', { headers: { host: 'nobody.example.test' } });
+    assert.equal(reply.status, 404);
+    assert.match(reply.text, /404 - Not Found/);
+    // The bare domain is not covered by `*.wild.test`.
+    assert.equal((await fetchRaw(host.url, '/who.txt', { headers: { host: 'wild.test' } })).status, 404);
+  });
+
+  test('a `*` binding on another port takes every host name', async () => {
+    const reply = await fetchRaw(`http://127.0.0.1:${otherPort}/`, '/who.txt', { headers: { host: 'anything.test' } });
+    assert.equal(reply.text, 'shop\n');
+  });
+
+  test('a site runs its applications and writes its own access log', async () => {
+    const reply = await fetchRaw(host.url, '/hello.js', { headers: { host: `shop.example.test:${port}` } });
+    assert.equal(reply.status, 200);
+    // The blog site has no such application.
+    assert.equal((await fetchRaw(host.url, '/hello.js', { headers: { host: `blog.example.test:${port}` } })).status, 404);
+    for (let attempt = 0; attempt < 50 && !(existsSync(join(DIR, 'logs', 'shop')) && existsSync(join(DIR, 'logs', 'blog'))); attempt++)
+      await new Promise((r) => setTimeout(r, 100));
+    const read = (name: string) => {
+      const folder = join(DIR, 'logs', name);
+      return readdirSync(folder)
+        .map((file) => readFileSync(join(folder, file), 'utf8'))
+        .join('');
+    };
+    for (let attempt = 0; attempt < 50 && !read('shop').includes('/hello.js'); attempt++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(read('shop'), /GET \/hello\.js .* 200 /);
+    assert.doesNotMatch(read('shop'), /GET \/hello\.js .* 404 /);
+    assert.match(read('blog'), /GET \/hello\.js .* 404 /);
+  });
+});
+
+describe('defaultSite', () => {
+  let host: RunningHost;
+  before(async () => {
+    makeSite('one');
+    makeSite('two');
+    const port = await freePort();
+    writeFileSync(
+      join(DIR, 'default.yml'),
+      [
+        'sites:',
+        '  - name: one',
+        '    root: one',
+        `    bindings: ["http://one.test:${port}"]`,
+        '  - name: two',
+        '    root: two',
+        `    bindings: ["http://two.test:${port}"]`,
+        'defaultSite: two',
+        '',
+      ].join('\n'),
+    );
+    host = await startNodehost('', { port: false, args: ['--config', join(DIR, 'default.yml')] });
+  });
+  after(() => host?.stop());
+
+  test('answers host names no binding has; named hosts keep their site', async () => {
+    assert.equal((await fetchRaw(host.url, '/who.txt', { headers: { host: 'unknown.test' } })).text, 'two\n');
+    assert.equal((await fetchRaw(host.url, '/who.txt', { headers: { host: 'one.test' } })).text, 'one\n');
+    assert.equal((await fetchRaw(host.url, '/who.txt')).text, 'two\n');
+  });
+});
+
+describe('long form errors name file:line', () => {
+  test('an unknown site key', () => {
+    const run = checkConfig('sites:\n  - name: a\n    root: a\n    bindngs: ["http://*:8080"]\n');
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /FILE:4.*unknown site setting 'bindngs'/s);
+  });
+
+  test('a bad binding string', () => {
+    const run = checkConfig('sites:\n  - name: a\n    root: a\n    bindings:\n      - "http://*:8080"\n      - "ftp://x:21"\n');
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /FILE:6.*bad binding "ftp:\/\/x:21"/s);
+  });
+
+  test('a binding two sites share, an https binding without tls, a defaultSite that names no site, short-form keys beside sites', () => {
+    assert.match(
+      checkConfig('sites:\n  - name: a\n    root: a\n    bindings: ["http://*:8080"]\n  - name: b\n    root: b\n    bindings: ["http://*:8080"]\n').stderr,
+      /FILE:7.*taken already by site 'a'/s,
+    );
+    assert.match(checkConfig('sites:\n  - name: a\n    root: a\n    bindings: ["https://*:8443"]\n').stderr, /FILE:4.*no 'tls'/s);
+    assert.match(
+      checkConfig('sites:\n  - name: a\n    root: a\n    bindings: ["http://*:8080"]\ndefaultSite: b\n').stderr,
+      /FILE:5.*'defaultSite' names no site/s,
+    );
+    assert.match(checkConfig('port: 80\nsites:\n  - name: a\n    root: a\n    bindings: ["http://*:8080"]\n').stderr, /FILE:1.*short form/s);
+  });
+});
