@@ -25,6 +25,7 @@ import { RequestContext } from '../http/request-context.js';
 import { errorStep } from '../pipeline/error-step.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
+import { adaptHttp2 } from './http2-compat.js';
 import type { SiteHost } from './site-host.js';
 
 /** Idle keep-alive client connections close after this long. */
@@ -172,10 +173,13 @@ export class Listener {
     return this.#any ?? this.#options.defaultSite;
   }
 
-  readonly #onRequest = (req: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
-    const res = response as HttpResponse;
-    const request = req as IncomingMessage;
-    const route = this.routeFor(hostNameOf(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
+  readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+    const { req, res } =
+      incoming.httpVersionMajor === 2
+        ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
+        : { req: incoming as IncomingMessage, res: response as HttpResponse };
+    const request = req;
+    const route = this.routeFor(hostNameOf(req.headers.host));
     if (route === undefined) {
       const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
       errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
