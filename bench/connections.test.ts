@@ -24,7 +24,13 @@ test('formatConnectionsReport prints RSS in MiB and KiB per connection', () => {
 });
 
 test('formatConnectionsReport says so when a front could not hold every connection', () => {
-  const short: ConnectionsFrontReport = { ...held, reached: 1000, kibPerConnection: undefined, failures: { 'read ECONNRESET': 9000 }, fdLimits: { loader: 20000, host: 1024 } };
+  const short: ConnectionsFrontReport = {
+    ...held,
+    reached: 1000,
+    kibPerConnection: undefined,
+    failures: { 'read ECONNRESET': 9000 },
+    fdLimits: { loader: 20000, host: 1024 },
+  };
   const text = formatConnectionsReport([short]);
   const row = text.split('\n').find((l) => l.startsWith('nodehost-1'))!;
   // The peak is a real reading; the open reading and KiB per connection would be misleading.

@@ -100,8 +100,12 @@ async function measure(front: Front, running: RunningFront, path: string, expect
   const loaderLimit = ensureFdLimit(process.pid, neededFds);
   const hostLimits = groups.clientHolders.map((pid) => ensureFdLimit(pid, neededFds));
   const hostLimit = lowest(hostLimits);
-  for (const [who, limit] of [['this process', loaderLimit], [`${front.id}`, hostLimit]] as const) {
-    if (limit !== undefined && limit.soft < neededFds) log(`${CONNECTIONS_SCENARIO_ID} · ${front.id}: ${who} may open only ${limit.soft} files; ${TARGET_CONNECTIONS} connections need ${neededFds}`);
+  for (const [who, limit] of [
+    ['this process', loaderLimit],
+    [`${front.id}`, hostLimit],
+  ] as const) {
+    if (limit !== undefined && limit.soft < neededFds)
+      log(`${CONNECTIONS_SCENARIO_ID} · ${front.id}: ${who} may open only ${limit.soft} files; ${TARGET_CONNECTIONS} connections need ${neededFds}`);
   }
   // Below the limit, with room to spare: at the limit this process could not even read /proc.
   const attempted = Math.max(0, Math.min(TARGET_CONNECTIONS, ...[loaderLimit, hostLimit].map((l) => (l === undefined ? Infinity : l.soft - SPARE_FDS))));
@@ -215,7 +219,19 @@ function lowest(limits: readonly (FdLimit | undefined)[]): FdLimit | undefined {
 
 function emptyReport(front: Front, error: string): ConnectionsFrontReport {
   const none: RssSeries = { idle: 0, open: 0, peak: 0, afterClose: 0 };
-  return { front: front.id, label: front.label, target: TARGET_CONNECTIONS, reached: 0, failures: {}, openSec: 0, hostRssKiB: none, appRssKiB: none, kibPerConnection: undefined, fdLimits: { loader: readFdLimit(process.pid)?.soft, host: undefined }, error };
+  return {
+    front: front.id,
+    label: front.label,
+    target: TARGET_CONNECTIONS,
+    reached: 0,
+    failures: {},
+    openSec: 0,
+    hostRssKiB: none,
+    appRssKiB: none,
+    kibPerConnection: undefined,
+    fdLimits: { loader: readFdLimit(process.pid)?.soft, host: undefined },
+    error,
+  };
 }
 
 /** isConnectionsClean is true when every front held every connection without a failure. */
@@ -248,11 +264,18 @@ export function formatConnectionsReport(reports: readonly ConnectionsFrontReport
       `${r.openSec} s`,
     ]);
     const failed = Object.entries(r.failures).map(([why, n]) => `${n} × ${why}`);
-    if (isShort) notes.push(`${r.front}: held ${r.reached} of ${r.target} connections (file limits: this process ${r.fdLimits.loader ?? '?'}, host ${r.fdLimits.host ?? '?'})`);
+    if (isShort)
+      notes.push(
+        `${r.front}: held ${r.reached} of ${r.target} connections (file limits: this process ${r.fdLimits.loader ?? '?'}, host ${r.fdLimits.host ?? '?'})`,
+      );
     if (failed.length) notes.push(`${r.front}: failed connections: ${failed.join('; ')}`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return (
     `connections: host RSS (MiB) idle / with ${TARGET_CONNECTIONS} keep-alive connections / after close, per front; ` +
     `KiB per connection = (open − idle) ÷ ${TARGET_CONNECTIONS}; host = nodehost's own process or nginx master + worker, app = the app's node process\n` +

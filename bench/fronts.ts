@@ -98,7 +98,16 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
-      const args = [nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1', ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)])];
+      const args = [
+        nodehostBin,
+        'serve',
+        site,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)]),
+      ];
       const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
       const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
       // `listening` means the listener accepts; the probe then makes sure a worker answers
@@ -122,12 +131,15 @@ export function nginxFront(workers: number): Front {
     id: `nginx-${workers}`,
     label: `nginx, ${workers} worker${workers === 1 ? '' : 's'}`,
     cleanStops: ['exit 0', 'exit SIGTERM', 'killed'],
-    unavailable: () => (findOnPath('nginx') ?? findNginx() ? undefined : 'nginx is not installed (npm run bench:setup)'),
+    unavailable: ({ scenario }) => scenario.nginxSkip ?? ((findOnPath('nginx') ?? findNginx()) ? undefined : 'nginx is not installed (npm run bench:setup)'),
     async start({ scenario, workDir, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true));
+      await writeFile(
+        join(workDir, 'nginx.conf'),
+        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds),
+      );
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
       // becomes nginx: the harness sends it once every app answers on its socket, so nginx
@@ -162,14 +174,26 @@ export function nginxFront(workers: number): Front {
 /**
  * nginxConfig is the generated nginx.conf: loopback only, no access log, keep-alive to the
  * apps. With `isWebSocket`, upgrade requests are passed on with their Upgrade and Connection
- * headers (other requests still use upstream keep-alive).
+ * headers (other requests still use upstream keep-alive). `extraHttp` goes in the http block
+ * (the compression scenarios' gzip directives). With `cacheSeconds`, responses are
+ * cached that long (proxy_cache in memory-backed files under the work folder, one fetch per
+ * key at a time: proxy_cache_lock).
  */
-function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], isWebSocket: boolean): string {
+function nginxConfig(
+  workers: number,
+  port: number,
+  site: string,
+  sockets: readonly string[],
+  isWebSocket: boolean,
+  extraHttp: string,
+  cacheSeconds?: number,
+): string {
   const isRoot = process.getuid?.() === 0;
-  const connection = isWebSocket ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;' : 'proxy_set_header Connection "";';
-  const handler = sockets.length === 0
-    ? `root ${site};`
-    : `proxy_pass http://app; proxy_http_version 1.1; ${connection} proxy_set_header Host $host;`;
+  const connection = isWebSocket
+    ? 'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;'
+    : 'proxy_set_header Connection "";';
+  const cache = cacheSeconds === undefined ? '' : ` proxy_cache nh; proxy_cache_valid 200 ${cacheSeconds}s; proxy_cache_lock on; proxy_cache_key $request_uri;`;
+  const handler = sockets.length === 0 ? `root ${site};` : `proxy_pass http://app; proxy_http_version 1.1; ${connection} proxy_set_header Host $host;${cache}`;
   return [
     // As root, nginx's workers would run as nobody and could not connect to the apps' sockets.
     isRoot ? 'user root;' : '',
@@ -184,7 +208,9 @@ function nginxConfig(workers: number, port: number, site: string, sockets: reado
     '  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy; fastcgi_temp_path tmp-fcgi; uwsgi_temp_path tmp-uwsgi; scgi_temp_path tmp-scgi;',
     '  client_max_body_size 0;',
     '  default_type text/plain;',
+    extraHttp === '' ? '' : `  ${extraHttp}`,
     isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
+    cacheSeconds === undefined ? '' : '  proxy_cache_path cache levels=1 keys_zone=nh:10m max_size=256m inactive=60s use_temp_path=off;',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
     `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
     '}',

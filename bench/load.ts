@@ -25,6 +25,8 @@ export interface LoadSpec {
   readonly postBytes?: number;
   /** closeConnections sends `Connection: close` on every request: a new connection per request. */
   readonly closeConnections?: boolean;
+  /** headers are sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** LoadResult is what one load run measured. */
@@ -90,6 +92,7 @@ function autocannonGenerator(script: string): LoadGenerator {
       // The server closes after each response and autocannon reconnects. (Its `-D 1`,
       // reconnect after every request, sends no request at all in autocannon 8.)
       if (spec.closeConnections) args.push('-H', 'Connection=close');
+      for (const [name, value] of Object.entries(spec.headers ?? {})) args.push('-H', `${name}=${value}`);
       const child = startChild('autocannon', process.execPath, [...args, spec.url], { env: loaderEnv() });
       const result = collect(child, spec).then((out) => {
         const lines = out.trim().split('\n');
@@ -125,7 +128,21 @@ function wrkGenerator(bin: string): LoadGenerator {
       const script = spec.postBytes === undefined ? [] : ['-s', postScript(spec.postBytes)];
       // wrk reconnects whenever the server closes the connection after a response.
       const close = spec.closeConnections ? ['-H', 'Connection: close'] : [];
-      const args = (sec: number): string[] => ['-t', String(t), '-c', String(spec.connections), '-d', `${sec}s`, '--latency', '--timeout', '10s', ...close, ...script, spec.url];
+      for (const [name, value] of Object.entries(spec.headers ?? {})) close.push('-H', `${name}: ${value}`);
+      const args = (sec: number): string[] => [
+        '-t',
+        String(t),
+        '-c',
+        String(spec.connections),
+        '-d',
+        `${sec}s`,
+        '--latency',
+        '--timeout',
+        '10s',
+        ...close,
+        ...script,
+        spec.url,
+      ];
       if (spec.warmupSec > 0) {
         // wrk has no warm-up option: a separate run whose report is only checked for failure.
         const warm = startChild('wrk', bin, args(spec.warmupSec), { env: loaderEnv() });
@@ -164,7 +181,8 @@ function postBodyFile(bytes: number): string {
 /** postScript writes (once) a wrk Lua script that POSTs `bytes` bytes. */
 function postScript(bytes: number): string {
   const file = join(tmpdir(), `nodehost-bench-post-${bytes}.lua`);
-  if (!existsSync(file)) writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  if (!existsSync(file))
+    writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
   return file;
 }
 

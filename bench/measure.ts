@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { delay, killGroup } from './children.js';
 import type { Front, FrontContext, RunningFront } from './fronts.js';
@@ -94,6 +95,14 @@ export async function measureFront(
     return { cells, notes };
   }
 
+  // What one response costs on the wire, for the scenarios that send request headers (compression).
+  if (scenario.requestHeaders !== undefined) {
+    try {
+      notes.push(`${scenario.id} · ${front.id}: ${await describeResponse(running.url, scenario.requestHeaders)}`);
+    } catch (err) {
+      notes.push(`${scenario.id} · ${front.id}: could not measure one response: ${message(err)}`);
+    }
+  }
   const sampler = new ProcSampler(running.root.pid, { hostIncludesChildren: running.hostIncludesChildren === true });
   try {
     for (const cell of cellsFor(running.rootRole)) {
@@ -128,8 +137,18 @@ async function measureCell(
   // Every run gets its own warm-up, not only the first: it warms the generator's process
   // as well as the front (JIT, open connections, every worker started).
   // Long bodies are not checked by the generator (a command-line argument has a size limit).
-  const expectBody = scenario.expectBody.length <= 4096 ? scenario.expectBody : undefined;
-  const spec = { url: running.url, connections: cell.connections, expectBody, durationSec: plan.durationSec, warmupSec: plan.warmupSec, postBytes: scenario.postBytes, closeConnections: scenario.closeConnections };
+  // An empty expectBody means the body is not checked (compressed bodies).
+  const expectBody = scenario.expectBody.length > 0 && scenario.expectBody.length <= 4096 ? scenario.expectBody : undefined;
+  const spec = {
+    url: running.url,
+    connections: cell.connections,
+    expectBody,
+    durationSec: plan.durationSec,
+    warmupSec: plan.warmupSec,
+    postBytes: scenario.postBytes,
+    closeConnections: scenario.closeConnections,
+    headers: scenario.requestHeaders,
+  };
   const where = `${scenario.id} · ${cell.front} · c=${cell.connections}`;
   for (let i = 1; i <= plan.runs; i++) {
     if (running.root.hasExited) throw new Error(`${running.root.name} exited (${await running.root.exited}) during the benchmark`);
@@ -144,9 +163,10 @@ async function measureCell(
     }
     const usage = sampler.usage(load.startedAt, load.finishedAt);
     const loaderCpuPercent = loaderSampler.usage(load.startedAt, load.finishedAt)?.root.cpuPercent;
-    const otherCpuPercent = usage && loaderCpuPercent !== undefined
-      ? Math.max(0, usage.machineCpuPercent - usage.root.cpuPercent - usage.descendants.cpuPercent - loaderCpuPercent - usage.harnessCpuPercent)
-      : undefined;
+    const otherCpuPercent =
+      usage && loaderCpuPercent !== undefined
+        ? Math.max(0, usage.machineCpuPercent - usage.root.cpuPercent - usage.descendants.cpuPercent - loaderCpuPercent - usage.harnessCpuPercent)
+        : undefined;
     cell.runs.push({ load, usage, loaderCpuPercent, otherCpuPercent });
     const bad = load.errors + load.non2xx + load.mismatches;
     log(`${where} · run ${i}/${plan.runs}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.p99Ms} ms${bad ? `, ${bad} bad responses` : ''}`);
@@ -177,6 +197,18 @@ async function reapLeftovers(frontId: string, sampler: ProcSampler): Promise<str
     }
   }
   return alive.map((r) => `${frontId}: process ${r.pid} (a child of the front) was still running ${STOP_SETTLE_MS} ms after the front stopped; killed`);
+}
+
+/** describeResponse sends one GET with `headers` and tells its body bytes on the wire and its Content-Encoding. */
+function describeResponse(url: string, headers: Readonly<Record<string, string>>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers, agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve(`${bytes.toLocaleString('en-US')} body bytes per response (Content-Encoding: ${res.headers['content-encoding'] ?? 'none'})`));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 function message(err: unknown): string {

@@ -23,8 +23,14 @@ export interface BenchOptions {
 /** SCENARIO_HELP lists every scenario id with its description (the table's, `recycle` and `conns10k`). */
 const SCENARIO_HELP = [
   ...scenarios.map((s) => [s.id, s.description] as const),
-  [RECYCLE_SCENARIO_ID, 'deploys under load: nodehost-2, the app file rewritten while keep-alive and fresh connections send requests (its own report)'] as const,
-  [CONNECTIONS_SCENARIO_ID, 'memory: host RSS idle and holding 10,000 keep-alive connections, nodehost-1 and nginx-1 (its own report; ignores --fronts)'] as const,
+  [
+    RECYCLE_SCENARIO_ID,
+    'deploys under load: nodehost-2, the app file rewritten while keep-alive and fresh connections send requests (its own report)',
+  ] as const,
+  [
+    CONNECTIONS_SCENARIO_ID,
+    'memory: host RSS idle and holding 10,000 keep-alive connections, nodehost-1 and nginx-1 (its own report; ignores --fronts)',
+  ] as const,
 ];
 
 /** USAGE is printed by --help and after a bad flag; the front and scenario lists come from their tables. */
@@ -84,5 +90,8 @@ function number(flag: string, text: string, min: number, max: number): number {
 }
 
 function list(text: string | undefined): string[] {
-  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -65,7 +65,10 @@ export async function waitForHttp(child: Child, url: string, expectBody: string,
     await delay(pause);
     pause = Math.min(200, pause * 2);
   }
-  throw notReady(child, `${url}${socketPath ? ` on ${socketPath}` : ''} did not answer 200 ${JSON.stringify(expectBody)} within ${timeoutMs} ms (last: ${last})`);
+  throw notReady(
+    child,
+    `${url}${socketPath ? ` on ${socketPath}` : ''} did not answer 200 ${JSON.stringify(expectBody)} within ${timeoutMs} ms (last: ${last})`,
+  );
 }
 
 function probe(url: string, timeoutMs: number, socketPath: string | undefined): Promise<{ status: number; body: string }> {
@@ -84,6 +87,9 @@ function probe(url: string, timeoutMs: number, socketPath: string | undefined): 
 }
 
 function notReady(child: Child, what: string): Error {
-  const out = [child.stdoutTail(), child.stderrTail()].map((s) => s.trim()).filter(Boolean).join('\n');
+  const out = [child.stdoutTail(), child.stderrTail()]
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('\n');
   return new Error(`${child.name}: ${what}${out ? `\n--- output (tail) ---\n${out.slice(-2000)}` : ''}`);
 }

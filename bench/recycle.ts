@@ -33,7 +33,10 @@ export async function runRecycleBench(options: RecycleBenchOptions, log: (line: 
   writeFileSync(join(site, 'app.js'), template);
   writeFileSync(join(site, 'package.json'), '{ "private": true, "type": "commonjs" }\n');
   const port = await freePort();
-  const host = startChild('nodehost-recycle', process.execPath, [options.nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1'], { cwd: options.tempRoot, env: cleanEnv() });
+  const host = startChild('nodehost-recycle', process.execPath, [options.nodehostBin, 'serve', site, '--port', String(port), '--host', '127.0.0.1'], {
+    cwd: options.tempRoot,
+    env: cleanEnv(),
+  });
   try {
     const waitForRecycle = recycleWatcher(host.proc.stderr!);
     await waitForLine(host, /listening/, 20_000);

@@ -141,7 +141,11 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   if (!options.isJson && connections !== undefined) process.stdout.write(`\n${formatConnectionsReport(connections)}`);
   const isRecycleClean = !wantsRecycle || (recycle !== undefined && recycle.failures + recycle.staleResponses === 0);
   const isConnectionsRunClean = !wantsConnections || (connections !== undefined && isConnectionsClean(connections));
-  const isClean = rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) && (rows.length > 0 || chosenScenarios.length === 0) && isRecycleClean && isConnectionsRunClean;
+  const isClean =
+    rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) &&
+    (rows.length > 0 || chosenScenarios.length === 0) &&
+    isRecycleClean &&
+    isConnectionsRunClean;
   return isClean ? 0 : 1;
 }
 
@@ -162,12 +166,18 @@ function rowNotes(rows: readonly Row[]): string[] {
   for (const r of rows) {
     const where = `${r.scenario} · ${r.front} · c=${r.connections}`;
     if (r.error && r.error !== NOT_STARTED && r.error !== BAD_RESPONSES) notes.push(`${where}: ${r.error.split('\n')[0]}`);
-    const bad = [r.errors && `${r.errors} connection errors/timeouts`, r.non2xx && `${r.non2xx} non-2xx`, r.mismatches && `${r.mismatches} wrong bodies`].filter(Boolean);
+    const bad = [
+      r.errors && `${r.errors} connection errors/timeouts`,
+      r.non2xx && `${r.non2xx} non-2xx`,
+      r.mismatches && `${r.mismatches} wrong bodies`,
+    ].filter(Boolean);
     if (bad.length) notes.push(`${where}: ${bad.join(', ')} (summed over runs)`);
     // One core is all a single-threaded generator has: near it, req/s measures the generator.
     // Other processes' CPU below a fifth of a core is the usual background of a quiet machine.
-    if ((r.otherCpuPercent ?? 0) >= 20) notes.push(`${where}: other processes used up to ${Math.round(r.otherCpuPercent!)}% CPU during the runs; the machine was not quiet`);
-    if ((r.loaderCpuPercent ?? 0) >= 90) notes.push(`${where}: the load generator used ${Math.round(r.loaderCpuPercent!)}% of a core; req/s may be limited by it`);
+    if ((r.otherCpuPercent ?? 0) >= 20)
+      notes.push(`${where}: other processes used up to ${Math.round(r.otherCpuPercent!)}% CPU during the runs; the machine was not quiet`);
+    if ((r.loaderCpuPercent ?? 0) >= 90)
+      notes.push(`${where}: the load generator used ${Math.round(r.loaderCpuPercent!)}% of a core; req/s may be limited by it`);
   }
   return notes;
 }

@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +19,18 @@ export interface Scenario {
   readonly template: string;
   /** files lists the template files to copy; a name with a folder (`hello/hello.js`) comes from another template. */
   readonly files: readonly string[];
-  /** generated lists files written with `bytes` bytes of a fixed pattern (static content). */
-  readonly generated?: readonly { readonly name: string; readonly bytes: number }[];
+  /**
+   * generated lists files written with `bytes` bytes of a fixed pattern (static content), or of
+   * pseudo-JavaScript (`isScript`, which compresses like real code), or the gzip of an earlier
+   * generated file (`gzipOf`: a precompressed sibling, written after it so it is newer).
+   */
+  readonly generated?: readonly { readonly name: string; readonly bytes: number; readonly isScript?: boolean; readonly gzipOf?: string }[];
+  /** requestHeaders are sent with every request of the load (e.g. Accept-Encoding). */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
+  /** nginxHttp is extra configuration for nginx's http block (e.g. `gzip on;`). */
+  readonly nginxHttp?: string;
+  /** nginxSkip, when set, says why the nginx fronts do not serve this scenario. */
+  readonly nginxSkip?: string;
   /** script is the app's entry script; undefined for static content (no app to run alone). */
   readonly script: string | undefined;
   /** urlPath is the request target the load generator sends. */
@@ -38,6 +49,12 @@ export interface Scenario {
    * HTTP requests: each of the `c` connections is a WebSocket, req/s are round trips per second.
    */
   readonly isWebSocket?: boolean;
+  /**
+   * cacheSeconds: the site caches the app's responses this long (an output-cache profile in
+   * its web.config); the nginx fronts then use proxy_cache with the same validity and
+   * proxy_cache_lock on, so both collapse concurrent misses.
+   */
+  readonly cacheSeconds?: number;
 }
 
 /** pattern is the content of generated files: `bytes` bytes of a-z repeated. */
@@ -46,16 +63,108 @@ export function pattern(bytes: number): string {
   return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
 }
 
+/** script is `bytes` bytes of pseudo-JavaScript, the same every time: compresses about 6:1 with gzip, like a real bundle. */
+export function script(bytes: number): string {
+  const words = [
+    'function',
+    'const',
+    'return',
+    'if',
+    'else',
+    'for',
+    'this',
+    'value',
+    'index',
+    'options',
+    'result',
+    '=>',
+    '{',
+    '}',
+    '(',
+    ')',
+    ';',
+    '.map',
+    '.filter',
+    'await',
+  ];
+  let out = '';
+  let seed = 12345;
+  while (out.length < bytes) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    out += words[seed % words.length] + (seed % 11 === 0 ? '\n' : ' ') + (seed % 5 === 0 ? `v${seed % 9973} ` : '');
+  }
+  return out.slice(0, bytes);
+}
+
 const HELLO = { template: 'hello', files: ['web.config', 'hello.js'], script: 'hello.js', readyPath: '/hello.js', readyBody: 'Hello, world!' } as const;
-const STATIC = { template: 'static', files: ['web.config'], script: undefined, generated: [{ name: 'f4k.txt', bytes: 4096 }, { name: 'f1m.txt', bytes: 1024 * 1024 }] } as const;
+const JSON_APP = {
+  template: 'json',
+  files: ['web.config', 'json/app.js'],
+  script: 'app.js',
+  urlPath: '/app.js',
+  readyPath: '/app.js?ready',
+  readyBody: 'ok',
+  expectBody: '',
+} as const;
+const JS_1M = {
+  template: 'static',
+  files: ['web.config'],
+  script: undefined,
+  generated: [
+    { name: 'app.js', bytes: 1024 * 1024, isScript: true },
+    { name: 'f4k.txt', bytes: 4096 },
+  ],
+  urlPath: '/app.js',
+  readyPath: '/f4k.txt',
+  readyBody: pattern(4096),
+  expectBody: '',
+  requestHeaders: { 'Accept-Encoding': 'gzip' },
+} as const;
+/** nginx's gzip for the compression scenarios: the types nodehost compresses by default (nginx types .js as text/plain here). */
+const NGINX_GZIP = 'gzip on; gzip_min_length 2700; gzip_vary on; gzip_types text/plain application/json application/javascript;';
+const STATIC = {
+  template: 'static',
+  files: ['web.config'],
+  script: undefined,
+  generated: [
+    { name: 'f4k.txt', bytes: 4096 },
+    { name: 'f1m.txt', bytes: 1024 * 1024 },
+  ],
+} as const;
 
 /** scenarios is the table of what can be measured; `--scenarios` picks from it by id. */
 export const scenarios: readonly Scenario[] = [
   { ...HELLO, id: 'hello', description: 'hello world, 13-byte body, keep-alive GET', urlPath: '/hello.js', expectBody: 'Hello, world!' },
-  { ...HELLO, id: 'hello-close', description: 'hello world, 13-byte body, a new connection per request (Connection: close)', urlPath: '/hello.js', expectBody: 'Hello, world!', closeConnections: true },
-  { ...HELLO, id: 'body64k', description: '64 KiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=64', expectBody: ''.padEnd(64 * 1024, 'x') },
-  { ...HELLO, id: 'body1m', description: '1 MiB response body from the app, keep-alive GET', urlPath: '/hello.js?kb=1024', expectBody: ''.padEnd(1024 * 1024, 'x') },
-  { ...HELLO, id: 'post1m', description: 'POST of a 1 MiB body, the app answers its size', urlPath: '/hello.js', expectBody: String(1024 * 1024), postBytes: 1024 * 1024 },
+  {
+    ...HELLO,
+    id: 'hello-close',
+    description: 'hello world, 13-byte body, a new connection per request (Connection: close)',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    closeConnections: true,
+  },
+  {
+    ...HELLO,
+    id: 'body64k',
+    description: '64 KiB response body from the app, keep-alive GET',
+    urlPath: '/hello.js?kb=64',
+    expectBody: ''.padEnd(64 * 1024, 'x'),
+  },
+  {
+    ...HELLO,
+    id: 'body1m',
+    description: '1 MiB response body from the app, keep-alive GET',
+    urlPath: '/hello.js?kb=1024',
+    expectBody: ''.padEnd(1024 * 1024, 'x'),
+  },
+  {
+    ...HELLO,
+    id: 'post1m',
+    description: 'POST of a 1 MiB body, the app answers its size',
+    urlPath: '/hello.js',
+    expectBody: String(1024 * 1024),
+    postBytes: 1024 * 1024,
+  },
   {
     id: 'express1ms',
     description: 'express route spending ~1 ms of CPU per request',
@@ -76,9 +185,82 @@ export const scenarios: readonly Scenario[] = [
     isWebSocket: true,
   },
   // URL Rewrite: the same app through the Kudu template grown to 10 rules (IsFile condition); compare with 'hello'.
-  { ...HELLO, id: 'kudu10', description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET', template: 'kudu', files: ['web.config', 'hello/hello.js'], urlPath: '/users/42', readyPath: '/users/42', expectBody: 'Hello, world!' },
+  {
+    ...HELLO,
+    id: 'kudu10',
+    description: 'hello world routed by 10 rewrite rules (Kudu template, IsFile), keep-alive GET',
+    template: 'kudu',
+    files: ['web.config', 'hello/hello.js'],
+    urlPath: '/users/42',
+    readyPath: '/users/42',
+    expectBody: 'Hello, world!',
+  },
+  // Output caching: the same 5 ms endpoint without a cache, and with a 1-second profile (nginx: proxy_cache valid 1s, proxy_cache_lock on).
+  {
+    id: 'cpu5ms',
+    description: 'node endpoint spending 5 ms of CPU per request, no cache',
+    template: 'cpu',
+    files: ['web.config', 'app.js'],
+    script: 'app.js',
+    urlPath: '/app.js',
+    expectBody: 'computed',
+  },
+  {
+    id: 'cpu5ms-cached',
+    description: 'the 5 ms endpoint behind a 1 s output cache (nginx: proxy_cache valid 1s, proxy_cache_lock on)',
+    template: 'cpucached',
+    files: ['web.config', 'cpu/app.js'],
+    script: 'app.js',
+    urlPath: '/app.js',
+    expectBody: 'computed',
+    cacheSeconds: 1,
+  },
   { ...STATIC, id: 'static4k', description: 'static 4 KiB file (text/plain), keep-alive GET', urlPath: '/f4k.txt', expectBody: pattern(4096) },
-  { ...STATIC, id: 'static1m', description: 'static 1 MiB file (text/plain), keep-alive GET', urlPath: '/f1m.txt', expectBody: pattern(1024 * 1024), readyPath: '/f4k.txt', readyBody: pattern(4096) },
+  {
+    ...STATIC,
+    id: 'static1m',
+    description: 'static 1 MiB file (text/plain), keep-alive GET',
+    urlPath: '/f1m.txt',
+    expectBody: pattern(1024 * 1024),
+    readyPath: '/f4k.txt',
+    readyBody: pattern(4096),
+  },
+  // Compression: ~100 KiB of JSON from node, and a 1 MiB script as a static file. The body
+  // bytes per response are in the notes below the table.
+  {
+    ...JSON_APP,
+    id: 'json100k-off',
+    description: '100 KiB JSON from the app, Accept-Encoding: gzip, br, compression off (nginx: gzip off)',
+    template: 'json-off',
+    requestHeaders: { 'Accept-Encoding': 'gzip, br' },
+  },
+  {
+    ...JSON_APP,
+    id: 'json100k-gzip',
+    description: '100 KiB JSON from the app, Accept-Encoding: gzip (nginx: gzip on, level 5)',
+    requestHeaders: { 'Accept-Encoding': 'gzip' },
+    nginxHttp: NGINX_GZIP + ' gzip_comp_level 5;',
+  },
+  {
+    ...JSON_APP,
+    id: 'json100k-br',
+    description: '100 KiB JSON from the app, Accept-Encoding: br (brotli quality 4)',
+    requestHeaders: { 'Accept-Encoding': 'br' },
+    nginxSkip: 'nginx-light has no brotli module',
+  },
+  {
+    ...JS_1M,
+    id: 'js1m-gzip',
+    description: 'static 1 MiB script, Accept-Encoding: gzip (nodehost: compressed once, cached; nginx: gzip on, level 6, per request)',
+    nginxHttp: NGINX_GZIP + ' gzip_comp_level 6;',
+  },
+  {
+    ...JS_1M,
+    id: 'js1m-pre',
+    description: 'static 1 MiB script with a precompressed app.js.gz, Accept-Encoding: gzip (nginx: gzip_static on)',
+    generated: [...JS_1M.generated, { name: 'app.js.gz', bytes: 0, gzipOf: 'app.js' }],
+    nginxHttp: 'gzip_static on;',
+  },
 ];
 
 /**
@@ -91,7 +273,16 @@ export async function writeSite(scenario: Scenario, dir: string, siteVars: Recor
   // express and ws are resolved from this checkout: the site lives in a temp folder.
   const modulePath = (name: string): string => JSON.stringify(join(REPO_ROOT, 'node_modules', name));
   const vars: Record<string, string | number> = { ...siteVars, expressPath: modulePath('express'), wsPath: modulePath('ws') };
-  for (const file of scenario.generated ?? []) await writeFile(join(dir, file.name), pattern(file.bytes));
+  const written = new Map<string, string>();
+  for (const file of scenario.generated ?? []) {
+    if (file.gzipOf !== undefined) {
+      await writeFile(join(dir, file.name), gzipSync(written.get(file.gzipOf)!, { level: 9 }));
+      continue;
+    }
+    const text = file.isScript === true ? script(file.bytes) : pattern(file.bytes);
+    written.set(file.name, text);
+    await writeFile(join(dir, file.name), text);
+  }
   for (const file of scenario.files) {
     // A name with a folder ('hello/hello.js') borrows a file from another template.
     const source = file.includes('/') ? join(BENCH_DIR, 'sites', file) : join(BENCH_DIR, 'sites', scenario.template, file);

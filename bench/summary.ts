@@ -44,11 +44,14 @@ export interface Row {
 export function summarise(cells: readonly CellResult[], baselineFront: string | undefined): Row[] {
   const rows = cells.map(toRow);
   // A failed row (no measurement, or bad responses) is neither given nor used as a ratio.
-  const valid = (r: Row | undefined): r is Row & { requestsPerSec: number } => r !== undefined && !r.error && r.requestsPerSec !== undefined && r.requestsPerSec > 0;
+  const valid = (r: Row | undefined): r is Row & { requestsPerSec: number } =>
+    r !== undefined && !r.error && r.requestsPerSec !== undefined && r.requestsPerSec > 0;
   return rows.map((row) => {
     const base = rows.find((r) => r.front === baselineFront && r.scenario === row.scenario && r.connections === row.connections);
     const ratio = valid(base) && valid(row) ? row.requestsPerSec / base.requestsPerSec : undefined;
-    const peer = row.front.startsWith('nodehost-') ? rows.find((r) => r.front === row.front.replace(/^nodehost-(\d+).*$/, 'nginx-$1') && r.scenario === row.scenario && r.connections === row.connections) : undefined;
+    const peer = row.front.startsWith('nodehost-')
+      ? rows.find((r) => r.front === row.front.replace(/^nodehost-(\d+).*$/, 'nginx-$1') && r.scenario === row.scenario && r.connections === row.connections)
+      : undefined;
     const nginxRatio = valid(peer) && valid(row) ? row.requestsPerSec / peer.requestsPerSec : undefined;
     return { ...row, ratio, nginxRatio };
   });

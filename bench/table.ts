@@ -33,7 +33,12 @@ export function renderTable(rows: readonly Row[], scenarioTitles: ReadonlyMap<st
     const mine = rows.filter((r) => r.scenario === scenario);
     const cells = [COLUMNS.map((c) => c.title), ...mine.map((r) => (r.error ? errorCells(r) : COLUMNS.map((c) => c.cell(r))))];
     const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-    const lines = cells.map((line) => line.map((text, i) => (COLUMNS[i]!.isLeft ? text.padEnd(widths[i]!) : text.padStart(widths[i]!))).join('  ').trimEnd());
+    const lines = cells.map((line) =>
+      line
+        .map((text, i) => (COLUMNS[i]!.isLeft ? text.padEnd(widths[i]!) : text.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    );
     lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
     blocks.push(`${scenarioTitles.get(scenario) ?? scenario}\n${lines.join('\n')}`);
   }

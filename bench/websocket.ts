@@ -48,12 +48,18 @@ interface RoundTrips {
 
 /** openSockets opens `clients` WebSockets to `url`; a socket that fails to open counts as an error. */
 async function openSockets(url: string, clients: number, timeoutMs: number): Promise<{ sockets: WebSocket[]; errors: number }> {
-  const opened = await Promise.all(Array.from({ length: clients }, () => new Promise<WebSocket | undefined>((resolve) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', () => resolve(undefined));
-    ws.once('close', () => resolve(undefined));
-  })));
+  const opened = await Promise.all(
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise<WebSocket | undefined>((resolve) => {
+          const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', () => resolve(undefined));
+          ws.once('close', () => resolve(undefined));
+        }),
+    ),
+  );
   const sockets = opened.filter((ws): ws is WebSocket => ws !== undefined);
   return { sockets, errors: clients - sockets.length };
 }
@@ -66,36 +72,41 @@ async function roundTrips(sockets: readonly WebSocket[], seconds: number, keepLa
   const payload = Buffer.alloc(PAYLOAD_BYTES, 'x');
   const result: RoundTrips = { count: 0, errors: 0, mismatches: 0, latenciesMs: [] };
   const deadline = Date.now() + seconds * 1000;
-  await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
-    let sentAt = performance.now();
-    const finish = (): void => {
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      ws.off('error', onClose);
-      resolve();
-    };
-    const onMessage = (data: WebSocket.RawData): void => {
-      const now = performance.now();
-      result.count++;
-      if (keepLatencies) result.latenciesMs.push(now - sentAt);
-      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
-      if (size !== PAYLOAD_BYTES) result.mismatches++;
-      if (Date.now() >= deadline) {
-        finish();
-        return;
-      }
-      sentAt = performance.now();
-      ws.send(payload);
-    };
-    const onClose = (): void => {
-      result.errors++;
-      finish();
-    };
-    ws.on('message', onMessage);
-    ws.once('close', onClose);
-    ws.once('error', onClose);
-    ws.send(payload);
-  })));
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          let sentAt = performance.now();
+          const finish = (): void => {
+            ws.off('message', onMessage);
+            ws.off('close', onClose);
+            ws.off('error', onClose);
+            resolve();
+          };
+          const onMessage = (data: WebSocket.RawData): void => {
+            const now = performance.now();
+            result.count++;
+            if (keepLatencies) result.latenciesMs.push(now - sentAt);
+            const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+            if (size !== PAYLOAD_BYTES) result.mismatches++;
+            if (Date.now() >= deadline) {
+              finish();
+              return;
+            }
+            sentAt = performance.now();
+            ws.send(payload);
+          };
+          const onClose = (): void => {
+            result.errors++;
+            finish();
+          };
+          ws.on('message', onMessage);
+          ws.once('close', onClose);
+          ws.once('error', onClose);
+          ws.send(payload);
+        }),
+    ),
+  );
   return result;
 }
 
@@ -106,7 +117,11 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** runClient is the client process: open, warm up (not counted), measure, print one JSON line. */
 async function runClient(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { url: { type: 'string' }, clients: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { url: { type: 'string' }, clients: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' } },
+  });
   if (!values.url) throw new Error('--url is required');
   const clients = Number(values.clients ?? 10) || 10;
   const seconds = Number(values.seconds ?? 5) || 5;
@@ -144,7 +159,19 @@ export const websocketGenerator: LoadGenerator = {
   name: 'ws echo client',
   async start(spec) {
     const url = spec.url.replace(/^http:/, 'ws:');
-    const args = ['--import', 'tsx', join(BENCH_DIR, 'websocket.ts'), '--url', url, '--clients', String(spec.connections), '--seconds', String(spec.durationSec), '--warmup', String(spec.warmupSec)];
+    const args = [
+      '--import',
+      'tsx',
+      join(BENCH_DIR, 'websocket.ts'),
+      '--url',
+      url,
+      '--clients',
+      String(spec.connections),
+      '--seconds',
+      String(spec.durationSec),
+      '--warmup',
+      String(spec.warmupSec),
+    ];
     const child = startChild('ws-client', process.execPath, args, { cwd: REPO_ROOT });
     const limit = setTimeout(() => void stopChild(child, 1000), (spec.warmupSec + spec.durationSec + SLACK_SEC) * 1000);
     const result = (async (): Promise<LoadResult> => {

@@ -12,11 +12,13 @@ const AREAS: readonly (readonly [title: string, prefixes: readonly string[]])[] 
   ['Worker processes', ['NH_ERR_WORKER_', 'NH_ERR_DEBUG_']],
   ['Applications', ['NH_ERR_APP_']],
   ['Request filtering', ['NH_ERR_FILTER_']],
+  ['Authentication, authorization and IP restrictions', ['NH_ERR_AUTH_', 'NH_ERR_AUTHZ_', 'NH_ERR_IP_', 'NH_ERR_USERS_']],
   ['URL Rewrite', ['NH_ERR_REWRITE_']],
   ['Static files', ['NH_ERR_STATIC_']],
   ['Logs', ['NH_ERR_LOGS_', 'NH_ERR_ACCESS_LOG_']],
   ['Requests and the server', ['NH_ERR_SERVER_', 'NH_ERR_TLS_', 'NH_ERR_REQUEST_', 'NH_ERR_CLIENT_']],
   ['Command line', ['NH_ERR_CLI_']],
+  ['Admin API', ['NH_ERR_ADMIN_']],
   ['Internal', ['NH_ERR_INTERNAL']],
 ];
 

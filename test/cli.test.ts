@@ -15,7 +15,14 @@ const run = promisify(execFile);
 describe('nodehost serve', () => {
   test('SIGTERM lets an in-flight request finish, stops the workers and exits 0', async () => {
     const host = await startNodehost(SITES + 'main');
-    const held = request({ host: '127.0.0.1', port: host.port, method: 'POST', path: '/hello.js/hold', headers: { 'Transfer-Encoding': 'chunked' }, agent: false });
+    const held = request({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'POST',
+      path: '/hello.js/hold',
+      headers: { 'Transfer-Encoding': 'chunked' },
+      agent: false,
+    });
     held.write('x');
     const [res] = (await once(held, 'response')) as [IncomingMessage];
     const pid = Number(/held by (\d+)/.exec(((await once(res, 'data')) as [Buffer])[0].toString())![1]);
@@ -56,7 +63,10 @@ describe('nodehost check', () => {
 
   test('exits 0 for a valid site', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nh-check-'));
-    writeFileSync(join(dir, 'web.config'), '<configuration><system.webServer><handlers><add name="iisnode" path="app.js" verb="*" modules="iisnode"/></handlers><iisnode nodeProcessCountPerApplication="3"/></system.webServer></configuration>');
+    writeFileSync(
+      join(dir, 'web.config'),
+      '<configuration><system.webServer><handlers><add name="iisnode" path="app.js" verb="*" modules="iisnode"/></handlers><iisnode nodeProcessCountPerApplication="3"/></system.webServer></configuration>',
+    );
     writeFileSync(join(dir, 'app.js'), '');
     const result = await run(process.execPath, [BIN, 'check', dir]);
     assert.match(result.stdout, /app\.js/);
@@ -65,14 +75,17 @@ describe('nodehost check', () => {
 
   test('warns, naming file:line and the extension, about a mimeMap that repeats a built-in one (IIS: 500.19); still exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nh-check-'));
-    writeFileSync(join(dir, 'web.config'), [
-      '<configuration><system.webServer>',
-      '  <staticContent>',
-      '    <remove fileExtension=".woff2"/><mimeMap fileExtension=".woff2" mimeType="font/woff2"/>',
-      '    <mimeMap fileExtension=".JSON" mimeType="application/json"/>',
-      '  </staticContent>',
-      '</system.webServer></configuration>',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'web.config'),
+      [
+        '<configuration><system.webServer>',
+        '  <staticContent>',
+        '    <remove fileExtension=".woff2"/><mimeMap fileExtension=".woff2" mimeType="font/woff2"/>',
+        '    <mimeMap fileExtension=".JSON" mimeType="application/json"/>',
+        '  </staticContent>',
+        '</system.webServer></configuration>',
+      ].join('\n'),
+    );
     const result = await run(process.execPath, [BIN, 'check', dir]);
     assert.match(result.stdout, /^warnings: 1$/m);
     assert.ok(result.stdout.includes(`${join(dir, 'web.config')}:4: `), result.stdout);

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controlRequest } from '../src/control/control-client.js';
+import { adminRequest } from '../src/control/control-client.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { RawConnection, headerOf, type RawResponse } from './helpers/raw-http.js';
 
@@ -152,7 +152,7 @@ describe('fast path', () => {
     }
   });
 
-  test('what the fast path does not read gets node\'s answers: HTTP/1.0, no Host, a bad header line, an unknown method', async () => {
+  test("what the fast path does not read gets node's answers: HTTP/1.0, no Host, a bad header line, an unknown method", async () => {
     const http10 = await RawConnection.open(host.port);
     try {
       await http10.write('GET /hello.js HTTP/1.0\r\n\r\n');
@@ -185,7 +185,8 @@ describe('fast path', () => {
   test('Content-Length bodies: with the head, in pieces, large, and answered before they were read', async () => {
     const connection = await RawConnection.open(host.port);
     try {
-      const post = (target: string, length: number) => `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
+      const post = (target: string, length: number) =>
+        `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
       await connection.write(post('/hello.js/echo', 5) + 'hello');
       assert.equal((await connection.read()).body.toString(), 'hello');
       await connection.write(post('/hello.js/echo', 9));
@@ -219,8 +220,8 @@ describe('fast path', () => {
     // the application's active count comes back to 0.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const reply = await controlRequest(SITE, { cmd: 'status' });
-      const app = (reply.result as { apps: { script: string; active: number }[] }).apps.find((a) => a.script.endsWith('hello.js'))!;
+      const reply = await adminRequest(SITE, 'GET', '/v1/apps');
+      const app = (reply.body as { apps: { script: string; active: number }[] }).apps.find((a) => a.script.endsWith('hello.js'))!;
       if (app.active === 0) break;
       assert.ok(Date.now() < deadline, `the abandoned upload is still active: ${JSON.stringify(app)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

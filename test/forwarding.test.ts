@@ -36,8 +36,14 @@ describe('request fidelity', () => {
   test('repeated request headers stay separate and empty values are kept', async () => {
     const seen = JSON.parse((await fetchRaw(host.url, '/hello.js/request', { headers: { 'X-Multi': ['one', 'two'], 'X-Empty': '' } })).text);
     const headers = pairs(seen.rawHeaders);
-    assert.deepEqual(headers.filter(([k]) => k === 'x-multi').map(([, v]) => v), ['one', 'two']);
-    assert.deepEqual(headers.filter(([k]) => k === 'x-empty'), [['x-empty', '']]);
+    assert.deepEqual(
+      headers.filter(([k]) => k === 'x-multi').map(([, v]) => v),
+      ['one', 'two'],
+    );
+    assert.deepEqual(
+      headers.filter(([k]) => k === 'x-empty'),
+      [['x-empty', '']],
+    );
   });
 
   test('POST bodies are echoed', async () => {
@@ -57,11 +63,21 @@ describe('request fidelity', () => {
     const block = Buffer.alloc(1024 * 1024, 'upload-block-');
     const hash = createHash('sha256');
     const reply = await new Promise<{ bytes: number; sha256: string; te: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: host.port, method: 'POST', path: '/hello.js/upload', headers: { 'Transfer-Encoding': 'chunked' }, agent: false });
+      const req = request({
+        host: '127.0.0.1',
+        port: host.port,
+        method: 'POST',
+        path: '/hello.js/upload',
+        headers: { 'Transfer-Encoding': 'chunked' },
+        agent: false,
+      });
       req.on('error', reject);
       req.on('response', (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve(JSON.parse(body)));
+        res
+          .setEncoding('utf8')
+          .on('data', (c) => (body += c))
+          .on('end', () => resolve(JSON.parse(body)));
       });
       let sent = 0;
       const pump = () => {
@@ -84,9 +100,18 @@ describe('response fidelity', () => {
   test('repeated response headers stay separate; empty values are kept', async () => {
     const reply = await fetchRaw(host.url, '/hello.js/headers');
     const headers = pairs(reply.rawHeaders);
-    assert.deepEqual(headers.filter(([k]) => k === 'foo').map(([, v]) => v), ['Val1', 'Val2']);
-    assert.deepEqual(headers.filter(([k]) => k === 'set-cookie').map(([, v]) => v), ['a=1', 'b=2']);
-    assert.deepEqual(headers.filter(([k]) => k === 'x-empty'), [['x-empty', '']]);
+    assert.deepEqual(
+      headers.filter(([k]) => k === 'foo').map(([, v]) => v),
+      ['Val1', 'Val2'],
+    );
+    assert.deepEqual(
+      headers.filter(([k]) => k === 'set-cookie').map(([, v]) => v),
+      ['a=1', 'b=2'],
+    );
+    assert.deepEqual(
+      headers.filter(([k]) => k === 'x-empty'),
+      [['x-empty', '']],
+    );
   });
 
   test('chunked responses stream as chunked', async () => {
@@ -127,19 +152,39 @@ describe('response fidelity', () => {
 describe('enableXFF and promoteServerVars', () => {
   test('X-Forwarded-For is added, X-Forwarded-Proto set', async () => {
     const seen = pairs(JSON.parse((await fetchRaw(host.url, '/xff/server.js/request')).text).rawHeaders);
-    assert.deepEqual(seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v), ['127.0.0.1']);
-    assert.deepEqual(seen.filter(([k]) => k === 'x-forwarded-proto').map(([, v]) => v), ['http']);
+    assert.deepEqual(
+      seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v),
+      ['127.0.0.1'],
+    );
+    assert.deepEqual(
+      seen.filter(([k]) => k === 'x-forwarded-proto').map(([, v]) => v),
+      ['http'],
+    );
   });
 
   test('an existing X-Forwarded-For is appended to, X-Forwarded-Proto from the client is kept', async () => {
-    const seen = pairs(JSON.parse((await fetchRaw(host.url, '/xff/server.js/request', { headers: { 'X-Forwarded-For': '10.0.0.1', 'X-Forwarded-Proto': 'https' } })).text).rawHeaders);
-    assert.deepEqual(seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v), ['10.0.0.1, 127.0.0.1']);
-    assert.deepEqual(seen.filter(([k]) => k === 'x-forwarded-proto').map(([, v]) => v), ['https']);
+    const seen = pairs(
+      JSON.parse((await fetchRaw(host.url, '/xff/server.js/request', { headers: { 'X-Forwarded-For': '10.0.0.1', 'X-Forwarded-Proto': 'https' } })).text)
+        .rawHeaders,
+    );
+    assert.deepEqual(
+      seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v),
+      ['10.0.0.1, 127.0.0.1'],
+    );
+    assert.deepEqual(
+      seen.filter(([k]) => k === 'x-forwarded-proto').map(([, v]) => v),
+      ['https'],
+    );
   });
 
   test('the client address is not added twice', async () => {
-    const seen = pairs(JSON.parse((await fetchRaw(host.url, '/xff/server.js/request', { headers: { 'X-Forwarded-For': '10.0.0.1, 127.0.0.1' } })).text).rawHeaders);
-    assert.deepEqual(seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v), ['10.0.0.1, 127.0.0.1']);
+    const seen = pairs(
+      JSON.parse((await fetchRaw(host.url, '/xff/server.js/request', { headers: { 'X-Forwarded-For': '10.0.0.1, 127.0.0.1' } })).text).rawHeaders,
+    );
+    assert.deepEqual(
+      seen.filter(([k]) => k === 'x-forwarded-for').map(([, v]) => v),
+      ['10.0.0.1, 127.0.0.1'],
+    );
   });
 
   test('promoteServerVars adds X-iisnode-<NAME> headers for existing variables', async () => {

@@ -33,13 +33,23 @@ function writeSite(name: string, files: Record<string, string>): string {
  */
 async function accessLogLine(site: string, stem: string, probe: string): Promise<Record<string, string>> {
   const dir = path.join(tmp, 'logs', site);
-  const line = await waitFor(dir, () => {
-    if (!fs.existsSync(dir)) return undefined;
-    const text = fs.readdirSync(dir).map((name) => fs.readFileSync(path.join(dir, name), 'utf8')).join('');
-    return text.split('\n').find((l) => l.includes(`probe=${probe}`));
-  }, `the access log line of ${stem}?probe=${probe}`, 10_000);
-  const fields = ['date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip', 'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-bytes', 'time-taken'];
-  const values = line.split(' ');
+  const found = await waitFor(
+    dir,
+    () => {
+      if (!fs.existsSync(dir)) return undefined;
+      const text = fs
+        .readdirSync(dir)
+        .map((name) => fs.readFileSync(path.join(dir, name), 'utf8'))
+        .join('');
+      const line = text.split('\n').find((l) => l.includes(`probe=${probe}`));
+      return line === undefined ? undefined : { text, line };
+    },
+    `the access log line of ${stem}?probe=${probe}`,
+    10_000,
+  );
+  // The W3C header names the fields of the lines after it.
+  const fields = /^#Fields: (.*)$/m.exec(found.text)![1]!.split(' ');
+  const values = found.line.split(' ');
   const parsed = Object.fromEntries(fields.map((name, i) => [name, values[i]!]));
   assert.equal(parsed['cs-uri-stem'], stem);
   return parsed;
@@ -139,7 +149,17 @@ describe('a site without rules: the static handler never serves node_modules, we
   });
 
   test('every never-served name, in any folder and case, with GET and HEAD', async () => {
-    for (const target of ['/node_modules/x.js', '/node_modules/pkg/index.html', '/node_modules/pkg/', '/node_modules', '/lib/Node_Modules/y.js', '/.env', '/.git/config.txt', '/iisnode.yml', '/web.config']) {
+    for (const target of [
+      '/node_modules/x.js',
+      '/node_modules/pkg/index.html',
+      '/node_modules/pkg/',
+      '/node_modules',
+      '/lib/Node_Modules/y.js',
+      '/.env',
+      '/.git/config.txt',
+      '/iisnode.yml',
+      '/web.config',
+    ]) {
       for (const method of ['GET', 'HEAD']) {
         const reply = await fetchStrict(host.url, target, { method });
         assert.equal(reply.status, 404, `${method} ${target}`);
@@ -150,7 +170,12 @@ describe('a site without rules: the static handler never serves node_modules, we
   });
 
   test('rewrite rules that name never-served files get 404.0 too', async () => {
-    for (const [target, probe] of [['/rules/pkg/x.js', 'rule-pkg'], ['/rules/env', 'rule-env'], ['/rules/yml', 'rule-yml'], ['/rules/config', 'rule-config']] as const) {
+    for (const [target, probe] of [
+      ['/rules/pkg/x.js', 'rule-pkg'],
+      ['/rules/env', 'rule-env'],
+      ['/rules/yml', 'rule-yml'],
+      ['/rules/config', 'rule-config'],
+    ] as const) {
       const reply = await fetchStrict(host.url, `${target}?probe=${probe}`);
       assert.equal(reply.status, 404, target);
       assert.doesNotMatch(reply.text, /package source|SECRET|loggingEnabled|configuration/, target);
@@ -191,7 +216,10 @@ describe('a Kudu site: node_modules reaches node, but a rule result inside node_
   test('public/node_modules/leak.js and public/.secret.txt exist, so StaticContent keeps them static, and the static handler refuses them', async () => {
     assert.equal((await fetchStrict(host.url, '/site.css')).text, 'p {}\n');
     const before = (JSON.parse((await fetchStrict(host.url, '/count')).text) as { count: number }).count;
-    for (const [target, probe] of [['/node_modules/leak.js', 'leak'], ['/.secret.txt', 'secret']] as const) {
+    for (const [target, probe] of [
+      ['/node_modules/leak.js', 'leak'],
+      ['/.secret.txt', 'secret'],
+    ] as const) {
       const reply = await fetchStrict(host.url, `${target}?probe=${probe}`);
       assert.equal(reply.status, 404, target);
       assert.doesNotMatch(reply.text, /package source|SECRET/, target);
@@ -219,7 +247,11 @@ describe('a Kudu site that adds node_modules to hiddenSegments', () => {
   test('gets 404.8 before URL Rewrite: node never sees the request', async () => {
     const first = JSON.parse((await fetchStrict(host.url, '/count')).text) as { count: number; url: string };
     assert.equal(first.url, '/count');
-    for (const [target, probe] of [['/node_modules/express/package.json', 'pkg'], ['/Node_Modules/x', 'case'], ['/a/node_modules/b', 'deep']] as const) {
+    for (const [target, probe] of [
+      ['/node_modules/express/package.json', 'pkg'],
+      ['/Node_Modules/x', 'case'],
+      ['/a/node_modules/b', 'deep'],
+    ] as const) {
       const reply = await fetchStrict(host.url, `${target}?probe=${probe}`);
       assert.equal(reply.status, 404, target);
       assert.equal((await accessLogLine('kudu-hidden', target, probe))['sc-substatus'], '8', `${target}: refused by request filtering`);

@@ -38,7 +38,7 @@ interface Status {
 }
 
 async function status(root: string): Promise<Status> {
-  return JSON.parse((await run(process.execPath, [BIN, 'status', root])).stdout) as Status;
+  return JSON.parse((await run(process.execPath, [BIN, 'status', root, '--json'])).stdout) as Status;
 }
 
 /** descendants lists the live processes below `pid` with their command lines, from /proc. */
@@ -150,7 +150,10 @@ describe('hostProcesses', () => {
 
       const s = await status(root);
       assert.equal(s.hostProcesses, 2);
-      assert.deepEqual(s.frontDoors.map((d) => d.index), [0, 1]);
+      assert.deepEqual(
+        s.frontDoors.map((d) => d.index),
+        [0, 1],
+      );
       const entries = s.apps.filter((a) => a.script.endsWith('app.js'));
       assert.deepEqual(entries.map((a) => a.frontDoor).sort(), [0, 1]);
       for (const entry of entries) {
@@ -218,13 +221,23 @@ describe('hostProcesses', () => {
       const cli = await run(process.execPath, [BIN, 'recycle', root]);
       assert.match(cli.stdout, /^recycled .*app\.js: generation 2 is serving\n$/);
       let entries = (await status(root)).apps.filter((a) => a.script.endsWith('app.js'));
-      assert.deepEqual(entries.map((a) => [a.frontDoor, a.generation]).sort(), [[0, 2], [1, 2]]);
+      assert.deepEqual(entries.map((a) => [a.frontDoor, a.generation]).sort(), [
+        [0, 2],
+        [1, 2],
+      ]);
 
       // A worker's recycle message goes through its front door to the primary, then to both.
       assert.equal((await fetchRaw(host.url, '/app.js/signal')).text, 'signalled');
-      await waitForLog(host.child.stderr!, host.stderr, /"msg":"app recycled","script":"[^"]*app\.js","generation":3[\s\S]*"msg":"app recycled","script":"[^"]*app\.js","generation":3/);
+      await waitForLog(
+        host.child.stderr!,
+        host.stderr,
+        /"msg":"app recycled","script":"[^"]*app\.js","generation":3[\s\S]*"msg":"app recycled","script":"[^"]*app\.js","generation":3/,
+      );
       entries = (await status(root)).apps.filter((a) => a.script.endsWith('app.js'));
-      assert.deepEqual(entries.map((a) => [a.frontDoor, a.generation]).sort(), [[0, 3], [1, 3]]);
+      assert.deepEqual(entries.map((a) => [a.frontDoor, a.generation]).sort(), [
+        [0, 3],
+        [1, 3],
+      ]);
 
       const sticky = await fetchRaw(host.url, '/sticky/app.js');
       assert.equal(sticky.status, 500);

@@ -61,7 +61,10 @@ describe('workers', () => {
     assert.equal(Number(b[1]), Number(a[1]) + 1);
   });
 
-  for (const [folder, n] of [['two', 2], ['four', 4]] as const) {
+  for (const [folder, n] of [
+    ['two', 2],
+    ['four', 4],
+  ] as const) {
     test(`round robin over ${n} processes`, async () => {
       // Dispatch goes to ready processes: first wait until all n have answered (bounded), then watch the rotation.
       const warm = new Set<string>();
@@ -78,7 +81,14 @@ describe('workers', () => {
 
   test('503 when every process is at maxConcurrentRequestsPerProcess, and service resumes after', async () => {
     // The held request stays active until its body ends.
-    const held = request({ host: '127.0.0.1', port: host.port, method: 'POST', path: '/full/server.js/hold', headers: { 'Transfer-Encoding': 'chunked' }, agent: false });
+    const held = request({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'POST',
+      path: '/full/server.js/hold',
+      headers: { 'Transfer-Encoding': 'chunked' },
+      agent: false,
+    });
     held.write('start');
     const [res] = (await once(held, 'response')) as [import('node:http').IncomingMessage];
     assert.equal(res.statusCode, 200);

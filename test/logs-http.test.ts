@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from './helpers/logs.js';
+import { inRemoteNamespace } from './helpers/remote-client.js';
 import { BIN, fetchRaw, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const run = promisify(execFile);
@@ -38,7 +39,10 @@ after(async () => {
 
 function stdoutFiles(): string[] {
   try {
-    return fs.readdirSync(dir).filter((name) => LOG_NAME.exec(name)?.[3] === 'stdout').sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]));
+    return fs
+      .readdirSync(dir)
+      .filter((name) => LOG_NAME.exec(name)?.[3] === 'stdout')
+      .sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]));
   } catch {
     return [];
   }
@@ -112,47 +116,37 @@ describe('log folder over HTTP', () => {
       req.end();
     });
     const data = JSON.parse(event) as { files: { name: string; size: number }[] };
-    assert.deepEqual(data.files.map((file) => file.name).sort(), fs.readdirSync(dir).filter((name) => LOG_NAME.test(name)).sort());
+    assert.deepEqual(
+      data.files.map((file) => file.name).sort(),
+      fs
+        .readdirSync(dir)
+        .filter((name) => LOG_NAME.test(name))
+        .sort(),
+    );
   });
 
   test('a remote client (network namespace over a veth pair) gets 403 for the logs, and the app itself', async () => {
     const file = await logLine('seen-only-locally');
-    const id = process.pid % 100_000;
-    const ns = `nh4-logs-${process.pid}`;
-    const vethHost = `nh4h${id}`;
-    const vethNs = `nh4n${id}`;
-    const net2 = 100 + (process.pid % 100);
-    const net3 = (process.pid >> 7) % 250;
-    const hostIp = `10.${net2}.${net3}.1`;
-    const nsIp = `10.${net2}.${net3}.2`;
-    const ip = (...args: string[]) => run('ip', args);
-    try {
-      await ip('netns', 'add', ns);
-    } catch (err) {
-      assert.fail(`ip netns is not available here (run as root with iproute2; .ci/run installs it): ${(err as Error).message}`);
-    }
-    try {
-      await ip('link', 'add', vethHost, 'type', 'veth', 'peer', 'name', vethNs);
-      await ip('link', 'set', vethNs, 'netns', ns);
-      await ip('addr', 'add', `${hostIp}/30`, 'dev', vethHost);
-      await ip('link', 'set', vethHost, 'up');
-      await ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', vethNs);
-      await ip('netns', 'exec', ns, 'ip', 'link', 'set', vethNs, 'up');
-      await ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+    await inRemoteNamespace('logs', async ({ hostIp, node }) => {
       const client =
         "const http=require('http');const get=(p)=>new Promise((ok)=>{http.get({host:process.argv[1],port:process.argv[2],path:p,agent:false},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>ok(r.statusCode+' '+b.length));}).on('error',(e)=>ok('ERR '+e.message));});" +
         '(async()=>{const out=[];for(const p of process.argv.slice(3))out.push(await get(p));console.log(JSON.stringify(out));})();';
-      const paths = ['/app/server.js/pid', '/app/iisnode/', '/app/iisnode/index.html', `/app/iisnode/${file}`, `/app/iisnode/tail?file=${file}`, '/app/iisnode/events', '/app/iisnode'];
-      const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', client, hostIp, String(host.port), ...paths], { timeout: 30_000 });
+      const paths = [
+        '/app/server.js/pid',
+        '/app/iisnode/',
+        '/app/iisnode/index.html',
+        `/app/iisnode/${file}`,
+        `/app/iisnode/tail?file=${file}`,
+        '/app/iisnode/events',
+        '/app/iisnode',
+      ];
+      const stdout = await node(['-e', client, hostIp, String(host.port), ...paths]);
       const statuses = (JSON.parse(stdout) as string[]).map((reply) => reply.split(' ')[0]);
       assert.deepEqual(statuses, ['200', '403', '403', '403', '403', '403', '403'], `remote replies: ${stdout}`);
       // The same URLs from loopback are served.
       assert.equal((await fetchRaw(host.url, '/app/iisnode/')).status, 200);
       assert.equal((await fetchRaw(host.url, `/app/iisnode/${file}`)).status, 200);
-    } finally {
-      await ip('netns', 'del', ns).catch(() => undefined);
-      await ip('link', 'del', vethHost).catch(() => undefined);
-    }
+    });
   });
 
   test('access log lines parse and hold the status and the bytes the client received', async () => {
@@ -175,13 +169,40 @@ describe('log folder over HTTP', () => {
     assert.equal(ok.status, 200);
     assert.equal(missing.status, 404);
     const logDir = path.join(temp, 'logs', 'site');
-    const lines = await waitFor(logDir, () => {
-      const text = fs.readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8')).join('');
-      const found = text.split('\n').filter((line) => line.includes('probe=access-'));
-      return found.length === 2 ? { text, found } : undefined;
-    }, 'two access log lines', WAIT_MS);
+    const lines = await waitFor(
+      logDir,
+      () => {
+        // The folder is made with the first line, once the response has closed.
+        if (!fs.existsSync(logDir)) return undefined;
+        const text = fs
+          .readdirSync(logDir, { withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => fs.readFileSync(path.join(logDir, e.name), 'utf8'))
+          .join('');
+        const found = text.split('\n').filter((line) => line.includes('probe=access-'));
+        return found.length === 2 ? { text, found } : undefined;
+      },
+      'two access log lines',
+      WAIT_MS,
+    );
     const fields = /^#Fields: (.*)$/m.exec(lines.text)![1]!.split(' ');
-    assert.deepEqual(fields, ['date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username', 'c-ip', 'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-bytes', 'time-taken']);
+    assert.deepEqual(fields, [
+      'date',
+      'time',
+      's-ip',
+      'cs-method',
+      'cs-uri-stem',
+      'cs-uri-query',
+      's-port',
+      'cs-username',
+      'c-ip',
+      'cs(User-Agent)',
+      'cs(Referer)',
+      'sc-status',
+      'sc-substatus',
+      'sc-bytes',
+      'time-taken',
+    ]);
     assert.match(lines.text, /^#Software: nodehost/m);
     assert.match(lines.text, /^#Version: 1\.0$/m);
     const parse = (line: string) => Object.fromEntries(line.split(' ').map((value, i) => [fields[i]!, value]));
@@ -215,16 +236,23 @@ describe('log folder over HTTP', () => {
       const reply = await fetchRaw(host.url, '/app/server.js/burst?mb=100');
       assert.equal(reply.text, 'done');
       // The last 1 KiB line of the burst reaches a file (quotas keep only the newest ones).
-      await waitFor(dir, () => {
-        const newest = stdoutFiles().pop();
-        return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
-      }, 'the end of the burst on disk', WAIT_MS);
+      await waitFor(
+        dir,
+        () => {
+          const newest = stdoutFiles().pop();
+          return newest !== undefined && readIfPresent(path.join(dir, newest)).endsWith('y'.repeat(1023) + '\n') ? true : undefined;
+        },
+        'the end of the burst on disk',
+        WAIT_MS,
+      );
     } finally {
       clearInterval(sampler);
     }
     peak = Math.max(peak, rss());
     const growth = peak - baseline;
-    console.log(`# 100 MB burst: host RSS baseline ${(baseline / 1048576).toFixed(1)} MiB, peak ${(peak / 1048576).toFixed(1)} MiB, growth ${(growth / 1048576).toFixed(1)} MiB`);
+    console.log(
+      `# 100 MB burst: host RSS baseline ${(baseline / 1048576).toFixed(1)} MiB, peak ${(peak / 1048576).toFixed(1)} MiB, growth ${(growth / 1048576).toFixed(1)} MiB`,
+    );
     // Generous: buffering the burst would need 100 MiB; the writer holds at most ~1 MiB per stream.
     assert.ok(growth < 64 * 1048576, `host RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
     const files = fs.readdirSync(dir).filter((name) => LOG_NAME.test(name));

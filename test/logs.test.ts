@@ -36,7 +36,10 @@ async function start(site: string, args: string[] = []): Promise<RunningHost> {
 
 function logFiles(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).filter((name) => LOG_NAME.test(name)).sort();
+    return fs
+      .readdirSync(dir)
+      .filter((name) => LOG_NAME.test(name))
+      .sort();
   } catch {
     return [];
   }
@@ -52,10 +55,14 @@ describe('worker log files', () => {
     const host = await start(site);
     for (let i = 1; i <= 5; i++) assert.equal((await fetchRaw(host.url, `/app/server.js/log?text=Request${i}`)).text, 'ok');
     const dir = path.join(site, 'app', 'iisnode');
-    const name = await waitFor(dir, () => {
-      const files = logFiles(dir);
-      return files.length === 1 && read(dir, files[0]!).split('\n').length === 6 ? files[0] : undefined;
-    }, 'five lines in the stdout file');
+    const name = await waitFor(
+      dir,
+      () => {
+        const files = logFiles(dir);
+        return files.length === 1 && read(dir, files[0]!).split('\n').length === 6 ? files[0] : undefined;
+      },
+      'five lines in the stdout file',
+    );
     assert.deepEqual(fs.readdirSync(dir).sort(), ['index.html', name].sort());
     const [, hostname, , stream, created] = LOG_NAME.exec(name)!;
     assert.equal(hostname, os.hostname());
@@ -67,8 +74,13 @@ describe('worker log files', () => {
     const index = await fetchRaw(host.url, '/app/iisnode/');
     assert.equal(index.status, 200);
     assert.match(index.headers['content-type'] as string, /text\/html/);
-    const data = JSON.parse(/<script type="application\/json" id="log-data">(.*?)<\/script>/s.exec(index.text)![1]!) as { files: { name: string; stream: string; pid: number }[] };
-    assert.deepEqual(data.files.map((file) => file.name), [name]);
+    const data = JSON.parse(/<script type="application\/json" id="log-data">(.*?)<\/script>/s.exec(index.text)![1]!) as {
+      files: { name: string; stream: string; pid: number }[];
+    };
+    assert.deepEqual(
+      data.files.map((file) => file.name),
+      [name],
+    );
     assert.match(index.text, new RegExp(`<tr class="stdout"><td class="type">stdout</td><td>${os.hostname()}</td>`));
     assert.match(index.text, new RegExp(`href="${name}"`));
     assert.equal(index.text, fs.readFileSync(path.join(dir, 'index.html'), 'utf8'));
@@ -95,8 +107,15 @@ describe('worker log files', () => {
     await fetchRaw(host.url, '/app/server.js/lines?n=1&len=1024');
     await fetchRaw(host.url, '/app/server.js/lines?n=1&len=1024');
     const dir = path.join(site, 'app', 'iisnode');
-    await waitFor(dir, () => (logFiles(dir).length === 2 && logFiles(dir).every((n) => read(dir, n).length === 1025) ? true : undefined), 'two files of one line each');
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => !LOG_NAME.test(n)), ['index.html']);
+    await waitFor(
+      dir,
+      () => (logFiles(dir).length === 2 && logFiles(dir).every((n) => read(dir, n).length === 1025) ? true : undefined),
+      'two files of one line each',
+    );
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => !LOG_NAME.test(n)),
+      ['index.html'],
+    );
   });
 
   test('quotas hold after 10 000 lines from two processes, and no line is split or lost at the end', async () => {
@@ -116,18 +135,25 @@ describe('worker log files', () => {
     // Every line written has reached the files: each process's newest file ends with that
     // process's last line. Quota deletion may remove a file while it is being read, which only
     // means "look again".
-    await waitFor(dir, () => {
-      try {
-        for (const [pid, last] of lastLine) {
-          const newest = logFiles(dir).filter((n) => n.includes(`-${pid}-stdout-`)).sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4])).pop();
-          if (newest === undefined || !read(dir, newest).endsWith(`${pid} ${last} ${'x'.repeat(100 - `${pid} ${last} `.length)}\n`)) return undefined;
+    await waitFor(
+      dir,
+      () => {
+        try {
+          for (const [pid, last] of lastLine) {
+            const newest = logFiles(dir)
+              .filter((n) => n.includes(`-${pid}-stdout-`))
+              .sort((a, b) => Number(LOG_NAME.exec(a)![4]) - Number(LOG_NAME.exec(b)![4]))
+              .pop();
+            if (newest === undefined || !read(dir, newest).endsWith(`${pid} ${last} ${'x'.repeat(100 - `${pid} ${last} `.length)}\n`)) return undefined;
+          }
+          return true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw err;
         }
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw err;
-      }
-    }, 'the last line of both processes');
+      },
+      'the last line of both processes',
+    );
     const files = logFiles(dir);
     const total = files.reduce((sum, n) => sum + fs.statSync(path.join(dir, n)).size, 0);
     assert.ok(files.length <= 6, `at most maxLogFiles files (${files.length})`);
@@ -150,7 +176,7 @@ describe('worker log files', () => {
     }
   });
 
-  test('an uncaught exception ends stderr with iisnode\'s message; a failed start shows the stderr file', async () => {
+  test("an uncaught exception ends stderr with iisnode's message; a failed start shows the stderr file", async () => {
     const site = copySite('logs-fail');
     const host = await start(site);
     const reply = await fetchRaw(host.url, '/server.js');
@@ -173,7 +199,7 @@ describe('worker log files', () => {
     const host = await start(site);
     const first = (await fetchRaw(host.url, '/app/server.js')).text;
     const dir = path.join(site, 'app', 'iisnode');
-    await waitFor(dir, () => logFiles(dir).find((n) => n.includes('-stderr-') && read(dir, n) === 'handled: again\n'), 'the app\'s own handler output');
+    await waitFor(dir, () => logFiles(dir).find((n) => n.includes('-stderr-') && read(dir, n) === 'handled: again\n'), "the app's own handler output");
     assert.equal((await fetchRaw(host.url, '/app/server.js')).text, first, 'the same process still serves');
   });
 

@@ -47,7 +47,7 @@ test('maxMemoryPerProcessMB: a worker over its memory budget is replaced gracefu
   });
 });
 
-test('idleTimeout: an idle application\'s workers stop, and the next request starts them again', async () => {
+test("idleTimeout: an idle application's workers stop, and the next request starts them again", async () => {
   await withLimits('idleTimeout="300"', async (dir, host) => {
     const before = pidOf(await fetchRaw(host.url, '/app.js/pid'));
     await waitForLog(host.child.stderr!, host.stderr, /"msg":"app idle"/);

@@ -18,7 +18,9 @@ function setIisnode(dir: string, attributes: Record<string, string>): void {
   const file = path.join(dir, 'web.config');
   let text = fs.readFileSync(file, 'utf8');
   for (const [name, value] of Object.entries(attributes)) {
-    text = new RegExp(` ${name}="[^"]*"`).test(text) ? text.replace(new RegExp(` ${name}="[^"]*"`), ` ${name}="${value}"`) : text.replace('<iisnode ', `<iisnode ${name}="${value}" `);
+    text = new RegExp(` ${name}="[^"]*"`).test(text)
+      ? text.replace(new RegExp(` ${name}="[^"]*"`), ` ${name}="${value}"`)
+      : text.replace('<iisnode ', `<iisnode ${name}="${value}" `);
   }
   fs.writeFileSync(file, text);
 }
@@ -70,7 +72,7 @@ test('a burst of changes gives one recycle', async () => {
     for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(dir, `extra${i}.js`), `// ${i}\n`);
     setVersion(path.join(dir, 'app.js'), 'v2');
     await pollUntil(host.url, '/app.js/version', (r) => r.text === 'v2');
-    const status = await run(process.execPath, [BIN, 'status', dir]);
+    const status = await run(process.execPath, [BIN, 'status', dir, '--json']);
     const app = JSON.parse(status.stdout).apps[0];
     assert.equal(app.generation, 2, 'one recycle for 51 files');
   });
@@ -105,7 +107,10 @@ test('nodehost recycle returns when the new generation serves', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'recycle', dir, '--app', '/app.js']);
     assert.match(stdout, /generation 2 is serving/);
     assert.notEqual(pidOf(await fetchRaw(host.url, '/app.js/pid')), oldPid);
-    await assert.rejects(run(process.execPath, [BIN, 'recycle', dir, '--app', '/nothere.js']), (err: { code?: number; stdout?: string }) => err.code === 1 && /no running application/.test(err.stdout ?? ''));
+    await assert.rejects(
+      run(process.execPath, [BIN, 'recycle', dir, '--app', '/nothere.js']),
+      (err: { code?: number; stdout?: string }) => err.code === 1 && /no running application/.test(err.stdout ?? ''),
+    );
   });
 });
 
@@ -113,7 +118,14 @@ test('nodehost recycle returns when the new generation serves', async () => {
 function hold(base: string): Promise<{ firstLine: string; finish(): void; done: Promise<{ text: string; isComplete: boolean }> }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/app.js/hold', headers: { 'Transfer-Encoding': 'chunked' }, agent: false });
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/app.js/hold',
+      headers: { 'Transfer-Encoding': 'chunked' },
+      agent: false,
+    });
     req.on('error', reject);
     req.write('x');
     req.on('response', (res) => {
@@ -183,7 +195,7 @@ test('recycleKeepsOldOnFailure keeps the old generation serving and reports the 
     await waitForLog(host.child.stderr!, host.stderr, /"msg":"recycle failed"/);
     const reply = await fetchRaw(host.url, '/app.js/pid');
     assert.equal(reply.text, `${oldPid} v1`);
-    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir])).stdout);
+    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir, '--json'])).stdout);
     assert.match(status.apps[0].lastRecycleError, /NH_ERR_WORKER_EXITED_BEFORE_READY/);
   });
 });
@@ -202,7 +214,7 @@ test('a web.config change is seen by the next request; a broken one keeps the la
     assert.notEqual(broken.text, 'blue');
     await waitForLog(host.child.stderr!, host.stderr, /"msg":"config error"/);
     await assert.rejects(run(process.execPath, [BIN, 'check', dir]));
-    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir])).stdout);
+    const status = JSON.parse((await run(process.execPath, [BIN, 'status', dir, '--json'])).stdout);
     assert.notEqual(status.configError, '');
     // The fix is seen by the next request, and the app still has the last good settings.
     fs.writeFileSync(file, good.replace('value="red"', 'value="blue"'));

@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from './helpers/logs.js';
 import { BIN, SITES, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'nodehost-sites-'));
@@ -94,18 +95,17 @@ describe('sites on one port chosen by Host', () => {
     assert.equal(reply.status, 200);
     // The blog site has no such application.
     assert.equal((await fetchRaw(host.url, '/hello.js', { headers: { host: `blog.example.test:${port}` } })).status, 404);
-    for (let attempt = 0; attempt < 50 && !(existsSync(join(DIR, 'logs', 'shop')) && existsSync(join(DIR, 'logs', 'blog'))); attempt++)
-      await new Promise((r) => setTimeout(r, 100));
     const read = (name: string) => {
       const folder = join(DIR, 'logs', name);
+      if (!existsSync(folder)) return '';
       return readdirSync(folder)
         .map((file) => readFileSync(join(folder, file), 'utf8'))
         .join('');
     };
-    for (let attempt = 0; attempt < 50 && !read('shop').includes('/hello.js'); attempt++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(read('shop'), /GET \/hello\.js .* 200 /);
+    const logged = (name: string) => (read(name).includes('/hello.js') ? read(name) : undefined);
+    assert.match(await waitFor(join(DIR, 'logs'), () => logged('shop'), "the shop log's /hello.js line"), /GET \/hello\.js .* 200 /);
     assert.doesNotMatch(read('shop'), /GET \/hello\.js .* 404 /);
-    assert.match(read('blog'), /GET \/hello\.js .* 404 /);
+    assert.match(await waitFor(join(DIR, 'logs'), () => logged('blog'), "the blog log's /hello.js line"), /GET \/hello\.js .* 404 /);
   });
 });
 

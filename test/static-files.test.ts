@@ -93,7 +93,17 @@ describe('default documents', () => {
 });
 
 describe('hidden content', () => {
-  for (const path of ['/web.config', '/iisnode.yml', '/node_modules/pkg/index.js', '/.env', '/bin/x.txt', '/secret/x.txt', '/SECRET/x.txt', '/app/web.config', '/WEB.CONFIG']) {
+  for (const path of [
+    '/web.config',
+    '/iisnode.yml',
+    '/node_modules/pkg/index.js',
+    '/.env',
+    '/bin/x.txt',
+    '/secret/x.txt',
+    '/SECRET/x.txt',
+    '/app/web.config',
+    '/WEB.CONFIG',
+  ]) {
     test(`${path} is never served`, async () => {
       const reply = await fetchStrict(host.url, path);
       assert.equal(reply.status, 404);

@@ -15,14 +15,19 @@ let host: RunningHost;
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'nh-outbound-gz-'));
   writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs", "private": true }\n');
-  writeFileSync(path.join(dir, 'web.config'), `<configuration><system.webServer>
+  writeFileSync(
+    path.join(dir, 'web.config'),
+    `<configuration><system.webServer>
   <handlers><add name="iisnode-coded" path="coded.js" verb="*" modules="iisnode"/></handlers>
   <rewrite><outboundRules>
     <rule name="FooToBar"><match pattern="foo"/><action type="Rewrite" value="bar"/></rule>
   </outboundRules></rewrite>
-</system.webServer></configuration>`);
+</system.webServer></configuration>`,
+  );
   // Answers "foo foo foo" in the coding named by the last URL segment.
-  writeFileSync(path.join(dir, 'coded.js'), `const zlib = require('zlib');
+  writeFileSync(
+    path.join(dir, 'coded.js'),
+    `const zlib = require('zlib');
 const encoders = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync, compress: (b) => Buffer.concat([Buffer.from('LZW:'), b]) };
 require('http').createServer((req, res) => {
   const coding = req.url.split('/').pop();
@@ -30,7 +35,8 @@ require('http').createServer((req, res) => {
   res.setHeader('Content-Encoding', coding);
   res.end(encoders[coding](Buffer.from('foo foo foo')));
 }).listen(process.env.PORT);
-`);
+`,
+  );
   host = await startNodehost(dir);
 });
 

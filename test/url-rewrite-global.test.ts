@@ -76,8 +76,8 @@ const rules = (body: string): string => `<rewrite><rules>${body}</rules></rewrit
 const FILES: Record<string, string> = {
   'web.config': webConfig(
     '<handlers><add name="global-echo" path="echo.js" verb="*" modules="iisnode" /></handlers>' +
-    '<iisnode loggingEnabled="false" />' +
-    rules('<rule name="RootFirst" stopProcessing="true"><match url="^first/(.*)" /><action type="Rewrite" url="/dist-won.txt" /></rule>'),
+      '<iisnode loggingEnabled="false" />' +
+      rules('<rule name="RootFirst" stopProcessing="true"><match url="^first/(.*)" /><action type="Rewrite" url="/dist-won.txt" /></rule>'),
   ),
   'new/page.txt': 'new page',
   'new/x.txt': 'new x',
@@ -171,15 +171,18 @@ describe('a malformed global rule', () => {
     mkdirSync(bad);
     mkdirSync(path.join(bad, 'site'));
     const yml = path.join(bad, 'nodehost.yml');
-    writeFileSync(yml, [
-      'root: site',
-      'globalRules: |',
-      '  <globalRules>',
-      '    <rule name="Fine"><match url="^a$" /><action type="Rewrite" url="b" /></rule>',
-      '    <rule name="Broken"><match url="([a-z" /><action type="Rewrite" url="c" /></rule>',
-      '  </globalRules>',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      yml,
+      [
+        'root: site',
+        'globalRules: |',
+        '  <globalRules>',
+        '    <rule name="Fine"><match url="^a$" /><action type="Rewrite" url="b" /></rule>',
+        '    <rule name="Broken"><match url="([a-z" /><action type="Rewrite" url="c" /></rule>',
+        '  </globalRules>',
+        '',
+      ].join('\n'),
+    );
     const child = spawn(process.execPath, [BIN, 'serve', '--config', yml, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

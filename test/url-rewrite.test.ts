@@ -59,14 +59,14 @@ function groups(): Group[] {
       folder: 'basic',
       rewrite: rules(
         rw('B1', '^article/([0-9]+)/([^/]+)$', '/echo.js?id={R:1}&amp;title={R:2}') +
-        rw('B2', '^r0/([0-9]+)', '/echo.js?r0={R:0}&amp;r1={R:1}') +
-        rw('B3', 'hello/*', '/echo.js?hello=1') +
-        rw('B4', '^CaseTest$', '/echo.js?case=insensitive') +
-        `<rule name="B5" stopProcessing="true"><match url="^Sensitive$" ignoreCase="false"/><action type="Rewrite" url="/echo.js?case=sensitive"/></rule>` +
-        rw('B7', '^opt/(a)?(b)', '/echo.js?g1=[{R:1}]&amp;g2={R:2}&amp;g9=[{R:9}]') +
-        rw('B8', '^rel/(.*)', 'page.txt') +
-        rw('B9', '^space/(.*)', '/echo.js?v={R:1}') +
-        rw('B10', '^empty$', '{R:1}'),
+          rw('B2', '^r0/([0-9]+)', '/echo.js?r0={R:0}&amp;r1={R:1}') +
+          rw('B3', 'hello/*', '/echo.js?hello=1') +
+          rw('B4', '^CaseTest$', '/echo.js?case=insensitive') +
+          `<rule name="B5" stopProcessing="true"><match url="^Sensitive$" ignoreCase="false"/><action type="Rewrite" url="/echo.js?case=sensitive"/></rule>` +
+          rw('B7', '^opt/(a)?(b)', '/echo.js?g1=[{R:1}]&amp;g2={R:2}&amp;g9=[{R:9}]') +
+          rw('B8', '^rel/(.*)', 'page.txt') +
+          rw('B9', '^space/(.*)', '/echo.js?v={R:1}') +
+          rw('B10', '^empty$', '{R:1}'),
       ),
       files: { 'page.txt': 'basic page', 'index.html': 'basic index' },
       cases: [
@@ -95,10 +95,10 @@ function groups(): Group[] {
       folder: 'wild',
       rewrite: rules(
         `<rule name="W1" patternSyntax="Wildcard" stopProcessing="true"><match url="*/*.html"/><action type="Rewrite" url="/echo.js?a={R:1}&amp;b={R:2}&amp;all={R:0}"/></rule>` +
-        `<rule name="W2" patternSyntax="wildcard" stopProcessing="true"><match url="img?.png"/><action type="Rewrite" url="/echo.js?img={R:0}&amp;r1=[{R:1}]"/></rule>` +
-        `<rule name="W3" patternSyntax="Wildcard" stopProcessing="true"><match url="exact.txt" ignoreCase="false"/><action type="Rewrite" url="/echo.js?w=exact"/></rule>` +
-        `<rule name="W4" patternSyntax="Wildcard" stopProcessing="true"><match url="lit.(x)"/><action type="Rewrite" url="/echo.js?w=lit"/></rule>` +
-        `<rule name="W5" patternSyntax="Wildcard" stopProcessing="true"><match url="host/*"/><conditions><add input="{HTTP_HOST}" pattern="www.*.test"/></conditions><action type="Rewrite" url="/echo.js?site={C:1}"/></rule>`,
+          `<rule name="W2" patternSyntax="wildcard" stopProcessing="true"><match url="img?.png"/><action type="Rewrite" url="/echo.js?img={R:0}&amp;r1=[{R:1}]"/></rule>` +
+          `<rule name="W3" patternSyntax="Wildcard" stopProcessing="true"><match url="exact.txt" ignoreCase="false"/><action type="Rewrite" url="/echo.js?w=exact"/></rule>` +
+          `<rule name="W4" patternSyntax="Wildcard" stopProcessing="true"><match url="lit.(x)"/><action type="Rewrite" url="/echo.js?w=lit"/></rule>` +
+          `<rule name="W5" patternSyntax="Wildcard" stopProcessing="true"><match url="host/*"/><conditions><add input="{HTTP_HOST}" pattern="www.*.test"/></conditions><action type="Rewrite" url="/echo.js?site={C:1}"/></rule>`,
       ),
       cases: [
         { target: '/wild/contoso/test.html', expect: echo('/echo.js', 'a=contoso&b=test&all=contoso/test.html') },
@@ -120,8 +120,8 @@ function groups(): Group[] {
       folder: 'exact',
       rewrite: rules(
         `<rule name="E1" patternSyntax="ExactMatch" stopProcessing="true"><match url="string"/><action type="Rewrite" url="/echo.js?e=1&amp;r0={R:0}"/></rule>` +
-        `<rule name="E2" patternSyntax="ExactMatch" stopProcessing="true"><match url="STRICT" ignoreCase="false"/><action type="Rewrite" url="/echo.js?e=2"/></rule>` +
-        `<rule name="E3" patternSyntax="ExactMatch" stopProcessing="true"><match url="string2" negate="true"/><conditions><add input="{QUERY_STRING}" pattern="neg=1"/></conditions><action type="Rewrite" url="/echo.js?e=neg&amp;r0=[{R:0}]"/></rule>`,
+          `<rule name="E2" patternSyntax="ExactMatch" stopProcessing="true"><match url="STRICT" ignoreCase="false"/><action type="Rewrite" url="/echo.js?e=2"/></rule>` +
+          `<rule name="E3" patternSyntax="ExactMatch" stopProcessing="true"><match url="string2" negate="true"/><conditions><add input="{QUERY_STRING}" pattern="neg=1"/></conditions><action type="Rewrite" url="/echo.js?e=neg&amp;r0=[{R:0}]"/></rule>`,
       ),
       cases: [
         { target: '/exact/string', expect: echo('/echo.js', 'e=1&r0=string') },
@@ -139,18 +139,18 @@ function groups(): Group[] {
       folder: 'cond',
       rewrite: rules(
         `<rule name="C1" stopProcessing="true"><match url="^all$"/><conditions><add input="{QUERY_STRING}" pattern="a=1"/><add input="{HTTP_X_TEST}" pattern="^yes$"/></conditions><action type="Rewrite" url="/echo.js?c=all"/></rule>` +
-        `<rule name="C2" stopProcessing="true"><match url="^any$"/><conditions logicalGrouping="MatchAny"><add input="{QUERY_STRING}" pattern="a=1"/><add input="{HTTP_X_TEST}" pattern="^yes$"/></conditions><action type="Rewrite" url="/echo.js?c=any"/></rule>` +
-        `<rule name="C3" stopProcessing="true"><match url="^capture$"/><conditions><add input="{HTTP_X_TEST}" pattern="^(\\w+)-(\\w+)$"/></conditions><action type="Rewrite" url="/echo.js?c0={C:0}&amp;c1={C:1}&amp;c2={C:2}" appendQueryString="false"/></rule>` +
-        `<rule name="C4" stopProcessing="true"><match url="^last$"/><conditions><add input="{HTTP_X_A}" pattern="(a+)"/><add input="{HTTP_X_B}" pattern="(b+)"/></conditions><action type="Rewrite" url="/echo.js?c1={C:1}"/></rule>` +
-        `<rule name="C5" stopProcessing="true"><match url="^track$"/><conditions trackAllCaptures="true"><add input="{URL}" pattern="^/(cond)/(track)$"/><add input="{QUERY_STRING}" pattern="p2=([a-z]+)"/></conditions><action type="Rewrite" url="/echo.js?c0={C:0}&amp;c1={C:1}&amp;c2={C:2}&amp;c3={C:3}" appendQueryString="false"/></rule>` +
-        `<rule name="C6" stopProcessing="true"><match url="^prev$"/><conditions><add input="{HTTP_X_A}" pattern="^(\\w+)$"/><add input="##{C:1}##" pattern="^##(\\w+)##$"/></conditions><action type="Rewrite" url="/echo.js?p={C:1}"/></rule>` +
-        `<rule name="C7" stopProcessing="true"><match url="^negcond$"/><conditions><add input="{HTTP_X_TEST}" pattern="." negate="true"/></conditions><action type="Rewrite" url="/echo.js?c=noheader"/></rule>` +
-        `<rule name="C8" stopProcessing="true"><match url="^isfile/(.*)$"/><conditions><add input="{DOCUMENT_ROOT}cond/{R:1}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?f=yes"/></rule>` +
-        `<rule name="C9" stopProcessing="true"><match url="^isdir/(.*)$"/><conditions><add input="{APPL_PHYSICAL_PATH}{R:1}" matchType="isDirectory"/></conditions><action type="Rewrite" url="/echo.js?d=yes"/></rule>` +
-        `<rule name="C10" stopProcessing="true"><match url="^escape/(.*)$"/><conditions><add input="{APPL_PHYSICAL_PATH}../{R:1}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?escaped=yes"/></rule>` +
-        `<rule name="C11" stopProcessing="true"><match url="^empty$"/><conditions></conditions><action type="Rewrite" url="/echo.js?c=empty"/></rule>` +
-        `<rule name="C12"><match url="^chain/(.*)$"/><action type="Rewrite" url="{R:1}"/></rule>` +
-        `<rule name="C13" stopProcessing="true"><match url="^(.*)$"/><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?isfile={R:1}"/></rule>`,
+          `<rule name="C2" stopProcessing="true"><match url="^any$"/><conditions logicalGrouping="MatchAny"><add input="{QUERY_STRING}" pattern="a=1"/><add input="{HTTP_X_TEST}" pattern="^yes$"/></conditions><action type="Rewrite" url="/echo.js?c=any"/></rule>` +
+          `<rule name="C3" stopProcessing="true"><match url="^capture$"/><conditions><add input="{HTTP_X_TEST}" pattern="^(\\w+)-(\\w+)$"/></conditions><action type="Rewrite" url="/echo.js?c0={C:0}&amp;c1={C:1}&amp;c2={C:2}" appendQueryString="false"/></rule>` +
+          `<rule name="C4" stopProcessing="true"><match url="^last$"/><conditions><add input="{HTTP_X_A}" pattern="(a+)"/><add input="{HTTP_X_B}" pattern="(b+)"/></conditions><action type="Rewrite" url="/echo.js?c1={C:1}"/></rule>` +
+          `<rule name="C5" stopProcessing="true"><match url="^track$"/><conditions trackAllCaptures="true"><add input="{URL}" pattern="^/(cond)/(track)$"/><add input="{QUERY_STRING}" pattern="p2=([a-z]+)"/></conditions><action type="Rewrite" url="/echo.js?c0={C:0}&amp;c1={C:1}&amp;c2={C:2}&amp;c3={C:3}" appendQueryString="false"/></rule>` +
+          `<rule name="C6" stopProcessing="true"><match url="^prev$"/><conditions><add input="{HTTP_X_A}" pattern="^(\\w+)$"/><add input="##{C:1}##" pattern="^##(\\w+)##$"/></conditions><action type="Rewrite" url="/echo.js?p={C:1}"/></rule>` +
+          `<rule name="C7" stopProcessing="true"><match url="^negcond$"/><conditions><add input="{HTTP_X_TEST}" pattern="." negate="true"/></conditions><action type="Rewrite" url="/echo.js?c=noheader"/></rule>` +
+          `<rule name="C8" stopProcessing="true"><match url="^isfile/(.*)$"/><conditions><add input="{DOCUMENT_ROOT}cond/{R:1}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?f=yes"/></rule>` +
+          `<rule name="C9" stopProcessing="true"><match url="^isdir/(.*)$"/><conditions><add input="{APPL_PHYSICAL_PATH}{R:1}" matchType="isDirectory"/></conditions><action type="Rewrite" url="/echo.js?d=yes"/></rule>` +
+          `<rule name="C10" stopProcessing="true"><match url="^escape/(.*)$"/><conditions><add input="{APPL_PHYSICAL_PATH}../{R:1}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?escaped=yes"/></rule>` +
+          `<rule name="C11" stopProcessing="true"><match url="^empty$"/><conditions></conditions><action type="Rewrite" url="/echo.js?c=empty"/></rule>` +
+          `<rule name="C12"><match url="^chain/(.*)$"/><action type="Rewrite" url="{R:1}"/></rule>` +
+          `<rule name="C13" stopProcessing="true"><match url="^(.*)$"/><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile"/></conditions><action type="Rewrite" url="/echo.js?isfile={R:1}"/></rule>`,
       ),
       files: { 'data.txt': 'cond data', 'sub/x.txt': 'x' },
       cases: [
@@ -181,17 +181,22 @@ function groups(): Group[] {
       extra: '<security><requestFiltering allowDoubleEscaping="true"/></security>',
       rewrite: rules(
         rw('F1', '^lower/(.*)$', '/echo.js?v={ToLower:{R:1}}') +
-        rw('F2', '^enc/(.*)$', '/echo.js?v={UrlEncode:{R:1}}') +
-        rw('F3', '^dec$', '/echo.js?v={UrlDecode:{QUERY_STRING}}', ' appendQueryString="false"') +
-        rw('F4', '^html$', '/echo.js?v={HtmlEncode:{HTTP_X_V}}') +
-        rw('F5', '^brace$', '/echo.js?v={UrlDecode:%7B}x}') +
-        rw('F6', '^vars$', '/echo.js?m={REQUEST_METHOD}&amp;https={HTTPS}&amp;ru={UrlEncode:{REQUEST_URI}}&amp;unk=[{NO_SUCH_VAR}]&amp;secure={SERVER_PORT_SECURE}', ' appendQueryString="false"') +
-        rw('F7', '^nested/(.*)$', '/echo.js?v={ToLower:{UrlDecode:{R:1}}}') +
-        rw('F8', '^case$', '/echo.js?v={tolower:{http_x_v}}') +
-        rw('F9', '^literal$', '/echo.js?v=hey/ToLower:/what') +
-        rw('F10', '^remote$', '/echo.js?a={REMOTE_ADDR}&amp;p={SERVER_PROTOCOL}&amp;u={URL}') +
-        rw('F11', '^host$', '/echo.js?h={HTTP_HOST}&amp;n={SERVER_NAME}') +
-        rw('F12', '^escdata/(.*)$', '/echo.js?v={EscapeDataString:{R:1}}'),
+          rw('F2', '^enc/(.*)$', '/echo.js?v={UrlEncode:{R:1}}') +
+          rw('F3', '^dec$', '/echo.js?v={UrlDecode:{QUERY_STRING}}', ' appendQueryString="false"') +
+          rw('F4', '^html$', '/echo.js?v={HtmlEncode:{HTTP_X_V}}') +
+          rw('F5', '^brace$', '/echo.js?v={UrlDecode:%7B}x}') +
+          rw(
+            'F6',
+            '^vars$',
+            '/echo.js?m={REQUEST_METHOD}&amp;https={HTTPS}&amp;ru={UrlEncode:{REQUEST_URI}}&amp;unk=[{NO_SUCH_VAR}]&amp;secure={SERVER_PORT_SECURE}',
+            ' appendQueryString="false"',
+          ) +
+          rw('F7', '^nested/(.*)$', '/echo.js?v={ToLower:{UrlDecode:{R:1}}}') +
+          rw('F8', '^case$', '/echo.js?v={tolower:{http_x_v}}') +
+          rw('F9', '^literal$', '/echo.js?v=hey/ToLower:/what') +
+          rw('F10', '^remote$', '/echo.js?a={REMOTE_ADDR}&amp;p={SERVER_PROTOCOL}&amp;u={URL}') +
+          rw('F11', '^host$', '/echo.js?h={HTTP_HOST}&amp;n={SERVER_NAME}') +
+          rw('F12', '^escdata/(.*)$', '/echo.js?v={EscapeDataString:{R:1}}'),
       ),
       cases: [
         { target: '/funcs/lower/HeLLo', expect: echo('/echo.js', 'v=hello') },
@@ -218,8 +223,8 @@ function groups(): Group[] {
         '<rewriteMap name="Exact" ignoreCase="false"><add key="Key" value="K"/></rewriteMap></rewriteMaps>' +
         rules(
           rw('M1', '^id/(.*)$', '/echo.js?id={Ids:{R:1}}') +
-          rw('M2', '^exact/(.*)$', '/echo.js?k=[{Exact:{R:1}}]') +
-          `<rule name="M3" stopProcessing="true"><match url=".*"/><conditions><add input="{Static:{REQUEST_URI}}" pattern="(.+)"/></conditions><action type="Rewrite" url="{C:1}" appendQueryString="false"/></rule>`,
+            rw('M2', '^exact/(.*)$', '/echo.js?k=[{Exact:{R:1}}]') +
+            `<rule name="M3" stopProcessing="true"><match url=".*"/><conditions><add input="{Static:{REQUEST_URI}}" pattern="(.+)"/></conditions><action type="Rewrite" url="{C:1}" appendQueryString="false"/></rule>`,
         ),
       cases: [
         { target: '/maps/id/one', expect: echo('/echo.js', 'id=1') },
@@ -238,18 +243,18 @@ function groups(): Group[] {
       folder: 'redir',
       rewrite: rules(
         `<rule name="R1"><match url="^perm/(.*)$"/><action type="Redirect" url="/target/{R:1}"/></rule>` +
-        `<rule name="R2"><match url="^found$"/><action type="Redirect" url="found-target" redirectType="Found"/></rule>` +
-        `<rule name="R3"><match url="^seeother$"/><action type="Redirect" url="/x" redirectType="SeeOther"/></rule>` +
-        `<rule name="R4"><match url="^temp$"/><action type="Redirect" url="/x" redirectType="temporary"/></rule>` +
-        `<rule name="R5"><match url="^abs$"/><action type="Redirect" url="https://example.com/{R:0}"/></rule>` +
-        `<rule name="R6"><match url="^q$"/><action type="Redirect" url="/new?a=1"/></rule>` +
-        `<rule name="R7"><match url="^noq$"/><action type="Redirect" url="/new" appendQueryString="false"/></rule>` +
-        `<rule name="R8"><match url="^first$"/><action type="Redirect" url="/one"/></rule>` +
-        `<rule name="R8b"><match url="^first$"/><action type="Redirect" url="/two"/></rule>` +
-        `<rule name="R9"><match url="^canon$"/><conditions><add input="{HTTP_HOST}" pattern="^www\\.example\\.com$" negate="true"/></conditions><action type="Redirect" url="http://www.example.com/{R:0}"/></rule>` +
-        `<rule name="R10"><match url="^space/(.*)$"/><action type="Redirect" url="/s/{R:1}"/></rule>` +
-        `<rule name="R11"><match url="^https$"/><conditions><add input="{HTTPS}" pattern="^OFF$"/></conditions><action type="Redirect" url="https://{HTTP_HOST}/{R:0}" redirectType="Permanent"/></rule>` +
-        `<rule name="R12"><match url="^rel$"/><action type="Redirect" url="{R:1}"/></rule>`,
+          `<rule name="R2"><match url="^found$"/><action type="Redirect" url="found-target" redirectType="Found"/></rule>` +
+          `<rule name="R3"><match url="^seeother$"/><action type="Redirect" url="/x" redirectType="SeeOther"/></rule>` +
+          `<rule name="R4"><match url="^temp$"/><action type="Redirect" url="/x" redirectType="temporary"/></rule>` +
+          `<rule name="R5"><match url="^abs$"/><action type="Redirect" url="https://example.com/{R:0}"/></rule>` +
+          `<rule name="R6"><match url="^q$"/><action type="Redirect" url="/new?a=1"/></rule>` +
+          `<rule name="R7"><match url="^noq$"/><action type="Redirect" url="/new" appendQueryString="false"/></rule>` +
+          `<rule name="R8"><match url="^first$"/><action type="Redirect" url="/one"/></rule>` +
+          `<rule name="R8b"><match url="^first$"/><action type="Redirect" url="/two"/></rule>` +
+          `<rule name="R9"><match url="^canon$"/><conditions><add input="{HTTP_HOST}" pattern="^www\\.example\\.com$" negate="true"/></conditions><action type="Redirect" url="http://www.example.com/{R:0}"/></rule>` +
+          `<rule name="R10"><match url="^space/(.*)$"/><action type="Redirect" url="/s/{R:1}"/></rule>` +
+          `<rule name="R11"><match url="^https$"/><conditions><add input="{HTTPS}" pattern="^OFF$"/></conditions><action type="Redirect" url="https://{HTTP_HOST}/{R:0}" redirectType="Permanent"/></rule>` +
+          `<rule name="R12"><match url="^rel$"/><action type="Redirect" url="{R:1}"/></rule>`,
       ),
       cases: [
         { target: '/redir/perm/x', expect: { status: 301, location: 'http://{host}/target/x' } },
@@ -272,9 +277,9 @@ function groups(): Group[] {
       folder: 'custom',
       rewrite: rules(
         `<rule name="CR1"><match url="^teapot$"/><action type="CustomResponse" statusCode="418" statusReason="I am a teapot" statusDescription="Short and stout"/></rule>` +
-        `<rule name="CR2"><match url="^forbidden$"/><action type="CustomResponse" statusCode="403" subStatusCode="7" statusReason="Forbidden" statusDescription="Nope"/></rule>` +
-        `<rule name="CR3"><match url="^nobody$"/><action type="CustomResponse" statusCode="204"/></rule>` +
-        `<rule name="CR4"><match url=".*"/><conditions><add input="{HTTP_USER_AGENT}" pattern="BadBot"/></conditions><action type="CustomResponse" statusCode="403" statusReason="Forbidden" statusDescription="Bots are not welcome"/></rule>`,
+          `<rule name="CR2"><match url="^forbidden$"/><action type="CustomResponse" statusCode="403" subStatusCode="7" statusReason="Forbidden" statusDescription="Nope"/></rule>` +
+          `<rule name="CR3"><match url="^nobody$"/><action type="CustomResponse" statusCode="204"/></rule>` +
+          `<rule name="CR4"><match url=".*"/><conditions><add input="{HTTP_USER_AGENT}" pattern="BadBot"/></conditions><action type="CustomResponse" statusCode="403" statusReason="Forbidden" statusDescription="Bots are not welcome"/></rule>`,
       ),
       files: { 'page.txt': 'custom page' },
       cases: [
@@ -290,7 +295,7 @@ function groups(): Group[] {
       folder: 'abort',
       rewrite: rules(
         `<rule name="A1"><match url="^drop$"/><action type="AbortRequest"/></rule>` +
-        `<rule name="A2"><match url=".*"/><conditions><add input="{QUERY_STRING}" pattern="evil"/></conditions><action type="AbortRequest"/></rule>`,
+          `<rule name="A2"><match url=".*"/><conditions><add input="{QUERY_STRING}" pattern="evil"/></conditions><action type="AbortRequest"/></rule>`,
       ),
       files: { 'page.txt': 'abort page' },
       cases: [
@@ -303,28 +308,36 @@ function groups(): Group[] {
       folder: 'vars',
       rewrite: rules(
         `<rule name="V1"><match url="^hdr$"/><serverVariables><set name="HTTP_X_ORIGINAL_HOST" value="{HTTP_HOST}"/><set name="MY_VAR" value="v-{R:0}"/><set name="RESPONSE_X_Custom" value="resp"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
-        `<rule name="V2"><match url="^cookie$"/><serverVariables><set name="HTTP_COOKIE" value="replaced=1"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
-        `<rule name="V3"><match url="^keep$"/><serverVariables><set name="HTTP_X_KEEP" value="new" replace="false"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
-        `<rule name="V4"><match url="^later$"/><serverVariables><set name="HTTP_X_STEP" value="one"/></serverVariables></rule>` +
-        `<rule name="V5"><match url="^later$"/><conditions><add input="{HTTP_X_STEP}" pattern="^one$"/></conditions><action type="Rewrite" url="/echo.js?step=seen"/></rule>` +
-        `<rule name="V6"><match url="^promote$"/><serverVariables><set name="ORIGINAL_HOST" value="{HTTP_HOST}"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
-        `<rule name="V7"><match url="^spoof$"/><action type="Rewrite" url="/echo.js"/></rule>`,
+          `<rule name="V2"><match url="^cookie$"/><serverVariables><set name="HTTP_COOKIE" value="replaced=1"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
+          `<rule name="V3"><match url="^keep$"/><serverVariables><set name="HTTP_X_KEEP" value="new" replace="false"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
+          `<rule name="V4"><match url="^later$"/><serverVariables><set name="HTTP_X_STEP" value="one"/></serverVariables></rule>` +
+          `<rule name="V5"><match url="^later$"/><conditions><add input="{HTTP_X_STEP}" pattern="^one$"/></conditions><action type="Rewrite" url="/echo.js?step=seen"/></rule>` +
+          `<rule name="V6"><match url="^promote$"/><serverVariables><set name="ORIGINAL_HOST" value="{HTTP_HOST}"/></serverVariables><action type="Rewrite" url="/echo.js"/></rule>` +
+          `<rule name="V7"><match url="^spoof$"/><action type="Rewrite" url="/echo.js"/></rule>`,
       ),
       cases: [
-        { target: '/vars/hdr', headers: { host: 'site.test' }, expect: { ...echo('/echo.js'), nodeHeaders: { 'x-original-host': 'site.test', 'x-iisnode-my_var': 'v-hdr' }, headers: { 'x-custom': 'resp' } } },
+        {
+          target: '/vars/hdr',
+          headers: { host: 'site.test' },
+          expect: { ...echo('/echo.js'), nodeHeaders: { 'x-original-host': 'site.test', 'x-iisnode-my_var': 'v-hdr' }, headers: { 'x-custom': 'resp' } },
+        },
         { target: '/vars/cookie', headers: { cookie: 'a=b' }, expect: { ...echo('/echo.js'), nodeHeaders: { cookie: 'replaced=1' } } },
         { target: '/vars/keep', headers: { 'x-keep': 'old' }, expect: { ...echo('/echo.js'), nodeHeaders: { 'x-keep': 'old' } } },
         { target: '/vars/keep', expect: { ...echo('/echo.js'), nodeHeaders: { 'x-keep': 'new' } } },
         { target: '/vars/later', expect: { ...echo('/echo.js', 'step=seen'), nodeHeaders: { 'x-step': 'one' } } },
         { target: '/vars/promote', headers: { host: 'h.test' }, expect: { ...echo('/echo.js'), nodeHeaders: { 'x-iisnode-original_host': 'h.test' } } },
-        { target: '/vars/spoof?a=1', headers: { 'x-original-url': '/forged' }, expect: { ...echo('/echo.js', 'a=1'), nodeHeaders: { 'x-original-url': '/vars/spoof?a=1' } } },
+        {
+          target: '/vars/spoof?a=1',
+          headers: { 'x-original-url': '/forged' },
+          expect: { ...echo('/echo.js', 'a=1'), nodeHeaders: { 'x-original-url': '/vars/spoof?a=1' } },
+        },
       ],
     },
     {
       folder: 'dist',
       rewrite: rules(
         `<rule name="D1"><match url="^(.*)$"/><conditions><add input="{QUERY_STRING}" pattern="parent"/></conditions><action type="Rewrite" url="/echo.js?parent-input={R:1}" appendQueryString="false"/></rule>` +
-        rw('D2', '^article/(\\d+)$', 'article.txt?id={R:1}'),
+          rw('D2', '^article/(\\d+)$', 'article.txt?id={R:1}'),
       ),
       files: {
         'article.txt': 'dist article',
@@ -368,13 +381,13 @@ function groups(): Group[] {
       folder: 'stop',
       rewrite: rules(
         `<rule name="S1"><match url="^a$"/><action type="Rewrite" url="b"/></rule>` +
-        `<rule name="S2" stopProcessing="true"><match url="^b$"/><action type="Rewrite" url="c.txt"/></rule>` +
-        `<rule name="S3"><match url="^c\\.txt$"/><action type="Rewrite" url="/echo.js?never"/></rule>` +
-        `<rule name="S4" enabled="false"><match url="^disabled$"/><action type="Rewrite" url="/echo.js?disabled"/></rule>` +
-        `<rule name="S5" stopProcessing="true"><match url="^none\\.txt$"/></rule>` +
-        `<rule name="S6"><match url="^none\\.txt$"/><action type="Rewrite" url="/echo.js?s6"/></rule>` +
-        `<rule name="S7"><match url="^twice$"/><action type="Rewrite" url="/echo.js?step=1"/></rule>` +
-        `<rule name="S8"><match url="^echo\\.js$"/><action type="Rewrite" url="/echo.js?step=2"/></rule>`,
+          `<rule name="S2" stopProcessing="true"><match url="^b$"/><action type="Rewrite" url="c.txt"/></rule>` +
+          `<rule name="S3"><match url="^c\\.txt$"/><action type="Rewrite" url="/echo.js?never"/></rule>` +
+          `<rule name="S4" enabled="false"><match url="^disabled$"/><action type="Rewrite" url="/echo.js?disabled"/></rule>` +
+          `<rule name="S5" stopProcessing="true"><match url="^none\\.txt$"/></rule>` +
+          `<rule name="S6"><match url="^none\\.txt$"/><action type="Rewrite" url="/echo.js?s6"/></rule>` +
+          `<rule name="S7"><match url="^twice$"/><action type="Rewrite" url="/echo.js?step=1"/></rule>` +
+          `<rule name="S8"><match url="^echo\\.js$"/><action type="Rewrite" url="/echo.js?step=2"/></rule>`,
       ),
       files: { 'c.txt': 'stop c', 'none.txt': 'stop none' },
       cases: [
@@ -390,12 +403,12 @@ function groups(): Group[] {
       folder: 'query',
       rewrite: rules(
         rw('Q1', '^append$', '/echo.js?sub=1') +
-        rw('Q2', '^noappend$', '/echo.js?sub=1', ' appendQueryString="false"') +
-        rw('Q3', '^drop$', '/echo.js', ' appendQueryString="false"') +
-        rw('Q4', '^keep$', '/echo.js') +
-        `<rule name="Q5" stopProcessing="true"><match url="^qs$"/><conditions><add input="{QUERY_STRING}" pattern="^id=(\\d+)$"/></conditions><action type="Rewrite" url="/echo.js?item={C:1}" appendQueryString="false"/></rule>` +
-        rw('Q6', '^raw$', '/echo.js?v={QUERY_STRING}', ' appendQueryString="False"') +
-        rw('Q7', '^uri$', '/echo.js?u={REQUEST_URI}', ' appendQueryString="false"'),
+          rw('Q2', '^noappend$', '/echo.js?sub=1', ' appendQueryString="false"') +
+          rw('Q3', '^drop$', '/echo.js', ' appendQueryString="false"') +
+          rw('Q4', '^keep$', '/echo.js') +
+          `<rule name="Q5" stopProcessing="true"><match url="^qs$"/><conditions><add input="{QUERY_STRING}" pattern="^id=(\\d+)$"/></conditions><action type="Rewrite" url="/echo.js?item={C:1}" appendQueryString="false"/></rule>` +
+          rw('Q6', '^raw$', '/echo.js?v={QUERY_STRING}', ' appendQueryString="False"') +
+          rw('Q7', '^uri$', '/echo.js?u={REQUEST_URI}', ' appendQueryString="false"'),
       ),
       cases: [
         { target: '/query/append?a=2', expect: echo('/echo.js', 'sub=1&a=2') },
@@ -413,12 +426,12 @@ function groups(): Group[] {
       folder: 'refilter',
       rewrite: rules(
         rw('RF1', '^secret$', '/app_data/db.txt') +
-        rw('RF2', '^bin$', 'bin/x.txt') +
-        rw('RF3', '^ok$', 'ok.txt') +
-        rw('RF4', '^up$', '../../../etc/passwd') +
-        rw('RF5', '^cfg$', '/dist/dupe/x') +
-        rw('RF6', '^mime$', '/mimes/file.custom') +
-        rw('RF7', '^conf$', 'x.config'),
+          rw('RF2', '^bin$', 'bin/x.txt') +
+          rw('RF3', '^ok$', 'ok.txt') +
+          rw('RF4', '^up$', '../../../etc/passwd') +
+          rw('RF5', '^cfg$', '/dist/dupe/x') +
+          rw('RF6', '^mime$', '/mimes/file.custom') +
+          rw('RF7', '^conf$', 'x.config'),
       ),
       files: { 'ok.txt': 'ok file', 'bin/x.txt': 'bin file', 'x.config': 'config file' },
       cases: [
@@ -436,7 +449,7 @@ function groups(): Group[] {
       folder: 'proxy',
       rewrite: rules(
         `<rule name="P1" stopProcessing="true"><match url="^api/(.*)$"/><action type="Rewrite" url="http://127.0.0.1:${backendPort}/backend/{R:1}"/></rule>` +
-        `<rule name="P2" stopProcessing="true"><match url="^dead$"/><action type="Rewrite" url="http://127.0.0.1:1/x"/></rule>`,
+          `<rule name="P2" stopProcessing="true"><match url="^dead$"/><action type="Rewrite" url="http://127.0.0.1:1/x"/></rule>`,
       ),
       cases: [
         { target: '/proxy/api/items?x=1', expect: { status: 201, body: /"url":"\/backend\/items\?x=1"/, headers: { 'x-backend': 'yes' } } },
@@ -448,9 +461,10 @@ function groups(): Group[] {
     },
     {
       folder: 'out',
-      rewrite: rules(
-        `<rule name="OI1"><match url="^hdr$"/><serverVariables><set name="RESPONSE_X_Backend" value="orig"/></serverVariables><action type="Rewrite" url="text.txt"/></rule>`,
-      ) +
+      rewrite:
+        rules(
+          `<rule name="OI1"><match url="^hdr$"/><serverVariables><set name="RESPONSE_X_Backend" value="orig"/></serverVariables><action type="Rewrite" url="text.txt"/></rule>`,
+        ) +
         '<outboundRules>' +
         '<rule name="OH1"><match serverVariable="RESPONSE_X_Backend" pattern="^(.+)$"/><action type="Rewrite" value="rewritten-{R:1}"/></rule>' +
         '<rule name="OH2"><match serverVariable="RESPONSE_X_Note" pattern="^$"/><action type="Rewrite" value="set"/></rule>' +
@@ -469,7 +483,10 @@ function groups(): Group[] {
         'data.json': '{"foo":1}',
       },
       cases: [
-        { target: '/out/page.html', expect: { status: 200, body: `<a href="/new/x">x</a><img alt='i' src='/new/y.png'><a href="/keep">k</a><item src="custom-z"></item>` } },
+        {
+          target: '/out/page.html',
+          expect: { status: 200, body: `<a href="/new/x">x</a><img alt='i' src='/new/y.png'><a href="/keep">k</a><item src="custom-z"></item>` },
+        },
         { target: '/out/text.txt', expect: { status: 200, body: 'bar bar foo', headers: { 'x-note': 'set', 'content-length': '11' } } },
         { target: '/out/data.json', expect: { status: 200, body: '{"foo":1}' } },
         { target: '/out/hdr', expect: { status: 200, body: 'bar bar foo', headers: { 'x-backend': 'rewritten-orig' } } },
@@ -494,16 +511,28 @@ function brokenGroups(): Group[] {
     broken('bad-map', rules(rw('BadMap', '.*', '/echo.js?{NoSuchMap:x}')), /Rule 'BadMap'.*NoSuchMap/s),
     broken('bad-digit', rules(rw('BadDigit', '.*', '/echo.js?{R:10}')), /Rule 'BadDigit'.*one digit/s),
     broken('bad-type', rules(`<rule name="BadType"><action type="Foo"/></rule>`), /Rule 'BadType'.*type parameter 'Foo'/s),
-    broken('bad-redirect', rules(`<rule name="Bad308"><action type="Redirect" url="/x" redirectType="PermanentRedirect"/></rule>`), /Rule 'Bad308'.*redirectType/s),
+    broken(
+      'bad-redirect',
+      rules(`<rule name="Bad308"><action type="Redirect" url="/x" redirectType="PermanentRedirect"/></rule>`),
+      /Rule 'Bad308'.*redirectType/s,
+    ),
     broken('bad-bool', rules(`<rule name="BadBool" stopProcessing="yes"><action type="None"/></rule>`), /Rule 'BadBool'.*stopProcessing parameter 'yes'/s),
     broken('bad-url', rules(`<rule name="EmptyUrl"><action type="Rewrite" url=""/></rule>`), /Rule 'EmptyUrl'.*empty string/s),
     broken('bad-global', '<globalRules><rule name="G"/></globalRules>', /globalRules/),
     broken('bad-match', rules(`<rule name="NoUrl"><match ignoreCase="true"/></rule>`), /Rule 'NoUrl'.*Match must have Url/s),
     broken('bad-cond', rules(`<rule name="NoInput"><conditions><add pattern="x"/></conditions></rule>`), /Rule 'NoInput'.*input attribute/s),
-    broken('bad-group', rules(`<rule name="BadGroup"><conditions logicalGrouping="Some"><add input="{URL}" pattern="x"/></conditions></rule>`), /logicalGrouping parameter 'Some'/),
+    broken(
+      'bad-group',
+      rules(`<rule name="BadGroup"><conditions logicalGrouping="Some"><add input="{URL}" pattern="x"/></conditions></rule>`),
+      /logicalGrouping parameter 'Some'/,
+    ),
     broken('bad-attr', rules(`<rule name="BadAttr" colour="red"/>`), /Rule 'BadAttr'.*unknown attribute 'colour'/s),
     broken('bad-dotnet', rules(rw('DotNet', '(?i)abc', '/echo.js')), /Rule 'DotNet'.*invalid ECMAScript pattern/s),
-    broken('bad-outbound', '<outboundRules><rule name="OutBad" preCondition="Missing"><match pattern="x"/></rule></outboundRules>', /Outbound rule 'OutBad'.*precondition 'Missing'/s),
+    broken(
+      'bad-outbound',
+      '<outboundRules><rule name="OutBad" preCondition="Missing"><match pattern="x"/></rule></outboundRules>',
+      /Outbound rule 'OutBad'.*precondition 'Missing'/s,
+    ),
     broken('bad-dupe', rules(rw('Same', 'a', '/echo.js') + rw('Same', 'b', '/echo.js')), /duplicate collection entry.*'Same'/s),
   ];
 }
@@ -562,7 +591,12 @@ function send(base: string, c: Case): Promise<Reply | 'aborted'> {
 }
 
 function decodeEntities(html: string): string {
-  return html.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return html
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function statusLine(base: string, c: Case): Promise<string> {
@@ -684,7 +718,10 @@ describe('outbound rules in front of a node application', () => {
     assert.equal(reply.status, 200);
     assert.match(String(reply.headers['content-type']), /^text\/html/);
     assert.equal(reply.text, '<a href="/article/342/x">x</a>');
-    const framing = reply.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()).filter((name) => name === 'content-length' || name === 'transfer-encoding');
+    const framing = reply.rawHeaders
+      .filter((_, i) => i % 2 === 0)
+      .map((name) => name.toLowerCase())
+      .filter((name) => name === 'content-length' || name === 'transfer-encoding');
     assert.equal(framing.length, 1, `one framing header, not ${framing.join(' and ')}`);
   });
 });

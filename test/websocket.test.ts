@@ -36,10 +36,18 @@ describe('WebSockets', () => {
     const hello = JSON.parse(first) as { url: string; xff: string };
     assert.equal(hello.url, '/echo/echo.js/chat?room=1');
     const got: string[] = [];
-    const done = new Promise<void>((resolve) => ws.on('message', (data) => { got.push(String(data)); if (got.length === 5) resolve(); }));
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (data) => {
+        got.push(String(data));
+        if (got.length === 5) resolve();
+      }),
+    );
     for (let i = 0; i < 5; i++) ws.send(`message ${i}`);
     await done;
-    assert.deepEqual(got, [0, 1, 2, 3, 4].map((i) => `message ${i}`));
+    assert.deepEqual(
+      got,
+      [0, 1, 2, 3, 4].map((i) => `message ${i}`),
+    );
     ws.close(1000);
     const [code] = await once(ws, 'close');
     assert.equal(code, 1000);
@@ -121,7 +129,10 @@ describe('WebSockets', () => {
       let extra: WebSocket | undefined;
       // The host notices the close a moment after the client does; retry a bounded number of times.
       for (let attempt = 0; attempt < 50 && extra === undefined; attempt++) {
-        extra = await open(`${wsBase}/limit/hold.js`).then((r) => r.ws, () => undefined);
+        extra = await open(`${wsBase}/limit/hold.js`).then(
+          (r) => r.ws,
+          () => undefined,
+        );
         if (extra === undefined) await new Promise((resolve) => setImmediate(resolve));
       }
       assert.ok(extra, 'a slot was free again after a close');

@@ -29,6 +29,7 @@ export function registerLogsCommand(program: Command): void {
     .argument('[siteRoot]', 'site folder (default: the current folder)')
     .option('--app <path>', 'the application: its entry script or its folder, relative to the site root (default: every log folder of the site)')
     .option('--follow', 'keep printing output as the workers write it (Ctrl-C stops)')
+    .addHelpText('after', '\nExample:\n  nodehost logs path/to/site --app hello.js --follow\n\nExit codes: 0 ok, 1 failure (no log files), 2 usage error.')
     .action(runLogs);
 }
 

@@ -6,12 +6,17 @@ import { basename, resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
-import { HostLog } from '../host-log.js';
+import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
+import { SystemdNotifier } from '../server/systemd-notify.js';
 import { registerLogsCommand } from './logs-command.js';
-import { ControlServer } from '../control/control-server.js';
-import { controlRequest, ControlUnreachableError } from '../control/control-client.js';
+import { registerUserCommand } from './user-command.js';
+import { registerRewriteCommand } from './rewrite-command.js';
+import { registerServiceCommand } from './service-command.js';
+import { checkAdminListener, ControlServer } from '../control/control-server.js';
+import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
+import { formatStatusTable, type StatusApp } from './status-table.js';
 import { controlPaths } from '../control/paths.js';
 import { version } from '../version.js';
 
@@ -19,6 +24,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
   return port;
+}
+
+function parseLogLevelFlag(value: string): LogLevel {
+  const level = parseLogLevel(value);
+  if (level === undefined) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
 }
 
 function parseHostProcessesFlag(value: string): number {
@@ -32,10 +43,12 @@ interface ServeFlags {
   host?: string;
   config?: string;
   hostProcesses?: number;
+  logLevel?: LogLevel;
+  metrics?: boolean;
 }
 
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
-  const log = new HostLog();
+  const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
   if (file.sites !== undefined && (siteArg !== undefined || flags.port !== undefined)) {
     throw new NodehostError(
@@ -51,6 +64,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     port: flags.port ?? file.port ?? 8080,
     siteName: file.name,
     globalRules: file.globalRules,
+    usersFile: file.users,
     ...(file.logs === undefined
       ? {}
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
@@ -65,42 +79,81 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
             tls: site.tls,
             redirectToHttps: site.redirectToHttps,
             hsts: site.hsts,
+            usersFile: site.users,
           })),
           defaultSite: file.defaultSite,
         }),
     log,
+    metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
   };
+  const listen = file.admin?.listen;
+  const admin = listen === undefined ? undefined : { host: listen.host, port: listen.port, token: file.admin?.token };
+  // Refused before anything starts: an admin API reachable off this machine needs a token.
+  if (admin !== undefined) checkAdminListener(admin);
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
   if (hostProcesses > 1 || isFrontDoorProcess()) {
-    await serveFrontDoors(hostProcesses, options, (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`);
+    await serveFrontDoors(
+      hostProcesses,
+      options,
+      (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`,
+      admin,
+    );
     return;
   }
+  // Read (and removed from the environment, so workers do not inherit it) before anything starts.
+  const notifier = new SystemdNotifier(log);
   const server = new NodehostServer(options);
   const url = await server.start();
+  await server.preload();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
   for (const other of server.urls.slice(1)) process.stdout.write(`also listening on ${other}\n`);
-  // The control API (DESIGN §5): `nodehost recycle|status` find it through the pid file.
-  const control = new ControlServer(controlPaths(server.site.root), server);
+  log.info('host started', { pid: process.pid, version, node: process.version, site: server.site.root, url, logLevel: log.level });
+  // The admin API (DESIGN §5, docs/admin.md): `nodehost recycle|status` find it through the pid file.
+  const control = new ControlServer(controlPaths(server.site.root), server, admin);
   try {
     await control.start(server.site.root, url);
     process.stdout.write(`control socket ${control.paths.socketPath} (pid file ${control.paths.pidFile})\n`);
   } catch (err) {
     log.warn('control socket unavailable', { path: control.paths.socketPath, err });
   }
+  try {
+    await control.startAdminListener();
+    if (control.adminUrl !== '') process.stdout.write(`admin listener ${control.adminUrl}\n`);
+  } catch (err) {
+    control.close();
+    await server.close();
+    throw err;
+  }
+  void notifier.ready(`listening on ${url}`);
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info('shutting down', { signal });
-    control.close();
-    server.close().then(
-      () => process.exit(0),
+    const isNotified = notifier.stopping(`stopping (${signal})`);
+    // The admin API stays up while requests drain: /ready answers 503 meanwhile.
+    // The exit waits for the STOPPING=1 message too (it never rejects).
+    Promise.all([server.close(), isNotified]).then(
+      () => {
+        control.close();
+        log.info('host stopped', { pid: process.pid, signal, code: 0 });
+        process.exit(0);
+      },
       (err) => {
         log.error('shutdown failed', { err });
         process.exit(1);
       },
     );
   };
+  // SIGHUP re-reads the site's web.config files (systemd's ExecReload): a broken result keeps
+  // the last good configuration serving, and the errors are logged.
+  process.on('SIGHUP', () => {
+    if (signalled) return;
+    log.info('config reload requested', { signal: 'SIGHUP' });
+    void notifier.reloading('reloading the configuration');
+    server.reloadConfig();
+    void notifier.ready(`listening on ${url}`);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
@@ -117,16 +170,22 @@ interface RecycledApp {
 async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
   const root = resolve(siteArg ?? '.');
   try {
-    const reply = await controlRequest(root, { cmd: 'recycle', ...(flags.app === undefined ? {} : { app: flags.app }) });
-    if (!reply.ok) throw new ControlUnreachableError(reply.error ?? 'the server refused the request');
-    const recycled = (reply.result as { recycled: RecycledApp[] }).recycled;
+    const reply = await adminRequest(root, 'POST', `/v1/apps/recycle${flags.app === undefined ? '' : `?app=${encodeURIComponent(flags.app)}`}`);
+    if (reply.status === 404 && flags.app !== undefined) {
+      process.stdout.write(`no running application has the URL ${flags.app}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (reply.status !== 200 && reply.status !== 500) throw new ControlUnreachableError(errorMessage(reply.body) || `the server answered ${reply.status}`);
+    const recycled = (reply.body as { recycled?: (RecycledApp['result'] & { script: string })[] }).recycled;
+    if (recycled === undefined) throw new ControlUnreachableError(errorMessage(reply.body) || `the server answered ${reply.status}`);
     if (recycled.length === 0) {
-      process.stdout.write(flags.app === undefined ? 'no application is running\n' : `no running application has the URL ${flags.app}\n`);
-      process.exitCode = flags.app === undefined ? 0 : 1;
+      process.stdout.write('no application is running\n');
+      process.exitCode = 0;
       return;
     }
     let isFailed = false;
-    for (const { script, result } of recycled) {
+    for (const { script, ...result } of recycled) {
       if (result.isServing) process.stdout.write(`recycled ${script}: generation ${result.generation} is serving\n`);
       else {
         isFailed = true;
@@ -141,17 +200,79 @@ async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promis
   }
 }
 
-async function status(siteArg: string | undefined): Promise<void> {
+interface StatusFlags {
+  json?: boolean;
+  watch?: boolean;
+  interval?: number;
+  count?: number;
+}
+
+/** How often `status --watch` refreshes by default, and how many times at most (bounded: about an hour). */
+const WATCH_INTERVAL_MS = 2000;
+const WATCH_MAX_REFRESHES = 1800;
+
+async function status(siteArg: string | undefined, flags: StatusFlags): Promise<void> {
   const root = resolve(siteArg ?? '.');
+  const useColour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const once = async (): Promise<boolean> => {
+    const [server, apps, sites] = await Promise.all([
+      adminRequest(root, 'GET', '/v1/server'),
+      adminRequest(root, 'GET', '/v1/apps'),
+      adminRequest(root, 'GET', '/v1/sites'),
+    ]);
+    if (server.status !== 200 || apps.status !== 200) {
+      process.stderr.write(`nodehost: ${errorMessage(server.status !== 200 ? server.body : apps.body)}\n`);
+      return false;
+    }
+    const info = server.body as { version: string; pid: number; uptimeMs: number; hostProcesses: unknown[] };
+    const list = (apps.body as { apps: StatusApp[] }).apps;
+    if (flags.json === true) {
+      const site = ((sites.body as { sites?: { name: string; root: string; configError: string }[] }).sites ?? [])[0];
+      const { hostProcesses, ...rest } = info;
+      const json = {
+        ...rest,
+        site: site?.name ?? '',
+        root: site?.root ?? '',
+        configError: site?.configError ?? '',
+        hostProcesses: hostProcesses.length,
+        frontDoors: hostProcesses,
+        apps: list,
+      };
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      return true;
+    }
+    const head = `nodehost ${info.version}, pid ${info.pid}, up ${Math.floor(info.uptimeMs / 1000)}s, ${info.hostProcesses.length} host process${info.hostProcesses.length === 1 ? '' : 'es'}\n`;
+    // In place: clear the screen and go home before each refresh (a TTY only).
+    const clear = flags.watch === true && process.stdout.isTTY === true ? '\u001b[H\u001b[2J' : '';
+    process.stdout.write(clear + head + formatStatusTable(list, useColour));
+    return true;
+  };
   try {
-    const reply = await controlRequest(root, { cmd: 'status' });
-    process.stdout.write(`${JSON.stringify(reply.ok ? reply.result : reply, null, 2)}\n`);
-    process.exitCode = reply.ok ? 0 : 1;
+    if (flags.watch !== true) {
+      process.exitCode = (await once()) ? 0 : 1;
+      return;
+    }
+    const interval = flags.interval ?? WATCH_INTERVAL_MS;
+    const count = Math.min(flags.count ?? WATCH_MAX_REFRESHES, WATCH_MAX_REFRESHES);
+    process.on('SIGINT', () => process.exit(0));
+    for (let i = 0; i < count; i++) {
+      if (!(await once())) {
+        process.exitCode = 1;
+        return;
+      }
+      if (i + 1 < count) await new Promise((done) => setTimeout(done, interval));
+    }
+    process.exitCode = 0;
   } catch (err) {
     if (!(err instanceof ControlUnreachableError)) throw err;
     process.stderr.write(`nodehost: ${err.message}\n`);
     process.exitCode = 1;
   }
+}
+
+function parsePositive(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
 }
 
 function check(siteArg: string | undefined, flags: { config?: string }): void {
@@ -183,6 +304,21 @@ program
     'front-door processes sharing the port (default 1, or hostProcesses in --config; auto: one per CPU)',
     parseHostProcessesFlag,
   )
+  .option(
+    '--log-level <level>',
+    `host event log threshold on stderr: ${LOG_LEVELS.join('|')} (default info, debug when NODEHOST_DEBUG is set)`,
+    parseLogLevelFlag,
+  )
+  .option('--no-metrics', 'do not count requests for /metrics (admin.metrics: false in --config)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  nodehost serve examples/showcase --port 8080
+  nodehost serve --config /etc/nodehost/nodehost.yml --log-level warn
+
+Exit codes: 0 stopped cleanly, 1 failure, 2 usage error (NH_ERR_CLI_USAGE).`,
+  )
   .action(serve);
 
 program
@@ -190,6 +326,7 @@ program
   .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
   .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
+  .addHelpText('after', '\nExample:\n  nodehost check examples/showcase --config nodehost.yml\n\nExit codes: 0 valid, 1 errors found, 2 usage error.')
   .action(check);
 
 program
@@ -197,15 +334,30 @@ program
   .description('recycle the applications of a running server gracefully; returns when the new generation is serving')
   .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
   .option('--app <urlPath>', 'only the application whose entry script has this URL path, e.g. /hello.js')
+  .addHelpText(
+    'after',
+    '\nExample:\n  nodehost recycle examples/showcase --app /hello.js\n\nExit codes: 0 every new generation serves, 1 a recycle failed or no server runs, 2 usage error.',
+  )
   .action(recycle);
 
 program
   .command('status')
-  .description('print the applications, generations and workers of a running server (JSON)')
+  .description('print the applications, generations and worker processes of a running server')
   .argument('[siteRoot]', 'site folder the server serves (default: the current folder)')
+  .option('--json', 'print {server, apps} as JSON (GET /v1/server and /v1/apps) for scripts')
+  .option('--watch', 'refresh in place until Ctrl-C (at most 1800 refreshes)')
+  .option('--interval <ms>', 'refresh interval of --watch (default 2000)', parsePositive)
+  .option('--count <n>', 'stop --watch after n refreshes', parsePositive)
+  .addHelpText(
+    'after',
+    '\nExamples:\n  nodehost status examples/showcase\n  nodehost status examples/showcase --json | jq .apps[0].processes\n  nodehost status --watch\n\nColumns: GEN generation, REQS requests served, RST restarts/last exit code.\nExit codes: 0 ok, 1 no server runs or it failed to answer, 2 usage error.',
+  )
   .action(status);
 
 registerLogsCommand(program);
+registerUserCommand(program);
+registerRewriteCommand(program);
+registerServiceCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -23,14 +23,17 @@ test('finds applications through literal and wildcard iisnode mappings, in scope
 </system.webServer></configuration>`,
     'hello.js': '',
     'client.js': '',
-    'api/web.config': '<configuration><system.webServer><handlers><add name="njs" path="*.njs" verb="*" modules="iisnode"/></handlers></system.webServer></configuration>',
+    'api/web.config':
+      '<configuration><system.webServer><handlers><add name="njs" path="*.njs" verb="*" modules="iisnode"/></handlers></system.webServer></configuration>',
     'api/a.njs': '',
     'api/deep/b.njs': '',
     'api/node_modules/c.njs': '',
     'other/d.njs': '',
-    'bin/web.config': '<configuration><system.webServer><handlers><add name="www" path="bin/www" verb="*" modules="iisnode"/></handlers></system.webServer></configuration>',
+    'bin/web.config':
+      '<configuration><system.webServer><handlers><add name="www" path="bin/www" verb="*" modules="iisnode"/></handlers></system.webServer></configuration>',
     'bin/bin/www': '',
-    'static/web.config': '<configuration><system.webServer><handlers><add name="static" path="hello.js" verb="*" modules="StaticFileModule"/></handlers></system.webServer></configuration>',
+    'static/web.config':
+      '<configuration><system.webServer><handlers><add name="static" path="hello.js" verb="*" modules="StaticFileModule"/></handlers></system.webServer></configuration>',
     'static/hello.js': '',
   });
   const report = checkSite(root, {});
@@ -78,16 +81,23 @@ test('a clean site reports OK', () => {
 
 test('a mimeMap repeating a built-in entry is accepted (the later entry wins) with a warning naming the file, line and extension', () => {
   const root = site({
-    'web.config': '<configuration><system.webServer><staticContent>\n<mimeMap fileExtension=".json" mimeType="text/x-json"/>\n</staticContent></system.webServer></configuration>',
-    'sub/web.config': '<configuration><location path="deep"><system.webServer><staticContent>\n\n<mimeMap fileExtension=".css" mimeType="text/x-css"/></staticContent></system.webServer></location></configuration>',
+    'web.config':
+      '<configuration><system.webServer><staticContent>\n<mimeMap fileExtension=".json" mimeType="text/x-json"/>\n</staticContent></system.webServer></configuration>',
+    'sub/web.config':
+      '<configuration><location path="deep"><system.webServer><staticContent>\n\n<mimeMap fileExtension=".css" mimeType="text/x-css"/></staticContent></system.webServer></location></configuration>',
   });
   const report = checkSite(root, {});
   assert.deepEqual(report.errors, []);
-  assert.deepEqual(report.warnings.map((w) => [w.source.file, w.source.line]), [[path.join(root, 'web.config'), 2], [path.join(root, 'sub', 'web.config'), 3]]);
+  assert.deepEqual(
+    report.warnings.map((w) => [w.source.file, w.source.line]),
+    [
+      [path.join(root, 'web.config'), 2],
+      [path.join(root, 'sub', 'web.config'), 3],
+    ],
+  );
   assert.match(report.warnings[0]!.message, /'\.json'/);
   assert.match(report.warnings[0]!.message, /<remove fileExtension="\.json"\/>/);
   const text = formatCheckReport(report);
   assert.ok(text.includes(`warnings: 2\n  ${path.join(root, 'web.config')}:2: `), text);
   assert.match(text, /\nOK\n$/);
 });
-

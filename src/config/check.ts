@@ -75,7 +75,14 @@ export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env
         errors.push(error);
       }
       apps.push({
-        url, scriptPath, handler, settings: resolved.settings, origins: resolved.origins, ymlFile: resolved.ymlFile, errors: resolved.errors, configErrors: config.errors,
+        url,
+        scriptPath,
+        handler,
+        settings: resolved.settings,
+        origins: resolved.origins,
+        ymlFile: resolved.ymlFile,
+        errors: resolved.errors,
+        configErrors: config.errors,
       });
     }
   }
@@ -145,9 +152,13 @@ function formatError(error: NodehostError): string {
 
 function formatOrigin(origin: SettingOrigin): string {
   switch (origin.kind) {
-    case 'default': return 'default';
-    case 'web.config': return `${origin.source.file}:${origin.source.line}`;
-    case 'env': return `environment variable ${origin.variable}`;
-    case 'yml': return `${origin.source.file}:${origin.source.line}`;
+    case 'default':
+      return 'default';
+    case 'web.config':
+      return `${origin.source.file}:${origin.source.line}`;
+    case 'env':
+      return `environment variable ${origin.variable}`;
+    case 'yml':
+      return `${origin.source.file}:${origin.source.line}`;
   }
 }

@@ -22,10 +22,13 @@ import { NodehostError, type SourcePosition } from '../errors.js';
  */
 export type CollectionOp<T> =
   | {
-    readonly kind: 'add'; readonly key: string; readonly value: T; readonly source: SourcePosition;
-    /** The key as written, when messages should show it rather than `key` (URL Rewrite names). */
-    readonly written?: string;
-  }
+      readonly kind: 'add';
+      readonly key: string;
+      readonly value: T;
+      readonly source: SourcePosition;
+      /** The key as written, when messages should show it rather than `key` (URL Rewrite names). */
+      readonly written?: string;
+    }
   | { readonly kind: 'remove'; readonly key: string; readonly source: SourcePosition }
   | { readonly kind: 'clear'; readonly source: SourcePosition };
 
@@ -113,7 +116,9 @@ export function mergeCollection<T, V = T>(
 
 function duplicateError(section: string, keyName: string, op: CollectionOp<unknown> & { kind: 'add' }, existing: Entry<unknown>): NodehostError {
   const first = existing.source ? `${existing.source.file}:${existing.source.line}` : 'the built-in configuration';
-  return new NodehostError('NH_ERR_CONFIG_DUPLICATE_KEY',
+  return new NodehostError(
+    'NH_ERR_CONFIG_DUPLICATE_KEY',
     `Cannot add duplicate collection entry to ${section}: ${keyName} '${op.written ?? op.key}' is already defined (at ${first}); add a <remove ${keyName}="..."/> before it`,
-    { source: op.source });
+    { source: op.source },
+  );
 }

@@ -22,7 +22,12 @@ test('variables that name no setting are ignored', () => {
 });
 
 test('bad values are NH_ERR_CONFIG_ENV naming the variable; the setting is not overridden', () => {
-  const result = readEnvOverrides({ IISNODE_loggingEnabled: 'yes', IISNODE_maxLogFiles: '12abc', IISNODE_maxConcurrentRequestsPerProcess: 'Infinite', IISNODE_gracefulShutdownTimeout: '-1' });
+  const result = readEnvOverrides({
+    IISNODE_loggingEnabled: 'yes',
+    IISNODE_maxLogFiles: '12abc',
+    IISNODE_maxConcurrentRequestsPerProcess: 'Infinite',
+    IISNODE_gracefulShutdownTimeout: '-1',
+  });
   assert.deepEqual(result.values, {});
   assert.equal(result.errors.length, 4);
   for (const error of result.errors) assert.equal(error.code, 'NH_ERR_CONFIG_ENV');

@@ -21,6 +21,12 @@ import { mergeCollection, type Entry, type RepeatPolicy } from './collection-mer
 import type { ConfigSections } from './web-config.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
+import { CachingMerge } from './caching-config.js';
+import { SecurityMerge } from './security-config.js';
+import { CompressionMerge } from './compression-config.js';
+import { ClientCacheMerge } from './client-cache-config.js';
+import { HttpProtocolMerge } from './http-protocol-config.js';
+import { HttpErrorsMerge } from './http-errors-config.js';
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -35,6 +41,12 @@ export class FolderMerge {
   private readonly errors: NodehostError[];
   private readonly rewrite: RewriteMerge;
   private readonly requestFiltering: RequestFilteringMerge;
+  private readonly caching: CachingMerge;
+  private readonly security: SecurityMerge;
+  private readonly compression: CompressionMerge;
+  private readonly clientCache: ClientCacheMerge;
+  private readonly httpProtocol: HttpProtocolMerge;
+  private readonly httpErrors: HttpErrorsMerge;
   private frozen: FolderConfig | undefined;
 
   private constructor(from: FolderMerge | undefined) {
@@ -50,6 +62,12 @@ export class FolderMerge {
       this.errors = [];
       this.rewrite = new RewriteMerge();
       this.requestFiltering = new RequestFilteringMerge();
+      this.caching = new CachingMerge();
+      this.security = new SecurityMerge();
+      this.compression = new CompressionMerge();
+      this.clientCache = new ClientCacheMerge();
+      this.httpProtocol = new HttpProtocolMerge();
+      this.httpErrors = new HttpErrorsMerge();
     } else {
       // Collections are replaced, never mutated, so a child can share its parent's arrays.
       this.handlers = from.handlers;
@@ -63,6 +81,12 @@ export class FolderMerge {
       this.errors = [...from.errors];
       this.rewrite = new RewriteMerge(from.rewrite);
       this.requestFiltering = new RequestFilteringMerge(from.requestFiltering);
+      this.caching = new CachingMerge(from.caching);
+      this.security = new SecurityMerge(from.security);
+      this.compression = new CompressionMerge(from.compression);
+      this.clientCache = new ClientCacheMerge(from.clientCache);
+      this.httpProtocol = new HttpProtocolMerge(from.httpProtocol);
+      this.httpErrors = new HttpErrorsMerge(from.httpErrors);
     }
     this.frozen = undefined;
   }
@@ -95,14 +119,40 @@ export class FolderMerge {
     }
     if (sections.defaultDocumentEnabled) this.defaultDocumentEnabled = sections.defaultDocumentEnabled.value;
     this.handlers = mergeCollection(this.handlers, sections.handlers, { order: 'prepend', section: 'system.webServer/handlers', keyName: 'name' }, found);
-    this.defaultDocuments = mergeCollection(this.defaultDocuments, sections.defaultDocuments, { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' }, found);
-    this.mimeMap = mergeCollection(this.mimeMap, sections.mimeMap, { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn(warnings) }, found);
-    this.hiddenSegments = mergeCollection(this.hiddenSegments, sections.hiddenSegments, { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' }, found);
+    this.defaultDocuments = mergeCollection(
+      this.defaultDocuments,
+      sections.defaultDocuments,
+      { order: 'prepend', section: 'system.webServer/defaultDocument/files', keyName: 'value' },
+      found,
+    );
+    this.mimeMap = mergeCollection(
+      this.mimeMap,
+      sections.mimeMap,
+      { order: 'append', section: 'system.webServer/staticContent', keyName: 'fileExtension', onRepeat: overridesBuiltIn(warnings) },
+      found,
+    );
+    this.hiddenSegments = mergeCollection(
+      this.hiddenSegments,
+      sections.hiddenSegments,
+      { order: 'append', section: 'system.webServer/security/requestFiltering/hiddenSegments', keyName: 'segment' },
+      found,
+    );
     // appSettings allow repeated keys; the last one wins when the environment is built
     // (spec/rewrite.md 2.11 recommends last-wins, and .NET never rejected them).
-    this.appSettings = mergeCollection(this.appSettings, sections.appSettings, { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat }, found);
+    this.appSettings = mergeCollection(
+      this.appSettings,
+      sections.appSettings,
+      { order: 'append', section: 'appSettings', keyName: 'key', onRepeat: allowsRepeat },
+      found,
+    );
     if (sections.rewrite) this.rewrite.apply(sections.rewrite, found);
     if (sections.requestFiltering) this.requestFiltering.apply(sections.requestFiltering, found);
+    if (sections.caching) this.caching.apply(sections.caching, found);
+    if (sections.security) this.security.apply(sections.security, found);
+    if (sections.compression) this.compression.apply(sections.compression, found);
+    for (const clientCache of sections.clientCache ?? []) this.clientCache.apply(clientCache);
+    if (sections.httpProtocol) this.httpProtocol.apply(sections.httpProtocol, found);
+    if (sections.httpErrors) this.httpErrors.apply(sections.httpErrors, found);
     this.errors.push(...sections.errors, ...found);
     return found;
   }
@@ -121,6 +171,12 @@ export class FolderMerge {
       errors: Object.freeze([...this.errors]),
       rewrite: this.rewrite.freeze(),
       requestFiltering: this.requestFiltering.freeze(),
+      caching: this.caching.freeze(),
+      security: this.security.freeze(),
+      compression: this.compression.freeze(),
+      clientCache: this.clientCache.freeze(),
+      httpProtocol: this.httpProtocol.freeze(),
+      httpErrors: this.httpErrors.freeze(),
     });
     return this.frozen;
   }
@@ -138,8 +194,9 @@ function overridesBuiltIn(warnings: ConfigWarning[]): RepeatPolicy {
     if (existing.source !== undefined) return 'error';
     warnings.push({
       source: added.source,
-      message: `mimeMap fileExtension '${added.key}' is already in the built-in list (IIS 10's); nodehost lets this entry replace it, `
-        + `but IIS answers 500.19 (Cannot add duplicate collection entry): add <remove fileExtension="${added.key}"/> before it`,
+      message:
+        `mimeMap fileExtension '${added.key}' is already in the built-in list (IIS 10's); nodehost lets this entry replace it, ` +
+        `but IIS answers 500.19 (Cannot add duplicate collection entry): add <remove fileExtension="${added.key}"/> before it`,
     });
     return 'replace';
   };

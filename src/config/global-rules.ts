@@ -69,7 +69,12 @@ export function compileGlobalRules(text: string, file: string, firstLine = 1): G
  * Throws NH_ERR_CONFIG_HOST (unreadable file) or the first compile error, whose message adds
  * how many more there are; every error names file:line.
  */
-export function loadGlobalRules(value: string, at: SourcePosition, firstLine: number, resolvePath: (relative: string) => string): readonly InboundRule[] | undefined {
+export function loadGlobalRules(
+  value: string,
+  at: SourcePosition,
+  firstLine: number,
+  resolvePath: (relative: string) => string,
+): readonly InboundRule[] | undefined {
   if (value.trim() === '') return undefined;
   let result: GlobalRulesResult;
   if (value.trimStart().startsWith('<')) {
@@ -92,7 +97,10 @@ export function loadGlobalRules(value: string, at: SourcePosition, firstLine: nu
     .map((err) => (isInline && err.source ? new NodehostError(err.code, err.message, { source: { file: err.source.file, line: err.source.line } }) : err));
   const first = errors[0]!;
   if (errors.length === 1) throw first;
-  const rest = errors.slice(1).map((err) => `\n  ${err.toString()}`).join('');
+  const rest = errors
+    .slice(1)
+    .map((err) => `\n  ${err.toString()}`)
+    .join('');
   throw new NodehostError(first.code, `${first.message}; ${errors.length - 1} more:${rest}\n `, { ...(first.source ? { source: first.source } : {}) });
 }
 
@@ -128,15 +136,28 @@ function findRewrite(root: XmlElement, file: string, errors: NodehostError[]): X
   if (root.name === 'globalRules') return root;
   let at = path.indexOf(root.name);
   if (at === -1) {
-    errors.push(configError('NH_ERR_CONFIG_XML', file, root,
-      `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, or be one or more <rule> elements, not <${root.name}>`));
+    errors.push(
+      configError(
+        'NH_ERR_CONFIG_XML',
+        file,
+        root,
+        `globalRules XML must have <globalRules>, <rewrite>, <system.webServer> or <configuration> as its root element, or be one or more <rule> elements, not <${root.name}>`,
+      ),
+    );
     return root;
   }
   let element = root;
   while (element.name !== 'rewrite') {
     const next = element.children.find((child) => child.name === path[at + 1]);
     if (next === undefined) {
-      errors.push(configError('NH_ERR_REWRITE_RULE', file, element, `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`));
+      errors.push(
+        configError(
+          'NH_ERR_REWRITE_RULE',
+          file,
+          element,
+          `<${element.name}> holds no <${path[at + 1]}> element (expected ${path.slice(at + 1).join('/')}/globalRules)`,
+        ),
+      );
       return root;
     }
     element = next;
@@ -159,8 +180,14 @@ function checkNoFileConditions(ops: ReturnType<typeof newRewriteSection>['rules'
       for (const add of conditions.children) {
         const type = (add.attributes.get('matchType') ?? add.attributes.get('type'))?.value.trim().toLowerCase();
         if (type === 'isfile' || type === 'isdirectory') {
-          errors.push(configError('NH_ERR_REWRITE_RULE', file, add,
-            `Rule '${name}': IsFile and IsDirectory conditions cannot be used in global rules (they run before the URL is mapped to a file); use a distributed rule in web.config`));
+          errors.push(
+            configError(
+              'NH_ERR_REWRITE_RULE',
+              file,
+              add,
+              `Rule '${name}': IsFile and IsDirectory conditions cannot be used in global rules (they run before the URL is mapped to a file); use a distributed rule in web.config`,
+            ),
+          );
         }
       }
     }

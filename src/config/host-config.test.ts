@@ -68,21 +68,35 @@ describe('nodehost.yml', () => {
 
 describe('nodehost.yml globalRules', () => {
   test('inline XML (block scalar) compiles to rules with scope / in document order, disabled ones dropped', () => {
-    const file = write([
-      'root: .',
-      'globalRules: |',
-      '  <globalRules>',
-      '    <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
-      '    <rule name="Off" enabled="false"><match url="x"/><action type="Rewrite" url="y"/></rule>',
-      '    <rule name="Two" stopProcessing="true"><match url="^a$"/><action type="Redirect" url="/b"/></rule>',
-      '  </globalRules>',
-      '',
-    ].join('\n'));
+    const file = write(
+      [
+        'root: .',
+        'globalRules: |',
+        '  <globalRules>',
+        '    <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
+        '    <rule name="Off" enabled="false"><match url="x"/><action type="Rewrite" url="y"/></rule>',
+        '    <rule name="Two" stopProcessing="true"><match url="^a$"/><action type="Redirect" url="/b"/></rule>',
+        '  </globalRules>',
+        '',
+      ].join('\n'),
+    );
     const rules = loadHostConfig(file).globalRules;
     assert.ok(rules);
-    assert.deepEqual(rules.map((rule) => [rule.name, rule.scope, rule.stopProcessing]), [['One', '/', false], ['Two', '/', true]]);
+    assert.deepEqual(
+      rules.map((rule) => [rule.name, rule.scope, rule.stopProcessing]),
+      [
+        ['One', '/', false],
+        ['Two', '/', true],
+      ],
+    );
     // Lines point into nodehost.yml.
-    assert.deepEqual(rules.map((rule) => [rule.source.file, rule.source.line]), [[file, 4], [file, 6]]);
+    assert.deepEqual(
+      rules.map((rule) => [rule.source.file, rule.source.line]),
+      [
+        [file, 4],
+        [file, 6],
+      ],
+    );
   });
 
   test('a path to applicationHost.config-style XML, relative to nodehost.yml, with rewrite maps beside the rules', () => {
@@ -109,25 +123,37 @@ describe('nodehost.yml globalRules', () => {
   });
 
   test('a bare list of <rule> elements, as IIS Manager shows them, reads as if inside <globalRules>; lines stay right', () => {
-    const file = write([
-      'root: .',
-      'globalRules: |',
-      '  <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
-      '  <!-- pasted from IIS Manager -->',
-      '  <rule name="Two" stopProcessing="true">',
-      '    <match url="^a$"/>',
-      '    <action type="Redirect" url="/b"/>',
-      '  </rule>',
-      '',
-    ].join('\n'));
+    const file = write(
+      [
+        'root: .',
+        'globalRules: |',
+        '  <rule name="One"><match url="^old/(.*)"/><action type="Rewrite" url="new/{R:1}"/></rule>',
+        '  <!-- pasted from IIS Manager -->',
+        '  <rule name="Two" stopProcessing="true">',
+        '    <match url="^a$"/>',
+        '    <action type="Redirect" url="/b"/>',
+        '  </rule>',
+        '',
+      ].join('\n'),
+    );
     const rules = loadHostConfig(file).globalRules;
-    assert.deepEqual(rules?.map((rule) => [rule.name, rule.scope, rule.source.line]), [['One', '/', 3], ['Two', '/', 5]]);
+    assert.deepEqual(
+      rules?.map((rule) => [rule.name, rule.scope, rule.source.line]),
+      [
+        ['One', '/', 3],
+        ['Two', '/', 5],
+      ],
+    );
     // One rule alone, inline on the key's line.
-    assert.deepEqual(loadHostConfig(write(`root: .\nglobalRules: '<rule name="Solo"><match url="x"/></rule>'\n`)).globalRules?.map((rule) => [rule.name, rule.source.line]), [['Solo', 2]]);
+    assert.deepEqual(
+      loadHostConfig(write(`root: .\nglobalRules: '<rule name="Solo"><match url="x"/></rule>'\n`)).globalRules?.map((rule) => [rule.name, rule.source.line]),
+      [['Solo', 2]],
+    );
   });
 
   test('a file holding bare <rule> elements (after an XML declaration) keeps its lines and columns in errors', () => {
-    const xml = '<?xml version="1.0"?>\n<!-- global -->\n<rule name="A"><match url="a"/></rule>  <rule name="B" colour="red"><match url="(unclosed"/></rule>\n<rule name="C"/>\n';
+    const xml =
+      '<?xml version="1.0"?>\n<!-- global -->\n<rule name="A"><match url="a"/></rule>  <rule name="B" colour="red"><match url="(unclosed"/></rule>\n<rule name="C"/>\n';
     const file = write('globalRules: conf/rules.config\n', { 'conf/rules.config': xml });
     const err = loadError(file);
     assert.equal(err.source?.file, path.join(path.dirname(file), 'conf/rules.config'));
@@ -137,7 +163,13 @@ describe('nodehost.yml globalRules', () => {
     assert.match(err.message, /Rule 'B'.*unknown attribute 'colour'/s);
     assert.match(err.message, /1 more:.*invalid ECMAScript pattern/s);
     const good = write('globalRules: rules.config\n', { 'rules.config': '<rule name="A"><match url="a"/></rule>\n<rule name="B"><match url="b"/></rule>' });
-    assert.deepEqual(loadHostConfig(good).globalRules?.map((rule) => [rule.name, rule.source.line, rule.source.column]), [['A', 1, 1], ['B', 2, 1]]);
+    assert.deepEqual(
+      loadHostConfig(good).globalRules?.map((rule) => [rule.name, rule.source.line, rule.source.column]),
+      [
+        ['A', 1, 1],
+        ['B', 2, 1],
+      ],
+    );
   });
 
   test('bare <rule> elements must be well-formed, and other elements beside them are errors as inside <globalRules>', () => {
@@ -151,14 +183,16 @@ describe('nodehost.yml globalRules', () => {
   });
 
   test('a malformed rule is an error naming file:line and the rule', () => {
-    const file = write([
-      'root: .',
-      'globalRules: |',
-      '  <globalRules>',
-      '    <rule name="Good"><match url="a"/></rule>',
-      '    <rule name="Broken"><match url="(unclosed"/><action type="Rewrite" url="/x"/></rule>',
-      '  </globalRules>',
-    ].join('\n'));
+    const file = write(
+      [
+        'root: .',
+        'globalRules: |',
+        '  <globalRules>',
+        '    <rule name="Good"><match url="a"/></rule>',
+        '    <rule name="Broken"><match url="(unclosed"/><action type="Rewrite" url="/x"/></rule>',
+        '  </globalRules>',
+      ].join('\n'),
+    );
     const err = loadError(file);
     assert.equal(err.code, 'NH_ERR_REWRITE_RULE');
     assert.equal(err.source?.file, file);
@@ -167,14 +201,18 @@ describe('nodehost.yml globalRules', () => {
   });
 
   test('several errors: the first is thrown and the others are listed in its message', () => {
-    const err = loadError(write("globalRules: '<globalRules><rule name=\"A\" stopProcessing=\"maybe\"/><rule name=\"B\"><action type=\"Jump\"/></rule></globalRules>'\n"));
+    const err = loadError(
+      write('globalRules: \'<globalRules><rule name="A" stopProcessing="maybe"/><rule name="B"><action type="Jump"/></rule></globalRules>\'\n'),
+    );
     assert.match(err.message, /Rule 'A'/);
     assert.match(err.message, /; 1 more:/);
     assert.match(err.message, /Rule 'B'/);
   });
 
   test('IsFile and IsDirectory conditions are refused in global rules', () => {
-    const err = loadError(write(`globalRules: '<globalRules><rule name="F"><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile"/></conditions></rule></globalRules>'\n`));
+    const err = loadError(
+      write(`globalRules: '<globalRules><rule name="F"><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile"/></conditions></rule></globalRules>'\n`),
+    );
     assert.match(err.message, /Rule 'F'.*IsFile and IsDirectory/);
   });
 

@@ -39,6 +39,58 @@ export interface HostConfig {
   readonly sites?: readonly SiteSpec[] | undefined;
   /** The site that answers a Host no binding names (key `defaultSite`); undefined: such requests get 404. */
   readonly defaultSite?: string | undefined;
+  /**
+   * The site's users file for Basic authentication (key `users`: a path relative to the file's
+   * folder), resolved. Undefined when absent: no file is assumed, and every Basic login fails.
+   */
+  readonly users?: string | undefined;
+  /**
+   * The admin listener (key `admin`, a mapping; docs/admin.md): `listen: <host>:<port>` opens the
+   * admin API, /metrics, /ready and /live on TCP (absent: only the control socket serves them);
+   * `token: <secret>` makes every path but /ready and /live require `Authorization: Bearer
+   * <secret>`, and is required when the host is not a loopback address; `metrics: false` stops
+   * counting requests (default true).
+   */
+  readonly admin?: HostAdminConfig | undefined;
+}
+
+/** HostAdminConfig is the `admin` mapping of nodehost.yml. */
+export interface HostAdminConfig {
+  readonly listen?: { readonly host: string; readonly port: number } | undefined;
+  readonly token?: string | undefined;
+  readonly metrics?: boolean | undefined;
+}
+
+const ADMIN_KEYS = ['listen', 'token', 'metrics'];
+
+/** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
+function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): HostAdminConfig {
+  if (!isMap(value)) throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin' must be a mapping (listen, token, metrics)", { source: at(offset) });
+  const admin: { listen?: { host: string; port: number }; token?: string; metrics?: boolean } = {};
+  for (const pair of value.items as Pair[]) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
+    const item = isScalar(pair.value) ? pair.value.value : undefined;
+    if (!ADMIN_KEYS.includes(key))
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'admin.${key}' (known: ${ADMIN_KEYS.join(', ')})`, { source: where });
+    if (key === 'listen') {
+      const match = typeof item === 'string' || typeof item === 'number' ? /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$|^(\d{1,5})$/.exec(String(item)) : null;
+      const port = match === null ? NaN : Number(match[3] ?? match[4]);
+      if (match === null || port > 65535)
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'admin.listen' must be <host>:<port> or <port> (got ${JSON.stringify(item ?? null)})`, {
+          source: where,
+        });
+      admin.listen = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+    } else if (key === 'token') {
+      if (typeof item !== 'string' || item === '')
+        throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.token' must be a non-empty string", { source: where });
+      admin.token = item;
+    } else {
+      if (typeof item !== 'boolean') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.metrics' must be true or false", { source: where });
+      admin.metrics = item;
+    }
+  }
+  return admin;
 }
 
 /**
@@ -69,15 +121,17 @@ export interface SiteSpec {
   readonly redirectToHttps?: boolean | undefined;
   /** The Strict-Transport-Security value added to https responses (key `hsts`); undefined: none. */
   readonly hsts?: string | undefined;
+  /** The site's users file for Basic authentication (key `users`), resolved; undefined: none. */
+  readonly users?: string | undefined;
   /** Where the configuration names the site, for messages. */
   readonly source: { readonly file: string; readonly line: number };
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'sites', 'defaultSite'] as const;
-const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'applications', 'virtualDirectories'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'sites', 'defaultSite'] as const;
+const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
 const TLS_KEYS = ['certificate', 'key'] as const;
-/** The short-form keys that the long form replaces with `sites`. */
-const SHORT_FORM_ONLY = ['root', 'name', 'port'] as const;
+/** The short-form keys that the long form replaces with `sites` (each site has its own). */
+const SHORT_FORM_ONLY = ['root', 'name', 'port', 'users'] as const;
 
 /** parseBinding reads `http://*:8080` or `https://shop.example.test:8443`; undefined when malformed. */
 export function parseBinding(text: string): Binding | undefined {
@@ -127,6 +181,10 @@ export function loadHostConfig(file: string): HostConfig {
         values[key] = readSites(pair.value as Node | null, at(offset), at, file);
         continue;
       }
+      if (key === 'admin') {
+        values[key] = parseAdmin(pair.value, at, offset);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
@@ -158,7 +216,7 @@ export function loadHostConfig(file: string): HostConfig {
       if (values[key] !== undefined)
         throw new NodehostError(
           'NH_ERR_CONFIG_HOST',
-          `setting '${key}' belongs to the short form; with 'sites' give each site its own (name, root, bindings)`,
+          `setting '${key}' belongs to the short form; with 'sites' give each site its own (name, root, bindings, users)`,
           { source: keyAt(doc.contents as Node, key, at) },
         );
     }
@@ -177,6 +235,8 @@ export function loadHostConfig(file: string): HostConfig {
     port: values.port as number | undefined,
     globalRules: values.globalRules as readonly InboundRule[] | undefined,
     hostProcesses: values.hostProcesses as number | undefined,
+    ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
+    admin: values.admin as HostAdminConfig | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }
@@ -269,7 +329,17 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
         fail("site setting 'redirectToHttps' needs an https binding to redirect to", redirectField.source);
       redirectToHttps = value as boolean;
     }
-    sites.push({ name, root: resolve(dirname(file), root), bindings, tls, redirectToHttps, hsts: text('hsts'), source: siteAt });
+    const users = text('users');
+    sites.push({
+      name,
+      root: resolve(dirname(file), root),
+      bindings,
+      tls,
+      redirectToHttps,
+      hsts: text('hsts'),
+      users: users === undefined ? undefined : resolve(dirname(file), users),
+      source: siteAt,
+    });
   }
   return sites;
 }

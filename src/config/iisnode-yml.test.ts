@@ -42,7 +42,10 @@ test('key: value lines with spaces around the colon, trailing spaces and comment
 
 test('lines end at \\r or \\n, and \\r\\n counts as one line for error positions', () => {
   assert.deepEqual(values('maxLogFiles: 5\rmaxTotalLogFileSizeInKB: 6\nloggingEnabled: no\r\ndebuggingEnabled: yes'), {
-    maxLogFiles: 5, maxTotalLogFileSizeInKB: 6, loggingEnabled: false, debuggingEnabled: true,
+    maxLogFiles: 5,
+    maxTotalLogFileSizeInKB: 6,
+    loggingEnabled: false,
+    debuggingEnabled: true,
   });
   failsAt('maxLogFiles: 5\r\n\r\nbroken', 3);
   failsAt('a: 1\rb: 2\rbroken', 3);
@@ -100,7 +103,12 @@ test('tabs are not white space: they become part of the key or the value', () =>
 
 test('booleans: true/1/yes/false/0/no in any case; anything else is an error', () => {
   assert.deepEqual(values('loggingEnabled: TRUE\ndebuggingEnabled: 0\nenableXFF: Yes\nflushResponse: NO\ndevErrorsEnabled: 1\ndebugHeaderEnabled: False'), {
-    loggingEnabled: true, debuggingEnabled: false, enableXFF: true, flushResponse: false, devErrorsEnabled: true, debugHeaderEnabled: false,
+    loggingEnabled: true,
+    debuggingEnabled: false,
+    enableXFF: true,
+    flushResponse: false,
+    devErrorsEnabled: true,
+    debugHeaderEnabled: false,
   });
   const error = failsAt('\nloggingEnabled: foobar', 2);
   assert.match(error.message, /loggingEnabled/);
@@ -120,15 +128,24 @@ test('strings are verbatim, quotes included', () => {
 });
 
 test('%VAR% is expanded only in logDirectory, node_env, watchedFiles, nodeProcessCommandLine and interceptor', () => {
-  assert.deepEqual(values('logDirectory: %home%/logs\nnode_env: %NODE_ENV%\nwatchedFiles: %x%;*.js\nnodeProcessCommandLine: %HOME%/node\ninterceptor: %home%/i.js'), {
-    logDirectory: '/home/u/logs', node_env: 'production', watchedFiles: '%x%;*.js', nodeProcessCommandLine: '/home/u/node', interceptor: '/home/u/i.js',
-  });
+  assert.deepEqual(
+    values('logDirectory: %home%/logs\nnode_env: %NODE_ENV%\nwatchedFiles: %x%;*.js\nnodeProcessCommandLine: %HOME%/node\ninterceptor: %home%/i.js'),
+    {
+      logDirectory: '/home/u/logs',
+      node_env: 'production',
+      watchedFiles: '%x%;*.js',
+      nodeProcessCommandLine: '/home/u/node',
+      interceptor: '/home/u/i.js',
+    },
+  );
   assert.deepEqual(values('debugPortRange: %HOME%\ndebuggerPathSegment: %HOME%\npromoteServerVars: %HOME%'), {
-    debuggerPortRange: '%HOME%', debuggerPathSegment: '%HOME%', promoteServerVars: '%HOME%',
+    debuggerPortRange: '%HOME%',
+    debuggerPathSegment: '%HOME%',
+    promoteServerVars: '%HOME%',
   });
 });
 
-test('debuggerPortRange is set through the debugPortRange key; the sample\'s debuggerPortRange line is ignored', () => {
+test("debuggerPortRange is set through the debugPortRange key; the sample's debuggerPortRange line is ignored", () => {
   assert.deepEqual(values('debuggerPortRange: 1-2'), {});
   assert.deepEqual(values('debugPortRange: 7000-7010'), { debuggerPortRange: '7000-7010' });
 });
@@ -155,5 +172,8 @@ test('readIisnodeYml: a missing file or folder means no overrides; a folder in i
   writeFileSync(path.join(dir, 'empty.yml'), '');
   assert.deepEqual(readIisnodeYml(path.join(dir, 'empty.yml'), ENV)?.values, {});
   mkdirSync(path.join(dir, 'dir.yml'));
-  assert.throws(() => readIisnodeYml(path.join(dir, 'dir.yml'), ENV), (err: unknown) => err instanceof NodehostError && err.code === 'NH_ERR_CONFIG_YML');
+  assert.throws(
+    () => readIisnodeYml(path.join(dir, 'dir.yml'), ENV),
+    (err: unknown) => err instanceof NodehostError && err.code === 'NH_ERR_CONFIG_YML',
+  );
 });

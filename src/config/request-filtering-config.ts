@@ -33,8 +33,17 @@ export interface RequestFilteringSection {
 /** newRequestFilteringSection returns a section that sets nothing. */
 export function newRequestFilteringSection(): RequestFilteringSection {
   return {
-    allowDoubleEscaping: undefined, maxAllowedContentLength: undefined, maxUrl: undefined, maxQueryString: undefined, headerLimits: [],
-    fileExtensionsAllowUnlisted: undefined, fileExtensions: [], verbsAllowUnlisted: undefined, verbs: [], denyUrlSequences: [], denyQueryStringSequences: [],
+    allowDoubleEscaping: undefined,
+    maxAllowedContentLength: undefined,
+    maxUrl: undefined,
+    maxQueryString: undefined,
+    headerLimits: [],
+    fileExtensionsAllowUnlisted: undefined,
+    fileExtensions: [],
+    verbsAllowUnlisted: undefined,
+    verbs: [],
+    denyUrlSequences: [],
+    denyQueryStringSequences: [],
   };
 }
 
@@ -43,10 +52,50 @@ export function newRequestFilteringSection(): RequestFilteringSection {
  * spec §2.6. A web.config may `<remove>` them.
  */
 export const DEFAULT_DENIED_EXTENSIONS: readonly string[] = Object.freeze([
-  '.asa', '.asax', '.ascx', '.master', '.skin', '.browser', '.sitemap', '.config', '.cs', '.csproj', '.vb', '.vbproj', '.webinfo', '.licx',
-  '.resx', '.resources', '.mdb', '.vjsproj', '.java', '.jsl', '.ldb', '.dsdgm', '.ssdgm', '.lsad', '.ssmap', '.cd', '.dsprototype',
-  '.lsaprototype', '.sdm', '.sdmdocument', '.mdf', '.ldf', '.ad', '.dd', '.ldd', '.sd', '.adprototype', '.lddprototype', '.exclude',
-  '.refresh', '.compiled', '.msgx', '.vsdisco', '.rules',
+  '.asa',
+  '.asax',
+  '.ascx',
+  '.master',
+  '.skin',
+  '.browser',
+  '.sitemap',
+  '.config',
+  '.cs',
+  '.csproj',
+  '.vb',
+  '.vbproj',
+  '.webinfo',
+  '.licx',
+  '.resx',
+  '.resources',
+  '.mdb',
+  '.vjsproj',
+  '.java',
+  '.jsl',
+  '.ldb',
+  '.dsdgm',
+  '.ssdgm',
+  '.lsad',
+  '.ssmap',
+  '.cd',
+  '.dsprototype',
+  '.lsaprototype',
+  '.sdm',
+  '.sdmdocument',
+  '.mdf',
+  '.ldf',
+  '.ad',
+  '.dd',
+  '.ldd',
+  '.sd',
+  '.adprototype',
+  '.lddprototype',
+  '.exclude',
+  '.refresh',
+  '.compiled',
+  '.msgx',
+  '.vsdisco',
+  '.rules',
 ]);
 
 const WHERE = 'system.webServer/security/requestFiltering';
@@ -66,7 +115,14 @@ export function readRequestFilteringAttributes(element: XmlElement, file: string
 export function readRequestFilteringPart(part: XmlElement, file: string, out: RequestFilteringSection, errors: NodehostError[]): boolean {
   const where = `${WHERE}/${part.name}`;
   const r = new AttributeReader(file, errors, where);
-  const collection = <T>(element: XmlElement, keyName: string, addAttributes: readonly string[], into: CollectionOp<T>[], build: (add: XmlElement, key: string) => T | undefined, keyOf = (key: string) => key.toLowerCase()) => {
+  const collection = <T>(
+    element: XmlElement,
+    keyName: string,
+    addAttributes: readonly string[],
+    into: CollectionOp<T>[],
+    build: (add: XmlElement, key: string) => T | undefined,
+    keyOf = (key: string) => key.toLowerCase(),
+  ) => {
     for (const child of element.children) {
       const key = child.attributes.get(keyName)?.value;
       if (child.name === 'clear') {
@@ -105,7 +161,14 @@ export function readRequestFilteringPart(part: XmlElement, file: string, out: Re
     case 'verbs':
       r.checkAttributes(part, ['allowUnlisted', 'applyToWebDAV']);
       out.verbsAllowUnlisted = r.bool(part, 'allowUnlisted', out.verbsAllowUnlisted);
-      collection(part, 'verb', ['verb', 'allowed'], out.verbs, (add) => r.bool(add, 'allowed', true), (key) => key.toUpperCase());
+      collection(
+        part,
+        'verb',
+        ['verb', 'allowed'],
+        out.verbs,
+        (add) => r.bool(add, 'allowed', true),
+        (key) => key.toUpperCase(),
+      );
       return true;
     case 'denyUrlSequences':
       collection(part, 'sequence', ['sequence'], out.denyUrlSequences, (_add, key) => key.toLowerCase());
@@ -157,11 +220,31 @@ export class RequestFilteringMerge {
     this.maxQueryString = section.maxQueryString ?? this.maxQueryString;
     this.fileExtensionsAllowUnlisted = section.fileExtensionsAllowUnlisted ?? this.fileExtensionsAllowUnlisted;
     this.verbsAllowUnlisted = section.verbsAllowUnlisted ?? this.verbsAllowUnlisted;
-    this.headerLimits = mergeCollection(this.headerLimits, section.headerLimits, { order: 'append', section: `${WHERE}/requestLimits/headerLimits`, keyName: 'header' }, errors);
-    this.fileExtensions = mergeCollection(this.fileExtensions, section.fileExtensions, { order: 'append', section: `${WHERE}/fileExtensions`, keyName: 'fileExtension' }, errors);
+    this.headerLimits = mergeCollection(
+      this.headerLimits,
+      section.headerLimits,
+      { order: 'append', section: `${WHERE}/requestLimits/headerLimits`, keyName: 'header' },
+      errors,
+    );
+    this.fileExtensions = mergeCollection(
+      this.fileExtensions,
+      section.fileExtensions,
+      { order: 'append', section: `${WHERE}/fileExtensions`, keyName: 'fileExtension' },
+      errors,
+    );
     this.verbs = mergeCollection(this.verbs, section.verbs, { order: 'append', section: `${WHERE}/verbs`, keyName: 'verb' }, errors);
-    this.denyUrlSequences = mergeCollection(this.denyUrlSequences, section.denyUrlSequences, { order: 'append', section: `${WHERE}/denyUrlSequences`, keyName: 'sequence' }, errors);
-    this.denyQueryStringSequences = mergeCollection(this.denyQueryStringSequences, section.denyQueryStringSequences, { order: 'append', section: `${WHERE}/denyQueryStringSequences`, keyName: 'sequence' }, errors);
+    this.denyUrlSequences = mergeCollection(
+      this.denyUrlSequences,
+      section.denyUrlSequences,
+      { order: 'append', section: `${WHERE}/denyUrlSequences`, keyName: 'sequence' },
+      errors,
+    );
+    this.denyQueryStringSequences = mergeCollection(
+      this.denyQueryStringSequences,
+      section.denyQueryStringSequences,
+      { order: 'append', section: `${WHERE}/denyQueryStringSequences`, keyName: 'sequence' },
+      errors,
+    );
   }
 
   /** freeze returns the compiled configuration of this level. */
@@ -182,4 +265,3 @@ export class RequestFilteringMerge {
     return this.frozen;
   }
 }
-

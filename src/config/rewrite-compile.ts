@@ -12,8 +12,22 @@ import { constantExpr, ExpressionError, parseExpression, type MapResolver } from
 import { compilePattern } from './rewrite-pattern.js';
 import type { RewriteEntry, RewriteSection } from './rewrite-config.js';
 import type {
-  ActionType, CompiledPattern, Condition, ConditionSet, Expr, InboundRule, MatchType, OutboundRule, PatternSyntax, PreCondition,
-  RewriteAction, RewriteConfig, RewriteMap, ServerVariableSet, TagAttribute, TagSet,
+  ActionType,
+  CompiledPattern,
+  Condition,
+  ConditionSet,
+  Expr,
+  InboundRule,
+  MatchType,
+  OutboundRule,
+  PatternSyntax,
+  PreCondition,
+  RewriteAction,
+  RewriteConfig,
+  RewriteMap,
+  ServerVariableSet,
+  TagAttribute,
+  TagSet,
 } from './rewrite-types.js';
 import { mergeCollection, type Entry } from './collection-merge.js';
 import { AttributeReader, sourcePosition } from './xml-attributes.js';
@@ -42,22 +56,42 @@ export class RewriteMerge {
     this.frozen = null;
     // Every collection merges as any IIS collection does (collection-merge.ts, the duplicate
     // rule included); `build` compiles each entry against what is merged before it.
-    this.maps = mergeCollection(this.maps, section.maps,
-      { order: 'append', section: 'system.webServer/rewrite/rewriteMaps', keyName: 'name', build: (e) => compileMap(e, errors) }, errors);
-    this.customTags = mergeCollection(this.customTags, section.customTags,
-      { order: 'append', section: 'outboundRules/customTags', keyName: 'name', build: (e) => compileTagSet(e, errors) }, errors);
+    this.maps = mergeCollection(
+      this.maps,
+      section.maps,
+      { order: 'append', section: 'system.webServer/rewrite/rewriteMaps', keyName: 'name', build: (e) => compileMap(e, errors) },
+      errors,
+    );
+    this.customTags = mergeCollection(
+      this.customTags,
+      section.customTags,
+      { order: 'append', section: 'outboundRules/customTags', keyName: 'name', build: (e) => compileTagSet(e, errors) },
+      errors,
+    );
     const resolveMap: MapResolver = (name) => this.maps.find((entry) => entry.key === name.toLowerCase())?.value;
-    this.preConditions = mergeCollection(this.preConditions, section.preConditions,
-      { order: 'append', section: 'outboundRules/preConditions', keyName: 'name', build: (e) => compilePreCondition(e, resolveMap, errors) }, errors);
-    this.rules = mergeCollection(this.rules, section.rules,
-      { order: 'append', section: 'system.webServer/rewrite/rules', keyName: 'name', build: (e) => compileInboundRule(e, resolveMap, errors) }, errors);
+    this.preConditions = mergeCollection(
+      this.preConditions,
+      section.preConditions,
+      { order: 'append', section: 'outboundRules/preConditions', keyName: 'name', build: (e) => compilePreCondition(e, resolveMap, errors) },
+      errors,
+    );
+    this.rules = mergeCollection(
+      this.rules,
+      section.rules,
+      { order: 'append', section: 'system.webServer/rewrite/rules', keyName: 'name', build: (e) => compileInboundRule(e, resolveMap, errors) },
+      errors,
+    );
     const lookups: OutboundLookups = {
       resolveMap,
       preCondition: (name) => this.preConditions.find((entry) => entry.key === name.toLowerCase())?.value,
       tagSet: (name) => this.customTags.find((entry) => entry.key === name.toLowerCase())?.value,
     };
-    this.outbound = mergeCollection(this.outbound, section.outbound,
-      { order: 'append', section: 'system.webServer/rewrite/outboundRules', keyName: 'name', build: (e) => compileOutboundRule(e, lookups, errors) }, errors);
+    this.outbound = mergeCollection(
+      this.outbound,
+      section.outbound,
+      { order: 'append', section: 'system.webServer/rewrite/outboundRules', keyName: 'name', build: (e) => compileOutboundRule(e, lookups, errors) },
+      errors,
+    );
   }
 
   /** freeze returns the level's RewriteConfig, or undefined when it has no enabled rule (nothing to run). */
@@ -65,9 +99,10 @@ export class RewriteMerge {
     if (this.frozen !== null) return this.frozen;
     const rules = this.rules.map((entry) => entry.value).filter((rule) => rule.enabled);
     const outbound = this.outbound.map((entry) => entry.value).filter((rule) => rule.enabled);
-    this.frozen = rules.length === 0 && outbound.length === 0
-      ? undefined
-      : Object.freeze({ rules: Object.freeze(rules), outbound: Object.freeze(outbound), hasBodyRules: outbound.some((rule) => rule.header === '') });
+    this.frozen =
+      rules.length === 0 && outbound.length === 0
+        ? undefined
+        : Object.freeze({ rules: Object.freeze(rules), outbound: Object.freeze(outbound), hasBodyRules: outbound.some((rule) => rule.header === '') });
     return this.frozen;
   }
 }
@@ -165,7 +200,14 @@ export function compileInboundRule(entry: RewriteEntry, resolveMap: MapResolver,
 const NO_CONDITIONS: ConditionSet = Object.freeze({ logicalGrouping: 'MatchAll', trackAllCaptures: false, conditions: Object.freeze([]) });
 
 const NONE_ACTION: RewriteAction = Object.freeze({
-  type: 'None', url: constantExpr(''), appendQueryString: true, redirectStatus: 301, statusCode: 0, subStatusCode: 0, statusReason: '', statusDescription: '',
+  type: 'None',
+  url: constantExpr(''),
+  appendQueryString: true,
+  redirectStatus: 301,
+  statusCode: 0,
+  subStatusCode: 0,
+  statusReason: '',
+  statusDescription: '',
 });
 
 function compileConditions(element: XmlElement, r: Reporter, syntax: PatternSyntax, resolveMap: MapResolver, isPreCondition: boolean): ConditionSet {
@@ -215,7 +257,17 @@ function compileServerVariables(element: XmlElement, r: Reporter, resolveMap: Ma
 }
 
 function compileAction(element: XmlElement, r: Reporter, resolveMap: MapResolver): RewriteAction {
-  r.checkAttributes(element, ['type', 'url', 'appendQueryString', 'logRewrittenUrl', 'redirectType', 'statusCode', 'subStatusCode', 'statusReason', 'statusDescription']);
+  r.checkAttributes(element, [
+    'type',
+    'url',
+    'appendQueryString',
+    'logRewrittenUrl',
+    'redirectType',
+    'statusCode',
+    'subStatusCode',
+    'statusReason',
+    'statusDescription',
+  ]);
   const typeAttribute = element.attributes.get('type');
   // The numeric values of the schema enumeration are accepted too (None=0 ... AbortRequest=4).
   const numeric = typeAttribute && /^[0-4]$/.test(typeAttribute.value.trim()) ? ACTION_TYPES[Number(typeAttribute.value.trim())] : undefined;
@@ -302,8 +354,17 @@ interface OutboundLookups {
 
 /** The predefined filterByTags flags and the attributes each rewrites (spec §1.15). */
 const TAG_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  a: ['href'], area: ['href'], base: ['href'], form: ['action'], frame: ['src', 'longdesc'], head: ['profile'],
-  iframe: ['src', 'longdesc'], img: ['src', 'longdesc', 'usemap'], input: ['src', 'usemap'], link: ['href'], script: ['src'],
+  a: ['href'],
+  area: ['href'],
+  base: ['href'],
+  form: ['action'],
+  frame: ['src', 'longdesc'],
+  head: ['profile'],
+  iframe: ['src', 'longdesc'],
+  img: ['src', 'longdesc', 'usemap'],
+  input: ['src', 'usemap'],
+  link: ['href'],
+  script: ['src'],
 };
 
 function compileOutboundRule(entry: RewriteEntry, lookups: OutboundLookups, errors: NodehostError[]): OutboundRule | undefined {
@@ -332,7 +393,8 @@ function compileOutboundRule(entry: RewriteEntry, lookups: OutboundLookups, erro
       r.checkAttributes(child, ['filterByTags', 'customTags', 'pattern', 'serverVariable', 'negate', 'ignoreCase', 'occurrences']);
       const variable = child.attributes.get('serverVariable')?.value ?? '';
       if (variable !== '') {
-        if (!/^RESPONSE_[A-Za-z0-9_]+$/i.test(variable)) r.fail(child.attributes.get('serverVariable')!, `serverVariable '${variable}' must be a RESPONSE_<header> name`);
+        if (!/^RESPONSE_[A-Za-z0-9_]+$/i.test(variable))
+          r.fail(child.attributes.get('serverVariable')!, `serverVariable '${variable}' must be a RESPONSE_<header> name`);
         header = variable.slice(9).replaceAll('_', '-').toLowerCase();
       }
       tags = compileTagFilter(child, r, lookups);
@@ -354,8 +416,18 @@ function compileOutboundRule(entry: RewriteEntry, lookups: OutboundLookups, erro
   if (pattern === undefined) r.fail(element, 'an outbound rule needs a <match>');
   if (r.count > 0) return undefined;
   return Object.freeze({
-    name, enabled, source: sourcePosition(entry.file, element), stopProcessing, preCondition, header, tags: Object.freeze(tags),
-    pattern: pattern!, occurrences, conditions, actionType, value,
+    name,
+    enabled,
+    source: sourcePosition(entry.file, element),
+    stopProcessing,
+    preCondition,
+    header,
+    tags: Object.freeze(tags),
+    pattern: pattern!,
+    occurrences,
+    conditions,
+    actionType,
+    value,
   });
 }
 

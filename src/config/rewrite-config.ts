@@ -49,14 +49,22 @@ export function readRewriteSection(element: XmlElement, file: string, scope: str
         break;
       case 'outboundRules':
         for (const part of child.children) {
-          if (part.name === 'preConditions') readKeyed(part, file, scope, 'preCondition', 'name', out.preConditions, errors, 'system.webServer/rewrite/outboundRules/preConditions', NONE);
-          else if (part.name === 'customTags') readKeyed(part, file, scope, 'tags', 'name', out.customTags, errors, 'system.webServer/rewrite/outboundRules/customTags', NONE);
+          if (part.name === 'preConditions')
+            readKeyed(part, file, scope, 'preCondition', 'name', out.preConditions, errors, 'system.webServer/rewrite/outboundRules/preConditions', NONE);
+          else if (part.name === 'customTags')
+            readKeyed(part, file, scope, 'tags', 'name', out.customTags, errors, 'system.webServer/rewrite/outboundRules/customTags', NONE);
         }
         readKeyed(child, file, scope, 'rule', 'name', out.outbound, errors, 'system.webServer/rewrite/outboundRules', OUTBOUND_ATTRIBUTES, OUTBOUND_CHILDREN);
         break;
       case 'globalRules':
-        errors.push(configError('NH_ERR_REWRITE_RULE', file, child,
-          '<globalRules> can only be set at the host level (nodehost.yml), not in web.config; use <rules> here'));
+        errors.push(
+          configError(
+            'NH_ERR_REWRITE_RULE',
+            file,
+            child,
+            '<globalRules> can only be set at the host level (nodehost.yml), not in web.config; use <rules> here',
+          ),
+        );
         break;
       case 'allowedServerVariables':
       case 'providers':
@@ -88,8 +96,14 @@ export function readGlobalRewriteSection(element: XmlElement, file: string, out:
         break;
       case 'rules':
       case 'outboundRules':
-        errors.push(configError('NH_ERR_REWRITE_RULE', file, child,
-          `<${child.name}> is not read from the host configuration (only <globalRules> and <rewriteMaps>); put it in the site's web.config`));
+        errors.push(
+          configError(
+            'NH_ERR_REWRITE_RULE',
+            file,
+            child,
+            `<${child.name}> is not read from the host configuration (only <globalRules> and <rewriteMaps>); put it in the site's web.config`,
+          ),
+        );
         break;
       default:
         errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ELEMENT', file, child, `Unknown element <${child.name}> in system.webServer/rewrite`));
@@ -98,8 +112,16 @@ export function readGlobalRewriteSection(element: XmlElement, file: string, out:
 }
 
 function readKeyed(
-  element: XmlElement, file: string, scope: string, addName: string, keyName: string, out: CollectionOp<RewriteEntry>[],
-  errors: NodehostError[], where: string, allowed: ReadonlySet<string>, ignoredChildren: ReadonlySet<string> = NONE,
+  element: XmlElement,
+  file: string,
+  scope: string,
+  addName: string,
+  keyName: string,
+  out: CollectionOp<RewriteEntry>[],
+  errors: NodehostError[],
+  where: string,
+  allowed: ReadonlySet<string>,
+  ignoredChildren: ReadonlySet<string> = NONE,
 ): void {
   const r = new AttributeReader(file, errors, where);
   r.checkAttributes(element, allowed);

@@ -25,7 +25,10 @@ describe('parseExpression', () => {
   test('names are case-insensitive; variables are upper-cased', () => {
     const expr = parseExpression('{tolower:{http_host}}{mymap:x}{r:2}', maps);
     assert.equal(expr.nodes[0]!.kind, 'func');
-    assert.deepEqual(expr.nodes.map((n) => n.kind), ['func', 'map', 'rule']);
+    assert.deepEqual(
+      expr.nodes.map((n) => n.kind),
+      ['func', 'map', 'rule'],
+    );
     const inner = (expr.nodes[0] as { arg: { nodes: { kind: string; name?: string }[] } }).arg.nodes[0]!;
     assert.equal(inner.name, 'HTTP_HOST');
   });

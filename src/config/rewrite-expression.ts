@@ -24,7 +24,11 @@ export class ExpressionError extends Error {
 export type MapResolver = (name: string) => RewriteMap | undefined;
 
 const FUNCTIONS: ReadonlyMap<string, FunctionName> = new Map([
-  ['tolower', 'ToLower'], ['urlencode', 'UrlEncode'], ['urldecode', 'UrlDecode'], ['escapedatastring', 'EscapeDataString'], ['htmlencode', 'HtmlEncode'],
+  ['tolower', 'ToLower'],
+  ['urlencode', 'UrlEncode'],
+  ['urldecode', 'UrlDecode'],
+  ['escapedatastring', 'EscapeDataString'],
+  ['htmlencode', 'HtmlEncode'],
 ]);
 
 const VARIABLE_NAME = /^[A-Za-z0-9_\-.]+$/;
@@ -118,7 +122,10 @@ class Parser {
     const fn = FUNCTIONS.get(lower);
     const map = fn === undefined ? this.#resolveMap(name) : undefined;
     if (fn === undefined && map === undefined) {
-      throw new ExpressionError(`'${name}' at string index ${open} is neither a function (ToLower, UrlEncode, UrlDecode, EscapeDataString, HtmlEncode) nor a rewrite map in scope`, open);
+      throw new ExpressionError(
+        `'${name}' at string index ${open} is neither a function (ToLower, UrlEncode, UrlDecode, EscapeDataString, HtmlEncode) nor a rewrite map in scope`,
+        open,
+      );
     }
     const argNodes = this.parseSequence(true);
     const arg = makeExpr(text.slice(end + 1, this.#at - 1), argNodes);

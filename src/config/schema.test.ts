@@ -8,9 +8,9 @@ function spec(name: string): SettingSpec {
   return found;
 }
 
-test('the schema lists the 34 iisnode settings and nodehost\'s own 5, each with a default of its type and a real description', () => {
-  assert.equal(IISNODE_SCHEMA.length, 39);
-  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 39);
+test("the schema lists the 34 iisnode settings and nodehost's own 6, each with a default of its type and a real description", () => {
+  assert.equal(IISNODE_SCHEMA.length, 40);
+  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 40);
   for (const s of IISNODE_SCHEMA) {
     const expected = s.type === 'bool' ? 'boolean' : s.type === 'uint' ? 'number' : 'string';
     assert.equal(typeof s.default, expected, s.name);
@@ -38,11 +38,21 @@ test('yml keys and expansion flags follow spec/iisnode.md 1.1 and 1.2', () => {
   assert.equal(spec('debuggerPortRange').ymlKey, 'debugPortRange');
   assert.equal(spec('configOverrides').ymlKey, null);
   assert.equal(spec('node_env').ymlKey, 'node_env');
-  const expanded = IISNODE_SCHEMA.filter((s) => s.expanded).map((s) => s.name).sort();
-  assert.deepEqual(expanded, ['configOverrides', 'debuggerPathSegment', 'debuggerPortRange', 'interceptor', 'logDirectory', 'nodeProcessCommandLine', 'node_env', 'watchedFiles'].sort());
-  const ymlExpanded = IISNODE_SCHEMA.filter((s) => s.ymlExpanded).map((s) => s.name).sort();
+  const expanded = IISNODE_SCHEMA.filter((s) => s.expanded)
+    .map((s) => s.name)
+    .sort();
+  assert.deepEqual(
+    expanded,
+    ['configOverrides', 'debuggerPathSegment', 'debuggerPortRange', 'interceptor', 'logDirectory', 'nodeProcessCommandLine', 'node_env', 'watchedFiles'].sort(),
+  );
+  const ymlExpanded = IISNODE_SCHEMA.filter((s) => s.ymlExpanded)
+    .map((s) => s.name)
+    .sort();
   assert.deepEqual(ymlExpanded, ['interceptor', 'logDirectory', 'nodeProcessCommandLine', 'node_env', 'watchedFiles'].sort());
-  assert.deepEqual(IISNODE_SCHEMA.filter((s) => s.allowInfinite).map((s) => s.name), ['maxConcurrentRequestsPerProcess']);
+  assert.deepEqual(
+    IISNODE_SCHEMA.filter((s) => s.allowInfinite).map((s) => s.name),
+    ['maxConcurrentRequestsPerProcess'],
+  );
 });
 
 test('booleans: web.config takes true/false, env adds 1/0, yml adds yes/no; all case-insensitive', () => {

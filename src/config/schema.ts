@@ -44,172 +44,266 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 39 settings are here
-// (iisnode's 34, then nodehost's own 5);
+// Keyed by name so that `satisfies` makes the compiler check that all 40 settings are here
+// (iisnode's 34, then nodehost's own 6);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
-    type: 'string', default: '%node_env%', expanded: true, ymlExpanded: true,
-    description: 'The value given to the worker as `NODE_ENV`. The default `%node_env%` expands to the host\'s own NODE_ENV (looked up case-insensitively); when the value is empty, or is still the literal `%node_env%` because the host has no NODE_ENV, the worker gets no NODE_ENV from nodehost and inherits the host\'s environment as is.',
+    type: 'string',
+    default: '%node_env%',
+    expanded: true,
+    ymlExpanded: true,
+    description:
+      "The value given to the worker as `NODE_ENV`. The default `%node_env%` expands to the host's own NODE_ENV (looked up case-insensitively); when the value is empty, or is still the literal `%node_env%` because the host has no NODE_ENV, the worker gets no NODE_ENV from nodehost and inherits the host's environment as is.",
   },
   asyncCompletionThreadCount: {
-    type: 'uint', default: 0,
-    description: 'The size of iisnode\'s IO completion thread pool on Windows. nodehost accepts and validates it but has no use for it. The default 0 means one per CPU.',
+    type: 'uint',
+    default: 0,
+    description:
+      "The size of iisnode's IO completion thread pool on Windows. nodehost accepts and validates it but has no use for it. The default 0 means one per CPU.",
   },
   nodeProcessCountPerApplication: {
-    type: 'uint', default: 1,
-    description: 'How many worker processes each application runs. The default is 1; 0 means one per CPU (`os.availableParallelism()`). All workers start when the application starts, and an application in debug mode always runs one.',
+    type: 'uint',
+    default: 1,
+    description:
+      'How many worker processes each application runs. The default is 1; 0 means one per CPU (`os.availableParallelism()`). All workers start when the application starts, and an application in debug mode always runs one.',
   },
   nodeProcessCommandLine: {
-    type: 'string', default: NODE_BINARY, expanded: true, ymlExpanded: true,
+    type: 'string',
+    default: NODE_BINARY,
+    expanded: true,
+    ymlExpanded: true,
     defaultLabel: 'the node binary that runs nodehost (`process.execPath`)',
-    description: 'The command that starts node; it is the prefix of the worker\'s command line, so it may carry flags such as `--max-old-space-size=4096`, and a path containing spaces must be quoted. The default is the node binary that runs nodehost (iisnode\'s default was `node.exe` from PATH). The iisnode.yml parser keeps quotes as written.',
+    description:
+      "The command that starts node; it is the prefix of the worker's command line, so it may carry flags such as `--max-old-space-size=4096`, and a path containing spaces must be quoted. The default is the node binary that runs nodehost (iisnode's default was `node.exe` from PATH). The iisnode.yml parser keeps quotes as written.",
   },
   interceptor: {
-    type: 'string', default: '', expanded: true, ymlExpanded: true,
-    description: 'A script that node runs instead of the application, with the application\'s full path as the next argument. The default is empty: nodehost runs the entry script directly and captures its output itself, where iisnode\'s default was its own `interceptor.js`. The debugger process never uses it.',
+    type: 'string',
+    default: '',
+    expanded: true,
+    ymlExpanded: true,
+    description:
+      "A script that node runs instead of the application, with the application's full path as the next argument. The default is empty: nodehost runs the entry script directly and captures its output itself, where iisnode's default was its own `interceptor.js`. The debugger process never uses it.",
   },
   maxConcurrentRequestsPerProcess: {
-    type: 'uint', default: 1024, allowInfinite: true,
-    description: 'The most requests one worker may have active at once. When every worker of the application is at this limit a new request gets 503 at once; there is no queue unless nodehost\'s own queue is configured. The default is 1024; web.config also accepts `Infinite` (4294967295), which Azure App Service sets.',
+    type: 'uint',
+    default: 1024,
+    allowInfinite: true,
+    description:
+      "The most requests one worker may have active at once. When every worker of the application is at this limit a new request gets 503 at once; there is no queue unless nodehost's own queue is configured. The default is 1024; web.config also accepts `Infinite` (4294967295), which Azure App Service sets.",
   },
   maxNamedPipeConnectionRetry: {
-    type: 'uint', default: 100,
-    description: 'How many times nodehost tries to connect to a worker\'s socket before the request fails with 500.1001. Together with namedPipeConnectionRetryDelay it is the time a starting worker has to listen: 100 × 250 ms = 25 s by default.',
+    type: 'uint',
+    default: 100,
+    description:
+      "How many times nodehost tries to connect to a worker's socket before the request fails with 500.1001. Together with namedPipeConnectionRetryDelay it is the time a starting worker has to listen: 100 × 250 ms = 25 s by default.",
   },
   namedPipeConnectionRetryDelay: {
-    type: 'uint', default: 250,
-    description: 'The delay in milliseconds between two attempts to connect to a worker\'s socket. The default is 250.',
+    type: 'uint',
+    default: 250,
+    description: "The delay in milliseconds between two attempts to connect to a worker's socket. The default is 250.",
   },
   maxNamedPipeConnectionPoolSize: {
-    type: 'uint', default: 512,
-    description: 'The most idle keep-alive connections kept open to each worker for reuse; connections beyond it are closed when they become idle. The default is 512.',
+    type: 'uint',
+    default: 512,
+    description:
+      'The most idle keep-alive connections kept open to each worker for reuse; connections beyond it are closed when they become idle. The default is 512.',
   },
   maxNamedPipePooledConnectionAge: {
-    type: 'uint', default: 30000,
-    description: 'How long, in milliseconds, an idle pooled connection to a worker may be reused, counted from when it went back to the pool; an older one is closed instead. The default is 30000.',
+    type: 'uint',
+    default: 30000,
+    description:
+      'How long, in milliseconds, an idle pooled connection to a worker may be reused, counted from when it went back to the pool; an older one is closed instead. The default is 30000.',
   },
   initialRequestBufferSize: {
-    type: 'uint', default: 4096,
-    description: 'The initial size in bytes of iisnode\'s per-request buffer, which doubled as needed up to maxRequestBufferSize. nodehost streams bodies without such a buffer and accepts the setting for compatibility. The default is 4096.',
+    type: 'uint',
+    default: 4096,
+    description:
+      "The initial size in bytes of iisnode's per-request buffer, which doubled as needed up to maxRequestBufferSize. nodehost streams bodies without such a buffer and accepts the setting for compatibility. The default is 4096.",
   },
   maxRequestBufferSize: {
-    type: 'uint', default: 65536,
-    description: 'The largest request head, in bytes, forwarded to a worker (a larger one fails with 500.1005) and the largest response head accepted from it (500.1012). The default is 65536.',
+    type: 'uint',
+    default: 65536,
+    description:
+      'The largest request head, in bytes, forwarded to a worker (a larger one fails with 500.1005) and the largest response head accepted from it (500.1012). The default is 65536.',
   },
   uncFileChangesPollingInterval: {
-    type: 'uint', default: 5000,
-    description: 'The polling period in milliseconds for watched files on network file systems, where change notifications do not work, and for re-opening watches on folders that were deleted and created again. The default is 5000.',
+    type: 'uint',
+    default: 5000,
+    description:
+      'The polling period in milliseconds for watched files on network file systems, where change notifications do not work, and for re-opening watches on folders that were deleted and created again. The default is 5000.',
   },
   gracefulShutdownTimeout: {
-    type: 'uint', default: 60000,
-    description: 'How long, in milliseconds, the workers of a recycled generation may finish their active requests before they are killed. The default is 60000; 0 kills them at once.',
+    type: 'uint',
+    default: 60000,
+    description:
+      'How long, in milliseconds, the workers of a recycled generation may finish their active requests before they are killed. The default is 60000; 0 kills them at once.',
   },
   loggingEnabled: {
-    type: 'bool', default: true,
-    description: 'Whether the stdout and stderr of the workers are written to log files in logDirectory. The default is true; when false the output is discarded.',
+    type: 'bool',
+    default: true,
+    description:
+      'Whether the stdout and stderr of the workers are written to log files in logDirectory. The default is true; when false the output is discarded.',
   },
   logDirectory: {
-    type: 'string', default: 'iisnode', expanded: true, ymlExpanded: true,
-    description: 'The folder of the worker log files, relative to the folder of the entry script unless absolute. The default is `iisnode`. The folder is served over HTTP (its `index.html` lists the logs), to loopback clients only unless the site authorises others.',
+    type: 'string',
+    default: 'iisnode',
+    expanded: true,
+    ymlExpanded: true,
+    description:
+      'The folder of the worker log files, relative to the folder of the entry script unless absolute. The default is `iisnode`. The folder is served over HTTP (its `index.html` lists the logs), to loopback clients only unless the site authorises others.',
   },
   debuggingEnabled: {
-    type: 'bool', default: true,
-    description: 'Whether the debugger URLs `<script>/<debuggerPathSegment>/` are active. The default is true (as in iisnode); the debugger is given to loopback clients only unless the site authorises others. When false, those URLs go to the application like any other.',
+    type: 'bool',
+    default: true,
+    description:
+      'Whether the debugger URLs `<script>/<debuggerPathSegment>/` are active. The default is true (as in iisnode); the debugger is given to loopback clients only unless the site authorises others. When false, those URLs go to the application like any other.',
   },
   debuggerExtensionDll: {
-    type: 'string', default: 'iisnode-inspector-0.7.3.dll',
-    description: 'Which node-inspector build iisnode deployed. nodehost uses the inspector built into node and accepts the setting for compatibility. The default is `iisnode-inspector-0.7.3.dll`.',
+    type: 'string',
+    default: 'iisnode-inspector-0.7.3.dll',
+    description:
+      'Which node-inspector build iisnode deployed. nodehost uses the inspector built into node and accepts the setting for compatibility. The default is `iisnode-inspector-0.7.3.dll`.',
   },
   debugHeaderEnabled: {
-    type: 'bool', default: false,
+    type: 'bool',
+    default: false,
     description: 'Whether every proxied response gets an `iisnode-debug` header describing the worker that served it. The default is false.',
   },
   debuggerVirtualDir: {
-    type: 'string', default: '',
-    description: 'A virtual directory under which iisnode deployed the debugger files. nodehost serves its debugger page itself and accepts the setting for compatibility. The default is empty. The value is not expanded.',
+    type: 'string',
+    default: '',
+    description:
+      'A virtual directory under which iisnode deployed the debugger files. nodehost serves its debugger page itself and accepts the setting for compatibility. The default is empty. The value is not expanded.',
   },
   debuggerPathSegment: {
-    type: 'string', default: 'debug', expanded: true,
-    description: 'The URL segment after the script name that opens the debugger, as in `/app.js/debug/`. The default is `debug`. `%VAR%` references are expanded in web.config and IISNODE_* values but not in iisnode.yml.',
+    type: 'string',
+    default: 'debug',
+    expanded: true,
+    description:
+      'The URL segment after the script name that opens the debugger, as in `/app.js/debug/`. The default is `debug`. `%VAR%` references are expanded in web.config and IISNODE_* values but not in iisnode.yml.',
   },
   debuggerPortRange: {
-    type: 'string', default: '5058-6058', expanded: true, ymlKey: 'debugPortRange',
-    description: 'The ports the inspector of a debugged worker may listen on, as `N` or `N-M` (1025 ≤ N ≤ M ≤ 65535), taken round robin; the ports stay on 127.0.0.1 because nodehost tunnels the inspector through its own port. The default is `5058-6058`. In iisnode.yml the key is `debugPortRange` (an iisnode quirk: a `debuggerPortRange:` line there is ignored), and its value is not expanded.',
+    type: 'string',
+    default: '5058-6058',
+    expanded: true,
+    ymlKey: 'debugPortRange',
+    description:
+      'The ports the inspector of a debugged worker may listen on, as `N` or `N-M` (1025 ≤ N ≤ M ≤ 65535), taken round robin; the ports stay on 127.0.0.1 because nodehost tunnels the inspector through its own port. The default is `5058-6058`. In iisnode.yml the key is `debugPortRange` (an iisnode quirk: a `debuggerPortRange:` line there is ignored), and its value is not expanded.',
   },
   maxLogFileSizeInKB: {
-    type: 'uint', default: 128,
+    type: 'uint',
+    default: 128,
     description: 'The size in KiB at which a worker log file is closed and a new one started. The default is 128.',
   },
   maxTotalLogFileSizeInKB: {
-    type: 'uint', default: 1024,
+    type: 'uint',
+    default: 1024,
     description: 'The most KiB all log files of an application may take together; the oldest files are deleted to stay under it. The default is 1024.',
   },
   maxLogFiles: {
-    type: 'uint', default: 20,
+    type: 'uint',
+    default: 20,
     description: 'The most log files an application keeps; the oldest are deleted beyond it. The default is 20.',
   },
   devErrorsEnabled: {
-    type: 'bool', default: true,
-    description: 'Whether a failure inside nodehost\'s iisnode handler (a worker that crashed or did not start) is answered with a diagnostic page showing the status, substatus and the end of the worker\'s stderr. The default is true, as in iisnode; nodehost shows the page to loopback clients only unless the site authorises others, and like iisnode sends it with status 200.',
+    type: 'bool',
+    default: true,
+    description:
+      "Whether a failure inside nodehost's iisnode handler (a worker that crashed or did not start) is answered with a diagnostic page showing the status, substatus and the end of the worker's stderr. The default is true, as in iisnode; nodehost shows the page to loopback clients only unless the site authorises others, and like iisnode sends it with status 200.",
   },
   flushResponse: {
-    type: 'bool', default: false,
-    description: 'Whether each body chunk of a chunked response is flushed to the client as soon as it arrives from the worker, which lowers streaming latency at some CPU cost. The default is false.',
+    type: 'bool',
+    default: false,
+    description:
+      'Whether each body chunk of a chunked response is flushed to the client as soon as it arrives from the worker, which lowers streaming latency at some CPU cost. The default is false.',
   },
   watchedFiles: {
-    type: 'string', default: '*.js;iisnode.yml', expanded: true, ymlExpanded: true,
-    description: 'A `;`-separated list of files whose change recycles the application, relative to the folder of the entry script. Wildcards (`*`, `?`) are allowed only in the file name part and watching is not recursive, so subfolders must be listed (`lib/*.js`); entries that do not exist are ignored. The default is `*.js;iisnode.yml`.',
+    type: 'string',
+    default: '*.js;iisnode.yml',
+    expanded: true,
+    ymlExpanded: true,
+    description:
+      'A `;`-separated list of files whose change recycles the application, relative to the folder of the entry script. Wildcards (`*`, `?`) are allowed only in the file name part and watching is not recursive, so subfolders must be listed (`lib/*.js`); entries that do not exist are ignored. The default is `*.js;iisnode.yml`.',
   },
   enableXFF: {
-    type: 'bool', default: false,
-    description: 'Whether requests forwarded to node get the client address appended to `X-Forwarded-For` and an `X-Forwarded-Proto` header. The default is false.',
+    type: 'bool',
+    default: false,
+    description:
+      'Whether requests forwarded to node get the client address appended to `X-Forwarded-For` and an `X-Forwarded-Proto` header. The default is false.',
   },
   promoteServerVars: {
-    type: 'string', default: '',
-    description: 'A comma-separated list of server variables (such as `REMOTE_ADDR` or `AUTH_USER`) sent to node as request headers named `X-iisnode-<NAME>`. The default is empty. The value is not expanded.',
+    type: 'string',
+    default: '',
+    description:
+      'A comma-separated list of server variables (such as `REMOTE_ADDR` or `AUTH_USER`) sent to node as request headers named `X-iisnode-<NAME>`. The default is empty. The value is not expanded.',
   },
   configOverrides: {
-    type: 'string', default: 'iisnode.yml', expanded: true, ymlKey: null,
-    description: 'The iisnode.yml file whose settings override every other source, relative to the folder of the entry script unless absolute. The default is `iisnode.yml`; a missing file means no overrides, and an empty value turns the file off. It cannot be set from iisnode.yml itself.',
+    type: 'string',
+    default: 'iisnode.yml',
+    expanded: true,
+    ymlKey: null,
+    description:
+      'The iisnode.yml file whose settings override every other source, relative to the folder of the entry script unless absolute. The default is `iisnode.yml`; a missing file means no overrides, and an empty value turns the file off. It cannot be set from iisnode.yml itself.',
   },
   recycleSignalEnabled: {
-    type: 'bool', default: false,
-    description: 'Whether each worker gets an `IISNODE_CONTROL_PIPE` variable naming a Unix socket to which it can write `recycle` to recycle its application. The default is false.',
+    type: 'bool',
+    default: false,
+    description:
+      'Whether each worker gets an `IISNODE_CONTROL_PIPE` variable naming a Unix socket to which it can write `recycle` to recycle its application. The default is false.',
   },
   idlePageOutTimePeriod: {
-    type: 'uint', default: 0,
-    description: 'The period in milliseconds after which iisnode trimmed the working set of idle workers on Windows. nodehost accepts the setting for compatibility and does nothing with it. The default is 0 (off).',
+    type: 'uint',
+    default: 0,
+    description:
+      'The period in milliseconds after which iisnode trimmed the working set of idle workers on Windows. nodehost accepts the setting for compatibility and does nothing with it. The default is 0 (off).',
   },
   nodeProcessStickySessions: {
-    type: 'bool', default: false,
+    type: 'bool',
+    default: false,
     description: 'Whether a client keeps going to the same worker, through the cookie `iisnode.session.cookie`. The default is false.',
   },
   // nodehost's own settings: iisnode has no such attributes, so they are set in web.config
   // (same section), IISNODE_* variables or iisnode.yml like the others.
   watchedFilesPolling: {
-    type: 'bool', default: false,
-    description: 'Whether watchedFiles are checked by polling every uncFileChangesPollingInterval ms instead of change notifications (inotify). The default is false: nodehost polls on its own where notifications do not work (network file systems such as NFS, CIFS/SMB and sshfs) and uses notifications everywhere else. This is a nodehost setting; iisnode has no such attribute.',
+    type: 'bool',
+    default: false,
+    description:
+      'Whether watchedFiles are checked by polling every uncFileChangesPollingInterval ms instead of change notifications (inotify). The default is false: nodehost polls on its own where notifications do not work (network file systems such as NFS, CIFS/SMB and sshfs) and uses notifications everywhere else. This is a nodehost setting; iisnode has no such attribute.',
   },
   recycleKeepsOldOnFailure: {
-    type: 'bool', default: false,
-    description: 'What happens when the new generation of a recycle cannot start (for example a syntax error in the new code). The default is false, as in iisnode: requests get the failure (the developer error page) until a later change fixes the application. When true, the old generation keeps serving and the failed deploy is reported in the host log and in the status. This is a nodehost setting; iisnode has no such attribute.',
+    type: 'bool',
+    default: false,
+    description:
+      'What happens when the new generation of a recycle cannot start (for example a syntax error in the new code). The default is false, as in iisnode: requests get the failure (the developer error page) until a later change fixes the application. When true, the old generation keeps serving and the failed deploy is reported in the host log and in the status. This is a nodehost setting; iisnode has no such attribute.',
   },
   maxMemoryPerProcessMB: {
-    type: 'uint', default: 0,
-    description: 'The resident memory budget of one worker in MiB, sampled at least every 2 s; a worker over it is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
+    type: 'uint',
+    default: 0,
+    description:
+      'The resident memory budget of one worker in MiB, sampled at least every 2 s; a worker over it is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
   },
   maxRequestsPerProcess: {
-    type: 'uint', default: 0,
-    description: 'After this many requests a worker is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
+    type: 'uint',
+    default: 0,
+    description:
+      'After this many requests a worker is replaced gracefully (its successor starts, it drains). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.',
   },
   idleTimeout: {
-    type: 'uint', default: 0,
-    description: 'After this many milliseconds without a request, every worker of the application is stopped; the next request starts them again (and waits for them). The default is 0 (never). This is a nodehost setting; iisnode has no such attribute.',
+    type: 'uint',
+    default: 0,
+    description:
+      'After this many milliseconds without a request, every worker of the application is stopped; the next request starts them again (and waits for them). The default is 0 (never). This is a nodehost setting; iisnode has no such attribute.',
+  },
+  preload: {
+    type: 'bool',
+    default: false,
+    description:
+      'Whether the workers of the application start when nodehost starts instead of on its first request; `/ready` on the admin listener answers 503 until such an application has a serving generation. The default is false (iisnode starts an application on its first request). This is a nodehost setting; iisnode has no such attribute.',
   },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 5, in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 6, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];
@@ -228,9 +322,7 @@ export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
 );
 
 /** SETTINGS_BY_LOWER_NAME finds a spec by its name in lower case (env names are case-insensitive). */
-export const SETTINGS_BY_LOWER_NAME: ReadonlyMap<string, SettingSpec> = new Map(
-  IISNODE_SCHEMA.map((spec) => [spec.name.toLowerCase(), spec]),
-);
+export const SETTINGS_BY_LOWER_NAME: ReadonlyMap<string, SettingSpec> = new Map(IISNODE_SCHEMA.map((spec) => [spec.name.toLowerCase(), spec]));
 
 /** SETTINGS_BY_NAME finds a spec by its exact (case-sensitive) web.config attribute name. */
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(IISNODE_SCHEMA.map((spec) => [spec.name, spec]));
@@ -265,9 +357,24 @@ export function parseSettingValue(spec: SettingSpec, raw: string, origin: Settin
 }
 
 const BOOL_WORDS: Record<SettingOriginKind, ReadonlyMap<string, boolean>> = {
-  'web.config': new Map([['true', true], ['false', false]]),
-  env: new Map([['true', true], ['false', false], ['1', true], ['0', false]]),
-  yml: new Map([['true', true], ['false', false], ['1', true], ['0', false], ['yes', true], ['no', false]]),
+  'web.config': new Map([
+    ['true', true],
+    ['false', false],
+  ]),
+  env: new Map([
+    ['true', true],
+    ['false', false],
+    ['1', true],
+    ['0', false],
+  ]),
+  yml: new Map([
+    ['true', true],
+    ['false', false],
+    ['1', true],
+    ['0', false],
+    ['yes', true],
+    ['no', false],
+  ]),
 };
 
 function parseBool(spec: SettingSpec, raw: string, origin: SettingOriginKind): ParsedSetting {

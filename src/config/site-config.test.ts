@@ -34,7 +34,16 @@ test('a site without web.config gets the built-in base', () => {
   assert.equal(folder.mimeMap.get('.woff2'), 'application/font-woff2');
   for (const ext of ['.yml', '.yaml', '.config', '.ts']) assert.equal(folder.mimeMap.has(ext), false, ext);
   assert.ok(folder.mimeMap.size >= 100);
-  assert.deepEqual([...folder.hiddenSegments].sort(), ['app_browsers', 'app_code', 'app_data', 'app_globalresources', 'app_localresources', 'app_webreferences', 'bin', 'web.config']);
+  assert.deepEqual([...folder.hiddenSegments].sort(), [
+    'app_browsers',
+    'app_code',
+    'app_data',
+    'app_globalresources',
+    'app_localresources',
+    'app_webreferences',
+    'bin',
+    'web.config',
+  ]);
   assert.equal(folder.iisnode.nodeProcessCountPerApplication, 1);
   assert.deepEqual(folder.errors, []);
   assert.ok(Object.isFrozen(folder));
@@ -44,41 +53,62 @@ test('a site without web.config gets the built-in base', () => {
 
 test('handlers and default documents of a deeper file come first; other collections append', () => {
   const root = site({
-    'web.config': webConfig(`<handlers><add name="root" path="*.js" verb="*" modules="iisnode"/></handlers>
+    'web.config': webConfig(
+      `<handlers><add name="root" path="*.js" verb="*" modules="iisnode"/></handlers>
       <defaultDocument><files><add value="root.js"/></files></defaultDocument>
       <staticContent><mimeMap fileExtension=".md" mimeType="text/markdown"/></staticContent>
       <security><requestFiltering><hiddenSegments><add segment="secret"/></hiddenSegments></requestFiltering></security>`,
-    '<appSettings><add key="A" value="root"/></appSettings>'),
-    'sub/web.config': webConfig(`<handlers><add name="sub1" path="a.js" verb="*" modules="iisnode"/><add name="sub2" path="b.js" verb="*" modules="iisnode"/></handlers>
+      '<appSettings><add key="A" value="root"/></appSettings>',
+    ),
+    'sub/web.config': webConfig(
+      `<handlers><add name="sub1" path="a.js" verb="*" modules="iisnode"/><add name="sub2" path="b.js" verb="*" modules="iisnode"/></handlers>
       <defaultDocument><files><add value="sub.js"/></files></defaultDocument>
       <staticContent><mimeMap fileExtension=".yml" mimeType="text/yaml"/></staticContent>
       <security><requestFiltering><hiddenSegments><add segment="private"/></hiddenSegments></requestFiltering></security>`,
-    '<appSettings><add key="B" value="sub"/><add key="A" value="sub"/></appSettings>'),
+      '<appSettings><add key="B" value="sub"/><add key="A" value="sub"/></appSettings>',
+    ),
   });
   const config = SiteConfig.load(root, {});
   assert.deepEqual(config.errors, []);
   assert.deepEqual(config.files, [path.join(root, 'web.config'), path.join(root, 'sub', 'web.config')]);
   const sub = config.forPath('/sub/x.js');
-  assert.deepEqual(sub.handlers.map((h) => h.name), ['sub1', 'sub2', 'root']);
-  assert.deepEqual(sub.handlers.map((h) => h.scope), ['/sub/', '/sub/', '/']);
+  assert.deepEqual(
+    sub.handlers.map((h) => h.name),
+    ['sub1', 'sub2', 'root'],
+  );
+  assert.deepEqual(
+    sub.handlers.map((h) => h.scope),
+    ['/sub/', '/sub/', '/'],
+  );
   assert.deepEqual(sub.defaultDocument.files.slice(0, 3), ['sub.js', 'root.js', 'Default.htm']);
   assert.equal(sub.mimeMap.get('.md'), 'text/markdown');
   assert.equal(sub.mimeMap.get('.yml'), 'text/yaml');
   assert.deepEqual([...sub.hiddenSegments].slice(-2), ['secret', 'private']);
-  assert.deepEqual(sub.appSettings, [['A', 'root'], ['B', 'sub'], ['A', 'sub']]);
+  assert.deepEqual(sub.appSettings, [
+    ['A', 'root'],
+    ['B', 'sub'],
+    ['A', 'sub'],
+  ]);
   const top = config.forPath('/other/');
-  assert.deepEqual(top.handlers.map((h) => h.name), ['root']);
+  assert.deepEqual(
+    top.handlers.map((h) => h.name),
+    ['root'],
+  );
   assert.equal(top.mimeMap.has('.yml'), false);
 });
 
 test('remove of a missing key is fine; remove then add replaces; clear drops inherited entries', () => {
   const root = site({
-    'web.config': webConfig(`<handlers><add name="one" path="*.js" verb="*" modules="iisnode"/><add name="two" path="*.njs" verb="*" modules="iisnode"/></handlers>
+    'web.config':
+      webConfig(`<handlers><add name="one" path="*.js" verb="*" modules="iisnode"/><add name="two" path="*.njs" verb="*" modules="iisnode"/></handlers>
       <security><requestFiltering><hiddenSegments><remove segment="bin"/><remove segment="never-there"/></hiddenSegments></requestFiltering></security>
       <staticContent><remove fileExtension=".json"/><mimeMap fileExtension=".json" mimeType="application/json; charset=utf-8"/></staticContent>`),
     'a/web.config': webConfig(`<handlers><remove name="one"/><add name="one" path="one.js" verb="GET" modules="iisnode"/></handlers>
       <defaultDocument><files><clear/><add value="app.js"/></files></defaultDocument>`),
-    'b/web.config': webConfig('<handlers><clear/></handlers><staticContent><clear/><mimeMap fileExtension=".txt" mimeType="text/plain"/></staticContent>', '<appSettings><clear/></appSettings>'),
+    'b/web.config': webConfig(
+      '<handlers><clear/></handlers><staticContent><clear/><mimeMap fileExtension=".txt" mimeType="text/plain"/></staticContent>',
+      '<appSettings><clear/></appSettings>',
+    ),
   });
   const config = SiteConfig.load(root, {});
   assert.deepEqual(config.errors, []);
@@ -86,7 +116,13 @@ test('remove of a missing key is fine; remove then add replaces; clear drops inh
   assert.equal(top.hiddenSegments.has('bin'), false);
   assert.equal(top.mimeMap.get('.json'), 'application/json; charset=utf-8');
   const a = config.forPath('/a/');
-  assert.deepEqual(a.handlers.map((h) => [h.name, h.path]), [['one', 'one.js'], ['two', '*.njs']]);
+  assert.deepEqual(
+    a.handlers.map((h) => [h.name, h.path]),
+    [
+      ['one', 'one.js'],
+      ['two', '*.njs'],
+    ],
+  );
   assert.deepEqual(a.defaultDocument.files, ['app.js']);
   const b = config.forPath('/b/c/d.txt');
   assert.deepEqual(b.handlers, []);
@@ -116,7 +152,10 @@ test('adding a key twice in the chain is NH_ERR_CONFIG_DUPLICATE_KEY; a built-in
   assert.equal(dup.errors[0]?.source?.file, path.join(root, 'dup', 'web.config'));
   assert.equal(dup.errors[0]?.source?.line, 5);
   // The folder fails, but its entry is merged as if removed and re-added, so `check` still sees it.
-  assert.deepEqual(dup.handlers.map((h) => h.path), ['x.js']);
+  assert.deepEqual(
+    dup.handlers.map((h) => h.path),
+    ['x.js'],
+  );
   assert.match(dup.errors[0]?.message ?? '', new RegExp(`${path.join(root, 'web.config').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4`));
   // The site's own .json add is not built in: adding it again is an error.
   assert.equal(config.forPath('/mime/').errors[0]?.code, 'NH_ERR_CONFIG_DUPLICATE_KEY');
@@ -126,7 +165,12 @@ test('adding a key twice in the chain is NH_ERR_CONFIG_DUPLICATE_KEY; a built-in
 });
 
 test('a duplicate inside one file is an error too', () => {
-  const config = SiteConfig.load(site({ 'web.config': webConfig('<staticContent><mimeMap fileExtension=".md" mimeType="a/b"/><mimeMap fileExtension=".md" mimeType="c/d"/></staticContent>') }), {});
+  const config = SiteConfig.load(
+    site({
+      'web.config': webConfig('<staticContent><mimeMap fileExtension=".md" mimeType="a/b"/><mimeMap fileExtension=".md" mimeType="c/d"/></staticContent>'),
+    }),
+    {},
+  );
   assert.equal(config.errors[0]?.code, 'NH_ERR_CONFIG_DUPLICATE_KEY');
 });
 
@@ -144,19 +188,26 @@ test('errors of a broken file only affect URLs at and below its folder', () => {
   assert.equal(sub.errors.length, 1);
   assert.equal(sub.errors[0]?.code, 'NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE');
   assert.equal(sub.errors[0]?.source?.line, 3);
-  assert.deepEqual(sub.handlers.map((h) => h.name), ['iisnode']);
+  assert.deepEqual(
+    sub.handlers.map((h) => h.name),
+    ['iisnode'],
+  );
   assert.equal(config.forPath('/xml/').errors[0]?.code, 'NH_ERR_CONFIG_XML');
   assert.equal(config.errors.length, 2);
 });
 
 test('location: ancestor locations, then the folder\'s own file, then its own location path="."', () => {
   const root = site({
-    'web.config': webConfig('<iisnode maxLogFiles="1"/>',
+    'web.config': webConfig(
+      '<iisnode maxLogFiles="1"/>',
       `<location path="api"><system.webServer><iisnode maxLogFiles="2" loggingEnabled="false"/><handlers><add name="fromRootLocation" path="*.js" verb="*" modules="iisnode"/></handlers></system.webServer></location>
        <location path="API/v2/"><system.webServer><iisnode maxLogFiles="22"/></system.webServer></location>
-       <location path="."><system.webServer><iisnode maxTotalLogFileSizeInKB="7"/></system.webServer></location>`),
-    'api/web.config': webConfig('<iisnode maxLogFiles="3"/><handlers><add name="fromApiFile" path="server.js" verb="*" modules="iisnode"/></handlers>',
-      '<location path="."><system.webServer><iisnode maxLogFiles="4"/></system.webServer></location>'),
+       <location path="."><system.webServer><iisnode maxTotalLogFileSizeInKB="7"/></system.webServer></location>`,
+    ),
+    'api/web.config': webConfig(
+      '<iisnode maxLogFiles="3"/><handlers><add name="fromApiFile" path="server.js" verb="*" modules="iisnode"/></handlers>',
+      '<location path="."><system.webServer><iisnode maxLogFiles="4"/></system.webServer></location>',
+    ),
   });
   const config = SiteConfig.load(root, {});
   assert.deepEqual(config.errors, []);
@@ -166,7 +217,13 @@ test('location: ancestor locations, then the folder\'s own file, then its own lo
   assert.equal(api.iisnode.maxLogFiles, 4);
   assert.equal(api.iisnode.loggingEnabled, false);
   assert.equal(api.iisnode.maxTotalLogFileSizeInKB, 7);
-  assert.deepEqual(api.handlers.map((h) => [h.name, h.scope]), [['fromApiFile', '/api/'], ['fromRootLocation', '/api/']]);
+  assert.deepEqual(
+    api.handlers.map((h) => [h.name, h.scope]),
+    [
+      ['fromApiFile', '/api/'],
+      ['fromRootLocation', '/api/'],
+    ],
+  );
   assert.equal(api.iisnodeSources.maxLogFiles?.file, path.join(root, 'api', 'web.config'));
   assert.equal(config.forPath('/api/v2/x').iisnode.maxLogFiles, 22);
   // Segment-wise and case-insensitive.
@@ -177,7 +234,10 @@ test('location: ancestor locations, then the folder\'s own file, then its own lo
 
 test('a location can name a single file', () => {
   const root = site({
-    'web.config': webConfig(IISNODE_HANDLER, '<location path="app/hello.js"><system.webServer><iisnode nodeProcessCountPerApplication="3"/><handlers><add name="one" path="hello.js" verb="*" modules="iisnode"/></handlers></system.webServer></location>'),
+    'web.config': webConfig(
+      IISNODE_HANDLER,
+      '<location path="app/hello.js"><system.webServer><iisnode nodeProcessCountPerApplication="3"/><handlers><add name="one" path="hello.js" verb="*" modules="iisnode"/></handlers></system.webServer></location>',
+    ),
     'app/hello.js': '',
   });
   const config = SiteConfig.load(root, {});
@@ -197,8 +257,14 @@ test('a location inside a sub-folder file is relative to that folder', () => {
 });
 
 test('appSettings entries with an empty key are dropped; empty values kept', () => {
-  const config = SiteConfig.load(site({ 'web.config': '<configuration><appSettings><add key="" value="x"/><add key="E" value=""/><add key="F"/></appSettings></configuration>' }), {});
-  assert.deepEqual(config.forPath('/').appSettings, [['E', ''], ['F', '']]);
+  const config = SiteConfig.load(
+    site({ 'web.config': '<configuration><appSettings><add key="" value="x"/><add key="E" value=""/><add key="F"/></appSettings></configuration>' }),
+    {},
+  );
+  assert.deepEqual(config.forPath('/').appSettings, [
+    ['E', ''],
+    ['F', ''],
+  ]);
 });
 
 test('node_modules, dot-folders and unknown folders are skipped; Web.config counts', () => {
@@ -232,7 +298,9 @@ test('forPath returns the same frozen object for every URL of a level', () => {
 
 test('resolveAppSettings: web.config < IISNODE_* < iisnode.yml, with expansion and CPU defaults', () => {
   const root = site({
-    'web.config': webConfig(`${IISNODE_HANDLER}<iisnode maxLogFiles="5" loggingEnabled="false" logDirectory="%LOGROOT%/logs" nodeProcessCountPerApplication="3" node_env="%node_env%" debuggerPathSegment="%SEG%"/>`),
+    'web.config': webConfig(
+      `${IISNODE_HANDLER}<iisnode maxLogFiles="5" loggingEnabled="false" logDirectory="%LOGROOT%/logs" nodeProcessCountPerApplication="3" node_env="%node_env%" debuggerPathSegment="%SEG%"/>`,
+    ),
     'hello.js': '',
     'iisnode.yml': 'maxLogFiles: 7\n# comment\ndebugPortRange: %SEG%\nwatchedFiles: %SEG%;*.js\n',
   });
@@ -267,7 +335,10 @@ test('resolveAppSettings reads iisnode.yml fresh on every call; errors are retur
   const script = path.join(root, 'hello.js');
   const folder = config.forPath('/hello.js');
   let result = config.resolveAppSettings(script, folder);
-  assert.deepEqual(result.errors.map((e) => e.code), ['NH_ERR_CONFIG_ENV']);
+  assert.deepEqual(
+    result.errors.map((e) => e.code),
+    ['NH_ERR_CONFIG_ENV'],
+  );
   assert.equal(result.settings.maxLogFiles, 20);
   writeFileSync(path.join(root, 'iisnode.yml'), 'nodeProcessCountPerApplication: 2\n');
   assert.equal(config.resolveAppSettings(script, folder).settings.nodeProcessCountPerApplication, 2);
@@ -282,7 +353,10 @@ test('resolveAppSettings reads iisnode.yml fresh on every call; errors are retur
 
 test('configOverrides: a custom file name, expanded, relative to the script; empty turns it off', () => {
   const root = site({
-    'web.config': webConfig(IISNODE_HANDLER, '<location path="app"><system.webServer><iisnode configOverrides="%NAME%.yml"/></system.webServer></location><location path="off"><system.webServer><iisnode configOverrides=""/></system.webServer></location>'),
+    'web.config': webConfig(
+      IISNODE_HANDLER,
+      '<location path="app"><system.webServer><iisnode configOverrides="%NAME%.yml"/></system.webServer></location><location path="off"><system.webServer><iisnode configOverrides=""/></system.webServer></location>',
+    ),
     'app/hello.js': '',
     'app/custom.yml': 'maxLogFiles: 2',
     'app/iisnode.yml': 'maxLogFiles: 3',

@@ -39,7 +39,14 @@ export class SiteConfig {
   private readonly levels: ReadonlyMap<string, FolderConfig>;
   private readonly urlCache: Map<string, FolderConfig>;
 
-  private constructor(siteRoot: string, files: string[], errors: NodehostError[], warnings: ConfigWarning[], levels: Map<string, FolderConfig>, env: NodeJS.ProcessEnv) {
+  private constructor(
+    siteRoot: string,
+    files: string[],
+    errors: NodehostError[],
+    warnings: ConfigWarning[],
+    levels: Map<string, FolderConfig>,
+    env: NodeJS.ProcessEnv,
+  ) {
     this.siteRoot = siteRoot;
     this.files = Object.freeze(files);
     this.errors = Object.freeze(errors);
@@ -65,7 +72,12 @@ export class SiteConfig {
         if (name !== undefined) parsed.push(readWebConfig(path.join(folder.dir, name), folder.url));
       }
     } catch (err) {
-      errors.push(new NodehostError('NH_ERR_CONFIG_READ', `Cannot read the site folder ${root}: ${(err as Error).message}`, { cause: err, source: { file: root, line: 1 } }));
+      errors.push(
+        new NodehostError('NH_ERR_CONFIG_READ', `Cannot read the site folder ${root}: ${(err as Error).message}`, {
+          cause: err,
+          source: { file: root, line: 1 },
+        }),
+      );
     }
     const layers = collectLayers(parsed);
     for (const file of parsed) {
@@ -74,7 +86,14 @@ export class SiteConfig {
     }
     const warnings: ConfigWarning[] = [];
     const levels = mergeLevels(layers, errors, warnings);
-    return new SiteConfig(root, parsed.map((file) => file.file), errors, warnings, levels, env);
+    return new SiteConfig(
+      root,
+      parsed.map((file) => file.file),
+      errors,
+      warnings,
+      levels,
+      env,
+    );
   }
 
   /**

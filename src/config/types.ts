@@ -5,6 +5,7 @@
  */
 import type { NodehostError, SourcePosition } from '../errors.js';
 import type { RewriteConfig } from './rewrite-types.js';
+import type { SecurityConfig } from './security-types.js';
 
 /** IisnodeSettings holds the effective value of every setting of the iisnode section (schema.ts). */
 export interface IisnodeSettings {
@@ -48,6 +49,7 @@ export interface IisnodeSettings {
   maxMemoryPerProcessMB: number;
   maxRequestsPerProcess: number;
   idleTimeout: number;
+  preload: boolean;
 }
 
 export type IisnodeSettingName = keyof IisnodeSettings;
@@ -108,6 +110,18 @@ export interface FolderConfig {
   readonly rewrite?: RewriteConfig | undefined;
   /** Request filtering beyond hiddenSegments (spec §2.6); undefined means the IIS defaults. */
   readonly requestFiltering?: RequestFilteringConfig | undefined;
+  /** Output caching (spec §2.8); undefined when no level configures it. */
+  readonly caching?: CachingConfig | undefined;
+  /** Authentication, authorization and IP restrictions (security-config.ts); undefined in hand-built test configurations, which means the IIS defaults. */
+  readonly security?: SecurityConfig | undefined;
+  /** urlCompression and httpCompression (spec §2.7), merged; undefined only in hand-built test configs. */
+  readonly compression?: CompressionConfig | undefined;
+  /** staticContent/clientCache for static files; undefined means NoControl. */
+  readonly clientCache?: ClientCacheConfig | undefined;
+  /** httpProtocol custom and redirect headers (always present: the built-in X-Powered-By). */
+  readonly httpProtocol: HttpProtocolConfig;
+  /** httpErrors; IIS defaults (DetailedLocalOnly, Auto, no pages) when no web.config sets it. */
+  readonly httpErrors: HttpErrorsConfig;
 }
 
 /** RequestFilteringConfig is the compiled request filtering of one configuration level. */
@@ -131,4 +145,124 @@ export interface RequestFilteringConfig {
   readonly denyUrlSequences: readonly string[];
   /** Lower-case sequences denied in the query string (404.18). */
   readonly denyQueryStringSequences: readonly string[];
+}
+
+/** CachePolicy is an output-cache profile's `policy` (spec/rewrite.md §2.8). */
+export type CachePolicy = 'DontCache' | 'CacheUntilChange' | 'CacheForTimePeriod' | 'DisableCache';
+
+/** CacheLocation is a profile's `location`: where the response may be cached. */
+export type CacheLocation = 'Any' | 'Client' | 'Downstream' | 'Server' | 'None' | 'ServerAndClient';
+
+/** CacheProfile is one compiled `<caching><profiles><add>` entry. */
+export interface CacheProfile {
+  /** Lower-case extension with its dot (`.js`), or `*` for every handler file. */
+  readonly extension: string;
+  readonly policy: CachePolicy;
+  /** `duration` in milliseconds (CacheForTimePeriod). */
+  readonly durationMs: number;
+  /** `varyByQueryString`: `*` for the whole query, else the names (as written, compared exactly). */
+  readonly varyByQueryString: '*' | readonly string[];
+  /** `varyByHeaders`: lower-case header names. */
+  readonly varyByHeaders: readonly string[];
+  readonly location: CacheLocation;
+  /** nodehost's `staleWhileRevalidate` in milliseconds: how long after expiry a stale entry may answer while one request refreshes it; 0 = never. */
+  readonly staleMs: number;
+  readonly source: SourcePosition;
+}
+
+/** CachingConfig is the compiled `system.webServer/caching` of one configuration level. */
+export interface CachingConfig {
+  readonly enabled: boolean;
+  /** Accepted for IIS compatibility; nodehost has one cache, in the host's memory. */
+  readonly enableKernelCache: boolean;
+  /** `maxCacheSize` in MB as written (0 = nodehost's default); only the site root's counts. */
+  readonly maxCacheSizeMB: number;
+  /** `maxResponseSize` in bytes: larger responses are not cached; 0 = no limit but the cache's. */
+  readonly maxResponseSize: number;
+  /** Profiles by extension (`*` included); see profileFor. */
+  readonly profiles: ReadonlyMap<string, CacheProfile>;
+  /** True when caching is enabled and some profile does something: the response filter wants these requests. */
+  readonly isActive: boolean;
+}
+
+/** CompressionScheme is a content coding nodehost can produce. */
+export type CompressionScheme = 'br' | 'gzip' | 'deflate';
+
+/** CompressionTypeList is a merged `<staticTypes>` or `<dynamicTypes>` list (compression-config.ts). */
+export interface CompressionTypeList {
+  /** The merged entries in order: [lower-case pattern, enabled]. */
+  readonly entries: readonly (readonly [string, boolean])[];
+  /** True when no entry is enabled. */
+  readonly isEmpty: boolean;
+  /** isEnabled tells whether a response with this Content-Type value is compressed (most specific entry wins). */
+  isEnabled(contentType: string): boolean;
+}
+
+/** CompressionConfig is the compiled urlCompression and httpCompression of one configuration level. */
+export interface CompressionConfig {
+  readonly doStaticCompression: boolean;
+  readonly doDynamicCompression: boolean;
+  /** Bytes; a response whose length is known and smaller is sent as it is. */
+  readonly minFileSizeForComp: number;
+  readonly noCompressionForRange: boolean;
+  readonly noCompressionForHttp10: boolean;
+  readonly noCompressionForProxies: boolean;
+  readonly staticTypes: CompressionTypeList;
+  readonly dynamicTypes: CompressionTypeList;
+  /** The enabled schemes, in server preference order (br, gzip, deflate). */
+  readonly schemes: readonly CompressionScheme[];
+}
+
+/** ClientCacheConfig is the compiled `staticContent/clientCache` of one level (spec/rewrite.md §2.4). */
+export interface ClientCacheConfig {
+  readonly cacheControlMode: 'NoControl' | 'DisableCache' | 'UseMaxAge' | 'UseExpires';
+  /** Seconds of cacheControlMaxAge (default 86400). */
+  readonly maxAgeSeconds: number;
+  /** httpExpires as written (an RFC 1123 date), '' when unset. */
+  readonly httpExpires: string;
+  /** Extra Cache-Control directives ('' when unset), e.g. `public`. */
+  readonly cacheControlCustom: string;
+  /** The headers static responses get, as [name, value] pairs, computed once. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+/** CustomHeader is one entry of `httpProtocol/customHeaders` or `redirectHeaders`. */
+export interface CustomHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** HttpProtocolConfig is the compiled `system.webServer/httpProtocol` of one level (spec §2.9). */
+export interface HttpProtocolConfig {
+  /** Added to every response, in order (the built-in `X-Powered-By: nodehost` unless removed). */
+  readonly customHeaders: readonly CustomHeader[];
+  /** Added to redirect responses (3xx with Location) only. */
+  readonly redirectHeaders: readonly CustomHeader[];
+}
+
+/** The response modes of a custom error page. */
+export type HttpErrorResponseMode = 'File' | 'ExecuteURL' | 'Redirect';
+
+/** HttpErrorPage is one `<error>` entry of httpErrors (or the defaultPath page). */
+export interface HttpErrorPage {
+  readonly statusCode: number;
+  /** -1 matches every substatus. */
+  readonly subStatusCode: number;
+  readonly responseMode: HttpErrorResponseMode;
+  /** `path` as written: a file (File), a server-relative URL (ExecuteURL) or the Location (Redirect). */
+  readonly path: string;
+  /** File mode: the absolute file, resolved against the folder of the web.config that declared it. */
+  readonly file: string;
+  /** File mode with prefixLanguageFilePath: the absolute folder holding one folder per language tag; '' otherwise. */
+  readonly languageRoot: string;
+}
+
+/** HttpErrorsConfig is the compiled `system.webServer/httpErrors` of one level (spec §2.5). */
+export interface HttpErrorsConfig {
+  readonly errorMode: 'DetailedLocalOnly' | 'Custom' | 'Detailed';
+  readonly existingResponse: 'Auto' | 'Replace' | 'PassThrough';
+  readonly defaultResponseMode: HttpErrorResponseMode;
+  /** The page of statuses without an entry (defaultPath in defaultResponseMode); undefined when unset. */
+  readonly defaultPage: HttpErrorPage | undefined;
+  readonly errors: readonly HttpErrorPage[];
 }

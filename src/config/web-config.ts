@@ -13,7 +13,18 @@ import type { CollectionOp } from './collection-merge.js';
 import { AttributeReader, configError, isGenericAttribute, sourcePosition as position } from './xml-attributes.js';
 import { parseXml, type XmlAttribute, type XmlElement } from './xml.js';
 import { newRewriteSection, readRewriteSection, type RewriteSection } from './rewrite-config.js';
-import { newRequestFilteringSection, readRequestFilteringAttributes, readRequestFilteringPart, type RequestFilteringSection } from './request-filtering-config.js';
+import { newCachingSection, readCachingSection, type CachingSection } from './caching-config.js';
+import {
+  newRequestFilteringSection,
+  readRequestFilteringAttributes,
+  readRequestFilteringPart,
+  type RequestFilteringSection,
+} from './request-filtering-config.js';
+import { newSecuritySection, readSecurityPart, SECURITY_PARTS, type SecuritySection } from './security-config.js';
+import { newCompressionSection, readHttpCompression, readUrlCompression, type CompressionSection } from './compression-config.js';
+import { readClientCache, type ClientCacheSection } from './client-cache-config.js';
+import { newHttpProtocolSection, readHttpProtocol, type HttpProtocolSection } from './http-protocol-config.js';
+import { newHttpErrorsSection, readHttpErrors, type HttpErrorsSection } from './http-errors-config.js';
 
 /** SettingAssignment is one attribute of an `<iisnode>` element, already typed. */
 export interface SettingAssignment {
@@ -39,6 +50,18 @@ export interface ConfigSections {
   readonly rewrite?: RewriteSection | undefined;
   /** requestFiltering beyond hiddenSegments, when present. */
   readonly requestFiltering?: RequestFilteringSection | undefined;
+  /** system.webServer/caching (output cache), when present. */
+  readonly caching?: CachingSection | undefined;
+  /** authentication, authorization, ipSecurity and dynamicIpSecurity, when present. */
+  readonly security?: SecuritySection | undefined;
+  /** urlCompression and httpCompression, when present. */
+  readonly compression?: CompressionSection | undefined;
+  /** staticContent/clientCache, one entry per element, in document order. */
+  readonly clientCache?: readonly ClientCacheSection[] | undefined;
+  /** system.webServer/httpProtocol, when present. */
+  readonly httpProtocol?: HttpProtocolSection | undefined;
+  /** system.webServer/httpErrors, when present. */
+  readonly httpErrors?: HttpErrorsSection | undefined;
   /** Errors found in these sections; they make every URL the sections apply to fail. */
   readonly errors: readonly NodehostError[];
 }
@@ -151,11 +174,30 @@ interface MutableSections {
   appSettings: CollectionOp<readonly [string, string]>[];
   rewrite: RewriteSection | undefined;
   requestFiltering: RequestFilteringSection | undefined;
+  caching: CachingSection | undefined;
+  security: SecuritySection | undefined;
+  compression?: CompressionSection | undefined;
+  clientCache?: ClientCacheSection[] | undefined;
+  httpProtocol?: HttpProtocolSection | undefined;
+  httpErrors?: HttpErrorsSection | undefined;
   errors: NodehostError[];
 }
 
 function newSections(): MutableSections {
-  return { iisnode: [], handlers: [], defaultDocumentEnabled: undefined, defaultDocuments: [], mimeMap: [], hiddenSegments: [], appSettings: [], rewrite: undefined, requestFiltering: undefined, errors: [] };
+  return {
+    iisnode: [],
+    handlers: [],
+    defaultDocumentEnabled: undefined,
+    defaultDocuments: [],
+    mimeMap: [],
+    hiddenSegments: [],
+    appSettings: [],
+    rewrite: undefined,
+    requestFiltering: undefined,
+    caching: undefined,
+    security: undefined,
+    errors: [],
+  };
 }
 
 function emptySections(): ConfigSections {
@@ -169,7 +211,7 @@ interface ReadContext {
   readonly out: MutableSections;
 }
 
-// Sections nodehost does not implement yet (rewrite, httpErrors, system.web, ...) are skipped
+// Sections nodehost does not implement yet (system.web, webSocket, ...) are skipped
 // without a look, so that a web.config written for IIS loads as it is.
 function readConfigurationChild(element: XmlElement, ctx: ReadContext): void {
   if (element.name === 'system.webServer') readSystemWebServer(element, ctx);
@@ -180,27 +222,70 @@ function readSystemWebServer(element: XmlElement, ctx: ReadContext): void {
   reader(ctx, 'system.webServer').checkAttributes(element, NO_ATTRIBUTES);
   for (const child of element.children) {
     switch (child.name) {
-      case 'iisnode': readIisnode(child, ctx); break;
-      case 'handlers': readHandlers(child, ctx); break;
-      case 'defaultDocument': readDefaultDocument(child, ctx); break;
-      case 'staticContent': readStaticContent(child, ctx); break;
-      case 'security': readSecurity(child, ctx); break;
+      case 'iisnode':
+        readIisnode(child, ctx);
+        break;
+      case 'handlers':
+        readHandlers(child, ctx);
+        break;
+      case 'defaultDocument':
+        readDefaultDocument(child, ctx);
+        break;
+      case 'staticContent':
+        readStaticContent(child, ctx);
+        break;
+      case 'security':
+        readSecurity(child, ctx);
+        break;
       case 'rewrite':
         ctx.out.rewrite ??= newRewriteSection();
         readRewriteSection(child, ctx.file, ctx.scope, ctx.out.rewrite, ctx.out.errors);
         break;
-      default: break;
+      case 'caching':
+        ctx.out.caching ??= newCachingSection();
+        readCachingSection(child, ctx.file, ctx.out.caching, ctx.out.errors);
+        break;
+      case 'urlCompression':
+        ctx.out.compression ??= newCompressionSection();
+        readUrlCompression(child, ctx.file, ctx.out.compression, ctx.out.errors);
+        break;
+      case 'httpCompression':
+        ctx.out.compression ??= newCompressionSection();
+        readHttpCompression(child, ctx.file, ctx.out.compression, ctx.out.errors);
+        break;
+      case 'httpProtocol':
+        ctx.out.httpProtocol ??= newHttpProtocolSection();
+        readHttpProtocol(child, ctx.file, ctx.out.httpProtocol, ctx.out.errors);
+        break;
+      case 'httpErrors':
+        ctx.out.httpErrors ??= newHttpErrorsSection();
+        readHttpErrors(child, ctx.file, ctx.out.httpErrors, ctx.out.errors);
+        break;
+      default:
+        break;
     }
   }
 }
 
-function readLocation(element: XmlElement, file: string, folderUrl: string, options: WebConfigParseOptions, fileErrors: NodehostError[]): LocationBlock | undefined {
+function readLocation(
+  element: XmlElement,
+  file: string,
+  folderUrl: string,
+  options: WebConfigParseOptions,
+  fileErrors: NodehostError[],
+): LocationBlock | undefined {
   new AttributeReader(file, fileErrors, 'location').checkAttributes(element, LOCATION_ATTRIBUTES);
   const raw = element.attributes.get('path')?.value ?? '';
   const relativePath = normaliseLocationPath(raw);
   if (relativePath === undefined) {
-    fileErrors.push(configError('NH_ERR_CONFIG_BAD_VALUE', file, element.attributes.get('path') ?? element,
-      `<location path="${raw}"> must be a path inside the folder of its web.config, without '..' or wildcards`));
+    fileErrors.push(
+      configError(
+        'NH_ERR_CONFIG_BAD_VALUE',
+        file,
+        element.attributes.get('path') ?? element,
+        `<location path="${raw}"> must be a path inside the folder of its web.config, without '..' or wildcards`,
+      ),
+    );
     return undefined;
   }
   const scope = locationScope(folderUrl, relativePath, options);
@@ -213,7 +298,10 @@ function readLocation(element: XmlElement, file: string, folderUrl: string, opti
 /** Normalises a location path; undefined when it would leave the folder or has wildcards. */
 function normaliseLocationPath(raw: string): string | undefined {
   // IIS writes location paths with `/`; a backslash or a leading `/` is taken leniently.
-  const segments = raw.replace(/\\/g, '/').split('/').filter((segment) => segment !== '' && segment !== '.');
+  const segments = raw
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.');
   if (segments.some((segment) => segment === '..' || segment.includes('*') || segment.includes('?'))) return undefined;
   return segments.join('/');
 }
@@ -237,8 +325,9 @@ function readIisnode(element: XmlElement, ctx: ReadContext): void {
     }
     const spec = SETTINGS_BY_NAME.get(name);
     if (!spec) {
-      ctx.out.errors.push(configError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', ctx.file, attribute,
-        `Unknown attribute '${name}' on element <iisnode> (system.webServer/iisnode)`));
+      ctx.out.errors.push(
+        configError('NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', ctx.file, attribute, `Unknown attribute '${name}' on element <iisnode> (system.webServer/iisnode)`),
+      );
       continue;
     }
     const parsed = parseSettingValue(spec, attribute.value, 'web.config');
@@ -254,8 +343,12 @@ function readIisnode(element: XmlElement, ctx: ReadContext): void {
 function readHandlers(element: XmlElement, ctx: ReadContext): void {
   checkSectionAttributes(element, HANDLERS_ATTRIBUTES, ctx, 'system.webServer/handlers');
   readCollection(element, ctx, 'system.webServer/handlers', {
-    addName: 'add', addAttributes: HANDLER_ADD_ATTRIBUTES, keyAttribute: 'name', ignoredChildren: NO_NAMES,
-    build: buildHandler, out: ctx.out.handlers,
+    addName: 'add',
+    addAttributes: HANDLER_ADD_ATTRIBUTES,
+    keyAttribute: 'name',
+    ignoredChildren: NO_NAMES,
+    build: buildHandler,
+    out: ctx.out.handlers,
   });
 }
 
@@ -287,7 +380,10 @@ function buildHandler(element: XmlElement, ctx: ReadContext): { key: string; val
 }
 
 function parseVerbs(verb: string): readonly string[] | '*' {
-  const verbs = verb.split(',').map((v) => v.trim().toUpperCase()).filter((v) => v !== '');
+  const verbs = verb
+    .split(',')
+    .map((v) => v.trim().toUpperCase())
+    .filter((v) => v !== '');
   if (verbs.length === 0 || verbs.includes('*')) return '*';
   return Object.freeze(verbs);
 }
@@ -304,7 +400,10 @@ function readDefaultDocument(element: XmlElement, ctx: ReadContext): void {
     }
     reader(ctx, `${where}/files`).checkAttributes(child, NO_ATTRIBUTES);
     readCollection(child, ctx, `${where}/files`, {
-      addName: 'add', addAttributes: VALUE_ATTRIBUTES, keyAttribute: 'value', ignoredChildren: NO_NAMES,
+      addName: 'add',
+      addAttributes: VALUE_ATTRIBUTES,
+      keyAttribute: 'value',
+      ignoredChildren: NO_NAMES,
       build: (add, c) => {
         const value = reader(c, `${where}/files/add`).require(add, 'value');
         return value === undefined ? undefined : { key: value.toLowerCase(), value };
@@ -318,11 +417,15 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
   const where = 'system.webServer/staticContent';
   checkSectionAttributes(element, STATIC_CONTENT_ATTRIBUTES, ctx, where);
   for (const child of element.children) {
-    // clientCache is accepted (and its attributes checked) but not applied yet.
-    if (child.name === 'clientCache') reader(ctx, `${where}/clientCache`).checkAttributes(child, CLIENT_CACHE_ATTRIBUTES);
+    if (child.name !== 'clientCache') continue;
+    ctx.out.clientCache ??= [];
+    ctx.out.clientCache.push(readClientCache(child, ctx.file, ctx.out.errors));
   }
   readCollection(element, ctx, where, {
-    addName: 'mimeMap', addAttributes: MIME_MAP_ATTRIBUTES, keyAttribute: 'fileExtension', ignoredChildren: CLIENT_CACHE_NAMES,
+    addName: 'mimeMap',
+    addAttributes: MIME_MAP_ATTRIBUTES,
+    keyAttribute: 'fileExtension',
+    ignoredChildren: CLIENT_CACHE_NAMES,
     build: (add, c) => {
       const extension = reader(c, `${where}/mimeMap`).require(add, 'fileExtension');
       const mimeType = reader(c, `${where}/mimeMap`).require(add, 'mimeType');
@@ -334,8 +437,13 @@ function readStaticContent(element: XmlElement, ctx: ReadContext): void {
 }
 
 function readSecurity(element: XmlElement, ctx: ReadContext): void {
-  // Only requestFiltering is read; authentication, authorization, ipSecurity... are skipped.
+  // requestFiltering, and the parts of security-config.ts; other children are skipped.
   for (const child of element.children) {
+    if (SECURITY_PARTS.has(child.name)) {
+      ctx.out.security ??= newSecuritySection();
+      readSecurityPart(child, ctx.file, ctx.out.security, ctx.out.errors);
+      continue;
+    }
     if (child.name !== 'requestFiltering') continue;
     const where = 'system.webServer/security/requestFiltering';
     checkSectionAttributes(child, REQUEST_FILTERING_ATTRIBUTES, ctx, where);
@@ -348,7 +456,10 @@ function readSecurity(element: XmlElement, ctx: ReadContext): void {
       }
       reader(ctx, `${where}/hiddenSegments`).checkAttributes(part, HIDDEN_SEGMENTS_ATTRIBUTES);
       readCollection(part, ctx, `${where}/hiddenSegments`, {
-        addName: 'add', addAttributes: SEGMENT_ATTRIBUTES, keyAttribute: 'segment', ignoredChildren: NO_NAMES,
+        addName: 'add',
+        addAttributes: SEGMENT_ATTRIBUTES,
+        keyAttribute: 'segment',
+        ignoredChildren: NO_NAMES,
         build: (add, c) => {
           const segment = reader(c, `${where}/hiddenSegments/add`).require(add, 'segment');
           return segment === undefined ? undefined : { key: segment.toLowerCase(), value: segment.toLowerCase() };
@@ -363,7 +474,10 @@ function readAppSettings(element: XmlElement, ctx: ReadContext): void {
   // `file` is accepted and ignored: iisnode never honoured it (tjanczuk/iisnode#341).
   checkSectionAttributes(element, APP_SETTINGS_ATTRIBUTES, ctx, 'appSettings');
   readCollection(element, ctx, 'appSettings', {
-    addName: 'add', addAttributes: APP_SETTING_ADD_ATTRIBUTES, keyAttribute: 'key', ignoredChildren: NO_NAMES,
+    addName: 'add',
+    addAttributes: APP_SETTING_ADD_ATTRIBUTES,
+    keyAttribute: 'key',
+    ignoredChildren: NO_NAMES,
     build: (add, c) => {
       const key = reader(c, 'appSettings/add').require(add, 'key');
       if (key === undefined) return undefined;
@@ -424,8 +538,12 @@ function unknownElement(file: string, element: XmlElement, where: string): Nodeh
 }
 
 function unsupportedConfigSource(file: string, attribute: XmlAttribute, where: string): NodehostError {
-  return configError('NH_ERR_CONFIG_BAD_VALUE', file, attribute,
-    `${where}: configSource="${attribute.value}" is not supported by nodehost; move the section into web.config`);
+  return configError(
+    'NH_ERR_CONFIG_BAD_VALUE',
+    file,
+    attribute,
+    `${where}: configSource="${attribute.value}" is not supported by nodehost; move the section into web.config`,
+  );
 }
 
 const NO_ATTRIBUTES: ReadonlySet<string> = new Set();
@@ -433,7 +551,17 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 const LOCATION_ATTRIBUTES: ReadonlySet<string> = new Set(['path', 'overrideMode', 'allowOverride', 'inheritInChildApplications']);
 const HANDLERS_ATTRIBUTES: ReadonlySet<string> = new Set(['accessPolicy']);
 const HANDLER_ADD_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'name', 'path', 'verb', 'modules', 'scriptProcessor', 'type', 'resourceType', 'requireAccess', 'preCondition', 'responseBufferLimit', 'allowPathInfo',
+  'name',
+  'path',
+  'verb',
+  'modules',
+  'scriptProcessor',
+  'type',
+  'resourceType',
+  'requireAccess',
+  'preCondition',
+  'responseBufferLimit',
+  'allowPathInfo',
 ]);
 const RESOURCE_TYPES = ['File', 'Directory', 'Either', 'Unspecified'] as const;
 const ACCESS_LEVELS = ['None', 'Read', 'Write', 'Script', 'Execute'] as const;
@@ -441,9 +569,13 @@ const DEFAULT_DOCUMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enabled']);
 const VALUE_ATTRIBUTES: ReadonlySet<string> = new Set(['value']);
 const STATIC_CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set(['enableDocFooter', 'defaultDocFooter', 'isDocFooterFileName']);
 const CLIENT_CACHE_NAMES: ReadonlySet<string> = new Set(['clientCache']);
-const CLIENT_CACHE_ATTRIBUTES: ReadonlySet<string> = new Set(['cacheControlMode', 'cacheControlMaxAge', 'httpExpires', 'cacheControlCustom', 'setEtag']);
 const MIME_MAP_ATTRIBUTES: ReadonlySet<string> = new Set(['fileExtension', 'mimeType']);
-const REQUEST_FILTERING_ATTRIBUTES: ReadonlySet<string> = new Set(['allowDoubleEscaping', 'allowHighBitCharacters', 'unescapeQueryString', 'removeServerHeader']);
+const REQUEST_FILTERING_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'allowDoubleEscaping',
+  'allowHighBitCharacters',
+  'unescapeQueryString',
+  'removeServerHeader',
+]);
 const HIDDEN_SEGMENTS_ATTRIBUTES: ReadonlySet<string> = new Set(['applyToWebDAV']);
 const SEGMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['segment']);
 const APP_SETTINGS_ATTRIBUTES: ReadonlySet<string> = new Set(['file']);

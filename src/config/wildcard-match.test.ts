@@ -28,7 +28,8 @@ test('wildcardMatch: anchored, case-insensitive, * any run, ? one character', ()
 });
 
 test('wildcardToRegex agrees with wildcardMatch and captures each * run', () => {
-  for (const [pattern, text, isMatch] of cases) assert.equal(new RegExp(wildcardToRegex(pattern), 'is').test(text), isMatch, `${pattern} ~ ${JSON.stringify(text)}`);
+  for (const [pattern, text, isMatch] of cases)
+    assert.equal(new RegExp(wildcardToRegex(pattern), 'is').test(text), isMatch, `${pattern} ~ ${JSON.stringify(text)}`);
   assert.deepEqual(new RegExp(wildcardToRegex('*/*.html'), 's').exec('a/b/c.html')?.slice(1), ['a/b', 'c']);
   assert.equal(new RegExp(wildcardToRegex('*.js'), 's').test('SERVER.JS'), false, 'case-sensitive without the i flag');
 });

@@ -17,11 +17,19 @@ test('every reader applies the same rule: web.config sections, rewrite rules, re
   const rule = (extra: string) => `<globalRules><rule name="R" ${extra}><match url=".*"/><action type="None"/></rule></globalRules>`;
   assert.deepEqual(compileGlobalRules(rule('lockItem="true"'), 'g.xml').errors, []);
   assert.equal(compileGlobalRules(rule('lockFoo="true"'), 'g.xml').errors[0]?.code, 'NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE');
-  const webConfig = (extra: string) => parseWebConfig(`<configuration><system.webServer>
+  const webConfig = (extra: string) =>
+    parseWebConfig(
+      `<configuration><system.webServer>
     <staticContent ${extra}/><security><requestFiltering><verbs ${extra}/></requestFiltering></security>
-  </system.webServer></configuration>`, '/site/web.config', '/');
+  </system.webServer></configuration>`,
+      '/site/web.config',
+      '/',
+    );
   assert.deepEqual(webConfig('lockElements="x"').top.errors, []);
-  assert.deepEqual(webConfig('lockFoo="x"').top.errors.map((error) => error.code), ['NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', 'NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE']);
+  assert.deepEqual(
+    webConfig('lockFoo="x"').top.errors.map((error) => error.code),
+    ['NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE', 'NH_ERR_CONFIG_UNKNOWN_ATTRIBUTE'],
+  );
 });
 
 test('typed reads return the fallback when absent or bad, report bad values in the chosen wording, and count them', () => {
@@ -35,10 +43,10 @@ test('typed reads return the fallback when absent or bad, report bad values in t
   assert.equal(config.count, 0);
   assert.equal(config.bool(element, 'bad', false), false);
   assert.equal(config.uint(element, 'big', 7), 7);
-  assert.deepEqual(errors.map((error) => error.message), [
-    "section/e: bad must be true or false, not 'yes'",
-    "section/e: big must be a non-negative integer, not '4294967296'",
-  ]);
+  assert.deepEqual(
+    errors.map((error) => error.message),
+    ["section/e: bad must be true or false, not 'yes'", "section/e: big must be a non-negative integer, not '4294967296'"],
+  );
   const rewrite = new AttributeReader('f.xml', errors, "Rule 'R'", 'rewrite');
   rewrite.bool(element, 'bad', false);
   rewrite.checkAttributes(element, ['flag']);

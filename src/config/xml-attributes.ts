@@ -131,7 +131,8 @@ export class AttributeReader {
   }
 
   private badValue(attribute: XmlAttribute, name: string, expected: string): void {
-    if (this.wording === 'rewrite') this.fail(attribute, `The ${name} parameter '${attribute.value}' was not recognized (${expected})`, 'NH_ERR_CONFIG_BAD_VALUE');
+    if (this.wording === 'rewrite')
+      this.fail(attribute, `The ${name} parameter '${attribute.value}' was not recognized (${expected})`, 'NH_ERR_CONFIG_BAD_VALUE');
     else this.fail(attribute, `${this.where}: ${name} must be ${expected}, not '${attribute.value}'`, 'NH_ERR_CONFIG_BAD_VALUE');
   }
 }

@@ -39,14 +39,17 @@ test('entities are decoded, a byte order mark is skipped, prefixed attributes ar
 
 test('XML that is not well-formed throws NH_ERR_CONFIG_XML at the line of the first error', () => {
   const text = '<configuration>\n  <system.webServer>\n    <iisnode loggingEnabled="false">\n  </system.webServer>\n</configuration>\n';
-  assert.throws(() => parseXml(text, '/s/web.config'), (err: unknown) => {
-    assert.ok(err instanceof NodehostError);
-    assert.equal(err.code, 'NH_ERR_CONFIG_XML');
-    assert.equal(err.source?.file, '/s/web.config');
-    assert.equal(err.source?.line, 4);
-    assert.match(err.toString(), /^\/s\/web\.config:4:\d+: /);
-    return true;
-  });
+  assert.throws(
+    () => parseXml(text, '/s/web.config'),
+    (err: unknown) => {
+      assert.ok(err instanceof NodehostError);
+      assert.equal(err.code, 'NH_ERR_CONFIG_XML');
+      assert.equal(err.source?.file, '/s/web.config');
+      assert.equal(err.source?.line, 4);
+      assert.match(err.toString(), /^\/s\/web\.config:4:\d+: /);
+      return true;
+    },
+  );
 });
 
 test('other malformations: unclosed attribute, duplicate attribute, empty document, text after the root', () => {
@@ -57,6 +60,10 @@ test('other malformations: unclosed attribute, duplicate attribute, empty docume
     ['<configuration/>\n<second/>', 2],
   ];
   for (const [text, line] of cases) {
-    assert.throws(() => parseXml(text, 'w'), (err: unknown) => err instanceof NodehostError && err.code === 'NH_ERR_CONFIG_XML' && err.source?.line === line, JSON.stringify(text));
+    assert.throws(
+      () => parseXml(text, 'w'),
+      (err: unknown) => err instanceof NodehostError && err.code === 'NH_ERR_CONFIG_XML' && err.source?.line === line,
+      JSON.stringify(text),
+    );
   }
 });

@@ -1,26 +1,27 @@
 /**
- * controlRequest is the client side of the control API (control-server.ts): it finds the
- * server of a site through its pid file, sends one request and resolves with the reply.
+ * adminRequest is the client side of the admin API (admin-api.ts) over the control socket: it
+ * finds the server of a site through its pid file, sends one HTTP request and resolves with the
+ * status and the parsed JSON (or the text of /metrics).
  */
 import fs from 'node:fs';
-import net from 'node:net';
+import { request } from 'node:http';
 import { controlPaths, type PidFileContent } from './paths.js';
 
-/** ControlUnreachableError: no server of the site runs, or it cannot be reached (a usage error of the CLI, not a request error). */
+/** ControlUnreachableError: no server of the site runs, or it cannot be reached (a failure of the CLI, not of a request). */
 export class ControlUnreachableError extends Error {}
 
-/** ControlReply is the server's answer to one request. */
-export interface ControlReply {
-  readonly ok: boolean;
-  readonly result?: unknown;
-  readonly error?: string;
+/** AdminReply is the server's answer to one request. */
+export interface AdminReply {
+  readonly status: number;
+  /** The parsed JSON body; for text bodies (/metrics) the text. */
+  readonly body: unknown;
 }
 
 /**
- * controlRequest sends `request` to the nodehost serving `siteRoot` and resolves with its
+ * adminRequest sends `method path` to the nodehost serving `siteRoot` and resolves with its
  * reply. Rejects with ControlUnreachableError when no server of that site is running.
  */
-export async function controlRequest(siteRoot: string, request: Record<string, unknown>): Promise<ControlReply> {
+export async function adminRequest(siteRoot: string, method: string, path: string): Promise<AdminReply> {
   const paths = controlPaths(siteRoot);
   let content: PidFileContent;
   try {
@@ -28,23 +29,31 @@ export async function controlRequest(siteRoot: string, request: Record<string, u
   } catch {
     throw new ControlUnreachableError(`no nodehost is serving ${siteRoot} (no pid file ${paths.pidFile})`);
   }
-  return new Promise<ControlReply>((resolve, reject) => {
-    const socket = net.connect(content.socket);
-    let pending = '';
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(`${JSON.stringify({ id: 1, ...request })}\n`));
-    socket.on('data', (chunk: string) => {
-      pending += chunk;
-      const newline = pending.indexOf('\n');
-      if (newline < 0) return;
-      socket.end();
-      try {
-        resolve(JSON.parse(pending.slice(0, newline)) as ControlReply);
-      } catch (err) {
-        reject(err);
-      }
+  return new Promise<AdminReply>((resolve, reject) => {
+    const req = request({ socketPath: content.socket, method, path, headers: { Accept: 'application/json' } });
+    req.on('error', (err) =>
+      reject(new ControlUnreachableError(`cannot reach the nodehost (pid ${content.pid}) serving ${siteRoot} at ${content.socket}: ${err.message}`)),
+    );
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const isJson = (res.headers['content-type'] ?? '').startsWith('application/json');
+        try {
+          resolve({ status: res.statusCode ?? 0, body: isJson ? JSON.parse(text) : text });
+        } catch (err) {
+          reject(err);
+        }
+      });
     });
-    socket.on('error', (err) => reject(new ControlUnreachableError(`cannot reach the nodehost (pid ${content.pid}) serving ${siteRoot} at ${content.socket}: ${err.message}`)));
-    socket.on('close', () => reject(new ControlUnreachableError(`the nodehost serving ${siteRoot} closed the control connection without answering`)));
+    req.end();
   });
+}
+
+/** errorMessage reads `{ error: { code, message } }` from a reply body ('' when it has none). */
+export function errorMessage(body: unknown): string {
+  const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  return error === undefined ? '' : `${error.message ?? ''} [${error.code ?? ''}]`;
 }

@@ -1,53 +1,54 @@
 /**
- * ControlServer is the control API of a running nodehost (DESIGN §5) on a Unix socket: one JSON
- * object per line each way.
- *
- * ```
- *   → {"id":1,"cmd":"status"}                 ← {"id":1,"ok":true,"result":{site, root, apps:[...]}}
- *   → {"id":2,"cmd":"recycle"}                ← {"id":2,"ok":true,"result":{"recycled":[{script, result}]}}
- *   → {"id":3,"cmd":"recycle","app":"/a.js"}  (answered once every new generation serves or failed)
- *   → anything else                           ← {"id":…,"ok":false,"error":"…"}
- * ```
+ * ControlServer serves the admin API (admin-api.ts, docs/admin.md) of a running nodehost on its
+ * control socket, a Unix socket in a private folder (DESIGN §5: file permissions decide who may
+ * use it), and on the optional TCP admin listener (`admin.listen` in nodehost.yml; loopback by
+ * default; a bearer token is required to listen anywhere else).
  *
  * The socket and the pid file next to it are created by `start()` and removed by `close()`.
  */
 import fs from 'node:fs';
-import net from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NodehostError } from '../errors.js';
+import { isLoopbackAddress } from '../http/is-loopback-address.js';
+import { AdminApi, type AdminTarget } from './admin-api.js';
 import type { ControlPaths, PidFileContent } from './paths.js';
 
-/** ControlTarget is what the control API asks of the server; it knows nothing else about it. */
-export interface ControlTarget {
-  /** status may answer later (several front doors are asked over IPC). */
-  status(): unknown;
-  recycle(app?: string): Promise<readonly { script: string; result: { isServing: boolean; generation: number; error?: string } }[]>;
-}
+export type { AdminTarget } from './admin-api.js';
 
-/** ControlRequest is one line from a client. */
-export interface ControlRequest {
-  readonly id?: unknown;
-  readonly cmd?: unknown;
-  readonly app?: unknown;
+/** AdminListenerOptions: `admin` in nodehost.yml. */
+export interface AdminListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token?: string | undefined;
 }
-
-/** Longest request line accepted; a longer one closes the connection. */
-const MAX_LINE_BYTES = 64 * 1024;
 
 /** ControlServer: `start(url)` listens and writes the pid file; `close()` removes both. Idempotent. */
 export class ControlServer {
   readonly paths: ControlPaths;
-  readonly #target: ControlTarget;
-  readonly #server: net.Server;
-  readonly #sockets = new Set<net.Socket>();
+  readonly #api: AdminApi;
+  readonly #socketServer: Server;
+  readonly #admin: AdminListenerOptions | undefined;
+  #adminServer: Server | undefined = undefined;
   #isClosed = false;
 
-  /** The constructor has no side effects. */
-  constructor(paths: ControlPaths, target: ControlTarget) {
+  /** The constructor has no side effects. Throws NH_ERR_ADMIN_LISTEN when `admin` listens off loopback without a token. */
+  constructor(paths: ControlPaths, target: AdminTarget, admin?: AdminListenerOptions) {
+    if (admin !== undefined) checkAdminListener(admin);
     this.paths = paths;
-    this.#target = target;
-    this.#server = net.createServer((socket) => this.#onConnection(socket));
+    this.#api = new AdminApi(target);
+    this.#admin = admin;
+    this.#socketServer = createServer(this.#api.handler());
   }
 
-  /** start creates the private folder, the socket (mode 0600) and the pid file. Rejects when the socket cannot be created. */
+  /** adminUrl is the TCP admin listener's URL once started ('' without one). */
+  get adminUrl(): string {
+    const address = this.#adminServer?.address() as AddressInfo | null | undefined;
+    if (address === undefined || address === null) return '';
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  /** start creates the private folder, the socket (mode 0600), the pid file and the admin listener. Rejects when one cannot be created. */
   async start(siteRoot: string, url: string): Promise<void> {
     fs.mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(this.paths.dir, 0o700);
@@ -56,24 +57,33 @@ export class ControlServer {
     } catch {
       // No stale socket: the normal case.
     }
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.paths.socketPath, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.#socketServer, (server) => server.listen(this.paths.socketPath));
     fs.chmodSync(this.paths.socketPath, 0o600);
     const content: PidFileContent = { pid: process.pid, socket: this.paths.socketPath, siteRoot, url };
     fs.writeFileSync(this.paths.pidFile, `${JSON.stringify(content)}\n`, { mode: 0o600 });
+  }
+
+  /** startAdminListener opens the TCP admin listener, when configured. Rejects with NH_ERR_ADMIN_LISTEN. */
+  async startAdminListener(): Promise<void> {
+    const admin = this.#admin;
+    if (admin === undefined || this.#isClosed) return;
+    const server = createServer(this.#api.handler({ token: admin.token }));
+    this.#adminServer = server;
+    try {
+      await listen(server, (s) => s.listen(admin.port, admin.host));
+    } catch (err) {
+      throw new NodehostError('NH_ERR_ADMIN_LISTEN', `cannot listen on ${admin.host}:${admin.port}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** close stops the API and removes the socket and the pid file (when they are still this process's). */
   close(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    this.#server.close();
-    for (const socket of this.#sockets) socket.destroy();
+    for (const server of [this.#socketServer, this.#adminServer]) {
+      server?.close();
+      server?.closeAllConnections();
+    }
     try {
       const content = JSON.parse(fs.readFileSync(this.paths.pidFile, 'utf8')) as PidFileContent;
       if (content.pid === process.pid) {
@@ -84,55 +94,25 @@ export class ControlServer {
       // Already removed, or replaced by another server of the same site.
     }
   }
+}
 
-  #onConnection(socket: net.Socket): void {
-    this.#sockets.add(socket);
-    socket.setEncoding('utf8');
-    let pending = '';
-    socket.on('data', (chunk: string) => {
-      pending += chunk;
-      if (pending.length > MAX_LINE_BYTES) {
-        socket.destroy();
-        return;
-      }
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        const line = pending.slice(0, newline).trim();
-        pending = pending.slice(newline + 1);
-        if (line !== '') void this.#answer(socket, line);
-        newline = pending.indexOf('\n');
-      }
-    });
-    socket.on('end', () => socket.end());
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#sockets.delete(socket));
-  }
-
-  async #answer(socket: net.Socket, line: string): Promise<void> {
-    let request: ControlRequest;
-    try {
-      request = JSON.parse(line) as ControlRequest;
-    } catch {
-      write(socket, { id: null, ok: false, error: 'each line must be one JSON object' });
-      return;
-    }
-    const id = request.id ?? null;
-    try {
-      if (request.cmd === 'status') {
-        write(socket, { id, ok: true, result: await this.#target.status() });
-      } else if (request.cmd === 'recycle') {
-        const app = typeof request.app === 'string' && request.app !== '' ? request.app : undefined;
-        const recycled = await this.#target.recycle(app);
-        write(socket, { id, ok: true, result: { recycled } });
-      } else {
-        write(socket, { id, ok: false, error: `unknown command ${JSON.stringify(request.cmd)}; commands: status, recycle` });
-      }
-    } catch (err) {
-      write(socket, { id, ok: false, error: (err as Error).message });
-    }
+/** checkAdminListener throws NH_ERR_ADMIN_LISTEN when the listener would be reachable off this machine without a token. */
+export function checkAdminListener(admin: AdminListenerOptions): void {
+  if (admin.host !== 'localhost' && !isLoopbackAddress(admin.host) && (admin.token === undefined || admin.token === '')) {
+    throw new NodehostError(
+      'NH_ERR_ADMIN_LISTEN',
+      `admin.listen ${admin.host}:${admin.port} is not a loopback address: set admin.token in nodehost.yml (clients send Authorization: Bearer <token>)`,
+    );
   }
 }
 
-function write(socket: net.Socket, message: unknown): void {
-  if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+function listen(server: Server, start: (server: Server) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve();
+    });
+    start(server);
+  });
 }

@@ -7,7 +7,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** File-system types whose changes inotify does not report reliably. */
-const NETWORK_TYPES = new Set(['nfs', 'nfs4', 'cifs', 'smbfs', 'smb3', 'ncpfs', 'afs', '9p', 'ceph', 'glusterfs', 'lustre', 'gpfs', 'beegfs', 'davfs', 'virtiofs']);
+const NETWORK_TYPES = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smbfs',
+  'smb3',
+  'ncpfs',
+  'afs',
+  '9p',
+  'ceph',
+  'glusterfs',
+  'lustre',
+  'gpfs',
+  'beegfs',
+  'davfs',
+  'virtiofs',
+]);
 
 interface Mount {
   readonly point: string;

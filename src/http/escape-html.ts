@@ -14,11 +14,16 @@ const HTML_SPECIAL_ALL = /[&<>"']/g;
 
 function escapeHtmlChar(ch: string): string {
   switch (ch) {
-    case '&': return '&amp;';
-    case '<': return '&lt;';
-    case '>': return '&gt;';
-    case '"': return '&quot;';
-    default: return '&#39;';
+    case '&':
+      return '&amp;';
+    case '<':
+      return '&lt;';
+    case '>':
+      return '&gt;';
+    case '"':
+      return '&quot;';
+    default:
+      return '&#39;';
   }
 }
 
@@ -35,11 +40,21 @@ export function escapeLogText(text: string): string {
     const code = text.charCodeAt(i);
     let replacement: string | undefined;
     switch (code) {
-      case 0x26: replacement = '&amp;'; break;
-      case 0x3c: replacement = '&lt;'; break;
-      case 0x3e: replacement = '&gt;'; break;
-      case 0x22: replacement = '&quot;'; break;
-      case 0x27: replacement = '&#39;'; break;
+      case 0x26:
+        replacement = '&amp;';
+        break;
+      case 0x3c:
+        replacement = '&lt;';
+        break;
+      case 0x3e:
+        replacement = '&gt;';
+        break;
+      case 0x22:
+        replacement = '&quot;';
+        break;
+      case 0x27:
+        replacement = '&#39;';
+        break;
       default:
         if ((code <= 0x1f && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x80 && code <= 0x9f)) {
           replacement = `[x${code.toString(16).toUpperCase().padStart(2, '0')}]`;

@@ -31,7 +31,10 @@ function ipv6Groups(address: string): number[] | undefined {
   const tail: number[] = [];
   const lastColon = text.lastIndexOf(':');
   if (text.includes('.', lastColon)) {
-    const octets = text.slice(lastColon + 1).split('.').map(Number);
+    const octets = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     tail.push(((octets[0]! << 8) | octets[1]!) >>> 0, ((octets[2]! << 8) | octets[3]!) >>> 0);
     head = text.slice(0, lastColon + 1) + '0:0';
   }

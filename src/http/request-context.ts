@@ -13,6 +13,13 @@ import type { PendingUpgrade } from './pending-upgrade.js';
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
 
+/**
+ * CacheResult is the output cache's answer: a stored response ('hit'), one shared with a
+ * concurrent request for the same key ('collapsed'), an expired one served while another
+ * request refreshes it ('stale'), or none ('miss').
+ */
+export type CacheResult = '' | 'hit' | 'miss' | 'collapsed' | 'stale';
+
 /** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
 export interface ErrorResponder {
   respond(ctx: RequestContext, outcome: ErrorOutcome): void;
@@ -59,6 +66,10 @@ export class RequestContext {
   /** Authenticated user and scheme; '' when anonymous. */
   authUser: string;
   authType: string;
+  /** Roles of the authenticated user (lower case, from the users file); empty when anonymous. */
+  authRoles: readonly string[];
+  /** True when nodehost consumed the client's `Authorization` header (a Basic login) and node must not receive it. */
+  isAuthorizationHidden: boolean;
   /** IIS status and substatus of the final response, for the access log. */
   status: number;
   substatus: number;
@@ -71,8 +82,31 @@ export class RequestContext {
    * first by serverVariable; undefined until a rule sets one.
    */
   serverVariables: Map<string, string> | undefined;
+  /** What the output cache did for this request ('' when it did not look): for the debug header and the log. */
+  cacheResult: CacheResult;
+  /**
+   * True when the response replays a stored one (an output-cache hit): the response filters
+   * ran when it was stored, so the chain passes it through untouched.
+   */
+  isReplayed: boolean;
+  /**
+   * The status of the error this response answers, set by the engine's error step before it
+   * writes any page (its own, or a custom httpErrors page); 0 while the response is not an
+   * error page. Response filters use it to leave error pages alone, and the error step to
+   * never nest a custom page inside another.
+   */
+  errorStatus: number;
+  /** True while a custom error page is produced by running its ExecuteURL: the response keeps errorStatus. */
+  isExecutingErrorUrl: boolean;
 
-  constructor(req: IncomingMessage, res: HttpResponse, site: { root: string; name: string }, isHttps: boolean, errors: ErrorResponder, upgrade?: PendingUpgrade) {
+  constructor(
+    req: IncomingMessage,
+    res: HttpResponse,
+    site: { root: string; name: string },
+    isHttps: boolean,
+    errors: ErrorResponder,
+    upgrade?: PendingUpgrade,
+  ) {
     this.req = req;
     this.res = res;
     this.errors = errors;
@@ -98,11 +132,17 @@ export class RequestContext {
     this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
     this.authUser = '';
     this.authType = '';
+    this.authRoles = NO_ROLES;
+    this.isAuthorizationHidden = false;
     this.status = 0;
     this.substatus = 0;
     this.startTime = process.hrtime.bigint();
     this.isRewritten = false;
     this.serverVariables = undefined;
+    this.cacheResult = '';
+    this.isReplayed = false;
+    this.errorStatus = 0;
+    this.isExecutingErrorUrl = false;
   }
 
   /**
@@ -117,29 +157,61 @@ export class RequestContext {
       if (set !== undefined) return set;
     }
     switch (key) {
-      case 'REQUEST_METHOD': return this.req.method ?? 'GET';
-      case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
-      case 'QUERY_STRING': return this.query;
-      case 'REQUEST_URI': case 'UNENCODED_URL': case 'HTTP_URL': return this.rawUrl;
-      case 'REMOTE_ADDR': case 'REMOTE_HOST': return this.remoteAddress;
-      case 'REMOTE_PORT': return String(this.remotePort);
-      case 'LOCAL_ADDR': case 'SERVER_ADDR': return this.localAddress;
-      case 'CACHE_URL': return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
-      case 'DOCUMENT_ROOT': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
-      case 'APPL_MD_PATH': return '/LM/W3SVC/1/ROOT';
-      case 'APP_POOL_ID': return this.siteName;
-      case 'SERVER_NAME': return this.serverName;
-      case 'SERVER_PORT': return String(this.localPort);
-      case 'SERVER_PORT_SECURE': return this.isHttps ? '1' : '0';
-      case 'SERVER_PROTOCOL': return `HTTP/${this.req.httpVersion}`;
-      case 'SERVER_SOFTWARE': return 'nodehost';
-      case 'HTTPS': return this.isHttps ? 'on' : 'off';
-      case 'AUTH_USER': case 'LOGON_USER': case 'REMOTE_USER': return this.authUser;
-      case 'AUTH_TYPE': return this.authType;
-      case 'APPL_PHYSICAL_PATH': return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
-      case 'REQUEST_FILENAME': case 'PATH_TRANSLATED': return this.physicalPath;
-      case 'CONTENT_TYPE': return this.req.headers['content-type'];
-      case 'CONTENT_LENGTH': return this.req.headers['content-length'];
+      case 'REQUEST_METHOD':
+        return this.req.method ?? 'GET';
+      case 'URL':
+      case 'PATH_INFO':
+      case 'SCRIPT_NAME':
+        return this.path;
+      case 'QUERY_STRING':
+        return this.query;
+      case 'REQUEST_URI':
+      case 'UNENCODED_URL':
+      case 'HTTP_URL':
+        return this.rawUrl;
+      case 'REMOTE_ADDR':
+      case 'REMOTE_HOST':
+        return this.remoteAddress;
+      case 'REMOTE_PORT':
+        return String(this.remotePort);
+      case 'LOCAL_ADDR':
+      case 'SERVER_ADDR':
+        return this.localAddress;
+      case 'CACHE_URL':
+        return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
+      case 'DOCUMENT_ROOT':
+        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'APPL_MD_PATH':
+        return '/LM/W3SVC/1/ROOT';
+      case 'APP_POOL_ID':
+        return this.siteName;
+      case 'SERVER_NAME':
+        return this.serverName;
+      case 'SERVER_PORT':
+        return String(this.localPort);
+      case 'SERVER_PORT_SECURE':
+        return this.isHttps ? '1' : '0';
+      case 'SERVER_PROTOCOL':
+        return `HTTP/${this.req.httpVersion}`;
+      case 'SERVER_SOFTWARE':
+        return 'nodehost';
+      case 'HTTPS':
+        return this.isHttps ? 'on' : 'off';
+      case 'AUTH_USER':
+      case 'LOGON_USER':
+      case 'REMOTE_USER':
+        return this.authUser;
+      case 'AUTH_TYPE':
+        return this.authType;
+      case 'APPL_PHYSICAL_PATH':
+        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'REQUEST_FILENAME':
+      case 'PATH_TRANSLATED':
+        return this.physicalPath;
+      case 'CONTENT_TYPE':
+        return this.req.headers['content-type'];
+      case 'CONTENT_LENGTH':
+        return this.req.headers['content-length'];
     }
     if (key.startsWith('HTTP_')) {
       const header = this.req.headers[key.slice(5).toLowerCase().replaceAll('_', '-')];
@@ -157,6 +229,16 @@ export class RequestContext {
     this.errors.respond(this, outcome);
   }
 
+  /**
+   * maySeeInternals tells whether this client may be given what nodehost keeps from the public
+   * (DESIGN §4: the log folders, the debugger, detailed error pages): a client on this machine,
+   * or one the site authenticated. Authorization rules have already run when a handler asks,
+   * so an authenticated user here is one they allow.
+   */
+  get maySeeInternals(): boolean {
+    return this.isLocal || this.authUser !== '';
+  }
+
   /** serverName is the host name the client asked for, without port (SERVER_NAME). */
   get serverName(): string {
     const host = this.req.headers.host ?? '';
@@ -165,6 +247,8 @@ export class RequestContext {
     return colon === -1 ? host || this.localAddress : host.slice(0, colon);
   }
 }
+
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 function stripV4Mapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -11,7 +11,14 @@ import type { RequestContext } from './request-context.js';
 export interface ResponseFilter {
   readonly id: string;
   /**
-   * wants is a cheap test, run whenever the request's configuration is attached or changes:
+   * isHeadOnly: open never returns a body filter. When every filter that wants a response is
+   * head-only, the engine only hooks the head (the body is written as the handler writes it),
+   * which keeps such filters off the slow path.
+   */
+  readonly isHeadOnly?: boolean;
+  /**
+   * wants is a cheap test, run whenever the request's configuration is attached or changes,
+   * and once more when handler mapping has chosen `ctx.handler` (before the 'execute' phase):
    * false for every request the filter cannot touch, so those responses keep the unfiltered
    * (zero-copy) path. It must not change anything.
    */
@@ -31,7 +38,7 @@ export interface ResponseFilter {
  * each piece as it is written (the engine drops Content-Length and the body goes chunked).
  * When any filter of a response buffers, every filter of that response sees the whole body.
  */
-export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter;
+export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter | ObservingBodyFilter;
 
 /** BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. */
 export interface BufferedBodyFilter {
@@ -46,4 +53,25 @@ export interface StreamingBodyFilter {
   write(chunk: Buffer): Buffer;
   /** end returns the bytes to send after the last piece (possibly empty). */
   end(): Buffer;
+  /**
+   * flush, when present, returns the bytes the filter holds back (possibly empty), so that what
+   * was written so far can reach the client. The engine calls it when the writer pauses: once
+   * per turn of the event loop in which pieces were written, after that turn's I/O (a
+   * setImmediate), never after end. A filter that keeps nothing back leaves it out.
+   */
+  flush?(): Buffer;
+}
+
+/**
+ * ObservingBodyFilter sees the body exactly as it goes out (after every filter that changes
+ * it) and never changes it, so it leaves the framing alone: a Content-Length response keeps
+ * its Content-Length. `end` is called only when the whole body was sent; a response cut off
+ * before its end never calls it (the observer learns of it from the response's 'close').
+ */
+export interface ObservingBodyFilter {
+  readonly mode: 'observe';
+  /** write sees one piece as it is sent. */
+  write(chunk: Buffer): void;
+  /** end runs once the last piece was handed on. */
+  end(): void;
 }

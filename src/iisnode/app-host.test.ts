@@ -223,15 +223,18 @@ interface Reply {
 
 function request(port: number, target: string, options: { method?: string; headers?: string[]; body?: Buffer | Readable } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: options.headers ?? ['Host', 'localhost'], agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString() });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: options.headers ?? ['Host', 'localhost'], agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString() });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (options.body instanceof Readable) options.body.pipe(req);
     else req.end(options.body);
@@ -276,7 +279,16 @@ function waitForStates(to: WorkerStateChange['to'], count: number): Promise<Work
 }
 
 test('a request reaches the app with env, appSettings and cwd set', async () => {
-  const h = await startHarness({ settings: { node_env: 'production' }, appSettings: [['A', 'first'], ['B', 'b'], ['A', 'last'], ['EMPTY', ''], ['PORT', 'shadowed']] });
+  const h = await startHarness({
+    settings: { node_env: 'production' },
+    appSettings: [
+      ['A', 'first'],
+      ['B', 'b'],
+      ['A', 'last'],
+      ['EMPTY', ''],
+      ['PORT', 'shadowed'],
+    ],
+  });
   try {
     const reply = await request(h.port, '/app.js/info');
     assert.equal(reply.status, 200);
@@ -374,8 +386,11 @@ test('a crashed worker of a serving generation is skipped while its successor st
 });
 
 test('an overlapped recycle keeps the old generation until every new worker has its verdict', async () => {
+  // The budget (3 s) must hold a normal worker's start on a loaded machine: only the slow one may miss it.
   const oldReady = waitForStates('ready', 2);
-  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 10, namedPipeConnectionRetryDelay: 100 } });
+  const h = await startHarness({
+    settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 30, namedPipeConnectionRetryDelay: 100 },
+  });
   try {
     const oldPid = (await request(h.port, '/slow.js')).text;
     await oldReady;
@@ -525,7 +540,9 @@ test('a missing node executable answers the 1028 page, or a plain 500', async ()
 });
 
 test('a Windows node.exe path runs the host node with a warning', async () => {
-  const h = await startHarness({ settings: { nodeProcessCommandLine: '"%programfiles%\\nodejs\\node.exe"', interceptor: '"%programfiles%\\iisnode\\interceptor.js"' } });
+  const h = await startHarness({
+    settings: { nodeProcessCommandLine: '"%programfiles%\\nodejs\\node.exe"', interceptor: '"%programfiles%\\iisnode\\interceptor.js"' },
+  });
   try {
     assert.equal((await request(h.port, '/app.js/info')).status, 200);
     assert.ok(h.logLines.some((line) => line.includes('"level":"warn"') && line.includes('node.exe')));
@@ -567,14 +584,32 @@ test('the request reaches node as sent: raw target, repeated and empty headers, 
   const h = await startHarness({ settings: { enableXFF: true, promoteServerVars: 'REQUEST_METHOD,,HTTPS' } });
   try {
     const reply = await request(h.port, '/app.js/info/a%2Fb?x=%20&y', {
-      headers: ['Host', 'example.test', 'Foo', 'one', 'Foo', 'two', 'X-Empty', '', 'Connection', 'keep-alive', 'Expect', '100-continue', 'X-Forwarded-For', '9.9.9.9'],
+      headers: [
+        'Host',
+        'example.test',
+        'Foo',
+        'one',
+        'Foo',
+        'two',
+        'X-Empty',
+        '',
+        'Connection',
+        'keep-alive',
+        'Expect',
+        '100-continue',
+        'X-Forwarded-For',
+        '9.9.9.9',
+      ],
     });
     const info = JSON.parse(reply.text);
     assert.equal(info.url, '/app.js/info/a%2Fb?x=%20&y');
     const raw: string[] = info.rawHeaders;
     const pairs: string[] = [];
     for (let i = 0; i < raw.length; i += 2) pairs.push(`${raw[i].toLowerCase()}: ${raw[i + 1]}`);
-    assert.deepEqual(pairs.filter((p) => p.startsWith('foo')), ['foo: one', 'foo: two']);
+    assert.deepEqual(
+      pairs.filter((p) => p.startsWith('foo')),
+      ['foo: one', 'foo: two'],
+    );
     assert.ok(pairs.includes('x-empty: '));
     assert.ok(!pairs.some((p) => p.startsWith('expect')));
     assert.ok(pairs.includes('x-forwarded-for: 9.9.9.9, 127.0.0.1'));
@@ -596,8 +631,14 @@ test('the response keeps repeated headers, drops hop-by-hop ones, frames HEAD/20
     const reply = await request(h.port, '/app.js/headers');
     const pairs: string[] = [];
     for (let i = 0; i < reply.rawHeaders.length; i += 2) pairs.push(`${reply.rawHeaders[i].toLowerCase()}: ${reply.rawHeaders[i + 1]}`);
-    assert.deepEqual(pairs.filter((p) => p.startsWith('foo')), ['foo: Val1', 'foo: Val2']);
-    assert.deepEqual(pairs.filter((p) => p.startsWith('set-cookie')), ['set-cookie: a=1', 'set-cookie: b=2']);
+    assert.deepEqual(
+      pairs.filter((p) => p.startsWith('foo')),
+      ['foo: Val1', 'foo: Val2'],
+    );
+    assert.deepEqual(
+      pairs.filter((p) => p.startsWith('set-cookie')),
+      ['set-cookie: a=1', 'set-cookie: b=2'],
+    );
     assert.ok(pairs.includes('x-empty: '));
     assert.ok(!pairs.some((p) => p.startsWith('keep-alive')));
     assert.match(String(reply.headers['iisnode-debug']), /^http:\/\/bit\.ly\/NsU2nd#iisnode_ver=/);
@@ -630,9 +671,11 @@ test('30 MB down and a 32 MB chunked upload stream through', async () => {
     const chunk = crypto.randomBytes(1024 * 1024);
     const hash = crypto.createHash('sha256');
     for (let i = 0; i < 32; i++) hash.update(chunk);
-    const body = Readable.from((function* () {
-      for (let i = 0; i < 32; i++) yield chunk;
-    })());
+    const body = Readable.from(
+      (function* () {
+        for (let i = 0; i < 32; i++) yield chunk;
+      })(),
+    );
     const up = await request(h.port, '/app.js/upload', { method: 'POST', headers: ['Host', 'h', 'Transfer-Encoding', 'chunked'], body });
     const result = JSON.parse(up.text);
     assert.equal(result.bytes, 32 * 1024 * 1024);

@@ -107,6 +107,35 @@ export class AppHost {
     return Promise.all(apps.map(async (app) => ({ script: app.scriptPath, result: await app.recycle(reason) })));
   }
 
+  /**
+   * stop drains and stops the applications whose entry script is in `scripts` (every running one
+   * when undefined) and forgets them: the next request for one starts it again. Resolves with the
+   * scripts stopped once their workers are gone.
+   */
+  async stop(scripts?: readonly string[]): Promise<string[]> {
+    const apps = [...this.#apps.values()].filter((app) => scripts === undefined || scripts.includes(app.scriptPath));
+    for (const app of apps) this.#apps.delete(app.scriptPath);
+    await Promise.all(apps.map((app) => app.close()));
+    return apps.map((app) => app.scriptPath);
+  }
+
+  /**
+   * start starts the application of `scriptPath` (its settings from `folder`) without waiting
+   * for a request (preload="true", the admin API's start). Returns the error that keeps it from
+   * starting, or undefined (also when it already runs); its workers become ready on their own.
+   */
+  async start(scriptPath: string, folder: FolderConfig): Promise<NodehostError | undefined> {
+    if (this.#apps.has(scriptPath)) return undefined;
+    if (folder.errors.length > 0) return folder.errors[0];
+    if (this.#isClosed) return new NodehostError('NH_ERR_APP_RECYCLING', 'nodehost is shutting down.');
+    if (!(await isFile(scriptPath))) return new NodehostError('NH_ERR_APP_SCRIPT_MISSING', `${scriptPath} does not exist.`);
+    if (this.#apps.has(scriptPath)) return undefined;
+    const { settings, errors, ymlFile } = this.#options.resolveApp(scriptPath, folder);
+    if (errors.length > 0) return errors[0];
+    this.#newApp(scriptPath, folder, settings, ymlFile);
+    return undefined;
+  }
+
   /** scripts lists the entry scripts of the running applications. */
   scripts(): string[] {
     return [...this.#apps.keys()];
@@ -140,7 +169,10 @@ export class AppHost {
   }
 
   #answerNeedsOneHostProcess(ctx: RequestContext, feature: string): void {
-    const error = new NodehostError('NH_ERR_APP_NEEDS_ONE_HOST_PROCESS', `${ctx.scriptPath} uses ${feature}, which needs a single dispatcher: set hostProcesses to 1 (nodehost.yml or serve --host-processes; it is ${this.#options.frontDoor?.count}).`);
+    const error = new NodehostError(
+      'NH_ERR_APP_NEEDS_ONE_HOST_PROCESS',
+      `${ctx.scriptPath} uses ${feature}, which needs a single dispatcher: set hostProcesses to 1 (nodehost.yml or serve --host-processes; it is ${this.#options.frontDoor?.count}).`,
+    );
     if (!this.#loggedConfigErrors.has(`${ctx.scriptPath}\0${feature}`)) {
       this.#loggedConfigErrors.set(`${ctx.scriptPath}\0${feature}`, error.message);
       this.#options.log.error('config error', { script: ctx.scriptPath, code: error.code, message: error.message });
@@ -189,6 +221,10 @@ export class AppHost {
       this.#answerNeedsOneHostProcess(ctx, 'nodeProcessStickySessions');
       return undefined;
     }
+    return this.#newApp(scriptPath, folder, settings, ymlFile);
+  }
+
+  #newApp(scriptPath: string, folder: FolderConfig, settings: IisnodeSettings, ymlFile: string | undefined): Application {
     const app = new Application({
       scriptPath,
       settings,

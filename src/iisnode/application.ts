@@ -14,6 +14,7 @@
  * The Recycler moves generations between pending, current and draining (generation-state.ts
  * declares the moves); a generation answers the failures of its own exchanges.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { NodehostError } from '../errors.js';
 import type { FolderConfig, IisnodeSettings } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
@@ -31,6 +32,12 @@ import type { RunDir } from './run-dir.js';
 import { WaitingRequests } from './waiting-requests.js';
 import type { OutputHook } from './worker.js';
 import type { WorkerPoolStats } from './worker-pool.js';
+
+/**
+ * RECYCLE_CHANNEL (`nodehost:application:recycle`) announces each recycle of an application
+ * as `{ scriptPath, reason }`, as it starts; the output cache drops what the old code answered.
+ */
+const RECYCLE_CHANNEL = diagnosticsChannel.channel('nodehost:application:recycle');
 
 /** ApplicationOptions is what AppHost gives each application. */
 export interface ApplicationOptions {
@@ -76,10 +83,25 @@ export interface ApplicationStats extends WorkerPoolStats {
   readonly configError: string;
   /** True when the workers were stopped by idleTimeout (the next request starts them). */
   readonly isIdle: boolean;
+  /** Restarts by reason over every generation of the application (never reset, unlike `restartReasons`). */
+  readonly restartsByReason: Readonly<Record<string, number>>;
 }
 
 const EMPTY_POOL_STATS: WorkerPoolStats = {
-  workers: 0, ready: 0, busy: 0, active: 0, total: 0, waiting: 0, restarts: 0, isFailing: false, pids: [], retiring: 0,
+  workers: 0,
+  ready: 0,
+  busy: 0,
+  active: 0,
+  total: 0,
+  waiting: 0,
+  restarts: 0,
+  isFailing: false,
+  pids: [],
+  retiring: 0,
+  restartReasons: {},
+  lastExitCode: null,
+  lastExitSignal: '',
+  processes: [],
 };
 
 /**
@@ -99,6 +121,8 @@ export class Application {
   readonly #idle: IdleTimer;
   #isIdle = false;
   #isClosed = false;
+  /** Restarts by reason over every generation (counters for /metrics; never reset). */
+  readonly #restartTally: Record<string, number> = {};
   #closing: Promise<void> | undefined = undefined;
   /** The settings of the newest generation (the ones a recycle starts with). */
   #settings: Readonly<IisnodeSettings>;
@@ -117,7 +141,13 @@ export class Application {
       createGeneration: (number, settings, appSettings, listener) => this.#createGeneration(number, settings, appSettings, listener),
       onSettled: () => this.#waiting.serveAll((ctx) => this.handle(ctx)),
     });
-    this.#config = new ConfigRefresh({ scriptPath: options.scriptPath, log: options.log, folder: options.folder, resolve: options.resolve, ymlFile: options.ymlFile });
+    this.#config = new ConfigRefresh({
+      scriptPath: options.scriptPath,
+      log: options.log,
+      folder: options.folder,
+      resolve: options.resolve,
+      ymlFile: options.ymlFile,
+    });
     this.#triggers = new RecycleTriggers({
       scriptPath: options.scriptPath,
       runDir: options.runDir,
@@ -168,7 +198,7 @@ export class Application {
     this.#idle.touch();
     if (this.#config.isDirty) this.#refreshConfig(false);
     const configError = this.#config.configError;
-    if (configError !== undefined && ctx.isLocal && !this.#isClosed) {
+    if (configError !== undefined && ctx.maySeeInternals && !this.#isClosed) {
       // The last good configuration keeps serving; loopback clients see what is wrong.
       ctx.sendError(fail(configError, { isConfigError: true }));
       return Promise.resolve();
@@ -204,6 +234,8 @@ export class Application {
   recycle(reason: string): Promise<RecycleResult> {
     const recycler = this.#recycler;
     if (this.#isClosed) return Promise.resolve({ generation: recycler.current?.number ?? 0, isServing: false, error: 'the application is shutting down' });
+    // Idle or not, what the application answered before may have changed (the output cache listens).
+    if (RECYCLE_CHANNEL.hasSubscribers) RECYCLE_CHANNEL.publish({ scriptPath: this.scriptPath, reason });
     if (recycler.current === undefined && recycler.pending === undefined) {
       // Idle: there is nothing to replace; the next request starts the newest code anyway.
       return Promise.resolve({ generation: recycler.generations, isServing: true });
@@ -259,10 +291,16 @@ export class Application {
       lastRecycleError: recycler.lastRecycleError,
       configError: this.#config.configError?.message ?? '',
       isIdle: this.#isIdle,
+      restartsByReason: { ...this.#restartTally },
     };
   }
 
-  #createGeneration(number: number, settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], listener: GenerationListener): Generation {
+  #createGeneration(
+    number: number,
+    settings: Readonly<IisnodeSettings>,
+    appSettings: readonly (readonly [string, string])[],
+    listener: GenerationListener,
+  ): Generation {
     const options = this.#options;
     return new Generation({
       scriptPath: options.scriptPath,
@@ -275,6 +313,7 @@ export class Application {
       onOutput: options.onOutput,
       frontDoor: options.frontDoor,
       controlPipePath: this.#triggers.controlPipePath(settings),
+      restartTally: this.#restartTally,
     });
   }
 

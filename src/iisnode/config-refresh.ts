@@ -93,7 +93,12 @@ export class ConfigRefresh {
    * `settings`/`appSettings` (the newest generation's). `force` (a watched file changed too)
    * recycles anyway.
    */
-  refresh(settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], force: boolean, isClosed: boolean): ConfigChange | undefined {
+  refresh(
+    settings: Readonly<IisnodeSettings>,
+    appSettings: readonly (readonly [string, string])[],
+    force: boolean,
+    isClosed: boolean,
+  ): ConfigChange | undefined {
     this.#isDirty = false;
     const isYmlTouched = this.#isYmlTouched;
     this.#isYmlTouched = false;

@@ -23,7 +23,24 @@ function fakeContext(rawHeaders: string[], options: { url?: string; remote?: str
 const NONE = { enableXFF: false, promoted: [] };
 
 test('headers are forwarded in order with repeats and empty values, hop-by-hop removed', () => {
-  const ctx = fakeContext(['Host', 'example.com', 'Foo', 'a', 'Connection', 'keep-alive', 'foo', 'b', 'X-Empty', '', 'Keep-Alive', 'timeout=5', 'Expect', '100-continue', 'Proxy-Connection', 'close']);
+  const ctx = fakeContext([
+    'Host',
+    'example.com',
+    'Foo',
+    'a',
+    'Connection',
+    'keep-alive',
+    'foo',
+    'b',
+    'X-Empty',
+    '',
+    'Keep-Alive',
+    'timeout=5',
+    'Expect',
+    '100-continue',
+    'Proxy-Connection',
+    'close',
+  ]);
   const head = buildRequestHead(ctx, NONE);
   assert.deepEqual(head.headers, ['Host', 'example.com', 'Foo', 'a', 'foo', 'b', 'X-Empty', '']);
   assert.equal(head.target, '/app.js/x?y=1');
@@ -66,11 +83,17 @@ test('enableXFF appends to the last X-Forwarded-For unless it already ends with 
 
 test('promoteServerVars: comma list, empties skipped, spaces kept, reverse order, missing skipped', () => {
   const promoted = compilePromoteServerVars('REQUEST_METHOD,,AUTH_USER, HTTPS,NO_SUCH_VAR,REMOTE_ADDR');
-  assert.deepEqual(promoted.map((p) => p.name), ['REMOTE_ADDR', 'NO_SUCH_VAR', 'AUTH_USER', 'REQUEST_METHOD']);
+  assert.deepEqual(
+    promoted.map((p) => p.name),
+    ['REMOTE_ADDR', 'NO_SUCH_VAR', 'AUTH_USER', 'REQUEST_METHOD'],
+  );
   const head = buildRequestHead(fakeContext(['Host', 'h'], { method: 'POST' }), { enableXFF: false, promoted });
   assert.deepEqual(head.headers, ['Host', 'h', 'X-iisnode-REMOTE_ADDR', '10.0.0.7', 'X-iisnode-AUTH_USER', '', 'X-iisnode-REQUEST_METHOD', 'POST']);
   assert.deepEqual(compilePromoteServerVars(''), []);
-  assert.deepEqual(compilePromoteServerVars('url').map((p) => p.header), ['X-iisnode-url']);
+  assert.deepEqual(
+    compilePromoteServerVars('url').map((p) => p.header),
+    ['X-iisnode-url'],
+  );
 });
 
 test('endsWithIgnoreCase and hop-by-hop response headers', () => {

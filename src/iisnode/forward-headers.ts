@@ -53,7 +53,8 @@ export interface RequestHead {
  *   original URL, as iisnode showed node (the rewrite adds `X-Original-URL` with the same
  *   value); a client-sent `X-Original-URL` never chooses the URL node sees;
  * - every client header in order, repeats kept separate, empty values kept, except the
- *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`. Unlike an
+ *   hop-by-hop `Connection`, `Keep-Alive`, `Proxy-Connection` and `Expect`, and `Authorization`
+ *   when a Basic login consumed it (ctx.isAuthorizationHidden). Unlike an
  *   intermediary's full list (http/hop-by-hop-headers.ts), `Transfer-Encoding`, `TE` and
  *   `Upgrade` reach node as iisnode forwarded them: the body goes on with the client's framing,
  *   and an upgrade is node's to accept;
@@ -87,6 +88,10 @@ export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings)
         if (lower === 'connection' || lower === 'keep-alive') continue;
         break;
       }
+      case 13:
+        // A Basic login nodehost accepted is not node's to see (basicAuthentication forwardAuthorizationHeader).
+        if (ctx.isAuthorizationHidden && name.toLowerCase() === 'authorization') continue;
+        break;
       case 14: {
         const lower = name.toLowerCase();
         if (lower === 'content-length' && value !== '0') hasBody = true;
@@ -193,18 +198,30 @@ const HOST_NAME = os.hostname();
 export function buildDebugHeader(fields: DebugHeaderFields): string {
   const rssKb = Math.round(process.memoryUsage.rss() / 1024);
   return (
-    'http://bit.ly/NsU2nd#iisnode_ver=' + encodeURIComponent(fields.version) +
-    '&node=' + encodeURIComponent(fields.nodeCommandLine) +
-    '&dns=' + encodeURIComponent(HOST_NAME) +
-    '&worker_pid=' + process.pid +
-    '&node_pid=' + fields.nodePid +
-    '&worker_mem_ws=' + rssKb +
-    '&app_processes=' + fields.appProcesses +
-    '&process_active_req=' + fields.processActiveRequests +
-    '&app_active_req=' + fields.appActiveRequests +
-    '&worker_total_req=' + fields.hostTotalRequests +
-    '&np_retry=' + fields.retries +
-    '&req_time=' + fields.requestMs +
+    'http://bit.ly/NsU2nd#iisnode_ver=' +
+    encodeURIComponent(fields.version) +
+    '&node=' +
+    encodeURIComponent(fields.nodeCommandLine) +
+    '&dns=' +
+    encodeURIComponent(HOST_NAME) +
+    '&worker_pid=' +
+    process.pid +
+    '&node_pid=' +
+    fields.nodePid +
+    '&worker_mem_ws=' +
+    rssKb +
+    '&app_processes=' +
+    fields.appProcesses +
+    '&process_active_req=' +
+    fields.processActiveRequests +
+    '&app_active_req=' +
+    fields.appActiveRequests +
+    '&worker_total_req=' +
+    fields.hostTotalRequests +
+    '&np_retry=' +
+    fields.retries +
+    '&req_time=' +
+    fields.requestMs +
     '&hresult=0'
   );
 }

@@ -27,8 +27,10 @@ export const GENERATION_STATES: readonly GenerationState[] = ['pending', 'curren
  */
 export const GENERATION_TRANSITIONS: Readonly<Record<GenerationState, Readonly<Partial<Record<GenerationState, string>>>>> = {
   pending: {
-    current: 'every worker has its verdict and one is ready (normally all are); or no worker could start and recycleKeepsOldOnFailure is off (its failure is the answer, as in iisnode); the first generation is current at once (its pool makes requests wait)',
-    draining: 'a newer recycle replaced it while it was starting, it could not start while recycleKeepsOldOnFailure keeps the old one, or the application closes',
+    current:
+      'every worker has its verdict and one is ready (normally all are); or no worker could start and recycleKeepsOldOnFailure is off (its failure is the answer, as in iisnode); the first generation is current at once (its pool makes requests wait)',
+    draining:
+      'a newer recycle replaced it while it was starting, it could not start while recycleKeepsOldOnFailure keeps the old one, or the application closes',
   },
   current: {
     draining: 'a newer generation became current (without recycleKeepsOldOnFailure: a recycle started), idleTimeout stopped it, or the application closes',

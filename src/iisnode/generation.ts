@@ -53,6 +53,8 @@ export interface GenerationOptions {
   readonly frontDoor?: FrontDoor | undefined;
   /** Given to the workers as IISNODE_CONTROL_PIPE (recycleSignalEnabled). */
   readonly controlPipePath?: string | undefined;
+  /** The application's restart counts by reason, shared by its generations. */
+  readonly restartTally?: Record<string, number> | undefined;
 }
 
 /**
@@ -108,6 +110,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       ...(options.controlPipePath === undefined ? {} : { controlPipePath: options.controlPipePath }),
       ...(options.frontDoor === undefined ? {} : { frontDoor: options.frontDoor }),
       ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+      restartTally: options.restartTally,
     });
   }
 
@@ -132,11 +135,15 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     const isWorkerError = error instanceof WorkerError;
     // The worker's own failure is already in the host log; per-request lines would flood it in a crash loop.
     if (this.#log.isDebug) this.#log.debug('request failed', { script: this.scriptPath, url: ctx.rawUrl, code: error.code });
-    ctx.sendError(fail(error, { worker: {
-      devErrorsEnabled: this.settings.devErrorsEnabled,
-      isProcessAssigned: isWorkerError,
-      stderrTail: isWorkerError ? error.stderrTail : '',
-    } }));
+    ctx.sendError(
+      fail(error, {
+        worker: {
+          devErrorsEnabled: this.settings.devErrorsEnabled,
+          isProcessAssigned: isWorkerError,
+          stderrTail: isWorkerError ? error.stderrTail : '',
+        },
+      }),
+    );
   }
 
   onWorkerGone(worker: Worker): void {
@@ -161,7 +168,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       exchange.settle?.();
       return;
     }
-    if (this.settings.devErrorsEnabled && exchange.ctx.isLocal && error.code === 'NH_ERR_WORKER_CONNECTION_LOST' && !worker.machine.isFinal) {
+    if (this.settings.devErrorsEnabled && exchange.ctx.maySeeInternals && error.code === 'NH_ERR_WORKER_CONNECTION_LOST' && !worker.machine.isFinal) {
       // The worker may be crashing: give its exit (and the stack trace on stderr) a moment to arrive.
       void waitForExit(worker, CRASH_SETTLE_MS).then(() => this.#finishFailedExchange(exchange, error));
       return;
@@ -202,11 +209,15 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
   #finishFailedExchange(exchange: Exchange, error: NodehostError): void {
     const worker = exchange.target as Worker;
     this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
-    exchange.ctx.sendError(fail(error, { worker: {
-      devErrorsEnabled: this.settings.devErrorsEnabled,
-      isProcessAssigned: true,
-      stderrTail: worker.stderrTail.text(),
-    } }));
+    exchange.ctx.sendError(
+      fail(error, {
+        worker: {
+          devErrorsEnabled: this.settings.devErrorsEnabled,
+          isProcessAssigned: true,
+          stderrTail: worker.stderrTail.text(),
+        },
+      }),
+    );
     exchange.settle?.();
   }
 }

@@ -41,10 +41,18 @@ function fixture(): { recycler: Recycler; made: FakeGeneration[]; listener: () =
         settings,
         machine: new GenerationStateMachine('/srv/app.js', number),
         startedAt: Date.now(),
-        pool: { isStarted: false, hasReadyWorker: false, start() { this.isStarted = true; } },
+        pool: {
+          isStarted: false,
+          hasReadyWorker: false,
+          start() {
+            this.isStarted = true;
+          },
+        },
         isDestroyed: false,
         close: () => closed,
-        destroy() { this.isDestroyed = true; },
+        destroy() {
+          this.isDestroyed = true;
+        },
         finishClose: finish,
       };
       made.push(generation);

@@ -39,7 +39,12 @@ export interface RecyclerOptions {
   readonly scriptPath: string;
   readonly log: HostLog;
   /** createGeneration makes (does not start) generation `number`, reporting to `listener`. */
-  readonly createGeneration: (number: number, settings: Readonly<IisnodeSettings>, appSettings: readonly (readonly [string, string])[], listener: GenerationListener) => Generation;
+  readonly createGeneration: (
+    number: number,
+    settings: Readonly<IisnodeSettings>,
+    appSettings: readonly (readonly [string, string])[],
+    listener: GenerationListener,
+  ) => Generation;
   /** onSettled: a pending generation became current, or failed while the old one keeps serving; waiting requests may go on. */
   readonly onSettled: () => void;
 }
@@ -182,7 +187,14 @@ export class Recycler implements GenerationListener {
     const old = this.#current;
     if (generation.settings.recycleKeepsOldOnFailure && old?.pool.hasReadyWorker) {
       this.#lastRecycleError = message;
-      log.error('recycle failed', { script: scriptPath, generation: generation.number, keeps: old.number, code: error.code, message: error.message, stderr: error.stderrTail.slice(-2000) });
+      log.error('recycle failed', {
+        script: scriptPath,
+        generation: generation.number,
+        keeps: old.number,
+        code: error.code,
+        message: error.message,
+        stderr: error.stderrTail.slice(-2000),
+      });
       this.retire(generation, 'could not start; the old generation keeps serving');
       this.#options.onSettled();
       this.settle({ generation: old.number, isServing: false, error: message });
@@ -206,7 +218,8 @@ export class Recycler implements GenerationListener {
     this.#current = generation;
     this.#lastRecycleError = error;
     if (old !== undefined && old !== generation) this.retire(old, `generation ${generation.number} is current`);
-    if (error === '') this.#options.log.info('app recycled', { script: this.#options.scriptPath, generation: generation.number, ms: Date.now() - generation.startedAt });
+    if (error === '')
+      this.#options.log.info('app recycled', { script: this.#options.scriptPath, generation: generation.number, ms: Date.now() - generation.startedAt });
     this.#options.onSettled();
     this.settle(error === '' ? { generation: generation.number, isServing: true } : { generation: generation.number, isServing: false, error });
   }

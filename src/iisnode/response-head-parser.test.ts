@@ -162,7 +162,10 @@ function read(wire: Buffer, cuts: readonly number[], methods: readonly string[])
 /** forEverySplit calls `check` with the cuts of every two-piece split, then of byte-by-byte pieces. */
 function forEverySplit(wire: Buffer, check: (cuts: number[], what: string) => void): void {
   for (let at = 1; at < wire.length; at++) check([at], `split at ${at}`);
-  check(Array.from({ length: wire.length - 1 }, (_, i) => i + 1), 'one byte at a time');
+  check(
+    Array.from({ length: wire.length - 1 }, (_, i) => i + 1),
+    'one byte at a time',
+  );
 }
 
 const wire = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -172,7 +175,15 @@ const CASES: { name: string; method?: string; text: string; expect: Partial<Read
   {
     name: 'Content-Length body',
     text: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello',
-    expect: { statusCode: 200, statusMessage: 'OK', rawHeaders: ['Content-Type', 'text/plain', 'Content-Length', '5'], contentLength: 5, isChunked: false, isClose: false, body: 'hello' },
+    expect: {
+      statusCode: 200,
+      statusMessage: 'OK',
+      rawHeaders: ['Content-Type', 'text/plain', 'Content-Length', '5'],
+      contentLength: 5,
+      isChunked: false,
+      isClose: false,
+      body: 'hello',
+    },
   },
   {
     name: 'chunked body with an extension and a trailer',
@@ -210,14 +221,22 @@ const CASES: { name: string; method?: string; text: string; expect: Partial<Read
     text: 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
     expect: {
       statusCode: 200,
-      interim: [{ statusCode: 103, rawHeaders: ['Link', '</a.css>; rel=preload'] }, { statusCode: 102, rawHeaders: [] }],
+      interim: [
+        { statusCode: 103, rawHeaders: ['Link', '</a.css>; rel=preload'] },
+        { statusCode: 102, rawHeaders: [] },
+      ],
       body: 'ok',
     },
   },
   {
     name: 'repeated headers, an empty value, padded values, and no reason phrase',
     text: 'HTTP/1.1 201\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Empty:\r\nX-Pad: \t v w \t\r\nContent-Length: 0\r\n\r\n',
-    expect: { statusCode: 201, statusMessage: '', rawHeaders: ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Empty', '', 'X-Pad', 'v w', 'Content-Length', '0'], body: '' },
+    expect: {
+      statusCode: 201,
+      statusMessage: '',
+      rawHeaders: ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Empty', '', 'X-Pad', 'v w', 'Content-Length', '0'],
+      body: '',
+    },
   },
   {
     name: 'Keep-Alive hint and Connection: close',
@@ -264,8 +283,14 @@ describe('response heads and bodies across read boundaries', () => {
   test('a keep-alive run of responses reads the same at every split', () => {
     const whole = read(runWire, [], runMethods);
     assert.equal(whole.error, undefined);
-    assert.deepEqual(whole.responses.map((r) => r.statusCode), run.map((c) => c.expect.statusCode));
-    assert.deepEqual(whole.responses.map((r) => r.body), run.map((c) => c.expect.body));
+    assert.deepEqual(
+      whole.responses.map((r) => r.statusCode),
+      run.map((c) => c.expect.statusCode),
+    );
+    assert.deepEqual(
+      whole.responses.map((r) => r.body),
+      run.map((c) => c.expect.body),
+    );
     forEverySplit(runWire, (cuts, what) => assert.deepEqual(read(runWire, cuts, runMethods), whole, what));
   });
 

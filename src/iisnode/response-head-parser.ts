@@ -19,7 +19,15 @@ export class ResponseHead {
   /** The `Keep-Alive: timeout=N` hint in ms, or -1 when absent. */
   readonly keepAliveMs: number;
 
-  constructor(statusCode: number, statusMessage: string, rawHeaders: string[], contentLength: number, isChunked: boolean, isClose: boolean, keepAliveMs: number) {
+  constructor(
+    statusCode: number,
+    statusMessage: string,
+    rawHeaders: string[],
+    contentLength: number,
+    isChunked: boolean,
+    isClose: boolean,
+    keepAliveMs: number,
+  ) {
     this.statusCode = statusCode;
     this.statusMessage = statusMessage;
     this.rawHeaders = rawHeaders;

@@ -16,10 +16,31 @@ describe('sticky sessions', () => {
 
   it('prefers n mod N, 503s when it is full, falls back to round robin when it is not ready', () => {
     const policy = new StickyPolicy();
-    const workers = [{ isReady: true, active: 0 }, { isReady: true, active: 0 }];
+    const workers = [
+      { isReady: true, active: 0 },
+      { isReady: true, active: 0 },
+    ];
     policy.preferred = 3;
     assert.equal(policy.select(workers, 10), 1);
-    assert.equal(policy.select([{ isReady: true, active: 0 }, { isReady: true, active: 10 }], 10), -1);
-    assert.equal(policy.select([{ isReady: true, active: 0 }, { isReady: false, active: 0 }], 10), 0);
+    assert.equal(
+      policy.select(
+        [
+          { isReady: true, active: 0 },
+          { isReady: true, active: 10 },
+        ],
+        10,
+      ),
+      -1,
+    );
+    assert.equal(
+      policy.select(
+        [
+          { isReady: true, active: 0 },
+          { isReady: false, active: 0 },
+        ],
+        10,
+      ),
+      0,
+    );
   });
 });

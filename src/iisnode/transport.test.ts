@@ -25,7 +25,10 @@ after(() => {
 });
 
 /** upstream starts a raw server; `onRequest(socket, index, requestOnConnection)` answers each request head. */
-async function upstream(name: string, onRequest: (socket: net.Socket, requestOnConnection: number) => void): Promise<{ socketPath: string; connections: () => number; close: () => Promise<void> }> {
+async function upstream(
+  name: string,
+  onRequest: (socket: net.Socket, requestOnConnection: number) => void,
+): Promise<{ socketPath: string; connections: () => number; close: () => Promise<void> }> {
   const socketPath = path.join(dir, name);
   let connections = 0;
   const sockets = new Set<net.Socket>();

@@ -158,7 +158,13 @@ export class Transport implements ConnectionHandler {
     res[kExchange] = exchange;
     res.on('close', onClientClose);
     if (exchange.head.size > this.settings.maxHeadBytes) {
-      endExchange(exchange, new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The request head (${exchange.head.size} bytes) is larger than maxRequestBufferSize (${this.settings.maxHeadBytes}).`));
+      endExchange(
+        exchange,
+        new NodehostError(
+          'NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE',
+          `The request head (${exchange.head.size} bytes) is larger than maxRequestBufferSize (${this.settings.maxHeadBytes}).`,
+        ),
+      );
       return;
     }
     const invalid = invalidHeadPart(exchange);
@@ -286,7 +292,11 @@ export class Transport implements ConnectionHandler {
       const end = findHeadEnd(buf, searchFrom);
       if (end === -1 || end > maxHead) {
         if (end !== -1 || buf.length > maxHead) {
-          failBeforeHead(exchange, 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE', `The response head from the node process is larger than maxRequestBufferSize (${maxHead}).`);
+          failBeforeHead(
+            exchange,
+            'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE',
+            `The response head from the node process is larger than maxRequestBufferSize (${maxHead}).`,
+          );
           return -1;
         }
         exchange.pendingHead = buf;
@@ -294,7 +304,11 @@ export class Transport implements ConnectionHandler {
       }
       const head = parseResponseHead(buf, end);
       if (typeof head === 'string') {
-        failBeforeHead(exchange, head === 'too-large' ? 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE' : 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process sent a response head that cannot be parsed.');
+        failBeforeHead(
+          exchange,
+          head === 'too-large' ? 'NH_ERR_WORKER_RESPONSE_HEAD_TOO_LARGE' : 'NH_ERR_WORKER_BAD_RESPONSE',
+          'The node process sent a response head that cannot be parsed.',
+        );
         return -1;
       }
       const status = head.statusCode;
@@ -365,7 +379,14 @@ export class Transport implements ConnectionHandler {
       return;
     }
     const reason = error?.message ?? 'the connection closed';
-    endExchange(exchange, new NodehostError('NH_ERR_WORKER_CONNECTION_LOST', `The connection to the node process failed before its response head arrived: ${reason}`, error === undefined ? undefined : { cause: error }));
+    endExchange(
+      exchange,
+      new NodehostError(
+        'NH_ERR_WORKER_CONNECTION_LOST',
+        `The connection to the node process failed before its response head arrived: ${reason}`,
+        error === undefined ? undefined : { cause: error },
+      ),
+    );
   }
 }
 
@@ -384,14 +405,16 @@ function serializeHead(exchange: Exchange, isKeepAlive: boolean): string {
  */
 function invalidHeadPart(exchange: Exchange): string | undefined {
   const head = exchange.head;
-  if (head.target !== exchange.ctx.rawUrl && (head.target === '' || INVALID_TARGET.test(head.target))) return 'the request target contains characters that cannot be sent';
+  if (head.target !== exchange.ctx.rawUrl && (head.target === '' || INVALID_TARGET.test(head.target)))
+    return 'the request target contains characters that cannot be sent';
   // Values from the client passed node's parser already (X-Forwarded-For and Host are built
   // from them and from socket addresses); only promoted server variables (X-iisnode-<NAME>,
   // e.g. the decoded URL) can carry a CR, LF or other character that cannot go on the wire.
   const headers = head.headers;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (name.length > 10 && name.charCodeAt(9) === 0x2d && name.startsWith('X-iisnode-') && INVALID_VALUE.test(headers[i + 1]!)) return `the value of ${name} contains characters that cannot be sent`;
+    if (name.length > 10 && name.charCodeAt(9) === 0x2d && name.startsWith('X-iisnode-') && INVALID_VALUE.test(headers[i + 1]!))
+      return `the value of ${name} contains characters that cannot be sent`;
   }
   return undefined;
 }
@@ -539,7 +562,10 @@ function onClientClose(this: WithExchange<HttpResponse>): void {
   // The client went away (or the response was destroyed): stop the upstream side too, so the
   // worker sees the abort and the connection is not reused half-read.
   dropConnection(exchange);
-  endExchange(exchange, exchange.isHeadSent ? new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the response was complete.') : undefined);
+  endExchange(
+    exchange,
+    exchange.isHeadSent ? new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the response was complete.') : undefined,
+  );
 }
 
 function dropConnection(exchange: Exchange): void {

@@ -88,6 +88,8 @@ export interface WorkerPoolOptions {
   readonly controlPipePath?: string;
   /** The front door this pool belongs to (hostProcesses > 1): it runs only its share of the processes. */
   readonly frontDoor?: FrontDoor | undefined;
+  /** Counts restarts by reason across the generations of the application (metrics); absent: this pool's own. */
+  readonly restartTally?: Record<string, number> | undefined;
 }
 
 /** WorkerPoolStats is a plain snapshot (STYLE 15). */
@@ -112,6 +114,25 @@ export interface WorkerPoolStats {
   readonly pids: readonly number[];
   /** Workers retired by a limit (requests, memory) that are still draining. */
   readonly retiring: number;
+  /** Restarts by reason: `exit` (the process exited), `start-failure` (it never became ready), `max-requests`, `memory` (retired by a limit). */
+  readonly restartReasons: Readonly<Record<string, number>>;
+  /** Exit code of the last worker of this generation that exited (null: none exited, or it was killed by a signal). */
+  readonly lastExitCode: number | null;
+  /** Signal that ended the last worker that exited ('' when none, or it exited with a code). */
+  readonly lastExitSignal: string;
+  /** One entry per slot: its current process. */
+  readonly processes: readonly WorkerProcessStats[];
+}
+
+/** WorkerProcessStats is a snapshot of one worker process (STYLE 15). */
+export interface WorkerProcessStats {
+  readonly pid: number;
+  readonly state: string;
+  /** Date.now() at spawn and at readiness (0 until then). */
+  readonly spawnedAt: number;
+  readonly readyAt: number;
+  readonly active: number;
+  readonly total: number;
 }
 
 /** Waiter is one request waiting for readiness; fixed shape. */
@@ -150,6 +171,11 @@ export class WorkerPool implements WorkerOwner {
   readonly workers: Worker[] = [];
   total = 0;
   restarts = 0;
+  /** Restarts by reason (see WorkerPoolStats.restartReasons). */
+  readonly restartReasons: Record<string, number> = {};
+  readonly #restartTally: Record<string, number> | undefined;
+  lastExitCode: number | null = null;
+  lastExitSignal = '';
 
   readonly #options: WorkerPoolOptions;
   readonly #policy: SelectionPolicy;
@@ -177,6 +203,7 @@ export class WorkerPool implements WorkerOwner {
     this.command = buildNodeCommand(options.settings.nodeProcessCommandLine, options.settings.interceptor);
     this.#policy = options.policy ?? new RoundRobinPolicy();
     this.generation = options.generation ?? 1;
+    this.#restartTally = options.restartTally;
   }
 
   /** isStarting tells whether some slot's first worker has not become ready or failed yet (no request is dispatched then). */
@@ -260,7 +287,16 @@ export class WorkerPool implements WorkerOwner {
     let busy = 0;
     let active = 0;
     const pids: number[] = [];
+    const processes: WorkerProcessStats[] = [];
     for (const worker of this.workers) {
+      processes.push({
+        pid: worker.machine.isFinal ? 0 : worker.pid,
+        state: worker.state,
+        spawnedAt: worker.spawnedAt,
+        readyAt: worker.readyAt,
+        active: worker.active,
+        total: worker.total,
+      });
       if (worker.isReady) {
         ready++;
         if (worker.active >= this.maxActivePerWorker) busy++;
@@ -279,6 +315,10 @@ export class WorkerPool implements WorkerOwner {
       isFailing: this.#startupFailure !== undefined,
       pids,
       retiring: this.#retired.size,
+      restartReasons: { ...this.restartReasons },
+      lastExitCode: this.lastExitCode,
+      lastExitSignal: this.lastExitSignal,
+      processes,
     };
   }
 
@@ -371,6 +411,11 @@ export class WorkerPool implements WorkerOwner {
     if (slotIndex === -1) return;
     const slot = this.#slots[slotIndex];
     if (slot.timer !== undefined) return;
+    this.#countRestart(worker.failure !== undefined && worker.readyAt === 0 ? 'start-failure' : 'exit');
+    if (worker.exitCode !== null || worker.signalCode !== null) {
+      this.lastExitCode = worker.exitCode;
+      this.lastExitSignal = worker.signalCode ?? '';
+    }
     if (worker.readyAt > 0 && Date.now() - worker.readyAt >= STABLE_UPTIME_MS) slot.backoffMs = 0;
     const delay = slot.backoffMs;
     slot.backoffMs = delay === 0 ? BACKOFF_MIN_MS : Math.min(delay * 2, BACKOFF_MAX_MS);
@@ -383,6 +428,11 @@ export class WorkerPool implements WorkerOwner {
       slot.timer = undefined;
       this.#respawn(slotIndex);
     }, delay);
+  }
+
+  #countRestart(reason: string): void {
+    this.restartReasons[reason] = (this.restartReasons[reason] ?? 0) + 1;
+    if (this.#restartTally !== undefined) this.#restartTally[reason] = (this.#restartTally[reason] ?? 0) + 1;
   }
 
   #respawn(slotIndex: number): void {
@@ -402,6 +452,7 @@ export class WorkerPool implements WorkerOwner {
     this.#options.log.info('worker retired', { script: this.scriptPath, worker: worker.id, pid: worker.pid, reason });
     this.#retired.add(worker);
     this.restarts++;
+    this.#countRestart(reason.startsWith('maxRequests') ? 'max-requests' : 'memory');
     this.#spawn(slotIndex);
     void worker.close(this.settings.gracefulShutdownTimeout);
   }

@@ -34,7 +34,7 @@ export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'drai
  */
 export const WORKER_TRANSITIONS: Readonly<Record<WorkerState, Readonly<Partial<Record<WorkerState, string>>>>> = {
   starting: {
-    ready: 'the worker\'s socket accepted a connection',
+    ready: "the worker's socket accepted a connection",
     stopping: '`close()`/`destroy()` while starting (no request can be on it)',
     unresponsive: 'it did not listen within the readiness budget (500.1001); it is killed',
     exiting: 'the process exited before it was ready (500.1002), or could not be spawned (1028)',

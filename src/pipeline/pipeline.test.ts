@@ -97,15 +97,25 @@ describe('Pipeline', () => {
       site,
       log: quietLog,
       modules: [
-        stub('filter', 'filter', (ctx) => {
-          seen.push(ctx.path);
-          return ctx.path.startsWith('/hidden') ? fail('NH_ERR_FILTER_HIDDEN_SEGMENT') : 'continue';
-        }, trail),
-        stub('rewrite', 'rewrite', (ctx) => {
-          ctx.path = '/hidden/file';
-          ctx.isRewritten = true;
-          return 'continue';
-        }, trail),
+        stub(
+          'filter',
+          'filter',
+          (ctx) => {
+            seen.push(ctx.path);
+            return ctx.path.startsWith('/hidden') ? fail('NH_ERR_FILTER_HIDDEN_SEGMENT') : 'continue';
+          },
+          trail,
+        ),
+        stub(
+          'rewrite',
+          'rewrite',
+          (ctx) => {
+            ctx.path = '/hidden/file';
+            ctx.isRewritten = true;
+            return 'continue';
+          },
+          trail,
+        ),
         stub('h', 'execute', answer('reached'), trail),
       ],
     });
@@ -116,7 +126,9 @@ describe('Pipeline', () => {
 
   test('a configuration with errors gets the configuration error page before any module', async () => {
     const trail: string[] = [];
-    const broken = { errors: [new NodehostError('NH_ERR_CONFIG_XML', 'not well-formed', { source: { file: '/srv/site/web.config', line: 3 } })] } as unknown as FolderConfig;
+    const broken = {
+      errors: [new NodehostError('NH_ERR_CONFIG_XML', 'not well-formed', { source: { file: '/srv/site/web.config', line: 3 } })],
+    } as unknown as FolderConfig;
     pipeline = new Pipeline({ site: { ...site, config: { forPath: () => broken } }, log: quietLog, modules: [stub('f', 'filter', 'continue', trail)] });
     const reply = await fetchLocalText(server.port, '/');
     // Loopback client: iisnode's friendly page (HTTP 200) with file:line.
@@ -138,13 +150,23 @@ describe('Pipeline', () => {
       site,
       log: new HostLog(out),
       modules: [
-        stub('boom', 'execute', () => {
-          throw new Error('bug');
-        }, trail),
-        stub('log', 'log', (ctx) => {
-          closed();
-          return ctx.status === 500 ? 'continue' : 'finish';
-        }, trail),
+        stub(
+          'boom',
+          'execute',
+          () => {
+            throw new Error('bug');
+          },
+          trail,
+        ),
+        stub(
+          'log',
+          'log',
+          (ctx) => {
+            closed();
+            return ctx.status === 500 ? 'continue' : 'finish';
+          },
+          trail,
+        ),
       ],
     });
     assert.equal((await fetchLocalText(server.port, '/')).status, 500);

@@ -11,7 +11,8 @@ import type { HttpResponse } from '../http/http-response.js';
 import type { PendingUpgrade } from '../http/pending-upgrade.js';
 import { fail } from '../http/error-outcome.js';
 import { PHASES, type Outcome, type PipelineModule } from '../http/pipeline-module.js';
-import { errorStep } from './error-step.js';
+import { createErrorStep } from './error-step.js';
+import type { ErrorResponder } from '../http/request-context.js';
 import { ResponseChain } from './response-chain.js';
 import type { ResponseFilter } from '../http/response-filter.js';
 import { parseRequestUrl } from '../http/request-url.js';
@@ -30,12 +31,14 @@ export class Pipeline {
   readonly #steps: readonly PipelineModule[];
   /** The 'log' phase (access log): run once the response has closed, finished or cut off. */
   readonly #logSteps: readonly PipelineModule[];
-  /** The filter-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4). */
+  /** The filter- and authorize-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4), so a rewrite reaches neither a hidden segment nor a protected folder. */
   readonly #filterSteps: readonly PipelineModule[];
   /** Index of the first step after the rewrite phase. */
   readonly #afterRewrite: number;
   readonly #responseChain: ResponseChain;
   readonly #log: HostLog;
+  /** The error step, able to run an httpErrors ExecuteURL page through this pipeline. */
+  readonly #errors: ErrorResponder;
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -43,17 +46,18 @@ export class Pipeline {
     // The 'log' phase runs apart, after the response (see handle).
     this.#steps = PHASES.flatMap((phase) => (phase === 'log' ? [] : options.modules.filter((m) => m.phase === phase)));
     this.#logSteps = options.modules.filter((m) => m.phase === 'log');
-    this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter');
+    this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter' || m.phase === 'authorize');
     const rewritePhase = PHASES.indexOf('rewrite');
     const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
+    this.#errors = createErrorStep((ctx, url) => this.#executeErrorUrl(ctx, url));
   }
 
   /** handle runs one request through every phase. It never rejects: failures become responses. */
   async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
-    const ctx = new RequestContext(req, res, this.#site, isHttps, errorStep, upgrade);
+    const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);
@@ -75,10 +79,19 @@ export class Pipeline {
   }
 
   async #run(ctx: RequestContext): Promise<void> {
-    const url = parseRequestUrl(ctx.rawUrl);
+    if (this.#enter(ctx, ctx.rawUrl)) await this.#runSteps(ctx, 0);
+  }
+
+  /**
+   * enter points ctx at `target`: its decoded path, the configuration of its folder, and the
+   * response chain's first look. False when that already answered the request (a target that
+   * names nothing, 400; a configuration with errors, its error page).
+   */
+  #enter(ctx: RequestContext, target: string): boolean {
+    const url = parseRequestUrl(target);
     if (url === undefined) {
       ctx.sendError(fail('NH_ERR_REQUEST_TARGET'));
-      return;
+      return false;
     }
     ctx.path = url.path;
     ctx.query = url.query;
@@ -88,18 +101,34 @@ export class Pipeline {
     ctx.config = config;
     if (config.errors.length > 0) {
       ctx.sendError(fail(config.errors[0]!, { isConfigError: true }));
-      return;
+      return false;
     }
     this.#responseChain.attach(ctx);
+    return true;
+  }
+
+  /**
+   * runSteps runs the steps from index `from` on, phase by phase, until one finishes or fails;
+   * 404 when none answers. It owns the rules between steps: the re-mapping after a rewrite
+   * (unless `mayRemap` is false), and the response chain's second look once the handler is known.
+   */
+  async #runSteps(ctx: RequestContext, from: number, mayRemap = true): Promise<void> {
     const steps = this.#steps;
-    let i = 0;
-    let isRemapped = false;
+    let i = from;
+    let isRemapped = !mayRemap;
+    let isHandlerKnown = false;
     while (i < steps.length) {
       if (ctx.isRewritten && !isRemapped && i >= this.#afterRewrite) {
         isRemapped = true;
         if ((await this.#remapRewritten(ctx)) === 'finish') return;
       }
       const step = steps[i]!;
+      // Once handler mapping has chosen the handler, filters that depend on it (dynamic
+      // compression wants iisnode responses only) may take the response over.
+      if (!isHandlerKnown && step.phase === 'execute') {
+        isHandlerKnown = true;
+        this.#responseChain.attach(ctx);
+      }
       // Most steps answer synchronously; awaiting a plain outcome would still cost a microtask turn.
       let outcome = step.handle(ctx);
       if (typeof outcome !== 'string') outcome = await outcome;
@@ -120,9 +149,31 @@ export class Pipeline {
   }
 
   /**
+   * executeErrorUrl produces an httpErrors ExecuteURL page (spec/rewrite.md §2.5): the URL
+   * replaces the request's (node still receives the original request target, as after any
+   * rewrite) and runs from handler mapping on, with its own folder's configuration; request
+   * filtering is not run again, the page is the site's own. The error step has set
+   * ctx.errorStatus, which the response keeps (httpErrors filter); an error on the way gets
+   * the plain page of the first error.
+   */
+  async #executeErrorUrl(ctx: RequestContext, target: string): Promise<void> {
+    try {
+      ctx.handler = 'none';
+      ctx.scriptPath = '';
+      ctx.scriptUrl = '';
+      ctx.pathInfo = '';
+      if (!this.#enter(ctx, target)) return;
+      await this.#runSteps(ctx, this.#afterRewrite, false);
+    } catch (err) {
+      this.#log.error('custom error page failed inside nodehost', { url: ctx.rawUrl, page: target, err, stack: (err as Error)?.stack });
+      ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
+    }
+  }
+
+  /**
    * After a URL Rewrite, everything downstream works on the new URL: its configuration
-   * (handlers, MIME map, ... of the rewritten folder, spec §2.1) and request filtering again,
-   * so a rewrite cannot reach a hidden segment.
+   * (handlers, MIME map, ... of the rewritten folder, spec §2.1), request filtering and
+   * authorization again, so a rewrite cannot reach a hidden segment or a protected folder.
    */
   async #remapRewritten(ctx: RequestContext): Promise<Outcome> {
     const config = this.#site.config.forPath(ctx.path);

@@ -4,14 +4,25 @@
  *
  *   attach(ctx) ── no filter wants ctx ──▶ nothing installed: the response is unfiltered
  *        │
+ *        ├─ only head-only filters want it ──▶ writeHead alone is hooked (HeadHook): node's
+ *        │                                    response and the fast path's both write every
+ *        │                                    head through writeHead, so the body path stays
+ *        │                                    the handler's own
  *        └─ some filter wants it ──▶ writeHead / write / end / flushHeaders of ctx.res are
  *                                    taken over once, for this response only
+ *   attach runs again when the URL changes (a rewrite, an ExecuteURL error page): a head hook
+ *   is then upgraded to the full take-over when a body filter now wants the response.
  *   first writeHead / write / end / flushHeaders:
  *        open every wanting filter in chain order (each may change status and headers)
  *        ├─ no body filter        ──▶ head as it is, body passes through untouched
- *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written
+ *        │                             ('observe' filters see it; the framing stays as it is)
+ *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written;
+ *        │                           filters with flush() are flushed when the writer pauses
  *        └─ any 'buffer'          ──▶ body collected; at end every filter runs on the whole
  *                                    body, Transfer-Encoding dropped, Content-Length set
+ *
+ * A replayed response (ctx.isReplayed: an output-cache hit, already filtered when it was
+ * stored) opens no filter at all.
  *
  * Framing is decided here and nowhere else, so a response never carries both
  * Content-Length and Transfer-Encoding (RFC 9112 §6.1).
@@ -19,12 +30,16 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HttpResponse } from '../http/http-response.js';
 import type { RequestContext } from '../http/request-context.js';
-import type { BodyFilter, ResponseFilter } from '../http/response-filter.js';
+import type { BodyFilter, ObservingBodyFilter, ResponseFilter } from '../http/response-filter.js';
 
 /** ResponseChain is the ordered list of a site's response filters. */
 export class ResponseChain {
   readonly #filters: readonly ResponseFilter[];
-  /** Requests whose response is already taken over: attach runs again after a rewrite. */
+  /**
+   * Requests whose response is fully taken over: attach runs again after a rewrite. A head
+   * hook is found on the response itself (HEAD_HOOK): the common case then costs no weak
+   * table entry per request, which the garbage collector pays for.
+   */
   readonly #attached = new WeakSet<RequestContext>();
 
   constructor(filters: readonly ResponseFilter[]) {
@@ -34,14 +49,74 @@ export class ResponseChain {
   /** attach takes over ctx.res when a filter wants this request; idempotent, and free when none does. */
   attach(ctx: RequestContext): void {
     if (this.#filters.length === 0 || ctx.res.headersSent || this.#attached.has(ctx)) return;
+    const hook = (ctx.res as unknown as HookedResponse)[HEAD_HOOK];
+    let isWanted = false;
     for (const filter of this.#filters) {
-      if (filter.wants(ctx)) {
-        this.#attached.add(ctx);
-        new FilteredResponse(ctx, this.#filters).install();
-        return;
-      }
+      if (!filter.wants(ctx)) continue;
+      isWanted = true;
+      if (filter.isHeadOnly === true) continue;
+      hook?.uninstall();
+      this.#attached.add(ctx);
+      new FilteredResponse(ctx, this.#filters).install();
+      return;
     }
+    if (isWanted && hook === undefined) new HeadHook(ctx, this.#filters).install();
   }
+}
+
+/** HEAD_HOOK holds a response's HeadHook, on the response itself. */
+const HEAD_HOOK = Symbol('nodehost.headHook');
+
+interface HookedResponse {
+  [HEAD_HOOK]?: HeadHook | undefined;
+}
+
+/**
+ * HeadHook runs head-only filters on one response: it replaces writeHead only, which both
+ * node's ServerResponse (through _implicitHeader) and FastResponse call for every head,
+ * explicit or implied by a first write or end. Headers given to writeHead are moved onto the
+ * response first, so filters see them and what they add is kept beside them.
+ */
+class HeadHook {
+  readonly #ctx: RequestContext;
+  readonly #filters: readonly ResponseFilter[];
+  readonly #writeHead: AnyMethod;
+  #isOpen = false;
+
+  constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
+    this.#ctx = ctx;
+    this.#filters = filters;
+    this.#writeHead = ctx.res.writeHead as AnyMethod;
+  }
+
+  install(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.writeHead;
+    res[HEAD_HOOK] = this;
+  }
+
+  uninstall(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
+    res.writeHead = this.#writeHead;
+    res[HEAD_HOOK] = undefined;
+  }
+
+  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    if (this.#isOpen) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
+    this.#isOpen = true;
+    let headers = maybeHeaders;
+    if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
+    else headers = reasonOrHeaders;
+    moveHeadersOnto(res, headers);
+    res.statusCode = status;
+    const hasBody = responseHasBody(ctx);
+    for (const filter of this.#filters) {
+      if (filter.wants(ctx)) filter.open(ctx, hasBody);
+    }
+    return this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined) as HttpResponse;
+  };
 }
 
 // The originals are called with the arguments the caller gave, whatever overload that was.
@@ -57,8 +132,13 @@ class FilteredResponse {
   readonly #flushHeaders: AnyMethod;
   #isOpen = false;
   #bodyFilters: BodyFilter[] = [];
+  /** 'observe' filters: they see the body as sent, after the others, and never change the framing. */
+  #observers: ObservingBodyFilter[] = [];
   #isBuffered = false;
   #chunks: Buffer[] = [];
+  /** Some streaming filter holds bytes back (has flush); a flush is scheduled after writes. */
+  #hasFlush = false;
+  #isFlushScheduled = false;
 
   constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
     this.#ctx = ctx;
@@ -76,6 +156,15 @@ class FilteredResponse {
     res.write = this.write;
     res.end = this.end;
     res.flushHeaders = this.flushHeaders;
+  }
+
+  /** uninstall gives the response its own methods back (never once the chain is open). */
+  uninstall(): void {
+    const res = this.#ctx.res as unknown as Record<string, unknown>;
+    res.writeHead = this.#writeHead;
+    res.write = this.#write;
+    res.end = this.#end;
+    res.flushHeaders = this.#flushHeaders;
   }
 
   readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
@@ -100,7 +189,10 @@ class FilteredResponse {
   readonly write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     if (!this.#isOpen) this.#open();
     const res = this.#ctx.res;
-    if (this.#bodyFilters.length === 0) return this.#write.call(res, chunk, encoding, callback) as boolean;
+    if (this.#bodyFilters.length === 0) {
+      if (this.#observers.length > 0) this.#observe(toBuffer(chunk, encoding));
+      return this.#write.call(res, chunk, encoding, callback) as boolean;
+    }
     const cb = typeof encoding === 'function' ? encoding : callback;
     const piece = toBuffer(chunk, encoding);
     if (this.#isBuffered) {
@@ -109,9 +201,15 @@ class FilteredResponse {
       return true;
     }
     const out = piece === undefined ? EMPTY : this.#streamPiece(piece);
+    this.#observe(out);
+    if (this.#hasFlush && !this.#isFlushScheduled) {
+      this.#isFlushScheduled = true;
+      setImmediate(this.#flushHeld);
+    }
     if (out.length === 0) {
       if (typeof cb === 'function') process.nextTick(cb as () => void);
-      return true;
+      // Nothing went out, but the writer must still wait while the client is slow.
+      return (res as { writableNeedDrain?: boolean }).writableNeedDrain !== true;
     }
     return this.#write.call(res, out, cb) as boolean;
   };
@@ -119,13 +217,23 @@ class FilteredResponse {
   readonly end = (chunk?: unknown, encoding?: unknown, callback?: unknown): HttpResponse => {
     const res = this.#ctx.res;
     if (!this.#isOpen) this.#open();
-    if (this.#bodyFilters.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+    if (this.#bodyFilters.length === 0) {
+      if (this.#observers.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+      if (typeof chunk !== 'function') this.#observe(toBuffer(chunk, encoding));
+      this.#end.call(res, chunk, encoding, callback);
+      this.#endObservers();
+      return res;
+    }
     const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
     const piece = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding);
     if (!this.#isBuffered) {
+      this.#hasFlush = false;
       const head = piece === undefined ? EMPTY : this.#streamPiece(piece);
       const tail = this.#streamEnd();
-      this.#end.call(res, tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]), cb);
+      const last = tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]);
+      this.#observe(last);
+      this.#end.call(res, last, cb);
+      this.#endObservers();
       return res;
     }
     if (piece !== undefined) this.#chunks.push(piece);
@@ -143,15 +251,20 @@ class FilteredResponse {
     this.#isOpen = true;
     const ctx = this.#ctx;
     const res = ctx.res;
+    // A replayed response was filtered when it was first sent; it goes out as stored.
+    if (ctx.isReplayed) return;
     const hasBody = responseHasBody(ctx);
     for (const filter of this.#filters) {
       if (!filter.wants(ctx)) continue;
       const body = filter.open(ctx, hasBody);
-      if (body !== undefined && hasBody) this.#bodyFilters.push(body);
+      if (body === undefined || !hasBody) continue;
+      if (body.mode === 'observe') this.#observers.push(body);
+      else this.#bodyFilters.push(body);
     }
     if (this.#bodyFilters.length === 0) return;
     this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
     if (this.#isBuffered) return;
+    this.#hasFlush = this.#bodyFilters.some((filter) => filter.mode === 'stream' && filter.flush !== undefined);
     // A streamed body changes length as it goes: node frames it (chunked, or close for HTTP/1.0).
     res.removeHeader('content-length');
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
@@ -161,7 +274,7 @@ class FilteredResponse {
     let body = whole;
     for (const filter of this.#bodyFilters) {
       if (filter.mode === 'buffer') body = await filter.body(body);
-      else {
+      else if (filter.mode === 'stream') {
         const out = filter.write(body);
         const tail = filter.end();
         body = tail.length === 0 ? out : Buffer.concat([out, tail]);
@@ -176,7 +289,20 @@ class FilteredResponse {
     res.removeHeader('transfer-encoding');
     res.setHeader('Content-Length', body.length);
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
+    this.#observe(body);
     this.#end.call(res, body, cb);
+    this.#endObservers();
+  }
+
+  #observe(piece: Buffer | undefined): void {
+    if (piece === undefined || piece.length === 0) return;
+    for (const observer of this.#observers) observer.write(piece);
+  }
+
+  #endObservers(): void {
+    const observers = this.#observers;
+    this.#observers = [];
+    for (const observer of observers) observer.end();
   }
 
   #streamPiece(piece: Buffer): Buffer {
@@ -184,6 +310,23 @@ class FilteredResponse {
     for (const filter of this.#bodyFilters) out = (filter as Extract<BodyFilter, { mode: 'stream' }>).write(out);
     return out;
   }
+
+  /** Sends what the streaming filters hold back, once the writer paused (see StreamingBodyFilter.flush). */
+  readonly #flushHeld = (): void => {
+    this.#isFlushScheduled = false;
+    const res = this.#ctx.res;
+    if (!this.#hasFlush || res.writableEnded || res.destroyed) return;
+    let carried = EMPTY;
+    for (const filter of this.#bodyFilters as Extract<BodyFilter, { mode: 'stream' }>[]) {
+      const through = carried.length === 0 ? EMPTY : filter.write(carried);
+      const held = filter.flush === undefined ? EMPTY : filter.flush();
+      carried = through.length === 0 ? held : held.length === 0 ? through : Buffer.concat([through, held]);
+    }
+    if (carried.length === 0) return;
+    // What a flush releases is part of the body an observer (the output-cache store) keeps.
+    this.#observe(carried);
+    this.#write.call(res, carried);
+  };
 
   /** Ends each streaming filter in order; what an earlier one flushes still passes through the later ones. */
   #streamEnd(): Buffer {

@@ -18,7 +18,9 @@
  * ```
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
-import { ControlServer, type ControlTarget } from '../control/control-server.js';
+import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
+import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
+import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { NodehostServer, type ServerOptions } from './server.js';
@@ -32,13 +34,15 @@ const REPLACE_MAX_MS = 10_000;
 /** A front door that ran this long resets the replacement backoff. */
 const STABLE_MS = 10_000;
 
-type RecycledApp = Awaited<ReturnType<ControlTarget['recycle']>>[number];
+/** The admin API operations a front door answers for the primary (a NodehostServer method each). */
+type FrontDoorCall = 'stop' | 'startApp' | 'reload' | 'metricsJson' | 'readiness';
 
 /** Messages from the primary to a front door. */
 type ToFrontDoor =
   | { readonly type: 'status'; readonly id: number }
   | { readonly type: 'recycle'; readonly id: number; readonly app?: string }
   | { readonly type: 'recycle-script'; readonly script: string }
+  | { readonly type: 'call'; readonly id: number; readonly call: FrontDoorCall; readonly app?: string }
   | { readonly type: 'shutdown' };
 
 /** Messages from a front door to the primary. */
@@ -57,14 +61,19 @@ export function isFrontDoorProcess(): boolean {
  * `banner(url, root)` once they all listen, serves the control socket) or, in a forked process,
  * one front door built from `options`. Rejects when the front door cannot listen.
  */
-export async function serveFrontDoors(count: number, options: ServerOptions, banner: (url: string, root: string) => string): Promise<void> {
+export async function serveFrontDoors(
+  count: number,
+  options: ServerOptions,
+  banner: (url: string, root: string) => string,
+  admin?: AdminListenerOptions,
+): Promise<void> {
   if (isFrontDoorProcess()) {
     const [index, of] = process.env[FRONT_DOOR_ENV]!.split('/').map(Number) as [number, number];
     delete process.env[FRONT_DOOR_ENV];
     await runFrontDoor({ index, count: of }, options);
     return;
   }
-  new FrontDoors(count, options, banner).start();
+  new FrontDoors(count, options, banner, admin).start();
 }
 
 async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promise<void> {
@@ -99,6 +108,12 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
       case 'recycle-script':
         void server.recycleScript(message.script, 'recycle signal');
         return;
+      case 'call':
+        callServer(server, message.call, message.app).then(
+          (result) => send({ type: 'reply', id: message.id, result }),
+          (err: Error) => send({ type: 'reply', id: message.id, error: err.message }),
+        );
+        return;
       case 'shutdown':
         shutDown();
         return;
@@ -107,7 +122,23 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
   // Ctrl-C reaches the whole process group: the primary decides, and sends `shutdown`.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', shutDown);
+  await server.preload();
   send({ type: 'listening', url, root: server.site.root });
+}
+
+async function callServer(server: NodehostServer, call: FrontDoorCall, app: string | undefined): Promise<unknown> {
+  switch (call) {
+    case 'stop':
+      return server.stop(app);
+    case 'startApp':
+      return server.startApp(app ?? '/');
+    case 'reload':
+      return server.reload();
+    case 'metricsJson':
+      return server.metricsJson();
+    case 'readiness':
+      return server.readiness();
+  }
 }
 
 /** PendingReply is one question to a front door awaiting its answer. */
@@ -117,7 +148,7 @@ interface PendingReply {
 }
 
 /** FrontDoors is the cluster primary: it keeps `count` front doors running and speaks for them on the control socket. */
-class FrontDoors implements ControlTarget {
+class FrontDoors implements AdminTarget {
   readonly #count: number;
   readonly #options: ServerOptions;
   readonly #banner: (url: string, root: string) => string;
@@ -134,8 +165,10 @@ class FrontDoors implements ControlTarget {
   #isShuttingDown = false;
   #exitCode = 0;
   #control: ControlServer | undefined = undefined;
+  readonly #admin: AdminListenerOptions | undefined;
 
-  constructor(count: number, options: ServerOptions, banner: (url: string, root: string) => string) {
+  constructor(count: number, options: ServerOptions, banner: (url: string, root: string) => string, admin?: AdminListenerOptions) {
+    this.#admin = admin;
     this.#count = count;
     this.#options = options;
     this.#banner = banner;
@@ -154,7 +187,41 @@ class FrontDoors implements ControlTarget {
     process.on('SIGINT', () => this.#shutDown('SIGINT'));
   }
 
-  async status(): Promise<unknown> {
+  async stop(app?: string): Promise<string[]> {
+    const replies = await this.#call('stop', app);
+    return [...new Set(replies.flatMap((result) => result as string[]))];
+  }
+
+  async startApp(app: string): Promise<{ script: string; error?: string }> {
+    const replies = (await this.#call('startApp', app)) as { script: string; error?: string }[];
+    return replies.find((reply) => reply.error !== undefined) ?? replies[0] ?? { script: app, error: 'no front door is serving' };
+  }
+
+  async reload(): Promise<{ configError: string }> {
+    const replies = (await this.#call('reload')) as { configError: string }[];
+    return replies.find((reply) => reply.configError !== '') ?? { configError: '' };
+  }
+
+  async metrics(): Promise<string> {
+    return mergeMetrics((await this.#call('metricsJson', undefined, STATUS_TIMEOUT_MS)) as MetricsJson[]);
+  }
+
+  async readiness(): Promise<Readiness> {
+    if (this.#isShuttingDown) return { isReady: false, reason: 'shutting down' };
+    if (!this.#isServing.every(Boolean)) return { isReady: false, reason: 'a front door is not listening' };
+    const replies = (await this.#call('readiness', undefined, STATUS_TIMEOUT_MS)) as Readiness[];
+    return replies.find((reply) => !reply.isReady) ?? { isReady: true, reason: '' };
+  }
+
+  /** call asks every serving front door to run one NodehostServer operation; rejects with the first error. */
+  async #call(call: FrontDoorCall, app?: string, timeoutMs = 0): Promise<unknown[]> {
+    const replies = await this.#askAll((id) => ({ type: 'call', id, call, ...(app === undefined ? {} : { app }) }), timeoutMs);
+    const failed = replies.find(({ reply }) => reply.error !== undefined);
+    if (failed !== undefined) throw new Error(`front door ${failed.index}: ${failed.reply.error}`);
+    return replies.map(({ reply }) => reply.result);
+  }
+
+  async status(): Promise<HostStatus> {
     const replies = await this.#askAll((id) => ({ type: 'status', id }), STATUS_TIMEOUT_MS);
     const doors = replies.map(({ index, pid, reply }) => ({ index, pid, ...(reply.error === undefined ? {} : { error: reply.error }) }));
     const answers = replies
@@ -224,13 +291,22 @@ class FrontDoors implements ControlTarget {
     this.#isReady = true;
     process.stdout.write(`${this.#banner(url, root)}\n`);
     // The control API (DESIGN §5): `nodehost recycle|status` find the primary through the pid file.
-    const control = new ControlServer(controlPaths(root), this);
+    const control = new ControlServer(controlPaths(root), this, this.#admin);
     this.#control = control;
     try {
       await control.start(root, url);
       process.stdout.write(`control socket ${control.paths.socketPath} (pid file ${control.paths.pidFile})\n`);
     } catch (err) {
       this.#options.log.warn('control socket unavailable', { path: control.paths.socketPath, err });
+    }
+    try {
+      await control.startAdminListener();
+      if (control.adminUrl !== '') process.stdout.write(`admin listener ${control.adminUrl}\n`);
+    } catch (err) {
+      this.#options.log.error('admin listener unavailable', { err: (err as Error).message });
+      this.#exitCode = 1;
+      this.#shutDown('admin listener failure');
+      return;
     }
     if (this.#isShuttingDown) control.close();
   }
@@ -271,7 +347,7 @@ class FrontDoors implements ControlTarget {
     if (this.#isShuttingDown) return;
     this.#isShuttingDown = true;
     this.#options.log.info('shutting down', { signal: reason, frontDoors: this.#count });
-    this.#control?.close();
+    // The admin API stays up while the front doors drain: /ready answers 503 meanwhile.
     for (const timer of this.#replaceTimers) clearTimeout(timer);
     this.#replaceTimers.clear();
     this.#doors.forEach((door, index) => {
@@ -283,7 +359,9 @@ class FrontDoors implements ControlTarget {
   }
 
   #exitWhenAllGone(): void {
-    if (this.#doors.every((door) => door === undefined)) process.exit(this.#exitCode);
+    if (!this.#doors.every((door) => door === undefined)) return;
+    this.#control?.close();
+    process.exit(this.#exitCode);
   }
 
   /** askAll sends one question to every live front door and resolves with every answer (a timeout of 0 waits as long as it takes). */

@@ -4,12 +4,15 @@
  * (HTTP, or HTTPS with HTTP/2; listener.ts) that chooses a request's site by its binding. It
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Binding, TlsFiles } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { HostLog } from '../host-log.js';
 import type { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
+import type { AdminTarget, Readiness } from '../control/admin-api.js';
+import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
 import { SiteHost, type Site, type SiteStatus } from './site-host.js';
@@ -24,6 +27,8 @@ export interface SiteOptions {
   readonly tls?: TlsFiles | undefined;
   readonly redirectToHttps?: boolean | undefined;
   readonly hsts?: string | undefined;
+  /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
+  readonly usersFile?: string | undefined;
 }
 
 export interface ServerOptions {
@@ -45,11 +50,15 @@ export interface ServerOptions {
   readonly defaultSite?: string | undefined;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /** The short form site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
+  readonly usersFile?: string | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
   /** Receives the applications' IISNODE_CONTROL_PIPE recycles, so every front door recycles them; absent: the application recycles itself. */
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
+  /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
+  readonly metrics?: boolean | undefined;
 }
 
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
@@ -65,13 +74,16 @@ function shortFormSite(options: ServerOptions): SiteOptions {
     root,
     name,
     accessLogDir: options.accessLogDir ?? resolve(root, '..', 'logs', name),
+    usersFile: options.usersFile,
     bindings: [{ protocol: 'http', host: '*', port: options.port, text: `http://*:${options.port}` }],
   };
 }
 
-export class NodehostServer {
+export class NodehostServer implements AdminTarget {
   readonly #sites: SiteHost[];
   readonly #listeners: Listener[] = [];
+  readonly #metrics: HostMetrics;
+  #isListening = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
@@ -86,6 +98,8 @@ export class NodehostServer {
         log: options.log,
         frontDoor: options.frontDoor,
         onRecycleSignal: options.onRecycleSignal,
+        usersFile: spec.usersFile,
+        metrics: options.metrics,
       });
       siteOf.set(spec, host);
       return host;
@@ -114,6 +128,8 @@ export class NodehostServer {
       }
       this.#listeners.push(new Listener({ address: options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: options.log }));
     }
+    const sites = this.#sites;
+    this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => sites.map((site) => site.metrics()) });
   }
 
   /** site is the first site (the short form's only one); the control socket is found by its root. */
@@ -144,6 +160,50 @@ export class NodehostServer {
     return results.flat();
   }
 
+  /** stop stops the applications of every site (all running ones, or the ones whose script has URL path `appUrl`); resolves with their scripts once their workers are gone. */
+  async stop(appUrl?: string): Promise<string[]> {
+    const results = await Promise.all(this.#sites.map((site) => site.stop(appUrl)));
+    return results.flat();
+  }
+
+  /** startApp starts the application whose entry script has URL path `appUrl`, in the first site that has that script. */
+  startApp(appUrl: string): Promise<{ script: string; error?: string }> {
+    const site = this.#sites.find((candidate) => existsSync(candidate.scriptOf(appUrl))) ?? this.#sites[0]!;
+    return site.startApp(appUrl);
+  }
+
+  /** reload re-reads the configuration now (the admin API's reload); configError is '' when it is valid. */
+  reload(): { configError: string } {
+    this.reloadConfig();
+    return { configError: this.status().configError };
+  }
+
+  /** metrics renders this process's /metrics. */
+  metrics(): Promise<string> {
+    return this.#metrics.text();
+  }
+
+  /** metricsJson is this process's metrics for the primary to merge (hostProcesses > 1). */
+  metricsJson(): Promise<MetricsJson> {
+    return this.#metrics.json();
+  }
+
+  /** readiness: listening, not shutting down, and every preload="true" application of every site has a serving generation. */
+  readiness(): Readiness {
+    if (this.#closing !== undefined) return { isReady: false, reason: 'shutting down' };
+    if (!this.#isListening) return { isReady: false, reason: 'not listening yet' };
+    for (const site of this.#sites) {
+      const reason = site.notReady();
+      if (reason !== '') return { isReady: false, reason };
+    }
+    return { isReady: true, reason: '' };
+  }
+
+  /** preload starts every site's applications with preload="true". */
+  async preload(): Promise<void> {
+    await Promise.all(this.#sites.map((site) => site.preload()));
+  }
+
   /** status is a snapshot of the sites and their applications (the control API's `status`). */
   status(): ServerStatus {
     const statuses = this.#sites.map((site) => site.status());
@@ -167,6 +227,7 @@ export class NodehostServer {
       throw err;
     }
     for (const site of this.#sites) site.startWatching();
+    this.#isListening = true;
     return this.#listeners[0]!.url;
   }
 
@@ -185,5 +246,6 @@ export class NodehostServer {
     await Promise.all(this.#sites.map((site) => site.drained(site.gracefulShutdownTimeout)));
     for (const listener of this.#listeners) listener.destroyAll();
     await Promise.all(this.#sites.map((site) => site.close()));
+    this.#metrics.close();
   }
 }

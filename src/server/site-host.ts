@@ -20,6 +20,10 @@ import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
+import { checkSite } from '../config/check.js';
+import type { SiteMetrics } from '../control/metrics.js';
+import { UsersFile } from '../modules/authentication/users-file.js';
+import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 import { ConfigReloadWatcher } from './config-reload.js';
 import { createUpgradeResponse } from './upgrade-response.js';
 
@@ -33,6 +37,10 @@ export interface SiteHostOptions {
   readonly log: HostLog;
   readonly frontDoor?: FrontDoor | undefined;
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
+  /** The site's users file for Basic authentication; absent: none. */
+  readonly usersFile?: string | undefined;
+  /** Count requests for /metrics (modules/request-metrics); true by default. */
+  readonly metrics?: boolean | undefined;
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -66,6 +74,10 @@ export class SiteHost {
   readonly #logCapture: LogCapture;
   readonly #logFolder: LogFolderModule;
   readonly #accessLog: AccessLog | undefined;
+  readonly #users: UsersFile | undefined;
+  readonly #requestMetrics: RequestMetrics | undefined;
+  /** Entry scripts with preload="true", started with the server (/ready waits for them). */
+  #preloaded: string[] = [];
   /** Watches the web.config files; a change marks the configuration for re-reading. */
   readonly #configWatcher: ConfigReloadWatcher;
   #isConfigDirty = false;
@@ -83,6 +95,9 @@ export class SiteHost {
     this.site = new Site(root, options.name, options.globalRules);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { site: options.name, error: err.toString() });
     const site = this.site;
+    this.#users =
+      options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
+    this.#requestMetrics = options.metrics === false ? undefined : new RequestMetrics(site.name);
     const logCapture = new LogCapture({ log: options.log });
     this.#logCapture = logCapture;
     this.#logFolder = createLogFolderModule(site, logCapture);
@@ -97,7 +112,12 @@ export class SiteHost {
     this.#pipeline = new Pipeline({
       site,
       responseFilters: builtinResponseFilters(),
-      modules: builtinModules(site, this.#appHost, { logFolder: this.#logFolder, ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }) }),
+      modules: builtinModules(site, this.#appHost, {
+        logFolder: this.#logFolder,
+        users: this.#users,
+        ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }),
+        ...(this.#requestMetrics === undefined ? {} : { requestMetrics: this.#requestMetrics }),
+      }),
       log: options.log,
     });
     this.#configWatcher = new ConfigReloadWatcher({
@@ -140,10 +160,63 @@ export class SiteHost {
 
   /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
   recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
-    if (appUrl === undefined) return this.#appHost.recycle();
-    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
-    const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
-    return this.#appHost.recycle(matches);
+    return this.#appHost.recycle(appUrl === undefined ? undefined : this.#runningScripts(appUrl));
+  }
+
+  /** stop stops the applications (all running ones, or the one whose script has URL path `appUrl`); resolves with their scripts once their workers are gone. */
+  stop(appUrl?: string): Promise<string[]> {
+    return this.#appHost.stop(appUrl === undefined ? undefined : this.#runningScripts(appUrl));
+  }
+
+  /** scriptOf is the entry script of URL path `appUrl` in this site. */
+  scriptOf(appUrl: string): string {
+    return join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
+  }
+
+  /** startApp starts the application whose entry script has URL path `appUrl` without waiting for a request. */
+  async startApp(appUrl: string): Promise<{ script: string; error?: string }> {
+    const urlPath = decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/');
+    const script = this.scriptOf(appUrl);
+    const error = await this.#appHost.start(script, this.site.config.forPath(urlPath));
+    return error === undefined ? { script } : { script, error: error.toString() };
+  }
+
+  /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
+  async preload(): Promise<void> {
+    const report = checkSite(this.site.root);
+    const apps = report.apps.filter((app) => app.settings.preload);
+    this.#preloaded = apps.map((app) => app.scriptPath);
+    await Promise.all(
+      apps.map(async (app) => {
+        const error = await this.#appHost.start(app.scriptPath, this.site.config.forPath(app.url));
+        if (error !== undefined) this.#log.error('preload failed', { site: this.site.name, script: app.scriptPath, code: error.code, message: error.message });
+        else this.#log.info('app preloaded', { site: this.site.name, script: app.scriptPath });
+      }),
+    );
+  }
+
+  /** notReady names the first preload="true" application without a serving generation; '' when there is none. */
+  notReady(): string {
+    const apps = this.#appHost.stats().apps;
+    for (const script of this.#preloaded) {
+      const app = apps.find((a) => a.script === script);
+      if (app === undefined || app.generation === 0 || app.ready === 0) return `${script} (preload) has no serving generation yet`;
+    }
+    return '';
+  }
+
+  /** metrics is the site's part of a /metrics scrape. */
+  metrics(): SiteMetrics {
+    return {
+      root: this.site.root,
+      requests: this.#requestMetrics?.snapshot() ?? { site: this.site.name, apps: [] },
+      apps: this.#appHost.stats().apps,
+    };
+  }
+
+  #runningScripts(appUrl: string): string[] {
+    const script = this.scriptOf(appUrl);
+    return this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
   }
 
   /** recycleScript recycles the running application of one entry script (a relayed IISNODE_CONTROL_PIPE recycle). */
@@ -248,7 +321,7 @@ export class SiteHost {
     };
     this.#loopbackPipeline = new Pipeline({
       site: handle,
-      modules: builtinModules(handle, this.#appHost),
+      modules: builtinModules(handle, this.#appHost, { users: this.#users }),
       responseFilters: builtinResponseFilters(),
       log: this.#log,
     });

@@ -18,15 +18,21 @@ export interface RunningHost {
   readonly child: ChildProcess;
   /** Everything the host wrote to stderr so far (its JSON log lines). */
   stderr(): string;
+  /** Everything the host wrote to stdout so far (the listening, control socket and admin listener lines). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
  * startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '';
  * no `--port` with `port: false`, for nodehost.yml's long form) and waits for its `listening`
- * line (at most 20 s).
+ * line (at most 20 s), and for `waitFor` too when given (a later line: the control socket, the
+ * admin listener).
  */
-export async function startNodehost(site: string, options: { env?: NodeJS.ProcessEnv; args?: string[]; port?: false } = {}): Promise<RunningHost> {
+export async function startNodehost(
+  site: string,
+  options: { env?: NodeJS.ProcessEnv; args?: string[]; port?: false; waitFor?: RegExp } = {},
+): Promise<RunningHost> {
   const child = spawn(process.execPath, [BIN, 'serve', ...(site ? [site] : []), ...(options.port === false ? [] : ['--port', '0']), ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +50,8 @@ export async function startNodehost(site: string, options: { env?: NodeJS.Proces
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const match = /listening on (https?:\/\/\S+?)\/? /.exec(stdout);
-      if (match) {
+      // waitFor: a later line too (the control socket, the admin listener).
+      if (match && (options.waitFor === undefined || options.waitFor.test(stdout))) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
@@ -57,6 +64,7 @@ export async function startNodehost(site: string, options: { env?: NodeJS.Proces
     port: Number(new URL(url).port),
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     stop(signal = 'SIGTERM') {
       if (exited === undefined && child.exitCode === null) child.kill(signal);
       exited ??= child.exitCode !== null ? Promise.resolve(child.exitCode) : once(child, 'exit').then(([code]) => code as number | null);

@@ -104,10 +104,13 @@ export class RawConnection {
   }
 
   #more(): Promise<void> {
-    return new Promise((resolve) => (this.#wake = () => {
-      this.#wake = undefined;
-      resolve();
-    }));
+    return new Promise(
+      (resolve) =>
+        (this.#wake = () => {
+          this.#wake = undefined;
+          resolve();
+        }),
+    );
   }
 }
 

@@ -25,6 +25,8 @@ export interface StrictReply extends Reply {
 export interface StrictRequestOptions extends RequestOptions {
   /** Accept a body delimited by the connection's close (no Content-Length, no chunking). Off by default. */
   allowCloseDelimited?: boolean;
+  /** The client's source address (e.g. 127.0.0.2, to be another loopback client); the system's choice by default. */
+  localAddress?: string;
 }
 
 /** The llhttp errors that mean a double or contradictory framing. */
@@ -48,7 +50,15 @@ export function fetchStrict(base: string, target: string, options: StrictRequest
     // A copy of the bytes as they arrived, for the failure message only.
     let received = Buffer.alloc(0);
     const interim: { status: number; rawHeaders: string[] }[] = [];
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers: options.headers, agent: false });
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method,
+      path: target,
+      headers: options.headers,
+      agent: false,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
     req.on('socket', (socket: Socket) => {
       // Before the client's own listener, whose parser reports an error while handling the chunk.
       socket.prependListener('data', (chunk: Buffer) => {
@@ -95,7 +105,15 @@ export function fetchStrict(base: string, target: string, options: StrictRequest
  * framed by exactly one of them (unless close-delimited bodies are allowed), and a body as
  * long as its Content-Length says.
  */
-function checkFraming(what: string, method: string, status: number, rawHeaders: readonly string[], body: Buffer, allowCloseDelimited: boolean, received: Buffer): StrictReply['framing'] {
+function checkFraming(
+  what: string,
+  method: string,
+  status: number,
+  rawHeaders: readonly string[],
+  body: Buffer,
+  allowCloseDelimited: boolean,
+  received: Buffer,
+): StrictReply['framing'] {
   const lengths: string[] = [];
   const encodings: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {

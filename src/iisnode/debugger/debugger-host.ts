@@ -88,8 +88,12 @@ export class DebuggerHost {
   /** handle serves a claimed debugger request. Never rejects. */
   async handle(ctx: RequestContext, app: DebuggableApp, request: DebugRequest): Promise<void> {
     const settings = app.settings;
-    if (!ctx.isLocal && ctx.authUser === '') {
-      this.#fail(ctx, settings, new NodehostError('NH_ERR_DEBUG_FORBIDDEN', 'The debugger is available to clients on this machine, or to clients the site authenticates.'));
+    if (!ctx.maySeeInternals) {
+      this.#fail(
+        ctx,
+        settings,
+        new NodehostError('NH_ERR_DEBUG_FORBIDDEN', 'The debugger is available to clients on this machine, or to clients the site authenticates.'),
+      );
       return;
     }
     switch (request.kind) {
@@ -151,7 +155,8 @@ export class DebuggerHost {
       return new NodehostError('NH_ERR_DEBUG_NO_PORT', `debuggerPortRange "${settings.debuggerPortRange}" is not N or N-M with 1025 <= N <= M <= 65535.`);
     }
     const port = await this.#ports.next(range);
-    if (port === undefined) return new NodehostError('NH_ERR_DEBUG_NO_PORT', `No port of debuggerPortRange ${settings.debuggerPortRange} is free on 127.0.0.1.`);
+    if (port === undefined)
+      return new NodehostError('NH_ERR_DEBUG_NO_PORT', `No port of debuggerPortRange ${settings.debuggerPortRange} is free on 127.0.0.1.`);
     // Another request may have started a session while the ports were tested.
     const existing = this.#sessions.get(app.scriptPath);
     if (existing !== undefined) return existing;
@@ -194,7 +199,11 @@ export class DebuggerHost {
     }
     const target = await findInspectorTarget(session.port, INSPECTOR_WAIT_MS);
     if (target === undefined || session.isEnded) {
-      this.#fail(ctx, app.settings, new NodehostError('NH_ERR_DEBUG_INSPECTOR', `The inspector of the debugged process (127.0.0.1:${session.port}) did not answer.`));
+      this.#fail(
+        ctx,
+        app.settings,
+        new NodehostError('NH_ERR_DEBUG_INSPECTOR', `The inspector of the debugged process (127.0.0.1:${session.port}) did not answer.`),
+      );
       return;
     }
     const headers: string[] = [];

@@ -20,7 +20,10 @@ function makeLog(maxFileBytes: number, pipe = { pause() {}, resume() {} }): { lo
 }
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.txt')).sort((a, b) => Number(/-(\d+)\.txt$/.exec(a)![1]) - Number(/-(\d+)\.txt$/.exec(b)![1]));
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.txt'))
+    .sort((a, b) => Number(/-(\d+)\.txt$/.exec(a)![1]) - Number(/-(\d+)\.txt$/.exec(b)![1]));
 }
 
 test('lines cut across chunks never straddle two files, and files stay within the limit', async () => {

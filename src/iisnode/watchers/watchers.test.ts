@@ -9,7 +9,10 @@ import { compileNamePattern, parseWatchedFiles } from './watched-files.js';
 
 test('watchedFiles: one entry per folder, wildcards in the file name only, web.config skipped', () => {
   const folders = parseWatchedFiles('*.js; iisnode.yml;node_modules\\foo\\lib\\options.json;app_data/*.config.json;lib/*.js;web.config;x*/a.js;;', '/site/app');
-  assert.deepEqual(folders.map((f) => f.dir), ['/site/app', '/site/app/node_modules/foo/lib', '/site/app/app_data', '/site/app/lib']);
+  assert.deepEqual(
+    folders.map((f) => f.dir),
+    ['/site/app', '/site/app/node_modules/foo/lib', '/site/app/app_data', '/site/app/lib'],
+  );
   assert.equal(folders[0]!.patterns.length, 2);
   assert.ok(compileNamePattern('*.js').test('server.js'));
   assert.ok(!compileNamePattern('*.js').test('server.json'));

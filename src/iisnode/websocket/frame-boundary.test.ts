@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { FrameBoundary, closeFrame } from './frame-boundary.js';
 
 function frame(payload: number, masked: boolean): Buffer {
-  const len = payload < 126 ? [payload] : payload < 65536 ? [126, payload >> 8, payload & 255] : [127, 0, 0, 0, 0, 0, payload >> 16, (payload >> 8) & 255, payload & 255];
+  const len =
+    payload < 126 ? [payload] : payload < 65536 ? [126, payload >> 8, payload & 255] : [127, 0, 0, 0, 0, 0, payload >> 16, (payload >> 8) & 255, payload & 255];
   const head = Buffer.from([0x82, (masked ? 0x80 : 0) | len[0]!, ...len.slice(1), ...(masked ? [1, 2, 3, 4] : [])]);
   return Buffer.concat([head, Buffer.alloc(payload, 7)]);
 }

@@ -76,9 +76,12 @@ export function countTunnels(key: object): number {
  */
 export function closeTunnelsAfter(keys: readonly object[], ms: number, reason = 'going away'): void {
   if (!keys.some((key) => countTunnels(key) > 0)) return;
-  const timer = setTimeout(() => {
-    for (const key of keys) closeTunnels(key, reason);
-  }, Math.max(0, ms));
+  const timer = setTimeout(
+    () => {
+      for (const key of keys) closeTunnels(key, reason);
+    },
+    Math.max(0, ms),
+  );
   timer.unref();
 }
 
@@ -205,7 +208,11 @@ export function openTunnel(ctx: RequestContext, upgrade: PendingUpgrade, request
         maxHeaderSize: request.maxHeadBytes,
       });
     } catch (err) {
-      settle(new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The upgrade request head could not be serialised: ${(err as Error).message}`, { cause: err }));
+      settle(
+        new NodehostError('NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE', `The upgrade request head could not be serialised: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
       resolve();
       return;
     }
@@ -266,7 +273,11 @@ function forwardResponse(ctx: RequestContext, upstreamResponse: IncomingMessage,
   } catch (err) {
     upstreamResponse.destroy();
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    settle(new NodehostError('NH_ERR_WORKER_BAD_RESPONSE', `The node process sent a response head nodehost cannot forward: ${(err as Error).message}`, { cause: err }));
+    settle(
+      new NodehostError('NH_ERR_WORKER_BAD_RESPONSE', `The node process sent a response head nodehost cannot forward: ${(err as Error).message}`, {
+        cause: err,
+      }),
+    );
     return;
   }
   ctx.status = upstreamResponse.statusCode ?? 0;

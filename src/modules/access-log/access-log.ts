@@ -173,9 +173,7 @@ export class AccessLog {
       this.#fileIndex++;
     }
     const now = new Date().toISOString();
-    return (
-      `#Software: ${this.#options.software ?? 'nodehost'}\n#Version: 1.0\n#Date: ${now.slice(0, 10)} ${now.slice(11, 19)}\n#Fields: ${W3C_FIELDS}\n`
-    );
+    return `#Software: ${this.#options.software ?? 'nodehost'}\n#Version: 1.0\n#Date: ${now.slice(0, 10)} ${now.slice(11, 19)}\n#Fields: ${W3C_FIELDS}\n`;
   }
 
   /** lastIndex finds the highest `_N` of the day's existing files (0 when none), so a restart appends to it. */
@@ -235,12 +233,33 @@ export function formatAccessLine(ctx: RequestContext, now?: Date): string {
   const substatus = ctx.status === status ? ctx.substatus : 0;
   const ms = Number((process.hrtime.bigint() - ctx.startTime) / 1_000_000n);
   return (
-    dateTime(now === undefined ? Date.now() : now.getTime()) + ' ' +
-    field(ctx.localAddress) + ' ' + field(req.method ?? '') + ' ' +
-    field(q === -1 ? raw : raw.slice(0, q)) + ' ' + field(q === -1 ? '' : raw.slice(q + 1)) + ' ' +
-    ctx.localPort + ' ' + field(ctx.authUser) + ' ' + field(ctx.remoteAddress) + ' ' +
-    field(header(req.headers['user-agent'])) + ' ' + field(header(req.headers.referer)) + ' ' +
-    status + ' ' + substatus + ' ' + Math.max(0, bytes) + ' ' + ms
+    dateTime(now === undefined ? Date.now() : now.getTime()) +
+    ' ' +
+    field(ctx.localAddress) +
+    ' ' +
+    field(req.method ?? '') +
+    ' ' +
+    field(q === -1 ? raw : raw.slice(0, q)) +
+    ' ' +
+    field(q === -1 ? '' : raw.slice(q + 1)) +
+    ' ' +
+    ctx.localPort +
+    ' ' +
+    field(ctx.authUser) +
+    ' ' +
+    field(ctx.remoteAddress) +
+    ' ' +
+    field(header(req.headers['user-agent'])) +
+    ' ' +
+    field(header(req.headers.referer)) +
+    ' ' +
+    status +
+    ' ' +
+    substatus +
+    ' ' +
+    Math.max(0, bytes) +
+    ' ' +
+    ms
   );
 }
 
@@ -268,7 +287,9 @@ const NEEDS_ENCODING = /[\x00-\x20\x7f]/;
 /** field encodes one value: '-' when empty, spaces as '+', control characters as %XX. */
 function field(value: string): string {
   if (value === '') return '-';
-  return NEEDS_ENCODING.test(value) ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))) : value;
+  return NEEDS_ENCODING.test(value)
+    ? value.replace(/[\x00-\x20\x7f]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')))
+    : value;
 }
 
 /**

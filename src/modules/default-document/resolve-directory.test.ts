@@ -130,7 +130,11 @@ describe('resolveDirectory: courtesy redirect', () => {
 describe('resolveDirectory: default documents', () => {
   test('the first name of the list that exists wins', async () => {
     assert.deepEqual(await documentOf('/both/'), { kind: 'document', urlPath: '/both/Default.htm', physicalPath: join(root, 'both/Default.htm') });
-    assert.deepEqual(await documentOf('/only-index/'), { kind: 'document', urlPath: '/only-index/index.html', physicalPath: join(root, 'only-index/index.html') });
+    assert.deepEqual(await documentOf('/only-index/'), {
+      kind: 'document',
+      urlPath: '/only-index/index.html',
+      physicalPath: join(root, 'only-index/index.html'),
+    });
   });
 
   test('the list order decides, not the directory order', async () => {
@@ -172,7 +176,10 @@ describe('resolveDirectory: 403.14', () => {
   });
 
   test('defaultDocument disabled, or an empty list', async () => {
-    for (const defaultDocument of [{ enabled: false, files: FILES }, { enabled: true, files: [] }]) {
+    for (const defaultDocument of [
+      { enabled: false, files: FILES },
+      { enabled: true, files: [] },
+    ]) {
       config = folderConfig(defaultDocument);
       try {
         const reply = await fetch('/both/');

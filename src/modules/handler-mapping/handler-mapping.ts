@@ -9,9 +9,7 @@ import type { FolderConfig, HandlerMapping } from '../../config/types.js';
 import { wildcardMatch } from '../../config/wildcard-match.js';
 
 /** HandlerMatch says who serves a URL: a node application (with its script URL and path info) or the static handler. */
-export type HandlerMatch =
-  | { readonly kind: 'iisnode'; readonly scriptUrl: string; readonly pathInfo: string }
-  | { readonly kind: 'static' };
+export type HandlerMatch = { readonly kind: 'iisnode'; readonly scriptUrl: string; readonly pathInfo: string } | { readonly kind: 'static' };
 
 const STATIC: HandlerMatch = Object.freeze({ kind: 'static' });
 

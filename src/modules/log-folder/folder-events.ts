@@ -62,10 +62,11 @@ export class FolderEvents {
 
   #start(watch: Watch): void {
     const onChange = () => {
-      if (watch.settle === undefined) watch.settle = setTimeout(() => {
-        watch.settle = undefined;
-        void this.#broadcast(watch);
-      }, SETTLE_MS);
+      if (watch.settle === undefined)
+        watch.settle = setTimeout(() => {
+          watch.settle = undefined;
+          void this.#broadcast(watch);
+        }, SETTLE_MS);
     };
     try {
       watch.watcher = fs.watch(watch.dir, { persistent: false }, onChange);

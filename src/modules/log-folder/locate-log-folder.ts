@@ -39,7 +39,12 @@ export interface SiteView {
  * locateLogFolder returns the log folder that `urlPath` (decoded, normalised) is in, or
  * undefined. `envLogDirectory` is IISNODE_LOGDIRECTORY when set.
  */
-export function locateLogFolder(urlPath: string, site: SiteView, source: LogDirectorySource | undefined, envLogDirectory: string | undefined): LocatedLogFolder | undefined {
+export function locateLogFolder(
+  urlPath: string,
+  site: SiteView,
+  source: LogDirectorySource | undefined,
+  envLogDirectory: string | undefined,
+): LocatedLogFolder | undefined {
   const root = site.root;
   if (source !== undefined) {
     for (const dir of source.directories()) {
@@ -64,7 +69,8 @@ export function locateLogFolder(urlPath: string, site: SiteView, source: LogDire
 
 function match(urlPath: string, url: string, dir: string): { url: string; dir: string; rest: string | undefined } | undefined {
   if (urlPath === url) return { url, dir, rest: undefined };
-  if (urlPath.length > url.length && urlPath.startsWith(url) && urlPath.charCodeAt(url.length) === 0x2f) return { url, dir, rest: urlPath.slice(url.length + 1) };
+  if (urlPath.length > url.length && urlPath.startsWith(url) && urlPath.charCodeAt(url.length) === 0x2f)
+    return { url, dir, rest: urlPath.slice(url.length + 1) };
   return undefined;
 }
 

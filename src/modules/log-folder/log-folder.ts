@@ -2,9 +2,9 @@
  * The log-folder pipeline module (phase 'map-handler', before handler mapping): it claims the
  * URLs of application log folders (`<app folder URL>/<logDirectory>/...`, spec 2.10), ahead
  * of any handler mapping (a catch-all `*` mapped to iisnode does not swallow them), and
- * - refuses clients that are not on this machine with 403 (DESIGN §4: logs go to loopback
- *   clients; authenticated and authorised remote users will be allowed once the site can
- *   authenticate them);
+ * - refuses clients that are neither on this machine nor authenticated by the site with 403
+ *   (DESIGN §4; ctx.maySeeInternals: an authenticated user here is one the authorization
+ *   rules allowed);
  * - redirects the folder without its slash to the folder with it (301);
  * - serves `index.html` for the folder (a generated one when no log was written yet), and
  *   every file in it through the static file handler (`.txt` as text/plain, with ETag and
@@ -50,7 +50,7 @@ export function createLogFolderModule(site: SiteView, source: LogDirectorySource
 }
 
 async function serveLogFolder(ctx: RequestContext, folder: LocatedLogFolder, events: FolderEvents): Promise<Outcome> {
-  if (!ctx.isLocal) {
+  if (!ctx.maySeeInternals) {
     return fail('NH_ERR_LOGS_REMOTE');
   }
   const res = ctx.res;

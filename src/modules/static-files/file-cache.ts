@@ -32,6 +32,10 @@ export class CachedFile {
   /** The whole file; set once, when it has been read. */
   body: Buffer = EMPTY;
   readonly headers200: readonly string[];
+  /** The same head with `Vary: Accept-Encoding`, for a type compression could encode, sent as it is. */
+  readonly headers200Vary: readonly string[];
+  /** The content coding of the body: none, the file's own bytes. */
+  readonly encoding: undefined = undefined;
   readonly mimeMap: ReadonlyMap<string, string>;
   /** Date.now() of the last check against the file system. */
   checkedAt: number;
@@ -42,7 +46,8 @@ export class CachedFile {
     this.file = file;
     this.mimeMap = mimeMap;
     this.checkedAt = checkedAt;
-    this.headers200 = ['Content-Type', file.contentType, 'Content-Length', String(file.size), 'Last-Modified', file.lastModified, 'ETag', file.etag, 'Accept-Ranges', 'bytes'];
+    this.headers200 = file.head200();
+    this.headers200Vary = [...this.headers200, 'Vary', 'Accept-Encoding'];
   }
 }
 

@@ -4,7 +4,17 @@ import { isNeverServed } from './never-served.js';
 
 describe('isNeverServed', () => {
   test('web.config, iisnode.yml and node_modules in any segment, case-insensitively', () => {
-    for (const path of ['/web.config', '/Web.Config', '/sub/web.config', '/iisnode.yml', '/app/IISNODE.YML', '/node_modules', '/node_modules/', '/node_modules/x/package.json', '/a/Node_Modules/b']) {
+    for (const path of [
+      '/web.config',
+      '/Web.Config',
+      '/sub/web.config',
+      '/iisnode.yml',
+      '/app/IISNODE.YML',
+      '/node_modules',
+      '/node_modules/',
+      '/node_modules/x/package.json',
+      '/a/Node_Modules/b',
+    ]) {
       assert.equal(isNeverServed(path), true, path);
     }
   });

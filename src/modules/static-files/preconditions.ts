@@ -65,13 +65,15 @@ function matchesEntityTag(header: string, etag: string, isStrong: boolean): bool
   let i = 0;
   while (i < length) {
     const ch = header.charCodeAt(i);
-    if (ch === 0x20 || ch === 0x09 || ch === 0x2c) { // space, tab, comma
+    if (ch === 0x20 || ch === 0x09 || ch === 0x2c) {
+      // space, tab, comma
       i++;
       continue;
     }
     if (ch === 0x2a) return true; // '*': any current representation, and the file exists
     let isWeak = false;
-    if (ch === 0x57 && header.charCodeAt(i + 1) === 0x2f) { // 'W/'
+    if (ch === 0x57 && header.charCodeAt(i + 1) === 0x2f) {
+      // 'W/'
       isWeak = true;
       i += 2;
     }

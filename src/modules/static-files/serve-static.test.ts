@@ -180,7 +180,12 @@ describe('serveStatic: refusals', () => {
   });
 
   test('the "*" entry maps every other extension, and a specific entry still wins', async () => {
-    config = folderConfig(new Map([['*', 'application/octet-stream'], ['.css', 'text/css']]));
+    config = folderConfig(
+      new Map([
+        ['*', 'application/octet-stream'],
+        ['.css', 'text/css'],
+      ]),
+    );
     try {
       assert.equal((await fetch('/app.yml')).headers['content-type'], 'application/octet-stream');
       assert.equal((await fetch('/README')).headers['content-type'], 'application/octet-stream');

@@ -11,6 +11,8 @@ import { openFileBody, sendFileBody } from './send-file-body.js';
 import { statStaticFile, type StaticFile } from './static-file.js';
 import { fileCache, type CachedFile } from './file-cache.js';
 import { isNeverServed } from './never-served.js';
+import { addVaryAcceptEncoding } from '../compression/compression-headers.js';
+import { staticCoding, staticVariants, type StaticVariant } from '../compression/static-compression.js';
 
 const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
 
@@ -24,7 +26,8 @@ const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
  * conditional requests, 416 for an unsatisfiable range. Directories are resolved by the
  * engine (resolveDirectory) before this runs. ctx.status and ctx.substatus are set for the
  * access log. Small files are answered from the in-memory FileCache (file-cache.ts); larger
- * ones are streamed from disk.
+ * ones are streamed from disk. A file whose type staticTypes lists may be answered with an
+ * encoded variant (compression/static-compression.ts) and then carries `Vary: Accept-Encoding`.
  */
 export function serveStatic(ctx: RequestContext): Promise<void> {
   // Checked on the final URL, after URL Rewrite and the default document: no rule, location
@@ -48,30 +51,74 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
   // Fast path: a small hot file answered from memory, without touching the disk.
   const cached = fileCache.lookup(ctx.physicalPath, mimeMap, Date.now());
   if (cached !== undefined) {
-    sendFromMemory(ctx, cached);
+    const coding = staticCoding(ctx, cached.file);
+    if (coding === undefined) sendFromMemory(ctx, cached, cached.headers200, false);
+    else if (coding === 'identity') sendFromMemory(ctx, cached, cached.headers200Vary, true);
+    else return serveEncoded(ctx, cached.file, coding, cached, mimeMap);
     return DONE;
   }
   return serveFromDisk(ctx, mimeMap);
 }
 
+/**
+ * serveEncoded answers with the `coding` variant of `file`: from memory when it is known,
+ * after a sibling check or a compression otherwise; as it is (with Vary) when no variant can
+ * be made.
+ */
+async function serveEncoded(
+  ctx: RequestContext,
+  file: StaticFile,
+  coding: Exclude<ReturnType<typeof staticCoding>, undefined | 'identity'>,
+  cached: CachedFile | undefined,
+  mimeMap: ReadonlyMap<string, string>,
+): Promise<void> {
+  const variant = staticVariants.lookup(file, coding, Date.now()) ?? (await staticVariants.load(file, coding, cached?.body));
+  if (variant === undefined) {
+    if (cached !== undefined) sendFromMemory(ctx, cached, cached.headers200Vary, true);
+    else await serveFromDisk(ctx, mimeMap, file);
+    return;
+  }
+  if (variant.body !== undefined) sendFromMemory(ctx, variant as StaticVariant & { body: Buffer }, variant.headers200, true);
+  else await streamFromDisk(ctx, variant.file, variant.encoding);
+}
+
 const DONE = Promise.resolve();
 
-async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, string>): Promise<void> {
-  const file = await statStaticFile(ctx.physicalPath, mimeMap);
-  if (typeof file === 'string') {
-    ctx.sendError(fail(file));
-    return;
+/** serveFromDisk stats the file (unless `known`, already decided identity) and answers from the file cache or the disk. */
+async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, string>, known?: StaticFile): Promise<void> {
+  let file: StaticFile;
+  let isVaried = known !== undefined;
+  if (known === undefined) {
+    const found = await statStaticFile(ctx.physicalPath, mimeMap);
+    if (typeof found === 'string') {
+      ctx.sendError(fail(found));
+      return;
+    }
+    file = found;
+    const coding = staticCoding(ctx, file);
+    if (coding !== undefined && coding !== 'identity') return serveEncoded(ctx, file, coding, fileCache.revalidated(file, mimeMap, Date.now()), mimeMap);
+    isVaried = coding === 'identity';
+  } else {
+    file = known;
   }
   let cached = fileCache.revalidated(file, mimeMap, Date.now());
   if (cached === undefined && ctx.req.method === 'GET' && fileCache.isCacheable(file.size)) cached = await fileCache.load(file, mimeMap);
   if (cached !== undefined) {
-    sendFromMemory(ctx, cached);
+    sendFromMemory(ctx, cached, isVaried ? cached.headers200Vary : cached.headers200, isVaried);
     return;
   }
+  if (isVaried) addVaryAcceptEncoding(ctx.res);
+  return streamFromDisk(ctx, file, undefined);
+}
+
+/** streamFromDisk answers from the file at `file.path`: 304/412/416 decisions, then the span streamed; `encoding` names a precompressed sibling's coding. */
+async function streamFromDisk(ctx: RequestContext, file: StaticFile, encoding: string | undefined): Promise<void> {
+  if (encoding !== undefined) addVaryAcceptEncoding(ctx.res);
   const span = chooseSpan(ctx, file);
   if (span === undefined) return;
   const { status, start, end } = span;
   if (ctx.req.method === 'HEAD' || end < start) {
+    if (encoding !== undefined) ctx.res.setHeader('Content-Encoding', encoding);
     writeFileHead(ctx, file, status, start, end);
     ctx.res.end();
     return;
@@ -81,28 +128,46 @@ async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, s
     ctx.sendError(fail(handle));
     return;
   }
+  // Set only now: an error page answered above is not encoded.
+  if (encoding !== undefined) ctx.res.setHeader('Content-Encoding', encoding);
   writeFileHead(ctx, file, status, start, end);
   await sendFileBody(ctx, handle, start, end);
 }
 
+/** InMemory is a body held in memory with its validators: a cached file or an encoded variant. */
+interface InMemory {
+  readonly file: StaticFile;
+  readonly body: Buffer;
+  readonly encoding: string | undefined;
+}
+
 /**
- * sendFromMemory answers from a cached file: a plain GET or HEAD gets the precomputed head
- * and body in one write; conditional and range requests take the same decisions as from disk.
+ * sendFromMemory answers from a body in memory: a plain GET or HEAD gets the precomputed head
+ * `head200` and body in one write; conditional and range requests take the same decisions as
+ * from disk (against the variant's own ETag). `isVaried` adds `Vary: Accept-Encoding` there.
  */
-function sendFromMemory(ctx: RequestContext, cached: CachedFile): void {
+function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly string[], isVaried: boolean): void {
   const req = ctx.req;
   const res = ctx.res;
   const headers = req.headers;
   const isHead = req.method === 'HEAD';
-  if (headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined) {
+  if (
+    headers.range === undefined &&
+    headers['if-none-match'] === undefined &&
+    headers['if-modified-since'] === undefined &&
+    headers['if-match'] === undefined &&
+    headers['if-unmodified-since'] === undefined
+  ) {
     ctx.status = 200;
     ctx.substatus = 0;
-    // No module set a header: the precomputed list goes out as it is.
-    if (res.getHeaderNames().length === 0) {
-      res.writeHead(200, cached.headers200 as string[]);
+    const clientCache = ctx.config?.clientCache;
+    // No module set a header and no clientCache: the precomputed list goes out as it is.
+    if (clientCache === undefined && res.getHeaderNames().length === 0) {
+      res.writeHead(200, head200 as string[]);
     } else {
-      const list = cached.headers200;
+      const list = head200;
       for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
+      if (clientCache !== undefined) setClientCacheHeaders(ctx);
       res.statusCode = 200;
     }
     if (isHead) res.end();
@@ -110,8 +175,11 @@ function sendFromMemory(ctx: RequestContext, cached: CachedFile): void {
     return;
   }
   const file = cached.file;
+  if (isVaried) addVaryAcceptEncoding(res);
   const span = chooseSpan(ctx, file);
   if (span === undefined) return;
+  // Only the variant's own bytes are encoded: a 304, 412 or 416 answered above is not.
+  if (cached.encoding !== undefined) res.setHeader('Content-Encoding', cached.encoding);
   const { status, start, end } = span;
   writeFileHead(ctx, file, status, start, end);
   if (isHead || end < start) res.end();
@@ -172,6 +240,18 @@ function writeFileHead(ctx: RequestContext, file: StaticFile, status: number, st
   res.setHeader('ETag', file.etag);
   res.setHeader('Accept-Ranges', 'bytes');
   if (status === 206) res.setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
+  setClientCacheHeaders(ctx);
+}
+
+/**
+ * setClientCacheHeaders adds staticContent/clientCache's headers (Cache-Control, Expires),
+ * computed once per configuration level (config/client-cache-config.ts). 200, 206 and 304
+ * answers get them: a 304 must carry the Cache-Control and Expires a 200 would (RFC 9110 15.4.5).
+ */
+function setClientCacheHeaders(ctx: RequestContext): void {
+  const clientCache = ctx.config?.clientCache;
+  if (clientCache === undefined) return;
+  for (const [name, value] of clientCache.headers) ctx.res.setHeader(name, value);
 }
 
 /**
@@ -185,5 +265,6 @@ function sendNotModified(ctx: RequestContext, file: StaticFile): void {
   res.statusCode = 304;
   res.setHeader('ETag', file.etag);
   res.setHeader('Last-Modified', file.lastModified);
+  setClientCacheHeaders(ctx);
   res.end();
 }

@@ -31,14 +31,31 @@ export class StaticFile {
   /** Content-Type header value, exactly as the mimeMap gives it (IIS appends no charset). */
   readonly contentType: string;
 
-  constructor(path: string, size: number, mtimeMs: number, contentType: string) {
+  /** `etag` replaces the derived tag, for an encoded variant of a file (compression). */
+  constructor(path: string, size: number, mtimeMs: number, contentType: string, etag?: string) {
     this.path = path;
     this.size = size;
     this.mtimeMs = mtimeMs;
     this.lastModifiedMs = Math.floor(mtimeMs / 1000) * 1000;
     this.lastModified = new Date(this.lastModifiedMs).toUTCString();
-    this.etag = `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}"`;
+    this.etag = etag ?? `"${size.toString(16)}-${Math.floor(mtimeMs * 1000).toString(16)}"`;
     this.contentType = contentType;
+  }
+
+  /** head200 is the header list of a full 200 answer for this file, as writeHead takes it (name, value, ...). */
+  head200(): string[] {
+    return [
+      'Content-Type',
+      this.contentType,
+      'Content-Length',
+      String(this.size),
+      'Last-Modified',
+      this.lastModified,
+      'ETag',
+      this.etag,
+      'Accept-Ranges',
+      'bytes',
+    ];
   }
 }
 

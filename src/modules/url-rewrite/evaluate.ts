@@ -8,6 +8,7 @@ import type { CompiledPattern, ConditionSet, Expr, FunctionName, RewriteMap } fr
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
+import type { RewriteTracer } from './rewrite-tracer.js';
 
 const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
@@ -26,8 +27,10 @@ export class RewriteState {
   conditionCaptures: readonly string[];
   /** For outbound rules: reads a response header or status; undefined for inbound. */
   response: ((name: string) => string) | undefined;
+  /** Told every step of the pass (`nodehost rewrite test`); undefined when serving requests. */
+  readonly tracer: RewriteTracer | undefined;
 
-  constructor(ctx: RequestContext) {
+  constructor(ctx: RequestContext, tracer?: RewriteTracer) {
     this.ctx = ctx;
     this.path = ctx.path;
     this.query = ctx.query;
@@ -35,6 +38,7 @@ export class RewriteState {
     this.ruleCaptures = NO_CAPTURES;
     this.conditionCaptures = NO_CAPTURES;
     this.response = undefined;
+    this.tracer = tracer;
   }
 
   /**
@@ -43,9 +47,15 @@ export class RewriteState {
    */
   variable(name: string): string {
     switch (name) {
-      case 'URL': case 'PATH_INFO': case 'SCRIPT_NAME': return this.path;
-      case 'QUERY_STRING': return this.query;
-      case 'REQUEST_FILENAME': case 'PATH_TRANSLATED': return physicalPath(this.ctx.siteRoot, this.path) ?? '';
+      case 'URL':
+      case 'PATH_INFO':
+      case 'SCRIPT_NAME':
+        return this.path;
+      case 'QUERY_STRING':
+        return this.query;
+      case 'REQUEST_FILENAME':
+      case 'PATH_TRANSLATED':
+        return physicalPath(this.ctx.siteRoot, this.path) ?? '';
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
     return this.ctx.serverVariable(name) ?? '';
@@ -67,12 +77,24 @@ export function evaluate(expr: Expr, state: RewriteState): string {
   let out = '';
   for (const node of expr.nodes) {
     switch (node.kind) {
-      case 'text': out += node.text; break;
-      case 'rule': out += state.ruleCaptures[node.index] ?? ''; break;
-      case 'cond': out += state.conditionCaptures[node.index] ?? ''; break;
-      case 'var': out += state.variable(node.name); break;
-      case 'func': out += applyFunction(node.fn, evaluate(node.arg, state)); break;
-      case 'map': out += lookupMap(node.map, evaluate(node.arg, state)); break;
+      case 'text':
+        out += node.text;
+        break;
+      case 'rule':
+        out += state.ruleCaptures[node.index] ?? '';
+        break;
+      case 'cond':
+        out += state.conditionCaptures[node.index] ?? '';
+        break;
+      case 'var':
+        out += state.variable(node.name);
+        break;
+      case 'func':
+        out += applyFunction(node.fn, evaluate(node.arg, state));
+        break;
+      case 'map':
+        out += lookupMap(node.map, evaluate(node.arg, state));
+        break;
     }
   }
   return out;
@@ -86,10 +108,15 @@ export function lookupMap(map: RewriteMap, key: string): string {
 /** applyFunction runs a built-in string function (spec §1.10). */
 export function applyFunction(fn: FunctionName, value: string): string {
   switch (fn) {
-    case 'ToLower': return value.toLowerCase();
-    case 'UrlEncode': case 'EscapeDataString': return urlEncode(value);
-    case 'UrlDecode': return urlDecode(value);
-    case 'HtmlEncode': return escapeHtml(value);
+    case 'ToLower':
+      return value.toLowerCase();
+    case 'UrlEncode':
+    case 'EscapeDataString':
+      return urlEncode(value);
+    case 'UrlDecode':
+      return urlDecode(value);
+    case 'HtmlEncode':
+      return escapeHtml(value);
   }
 }
 
@@ -152,6 +179,7 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
       const isMatch = fileKind(input, state.ctx.siteRoot) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
       captures = isMatch !== condition.negate ? NO_CAPTURES : undefined;
     }
+    if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     if (captures !== undefined) {
       if (set.trackAllCaptures) {
         if (tracked === undefined) tracked = [...captures];

@@ -7,39 +7,28 @@ import type { InboundRule, RewriteAction, ServerVariableSet } from '../../config
 import type { IncomingMessage } from 'node:http';
 import { normalizePath } from '../../http/request-url.js';
 import { checkConditions, evaluate, matchPattern, urlDecode, type RewriteState } from './evaluate.js';
+import type { InboundResult } from './rewrite-tracer.js';
 
-/** InboundResult is how a rule pass ended. */
-export type InboundResult =
-  | { readonly kind: 'continue' }
-  | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
-  | { readonly kind: 'response'; readonly action: RewriteAction }
-  | { readonly kind: 'abort' }
-  | { readonly kind: 'proxy'; readonly target: string }
-  | { readonly kind: 'bad-url'; readonly url: string };
-
-/** RuleTrace is one step of a traced pass (for `nodehost rewrite test` style tooling and tests). */
-export interface RuleTrace {
-  readonly rule: string;
-  readonly input: string;
-  readonly matched: boolean;
-  readonly ruleCaptures: readonly string[];
-  readonly conditionCaptures: readonly string[];
-  readonly urlAfter: string;
-}
+export type { InboundResult } from './rewrite-tracer.js';
 
 const CONTINUE: InboundResult = Object.freeze({ kind: 'continue' });
 
 /**
  * runInboundRules runs `rules` over the state. When a Rewrite happened, state.path/query hold
- * the new URL and `isRewritten` is set on the state's context. `trace`, when given, receives
- * one entry per rule looked at.
+ * the new URL and `isRewritten` is set on the state's context. A tracer on the state
+ * (state.tracer) is told every step.
  */
-export function runInboundRules(rules: readonly InboundRule[], state: RewriteState, trace?: RuleTrace[]): InboundResult {
+export function runInboundRules(rules: readonly InboundRule[], state: RewriteState): InboundResult {
+  const tracer = state.tracer;
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
     const input = ruleInput(rule, state.path);
-    if (input === undefined) continue;
+    if (input === undefined) {
+      if (tracer !== undefined) tracer.skip(rule, state.path);
+      continue;
+    }
     const captures = matchPattern(rule.match, input);
+    if (tracer !== undefined) tracer.pattern(rule, input, captures);
     let isMatch = false;
     if (captures !== undefined) {
       state.ruleCaptures = captures;
@@ -51,11 +40,8 @@ export function runInboundRules(rules: readonly InboundRule[], state: RewriteSta
       for (const set of rule.serverVariables) setServerVariable(set, state);
       result = runAction(rule, state);
     }
-    if (trace !== undefined) {
-      trace.push({
-        rule: rule.name, input, matched: isMatch, ruleCaptures: captures ?? [], conditionCaptures: isMatch ? state.conditionCaptures : [],
-        urlAfter: state.path + (state.hasQuery ? `?${state.query}` : ''),
-      });
+    if (tracer !== undefined) {
+      tracer.ruleEnd(rule, isMatch, isMatch ? state.conditionCaptures : [], result, state.path + (state.hasQuery ? `?${state.query}` : ''));
     }
     if (result !== undefined) return result;
     if (isMatch && rule.stopProcessing) break;
@@ -150,6 +136,7 @@ function escapeUnsafe(url: string): string {
  */
 export function setServerVariable(set: ServerVariableSet, state: RewriteState): void {
   const value = evaluate(set.value, state).replace(/[\r\n]/g, '');
+  if (state.tracer !== undefined) state.tracer.serverVariable(set, value);
   const ctx = state.ctx;
   const name = set.name;
   if (name.startsWith('HTTP_')) {
@@ -180,6 +167,9 @@ export function setRequestHeader(req: IncomingMessage, lowerName: string, value:
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
   }
-  raw.push(lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()), value);
+  raw.push(
+    lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()),
+    value,
+  );
   req.headers[lowerName] = value;
 }

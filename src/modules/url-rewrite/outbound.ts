@@ -178,7 +178,9 @@ const CODECS: Record<Exclude<Coding, 'identity'>, Codec> = {
 
 /** contentCoding names the response's Content-Encoding when outbound rules can handle it, else undefined. */
 function contentCoding(res: HttpResponse): Coding | undefined {
-  const value = String(res.getHeader('content-encoding') ?? 'identity').trim().toLowerCase();
+  const value = String(res.getHeader('content-encoding') ?? 'identity')
+    .trim()
+    .toLowerCase();
   if (value === 'identity' || value === '') return 'identity';
   if (value === 'gzip' || value === 'x-gzip') return 'gzip';
   if (value === 'deflate' || value === 'br') return value;

@@ -10,14 +10,18 @@
  * read. A stopProcessing global rule ends the global pass only; the distributed rules still run.
  */
 import type { InboundRule, RewriteConfig } from '../../config/rewrite-types.js';
+import type { FolderConfig } from '../../config/types.js';
 import { escapeHtml } from '../../http/escape-html.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import type { SiteHandle } from '../../http/site-handle.js';
 import { fail } from '../../http/error-outcome.js';
 import { RewriteState } from './evaluate.js';
-import { runInboundRules, setRequestHeader, type InboundResult } from './inbound.js';
+import { runInboundRules, setRequestHeader } from './inbound.js';
+import type { InboundResult, RewriteTracer } from './rewrite-tracer.js';
 import { proxyRequest } from './proxy.js';
+
+const CONTINUE: InboundResult = Object.freeze({ kind: 'continue' });
 
 /**
  * rewriteRequest runs the inbound rules of ctx.config (outbound rules are a response filter:
@@ -27,22 +31,24 @@ import { proxyRequest } from './proxy.js';
 export function rewriteRequest(ctx: RequestContext): Outcome | Promise<Outcome> {
   const rewrite = ctx.config?.rewrite;
   if (rewrite === undefined) return 'continue';
-  return runDistributed(ctx, rewrite);
+  return outcomeOf(ctx, runDistributed(ctx, rewrite, undefined));
 }
 
-function runDistributed(ctx: RequestContext, rewrite: RewriteConfig): Outcome | Promise<Outcome> {
-  if (rewrite.rules.length === 0) return 'continue';
-  const state = new RewriteState(ctx);
+function outcomeOf(ctx: RequestContext, result: InboundResult): Outcome | Promise<Outcome> {
+  return result.kind === 'continue' ? 'continue' : finish(ctx, result);
+}
+
+function runDistributed(ctx: RequestContext, rewrite: RewriteConfig, tracer: RewriteTracer | undefined): InboundResult {
+  if (rewrite.rules.length === 0) return CONTINUE;
+  if (tracer !== undefined) tracer.pass('distributed', ctx.path, rewrite.rules);
+  const state = new RewriteState(ctx, tracer);
   const result = runInboundRules(rewrite.rules, state);
   if (ctx.isRewritten || result.kind === 'proxy') {
     // iisnode shows node the original URL (spec §1.2 step 5); the header is what it reads.
     setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
   }
-  if (result.kind === 'continue') {
-    if (ctx.isRewritten) applyRewrite(ctx, state);
-    return 'continue';
-  }
-  return finish(ctx, result);
+  if (result.kind === 'continue' && ctx.isRewritten) applyRewrite(ctx, state);
+  return result;
 }
 
 function applyRewrite(ctx: RequestContext, state: RewriteState): void {
@@ -58,21 +64,55 @@ function applyRewrite(ctx: RequestContext, state: RewriteState): void {
  * Redirect, CustomResponse, AbortRequest or proxy by a global rule ends the request there.
  */
 export function rewriteGlobalFirst(ctx: RequestContext, site: SiteHandle, globalRules: readonly InboundRule[]): Outcome | Promise<Outcome> {
-  const state = new RewriteState(ctx);
+  return outcomeOf(ctx, runGlobalFirst(ctx, site.config, globalRules, undefined));
+}
+
+/**
+ * runRewritePasses is the whole inbound side of URL Rewrite for one request, without writing
+ * any response: the global rules (when some), then the distributed rules of the configuration
+ * the URL then has. ctx.config must be the configuration of ctx.path. On a Rewrite ctx.path,
+ * query, physicalPath and config describe the new URL. `tracer` sees every step
+ * (`nodehost rewrite test`); the module passes undefined.
+ */
+export function runRewritePasses(
+  ctx: RequestContext,
+  config: { forPath(path: string): FolderConfig },
+  globalRules: readonly InboundRule[] | undefined,
+  tracer: RewriteTracer | undefined,
+): InboundResult {
+  if (globalRules !== undefined && globalRules.length > 0) return runGlobalFirst(ctx, config, globalRules, tracer);
+  const rewrite = ctx.config?.rewrite;
+  if (rewrite === undefined) return CONTINUE;
+  const result = runDistributed(ctx, rewrite, tracer);
+  if (ctx.isRewritten && result.kind === 'continue') ctx.config = config.forPath(ctx.path);
+  return result;
+}
+
+function runGlobalFirst(
+  ctx: RequestContext,
+  siteConfig: { forPath(path: string): FolderConfig },
+  globalRules: readonly InboundRule[],
+  tracer: RewriteTracer | undefined,
+): InboundResult {
+  if (tracer !== undefined) tracer.pass('global', ctx.path, globalRules);
+  const state = new RewriteState(ctx, tracer);
   const result = runInboundRules(globalRules, state);
   if (result.kind !== 'continue') {
     if (result.kind === 'proxy' || ctx.isRewritten) setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
-    return finish(ctx, result);
+    return result;
   }
-  if (!ctx.isRewritten) return rewriteRequest(ctx);
+  if (!ctx.isRewritten) {
+    const rewrite = ctx.config?.rewrite;
+    return rewrite === undefined ? CONTINUE : runDistributed(ctx, rewrite, tracer);
+  }
   applyRewrite(ctx, state);
   setRequestHeader(ctx.req, 'x-original-url', originalTarget(ctx.rawUrl));
   // The distributed rules are those of the rewritten URL's configuration (spec §1.14). When
   // it has errors, the engine's re-mapping of the rewritten URL answers with them.
-  const config = site.config.forPath(ctx.path);
+  const config = siteConfig.forPath(ctx.path);
   ctx.config = config;
-  if (config.errors.length > 0 || config.rewrite === undefined) return 'continue';
-  return runDistributed(ctx, config.rewrite);
+  if (config.errors.length > 0 || config.rewrite === undefined) return CONTINUE;
+  return runDistributed(ctx, config.rewrite, tracer);
 }
 
 function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'continue' }>): Outcome | Promise<Outcome> {
@@ -102,7 +142,8 @@ function finish(ctx: RequestContext, result: Exclude<InboundResult, { kind: 'con
       const body = action.statusDescription;
       const hasBody = body !== '' && ctx.req.method !== 'HEAD' && action.statusCode !== 204 && action.statusCode !== 304;
       if (body !== '') res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      if (action.statusCode !== 204 && action.statusCode !== 304) res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
+      if (action.statusCode !== 204 && action.statusCode !== 304)
+        res.setHeader('Content-Length', hasBody || ctx.req.method === 'HEAD' ? Buffer.byteLength(body) : 0);
       res.end(hasBody ? body : undefined);
       return 'finish';
     }

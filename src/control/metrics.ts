@@ -1,0 +1,234 @@
+/**
+ * HostMetrics is `/metrics` (docs/admin.md) of one host process, in Prometheus text format
+ * through prom-client. Nothing is counted here: each metric is collected when scraped, from the
+ * plain snapshots the rest of nodehost keeps (STYLE 15): the request counters of the 'log'
+ * phase (modules/request-metrics), the applications' stats, /proc for the workers, and the
+ * event-loop delay of this process. Several host processes are merged by the primary with
+ * prom-client's AggregatorRegistry.aggregate over what each front door's `json()` returns.
+ */
+import { relative, sep } from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { AggregatorRegistry, Registry } from 'prom-client';
+import type { ApplicationStats } from '../iisnode/application.js';
+import { DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
+import { readProcessUsage } from './proc-stat.js';
+
+/** SiteMetrics is one site's part of a scrape: its root (application labels are URL paths below it), its request counters and its applications. */
+export interface SiteMetrics {
+  readonly root: string;
+  readonly requests: RequestMetricsSnapshot;
+  readonly apps: readonly ApplicationStats[];
+}
+
+/** MetricsSource is what HostMetrics reads on a scrape. */
+export interface MetricsSource {
+  /** This host process (0 when it is the only one). */
+  readonly hostProcess: number;
+  sites(): readonly SiteMetrics[];
+}
+
+type Labels = Record<string, string | number>;
+/** One sample: `metricName` names a histogram's `_bucket`, `_sum` and `_count` lines. */
+interface Sample {
+  readonly value: number;
+  readonly labels: Labels;
+  readonly metricName?: string;
+}
+type Values = Sample[];
+type MetricType = 'counter' | 'gauge' | 'histogram';
+/** MetricsJson is one process's metrics as prom-client's getMetricsAsJSON gives them. */
+export type MetricsJson = readonly {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: string;
+  readonly values: readonly Sample[];
+}[];
+type Aggregator = 'sum' | 'max' | 'first' | 'omit' | 'average' | 'min';
+
+/** SnapshotMetric is a prom-client metric whose values are computed from snapshots at scrape time. */
+class SnapshotMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly aggregator: Aggregator;
+  readonly #collect: () => Values;
+
+  constructor(name: string, help: string, type: MetricType, collect: () => Values, aggregator: Aggregator = 'sum') {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.aggregator = aggregator;
+    this.#collect = collect;
+  }
+
+  get(): { name: string; help: string; type: MetricType; aggregator: Aggregator; values: Values } {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.#collect() };
+  }
+}
+
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** appLabel is an application's label: its entry script's URL path below the site root ('' for responses no application made). */
+function appLabel(root: string, script: string): string {
+  return script === '' ? '' : `/${relative(root, script).split(sep).join('/')}`;
+}
+
+/** HostMetrics: `text()` for a scrape of this process, `json()` for the primary to merge; `close()` stops the event-loop monitor. */
+export class HostMetrics {
+  readonly registry = new Registry();
+  readonly #source: MetricsSource;
+  readonly #loop: IntervalHistogram;
+
+  constructor(source: MetricsSource) {
+    this.#source = source;
+    this.#loop = monitorEventLoopDelay({ resolution: 20 });
+    this.#loop.enable();
+    const add = (name: string, help: string, type: MetricType, collect: () => Values, aggregator?: Aggregator) =>
+      this.registry.registerMetric(new SnapshotMetric(name, help, type, collect, aggregator) as never);
+    add(
+      'nodehost_requests_total',
+      'Responses by site, application (entry script URL; "" for static files and other handlers) and status class.',
+      'counter',
+      () => this.#requests(),
+    );
+    add('nodehost_request_duration_seconds', 'Time from the request head to the closed response, per application.', 'histogram', () => this.#durations());
+    add(
+      'nodehost_app_full_responses_total',
+      'Requests answered 503.1002 because every process of the application had maxConcurrentRequestsPerProcess active requests.',
+      'counter',
+      () => this.#full(),
+    );
+    add('nodehost_active_requests', 'Requests in flight on the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.active));
+    add('nodehost_app_generation', 'Number of the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.generation), 'max');
+    add('nodehost_app_recycles_total', 'Recycles started, per application.', 'counter', () => this.#perApp((app) => app.recycles));
+    add('nodehost_worker_processes', 'Worker processes of the serving generation by state.', 'gauge', () => this.#processStates());
+    add(
+      'nodehost_worker_restarts_total',
+      'Worker processes started to replace another, by reason (exit, start-failure, max-requests, memory).',
+      'counter',
+      () => this.#restarts(),
+    );
+    add('nodehost_worker_resident_memory_bytes', 'Resident memory of each worker process.', 'gauge', () => this.#usage('rss'));
+    add('nodehost_worker_cpu_seconds_total', 'User and system CPU time of each worker process.', 'counter', () => this.#usage('cpu'));
+    add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since start).', 'gauge', () => this.#loopDelay());
+  }
+
+  /** text renders this process's metrics. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** json is this process's metrics for AggregatorRegistry.aggregate. */
+  async json(): Promise<MetricsJson> {
+    return (await this.registry.getMetricsAsJSON()) as unknown as MetricsJson;
+  }
+
+  /** close stops the event-loop monitor. Idempotent. */
+  close(): void {
+    this.#loop.disable();
+  }
+
+  #requests(): Values {
+    const values: Values = [];
+    for (const { root, requests } of this.#source.sites()) {
+      const site = requests.site;
+      for (const { script, counts } of requests.apps) {
+        counts.byClass.forEach((value, index) => {
+          if (value > 0) values.push({ value, labels: { site, app: appLabel(root, script), status_class: STATUS_CLASSES[index]! } });
+        });
+      }
+    }
+    return values;
+  }
+
+  #durations(): Values {
+    const values: Values = [];
+    const name = 'nodehost_request_duration_seconds';
+    for (const { root, requests } of this.#source.sites()) {
+      for (const { script, counts } of requests.apps) {
+        const labels: Labels = { site: requests.site, app: appLabel(root, script) };
+        let cumulative = 0;
+        DURATION_BUCKETS_S.forEach((le, index) => {
+          cumulative += counts.buckets[index]!;
+          values.push({ metricName: `${name}_bucket`, value: cumulative, labels: { ...labels, le } });
+        });
+        values.push({ metricName: `${name}_bucket`, value: counts.count, labels: { ...labels, le: '+Inf' } });
+        values.push({ metricName: `${name}_sum`, value: counts.durationSumNs / 1e9, labels });
+        values.push({ metricName: `${name}_count`, value: counts.count, labels });
+      }
+    }
+    return values;
+  }
+
+  #full(): Values {
+    return this.#source
+      .sites()
+      .flatMap(({ root, requests }) =>
+        requests.apps
+          .filter(({ script }) => script !== '')
+          .map(({ script, counts }) => ({ value: counts.full, labels: { site: requests.site, app: appLabel(root, script) } })),
+      );
+  }
+
+  /** eachApp calls `visit` with every application of every site and its base labels. */
+  #eachApp(visit: (app: ApplicationStats, labels: Labels) => void): void {
+    for (const { root, requests, apps } of this.#source.sites()) {
+      for (const app of apps) visit(app, { site: requests.site, app: appLabel(root, app.script) });
+    }
+  }
+
+  #perApp(read: (app: ApplicationStats) => number): Values {
+    const values: Values = [];
+    this.#eachApp((app, labels) => values.push({ value: read(app), labels }));
+    return values;
+  }
+
+  #processStates(): Values {
+    const values: Values = [];
+    this.#eachApp((app, labels) => {
+      const byState = new Map<string, number>();
+      for (const process of app.processes) byState.set(process.state, (byState.get(process.state) ?? 0) + 1);
+      for (const [state, value] of byState) values.push({ value, labels: { ...labels, state } });
+    });
+    return values;
+  }
+
+  #restarts(): Values {
+    const values: Values = [];
+    this.#eachApp((app, labels) => {
+      for (const [reason, value] of Object.entries(app.restartsByReason)) values.push({ value, labels: { ...labels, reason } });
+    });
+    return values;
+  }
+
+  #usage(which: 'rss' | 'cpu'): Values {
+    const values: Values = [];
+    this.#eachApp((app, labels) => {
+      for (const process of app.processes) {
+        if (process.pid <= 0) continue;
+        const usage = readProcessUsage(process.pid);
+        values.push({ value: which === 'rss' ? usage.rssBytes : usage.cpuSeconds, labels: { ...labels, pid: process.pid } });
+      }
+    });
+    return values;
+  }
+
+  #loopDelay(): Values {
+    const host = this.#source.hostProcess;
+    const loop = this.#loop;
+    return [
+      { value: loop.percentile(50) / 1e9, labels: { host_process: host, quantile: '0.5' } },
+      { value: loop.percentile(99) / 1e9, labels: { host_process: host, quantile: '0.99' } },
+      { value: loop.max / 1e9, labels: { host_process: host, quantile: '1' } },
+    ];
+  }
+}
+
+/** mergeMetrics renders the metrics of several host processes as one scrape (counters and gauges summed per label set). */
+export function mergeMetrics(parts: readonly MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts as never).metrics();
+}
+
+/** METRICS_CONTENT_TYPE is the Content-Type of a scrape. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

@@ -1,0 +1,104 @@
+/**
+ * The output cache's key (docs/output-cache.md): what makes two requests share one stored
+ * response. One store serves one site, so the site is implicit. The key is built from
+ *
+ *   the URL path the handler serves (and the original path, when URL Rewrite changed it:
+ *   node sees the original URL)
+ *   the profile's varyByQueryString values (`*`: the whole query string as sent)
+ *   the profile's varyByHeaders values (an absent header differs from an empty one)
+ *   the content codings the request accepts (encodingKey)
+ *
+ * Fields are joined with `\n`, which neither a request target nor a header value can hold,
+ * so two different requests never build the same key.
+ */
+import type { CacheProfile } from '../../config/types.js';
+import type { RequestContext } from '../../http/request-context.js';
+
+const ABSENT = '\u0001';
+
+/** cacheKey builds the key of a request under `profile`; pure, no I/O. */
+export function cacheKey(ctx: RequestContext, profile: CacheProfile): string {
+  const raw = ctx.rawUrl;
+  const q = raw.indexOf('?');
+  let key = ctx.path;
+  // A rewritten request is answered for the URL the client sent (node receives that one).
+  if (ctx.isRewritten) key += '\n' + (q === -1 ? raw : raw.slice(0, q));
+  const query = q === -1 ? '' : raw.slice(q + 1);
+  const vary = profile.varyByQueryString;
+  if (vary === '*') key += '\n' + (q === -1 ? ABSENT : query);
+  else if (vary.length > 0) key += '\n' + queryValues(query, vary);
+  const headers = ctx.req.headers;
+  for (const name of profile.varyByHeaders) {
+    const value = headers[name];
+    key += '\n' + (value === undefined ? ABSENT : Array.isArray(value) ? value.join(', ') : value);
+  }
+  return key + '\n' + encodingKey(headers['accept-encoding']);
+}
+
+/**
+ * queryValues gives the values of the named query-string parameters, in the order of
+ * `names`, each with every value it has in the query (raw, as sent). Names are compared
+ * exactly after percent-decoding, as node frameworks read them (`id` and `ID` differ).
+ */
+export function queryValues(query: string, names: readonly string[]): string {
+  const found: string[][] = names.map(() => []);
+  if (query !== '') {
+    for (const pair of query.split('&')) {
+      const eq = pair.indexOf('=');
+      const name = decodeName(eq === -1 ? pair : pair.slice(0, eq));
+      const at = names.indexOf(name);
+      if (at !== -1) found[at]!.push(eq === -1 ? '' : pair.slice(eq + 1));
+    }
+  }
+  // A parameter that is absent differs from one that is present and empty.
+  return found.map((values) => (values.length === 0 ? ABSENT : values.join('&'))).join('\u0002');
+}
+
+function decodeName(name: string): string {
+  if (!name.includes('%') && !name.includes('+')) return name;
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** The codings a compression filter may choose (x-gzip is gzip). */
+const KNOWN_CODINGS = ['br', 'gzip', 'deflate'] as const;
+
+/**
+ * encodingKey reduces an Accept-Encoding header to the content codings nodehost could send
+ * (br, gzip, deflate) that it accepts, most preferred first (by q, then in that order):
+ * `gzip, deflate, br` gives `br,gzip,deflate`, `gzip;q=1, br;q=0.5` gives `gzip,br`, no
+ * header or `identity` gives ''. Requests with the same key accept exactly the same
+ * codings, so whichever coding the compression filter picked for the stored response, every
+ * request that finds it accepts it: a compressed variant never reaches a client that cannot
+ * read it, and an identity variant is stored apart from the compressed ones.
+ */
+export function encodingKey(accept: string | string[] | undefined): string {
+  if (accept === undefined) return '';
+  const text = Array.isArray(accept) ? accept.join(',') : accept;
+  if (text === '') return '';
+  const q: Record<string, number | undefined> = {};
+  let star: number | undefined;
+  for (const item of text.split(',')) {
+    const semi = item.indexOf(';');
+    let name = (semi === -1 ? item : item.slice(0, semi)).trim().toLowerCase();
+    if (name === 'x-gzip') name = 'gzip';
+    let weight = 1;
+    if (semi !== -1) {
+      const match = /(?:^|;)\s*q\s*=\s*([0-9.]+)/i.exec(item.slice(semi));
+      if (match !== null) weight = Number(match[1]);
+      if (!Number.isFinite(weight)) weight = 0;
+    }
+    if (name === '*') star = weight;
+    else if ((KNOWN_CODINGS as readonly string[]).includes(name)) q[name] = Math.max(q[name] ?? 0, weight);
+  }
+  const accepted: { name: string; weight: number; order: number }[] = [];
+  KNOWN_CODINGS.forEach((name, order) => {
+    const weight = q[name] ?? star ?? 0;
+    if (weight > 0) accepted.push({ name, weight, order });
+  });
+  accepted.sort((a, b) => b.weight - a.weight || a.order - b.order);
+  return accepted.map((coding) => coding.name).join(',');
+}

@@ -1,0 +1,1 @@
+require('../_lib/counted.js')('timed');
