@@ -80,6 +80,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
             redirectToHttps: site.redirectToHttps,
             hsts: site.hsts,
             usersFile: site.users,
+            mounts: site.mounts,
           })),
           defaultSite: file.defaultSite,
         }),

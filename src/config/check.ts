@@ -9,6 +9,7 @@ import type { SettingOrigin } from './app-settings.js';
 import { IISNODE_SCHEMA } from './schema.js';
 import { SiteConfig } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
+import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
 import { wildcardMatch } from './wildcard-match.js';
 
@@ -47,16 +48,17 @@ export interface CheckReport {
  * checkSite loads the site at siteRoot with environment env and finds its node applications:
  * every file (outside node_modules and dot-folders) whose first matching handler mapping has
  * the iisnode module, so a literal `path="hello.js"` finds that file in the mapping's scope and
- * a wildcard `path="*.js"` finds every .js file in the scope folder and below. Never throws.
+ * a wildcard `path="*.js"` finds every .js file in the scope folder and below; with `paths`, the
+ * applications and virtual directories are searched at their URLs too. Never throws.
  */
-export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env): CheckReport {
-  const site = SiteConfig.load(siteRoot, env);
+export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, paths?: SitePaths): CheckReport {
+  const site = SiteConfig.load(siteRoot, env, paths);
   const errors: NodehostError[] = [...site.errors];
   const seen = new Set(errors.map((error) => error.toString()));
   const apps: CheckedApp[] = [];
   let folders: ReturnType<typeof walkSiteFolders> = [];
   try {
-    folders = walkSiteFolders(site.siteRoot);
+    folders = walkSiteFolders(site.siteRoot, paths);
   } catch {
     // SiteConfig.load has already reported the unreadable root.
   }

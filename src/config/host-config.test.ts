@@ -58,6 +58,32 @@ describe('nodehost.yml', () => {
     }
   });
 
+  test('applications and virtualDirectories: { path, root } entries resolved against the file; bad ones name file:line', () => {
+    const site = (lines: string) => `sites:\n  - name: a\n    root: a\n    bindings: ["http://*:8080"]\n${lines}`;
+    const file = write(
+      site('    applications:\n      - { path: /node/, root: samples }\n    virtualDirectories:\n      - { path: /media, root: /srv/media }\n'),
+    );
+    assert.deepEqual(loadHostConfig(file).sites![0]!.mounts, [
+      { url: '/node', dir: path.join(path.dirname(file), 'samples'), isApplication: true },
+      { url: '/media', dir: '/srv/media', isApplication: false },
+    ]);
+    const cases: [string, number, RegExp][] = [
+      ['    applications: /node\n', 5, /must be a list/],
+      ['    applications:\n      - { path: node, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /a/../b, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /a }\n', 6, /needs a 'root'/],
+      ['    applications:\n      - { path: /a, root: x, pool: y }\n', 6, /unknown applications setting 'pool'/],
+      ['    applications:\n      - { path: /a, root: x }\n    virtualDirectories:\n      - { path: /A/, root: y }\n', 8, /mounted twice/],
+    ];
+    for (const [lines, line, message] of cases) {
+      const bad = write(site(lines));
+      const err = loadError(bad);
+      assert.equal(err.where(), `${bad}:${line}`, lines);
+      assert.match(err.message, message);
+    }
+  });
+
   test('unknown keys are errors naming the line', () => {
     const err = loadError(write('root: .\nglobalrules: x\n'));
     assert.equal(err.code, 'NH_ERR_CONFIG_HOST');

@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, 
 import { NodehostError } from '../errors.js';
 import { loadGlobalRules } from './global-rules.js';
 import type { InboundRule } from './rewrite-types.js';
+import type { Mount } from './site-paths.js';
 
 /** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
 export interface HostConfig {
@@ -123,6 +124,8 @@ export interface SiteSpec {
   readonly hsts?: string | undefined;
   /** The site's users file for Basic authentication (key `users`), resolved; undefined: none. */
   readonly users?: string | undefined;
+  /** The site's applications and virtual directories (keys `applications`, `virtualDirectories`: lists of `{ path, root }`). */
+  readonly mounts: readonly Mount[];
   /** Where the configuration names the site, for messages. */
   readonly source: { readonly file: string; readonly line: number };
 }
@@ -267,7 +270,6 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const source = at(isScalar(pair.key) ? pair.key.range?.[0] : item.range?.[0]);
       if (!(SITE_KEYS as readonly string[]).includes(key)) fail(`unknown site setting '${key}' (known: ${SITE_KEYS.join(', ')})`, source);
-      if (key === 'applications' || key === 'virtualDirectories') fail(`site setting '${key}' is not supported yet: serve one root per site`, source);
       fields.set(key, { value: pair.value as Node | null, source });
     }
     const text = (key: string): string | undefined => {
@@ -330,6 +332,11 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       redirectToHttps = value as boolean;
     }
     const users = text('users');
+    const mounts: Mount[] = [];
+    for (const key of ['applications', 'virtualDirectories'] as const) {
+      const field = fields.get(key);
+      if (field !== undefined) mounts.push(...readMounts(key, field.value, field.source, at, file, mounts));
+    }
     sites.push({
       name,
       root: resolve(dirname(file), root),
@@ -338,8 +345,48 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       redirectToHttps,
       hsts: text('hsts'),
       users: users === undefined ? undefined : resolve(dirname(file), users),
+      mounts,
       source: siteAt,
     });
   }
   return sites;
+}
+
+const MOUNT_KEYS = ['path', 'root'] as const;
+
+/** readMounts validates an `applications` or `virtualDirectories` list: entries `{ path: /prefix, root: folder }`, each prefix once per site. */
+function readMounts(
+  key: 'applications' | 'virtualDirectories',
+  node: Node | null,
+  keySource: { file: string; line: number },
+  at: At,
+  file: string,
+  taken: readonly Mount[],
+): Mount[] {
+  const fail = (message: string, source: { file: string; line: number }): never => {
+    throw new NodehostError('NH_ERR_CONFIG_HOST', message, { source });
+  };
+  if (node === null || !isSeq(node)) fail(`site setting '${key}' must be a list of { path, root }`, keySource);
+  const mounts: Mount[] = [];
+  for (const item of (node as { items: Node[] }).items) {
+    const itemAt = at(item.range?.[0]);
+    if (!isMap(item)) fail(`each entry of ${key} must be a mapping { path, root }`, itemAt);
+    const values: Record<string, string> = {};
+    for (const pair of (item as { items: Pair[] }).items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+      const source = at(isScalar(pair.key) ? pair.key.range?.[0] : item.range?.[0]);
+      if (!(MOUNT_KEYS as readonly string[]).includes(name)) fail(`unknown ${key} setting '${name}' (known: ${MOUNT_KEYS.join(', ')})`, source);
+      const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (typeof value !== 'string' || value === '') fail(`${key} setting '${name}' must be a non-empty string`, source);
+      values[name] = value as string;
+    }
+    const urlPath = values.path ?? fail(`an entry of ${key} needs a 'path' (such as /node)`, itemAt);
+    const root = values.root ?? fail(`an entry of ${key} needs a 'root' folder`, itemAt);
+    const url = urlPath.replace(/\/+$/, '');
+    if (!url.startsWith('/') || url.includes('//') || /(^|\/)\.\.?(\/|$)/.test(url) || url.includes('\\'))
+      fail(`${key} path ${JSON.stringify(urlPath)} must be a URL path below the site root, such as /node`, itemAt);
+    if ([...taken, ...mounts].some((other) => other.url.toLowerCase() === url.toLowerCase())) fail(`path ${url} is mounted twice in this site`, itemAt);
+    mounts.push({ url, dir: resolve(dirname(file), root), isApplication: key === 'applications' });
+  }
+  return mounts;
 }

@@ -12,6 +12,7 @@ import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
 import { FolderMerge } from './folder-merge.js';
 import { findWebConfig, walkSiteFolders } from './site-files.js';
+import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
 import { readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
 
@@ -61,13 +62,15 @@ export class SiteConfig {
    * and dot-folders) synchronously and merges them. It never throws: errors of bad files are
    * collected in `errors` and in the FolderConfig of the URLs they affect. `env` is the host
    * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env).
+   * With `paths`, the folders of its applications and virtual directories are read at their
+   * URLs too, so their web.config files inherit the site root's as IIS's do.
    */
-  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env): SiteConfig {
+  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, paths?: SitePaths): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
     try {
-      for (const folder of walkSiteFolders(root)) {
+      for (const folder of walkSiteFolders(root, paths)) {
         const name = findWebConfig(folder);
         if (name !== undefined) parsed.push(readWebConfig(path.join(folder.dir, name), folder.url));
       }

@@ -3,6 +3,7 @@
  * its compiled configuration, which a reload swaps whole.
  */
 import type { InboundRule } from '../config/rewrite-types.js';
+import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
 
 /** SiteHandle is what the pipeline needs of a site; `config` may be swapped whole on reload. */
@@ -12,4 +13,8 @@ export interface SiteHandle {
   readonly config: { forPath(urlPath: string): FolderConfig };
   /** The host's global URL Rewrite rules (nodehost.yml), fixed for the server's life; undefined when none. */
   readonly globalRules?: readonly InboundRule[] | undefined;
+  /** The site's applications and virtual directories (nodehost.yml); undefined: the root serves every URL. */
+  readonly paths?: SitePaths | undefined;
+  /** The site's number in the host configuration, from 1 (IIS's site ID, in APPL_MD_PATH); undefined: 1. */
+  readonly id?: number | undefined;
 }

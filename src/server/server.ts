@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Binding, TlsFiles } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
+import type { Mount } from '../config/site-paths.js';
 import type { HostLog } from '../host-log.js';
 import type { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
@@ -29,6 +30,8 @@ export interface SiteOptions {
   readonly hsts?: string | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
+  /** The site's applications and virtual directories under URL prefixes. */
+  readonly mounts?: readonly Mount[] | undefined;
 }
 
 export interface ServerOptions {
@@ -89,10 +92,12 @@ export class NodehostServer implements AdminTarget {
   constructor(options: ServerOptions) {
     const specs = options.sites ?? [shortFormSite(options)];
     const siteOf = new Map<SiteOptions, SiteHost>();
-    this.#sites = specs.map((spec) => {
+    this.#sites = specs.map((spec, index) => {
       const host = new SiteHost({
         root: spec.root,
         name: spec.name,
+        id: index + 1,
+        mounts: spec.mounts,
         accessLogDir: spec.accessLogDir,
         globalRules: options.globalRules,
         log: options.log,

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { SiteConfig } from '../config/site-config.js';
+import { SitePaths, type Mount } from '../config/site-paths.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
@@ -30,6 +31,10 @@ import { createUpgradeResponse } from './upgrade-response.js';
 export interface SiteHostOptions {
   readonly root: string;
   readonly name: string;
+  /** IIS's site ID: the site's number in the host configuration, from 1. */
+  readonly id?: number | undefined;
+  /** The site's applications and virtual directories under URL prefixes. */
+  readonly mounts?: readonly Mount[] | undefined;
   /** Folder of the site's access log; '' turns it off. */
   readonly accessLogDir: string;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
@@ -47,14 +52,23 @@ export interface SiteHostOptions {
 export class Site implements SiteHandle {
   readonly root: string;
   readonly name: string;
+  readonly id: number;
+  readonly paths: SitePaths | undefined;
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined) {
+  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, id = 1, mounts: readonly Mount[] = []) {
     this.root = root;
     this.name = name;
-    this.config = SiteConfig.load(root);
+    this.id = id;
+    this.paths = mounts.length === 0 ? undefined : new SitePaths(root, mounts);
     this.globalRules = globalRules;
+    this.config = this.load();
+  }
+
+  /** load reads every web.config of the site (its applications and virtual directories included). */
+  load(): SiteConfig {
+    return SiteConfig.load(this.root, process.env, this.paths);
   }
 }
 
@@ -92,7 +106,7 @@ export class SiteHost {
   constructor(options: SiteHostOptions) {
     this.#log = options.log;
     const root = resolve(options.root);
-    this.site = new Site(root, options.name, options.globalRules);
+    this.site = new Site(root, options.name, options.globalRules, options.id, options.mounts);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { site: options.name, error: err.toString() });
     const site = this.site;
     this.#users =
@@ -122,6 +136,7 @@ export class SiteHost {
     });
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
+      paths: this.site.paths,
       pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
       onChange: this.#onConfigChange,
     });
@@ -140,7 +155,7 @@ export class SiteHost {
    */
   reloadConfig(): void {
     this.#isConfigDirty = false;
-    const next = SiteConfig.load(this.site.root);
+    const next = this.site.load();
     if (next.errors.length === 0) {
       if (this.#brokenConfig !== undefined) this.#log.info('config fixed', { site: this.site.name });
       this.#brokenConfig = undefined;
@@ -170,7 +185,8 @@ export class SiteHost {
 
   /** scriptOf is the entry script of URL path `appUrl` in this site. */
   scriptOf(appUrl: string): string {
-    return join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
+    const urlPath = decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/');
+    return this.site.paths === undefined ? join(this.site.root, urlPath) : this.site.paths.physicalPath(urlPath);
   }
 
   /** startApp starts the application whose entry script has URL path `appUrl` without waiting for a request. */
@@ -183,7 +199,7 @@ export class SiteHost {
 
   /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
   async preload(): Promise<void> {
-    const report = checkSite(this.site.root);
+    const report = checkSite(this.site.root, process.env, this.site.paths);
     const apps = report.apps.filter((app) => app.settings.preload);
     this.#preloaded = apps.map((app) => app.scriptPath);
     await Promise.all(
@@ -311,6 +327,8 @@ export class SiteHost {
     const handle = {
       root: site.root,
       name: site.name,
+      id: site.id,
+      paths: site.paths,
       globalRules: site.globalRules,
       config: {
         forPath(urlPath: string): FolderConfig {
