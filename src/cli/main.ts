@@ -2,7 +2,7 @@
  * The `nodehost` command: `serve` runs a site, `check` validates its configuration.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { NodehostError } from '../errors.js';
@@ -11,6 +11,7 @@ import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { SystemdNotifier } from '../server/systemd-notify.js';
 import { registerLogsCommand } from './logs-command.js';
+import { serveOptions } from './serve-options.js';
 import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
@@ -47,45 +48,30 @@ interface ServeFlags {
   metrics?: boolean;
 }
 
+/** warnRestartOnly logs the host-wide settings a re-read nodehost.yml changed that only a restart applies. */
+function warnRestartOnly(running: HostConfig, next: HostConfig, log: HostLog): void {
+  for (const key of ['hostProcesses', 'admin'] as const) {
+    if (JSON.stringify(running[key]) !== JSON.stringify(next[key])) log.warn('host config: this setting applies at the next restart', { setting: key });
+  }
+}
+
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
-  if (file.sites !== undefined && (siteArg !== undefined || flags.port !== undefined)) {
-    throw new NodehostError(
-      'NH_ERR_CLI_USAGE',
-      `${flags.config} has 'sites' (the long form): each site names its root and bindings there, so neither a site folder nor --port can be given`,
-    );
-  }
-  const accessLogDir = (root: string, name: string): string =>
-    file.logs === undefined ? resolve(root, '..', 'logs', name) : file.logs === '' ? '' : resolve(file.logs, name);
+  const args = { siteArg, config: flags.config, port: flags.port, host: flags.host, metrics: flags.metrics };
+  const configFile = flags.config === undefined ? undefined : resolve(flags.config);
   const options: ServerOptions = {
-    siteRoot: siteArg ?? file.root ?? '.',
-    host: flags.host ?? file.host ?? '127.0.0.1',
-    port: flags.port ?? file.port ?? 8080,
-    siteName: file.name,
-    globalRules: file.globalRules,
-    usersFile: file.users,
-    ...(file.logs === undefined
-      ? {}
-      : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),
-    ...(file.sites === undefined
+    ...serveOptions(file, args, log),
+    ...(configFile === undefined
       ? {}
       : {
-          sites: file.sites.map((site) => ({
-            root: site.root,
-            name: site.name,
-            accessLogDir: accessLogDir(site.root, site.name),
-            bindings: site.bindings,
-            tls: site.tls,
-            redirectToHttps: site.redirectToHttps,
-            hsts: site.hsts,
-            usersFile: site.users,
-            mounts: site.mounts,
-          })),
-          defaultSite: file.defaultSite,
+          hostConfigFile: configFile,
+          reread: () => {
+            const next = loadHostConfig(configFile);
+            warnRestartOnly(file, next, log);
+            return serveOptions(next, args, log);
+          },
         }),
-    log,
-    metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
   };
   const listen = file.admin?.listen;
   const admin = listen === undefined ? undefined : { host: listen.host, port: listen.port, token: file.admin?.token };
@@ -146,14 +132,13 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
       },
     );
   };
-  // SIGHUP re-reads the site's web.config files (systemd's ExecReload): a broken result keeps
-  // the last good configuration serving, and the errors are logged.
+  // SIGHUP re-reads nodehost.yml and the web.config files (systemd's ExecReload): a broken
+  // result keeps the running configuration serving, and the errors are logged.
   process.on('SIGHUP', () => {
     if (signalled) return;
     log.info('config reload requested', { signal: 'SIGHUP' });
     void notifier.reloading('reloading the configuration');
-    server.reloadConfig();
-    void notifier.ready(`listening on ${url}`);
+    void server.reload().then(() => notifier.ready(`listening on ${url}`));
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

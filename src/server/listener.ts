@@ -62,34 +62,49 @@ export function hostNameOf(host: string | undefined): string {
   return colon === -1 ? lower : lower.slice(0, colon);
 }
 
+/** RouteTable is a listener's routes by host name: exact names, `*.domain` suffixes (longest first), `*`, the default site. */
+class RouteTable {
+  readonly exact = new Map<string, Route>();
+  /** [".domain", route], longest first. */
+  readonly wildcards: [string, Route][] = [];
+  readonly any: Route | undefined;
+  readonly defaultSite: Route | undefined;
+
+  constructor(routes: readonly Route[], defaultSite: Route | undefined) {
+    for (const route of routes) {
+      const host = route.binding.host;
+      if (host.startsWith('*.')) this.wildcards.push([host.slice(1), route]);
+      else if (host !== '*') this.exact.set(host, route);
+    }
+    this.wildcards.sort((a, b) => b[0].length - a[0].length);
+    this.any = routes.find((route) => route.binding.host === '*');
+    this.defaultSite = defaultSite;
+  }
+}
+
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #isHttps: boolean;
   readonly #server: Server | Http2SecureServer;
   readonly #fastPath: FastPath;
-  readonly #exact = new Map<string, Route>();
-  /** [".domain", route], longest first. */
-  readonly #wildcards: [string, Route][] = [];
-  readonly #any: Route | undefined;
+  /** Replaced whole when the host configuration is re-read (update). */
+  #routes: RouteTable;
+  #certificates: Certificates | undefined;
   readonly #sessions = new Set<Http2Session>();
   #url = '';
 
   constructor(options: ListenerOptions) {
     this.#options = options;
     this.#isHttps = options.protocol === 'https';
-    for (const route of options.routes) {
-      const host = route.binding.host;
-      if (host.startsWith('*.')) this.#wildcards.push([host.slice(1), route]);
-      else if (host !== '*') this.#exact.set(host, route);
-    }
-    this.#wildcards.sort((a, b) => b[0].length - a[0].length);
-    this.#any = options.routes.find((route) => route.binding.host === '*');
+    this.#routes = new RouteTable(options.routes, options.defaultSite);
+    this.#certificates = options.certificates;
     if (this.#isHttps) {
       const certificates = options.certificates!;
       const server = createSecureServer({
         ...certificates.defaultOptions,
         allowHTTP1: true,
-        SNICallback: certificates.sniCallback,
+        // Through the field, so a re-read host configuration's certificates take over.
+        SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
       server.on('session', (session: Http2Session) => {
@@ -141,15 +156,31 @@ export class Listener {
         const bound = this.#server.address() as AddressInfo;
         const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
         this.#url = `${this.#options.protocol}://${host}:${bound.port}/`;
-        this.#options.certificates?.watch();
+        this.#certificates?.watch();
         resolvePromise(this.#url);
       });
     });
   }
 
+  /**
+   * update takes a re-read host configuration's routes (and certificates, for https): requests
+   * from now on, on open connections too, are routed by them; new handshakes use the new
+   * certificates. Nothing is closed.
+   */
+  update(routes: readonly Route[], defaultSite: Route | undefined, certificates: Certificates | undefined): void {
+    this.#routes = new RouteTable(routes, defaultSite);
+    if (certificates === undefined || certificates === this.#certificates) return;
+    const server = this.#server as Http2SecureServer;
+    this.#certificates?.close();
+    this.#certificates = certificates;
+    certificates.onDefaultChange = (next) => server.setSecureContext(next);
+    server.setSecureContext(certificates.defaultOptions);
+    certificates.watch();
+  }
+
   /** stop takes no new connections and closes idle ones (HTTP/2 sessions finish their streams). */
   stop(): void {
-    this.#options.certificates?.close();
+    this.#certificates?.close();
     this.#server.close();
     if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
     this.#fastPath.closeIdle();
@@ -165,12 +196,13 @@ export class Listener {
 
   /** routeFor chooses the route of a host name (see the file comment). */
   routeFor(hostName: string): Route | undefined {
-    const exact = this.#exact.get(hostName);
+    const routes = this.#routes;
+    const exact = routes.exact.get(hostName);
     if (exact !== undefined) return exact;
-    for (const [suffix, route] of this.#wildcards) {
+    for (const [suffix, route] of routes.wildcards) {
       if (hostName.endsWith(suffix) && hostName.length > suffix.length) return route;
     }
-    return this.#any ?? this.#options.defaultSite;
+    return routes.any ?? routes.defaultSite;
   }
 
   readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {

@@ -4,8 +4,9 @@
  * (HTTP, or HTTPS with HTTP/2; listener.ts) that chooses a request's site by its binding. It
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { NodehostError } from '../errors.js';
 import type { Binding, TlsFiles } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { Mount } from '../config/site-paths.js';
@@ -62,6 +63,10 @@ export interface ServerOptions {
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
+  /** Re-reads nodehost.yml into options (throws NodehostError naming file:line); absent: there is no file to re-read. */
+  readonly reread?: (() => ServerOptions) | undefined;
+  /** nodehost.yml, watched for changes (each one re-reads it through `reread`). */
+  readonly hostConfigFile?: string | undefined;
 }
 
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
@@ -82,30 +87,78 @@ function shortFormSite(options: ServerOptions): SiteOptions {
   };
 }
 
+/** How long nodehost.yml must stay unchanged after an event before it is re-read. */
+const HOST_FILE_SETTLE_MS = 100;
+
+/** Port is what one listener serves: its protocol, the routes of its bindings and its sites' certificates. */
+interface PortPlan {
+  readonly protocol: 'http' | 'https';
+  readonly routes: Route[];
+  readonly tls: CertificateEntry[];
+}
+
+/** Plan is a host configuration turned into sites and ports, before anything listens. */
+interface Plan {
+  readonly sites: SiteHost[];
+  readonly ports: Map<number, PortPlan>;
+  readonly defaultRoute: Route | undefined;
+}
+
+/** siteKey is what makes a site the same across a host configuration reload; a site whose key changed is replaced (its workers too). */
+function siteKey(spec: SiteOptions, options: ServerOptions): string {
+  const rules = JSON.stringify(options.globalRules ?? null, (_key, value: unknown) =>
+    value instanceof RegExp ? String(value) : value instanceof Map ? [...value] : value,
+  );
+  return JSON.stringify([spec.root, spec.accessLogDir, spec.usersFile ?? '', spec.mounts ?? [], rules]);
+}
+
 export class NodehostServer implements AdminTarget {
-  readonly #sites: SiteHost[];
-  readonly #listeners: Listener[] = [];
+  #options: ServerOptions;
+  #sites: SiteHost[];
+  readonly #keys = new WeakMap<SiteHost, string>();
+  /** By configured port (0 stays 0: the port the system picked is kept across reloads). */
+  readonly #listeners = new Map<number, Listener>();
   readonly #metrics: HostMetrics;
+  /** The last host configuration reload's error ('' when it applied). */
+  #hostConfigError = '';
+  #reloading: Promise<string> = Promise.resolve('');
+  #hostFileWatcher: FSWatcher | undefined;
+  /** Listeners a reload removed; shutdown ends their connections. */
+  readonly #retired: Listener[] = [];
   #isListening = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
+    this.#options = options;
+    const plan = this.#plan(options, []);
+    this.#sites = plan.sites;
+    for (const [port, spec] of plan.ports) this.#listeners.set(port, this.#newListener(port, spec, plan.defaultRoute));
+    this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => this.#sites.map((site) => site.metrics()) });
+  }
+
+  /** plan builds the sites (keeping the `current` ones whose key is unchanged) and the ports of a configuration; it starts nothing. */
+  #plan(options: ServerOptions, current: readonly SiteHost[]): Plan {
     const specs = options.sites ?? [shortFormSite(options)];
     const siteOf = new Map<SiteOptions, SiteHost>();
-    this.#sites = specs.map((spec, index) => {
-      const host = new SiteHost({
-        root: spec.root,
-        name: spec.name,
-        id: index + 1,
-        mounts: spec.mounts,
-        accessLogDir: spec.accessLogDir,
-        globalRules: options.globalRules,
-        log: options.log,
-        frontDoor: options.frontDoor,
-        onRecycleSignal: options.onRecycleSignal,
-        usersFile: spec.usersFile,
-        metrics: options.metrics,
-      });
+    const sites = specs.map((spec, index) => {
+      const key = siteKey(spec, options);
+      const kept = current.find((site) => site.site.name === spec.name && this.#keys.get(site) === key);
+      const host =
+        kept ??
+        new SiteHost({
+          root: spec.root,
+          name: spec.name,
+          id: index + 1,
+          mounts: spec.mounts,
+          accessLogDir: spec.accessLogDir,
+          globalRules: options.globalRules,
+          log: options.log,
+          frontDoor: options.frontDoor,
+          onRecycleSignal: options.onRecycleSignal,
+          usersFile: spec.usersFile,
+          metrics: options.metrics,
+        });
+      this.#keys.set(host, key);
       siteOf.set(spec, host);
       return host;
     });
@@ -115,7 +168,7 @@ export class NodehostServer implements AdminTarget {
     };
     const defaultSpec = specs.find((spec) => spec.name === options.defaultSite);
     const defaultRoute = defaultSpec === undefined ? undefined : routeOf(defaultSpec, { ...defaultSpec.bindings[0]!, host: '*' });
-    const ports = new Map<number, { protocol: 'http' | 'https'; routes: Route[]; tls: CertificateEntry[] }>();
+    const ports = new Map<number, PortPlan>();
     for (const spec of specs) {
       for (const binding of spec.bindings) {
         const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [] };
@@ -124,17 +177,122 @@ export class NodehostServer implements AdminTarget {
         ports.set(binding.port, port);
       }
     }
-    for (const [port, { protocol, routes, tls }] of ports) {
-      let certificates: Certificates | undefined;
-      if (protocol === 'https') {
-        // The default certificate: the `*` binding's site, else the first site on the port.
-        const fallback = tls.find((entry) => entry.host === '*') ?? tls[0]!;
-        certificates = new Certificates(tls, fallback.files, options.log);
-      }
-      this.#listeners.push(new Listener({ address: options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: options.log }));
+    return { sites, ports, defaultRoute };
+  }
+
+  /** certificatesOf reads an https port's certificates (throws NH_ERR_TLS_CERTIFICATE); undefined for http. */
+  #certificatesOf(spec: PortPlan): Certificates | undefined {
+    if (spec.protocol !== 'https') return undefined;
+    // The default certificate: the `*` binding's site, else the first site on the port.
+    const fallback = spec.tls.find((entry) => entry.host === '*') ?? spec.tls[0]!;
+    return new Certificates(spec.tls, fallback.files, this.#options.log);
+  }
+
+  #newListener(port: number, spec: PortPlan, defaultRoute: Route | undefined, certificates = this.#certificatesOf(spec)): Listener {
+    const { protocol, routes } = spec;
+    return new Listener({ address: this.#options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: this.#options.log });
+  }
+
+  /**
+   * reconfigure applies a re-read host configuration without dropping a connection: sites whose
+   * root, mounts, users file, access log and global rules are unchanged keep their workers; the
+   * others are built anew and the old ones drain and close; ports that stay keep their sockets
+   * and take the new routes and certificates; new ports start listening, removed ones stop
+   * taking connections. Throws before changing anything when a certificate cannot be read.
+   */
+  async reconfigure(options: ServerOptions): Promise<void> {
+    if (options.host !== this.#options.host)
+      this.#options.log.warn('host config: a new host address needs a restart', { host: options.host, keeps: this.#options.host });
+    const old = this.#sites;
+    // What only a restart changes, and how to re-read, stay as they are.
+    const { host, reread, hostConfigFile, frontDoor, onRecycleSignal } = this.#options;
+    const next = { ...options, host, reread, hostConfigFile, frontDoor, onRecycleSignal };
+    const plan = this.#plan(next, old);
+    const certificates = new Map<number, Certificates | undefined>();
+    try {
+      for (const [port, spec] of plan.ports) certificates.set(port, this.#certificatesOf(spec));
+    } catch (err) {
+      for (const site of plan.sites) if (!old.includes(site)) void site.close();
+      throw err;
     }
-    const sites = this.#sites;
-    this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => sites.map((site) => site.metrics()) });
+    this.#options = next;
+    this.#sites = plan.sites;
+    for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
+    for (const [port, spec] of plan.ports) {
+      const listener = this.#listeners.get(port);
+      if (listener !== undefined && listener.protocol === spec.protocol) {
+        listener.update(spec.routes, plan.defaultRoute, certificates.get(port));
+        continue;
+      }
+      if (listener !== undefined) this.#retire(listener);
+      const fresh = this.#newListener(port, spec, plan.defaultRoute, certificates.get(port));
+      this.#listeners.set(port, fresh);
+      await fresh.start();
+    }
+    for (const [port, listener] of this.#listeners) {
+      if (plan.ports.has(port)) continue;
+      this.#retire(listener);
+      this.#listeners.delete(port);
+    }
+    await Promise.all(plan.sites.filter((site) => !old.includes(site)).map((site) => site.preload()));
+    // Replaced sites finish what they serve, then stop their workers.
+    for (const site of old) {
+      if (plan.sites.includes(site)) continue;
+      site.stopWatching();
+      void site.drained(site.gracefulShutdownTimeout).then(() => site.close());
+    }
+  }
+
+  /** retire stops a listener a reload removed: no new connections; open ones finish (shutdown ends them). */
+  #retire(listener: Listener): void {
+    listener.stop();
+    this.#retired.push(listener);
+  }
+
+  /** watchHostFile re-reads nodehost.yml when it changes (editors replace the file, so its folder is watched). */
+  #watchHostFile(): void {
+    const file = this.#options.hostConfigFile;
+    if (file === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.#hostFileWatcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+        if (name !== null && name.toString() !== basename(file)) return;
+        // A save is a burst of events (truncate, write, rename): read once it has settled.
+        clearTimeout(timer);
+        timer = setTimeout(() => void this.reload(), HOST_FILE_SETTLE_MS);
+        timer.unref();
+      });
+      this.#hostFileWatcher.on('error', () => this.#hostFileWatcher?.close());
+    } catch (err) {
+      this.#options.log.warn('host config not watched', { file, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * reloadHost re-reads nodehost.yml (ServerOptions.reread) and applies it (reconfigure). A
+   * broken file changes nothing: the error (file:line) is logged, shown by status and returned.
+   * Resolves with '' when it applied or there is no file.
+   */
+  reloadHost(): Promise<string> {
+    // One at a time, in order: a reload that starts while another applies waits for it.
+    this.#reloading = this.#reloading.then(() => this.#reloadHostNow());
+    return this.#reloading;
+  }
+
+  async #reloadHostNow(): Promise<string> {
+    const reread = this.#options.reread;
+    if (reread === undefined || this.#closing !== undefined) return '';
+    try {
+      await this.reconfigure(reread());
+      if (this.#hostConfigError !== '') this.#options.log.info('host config fixed', {});
+      this.#hostConfigError = '';
+      this.#options.log.info('host config reloaded', { sites: this.#sites.map((site) => site.site.name) });
+    } catch (err) {
+      const error = err instanceof NodehostError ? err : new NodehostError('NH_ERR_CONFIG_HOST', (err as Error).message, { cause: err });
+      this.#hostConfigError = error.toString();
+      this.#options.log.error('host config error', { code: error.code, where: error.where(), message: error.message, keeps: 'running configuration' });
+    }
+    return this.#hostConfigError;
   }
 
   /** site is the first site (the short form's only one); the control socket is found by its root. */
@@ -144,7 +302,7 @@ export class NodehostServer implements AdminTarget {
 
   /** urls lists every listener's URL once started. */
   get urls(): string[] {
-    return this.#listeners.map((listener) => listener.url);
+    return [...this.#listeners.values()].map((listener) => listener.url);
   }
 
   /** reloadConfig re-reads every site's web.config files now (SiteHost.reloadConfig). */
@@ -177,10 +335,11 @@ export class NodehostServer implements AdminTarget {
     return site.startApp(appUrl);
   }
 
-  /** reload re-reads the configuration now (the admin API's reload); configError is '' when it is valid. */
-  reload(): { configError: string } {
+  /** reload re-reads the configuration now, nodehost.yml then every web.config (SIGHUP, the file watch and the admin API's reload); configError is '' when both are valid. */
+  async reload(): Promise<{ configError: string }> {
+    const hostError = await this.reloadHost();
     this.reloadConfig();
-    return { configError: this.status().configError };
+    return { configError: hostError || this.status().configError };
   }
 
   /** metrics renders this process's /metrics. */
@@ -213,11 +372,11 @@ export class NodehostServer implements AdminTarget {
   status(): ServerStatus {
     const statuses = this.#sites.map((site) => site.status());
     const first = statuses[0]!;
-    if (statuses.length === 1) return first;
+    if (statuses.length === 1) return this.#hostConfigError === '' ? first : { ...first, configError: this.#hostConfigError };
     return {
       site: first.site,
       root: first.root,
-      configError: statuses.find((status) => status.configError !== '')?.configError ?? '',
+      configError: this.#hostConfigError || (statuses.find((status) => status.configError !== '')?.configError ?? ''),
       apps: statuses.flatMap((status) => status.apps.map((app) => ({ ...app, site: status.site }))),
       sites: statuses,
     };
@@ -226,14 +385,15 @@ export class NodehostServer implements AdminTarget {
   /** start listens on every port and resolves with the first listener's URL once connections are accepted. */
   async start(): Promise<string> {
     try {
-      for (const listener of this.#listeners) await listener.start();
+      for (const listener of this.#listeners.values()) await listener.start();
     } catch (err) {
-      for (const listener of this.#listeners) listener.stop();
+      for (const listener of this.#listeners.values()) listener.stop();
       throw err;
     }
     for (const site of this.#sites) site.startWatching();
+    this.#watchHostFile();
     this.#isListening = true;
-    return this.#listeners[0]!.url;
+    return this.urls[0]!;
   }
 
   /**
@@ -246,10 +406,12 @@ export class NodehostServer implements AdminTarget {
   }
 
   async #shutdown(): Promise<void> {
+    this.#hostFileWatcher?.close();
     for (const site of this.#sites) site.stopWatching();
-    for (const listener of this.#listeners) listener.stop();
+    const listeners = [...this.#listeners.values(), ...this.#retired];
+    for (const listener of listeners) listener.stop();
     await Promise.all(this.#sites.map((site) => site.drained(site.gracefulShutdownTimeout)));
-    for (const listener of this.#listeners) listener.destroyAll();
+    for (const listener of listeners) listener.destroyAll();
     await Promise.all(this.#sites.map((site) => site.close()));
     this.#metrics.close();
   }
