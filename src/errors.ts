@@ -193,6 +193,11 @@ export const ERRORS = {
 
   // Server and command line
   NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },
+  NH_ERR_SERVER_PRIVILEGES: {
+    status: 500,
+    substatus: 0,
+    summary: 'The host could not switch to the user and group of nodehost.yml after binding its ports (an unknown name, or the host was not started as root).',
+  },
   NH_ERR_SERVER_NO_SITE: {
     status: 404,
     substatus: 0,

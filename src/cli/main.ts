@@ -10,6 +10,7 @@ import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.j
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { SystemdNotifier } from '../server/systemd-notify.js';
+import { warnIfRoot } from '../server/privileges.js';
 import { registerLogsCommand } from './logs-command.js';
 import { serveOptions } from './serve-options.js';
 import { registerUserCommand } from './user-command.js';
@@ -50,7 +51,7 @@ interface ServeFlags {
 
 /** warnRestartOnly logs the host-wide settings a re-read nodehost.yml changed that only a restart applies. */
 function warnRestartOnly(running: HostConfig, next: HostConfig, log: HostLog): void {
-  for (const key of ['hostProcesses', 'admin'] as const) {
+  for (const key of ['hostProcesses', 'admin', 'user', 'group'] as const) {
     if (JSON.stringify(running[key]) !== JSON.stringify(next[key])) log.warn('host config: this setting applies at the next restart', { setting: key });
   }
 }
@@ -78,6 +79,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   // Refused before anything starts: an admin API reachable off this machine needs a token.
   if (admin !== undefined) checkAdminListener(admin);
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
+  if (!isFrontDoorProcess()) warnIfRoot({ user: file.user }, log);
   if (hostProcesses > 1 || isFrontDoorProcess()) {
     await serveFrontDoors(
       hostProcesses,

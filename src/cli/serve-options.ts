@@ -57,6 +57,7 @@ export function serveOptions(file: HostConfig, args: ServeArgs, log: HostLog): S
           defaultSite: file.defaultSite,
         }),
     log,
+    privileges: { user: file.user, group: file.group },
     metrics: args.metrics === false ? false : (file.admin?.metrics ?? true),
   };
 }

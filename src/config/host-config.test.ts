@@ -84,6 +84,21 @@ describe('nodehost.yml', () => {
     }
   });
 
+  test('user and group: names or numeric ids; group needs user; the short form takes them', () => {
+    const config = loadHostConfig(write('root: .\nuser: www-data\ngroup: 33\n'));
+    assert.deepEqual([config.user, config.group], ['www-data', '33']);
+    for (const [yml, line, message] of [
+      ['root: .\nuser: "a b"\n', 2, /'user' must be a user name/],
+      ['root: .\nuser: [x]\n', 2, /'user' must be a user name/],
+      ['root: .\ngroup: staff\n', 2, /'group' needs 'user'/],
+    ] as const) {
+      const file = write(yml);
+      const err = loadError(file);
+      assert.equal(err.where(), `${file}:${line}`);
+      assert.match(err.message, message);
+    }
+  });
+
   test('unknown keys are errors naming the line', () => {
     const err = loadError(write('root: .\nglobalrules: x\n'));
     assert.equal(err.code, 'NH_ERR_CONFIG_HOST');

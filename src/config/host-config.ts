@@ -53,6 +53,13 @@ export interface HostConfig {
    * counting requests (default true).
    */
   readonly admin?: HostAdminConfig | undefined;
+  /**
+   * The user (key `user`: a name or a uid) and group (key `group`; default: the user's own) the
+   * host switches to once its ports are bound, before any worker starts. Undefined: the host
+   * keeps its own identity (and warns when that is root).
+   */
+  readonly user?: string | undefined;
+  readonly group?: string | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -130,7 +137,7 @@ export interface SiteSpec {
   readonly source: { readonly file: string; readonly line: number };
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'sites', 'defaultSite'] as const;
+const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'user', 'group', 'sites', 'defaultSite'] as const;
 const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
 const TLS_KEYS = ['certificate', 'key'] as const;
 /** The short-form keys that the long form replaces with `sites` (each site has its own). */
@@ -189,6 +196,15 @@ export function loadHostConfig(file: string): HostConfig {
         continue;
       }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (key === 'user' || key === 'group') {
+        const isId = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+        if (!isId && (typeof value !== 'string' || !/^[a-z_][a-z0-9_.-]*\$?$/i.test(value)))
+          throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be a ${key} name or a numeric id (got ${JSON.stringify(value ?? null)})`, {
+            source: at(offset),
+          });
+        values[key] = String(value);
+        continue;
+      }
       if (key === 'hostProcesses') {
         // YAML gives 2 as a number; of the strings only `auto` is meant.
         values[key] = typeof value === 'string' && value !== 'auto' ? undefined : parseHostProcesses(value);
@@ -224,6 +240,10 @@ export function loadHostConfig(file: string): HostConfig {
         );
     }
   }
+  if (values.group !== undefined && values.user === undefined)
+    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'group' needs 'user' (the user to switch to after binding)", {
+      source: keyAt(doc.contents as Node, 'group', at),
+    });
   if (values.defaultSite !== undefined && (sites === undefined || !sites.some((site) => site.name === values.defaultSite))) {
     throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'defaultSite' names no site of 'sites' (got ${JSON.stringify(values.defaultSite)})`, {
       source: keyAt(doc.contents as Node, 'defaultSite', at),
@@ -240,6 +260,8 @@ export function loadHostConfig(file: string): HostConfig {
     hostProcesses: values.hostProcesses as number | undefined,
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     admin: values.admin as HostAdminConfig | undefined,
+    user: values.user as string | undefined,
+    group: values.group as string | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }

@@ -91,6 +91,8 @@ export class Listener {
   #routes: RouteTable;
   #certificates: Certificates | undefined;
   readonly #sessions = new Set<Http2Session>();
+  /** Requests that arrived before release(): the server has not dropped its privileges yet. */
+  #held: (() => void)[] | undefined = [];
   #url = '';
 
   constructor(options: ListenerOptions) {
@@ -162,6 +164,13 @@ export class Listener {
     });
   }
 
+  /** release lets requests through (those held since start first); the server calls it once every port is bound and privileges are dropped. */
+  release(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    for (const run of held ?? []) run();
+  }
+
   /**
    * update takes a re-read host configuration's routes (and certificates, for https): requests
    * from now on, on open connections too, are routed by them; new handshakes use the new
@@ -206,6 +215,10 @@ export class Listener {
   }
 
   readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.#onRequest(incoming, response));
+      return;
+    }
     const { req, res } =
       incoming.httpVersionMajor === 2
         ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
@@ -230,6 +243,10 @@ export class Listener {
   };
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.#onUpgrade(req, socket, head));
+      return;
+    }
     const route = this.routeFor(hostNameOf(req.headers.host));
     if (route === undefined) {
       (socket as Socket).destroy();

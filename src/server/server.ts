@@ -17,6 +17,7 @@ import type { AdminTarget, Readiness } from '../control/admin-api.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
+import { dropPrivileges, type Privileges } from './privileges.js';
 import { SiteHost, type Site, type SiteStatus } from './site-host.js';
 
 /** SiteOptions is one site of the long form (nodehost.yml `sites`). */
@@ -67,6 +68,8 @@ export interface ServerOptions {
   readonly reread?: (() => ServerOptions) | undefined;
   /** nodehost.yml, watched for changes (each one re-reads it through `reread`). */
   readonly hostConfigFile?: string | undefined;
+  /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
+  readonly privileges?: Privileges | undefined;
 }
 
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
@@ -228,6 +231,7 @@ export class NodehostServer implements AdminTarget {
       const fresh = this.#newListener(port, spec, plan.defaultRoute, certificates.get(port));
       this.#listeners.set(port, fresh);
       await fresh.start();
+      fresh.release();
     }
     for (const [port, listener] of this.#listeners) {
       if (plan.ports.has(port)) continue;
@@ -386,10 +390,13 @@ export class NodehostServer implements AdminTarget {
   async start(): Promise<string> {
     try {
       for (const listener of this.#listeners.values()) await listener.start();
+      // Listeners hold their requests until now, so every worker starts with the dropped identity.
+      dropPrivileges(this.#options.privileges ?? {}, this.#options.log);
     } catch (err) {
       for (const listener of this.#listeners.values()) listener.stop();
       throw err;
     }
+    for (const listener of this.#listeners.values()) listener.release();
     for (const site of this.#sites) site.startWatching();
     this.#watchHostFile();
     this.#isListening = true;
