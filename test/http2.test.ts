@@ -138,15 +138,37 @@ describe('HTTP/2', () => {
     assert.equal(fallback.alpn, 'false');
   });
 
-  test('a 30 MB download follows flow control: the host sends no more than the window while the client does not read', async () => {
+  test('a 30 MB download follows flow control: while the client does not read, the host stops reading from the app', async () => {
     const stream = session.request({ ':path': '/xff/server.js/big?mb=30&length' });
     const status = await new Promise<number>((resolve) => stream.once('response', (headers) => resolve(Number(headers[':status']))));
     assert.equal(status, 200);
     stream.pause();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    // Unread, the stream holds at most the flow-control windows (64 KiB default plus buffers), far from 30 MB.
-    const buffered = stream.readableLength;
-    assert.ok(buffered < 4 * 1024 * 1024, `client buffered ${buffered} bytes while paused`);
+    // A second connection asks the app how far it got (the first one's window is the download's).
+    const probe = connect(`https://site.example.test:${port}`, {
+      ca: ca.ca,
+      host: '127.0.0.1',
+      servername: 'site.example.test',
+      lookup: (_h, _o, cb) => cb(null, '127.0.0.1', 4),
+    } as never);
+    const progress = () =>
+      new Promise<{ sent: number; waiting: boolean }>((resolve, reject) => {
+        const req = probe.request({ ':path': '/xff/server.js/progress' });
+        let text = '';
+        req.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        req.on('end', () => resolve(JSON.parse(text) as { sent: number; waiting: boolean }));
+        req.on('error', reject);
+      });
+    // Until back-pressure has stalled the app (bounded: 100 probes): a host that buffered would let it write all 30 MB.
+    let last = { sent: -1, waiting: false };
+    for (let probes = 0; probes < 100; probes++) {
+      const now = await progress();
+      if (now.waiting && now.sent === last.sent) break;
+      last = now;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    probe.close();
+    assert.equal(last.waiting, true, `the app was never held back (${last.sent} MB written)`);
+    assert.ok(last.sent < 10, `the app wrote ${last.sent} of 30 MB while the client read nothing`);
     // The buffered bytes come out through 'data' too.
     let total = 0;
     stream.on('data', (chunk: Buffer) => (total += chunk.length));
