@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { controlPaths } from '../src/control/paths.js';
 import { createTestCa, type TestCa } from './helpers/certificates.js';
 import { SITES, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
@@ -86,7 +88,7 @@ describe('applications and virtual directories', () => {
         '',
       ].join('\n'),
     );
-    host = await startNodehost('', { port: false, args: ['--config', join(DIR, 'nodehost.yml')] });
+    host = await startNodehost('', { port: false, args: ['--config', join(DIR, 'nodehost.yml')], waitFor: /control socket/ });
   });
   after(() => host?.stop());
 
@@ -105,6 +107,20 @@ describe('applications and virtual directories', () => {
     assert.equal(reply.headers['x-app'], '1');
     const env = JSON.parse((await get('/node/hello.js/env')).text) as { cwd: string };
     assert.equal(env.cwd, join(DIR, 'samples'));
+  });
+
+  test('/metrics labels an application by its URL', async () => {
+    await get('/node/hello.js');
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ socketPath: controlPaths(join(DIR, 'shop')).socketPath, path: '/metrics' }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(text, /nodehost_requests_total\{site="shop",app="\/node\/hello\.js",status_class="2xx"\} \d+/);
   });
 
   test('URL prefixes match case-insensitively and hide the root folder of the same name', async () => {

@@ -16,6 +16,8 @@ import { readProcessUsage } from './proc-stat.js';
 /** SiteMetrics is one site's part of a scrape: its root (application labels are URL paths below it), its request counters and its applications. */
 export interface SiteMetrics {
   readonly root: string;
+  /** The URL path of an entry script, when the site maps URLs to folders other than its root (applications); undefined: below the root. */
+  readonly urlOf?: ((script: string) => string | undefined) | undefined;
   readonly requests: RequestMetricsSnapshot;
   readonly apps: readonly ApplicationStats[];
 }
@@ -70,8 +72,9 @@ class SnapshotMetric {
 const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** appLabel is an application's label: its entry script's URL path below the site root ('' for responses no application made). */
-function appLabel(root: string, script: string): string {
-  return script === '' ? '' : `/${relative(root, script).split(sep).join('/')}`;
+function appLabel(site: SiteMetrics, script: string): string {
+  if (script === '') return '';
+  return site.urlOf?.(script) ?? `/${relative(site.root, script).split(sep).join('/')}`;
 }
 
 /** HostMetrics: `text()` for a scrape of this process, `json()` for the primary to merge; `close()` stops the event-loop monitor. */
@@ -131,11 +134,12 @@ export class HostMetrics {
 
   #requests(): Values {
     const values: Values = [];
-    for (const { root, requests } of this.#source.sites()) {
+    for (const source of this.#source.sites()) {
+      const { requests } = source;
       const site = requests.site;
       for (const { script, counts } of requests.apps) {
         counts.byClass.forEach((value, index) => {
-          if (value > 0) values.push({ value, labels: { site, app: appLabel(root, script), status_class: STATUS_CLASSES[index]! } });
+          if (value > 0) values.push({ value, labels: { site, app: appLabel(source, script), status_class: STATUS_CLASSES[index]! } });
         });
       }
     }
@@ -145,9 +149,10 @@ export class HostMetrics {
   #durations(): Values {
     const values: Values = [];
     const name = 'nodehost_request_duration_seconds';
-    for (const { root, requests } of this.#source.sites()) {
+    for (const source of this.#source.sites()) {
+      const { requests } = source;
       for (const { script, counts } of requests.apps) {
-        const labels: Labels = { site: requests.site, app: appLabel(root, script) };
+        const labels: Labels = { site: requests.site, app: appLabel(source, script) };
         let cumulative = 0;
         DURATION_BUCKETS_S.forEach((le, index) => {
           cumulative += counts.buckets[index]!;
@@ -164,17 +169,17 @@ export class HostMetrics {
   #full(): Values {
     return this.#source
       .sites()
-      .flatMap(({ root, requests }) =>
-        requests.apps
+      .flatMap((source) =>
+        source.requests.apps
           .filter(({ script }) => script !== '')
-          .map(({ script, counts }) => ({ value: counts.full, labels: { site: requests.site, app: appLabel(root, script) } })),
+          .map(({ script, counts }) => ({ value: counts.full, labels: { site: source.requests.site, app: appLabel(source, script) } })),
       );
   }
 
   /** eachApp calls `visit` with every application of every site and its base labels. */
   #eachApp(visit: (app: ApplicationStats, labels: Labels) => void): void {
-    for (const { root, requests, apps } of this.#source.sites()) {
-      for (const app of apps) visit(app, { site: requests.site, app: appLabel(root, app.script) });
+    for (const source of this.#source.sites()) {
+      for (const app of source.apps) visit(app, { site: source.requests.site, app: appLabel(source, app.script) });
     }
   }
 

@@ -223,8 +223,10 @@ export class SiteHost {
 
   /** metrics is the site's part of a /metrics scrape. */
   metrics(): SiteMetrics {
+    const paths = this.site.paths;
     return {
       root: this.site.root,
+      ...(paths === undefined ? {} : { urlOf: (script: string) => paths.urlOf(script) }),
       requests: this.#requestMetrics?.snapshot() ?? { site: this.site.name, apps: [] },
       apps: this.#appHost.stats().apps,
     };
