@@ -58,6 +58,7 @@ export function serveOptions(file: HostConfig, args: ServeArgs, log: HostLog): S
         }),
     log,
     privileges: { user: file.user, group: file.group },
+    trustedProxies: file.trustedProxies,
     metrics: args.metrics === false ? false : (file.admin?.metrics ?? true),
   };
 }

@@ -99,6 +99,24 @@ describe('nodehost.yml', () => {
     }
   });
 
+  test('trustedProxies: addresses and subnets, one string or a list; bad entries name their line', () => {
+    assert.deepEqual(loadHostConfig(write('root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - "::1"\n')).trustedProxies, [
+      { address: '10.0.0.0', prefix: 8 },
+      { address: '::1', prefix: undefined },
+    ]);
+    assert.deepEqual(loadHostConfig(write('trustedProxies: 127.0.0.1\n')).trustedProxies, [{ address: '127.0.0.1', prefix: undefined }]);
+    for (const [yml, line] of [
+      ['root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - proxy.example\n', 4],
+      ['root: .\ntrustedProxies: [10.0.0.0/33]\n', 2],
+      ['root: .\ntrustedProxies: []\n', 2],
+    ] as const) {
+      const file = write(yml);
+      const err = loadError(file);
+      assert.equal(err.where(), `${file}:${line}`, yml);
+      assert.match(err.message, /trusted/i);
+    }
+  });
+
   test('unknown keys are errors naming the line', () => {
     const err = loadError(write('root: .\nglobalrules: x\n'));
     assert.equal(err.code, 'NH_ERR_CONFIG_HOST');

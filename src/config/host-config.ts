@@ -4,6 +4,7 @@
  * certificates; unknown keys are errors so a typo never passes silently.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, type Pair } from 'yaml';
@@ -60,6 +61,19 @@ export interface HostConfig {
    */
   readonly user?: string | undefined;
   readonly group?: string | undefined;
+  /**
+   * The proxies in front of nodehost (key `trustedProxies`: a list of IP addresses and
+   * `address/prefix` subnets): a connection from one of them has its client address taken from
+   * X-Forwarded-For (REMOTE_ADDR, ipSecurity, the loopback rule, the access log). Undefined: the
+   * connection's own address is the client's.
+   */
+  readonly trustedProxies?: readonly TrustedProxy[] | undefined;
+}
+
+/** TrustedProxy is one entry of `trustedProxies`: an address, and a prefix length for a subnet. */
+export interface TrustedProxy {
+  readonly address: string;
+  readonly prefix?: number | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -137,7 +151,22 @@ export interface SiteSpec {
   readonly source: { readonly file: string; readonly line: number };
 }
 
-const KEYS = ['root', 'name', 'host', 'port', 'logs', 'globalRules', 'hostProcesses', 'users', 'admin', 'user', 'group', 'sites', 'defaultSite'] as const;
+const KEYS = [
+  'root',
+  'name',
+  'host',
+  'port',
+  'logs',
+  'globalRules',
+  'hostProcesses',
+  'users',
+  'admin',
+  'user',
+  'group',
+  'trustedProxies',
+  'sites',
+  'defaultSite',
+] as const;
 const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
 const TLS_KEYS = ['certificate', 'key'] as const;
 /** The short-form keys that the long form replaces with `sites` (each site has its own). */
@@ -193,6 +222,10 @@ export function loadHostConfig(file: string): HostConfig {
       }
       if (key === 'admin') {
         values[key] = parseAdmin(pair.value, at, offset);
+        continue;
+      }
+      if (key === 'trustedProxies') {
+        values[key] = readTrustedProxies(pair.value as Node | null, at(offset), at);
         continue;
       }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
@@ -261,6 +294,7 @@ export function loadHostConfig(file: string): HostConfig {
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     admin: values.admin as HostAdminConfig | undefined,
     user: values.user as string | undefined,
+    trustedProxies: values.trustedProxies as TrustedProxy[] | undefined,
     group: values.group as string | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
@@ -411,4 +445,26 @@ function readMounts(
     mounts.push({ url, dir: resolve(dirname(file), root), isApplication: key === 'applications' });
   }
   return mounts;
+}
+
+/** readTrustedProxies validates `trustedProxies`: a list (or one string) of addresses and `address/prefix` subnets. */
+function readTrustedProxies(node: Node | null, keySource: { file: string; line: number }, at: At): TrustedProxy[] {
+  const items = node !== null && isSeq(node) ? (node.items as Node[]) : node !== null && isScalar(node) ? [node] : [];
+  if (items.length === 0)
+    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'trustedProxies' must be a list of IP addresses or subnets (10.0.0.0/8)", { source: keySource });
+  return items.map((item) => {
+    const text = isScalar(item) ? String(item.value) : '';
+    const [address = '', prefixText] = text.split('/');
+    const family = isIP(address);
+    const prefix = prefixText === undefined ? undefined : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+    if (family === 0 || (prefix !== undefined && !(prefix <= (family === 6 ? 128 : 32))))
+      throw new NodehostError(
+        'NH_ERR_CONFIG_HOST',
+        `bad trusted proxy ${JSON.stringify(text)}: write an IP address or a subnet such as 10.0.0.0/8 or fd00::/8`,
+        {
+          source: at(item.range?.[0]),
+        },
+      );
+    return { address, prefix };
+  });
 }

@@ -4,10 +4,12 @@
  * (configuration, handler, script) as the phases run.
  */
 import type { IncomingMessage } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
+import { forwardedClient } from './forwarded-client.js';
 import { isLoopbackAddress } from './is-loopback-address.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 
@@ -60,7 +62,7 @@ export class RequestContext {
   scriptPath: string;
   scriptUrl: string;
   pathInfo: string;
-  /** Client and server ends of the connection. */
+  /** Client and server ends of the connection; behind a trusted proxy, remoteAddress is the client's from X-Forwarded-For. */
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -107,7 +109,7 @@ export class RequestContext {
   constructor(
     req: IncomingMessage,
     res: HttpResponse,
-    site: { root: string; name: string; paths?: SitePaths | undefined; id?: number | undefined },
+    site: { root: string; name: string; paths?: SitePaths | undefined; id?: number | undefined; trustedProxies?: BlockList | undefined },
     isHttps: boolean,
     errors: ErrorResponder,
     upgrade?: PendingUpgrade,
@@ -131,7 +133,8 @@ export class RequestContext {
     this.scriptUrl = '';
     this.pathInfo = '';
     const socket = req.socket;
-    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    const peer = stripV4Mapped(socket.remoteAddress ?? '');
+    this.remoteAddress = site.trustedProxies === undefined ? peer : forwardedClient(peer, req.headers['x-forwarded-for'], site.trustedProxies);
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = stripV4Mapped(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;

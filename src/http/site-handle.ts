@@ -2,6 +2,7 @@
  * SiteHandle is what the pipeline and its modules need of a site: its folder, its name and
  * its compiled configuration, which a reload swaps whole.
  */
+import type { BlockList } from 'node:net';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
@@ -17,4 +18,6 @@ export interface SiteHandle {
   readonly paths?: SitePaths | undefined;
   /** The site's number in the host configuration, from 1 (IIS's site ID, in APPL_MD_PATH); undefined: 1. */
   readonly id?: number | undefined;
+  /** Proxies whose X-Forwarded-For names the client (nodehost.yml `trustedProxies`); undefined: none. */
+  readonly trustedProxies?: BlockList | undefined;
 }

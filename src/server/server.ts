@@ -5,9 +5,10 @@
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { NodehostError } from '../errors.js';
-import type { Binding, TlsFiles } from '../config/host-config.js';
+import type { Binding, TlsFiles, TrustedProxy } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { Mount } from '../config/site-paths.js';
 import type { HostLog } from '../host-log.js';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   readonly reread?: (() => ServerOptions) | undefined;
   /** nodehost.yml, watched for changes (each one re-reads it through `reread`). */
   readonly hostConfigFile?: string | undefined;
+  /** Proxies whose X-Forwarded-For names the client (nodehost.yml `trustedProxies`). */
+  readonly trustedProxies?: readonly TrustedProxy[] | undefined;
   /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
   readonly privileges?: Privileges | undefined;
 }
@@ -107,6 +110,18 @@ interface Plan {
   readonly defaultRoute: Route | undefined;
 }
 
+/** blockListOf builds the matcher of trustedProxies; undefined when there are none. */
+function blockListOf(proxies: readonly TrustedProxy[] | undefined): BlockList | undefined {
+  if (proxies === undefined || proxies.length === 0) return undefined;
+  const list = new BlockList();
+  for (const { address, prefix } of proxies) {
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, prefix, family);
+  }
+  return list;
+}
+
 /** siteKey is what makes a site the same across a host configuration reload; a site whose key changed is replaced (its workers too). */
 function siteKey(spec: SiteOptions, options: ServerOptions): string {
   const rules = JSON.stringify(options.globalRules ?? null, (_key, value: unknown) =>
@@ -142,6 +157,7 @@ export class NodehostServer implements AdminTarget {
   /** plan builds the sites (keeping the `current` ones whose key is unchanged) and the ports of a configuration; it starts nothing. */
   #plan(options: ServerOptions, current: readonly SiteHost[]): Plan {
     const specs = options.sites ?? [shortFormSite(options)];
+    const trustedProxies = blockListOf(options.trustedProxies);
     const siteOf = new Map<SiteOptions, SiteHost>();
     const sites = specs.map((spec, index) => {
       const key = siteKey(spec, options);
@@ -161,6 +177,7 @@ export class NodehostServer implements AdminTarget {
           usersFile: spec.usersFile,
           metrics: options.metrics,
         });
+      host.site.trustedProxies = trustedProxies;
       this.#keys.set(host, key);
       siteOf.set(spec, host);
       return host;

@@ -4,6 +4,7 @@
  * choose the site of a request by its binding and hand the request here; a site owns no socket.
  */
 import type { IncomingMessage } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { SiteConfig } from '../config/site-config.js';
@@ -17,6 +18,7 @@ import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
 import type { HttpResponse } from '../http/http-response.js';
+import { forwardedClient } from '../http/forwarded-client.js';
 import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -54,6 +56,8 @@ export class Site implements SiteHandle {
   readonly name: string;
   readonly id: number;
   readonly paths: SitePaths | undefined;
+  /** Set by the server from nodehost.yml (a reload replaces it); undefined: no proxy is trusted. */
+  trustedProxies: BlockList | undefined = undefined;
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
@@ -295,7 +299,7 @@ export class SiteHost {
     if (this.#isClosing) res.shouldKeepAlive = false;
     // The next request after a web.config change sees it (DESIGN §3).
     if (this.#isConfigDirty) this.reloadConfig();
-    if (this.#brokenConfig !== undefined && isLoopbackAddress(req.socket.remoteAddress)) {
+    if (this.#brokenConfig !== undefined && this.#isLoopbackClient(req)) {
       void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, isHttps);
       return;
     }
@@ -311,6 +315,14 @@ export class SiteHost {
     if (this.#isConfigDirty) this.reloadConfig();
     const { res, upgrade } = createUpgradeResponse(req, socket, head);
     void this.#pipeline.handle(req, res, isHttps, upgrade);
+  }
+
+  /** isLoopbackClient tells whether the client (behind trusted proxies: the one they name) is on this machine. */
+  #isLoopbackClient(req: IncomingMessage): boolean {
+    const peer = req.socket.remoteAddress ?? '';
+    const trusted = this.site.trustedProxies;
+    if (trusted === undefined) return isLoopbackAddress(peer);
+    return isLoopbackAddress(forwardedClient(peer.startsWith('::ffff:') ? peer.slice(7) : peer, req.headers['x-forwarded-for'], trusted));
   }
 
   readonly #onConfigChange = (): void => {
@@ -331,6 +343,7 @@ export class SiteHost {
       name: site.name,
       id: site.id,
       paths: site.paths,
+      trustedProxies: site.trustedProxies,
       globalRules: site.globalRules,
       config: {
         forPath(urlPath: string): FolderConfig {
