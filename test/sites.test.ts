@@ -109,6 +109,45 @@ describe('sites on one port chosen by Host', () => {
   });
 });
 
+describe('IP-literal bindings', () => {
+  let host: RunningHost;
+  let alone: number;
+  let shared: number;
+  before(async () => {
+    for (const name of ['two', 'three', 'four', 'named']) makeSite(name);
+    alone = await freePort();
+    shared = await freePort();
+    writeFileSync(
+      join(DIR, 'ip.yml'),
+      [
+        'host: 0.0.0.0',
+        'sites:',
+        '  - { name: two, root: two, bindings: ["http://127.0.0.2:' + alone + '"] }',
+        '  - { name: three, root: three, bindings: ["http://127.0.0.3:' + shared + '"] }',
+        '  - { name: four, root: four, bindings: ["http://127.0.0.4:' + shared + '"] }',
+        '  - { name: named, root: named, bindings: ["http://named.test:' + shared + '"] }',
+        'logs: ""',
+        '',
+      ].join('\n'),
+    );
+    host = await startNodehost('', { port: false, args: ['--config', join(DIR, 'ip.yml')] });
+  });
+  after(() => host?.stop());
+
+  test('a port whose bindings all name one address listens on that address only, for any host name', async () => {
+    assert.equal((await fetchRaw(`http://127.0.0.2:${alone}`, '/who.txt', { headers: { host: 'whatever.test' } })).text, 'two\n');
+    await assert.rejects(fetchRaw(`http://127.0.0.1:${alone}`, '/who.txt'), /ECONNREFUSED/);
+  });
+
+  test('on a shared port the local address chooses the site, after host names', async () => {
+    const get = (address: string, name: string) => fetchRaw(`http://${address}:${shared}`, '/who.txt', { headers: { host: name } });
+    assert.equal((await get('127.0.0.3', 'other.test')).text, 'three\n');
+    assert.equal((await get('127.0.0.4', 'other.test')).text, 'four\n');
+    assert.equal((await get('127.0.0.3', 'named.test')).text, 'named\n');
+    assert.equal((await get('127.0.0.1', 'other.test')).status, 404);
+  });
+});
+
 describe('defaultSite', () => {
   let host: RunningHost;
   before(async () => {

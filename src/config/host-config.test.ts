@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { NodehostError } from '../errors.js';
-import { loadHostConfig } from './host-config.js';
+import { loadHostConfig, parseBinding } from './host-config.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'nodehost-hostcfg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,6 +115,15 @@ describe('nodehost.yml', () => {
       assert.equal(err.where(), `${file}:${line}`, yml);
       assert.match(err.message, /trusted/i);
     }
+  });
+
+  test('a binding host is a name, * or *.domain, or an IP literal that names the local address', () => {
+    assert.deepEqual(parseBinding('http://shop.test:80'), { protocol: 'http', host: 'shop.test', port: 80, text: 'http://shop.test:80' });
+    assert.equal(parseBinding('http://127.0.0.1:8080')?.address, '127.0.0.1');
+    assert.equal(parseBinding('https://[::1]:8443')?.address, '::1');
+    assert.equal(parseBinding('https://[::1]:8443')?.host, '[::1]');
+    assert.equal(parseBinding('http://[shop]:80'), undefined);
+    assert.equal(parseBinding('http://*.test:99999'), undefined);
   });
 
   test('unknown keys are errors naming the line', () => {

@@ -117,12 +117,16 @@ function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: 
 
 /**
  * Binding is one `protocol://host:port` string of a site (IIS's site bindings). `host` is a
- * lower-case name, `*` (any name) or `*.suffix` (any name ending in `.suffix`).
+ * lower-case name, `*` (any name) or `*.suffix` (any name ending in `.suffix`), or an IP
+ * literal (`127.0.0.1`, `[::1]`): then `address` is set and the binding takes any host name
+ * on connections to that local address.
  */
 export interface Binding {
   readonly protocol: 'http' | 'https';
   readonly host: string;
   readonly port: number;
+  /** The local IP address of an IP-literal binding (no brackets); undefined for names and `*`. */
+  readonly address?: string | undefined;
   /** The string as written, for messages. */
   readonly text: string;
 }
@@ -174,11 +178,15 @@ const SHORT_FORM_ONLY = ['root', 'name', 'port', 'users'] as const;
 
 /** parseBinding reads `http://*:8080` or `https://shop.example.test:8443`; undefined when malformed. */
 export function parseBinding(text: string): Binding | undefined {
-  const match = /^(https?):\/\/(\*|\*\.[a-z0-9.-]+|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(\d{1,5})\/?$/i.exec(text);
+  const match = /^(https?):\/\/(\*|\*\.[a-z0-9.-]+|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]):(\d{1,5})\/?$/i.exec(text);
   if (match === null) return undefined;
   const port = Number(match[3]);
   if (port > 65535) return undefined;
-  return { protocol: match[1]!.toLowerCase() as 'http' | 'https', host: match[2]!.toLowerCase(), port, text };
+  const host = match[2]!.toLowerCase();
+  const literal = host.startsWith('[') ? host.slice(1, -1) : host;
+  const family = isIP(literal);
+  if (host.startsWith('[') && family !== 6) return undefined;
+  return { protocol: match[1]!.toLowerCase() as 'http' | 'https', host, port, text, ...(family === 0 ? {} : { address: literal }) };
 }
 
 /**
@@ -348,7 +356,7 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       const binding = typeof value === 'string' ? parseBinding(value) : undefined;
       if (binding === undefined)
         fail(
-          `bad binding ${JSON.stringify(value ?? null)}: write protocol://host:port, such as "http://*:8080" or "https://shop.example.test:8443" (host: a name, * or *.domain)`,
+          `bad binding ${JSON.stringify(value ?? null)}: write protocol://host:port, such as "http://*:8080" or "https://shop.example.test:8443" (host: a name, * or *.domain, or a local IP address such as 127.0.0.1 or [::1])`,
           entryAt,
         );
       const { protocol, host, port } = binding!;

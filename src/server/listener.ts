@@ -1,7 +1,8 @@
 /**
  * Listener owns one listening port and the sites bound to it (IIS's bindings): it chooses the
- * site of each request by its host name (exact name, then the longest `*.domain`, then `*`,
- * then the server's defaultSite; none: 404 NH_ERR_SERVER_NO_SITE through the error step).
+ * site of each request by its host name (exact name, then the longest `*.domain`), then by the
+ * connection's local address (IP-literal bindings), then `*`, then the server's defaultSite
+ * (none: 404 NH_ERR_SERVER_NO_SITE through the error step).
  *
  *   http://   net ─▶ FastPath ─▶ (node's http server for what it does not read)  ─▶ route ─▶ SiteHost
  *   https://  TLS (SNI: certificates.ts) ─┬─ ALPN h2 ─▶ node's http2 compat API ─▶ route ─▶ SiteHost
@@ -65,6 +66,8 @@ export function hostNameOf(host: string | undefined): string {
 /** RouteTable is a listener's routes by host name: exact names, `*.domain` suffixes (longest first), `*`, the default site. */
 class RouteTable {
   readonly exact = new Map<string, Route>();
+  /** IP-literal bindings by local address: any host name on connections to that address. */
+  readonly byAddress = new Map<string, Route>();
   /** [".domain", route], longest first. */
   readonly wildcards: [string, Route][] = [];
   readonly any: Route | undefined;
@@ -73,7 +76,8 @@ class RouteTable {
   constructor(routes: readonly Route[], defaultSite: Route | undefined) {
     for (const route of routes) {
       const host = route.binding.host;
-      if (host.startsWith('*.')) this.wildcards.push([host.slice(1), route]);
+      if (route.binding.address !== undefined) this.byAddress.set(route.binding.address, route);
+      else if (host.startsWith('*.')) this.wildcards.push([host.slice(1), route]);
       else if (host !== '*') this.exact.set(host, route);
     }
     this.wildcards.sort((a, b) => b[0].length - a[0].length);
@@ -147,6 +151,11 @@ export class Listener {
     return this.#options.protocol;
   }
 
+  /** address is the local address the listener binds. */
+  get address(): string {
+    return this.#options.address;
+  }
+
   /** start listens and resolves with the listener's URL. */
   start(): Promise<string> {
     const { address, port } = this.#options;
@@ -203,13 +212,17 @@ export class Listener {
     for (const session of this.#sessions) session.destroy();
   }
 
-  /** routeFor chooses the route of a host name (see the file comment). */
-  routeFor(hostName: string): Route | undefined {
+  /** routeFor chooses the route of a host name on a connection to `localAddress` (see the file comment). */
+  routeFor(hostName: string, localAddress: string | undefined): Route | undefined {
     const routes = this.#routes;
     const exact = routes.exact.get(hostName);
     if (exact !== undefined) return exact;
     for (const [suffix, route] of routes.wildcards) {
       if (hostName.endsWith(suffix) && hostName.length > suffix.length) return route;
+    }
+    if (routes.byAddress.size > 0 && localAddress !== undefined) {
+      const byAddress = routes.byAddress.get(localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress);
+      if (byAddress !== undefined) return byAddress;
     }
     return routes.any ?? routes.defaultSite;
   }
@@ -224,7 +237,7 @@ export class Listener {
         ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
         : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
-    const route = this.routeFor(hostNameOf(req.headers.host));
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
     if (route === undefined) {
       const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
       errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
@@ -247,7 +260,7 @@ export class Listener {
       this.#held.push(() => this.#onUpgrade(req, socket, head));
       return;
     }
-    const route = this.routeFor(hostNameOf(req.headers.host));
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
     if (route === undefined) {
       (socket as Socket).destroy();
       return;

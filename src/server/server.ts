@@ -101,6 +101,8 @@ interface PortPlan {
   readonly protocol: 'http' | 'https';
   readonly routes: Route[];
   readonly tls: CertificateEntry[];
+  /** The local address to listen on: the one IP of the port's bindings when they all name the same, else the server's `host`. */
+  address: string;
 }
 
 /** Plan is a host configuration turned into sites and ports, before anything listens. */
@@ -191,7 +193,8 @@ export class NodehostServer implements AdminTarget {
     const ports = new Map<number, PortPlan>();
     for (const spec of specs) {
       for (const binding of spec.bindings) {
-        const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [] };
+        const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [], address: binding.address ?? options.host };
+        if (port.address !== (binding.address ?? options.host)) port.address = options.host;
         port.routes.push(routeOf(spec, binding));
         if (spec.tls !== undefined) port.tls.push({ host: binding.host, files: spec.tls });
         ports.set(binding.port, port);
@@ -209,8 +212,8 @@ export class NodehostServer implements AdminTarget {
   }
 
   #newListener(port: number, spec: PortPlan, defaultRoute: Route | undefined, certificates = this.#certificatesOf(spec)): Listener {
-    const { protocol, routes } = spec;
-    return new Listener({ address: this.#options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: this.#options.log });
+    const { protocol, routes, address } = spec;
+    return new Listener({ address, port, protocol, routes, defaultSite: defaultRoute, certificates, log: this.#options.log });
   }
 
   /**
@@ -240,7 +243,7 @@ export class NodehostServer implements AdminTarget {
     for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
     for (const [port, spec] of plan.ports) {
       const listener = this.#listeners.get(port);
-      if (listener !== undefined && listener.protocol === spec.protocol) {
+      if (listener !== undefined && listener.protocol === spec.protocol && listener.address === spec.address) {
         listener.update(spec.routes, plan.defaultRoute, certificates.get(port));
         continue;
       }
