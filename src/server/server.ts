@@ -110,6 +110,7 @@ interface Plan {
   readonly sites: SiteHost[];
   readonly ports: Map<number, PortPlan>;
   readonly defaultRoute: Route | undefined;
+  readonly trustedProxies: BlockList | undefined;
 }
 
 /** blockListOf builds the matcher of trustedProxies; undefined when there are none. */
@@ -152,6 +153,7 @@ export class NodehostServer implements AdminTarget {
     this.#options = options;
     const plan = this.#plan(options, []);
     this.#sites = plan.sites;
+    for (const site of plan.sites) site.site.trustedProxies = plan.trustedProxies;
     for (const [port, spec] of plan.ports) this.#listeners.set(port, this.#newListener(port, spec, plan.defaultRoute));
     this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => this.#sites.map((site) => site.metrics()) });
   }
@@ -179,7 +181,6 @@ export class NodehostServer implements AdminTarget {
           usersFile: spec.usersFile,
           metrics: options.metrics,
         });
-      host.site.trustedProxies = trustedProxies;
       this.#keys.set(host, key);
       siteOf.set(spec, host);
       return host;
@@ -200,7 +201,7 @@ export class NodehostServer implements AdminTarget {
         ports.set(binding.port, port);
       }
     }
-    return { sites, ports, defaultRoute };
+    return { sites, ports, defaultRoute, trustedProxies };
   }
 
   /** certificatesOf reads an https port's certificates (throws NH_ERR_TLS_CERTIFICATE); undefined for http. */
@@ -240,6 +241,7 @@ export class NodehostServer implements AdminTarget {
     }
     this.#options = next;
     this.#sites = plan.sites;
+    for (const site of plan.sites) site.site.trustedProxies = plan.trustedProxies;
     for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
     for (const [port, spec] of plan.ports) {
       const listener = this.#listeners.get(port);
