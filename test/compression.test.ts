@@ -358,3 +358,63 @@ describe('configuration errors', () => {
     assert.match(out, /web\.config:8\b.*doStaticCompression/);
   });
 });
+
+describe('host-wide defaults in nodehost.yml', () => {
+  test('compression: in nodehost.yml is merged under every web.config of the site', async () => {
+    const yml = path.join(tmp, 'nodehost.yml');
+    // The host adds image/png and turns scripts and dynamic compression off; the site's own
+    // minFileSizeForComp (1000) wins over the host's, so the 20 kB picture qualifies.
+    fs.writeFileSync(
+      yml,
+      [
+        'root: site',
+        'compression: |',
+        '  <system.webServer>',
+        '    <httpCompression minFileSizeForComp="100000">',
+        '      <staticTypes>',
+        '        <add mimeType="image/png" enabled="true" />',
+        '        <add mimeType="application/javascript" enabled="false" />',
+        '      </staticTypes>',
+        '    </httpCompression>',
+        '    <urlCompression doDynamicCompression="false" />',
+        '  </system.webServer>',
+        '',
+      ].join('\n'),
+    );
+    const withDefaults = await startNodehost('', { args: ['--config', yml] });
+    try {
+      const png = await fetchStrict(withDefaults.url, '/photo.png', { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(png.headers['content-encoding'], 'gzip');
+      assert.deepEqual(zlib.gunzipSync(png.body), Buffer.alloc(20000, 7));
+      const script = await fetchStrict(withDefaults.url, '/big.js', { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(script.headers['content-encoding'], undefined);
+      assert.equal(script.text, SCRIPT);
+      const json = await fetchStrict(withDefaults.url, JSON_20K, { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(json.status, 200);
+      assert.equal(json.headers['content-encoding'], undefined);
+      assert.equal((await get('/photo.png', 'gzip')).headers['content-encoding'], undefined, 'without nodehost.yml, png is not compressed');
+    } finally {
+      await withDefaults.stop();
+    }
+  });
+
+  test('a bad value in nodehost.yml compression names nodehost.yml and its line', async () => {
+    const yml = path.join(tmp, 'bad-compression.yml');
+    fs.writeFileSync(
+      yml,
+      [
+        'root: site',
+        'compression: |',
+        '  <httpCompression>',
+        '    <staticTypes>',
+        '      <add mimeType="image" />',
+        '    </staticTypes>',
+        '  </httpCompression>',
+        '',
+      ].join('\n'),
+    );
+    const result = await run(process.execPath, [BIN, 'serve', '--config', yml, '--port', '0']).catch((err: { code: number; stderr: string }) => err);
+    assert.equal((result as { code?: number }).code, 1);
+    assert.match((result as { stderr: string }).stderr, /bad-compression\.yml:5\b.*mimeType must look like type\/subtype/);
+  });
+});

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from './helpers/logs.js';
+import { accessLogLine as readAccessLogLine } from './helpers/access-log.js';
 import { startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { fetchStrict } from './helpers/strict-http.js';
 
@@ -27,32 +27,9 @@ function writeSite(name: string, files: Record<string, string>): string {
   return root;
 }
 
-/**
- * accessLogLine waits for the access log line of a request to `stem` carrying `probe` in its
- * query (the default log folder is `<site>/../logs/<site name>/`) and returns its fields.
- */
-async function accessLogLine(site: string, stem: string, probe: string): Promise<Record<string, string>> {
-  const dir = path.join(tmp, 'logs', site);
-  const found = await waitFor(
-    dir,
-    () => {
-      if (!fs.existsSync(dir)) return undefined;
-      const text = fs
-        .readdirSync(dir)
-        .map((name) => fs.readFileSync(path.join(dir, name), 'utf8'))
-        .join('');
-      const line = text.split('\n').find((l) => l.includes(`probe=${probe}`));
-      return line === undefined ? undefined : { text, line };
-    },
-    `the access log line of ${stem}?probe=${probe}`,
-    10_000,
-  );
-  // The W3C header names the fields of the lines after it.
-  const fields = /^#Fields: (.*)$/m.exec(found.text)![1]!.split(' ');
-  const values = found.line.split(' ');
-  const parsed = Object.fromEntries(fields.map((name, i) => [name, values[i]!]));
-  assert.equal(parsed['cs-uri-stem'], stem);
-  return parsed;
+/** accessLogLine reads the access log line of a request to `stem` (the default log folder is `<site>/../logs/<site name>/`). */
+function accessLogLine(site: string, stem: string, probe: string): Promise<Record<string, string>> {
+  return readAccessLogLine(path.join(tmp, 'logs', site), stem, probe);
 }
 
 const KUDU_RULES = `

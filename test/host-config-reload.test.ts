@@ -116,3 +116,47 @@ describe('host configuration reload', () => {
     assert.equal((await keptGet('/who.txt', 'a')).text, 'a\n');
   });
 });
+
+describe('host-wide compression in the long form', () => {
+  const yml = join(DIR, 'compression.yml');
+  let host: RunningHost;
+  let port: number;
+
+  /** config gives sites c and d one port, under a top-level `compression` with `minFileSizeForComp`. */
+  const config = (minFileSizeForComp: number): string =>
+    [
+      'compression: |',
+      `  <httpCompression minFileSizeForComp="${minFileSizeForComp}">`,
+      '    <staticTypes><add mimeType="image/png" enabled="true" /></staticTypes>',
+      '  </httpCompression>',
+      'sites:',
+      site('c', `http://c.test:${port}`),
+      site('d', `http://d.test:${port}`),
+      '',
+    ].join('\n');
+  const encoding = async (name: string): Promise<string | undefined> => {
+    const reply = await fetchRaw(`http://127.0.0.1:${port}`, '/photo.png', { headers: { host: `${name}.test:${port}`, 'accept-encoding': 'gzip' } });
+    assert.equal(reply.status, 200);
+    return reply.headers['content-encoding'];
+  };
+
+  before(async () => {
+    for (const name of ['c', 'd']) {
+      makeSite(name);
+      writeFileSync(join(DIR, name, 'photo.png'), Buffer.alloc(20000, 7));
+    }
+    port = await freePort();
+    writeFileSync(yml, config(1000));
+    host = await startNodehost('', { port: false, args: ['--config', yml] });
+  });
+  after(() => host?.stop());
+
+  test('applies to every site, and a changed value applies on reload', async () => {
+    assert.equal(await encoding('c'), 'gzip');
+    assert.equal(await encoding('d'), 'gzip');
+    writeFileSync(yml, config(100000));
+    await waitForLog(host.child.stderr!, host.stderr, /host config reloaded/);
+    assert.equal(await encoding('c'), undefined);
+    assert.equal(await encoding('d'), undefined);
+  });
+});

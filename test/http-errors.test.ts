@@ -80,6 +80,22 @@ describe("httpErrors: nodehost's own errors", () => {
     assert.match(detailed.text, /404\.14 - Not Found/);
     const detailedVerb = await fetchStrict(host.url, '/detailed/x.txt', { method: 'DELETE' });
     assert.match(detailedVerb.text, /404\.6 - Not Found/);
+    const detailedHeader = await fetchStrict(host.url, '/detailed/x.txt', { headers: { 'X-Big': 'x'.repeat(20) } });
+    assert.equal(detailedHeader.status, 431);
+    assert.match(detailedHeader.text, /NH_ERR_FILTER_HEADER_TOO_LARGE/);
+    const detailedQuery = await fetchStrict(host.url, '/detailed/x.txt?' + 'q'.repeat(60));
+    assert.equal(detailedQuery.status, 404);
+    assert.match(detailedQuery.text, /404\.15 - Not Found/);
+    const detailedBody = await fetchStrict(host.url, '/detailed/x.txt', { method: 'POST', body: '0123456789A' });
+    assert.equal(detailedBody.status, 413);
+    assert.match(detailedBody.text, /413\.1 - /);
+    // Every one went out through the response chain: the custom headers are on each, once.
+    for (const reply of [long, header, verb, detailed, detailedVerb, detailedHeader, detailedQuery, detailedBody]) {
+      assert.deepEqual(
+        reply.rawHeaders.filter((_, i) => i % 2 === 0 && reply.rawHeaders[i]!.toLowerCase() === 'x-powered-by'),
+        ['X-Powered-By'],
+      );
+    }
   });
 });
 
@@ -109,6 +125,32 @@ describe('httpErrors: error responses from node', () => {
     const chunked = await fetchStrict(host.url, '/app.js/chunked404');
     assert.equal(chunked.status, 404);
     assert.match(chunked.text, CUSTOM_404);
+  });
+
+  test("Replace with an ExecuteURL page: node's JSON 404 is dropped and the page (a node app) answers, keeping the 404", async () => {
+    for (let i = 0; i < 2; i++) {
+      const reply = await fetchStrict(host.url, '/execnode/app.js/json404');
+      assert.equal(reply.status, 404);
+      assert.equal(reply.headers['content-type'], 'text/html');
+      assert.match(reply.text, /<h1>node error page<\/h1><p>asked for \/execnode\/app\.js\/json404<\/p>/);
+      assert.doesNotMatch(reply.text, /no such user/);
+      assert.equal(reply.headers['content-length'], String(reply.body.length));
+      assert.equal(reply.rawHeaders.filter((name) => name.toLowerCase() === 'x-powered-by').length, 1, 'custom headers once, from the page');
+    }
+    const head = await fetchStrict(host.url, '/execnode/app.js/json404', { method: 'HEAD' });
+    assert.equal(head.status, 404);
+    assert.equal(head.body.length, 0);
+  });
+
+  test('Auto with an ExecuteURL page: a bodiless node 404 (chunked or not) gets the page, a node body is kept', async () => {
+    for (const target of ['/execauto/app.js/empty404', '/execauto/app.js/chunked404']) {
+      const reply = await fetchStrict(host.url, target);
+      assert.equal(reply.status, 404, target);
+      assert.match(reply.text, /<h1>node error page<\/h1>/, target);
+    }
+    const json = await fetchStrict(host.url, '/execauto/app.js/json404');
+    assert.equal(json.status, 404);
+    assert.deepEqual(JSON.parse(json.text), { error: 'no such user' });
   });
 
   test('a node 200 is never touched', async () => {

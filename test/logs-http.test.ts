@@ -2,6 +2,7 @@
 // 403), the live tail, the access log, memory under a 100 MB burst, and `nodehost logs`.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import { request } from 'node:http';
 import net from 'node:net';
@@ -284,6 +285,36 @@ describe('log folder over HTTP', () => {
       });
     } finally {
       follower.kill('SIGTERM');
+    }
+  });
+});
+
+describe('log tails and shutdown', () => {
+  test('a tail whose client left unnoticed (a FIN, no write to fail) ends when the host stops, which then exits', async () => {
+    // A long gracefulShutdownTimeout: a tail that held the shutdown open would outlast the test's timeout.
+    const own = path.join(temp, 'tail-site');
+    fs.cpSync(SITES + 'logs-app', own, { recursive: true });
+    fs.writeFileSync(
+      path.join(own, 'web.config'),
+      fs.readFileSync(path.join(own, 'web.config'), 'utf8').replace('</handlers>', '</handlers><iisnode gracefulShutdownTimeout="600000" />'),
+    );
+    const tailHost = await startNodehost(own);
+    try {
+      assert.equal((await fetchRaw(tailHost.url, '/app/server.js/log?text=tail-me')).text, 'ok');
+      const ownDir = path.join(own, 'app', 'iisnode');
+      const file = await waitFor(ownDir, () => fs.readdirSync(ownDir).find((name) => LOG_NAME.exec(name)?.[3] === 'stdout'), 'a stdout log file', WAIT_MS);
+      const socket = net.connect(tailHost.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      socket.write(`GET /app/iisnode/tail?file=${encodeURIComponent(file)}&from=start HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await waitFor(ownDir, () => (received.includes('tail-me\n') ? true : undefined), 'the tail to stream the line', WAIT_MS);
+      // The client goes away (its FIN reaches the host, which cannot tell it from a half-close).
+      socket.destroy();
+      assert.equal(await tailHost.stop(), 0);
+      assert.match(received, /^HTTP\/1\.1 200 /);
+    } finally {
+      await tailHost.stop();
     }
   });
 });

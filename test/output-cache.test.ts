@@ -70,12 +70,61 @@ test('a hit is answered from memory and never reaches node; it carries Date and 
   assert.equal(Number(second.headers['content-length']), first.body.length);
   assert.equal(second.headers['content-type'], 'text/plain');
   assert.equal(second.headers.date, first.headers.date, 'the stored response keeps the Date it was made with');
+  assert.deepEqual(
+    second.rawHeaders.filter((_, i) => i % 2 === 1 && second.rawHeaders[i - 1]!.toLowerCase() === 'x-powered-by'),
+    ['nodehost'],
+    'a hit carries the custom headers once, as stored',
+  );
   assert.match(String(second.headers.age), /^\d+$/);
   const head = await get('/collapse/app.js?hit=1', {}, 'HEAD');
   assert.equal(head.headers['x-nodehost-cache'], 'hit');
   assert.equal(head.body.length, 0);
   assert.equal(Number(head.headers['content-length']), first.body.length);
   assert.equal(await count('collapse'), start + 1, 'only the first request reached node');
+});
+
+test('a hit answers If-None-Match and If-Modified-Since with 304 from memory: no body, the validators, never reaching node', async () => {
+  const target = '/collapse/app.js?conditional=1&mode=validators';
+  const first = await get(target);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.etag, '"v1"');
+  const start = await count('collapse');
+  for (const headers of [
+    { 'If-None-Match': '"v1"' },
+    { 'If-None-Match': 'W/"other", W/"v1"' },
+    { 'If-Modified-Since': 'Tue, 01 Dec 2026 10:00:00 GMT' },
+    { 'If-Modified-Since': 'Wed, 02 Dec 2026 10:00:00 GMT' },
+  ]) {
+    const reply = await get(target, headers);
+    assert.equal(reply.status, 304, JSON.stringify(headers));
+    assert.equal(reply.headers['x-nodehost-cache'], 'hit');
+    assert.equal(reply.body.length, 0);
+    assert.equal(reply.framing, 'none');
+    assert.equal(reply.headers['content-length'], undefined);
+    assert.equal(reply.headers['content-type'], undefined);
+    assert.equal(reply.headers.etag, '"v1"');
+    assert.equal(reply.headers['last-modified'], 'Tue, 01 Dec 2026 10:00:00 GMT');
+    assert.equal(reply.headers.date, first.headers.date);
+    assert.equal(reply.headers['x-powered-by'], 'nodehost');
+  }
+  const head = await get(target, { 'If-None-Match': '"v1"' }, 'HEAD');
+  assert.equal(head.status, 304);
+  // A validator that does not match (If-None-Match wins over If-Modified-Since), or an older date: the whole hit.
+  for (const headers of [
+    { 'If-None-Match': '"v2"', 'If-Modified-Since': 'Wed, 02 Dec 2026 10:00:00 GMT' },
+    { 'If-Modified-Since': 'Mon, 30 Nov 2026 10:00:00 GMT' },
+  ]) {
+    const reply = await get(target, headers);
+    assert.equal(reply.status, 200, JSON.stringify(headers));
+    assert.equal(reply.headers['x-nodehost-cache'], 'hit');
+    assert.equal(reply.text, first.text);
+  }
+  assert.equal(await count('collapse'), start, 'no conditional request reached node');
+  // A stored response without validators has nothing to match.
+  await get('/collapse/app.js?conditional=2');
+  const plain = await get('/collapse/app.js?conditional=2', { 'If-None-Match': '"v1"', 'If-Modified-Since': 'Wed, 02 Dec 2026 10:00:00 GMT' });
+  assert.equal(plain.status, 200);
+  assert.equal(plain.headers['x-nodehost-cache'], 'hit');
 });
 
 test('an entry expires after its duration (1 s)', async () => {

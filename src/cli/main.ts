@@ -264,13 +264,16 @@ function parsePositive(value: string): number {
 }
 
 function check(siteArg: string | undefined, flags: { config?: string }): void {
-  // nodehost.yml errors (global rules included) throw, naming file:line; the catch below prints them and exits 1.
+  // nodehost.yml errors (global rules and compression included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
-  if (file !== undefined) process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules)\n`);
+  if (file !== undefined) {
+    const compression = file.compression === undefined ? '' : ', host compression defaults';
+    process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules${compression})\n`);
+  }
   const roots = siteArg === undefined && file?.sites !== undefined ? file.sites.map((site) => site.root) : [resolve(siteArg ?? file?.root ?? '.')];
   let errors = 0;
   for (const root of roots) {
-    const report = checkSite(root, process.env);
+    const report = checkSite(root, process.env, { compression: file?.compression });
     process.stdout.write(formatCheckReport(report));
     errors += report.errors.length;
   }
@@ -313,7 +316,7 @@ program
   .command('check')
   .description("validate every web.config and iisnode.yml of a site and print each application's effective settings")
   .argument('[siteRoot]', 'site folder (default: the current folder, or root in --config)')
-  .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules included)')
+  .option('--config <file>', 'also validate this host configuration file (nodehost.yml, its globalRules and compression included)')
   .addHelpText('after', '\nExample:\n  nodehost check examples/showcase --config nodehost.yml\n\nExit codes: 0 valid, 1 errors found, 2 usage error.')
   .action(check);
 

@@ -37,6 +37,7 @@ export function serveOptions(file: HostConfig, args: ServeArgs, log: HostLog): S
     siteName: file.name,
     globalRules: file.globalRules,
     usersFile: file.users,
+    hostDefaults: { compression: file.compression },
     ...(file.logs === undefined
       ? {}
       : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteArg ?? file.root ?? '.'))) }),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { NodehostError } from '../errors.js';
 import type { SettingOrigin } from './app-settings.js';
 import { IISNODE_SCHEMA } from './schema.js';
-import { SiteConfig } from './site-config.js';
+import { SiteConfig, type HostDefaults } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
 import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
@@ -51,8 +51,8 @@ export interface CheckReport {
  * a wildcard `path="*.js"` finds every .js file in the scope folder and below; with `paths`, the
  * applications and virtual directories are searched at their URLs too. Never throws.
  */
-export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, paths?: SitePaths): CheckReport {
-  const site = SiteConfig.load(siteRoot, env, paths);
+export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}, paths?: SitePaths): CheckReport {
+  const site = SiteConfig.load(siteRoot, env, host, paths);
   const errors: NodehostError[] = [...site.errors];
   const seen = new Set(errors.map((error) => error.toString()));
   const apps: CheckedApp[] = [];

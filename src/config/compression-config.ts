@@ -287,8 +287,13 @@ export class CompressionMerge {
     this.frozen = from?.frozen;
   }
 
-  /** apply merges one place's section; duplicate keys are pushed to `errors` as NH_ERR_CONFIG_DUPLICATE_KEY. */
-  apply(section: CompressionSection, errors: NodehostError[]): void {
+  /**
+   * apply merges one place's section; duplicate keys are pushed to `errors` as
+   * NH_ERR_CONFIG_DUPLICATE_KEY. At the 'host' level (nodehost.yml, host-compression.ts) a type
+   * that repeats a built-in one replaces it, as a scheme does at every level.
+   */
+  apply(section: CompressionSection, errors: NodehostError[], level: 'host' | 'site' = 'site'): void {
+    const onTypeRepeat = level === 'host' ? replacesBuiltIn : undefined;
     this.frozen = undefined;
     this.doStaticCompression = section.doStaticCompression ?? this.doStaticCompression;
     this.doDynamicCompression = section.doDynamicCompression ?? this.doDynamicCompression;
@@ -299,13 +304,13 @@ export class CompressionMerge {
     this.staticTypes = mergeCollection(
       this.staticTypes,
       section.staticTypes,
-      { order: 'append', section: `${HTTP_WHERE}/staticTypes`, keyName: 'mimeType' },
+      { order: 'append', section: `${HTTP_WHERE}/staticTypes`, keyName: 'mimeType', onRepeat: onTypeRepeat },
       errors,
     );
     this.dynamicTypes = mergeCollection(
       this.dynamicTypes,
       section.dynamicTypes,
-      { order: 'append', section: `${HTTP_WHERE}/dynamicTypes`, keyName: 'mimeType' },
+      { order: 'append', section: `${HTTP_WHERE}/dynamicTypes`, keyName: 'mimeType', onRepeat: onTypeRepeat },
       errors,
     );
     this.schemes = mergeCollection(

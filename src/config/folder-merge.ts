@@ -23,10 +23,19 @@ import { RewriteMerge } from './rewrite-compile.js';
 import { RequestFilteringMerge } from './request-filtering-config.js';
 import { CachingMerge } from './caching-config.js';
 import { SecurityMerge } from './security-config.js';
-import { CompressionMerge } from './compression-config.js';
+import { CompressionMerge, type CompressionSection } from './compression-config.js';
 import { ClientCacheMerge } from './client-cache-config.js';
 import { HttpProtocolMerge } from './http-protocol-config.js';
 import { HttpErrorsMerge } from './http-errors-config.js';
+
+/**
+ * HostDefaults are what the host configuration (nodehost.yml) sets for every level of a site,
+ * under its web.config files: IIS's server level (applicationHost.config).
+ */
+export interface HostDefaults {
+  /** Host-wide `<httpCompression>` / `<urlCompression>` (config/host-compression.ts). */
+  readonly compression?: CompressionSection | undefined;
+}
 
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
@@ -91,9 +100,15 @@ export class FolderMerge {
     this.frozen = undefined;
   }
 
-  /** base creates the state of the built-in base configuration. */
-  static base(): FolderMerge {
-    return new FolderMerge(undefined);
+  /**
+   * base creates the state of the built-in base configuration, with the host's defaults
+   * (nodehost.yml) applied; they were validated when nodehost.yml was read, so the errors a
+   * merge could find were reported there.
+   */
+  static base(host: HostDefaults = {}): FolderMerge {
+    const base = new FolderMerge(undefined);
+    if (host.compression !== undefined) base.compression.apply(host.compression, base.errors, 'host');
+    return base;
   }
 
   /** child creates a level below this one, inheriting everything it holds. */

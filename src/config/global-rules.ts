@@ -11,12 +11,11 @@
  * more bare `<rule>` elements (what IIS Manager shows and people copy) read as if they were
  * inside `<globalRules>`.
  */
-import { readFileSync } from 'node:fs';
 import { NodehostError, type SourcePosition } from '../errors.js';
 import { RewriteMerge } from './rewrite-compile.js';
 import { newRewriteSection, readGlobalRewriteSection } from './rewrite-config.js';
 import type { InboundRule } from './rewrite-types.js';
-import { decodeConfigText } from './web-config.js';
+import { readHostXml, throwHostXmlErrors } from './host-xml.js';
 import { configError } from './xml-attributes.js';
 import { parseXml, type XmlElement } from './xml.js';
 
@@ -75,33 +74,11 @@ export function loadGlobalRules(
   firstLine: number,
   resolvePath: (relative: string) => string,
 ): readonly InboundRule[] | undefined {
-  if (value.trim() === '') return undefined;
-  let result: GlobalRulesResult;
-  if (value.trimStart().startsWith('<')) {
-    result = compileGlobalRules(value, at.file, firstLine);
-  } else {
-    const file = resolvePath(value.trim());
-    let text: string;
-    try {
-      text = decodeConfigText(readFileSync(file));
-    } catch (err) {
-      throw new NodehostError('NH_ERR_CONFIG_HOST', `globalRules: cannot read ${file}: ${(err as Error).message}`, { cause: err, source: at });
-    }
-    result = compileGlobalRules(text, file);
-  }
-  if (result.errors.length === 0) return result.rules;
-  const isInline = value.trimStart().startsWith('<');
-  // Document order; inline XML loses its YAML indentation, so its columns would mislead.
-  const errors = [...result.errors]
-    .sort((a, b) => (a.source?.line ?? 0) - (b.source?.line ?? 0) || (a.source?.column ?? 0) - (b.source?.column ?? 0))
-    .map((err) => (isInline && err.source ? new NodehostError(err.code, err.message, { source: { file: err.source.file, line: err.source.line } }) : err));
-  const first = errors[0]!;
-  if (errors.length === 1) throw first;
-  const rest = errors
-    .slice(1)
-    .map((err) => `\n  ${err.toString()}`)
-    .join('');
-  throw new NodehostError(first.code, `${first.message}; ${errors.length - 1} more:${rest}\n `, { ...(first.source ? { source: first.source } : {}) });
+  const xml = readHostXml('globalRules', value, at, firstLine, resolvePath);
+  if (xml === undefined) return undefined;
+  const result = compileGlobalRules(xml.text, xml.file, xml.firstLine);
+  if (result.errors.length > 0) throwHostXmlErrors(result.errors, xml.isInline);
+  return result.rules;
 }
 
 /**

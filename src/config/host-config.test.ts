@@ -101,10 +101,10 @@ describe('nodehost.yml', () => {
 
   test('trustedProxies: addresses and subnets, one string or a list; bad entries name their line', () => {
     assert.deepEqual(loadHostConfig(write('root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - "::1"\n')).trustedProxies, [
-      { address: '10.0.0.0', prefix: 8 },
-      { address: '::1', prefix: undefined },
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
     ]);
-    assert.deepEqual(loadHostConfig(write('trustedProxies: 127.0.0.1\n')).trustedProxies, [{ address: '127.0.0.1', prefix: undefined }]);
+    assert.deepEqual(loadHostConfig(write('trustedProxies: 127.0.0.1\n')).trustedProxies, [{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }]);
     for (const [yml, line] of [
       ['root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - proxy.example\n', 4],
       ['root: .\ntrustedProxies: [10.0.0.0/33]\n', 2],
@@ -294,5 +294,31 @@ describe('nodehost.yml globalRules', () => {
     assert.equal(missing.code, 'NH_ERR_CONFIG_HOST');
     assert.equal(missing.source?.line, 2);
     assert.equal(loadError(write('globalRules: 3\n')).code, 'NH_ERR_CONFIG_HOST');
+  });
+});
+
+describe('trustedProxies', () => {
+  test('reads addresses and CIDR ranges of both families', () => {
+    const config = loadHostConfig(write('trustedProxies:\n  - 127.0.0.1\n  - 10.0.0.0/8\n  - "::1"\n  - fd00::/8\n  - ::ffff:192.0.2.1\n'));
+    assert.deepEqual(config.trustedProxies, [
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+      { address: '192.0.2.1', prefix: 32, family: 'ipv4' },
+    ]);
+    assert.equal(loadHostConfig(write('root: .\n')).trustedProxies, undefined);
+  });
+
+  test('a bad entry names its own line; a value that is neither a list nor an address is an error', () => {
+    for (const bad of ['10.0.0.0/33', 'balancer.example', '10.0.0/8', '1.2.3.4/x']) {
+      const err = loadError(write(`trustedProxies:\n  - 127.0.0.1\n  - ${bad}\n`));
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST');
+      assert.equal(err.source?.line, 3, bad);
+      assert.match(err.message, /is not an IP address or CIDR range/);
+    }
+    const mapping = loadError(write('trustedProxies:\n  balancer: 127.0.0.1\n'));
+    assert.match(mapping.message, /must be a list of addresses or CIDR ranges/);
+    assert.equal(mapping.source?.line, 1);
   });
 });

@@ -9,7 +9,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, type Pair } from 'yaml';
 import { NodehostError } from '../errors.js';
+import type { CompressionSection } from './compression-config.js';
 import { loadGlobalRules } from './global-rules.js';
+import { loadHostCompression } from './host-compression.js';
+import { parseProxyRange, type ProxyRange } from './proxy-range.js';
 import type { InboundRule } from './rewrite-types.js';
 import type { Mount } from './site-paths.js';
 
@@ -62,18 +65,21 @@ export interface HostConfig {
   readonly user?: string | undefined;
   readonly group?: string | undefined;
   /**
-   * The proxies in front of nodehost (key `trustedProxies`: a list of IP addresses and
-   * `address/prefix` subnets): a connection from one of them has its client address taken from
-   * X-Forwarded-For (REMOTE_ADDR, ipSecurity, the loopback rule, the access log). Undefined: the
-   * connection's own address is the client's.
+   * Host-wide compression defaults (key `compression`: `<httpCompression>` and/or
+   * `<urlCompression>` as inline XML or a path to an XML file, relative to the file's folder;
+   * see host-compression.ts), merged under every web.config of every site, and re-read with
+   * the file. Undefined when absent.
    */
-  readonly trustedProxies?: readonly TrustedProxy[] | undefined;
-}
-
-/** TrustedProxy is one entry of `trustedProxies`: an address, and a prefix length for a subnet. */
-export interface TrustedProxy {
-  readonly address: string;
-  readonly prefix?: number | undefined;
+  readonly compression?: CompressionSection | undefined;
+  /**
+   * The load balancers in front of nodehost (key `trustedProxies`: a list of addresses and CIDR
+   * ranges, e.g. `[127.0.0.1, 10.0.0.0/8]`, or one of them; docs/scale-out.md). A request from one of them is
+   * taken to come from the client its `X-Forwarded-For` names, over the scheme its
+   * `X-Forwarded-Proto` names: REMOTE_ADDR, HTTPS, the access log, ipSecurity, enableXFF and
+   * the loopback-only pages see that client. From any other peer the headers are ignored.
+   * Undefined when absent: no peer is trusted.
+   */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -113,6 +119,24 @@ function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: 
     }
   }
   return admin;
+}
+
+/** parseTrustedProxies reads the `trustedProxies` list (or one entry alone); throws NH_ERR_CONFIG_HOST naming the entry's line. */
+function parseTrustedProxies(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): ProxyRange[] {
+  const items = isSeq(value) ? value.items : isScalar(value) && value.value !== null ? [value] : [];
+  if (items.length === 0)
+    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'trustedProxies' must be a list of addresses or CIDR ranges (e.g. [127.0.0.1, 10.0.0.0/8])", {
+      source: at(offset),
+    });
+  return items.map((item) => {
+    const text = isScalar(item) ? String(item.value) : '';
+    const range = parseProxyRange(text);
+    if (range === undefined)
+      throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'trustedProxies': ${JSON.stringify(text)} is not an IP address or CIDR range`, {
+        source: at(isScalar(item) ? item.range?.[0] : offset),
+      });
+    return range;
+  });
 }
 
 /**
@@ -165,6 +189,7 @@ const KEYS = [
   'hostProcesses',
   'users',
   'admin',
+  'compression',
   'user',
   'group',
   'trustedProxies',
@@ -233,7 +258,7 @@ export function loadHostConfig(file: string): HostConfig {
         continue;
       }
       if (key === 'trustedProxies') {
-        values[key] = readTrustedProxies(pair.value as Node | null, at(offset), at);
+        values[key] = parseTrustedProxies(pair.value, at, offset);
         continue;
       }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
@@ -259,12 +284,13 @@ export function loadHostConfig(file: string): HostConfig {
       if (key === 'port' ? !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 65536) : typeof value !== 'string') {
         throw new NodehostError('NH_ERR_CONFIG_HOST', `setting '${key}' must be ${key === 'port' ? 'a port number' : 'a string'}`, { source: at(offset) });
       }
-      if (key === 'globalRules') {
+      if (key === 'globalRules' || key === 'compression') {
         const scalar = pair.value as Scalar;
         const valueLine = at(scalar.range?.[0]).line;
         // A block scalar (`|`) starts on the line after its indicator.
         const isBlock = scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED;
-        values[key] = loadGlobalRules(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
+        const load = key === 'globalRules' ? loadGlobalRules : loadHostCompression;
+        values[key] = load(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
         continue;
       }
       values[key] = value;
@@ -302,8 +328,9 @@ export function loadHostConfig(file: string): HostConfig {
     ...(values.users === undefined ? {} : { users: resolve(dirname(file), values.users as string) }),
     admin: values.admin as HostAdminConfig | undefined,
     user: values.user as string | undefined,
-    trustedProxies: values.trustedProxies as TrustedProxy[] | undefined,
     group: values.group as string | undefined,
+    compression: values.compression as CompressionSection | undefined,
+    trustedProxies: values.trustedProxies as readonly ProxyRange[] | undefined,
     logs: values.logs === undefined || values.logs === '' ? (values.logs as string | undefined) : resolve(dirname(file), values.logs as string),
   };
 }
@@ -453,26 +480,4 @@ function readMounts(
     mounts.push({ url, dir: resolve(dirname(file), root), isApplication: key === 'applications' });
   }
   return mounts;
-}
-
-/** readTrustedProxies validates `trustedProxies`: a list (or one string) of addresses and `address/prefix` subnets. */
-function readTrustedProxies(node: Node | null, keySource: { file: string; line: number }, at: At): TrustedProxy[] {
-  const items = node !== null && isSeq(node) ? (node.items as Node[]) : node !== null && isScalar(node) ? [node] : [];
-  if (items.length === 0)
-    throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'trustedProxies' must be a list of IP addresses or subnets (10.0.0.0/8)", { source: keySource });
-  return items.map((item) => {
-    const text = isScalar(item) ? String(item.value) : '';
-    const [address = '', prefixText] = text.split('/');
-    const family = isIP(address);
-    const prefix = prefixText === undefined ? undefined : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
-    if (family === 0 || (prefix !== undefined && !(prefix <= (family === 6 ? 128 : 32))))
-      throw new NodehostError(
-        'NH_ERR_CONFIG_HOST',
-        `bad trusted proxy ${JSON.stringify(text)}: write an IP address or a subnet such as 10.0.0.0/8 or fd00::/8`,
-        {
-          source: at(item.range?.[0]),
-        },
-      );
-    return { address, prefix };
-  });
 }

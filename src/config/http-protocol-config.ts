@@ -108,6 +108,7 @@ export class HttpProtocolMerge {
   freeze(): HttpProtocolConfig {
     this.frozen ??= Object.freeze({
       customHeaders: Object.freeze(this.customHeaders.map((entry) => entry.value)),
+      customHeaderList: Object.freeze(this.customHeaders.flatMap((entry) => [entry.value.name, entry.value.value])),
       redirectHeaders: Object.freeze(this.redirectHeaders.map((entry) => entry.value)),
     });
     return this.frozen;

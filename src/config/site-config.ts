@@ -10,7 +10,9 @@
 import path from 'node:path';
 import { NodehostError } from '../errors.js';
 import { resolveAppSettings, type ResolvedAppSettings } from './app-settings.js';
-import { FolderMerge } from './folder-merge.js';
+import { FolderMerge, type HostDefaults } from './folder-merge.js';
+
+export type { HostDefaults };
 import { findWebConfig, walkSiteFolders } from './site-files.js';
 import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
@@ -61,11 +63,12 @@ export class SiteConfig {
    * SiteConfig.load reads every web.config under siteRoot (recursively, skipping node_modules
    * and dot-folders) synchronously and merges them. It never throws: errors of bad files are
    * collected in `errors` and in the FolderConfig of the URLs they affect. `env` is the host
-   * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env).
-   * With `paths`, the folders of its applications and virtual directories are read at their
-   * URLs too, so their web.config files inherit the site root's as IIS's do.
+   * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env);
+   * `host` the defaults of nodehost.yml, merged under the site's root web.config. With
+   * `paths`, the folders of its applications and virtual directories are read at their URLs
+   * too, so their web.config files inherit the site root's as IIS's do.
    */
-  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, paths?: SitePaths): SiteConfig {
+  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}, paths?: SitePaths): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
@@ -88,7 +91,7 @@ export class SiteConfig {
       for (const location of file.locations) errors.push(...location.sections.errors);
     }
     const warnings: ConfigWarning[] = [];
-    const levels = mergeLevels(layers, errors, warnings);
+    const levels = mergeLevels(layers, errors, warnings, host);
     return new SiteConfig(
       root,
       parsed.map((file) => file.file),
@@ -167,11 +170,11 @@ function collectLayers(files: readonly WebConfigFile[]): Map<string, Layer[]> {
 }
 
 /** Merges every level, parents first, each starting from its deepest configured ancestor. */
-function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[], warnings: ConfigWarning[]): Map<string, FolderConfig> {
+function mergeLevels(layers: Map<string, Layer[]>, errors: NodehostError[], warnings: ConfigWarning[], host: HostDefaults): Map<string, FolderConfig> {
   const keys = [...new Set(['', ...layers.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   const states = new Map<string, FolderMerge>();
   const levels = new Map<string, FolderConfig>();
-  const base = FolderMerge.base();
+  const base = FolderMerge.base(host);
   for (const key of keys) {
     const state = (key === '' ? base : nearestAncestor(states, key)).child();
     for (const layer of layers.get(key) ?? []) {

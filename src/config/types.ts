@@ -236,6 +236,8 @@ export interface CustomHeader {
 export interface HttpProtocolConfig {
   /** Added to every response, in order (the built-in `X-Powered-By: nodehost` unless removed). */
   readonly customHeaders: readonly CustomHeader[];
+  /** customHeaders as one flat list (name, value, ...), to append to a precomputed head as it is. */
+  readonly customHeaderList: readonly string[];
   /** Added to redirect responses (3xx with Location) only. */
   readonly redirectHeaders: readonly CustomHeader[];
 }

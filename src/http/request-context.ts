@@ -4,14 +4,13 @@
  * (configuration, handler, script) as the phases run.
  */
 import type { IncomingMessage } from 'node:http';
-import type { BlockList } from 'node:net';
 import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
-import { forwardedClient } from './forwarded-client.js';
 import { isLoopbackAddress } from './is-loopback-address.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /** The handler chosen by handler mapping. */
 export type HandlerKind = 'none' | 'iisnode' | 'static';
@@ -26,6 +25,12 @@ export type CacheResult = '' | 'hit' | 'miss' | 'collapsed' | 'stale';
 /** ErrorResponder renders error outcomes: the engine's one error step, handed to every request context. */
 export interface ErrorResponder {
   respond(ctx: RequestContext, outcome: ErrorOutcome): void;
+  /**
+   * executeUrl answers ctx with an httpErrors ExecuteURL page: `url` runs through the pipeline,
+   * and the response keeps ctx.errorStatus (set by the caller, with ctx.isExecutingErrorUrl).
+   * Absent outside a pipeline (unit tests), where no page can run.
+   */
+  readonly executeUrl?: ((ctx: RequestContext, url: string) => Promise<void>) | undefined;
 }
 
 export class RequestContext {
@@ -62,12 +67,16 @@ export class RequestContext {
   scriptPath: string;
   scriptUrl: string;
   pathInfo: string;
-  /** Client and server ends of the connection; behind a trusted proxy, remoteAddress is the client's from X-Forwarded-For. */
+  /**
+   * The client's address (REMOTE_ADDR) and whether it used HTTPS: the connection's, or what a
+   * trusted proxy's X-Forwarded-For / X-Forwarded-Proto say (trusted-proxies.ts).
+   */
   readonly remoteAddress: string;
+  readonly isHttps: boolean;
+  /** The client's port (a balancer's, behind one) and the server's end of the connection. */
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly isHttps: boolean;
   /** True when the client is on this machine (loopback, or the server's own address). */
   readonly isLocal: boolean;
   /** Authenticated user and scheme; '' when anonymous. */
@@ -109,7 +118,7 @@ export class RequestContext {
   constructor(
     req: IncomingMessage,
     res: HttpResponse,
-    site: { root: string; name: string; paths?: SitePaths | undefined; id?: number | undefined; trustedProxies?: BlockList | undefined },
+    site: { root: string; name: string; paths?: SitePaths | undefined; id?: number | undefined; trustedProxies?: TrustedProxies | undefined },
     isHttps: boolean,
     errors: ErrorResponder,
     upgrade?: PendingUpgrade,
@@ -134,11 +143,17 @@ export class RequestContext {
     this.pathInfo = '';
     const socket = req.socket;
     const peer = stripV4Mapped(socket.remoteAddress ?? '');
-    this.remoteAddress = site.trustedProxies === undefined ? peer : forwardedClient(peer, req.headers['x-forwarded-for'], site.trustedProxies);
+    if (site.trustedProxies === undefined) {
+      this.remoteAddress = peer;
+      this.isHttps = isHttps;
+    } else {
+      const client = site.trustedProxies.client(peer, isHttps, req.headers);
+      this.remoteAddress = client.address;
+      this.isHttps = client.isHttps;
+    }
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = stripV4Mapped(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;
-    this.isHttps = isHttps;
     this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
     this.authUser = '';
     this.authType = '';

@@ -30,6 +30,16 @@ export interface ResponseFilter {
    * responses: then a body filter is ignored.
    */
   open(ctx: RequestContext, hasBody: boolean): BodyFilter | undefined;
+  /**
+   * extendHeadList, on a head-only filter, stands in for open when the handler gives its whole
+   * head to writeHead as a flat list (name, value, ...) on a response with no header set (a
+   * cached static file's precomputed head): it returns the list to write instead, `list` itself
+   * or a longer one, and changes nothing on the response. The head then goes out without being
+   * copied onto the response header by header. The filter may keep a list it built and return
+   * it again for the same `list`, status and configuration. A head-only filter without it is
+   * opened as usual.
+   */
+  extendHeadList?(ctx: RequestContext, status: number, list: readonly string[]): readonly string[];
 }
 
 /**
@@ -40,10 +50,24 @@ export interface ResponseFilter {
  */
 export type BodyFilter = BufferedBodyFilter | StreamingBodyFilter | ObservingBodyFilter;
 
-/** BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. */
+/**
+ * BufferedBodyFilter rewrites a whole body; a rejected promise sends the body unchanged. It may
+ * instead give the response back to be answered anew (Reanswer), once the handler has ended it.
+ */
 export interface BufferedBodyFilter {
   readonly mode: 'buffer';
-  body(whole: Buffer): Buffer | Promise<Buffer>;
+  body(whole: Buffer): Buffer | Promise<Buffer> | Reanswer;
+}
+
+/**
+ * Reanswer is a buffered body filter's "answer this response from the start": the handler's
+ * response (already ended, its body collected) is dropped with every header set on it, the
+ * chain lets go of the response, and `answer` runs, writing a new response that the chain
+ * filters afresh (an httpErrors ExecuteURL page, which runs through the pipeline again). Later
+ * filters of the dropped response are not run.
+ */
+export interface Reanswer {
+  readonly answer: () => void;
 }
 
 /** StreamingBodyFilter rewrites a body piece by piece, synchronously, in order. */

@@ -2,10 +2,10 @@
  * SiteHandle is what the pipeline and its modules need of a site: its folder, its name and
  * its compiled configuration, which a reload swaps whole.
  */
-import type { BlockList } from 'node:net';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /** SiteHandle is what the pipeline needs of a site; `config` may be swapped whole on reload. */
 export interface SiteHandle {
@@ -18,6 +18,6 @@ export interface SiteHandle {
   readonly paths?: SitePaths | undefined;
   /** The site's number in the host configuration, from 1 (IIS's site ID, in APPL_MD_PATH); undefined: 1. */
   readonly id?: number | undefined;
-  /** Proxies whose X-Forwarded-For names the client (nodehost.yml `trustedProxies`); undefined: none. */
-  readonly trustedProxies?: BlockList | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); undefined when none. */
+  readonly trustedProxies?: TrustedProxies | undefined;
 }

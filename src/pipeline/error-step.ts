@@ -30,6 +30,7 @@ export type ErrorUrlRunner = (ctx: RequestContext, url: string) => Promise<void>
 /** createErrorStep builds the error step; without `executeUrl`, ExecuteURL pages fall back to the status page. */
 export function createErrorStep(executeUrl?: ErrorUrlRunner): ErrorResponder {
   return {
+    executeUrl,
     respond(ctx: RequestContext, outcome: ErrorOutcome): void {
       const { error, page } = outcome;
       const isNested = ctx.errorStatus !== 0;

@@ -72,3 +72,86 @@ test('attach again after the URL changed upgrades the head hook when a body filt
   assert.equal(reply.headers['x-head'], '200', 'the head-only filter still ran, once');
   assert.equal(reply.headers['content-length'], '5');
 });
+
+const appending: ResponseFilter = {
+  id: 'appending',
+  isHeadOnly: true,
+  wants: () => true,
+  open(ctx) {
+    ctx.res.appendHeader('X-Added', 'by open');
+    return undefined;
+  },
+  extendHeadList: (_ctx, status, list) => [...list, 'X-Added', `list ${status}`],
+};
+
+test('a head given as a flat list, on a response with no header set, goes through extendHeadList', async () => {
+  const chain = new ResponseChain([appending]);
+  respond = (ctx) => {
+    chain.attach(ctx);
+    ctx.res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const reply = await fetchLocalText(server.port, '/');
+  assert.equal(reply.headers['x-added'], 'list 200');
+  assert.equal(reply.headers['content-type'], 'text/plain');
+  assert.equal(reply.body, 'ok');
+});
+
+test('a header set before the flat list, or a wanting filter without extendHeadList, opens the filters instead', async () => {
+  const setFirst = new ResponseChain([appending]);
+  respond = (ctx) => {
+    setFirst.attach(ctx);
+    ctx.res.setHeader('X-Set', 'first');
+    ctx.res.writeHead(200, ['Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const set = await fetchLocalText(server.port, '/');
+  assert.equal(set.headers['x-added'], 'by open');
+  assert.equal(set.headers['x-set'], 'first');
+  const mixed = new ResponseChain([appending, headOnly]);
+  respond = (ctx) => {
+    mixed.attach(ctx);
+    ctx.res.writeHead(202, ['Content-Length', '2']);
+    ctx.res.end('ok');
+  };
+  const both = await fetchLocalText(server.port, '/');
+  assert.equal(both.headers['x-added'], 'by open');
+  assert.equal(both.headers['x-head'], '202');
+});
+
+test('a buffered filter answering Reanswer drops the ended response and its headers; the new answer is filtered afresh', async () => {
+  let isFirst = true;
+  const reanswering: ResponseFilter = {
+    id: 'reanswering',
+    wants: () => true,
+    open: (ctx) => {
+      if (!isFirst) return undefined;
+      isFirst = false;
+      return {
+        mode: 'buffer',
+        body: () => ({
+          answer: () => {
+            // As the engine does when the new answer enters the pipeline.
+            chain.attach(ctx);
+            ctx.res.setHeader('Content-Type', 'text/plain');
+            ctx.res.end('second');
+          },
+        }),
+      };
+    },
+  };
+  const chain = new ResponseChain([reanswering, headOnly]);
+  let isEndCalledBack = false;
+  respond = (ctx) => {
+    chain.attach(ctx);
+    ctx.res.writeHead(404, { 'Content-Type': 'application/json', 'X-First': '1' });
+    ctx.res.end('{"first":true}', () => (isEndCalledBack = true));
+  };
+  const reply = await fetchLocalText(server.port, '/');
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body, 'second');
+  assert.equal(reply.headers['x-first'], undefined);
+  assert.equal(reply.headers['content-type'], 'text/plain');
+  assert.equal(reply.headers['x-head'], '200', 'the head-only filter ran for the new answer only');
+  assert.equal(isEndCalledBack, true, "the handler's end callback ran");
+});

@@ -19,7 +19,10 @@
  *        ├─ all 'stream'          ──▶ Content-Length dropped, pieces transformed as written;
  *        │                           filters with flush() are flushed when the writer pauses
  *        └─ any 'buffer'          ──▶ body collected; at end every filter runs on the whole
- *                                    body, Transfer-Encoding dropped, Content-Length set
+ *                                    body, Transfer-Encoding dropped, Content-Length set; or a
+ *                                    filter answers Reanswer: the response is given back
+ *                                    (headers cleared, attach free to take it over again)
+ *                                    and answered anew (an httpErrors ExecuteURL page)
  *
  * A replayed response (ctx.isReplayed: an output-cache hit, already filtered when it was
  * stored) opens no filter at all.
@@ -30,7 +33,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HttpResponse } from '../http/http-response.js';
 import type { RequestContext } from '../http/request-context.js';
-import type { BodyFilter, ObservingBodyFilter, ResponseFilter } from '../http/response-filter.js';
+import type { BodyFilter, ObservingBodyFilter, Reanswer, ResponseFilter } from '../http/response-filter.js';
 
 /** ResponseChain is the ordered list of a site's response filters. */
 export class ResponseChain {
@@ -57,11 +60,16 @@ export class ResponseChain {
       if (filter.isHeadOnly === true) continue;
       hook?.uninstall();
       this.#attached.add(ctx);
-      new FilteredResponse(ctx, this.#filters).install();
+      new FilteredResponse(ctx, this.#filters, this.#release).install();
       return;
     }
     if (isWanted && hook === undefined) new HeadHook(ctx, this.#filters).install();
   }
+
+  /** release forgets a response given back by a Reanswer, so attach takes it over afresh for its new answer. */
+  readonly #release = (ctx: RequestContext): void => {
+    this.#attached.delete(ctx);
+  };
 }
 
 /** HEAD_HOOK holds a response's HeadHook, on the response itself. */
@@ -91,7 +99,8 @@ class HeadHook {
 
   install(): void {
     const res = this.#ctx.res as unknown as Record<string, unknown> & HookedResponse;
-    res.writeHead = this.writeHead;
+    // One shared function finds its hook on the response: no closure per request.
+    res.writeHead = hookedWriteHead;
     res[HEAD_HOOK] = this;
   }
 
@@ -101,7 +110,7 @@ class HeadHook {
     res[HEAD_HOOK] = undefined;
   }
 
-  readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
+  writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse {
     const ctx = this.#ctx;
     const res = ctx.res;
     if (this.#isOpen) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
@@ -109,6 +118,10 @@ class HeadHook {
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
     else headers = reasonOrHeaders;
+    if (isFlatList(headers) && res.getHeaderNames().length === 0) {
+      const list = this.#extendHeadList(status, headers);
+      if (list !== undefined) return this.#writeHead.call(res, status, res.statusMessage || undefined, list) as HttpResponse;
+    }
     moveHeadersOnto(res, headers);
     res.statusCode = status;
     const hasBody = responseHasBody(ctx);
@@ -116,7 +129,30 @@ class HeadHook {
       if (filter.wants(ctx)) filter.open(ctx, hasBody);
     }
     return this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined) as HttpResponse;
-  };
+  }
+
+  /** extendHeadList passes a flat head list through every wanting filter's extendHeadList; undefined when one of them has none. */
+  #extendHeadList(status: number, given: readonly string[]): readonly string[] | undefined {
+    const ctx = this.#ctx;
+    for (const filter of this.#filters) {
+      if (filter.extendHeadList === undefined && filter.wants(ctx)) return undefined;
+    }
+    let list = given;
+    for (const filter of this.#filters) {
+      if (filter.extendHeadList !== undefined && filter.wants(ctx)) list = filter.extendHeadList(ctx, status, list);
+    }
+    return list;
+  }
+}
+
+/** hookedWriteHead is a hooked response's writeHead: its HeadHook's. */
+function hookedWriteHead(this: HookedResponse, status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse {
+  return this[HEAD_HOOK]!.writeHead(status, reasonOrHeaders, maybeHeaders);
+}
+
+/** isFlatList tells a flat [name, value, ...] header list from the other shapes writeHead takes. */
+function isFlatList(headers: unknown): headers is readonly string[] {
+  return Array.isArray(headers) && typeof headers[0] === 'string';
 }
 
 // The originals are called with the arguments the caller gave, whatever overload that was.
@@ -140,9 +176,12 @@ class FilteredResponse {
   #hasFlush = false;
   #isFlushScheduled = false;
 
-  constructor(ctx: RequestContext, filters: readonly ResponseFilter[]) {
+  readonly #release: (ctx: RequestContext) => void;
+
+  constructor(ctx: RequestContext, filters: readonly ResponseFilter[], release: (ctx: RequestContext) => void) {
     this.#ctx = ctx;
     this.#filters = filters;
+    this.#release = release;
     const res = ctx.res;
     this.#writeHead = res.writeHead as AnyMethod;
     this.#write = res.write as AnyMethod;
@@ -240,11 +279,26 @@ class FilteredResponse {
     const whole = Buffer.concat(this.#chunks);
     this.#chunks = [];
     this.#runBuffered(whole).then(
-      (body) => this.#sendWhole(body, cb),
+      (body) => (Buffer.isBuffer(body) ? this.#sendWhole(body, cb) : this.#reanswer(body, cb)),
       () => this.#sendWhole(whole, cb),
     );
     return res;
   };
+
+  /** reanswer drops the handler's ended response and lets `reanswer` answer the request anew (see Reanswer). */
+  #reanswer(reanswer: Reanswer, cb: unknown): void {
+    const res = this.#ctx.res;
+    // The handler is done with its response: its end callback runs, as if it had been sent.
+    if (typeof cb === 'function') process.nextTick(cb as () => void);
+    if (res.destroyed) return;
+    this.#observers = [];
+    this.uninstall();
+    this.#release(this.#ctx);
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 200;
+    res.statusMessage = '';
+    reanswer.answer();
+  }
 
   /** open asks every wanting filter in chain order, then fixes the framing; writes the head unless the body is buffered. */
   #open(): void {
@@ -270,11 +324,14 @@ class FilteredResponse {
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
   }
 
-  async #runBuffered(whole: Buffer): Promise<Buffer> {
+  async #runBuffered(whole: Buffer): Promise<Buffer | Reanswer> {
     let body = whole;
     for (const filter of this.#bodyFilters) {
-      if (filter.mode === 'buffer') body = await filter.body(body);
-      else if (filter.mode === 'stream') {
+      if (filter.mode === 'buffer') {
+        const out = filter.body(body);
+        if (!Buffer.isBuffer(out) && !(out instanceof Promise)) return out;
+        body = await out;
+      } else if (filter.mode === 'stream') {
         const out = filter.write(body);
         const tail = filter.end();
         body = tail.length === 0 ? out : Buffer.concat([out, tail]);

@@ -62,7 +62,8 @@ export function adaptHttp2(req: Http2ServerRequest, res: Http2ServerResponse): {
   target.writeHead = function writeHead(this: Http2ServerResponse, status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
     let list = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') target.statusMessage = reasonOrHeaders;
-    else list = reasonOrHeaders;
+    // As node's own writeHead: (status, undefined, headers) is a head without a reason phrase.
+    else list ??= reasonOrHeaders;
     if (Array.isArray(list)) {
       // A flat [name, value, ...] list (or [name, value] pairs), repeats kept.
       const flat = (list.length > 0 && Array.isArray(list[0]) ? list.flat() : list) as string[];

@@ -5,16 +5,18 @@
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { NodehostError } from '../errors.js';
-import type { Binding, TlsFiles, TrustedProxy } from '../config/host-config.js';
+import type { Binding, TlsFiles } from '../config/host-config.js';
+import type { ProxyRange } from '../config/proxy-range.js';
+import type { HostDefaults } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { Mount } from '../config/site-paths.js';
 import type { HostLog } from '../host-log.js';
 import type { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import type { AdminTarget, Readiness } from '../control/admin-api.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
@@ -69,8 +71,10 @@ export interface ServerOptions {
   readonly reread?: (() => ServerOptions) | undefined;
   /** nodehost.yml, watched for changes (each one re-reads it through `reread`). */
   readonly hostConfigFile?: string | undefined;
-  /** Proxies whose X-Forwarded-For names the client (nodehost.yml `trustedProxies`). */
-  readonly trustedProxies?: readonly TrustedProxy[] | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
+  /** Defaults from nodehost.yml merged under every site's web.config files (host-wide compression); a host configuration reload replaces them. */
+  readonly hostDefaults?: HostDefaults | undefined;
   /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
   readonly privileges?: Privileges | undefined;
 }
@@ -110,19 +114,12 @@ interface Plan {
   readonly sites: SiteHost[];
   readonly ports: Map<number, PortPlan>;
   readonly defaultRoute: Route | undefined;
-  readonly trustedProxies: BlockList | undefined;
+  readonly trustedProxies: TrustedProxies | undefined;
 }
 
-/** blockListOf builds the matcher of trustedProxies; undefined when there are none. */
-function blockListOf(proxies: readonly TrustedProxy[] | undefined): BlockList | undefined {
-  if (proxies === undefined || proxies.length === 0) return undefined;
-  const list = new BlockList();
-  for (const { address, prefix } of proxies) {
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, prefix, family);
-  }
-  return list;
+/** trustedProxiesOf builds the matcher of trustedProxies; undefined when there are none. */
+function trustedProxiesOf(ranges: readonly ProxyRange[] | undefined): TrustedProxies | undefined {
+  return ranges === undefined || ranges.length === 0 ? undefined : new TrustedProxies(ranges);
 }
 
 /** siteKey is what makes a site the same across a host configuration reload; a site whose key changed is replaced (its workers too). */
@@ -161,7 +158,7 @@ export class NodehostServer implements AdminTarget {
   /** plan builds the sites (keeping the `current` ones whose key is unchanged) and the ports of a configuration; it starts nothing. */
   #plan(options: ServerOptions, current: readonly SiteHost[]): Plan {
     const specs = options.sites ?? [shortFormSite(options)];
-    const trustedProxies = blockListOf(options.trustedProxies);
+    const trustedProxies = trustedProxiesOf(options.trustedProxies);
     const siteOf = new Map<SiteOptions, SiteHost>();
     const sites = specs.map((spec, index) => {
       const key = siteKey(spec, options);
@@ -180,6 +177,7 @@ export class NodehostServer implements AdminTarget {
           onRecycleSignal: options.onRecycleSignal,
           usersFile: spec.usersFile,
           metrics: options.metrics,
+          hostDefaults: options.hostDefaults,
         });
       this.#keys.set(host, key);
       siteOf.set(spec, host);
@@ -242,6 +240,7 @@ export class NodehostServer implements AdminTarget {
     this.#options = next;
     this.#sites = plan.sites;
     for (const site of plan.sites) site.site.trustedProxies = plan.trustedProxies;
+    for (const site of plan.sites) if (old.includes(site)) site.useHostDefaults(next.hostDefaults ?? {});
     for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
     for (const [port, spec] of plan.ports) {
       const listener = this.#listeners.get(port);

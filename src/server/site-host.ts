@@ -4,10 +4,9 @@
  * choose the site of a request by its binding and hand the request here; a site owns no socket.
  */
 import type { IncomingMessage } from 'node:http';
-import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join, resolve } from 'node:path';
-import { SiteConfig } from '../config/site-config.js';
+import { SiteConfig, type HostDefaults } from '../config/site-config.js';
 import { SitePaths, type Mount } from '../config/site-paths.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
@@ -18,9 +17,9 @@ import { LogCapture } from '../iisnode/log-files/log-capture.js';
 import { AccessLog } from '../modules/access-log/access-log.js';
 import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
 import type { HttpResponse } from '../http/http-response.js';
-import { forwardedClient } from '../http/forwarded-client.js';
 import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
+import type { TrustedProxies } from '../http/trusted-proxies.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
 import { checkSite } from '../config/check.js';
@@ -48,6 +47,8 @@ export interface SiteHostOptions {
   readonly usersFile?: string | undefined;
   /** Count requests for /metrics (modules/request-metrics); true by default. */
   readonly metrics?: boolean | undefined;
+  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression). */
+  readonly hostDefaults?: HostDefaults | undefined;
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -57,22 +58,32 @@ export class Site implements SiteHandle {
   readonly id: number;
   readonly paths: SitePaths | undefined;
   /** Set by the server from nodehost.yml (a reload replaces it); undefined: no proxy is trusted. */
-  trustedProxies: BlockList | undefined = undefined;
+  trustedProxies: TrustedProxies | undefined = undefined;
+  /** Set from nodehost.yml (a host configuration reload replaces it, then the configuration is re-read). */
+  hostDefaults: HostDefaults;
   config: SiteConfig;
   /** Not part of web.config: a configuration reload keeps them. */
   readonly globalRules: readonly InboundRule[] | undefined;
-  constructor(root: string, name: string, globalRules: readonly InboundRule[] | undefined, id = 1, mounts: readonly Mount[] = []) {
+  constructor(
+    root: string,
+    name: string,
+    globalRules: readonly InboundRule[] | undefined,
+    id = 1,
+    mounts: readonly Mount[] = [],
+    hostDefaults: HostDefaults = {},
+  ) {
     this.root = root;
     this.name = name;
     this.id = id;
     this.paths = mounts.length === 0 ? undefined : new SitePaths(root, mounts);
     this.globalRules = globalRules;
+    this.hostDefaults = hostDefaults;
     this.config = this.load();
   }
 
-  /** load reads every web.config of the site (its applications and virtual directories included). */
+  /** load reads every web.config of the site (its applications and virtual directories included), over the host's defaults. */
   load(): SiteConfig {
-    return SiteConfig.load(this.root, process.env, this.paths);
+    return SiteConfig.load(this.root, process.env, this.hostDefaults, this.paths);
   }
 }
 
@@ -110,7 +121,7 @@ export class SiteHost {
   constructor(options: SiteHostOptions) {
     this.#log = options.log;
     const root = resolve(options.root);
-    this.site = new Site(root, options.name, options.globalRules, options.id, options.mounts);
+    this.site = new Site(root, options.name, options.globalRules, options.id, options.mounts, options.hostDefaults);
     for (const err of this.site.config.errors) options.log.warn('configuration error', { site: options.name, error: err.toString() });
     const site = this.site;
     this.#users =
@@ -177,6 +188,13 @@ export class SiteHost {
     this.#loopbackPipeline = undefined;
   }
 
+  /** useHostDefaults takes a re-read nodehost.yml's defaults; when they changed, the site's configuration is re-read over them. */
+  useHostDefaults(defaults: HostDefaults): void {
+    if (JSON.stringify(defaults) === JSON.stringify(this.site.hostDefaults)) return;
+    this.site.hostDefaults = defaults;
+    this.reloadConfig();
+  }
+
   /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
   recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
     return this.#appHost.recycle(appUrl === undefined ? undefined : this.#runningScripts(appUrl));
@@ -203,7 +221,7 @@ export class SiteHost {
 
   /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
   async preload(): Promise<void> {
-    const report = checkSite(this.site.root, process.env, this.site.paths);
+    const report = checkSite(this.site.root, process.env, this.site.hostDefaults, this.site.paths);
     const apps = report.apps.filter((app) => app.settings.preload);
     this.#preloaded = apps.map((app) => app.scriptPath);
     await Promise.all(
@@ -320,9 +338,8 @@ export class SiteHost {
   /** isLoopbackClient tells whether the client (behind trusted proxies: the one they name) is on this machine. */
   #isLoopbackClient(req: IncomingMessage): boolean {
     const peer = req.socket.remoteAddress ?? '';
-    const trusted = this.site.trustedProxies;
-    if (trusted === undefined) return isLoopbackAddress(peer);
-    return isLoopbackAddress(forwardedClient(peer.startsWith('::ffff:') ? peer.slice(7) : peer, req.headers['x-forwarded-for'], trusted));
+    const proxies = this.site.trustedProxies;
+    return isLoopbackAddress(proxies === undefined ? peer : proxies.client(peer, false, req.headers).address);
   }
 
   readonly #onConfigChange = (): void => {

@@ -9,6 +9,7 @@
  * budget only by a single line longer than the budget). Files being written are never deleted.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { renderIndexPage } from '../../log-files/index-page.js';
 import { INDEX_FILE, listLogFiles } from '../../log-files/log-names.js';
@@ -135,8 +136,9 @@ export class LogFolder {
       maxLogFileSizeInKB: Math.round(maxFileBytes / 1024),
       updated: Date.now(),
     });
-    // Written beside and renamed, so a reader never sees half a page.
-    const temp = path.join(this.dir, `.${INDEX_FILE}.${process.pid}.tmp`);
+    // Written beside and renamed, so a reader never sees half a page; the temporary name carries
+    // the host name too, for hosts that share the folder on a network drive.
+    const temp = path.join(this.dir, `.${INDEX_FILE}.${os.hostname()}-${process.pid}.tmp`);
     try {
       await fs.promises.writeFile(temp, html);
       await fs.promises.rename(temp, path.join(this.dir, INDEX_FILE));

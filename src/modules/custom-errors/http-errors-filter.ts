@@ -10,8 +10,10 @@
  *                    nodehost's choice, not IIS's: IIS replaced node's bodies under Auto because
  *                    iisnode never set fTrySkipCustomErrors (spec/iisnode.md 2.5); a node app
  *                    that writes an error body (an API's JSON 404) means it. docs/error-pages.md.
- *   File pages are read from disk; Redirect answers 302 to the path; an ExecuteURL page cannot
- *   be run in the middle of node's response, so nodehost's own status page stands in for it.
+ *   File pages are read from disk; Redirect answers 302 to the path; an ExecuteURL page (which
+ *   may itself be a node app) runs through the pipeline once node's response has ended: the
+ *   chain drops node's response and the page answers anew (Reanswer). A HEAD request gets
+ *   nodehost's own status page's head in its place, with no page run for a body never sent.
  *   A client that gets detailed pages (isDetailedFor) gets node's own body: it is the detail.
  * - while an ExecuteURL page runs (ctx.isExecutingErrorUrl), its response keeps the status of
  *   the error it answers, whatever the page's handler said.
@@ -22,8 +24,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpErrorPage } from '../../config/types.js';
 import type { HttpResponse } from '../../http/http-response.js';
-import type { RequestContext } from '../../http/request-context.js';
-import type { BodyFilter, ResponseFilter } from '../../http/response-filter.js';
+import type { ErrorResponder, RequestContext } from '../../http/request-context.js';
+import type { BodyFilter, Reanswer, ResponseFilter } from '../../http/response-filter.js';
 import { friendlyMessage, renderStatusPage } from '../../http/status-page-html.js';
 import { customErrorPage, errorPageContentType, hasCustomPages, readErrorPageFile } from './error-page-choice.js';
 
@@ -46,19 +48,37 @@ export const httpErrorsFilter = {
     const status = res.statusCode;
     const page = customErrorPage(ctx, status, 0);
     if (page === undefined) return undefined;
+    const executeUrl = ctx.errors.executeUrl;
+    const isExecuted = page.responseMode === 'ExecuteURL' && hasBody && executeUrl !== undefined;
     if (ctx.config!.httpErrors.existingResponse === 'Auto') {
       const length = res.getHeader('content-length');
       if (length !== undefined && String(length).trim() !== '0') return undefined;
       if (length === undefined) {
         // No length yet (chunked): node's body decides; an empty one is replaced.
         if (!hasBody) return undefined;
-        return { mode: 'buffer', body: (whole) => (whole.length > 0 ? whole : replace(ctx, page, status, true)) };
+        return {
+          mode: 'buffer',
+          body: (whole) => (whole.length > 0 ? whole : isExecuted ? executed(ctx, page, status, executeUrl) : replace(ctx, page, status, true)),
+        };
       }
     }
+    if (isExecuted) return { mode: 'buffer', body: () => executed(ctx, page, status, executeUrl) };
     const body = replace(ctx, page, status, hasBody);
     return hasBody ? { mode: 'buffer', body: () => body } : undefined;
   },
 } as const satisfies ResponseFilter;
+
+/** executed answers with an ExecuteURL page for `status`, run through the pipeline once node's response is dropped. */
+function executed(ctx: RequestContext, page: HttpErrorPage, status: number, executeUrl: NonNullable<ErrorResponder['executeUrl']>): Reanswer {
+  return {
+    answer: () => {
+      ctx.errorStatus = status;
+      ctx.status = status;
+      ctx.isExecutingErrorUrl = true;
+      void executeUrl(ctx, page.path);
+    },
+  };
+}
 
 /** replace turns the response into the custom page: its head now, its body when the promise settles. */
 function replace(ctx: RequestContext, page: HttpErrorPage, status: number, hasBody: boolean): Promise<Buffer> {

@@ -24,7 +24,7 @@ import { FolderEvents } from './folder-events.js';
 import { locateLogFolder, type LocatedLogFolder, type LogDirectorySource, type SiteView } from './locate-log-folder.js';
 import { serveTail } from './tail-stream.js';
 
-/** LogFolderModule is the pipeline module plus `close()`, which ends the live streams. */
+/** LogFolderModule is the pipeline module plus `close()`, which ends the live streams (events and tails). */
 export interface LogFolderModule extends PipelineModule {
   close(): void;
 }
@@ -37,19 +37,23 @@ export function createLogFolderModule(site: SiteView, source: LogDirectorySource
   const overrides = readEnvOverrides(env).values as { logDirectory?: string };
   const envLogDirectory = overrides.logDirectory;
   const events = new FolderEvents();
+  const tails = new Set<() => void>();
   return {
     id: 'log-folder',
     phase: 'map-handler',
     handle: (ctx: RequestContext): Outcome | Promise<Outcome> => {
       const folder = locateLogFolder(ctx.path, site, source, envLogDirectory);
       if (folder === undefined) return 'continue';
-      return serveLogFolder(ctx, folder, events);
+      return serveLogFolder(ctx, folder, events, tails);
     },
-    close: () => events.close(),
+    close: () => {
+      events.close();
+      for (const finish of [...tails]) finish();
+    },
   };
 }
 
-async function serveLogFolder(ctx: RequestContext, folder: LocatedLogFolder, events: FolderEvents): Promise<Outcome> {
+async function serveLogFolder(ctx: RequestContext, folder: LocatedLogFolder, events: FolderEvents, tails: Set<() => void>): Promise<Outcome> {
   if (!ctx.maySeeInternals) {
     return fail('NH_ERR_LOGS_REMOTE');
   }
@@ -70,7 +74,7 @@ async function serveLogFolder(ctx: RequestContext, folder: LocatedLogFolder, eve
     return 'finish';
   }
   if (rest === 'tail') {
-    await serveTail(ctx, folder.dir);
+    await serveTail(ctx, folder.dir, tails);
     return 'finish';
   }
   const name = rest === '' ? INDEX_FILE : rest;

@@ -4,7 +4,8 @@
  * `from=start`, the whole file first). It follows the file through inotify events, with a
  * slow re-check as a safety net, reads at most 64 KiB at a time and waits for the client to
  * drain, so a slow client never makes nodehost buffer the file. The stream ends when the file
- * is deleted (a quota purge) or the client leaves.
+ * is deleted (a quota purge), the client leaves, or the host stops (`tails`: a client gone
+ * with only a FIN is noticed at the next write, which a quiet file never makes).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,8 +17,11 @@ const READ_BYTES = 64 * 1024;
 const RECHECK_MS = 1000;
 const NEWLINE = 0x0a;
 
-/** serveTail answers a tail request for a file of the log folder `dir`; resolves when the stream ends. */
-export async function serveTail(ctx: RequestContext, dir: string): Promise<void> {
+/**
+ * serveTail answers a tail request for a file of the log folder `dir`; resolves when the stream
+ * ends. While it runs, `tails` holds the function that ends it.
+ */
+export async function serveTail(ctx: RequestContext, dir: string, tails: Set<() => void>): Promise<void> {
   const params = new URLSearchParams(ctx.query);
   const name = params.get('file') ?? '';
   if (parseLogFileName(name) === undefined || name.includes('/')) {
@@ -55,6 +59,7 @@ export async function serveTail(ctx: RequestContext, dir: string): Promise<void>
   const finish = () => {
     if (isDone) return;
     isDone = true;
+    tails.delete(finish);
     watcher?.close();
     clearInterval(recheck);
     void handle.close().catch(() => undefined);
@@ -102,6 +107,7 @@ export async function serveTail(ctx: RequestContext, dir: string): Promise<void>
   }
   const recheck = setInterval(() => void read(), RECHECK_MS);
   recheck.unref();
+  tails.add(finish);
   await new Promise<void>((resolve) => {
     res.once('close', () => {
       finish();

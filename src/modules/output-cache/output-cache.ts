@@ -22,6 +22,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import os from 'node:os';
 import path from 'node:path';
 import type { CacheProfile, CachingConfig } from '../../config/types.js';
+import { matchesEntityTag } from '../../http/entity-tag.js';
 import { httpDate } from '../../http/http-date.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import type { CacheResult, RequestContext } from '../../http/request-context.js';
@@ -227,20 +228,58 @@ function dependencies(ctx: RequestContext, profile: CacheProfile): readonly stri
 function replay(ctx: RequestContext, entry: CachedResponse, result: CacheResult, now: number): void {
   ctx.isReplayed = true;
   ctx.cacheResult = result;
-  ctx.status = 200;
+  const isNotModified = isNotModifiedSince(ctx, entry);
+  const status = isNotModified ? 304 : 200;
+  ctx.status = status;
   ctx.substatus = 0;
   const res = ctx.res;
-  res.statusCode = 200;
+  res.statusCode = status;
   const headers = entry.headers;
   for (let i = 0; i < headers.length; i += 2) {
+    // A 304 carries the validators and caching headers, not the metadata of a body it lacks (RFC 9110 15.4.5).
+    if (isNotModified && NOT_IN_304.has(headers[i]!)) continue;
     if (res.hasHeader(headers[i]!)) res.appendHeader(headers[i]!, headers[i + 1]!);
     else res.setHeader(headers[i]!, headers[i + 1]!);
   }
   res.setHeader('Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
   if (ctx.config?.iisnode.debugHeaderEnabled === true) res.setHeader('x-nodehost-cache', result);
+  if (isNotModified) {
+    res.end();
+    return;
+  }
   res.setHeader('Content-Length', entry.body.length);
   if (ctx.req.method === 'HEAD') res.end();
   else res.end(entry.body);
+}
+
+/** Stored headers a 304 answer leaves out: they describe the body, which a 304 does not send. */
+const NOT_IN_304: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-range', 'accept-ranges']);
+
+/**
+ * isNotModifiedSince evaluates If-None-Match (weak comparison) or, without it, If-Modified-Since
+ * against a stored response's ETag and Last-Modified (RFC 9110 13.1.2, 13.1.3, 13.2.2); a
+ * response without the validator never matches, and an unparseable date is ignored.
+ */
+function isNotModifiedSince(ctx: RequestContext, entry: CachedResponse): boolean {
+  const headers = ctx.req.headers;
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    const etag = storedHeader(entry, 'etag');
+    if (ifNoneMatch.trim() === '*') return true;
+    return etag !== undefined && matchesEntityTag(ifNoneMatch, etag.startsWith('W/') ? etag.slice(2) : etag, false);
+  }
+  const ifModifiedSince = headers['if-modified-since'];
+  if (ifModifiedSince === undefined) return false;
+  const since = Date.parse(ifModifiedSince);
+  const lastModified = Date.parse(storedHeader(entry, 'last-modified') ?? '');
+  return !Number.isNaN(since) && !Number.isNaN(lastModified) && lastModified <= since;
+}
+
+/** storedHeader is the first value of a stored response's header (its name in lower case). */
+function storedHeader(entry: CachedResponse, name: string): string | undefined {
+  const headers = entry.headers;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * StaticFile's strong ETag and second-precision Last-Modified.
  */
 import type { IncomingMessage } from 'node:http';
+import { matchesEntityTag } from '../../http/entity-tag.js';
 import type { StaticFile } from './static-file.js';
 
 /**
@@ -52,36 +53,4 @@ export function isRangeCurrent(req: IncomingMessage, file: StaticFile): boolean 
   // A weak tag (W/"...") never matches in a strong comparison.
   if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === file.etag;
   return Date.parse(ifRange) === file.lastModifiedMs;
-}
-
-/**
- * matchesEntityTag tells whether a header listing entity tags (or `*`) names `etag`, a strong
- * tag with its quotes. Strong comparison rejects weak tags; weak comparison ignores `W/`. It
- * scans the list in place: opaque tags may contain commas, so splitting on ',' would be wrong.
- * A malformed list stops the scan with no match.
- */
-function matchesEntityTag(header: string, etag: string, isStrong: boolean): boolean {
-  const length = header.length;
-  let i = 0;
-  while (i < length) {
-    const ch = header.charCodeAt(i);
-    if (ch === 0x20 || ch === 0x09 || ch === 0x2c) {
-      // space, tab, comma
-      i++;
-      continue;
-    }
-    if (ch === 0x2a) return true; // '*': any current representation, and the file exists
-    let isWeak = false;
-    if (ch === 0x57 && header.charCodeAt(i + 1) === 0x2f) {
-      // 'W/'
-      isWeak = true;
-      i += 2;
-    }
-    if (header.charCodeAt(i) !== 0x22) return false; // not a quoted tag
-    const close = header.indexOf('"', i + 1);
-    if (close === -1) return false;
-    if (!(isWeak && isStrong) && close + 1 - i === etag.length && header.startsWith(etag, i)) return true;
-    i = close + 1;
-  }
-  return false;
 }

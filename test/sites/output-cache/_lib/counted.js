@@ -6,6 +6,7 @@
 //        &gather=<n>                the later ones wait until n of them are here at once
 //   &mode=cookie|private|vary|big   Set-Cookie, Cache-Control: private, Vary: X-Other, or a
 //        &bytes=<n>&chunked         body of n bytes (written in 100-byte pieces with &chunked)
+//   &mode=validators                ETag "v1" and a fixed Last-Modified
 'use strict';
 const http = require('http');
 
@@ -33,6 +34,10 @@ module.exports = function serve(tag) {
       if (mode === 'cookie') res.setHeader('Set-Cookie', 'session=' + n);
       if (mode === 'private') res.setHeader('Cache-Control', 'private');
       if (mode === 'vary') res.setHeader('Vary', 'X-Other');
+      if (mode === 'validators') {
+        res.setHeader('ETag', '"v1"');
+        res.setHeader('Last-Modified', 'Tue, 01 Dec 2026 10:00:00 GMT');
+      }
       res.setHeader('Content-Type', 'text/plain');
       if (mode === 'big') {
         const body = 'x'.repeat(Number(q.get('bytes')));

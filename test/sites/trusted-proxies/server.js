@@ -1,0 +1,1 @@
+require('../_lib/test-app.js').start('trusted-proxies');
