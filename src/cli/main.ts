@@ -63,10 +63,12 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
             accessLogDir: accessLogDir(site.root, site.name),
             bindings: site.bindings,
             tls: site.tls,
+            acme: site.acme,
             redirectToHttps: site.redirectToHttps,
             hsts: site.hsts,
           })),
           defaultSite: file.defaultSite,
+          acme: file.acme,
         }),
     log,
   };

@@ -5,11 +5,12 @@
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
 import { basename, resolve } from 'node:path';
-import type { Binding, TlsFiles } from '../config/host-config.js';
+import type { AcmeSettings, Binding, TlsFiles } from '../config/host-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
 import type { HostLog } from '../host-log.js';
 import type { AppHost } from '../iisnode/app-host.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
+import { AcmeCertificates, type CertificateStatus } from './acme/acme-certificates.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
 import { SiteHost, type Site, type SiteStatus } from './site-host.js';
@@ -22,6 +23,8 @@ export interface SiteOptions {
   readonly accessLogDir: string;
   readonly bindings: readonly Binding[];
   readonly tls?: TlsFiles | undefined;
+  /** `tls: { acme: true }`: the https bindings' certificate comes from `ServerOptions.acme`. */
+  readonly acme?: boolean | undefined;
   readonly redirectToHttps?: boolean | undefined;
   readonly hsts?: string | undefined;
 }
@@ -43,6 +46,8 @@ export interface ServerOptions {
   readonly sites?: readonly SiteOptions[] | undefined;
   /** The site (by name) that answers host names no binding has. */
   readonly defaultSite?: string | undefined;
+  /** The ACME directory of the sites with `acme: true`. */
+  readonly acme?: AcmeSettings | undefined;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
   readonly log: HostLog;
@@ -55,6 +60,8 @@ export interface ServerOptions {
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
 export interface ServerStatus extends SiteStatus {
   sites?: SiteStatus[];
+  /** The automatic certificates (sites with `tls: { acme: true }`): names, issuer, expiry, state. */
+  certificates?: CertificateStatus[];
 }
 
 /** shortFormSite is the one site of the short form, bound to every host name on `port`. */
@@ -72,6 +79,7 @@ function shortFormSite(options: ServerOptions): SiteOptions {
 export class NodehostServer {
   readonly #sites: SiteHost[];
   readonly #listeners: Listener[] = [];
+  readonly #acme: AcmeCertificates | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
@@ -96,24 +104,54 @@ export class NodehostServer {
     };
     const defaultSpec = specs.find((spec) => spec.name === options.defaultSite);
     const defaultRoute = defaultSpec === undefined ? undefined : routeOf(defaultSpec, { ...defaultSpec.bindings[0]!, host: '*' });
+    this.#acme = this.#acmeFor(specs, options);
+    const tlsOf = (spec: SiteOptions): TlsFiles | undefined => {
+      if (spec.acme !== true || this.#acme === undefined) return spec.tls;
+      const pem = this.#acme.pemFile(spec.name);
+      return { certificate: pem, key: pem };
+    };
     const ports = new Map<number, { protocol: 'http' | 'https'; routes: Route[]; tls: CertificateEntry[] }>();
     for (const spec of specs) {
+      const tls = tlsOf(spec);
       for (const binding of spec.bindings) {
         const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [] };
         port.routes.push(routeOf(spec, binding));
-        if (spec.tls !== undefined) port.tls.push({ host: binding.host, files: spec.tls });
+        if (tls !== undefined) port.tls.push({ host: binding.host, files: tls });
         ports.set(binding.port, port);
       }
     }
+    const allCertificates: Certificates[] = [];
     for (const [port, { protocol, routes, tls }] of ports) {
       let certificates: Certificates | undefined;
       if (protocol === 'https') {
         // The default certificate: the `*` binding's site, else the first site on the port.
         const fallback = tls.find((entry) => entry.host === '*') ?? tls[0]!;
         certificates = new Certificates(tls, fallback.files, options.log);
+        allCertificates.push(certificates);
       }
-      this.#listeners.push(new Listener({ address: options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, log: options.log }));
+      const acmeChallenges = this.#acme?.challenges;
+      this.#listeners.push(
+        new Listener({ address: options.host, port, protocol, routes, defaultSite: defaultRoute, certificates, acmeChallenges, log: options.log }),
+      );
     }
+    // A new certificate is read at once (not only when the folder watch sees it).
+    if (this.#acme !== undefined)
+      this.#acme.onIssued = () => {
+        for (const certificates of allCertificates) certificates.reload();
+      };
+  }
+
+  /** acmeFor makes the automatic certificates of the sites with `acme: true` (none: undefined). */
+  #acmeFor(specs: readonly SiteOptions[], options: ServerOptions): AcmeCertificates | undefined {
+    const sites = specs
+      .filter((spec) => spec.acme === true)
+      .map((spec) => ({
+        name: spec.name,
+        names: [...new Set(spec.bindings.filter((binding) => binding.protocol === 'https').map((binding) => binding.host))],
+        challenge: spec.bindings.some((binding) => binding.protocol === 'http') ? ('http-01' as const) : ('tls-alpn-01' as const),
+      }));
+    if (sites.length === 0 || options.acme === undefined) return undefined;
+    return new AcmeCertificates(options.acme, sites, options.log);
   }
 
   /** site is the first site (the short form's only one); the control socket is found by its root. */
@@ -148,8 +186,10 @@ export class NodehostServer {
   status(): ServerStatus {
     const statuses = this.#sites.map((site) => site.status());
     const first = statuses[0]!;
-    if (statuses.length === 1) return first;
+    const certificates = this.#acme === undefined ? {} : { certificates: this.#acme.status() };
+    if (statuses.length === 1) return { ...first, ...certificates };
     return {
+      ...certificates,
       site: first.site,
       root: first.root,
       configError: statuses.find((status) => status.configError !== '')?.configError ?? '',
@@ -167,6 +207,7 @@ export class NodehostServer {
       throw err;
     }
     for (const site of this.#sites) site.startWatching();
+    this.#acme?.start();
     return this.#listeners[0]!.url;
   }
 
@@ -180,6 +221,7 @@ export class NodehostServer {
   }
 
   async #shutdown(): Promise<void> {
+    this.#acme?.close();
     for (const site of this.#sites) site.stopWatching();
     for (const listener of this.#listeners) listener.stop();
     await Promise.all(this.#sites.map((site) => site.drained(site.gracefulShutdownTimeout)));
