@@ -196,7 +196,9 @@ describe('nodehost.yml acme', () => {
     `sites:\n  - name: shop\n    root: .\n    bindings: ${bindings}\n    tls: ${tls}\n`;
 
   test('tls: { acme: true } with the acme settings resolved against the file; defaults without them', () => {
-    const file = write(`${site('{ acme: true }')}acme: { email: ops@shop.test, directory: "https://ca.test/dir", storage: state, caFile: ca.pem }\n`);
+    const file = write(`${site('{ acme: true }')}acme: { email: ops@shop.test, directory: "https://ca.test/dir", storage: state, caFile: ca.pem }\n`, {
+      'ca.pem': '',
+    });
     const config = loadHostConfig(file);
     assert.equal(config.sites![0]!.acme, true);
     assert.equal(config.sites![0]!.tls, undefined);
@@ -220,6 +222,7 @@ describe('nodehost.yml acme', () => {
       [`${site('{ acme: true }')}acme: { email: nobody }\n`, 6, /e-mail address/],
       [`${site('{ acme: true }')}acme:\n  directory: ftp://ca.test\n`, 7, /directory's URL/],
       [`${site('{ acme: true }')}acme: true\n`, 6, /must be a mapping/],
+      [`${site('{ acme: true }')}acme:\n  email: ops@shop.test\n  caFile: none.pem\n`, 8, /'caFile': no file .*none\.pem/],
       [site('{ acme: yes }'), 5, /'acme' must be true or false/],
       [site('{ acme: true, certificate: a.pem }'), 5, /one or the other/],
       [site('{ acme: true }', '["https://*:443"]'), 5, /needs host names/],

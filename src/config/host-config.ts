@@ -3,7 +3,7 @@
  * serves. Command-line flags win over it. Later issues add several sites, bindings and
  * certificates; unknown keys are errors so a typo never passes silently.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, type Pair } from 'yaml';
@@ -346,6 +346,7 @@ function readAcme(node: Node | null, keySource: { file: string; line: number }, 
       fail(`acme setting 'directory' must be the directory's URL, such as ${DEFAULT_ACME_DIRECTORY}`, source);
     if (key === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value as string))
       fail(`acme setting 'email' must be an e-mail address (got ${JSON.stringify(value)})`, source);
+    if (key === 'caFile' && !existsSync(resolve(dirname(file), value as string))) fail(`acme setting 'caFile': no file ${resolve(dirname(file), value as string)}`, source);
     values[key] = value as string;
   }
   return {

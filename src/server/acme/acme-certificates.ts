@@ -52,7 +52,7 @@ export interface CertificateStatus {
 }
 
 /** StoredCertificate is what the site's PEM file holds. */
-interface StoredCertificate {
+export interface StoredCertificate {
   readonly issuer: string;
   readonly names: readonly string[];
   readonly notBefore: number;
@@ -79,6 +79,14 @@ function readStored(pem: string | undefined): StoredCertificate | undefined {
 /** renewAt is when a certificate is due: a third of its lifetime before it ends, at most 30 days before. */
 export function renewAt(notBefore: number, notAfter: number): number {
   return notAfter - Math.min(RENEW_BEFORE_MS, (notAfter - notBefore) / 3);
+}
+
+/** orderReason says why a site needs a new certificate now (none stored, the temporary one, other names, due), or undefined when it has one to keep. */
+export function orderReason(stored: StoredCertificate | undefined, names: readonly string[], now: number): string | undefined {
+  if (stored === undefined || stored.issuer === TEMPORARY_ISSUER) return 'first certificate';
+  if ([...stored.names].sort().join(',') !== [...names].sort().join(',')) return 'names changed';
+  if (now >= renewAt(stored.notBefore, stored.notAfter)) return 'renewal';
+  return undefined;
 }
 
 interface SiteState {
@@ -148,20 +156,9 @@ export class AcmeCertificates {
   #check(state: SiteState): void {
     if (this.#isClosed) return;
     const stored = readStored(this.#store.read(state.pem));
-    const wanted = [...state.site.names].sort().join(',');
-    const reason =
-      stored === undefined || stored.issuer === TEMPORARY_ISSUER
-        ? 'first certificate'
-        : [...stored.names].sort().join(',') !== wanted
-          ? 'names changed'
-          : Date.now() >= renewAt(stored.notBefore, stored.notAfter)
-            ? 'renewal'
-            : undefined;
-    if (reason === undefined) {
-      this.#wait(state, renewAt(stored!.notBefore, stored!.notAfter) - Date.now());
-      return;
-    }
-    void this.#order(state, reason);
+    const reason = orderReason(stored, state.site.names, Date.now());
+    if (reason === undefined) this.#wait(state, renewAt(stored!.notBefore, stored!.notAfter) - Date.now());
+    else void this.#order(state, reason);
   }
 
   #wait(state: SiteState, ms: number): void {
