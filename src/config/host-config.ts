@@ -346,7 +346,8 @@ function readAcme(node: Node | null, keySource: { file: string; line: number }, 
       fail(`acme setting 'directory' must be the directory's URL, such as ${DEFAULT_ACME_DIRECTORY}`, source);
     if (key === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value as string))
       fail(`acme setting 'email' must be an e-mail address (got ${JSON.stringify(value)})`, source);
-    if (key === 'caFile' && !existsSync(resolve(dirname(file), value as string))) fail(`acme setting 'caFile': no file ${resolve(dirname(file), value as string)}`, source);
+    if (key === 'caFile' && !existsSync(resolve(dirname(file), value as string)))
+      fail(`acme setting 'caFile': no file ${resolve(dirname(file), value as string)}`, source);
     values[key] = value as string;
   }
   return {
