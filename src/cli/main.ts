@@ -73,6 +73,8 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     log,
   };
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
+  if (hostProcesses > 1 && file.acme !== undefined)
+    throw new NodehostError('NH_ERR_CLI_USAGE', `${flags.config} has a site with 'tls: { acme: true }': automatic certificates need one host process`);
   if (hostProcesses > 1 || isFrontDoorProcess()) {
     await serveFrontDoors(hostProcesses, options, (url, root) => `nodehost ${version} listening on ${url} (site ${root}, ${hostProcesses} host processes)`);
     return;

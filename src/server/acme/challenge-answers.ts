@@ -16,6 +16,7 @@ const HTTP_PREFIX = '/.well-known/acme-challenge/';
 export const ACME_TLS_PROTOCOL = 'acme-tls/1';
 /** A ClientHello fits one record (16 KiB); a connection that sends more without one is passed on. */
 const MAX_HELLO_BYTES = 16 * 1024 + 5;
+const HELLO_TIMEOUT_MS = 10_000;
 
 /** The part of a response ChallengeAnswers writes (node's ServerResponse and the fast path's HttpResponse both have it). */
 interface ChallengeResponse {
@@ -76,11 +77,14 @@ export class ChallengeAnswers {
         return;
       }
       let bytes = Buffer.alloc(0);
+      // A client that sends nothing is not kept waiting here for ever (TLS's own handshake timeout starts later).
+      socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
       const onData = (chunk: Buffer) => {
         bytes = Buffer.concat([bytes, chunk]);
         const protocols = alpnOfClientHello(bytes);
         if (protocols === 'more' && bytes.length < MAX_HELLO_BYTES) return;
         socket.off('data', onData);
+        socket.setTimeout(0);
         socket.pause();
         // The TLS socket reads what is buffered first (node's TLSSocket takes a socket's unread data).
         socket.unshift(bytes);
