@@ -83,6 +83,7 @@ export const ERRORS = {
   NH_ERR_SERVER_NO_SITE: { status: 404, substatus: 0, summary: 'No site has a binding for the host name the request asked for (its Host header, or SNI name), and nodehost.yml sets no defaultSite.' },
   NH_ERR_TLS_CERTIFICATE: { status: 500, substatus: 0, summary: 'A certificate or private key file of an https binding cannot be read or parsed (PEM expected: the certificate, then its chain; the key).' },
   NH_ERR_ACME_ORDER: { status: 500, substatus: 0, summary: 'An automatic certificate could not be obtained from the ACME directory (host log only): the site keeps the certificate it serves, and the order is tried again after a backoff (1 minute, doubling up to 12 hours).' },
+  NH_ERR_ACME_STORAGE: { status: 500, substatus: 0, summary: "The ACME storage folder (nodehost.yml `acme: { storage }`) cannot be created, read or written: nodehost does not start." },
   NH_ERR_CLI_USAGE: { status: 500, substatus: 0, summary: 'The command line is not valid.' },
   NH_ERR_CLIENT_ABORTED: { status: 499, substatus: 0, summary: 'The client closed the connection before the response was complete (access and host log only: nothing more can be sent; 499 as nginx logs it).' },
   NH_ERR_REQUEST_TARGET: { status: 400, substatus: 0, summary: 'The request target cannot name a resource: bad percent-encoding, a NUL byte, or `..` above the root.' },

@@ -19,6 +19,7 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import type { AcmeSettings } from '../../config/host-config.js';
+import { NodehostError } from '../../errors.js';
 import type { HostLog } from '../../host-log.js';
 import { AcmeStore } from './acme-store.js';
 import { ChallengeAnswers } from './challenge-answers.js';
@@ -113,12 +114,16 @@ export class AcmeCertificates {
   constructor(settings: AcmeSettings, sites: readonly AcmeSite[], log: HostLog) {
     this.#settings = settings;
     this.#log = log;
-    this.#store = new AcmeStore(settings.storage, settings.directory);
-    this.#sites = sites.map((site) => {
-      const pem = this.#store.sitePem(site.name);
-      if (readStored(this.#store.read(pem)) === undefined) this.#store.write(pem, temporaryCertificate(site.names));
-      return { site, pem, timer: undefined, isOrdering: false, retryMs: 0, lastError: undefined };
-    });
+    try {
+      this.#store = new AcmeStore(settings.storage, settings.directory);
+      this.#sites = sites.map((site) => {
+        const pem = this.#store.sitePem(site.name);
+        if (readStored(this.#store.read(pem)) === undefined) this.#store.write(pem, temporaryCertificate(site.names));
+        return { site, pem, timer: undefined, isOrdering: false, retryMs: 0, lastError: undefined };
+      });
+    } catch (err) {
+      throw new NodehostError('NH_ERR_ACME_STORAGE', `cannot use the acme storage ${settings.storage}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** pemFile is the file a site's certificate and key are served from. */
