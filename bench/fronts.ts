@@ -5,6 +5,8 @@ import { findOnPath } from './load.js';
 import { killGroup, startChild, stopChild, type Child } from './children.js';
 import { freePort, waitForHttp, waitForLine } from './ready.js';
 import { REPO_ROOT, writeSite, type Scenario } from './scenarios.js';
+import { CIPHERS, benchCertificate } from './tls.js';
+import { dirname } from 'node:path';
 
 /**
  * fronts.ts is the table of ways to serve a scenario's app. The app alone on TCP is the
@@ -65,7 +67,8 @@ export const appAlone: Front = {
   isBaseline: true,
   // The app installs no SIGTERM handler, so node's default action ends it by the signal.
   cleanStops: ['exit 0', 'exit SIGTERM'],
-  unavailable: ({ scenario }) => (scenario.script === undefined ? 'static content has no app to run alone' : undefined),
+  unavailable: ({ scenario }) =>
+    scenario.script === undefined ? 'static content has no app to run alone' : scenario.tls !== undefined ? 'the app alone speaks plain HTTP' : undefined,
   async start({ scenario, workDir, readyTimeoutMs }) {
     const site = await writeSite(scenario, workDir, { nodeProcessCountPerApplication: 1 });
     if (scenario.script === undefined) throw new Error(`${scenario.id}: no app`);
@@ -98,18 +101,11 @@ export function nodehostFront(workers: number, hostProcesses = 1): Front {
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
-      const args = [
-        nodehostBin,
-        'serve',
-        site,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)]),
-      ];
+      // Over TLS the site is the long form's, with one https binding and the run's certificate.
+      const where = scenario.tls === undefined ? [site, '--port', String(port)] : ['--config', await writeTlsHostConfig(workDir, site, port)];
+      const args = [nodehostBin, 'serve', ...where, '--host', '127.0.0.1', ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)])];
       const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
-      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      const url = `${scenario.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.urlPath}`;
       // `listening` means the listener accepts; the probe then makes sure a worker answers
       // (workers may start on the first request).
       await guard(root, waitForLine(root, /listening/, readyTimeoutMs));
@@ -136,9 +132,10 @@ export function nginxFront(workers: number): Front {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
+      const tls = scenario.tls === undefined ? undefined : { ...benchCertificate(dirname(workDir)), isHttp2: scenario.tls === 'h2' };
       await writeFile(
         join(workDir, 'nginx.conf'),
-        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds),
+        nginxConfig(workers, port, site, sockets, scenario.isWebSocket === true, scenario.nginxHttp ?? '', scenario.cacheSeconds, tls),
       );
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
@@ -151,7 +148,7 @@ export function nginxFront(workers: number): Front {
       const nginx = `exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
       const script = `cd ${shellQuote(site)} || exit 1; ${apps} read go || exit 1; ${nginx}`;
       const root = startChild(`nginx-${workers}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
-      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.urlPath}`;
       const appProbe = `http://localhost${scenario.readyPath ?? scenario.urlPath}`;
       await guard(root, Promise.all(sockets.map((sock) => waitForHttp(root, appProbe, readyBody(scenario), readyTimeoutMs, sock))));
       // A shell that has already exited shows up in the next wait; the write's EPIPE is not news.
@@ -187,6 +184,7 @@ function nginxConfig(
   isWebSocket: boolean,
   extraHttp: string,
   cacheSeconds?: number,
+  tls?: { certificate: string; key: string; isHttp2: boolean },
 ): string {
   const isRoot = process.getuid?.() === 0;
   const connection = isWebSocket
@@ -212,10 +210,33 @@ function nginxConfig(
     isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
     cacheSeconds === undefined ? '' : '  proxy_cache_path cache levels=1 keys_zone=nh:10m max_size=256m inactive=60s use_temp_path=off;',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
-    `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`,
+    `  server { listen 127.0.0.1:${port}${tls === undefined ? '' : ` ssl${tls.isHttp2 ? ' http2' : ''}`}; ${tls === undefined ? '' : tlsDirectives(tls)}location / { ${handler} } }`,
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * tlsDirectives give nginx nodehost's TLS settings: the same certificate, TLS 1.2 and 1.3,
+ * the same TLS 1.2 ciphers (src/server/certificates.ts), session tickets as nodehost has them,
+ * and no cap on requests per connection (nginx closes one after 1000, and h2load does not reconnect).
+ * (`listen ... ssl http2` rather than `http2 on`, which nginx before 1.25.1 lacks.)
+ */
+function tlsDirectives(tls: { certificate: string; key: string }): string {
+  return `ssl_certificate ${tls.certificate}; ssl_certificate_key ${tls.key}; ssl_protocols TLSv1.2 TLSv1.3; ssl_ciphers ${CIPHERS}; ssl_prefer_server_ciphers on; ssl_session_tickets on; keepalive_requests 1000000; `;
+}
+
+/** writeTlsHostConfig writes the nodehost.yml of a TLS scenario: one site, one https binding, the run's certificate. */
+async function writeTlsHostConfig(workDir: string, site: string, port: number): Promise<string> {
+  const { certificate, key } = benchCertificate(dirname(workDir));
+  const file = join(workDir, 'nodehost.yml');
+  await writeFile(
+    file,
+    ['sites:', '  - name: bench', `    root: ${site}`, `    bindings: ["https://*:${port}"]`, `    tls: { certificate: ${certificate}, key: ${key} }`, ''].join(
+      '\n',
+    ),
+  );
+  return file;
 }
 
 function findNginx(): string | undefined {
@@ -229,7 +250,7 @@ function shellQuote(text: string): string {
 
 /** readyUrl and readyBody are what the readiness probe asks and expects. */
 function readyUrl(port: number, scenario: Scenario): string {
-  return `http://127.0.0.1:${port}${scenario.readyPath ?? scenario.urlPath}`;
+  return `${scenario.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.readyPath ?? scenario.urlPath}`;
 }
 
 function readyBody(scenario: Scenario): string {

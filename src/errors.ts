@@ -208,6 +208,17 @@ export const ERRORS = {
     substatus: 0,
     summary: 'A certificate or private key file of an https binding cannot be read or parsed (PEM expected: the certificate, then its chain; the key).',
   },
+  NH_ERR_ACME_ORDER: {
+    status: 500,
+    substatus: 0,
+    summary:
+      'An automatic certificate could not be obtained from the ACME directory (host log only): the site keeps the certificate it serves, and the order is tried again after a backoff (1 minute, doubling up to 12 hours).',
+  },
+  NH_ERR_ACME_STORAGE: {
+    status: 500,
+    substatus: 0,
+    summary: 'The ACME storage folder (nodehost.yml `acme: { storage }`) cannot be created, read or written: nodehost does not start.',
+  },
   NH_ERR_CLI_USAGE: { status: 500, substatus: 0, summary: 'The command line is not valid.' },
   NH_ERR_CLIENT_ABORTED: {
     status: 499,

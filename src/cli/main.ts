@@ -79,6 +79,8 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   // Refused before anything starts: an admin API reachable off this machine needs a token.
   if (admin !== undefined) checkAdminListener(admin);
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
+  if (hostProcesses > 1 && file.acme !== undefined)
+    throw new NodehostError('NH_ERR_CLI_USAGE', `${flags.config} has a site with 'tls: { acme: true }': automatic certificates need one host process`);
   if (!isFrontDoorProcess()) warnIfRoot({ user: file.user }, log);
   if (hostProcesses > 1 || isFrontDoorProcess()) {
     await serveFrontDoors(

@@ -322,3 +322,50 @@ describe('trustedProxies', () => {
     assert.equal(mapping.source?.line, 1);
   });
 });
+
+describe('nodehost.yml acme', () => {
+  const site = (tls: string, bindings = '["http://shop.test:80", "https://shop.test:443"]') =>
+    `sites:\n  - name: shop\n    root: .\n    bindings: ${bindings}\n    tls: ${tls}\n`;
+
+  test('tls: { acme: true } with the acme settings resolved against the file; defaults without them', () => {
+    const file = write(`${site('{ acme: true }')}acme: { email: ops@shop.test, directory: "https://ca.test/dir", storage: state, caFile: ca.pem }\n`, {
+      'ca.pem': '',
+    });
+    const config = loadHostConfig(file);
+    assert.equal(config.sites![0]!.acme, true);
+    assert.equal(config.sites![0]!.tls, undefined);
+    assert.deepEqual(config.acme, {
+      email: 'ops@shop.test',
+      directory: 'https://ca.test/dir',
+      storage: path.join(path.dirname(file), 'state'),
+      caFile: path.join(path.dirname(file), 'ca.pem'),
+    });
+    const defaults = write(site('{ acme: true }'));
+    assert.deepEqual(loadHostConfig(defaults).acme, {
+      directory: 'https://acme-v02.api.letsencrypt.org/directory',
+      storage: path.join(path.dirname(defaults), 'acme'),
+    });
+    assert.equal(loadHostConfig(write(site('{ certificate: a.pem, key: a.key }'))).acme, undefined, 'no acme site: no acme settings');
+  });
+
+  test('bad acme settings name file:line', () => {
+    const cases: [string, number, RegExp][] = [
+      [`${site('{ acme: true }')}acme: { email: ops@shop.test, storag: x }\n`, 6, /unknown acme setting 'storag'/],
+      [`${site('{ acme: true }')}acme: { email: nobody }\n`, 6, /e-mail address/],
+      [`${site('{ acme: true }')}acme:\n  directory: ftp://ca.test\n`, 7, /directory's URL/],
+      [`${site('{ acme: true }')}acme: true\n`, 6, /must be a mapping/],
+      [`${site('{ acme: true }')}acme:\n  email: ops@shop.test\n  caFile: none.pem\n`, 8, /'caFile': no file .*none\.pem/],
+      [site('{ acme: yes }'), 5, /'acme' must be true or false/],
+      [site('{ acme: true, certificate: a.pem }'), 5, /one or the other/],
+      [site('{ acme: true }', '["https://*:443"]'), 5, /needs host names/],
+      [site('{ acme: true }', '["http://shop.test:80"]'), 5, /needs an https binding/],
+      [`${site('{ acme: true }')}hostProcesses: 2\n`, 6, /one host process/],
+    ];
+    for (const [yml, line, message] of cases) {
+      const err = loadError(write(yml));
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST', yml);
+      assert.equal(err.source?.line, line, yml);
+      assert.match(err.message, message, yml);
+    }
+  });
+});

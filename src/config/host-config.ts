@@ -3,7 +3,7 @@
  * serves. Command-line flags win over it. Later issues add several sites, bindings and
  * certificates; unknown keys are errors so a typo never passes silently.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -80,6 +80,23 @@ export interface HostConfig {
    * Undefined when absent: no peer is trusted.
    */
   readonly trustedProxies?: readonly ProxyRange[] | undefined;
+  /** Automatic certificates (key `acme`) for the sites with `tls: { acme: true }`; defaults filled in. */
+  readonly acme?: AcmeSettings | undefined;
+}
+
+/** The Let's Encrypt production directory: `acme: { directory }` when absent. */
+export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+/** AcmeSettings is the `acme` key: the ACME directory (RFC 8555) nodehost orders certificates from and where it keeps them. */
+export interface AcmeSettings {
+  /** The account's contact address; undefined: an account without contact. */
+  readonly email?: string | undefined;
+  /** The directory URL. */
+  readonly directory: string;
+  /** The folder of the account key and certificates (0700, files 0600), resolved against the file's folder; default `acme` beside nodehost.yml. */
+  readonly storage: string;
+  /** Extra CA certificates (PEM) trusted for the directory's own HTTPS, for a private directory. */
+  readonly caFile?: string | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -167,6 +184,8 @@ export interface SiteSpec {
   readonly root: string;
   readonly bindings: readonly Binding[];
   readonly tls?: TlsFiles | undefined;
+  /** `tls: { acme: true }`: the certificate of the https bindings comes from the `acme` directory. */
+  readonly acme?: boolean | undefined;
   /** Requests on an http binding get 301 to the site's first https binding (key `redirectToHttps`). */
   readonly redirectToHttps?: boolean | undefined;
   /** The Strict-Transport-Security value added to https responses (key `hsts`); undefined: none. */
@@ -195,9 +214,11 @@ const KEYS = [
   'trustedProxies',
   'sites',
   'defaultSite',
+  'acme',
 ] as const;
 const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
-const TLS_KEYS = ['certificate', 'key'] as const;
+const TLS_KEYS = ['certificate', 'key', 'acme'] as const;
+const ACME_KEYS = ['email', 'directory', 'storage', 'caFile'] as const;
 /** The short-form keys that the long form replaces with `sites` (each site has its own). */
 const SHORT_FORM_ONLY = ['root', 'name', 'port', 'users'] as const;
 
@@ -261,6 +282,10 @@ export function loadHostConfig(file: string): HostConfig {
         values[key] = parseTrustedProxies(pair.value, at, offset);
         continue;
       }
+      if (key === 'acme') {
+        values[key] = readAcme(pair.value as Node | null, at(offset), at, file);
+        continue;
+      }
       const value = isScalar(pair.value) ? pair.value.value : undefined;
       if (key === 'user' || key === 'group') {
         const isId = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -316,8 +341,20 @@ export function loadHostConfig(file: string): HostConfig {
       source: keyAt(doc.contents as Node, 'defaultSite', at),
     });
   }
+  const acmeSite = sites?.find((site) => site.acme === true);
+  if (acmeSite !== undefined && values.hostProcesses !== undefined && (values.hostProcesses as number) > 1) {
+    throw new NodehostError(
+      'NH_ERR_CONFIG_HOST',
+      `site '${acmeSite.name}' has 'tls: { acme: true }': automatic certificates need one host process (hostProcesses: 1), which answers the challenges`,
+      { source: keyAt(doc.contents as Node, 'hostProcesses', at) },
+    );
+  }
   return {
     sites,
+    acme:
+      acmeSite === undefined
+        ? undefined
+        : ((values.acme as AcmeSettings | undefined) ?? { directory: DEFAULT_ACME_DIRECTORY, storage: resolve(dirname(file), 'acme') }),
     defaultSite: values.defaultSite as string | undefined,
     root: values.root === undefined ? undefined : resolve(dirname(file), values.root as string),
     name: values.name as string | undefined,
@@ -396,23 +433,42 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       bindings.push(binding!);
     }
     let tls: TlsFiles | undefined;
+    let acme: boolean | undefined;
     const tlsField = fields.get('tls');
     if (tlsField !== undefined) {
-      if (!isMap(tlsField.value)) fail("site setting 'tls' must be a mapping with 'certificate' and 'key' (PEM files)", tlsField.source);
+      if (!isMap(tlsField.value)) fail("site setting 'tls' must be a mapping with 'certificate' and 'key' (PEM files), or 'acme: true'", tlsField.source);
       const files: Record<string, string> = {};
       for (const pair of (tlsField.value as { items: Pair[] }).items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
         const source = at(isScalar(pair.key) ? pair.key.range?.[0] : tlsField.value!.range?.[0]);
         if (!(TLS_KEYS as readonly string[]).includes(key)) fail(`unknown tls setting '${key}' (known: ${TLS_KEYS.join(', ')})`, source);
         const value = isScalar(pair.value) ? pair.value.value : undefined;
+        if (key === 'acme') {
+          if (typeof value !== 'boolean') fail("tls setting 'acme' must be true or false", source);
+          acme = value as boolean;
+          continue;
+        }
         if (typeof value !== 'string' || value === '') fail(`tls setting '${key}' must be a file path`, source);
         files[key] = resolve(dirname(file), value as string);
       }
-      if (files.certificate === undefined || files.key === undefined) fail("site setting 'tls' needs both 'certificate' and 'key'", tlsField.source);
-      tls = { certificate: files.certificate!, key: files.key! };
+      if (acme === true) {
+        if (files.certificate !== undefined || files.key !== undefined)
+          fail("site setting 'tls' has 'acme: true' and certificate files: give one or the other", tlsField.source);
+        const unnamed = bindings.find((binding) => binding.protocol === 'https' && binding.host.startsWith('*'));
+        if (unnamed !== undefined)
+          fail(
+            `binding ${unnamed.text}: 'tls: { acme: true }' needs host names in the https bindings (a certificate for * or *.domain needs DNS validation)`,
+            tlsField.source,
+          );
+        if (!bindings.some((binding) => binding.protocol === 'https'))
+          fail("site setting 'tls: { acme: true }' needs an https binding to certify", tlsField.source);
+      } else {
+        if (files.certificate === undefined || files.key === undefined) fail("site setting 'tls' needs both 'certificate' and 'key'", tlsField.source);
+        tls = { certificate: files.certificate!, key: files.key! };
+      }
     }
-    if (tls === undefined && bindings.some((binding) => binding.protocol === 'https'))
-      fail(`site '${name}' has an https binding but no 'tls' (certificate and key)`, bindingsField.source);
+    if (tls === undefined && acme !== true && bindings.some((binding) => binding.protocol === 'https'))
+      fail(`site '${name}' has an https binding but no 'tls' (certificate and key, or acme: true)`, bindingsField.source);
     let redirectToHttps: boolean | undefined;
     const redirectField = fields.get('redirectToHttps');
     if (redirectField !== undefined) {
@@ -433,6 +489,7 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       root: resolve(dirname(file), root),
       bindings,
       tls,
+      acme,
       redirectToHttps,
       hsts: text('hsts'),
       users: users === undefined ? undefined : resolve(dirname(file), users),
@@ -480,4 +537,33 @@ function readMounts(
     mounts.push({ url, dir: resolve(dirname(file), root), isApplication: key === 'applications' });
   }
   return mounts;
+}
+
+/** readAcme validates the `acme` mapping (see AcmeSettings). */
+function readAcme(node: Node | null, keySource: { file: string; line: number }, at: At, file: string): AcmeSettings {
+  const fail = (message: string, source: { file: string; line: number }): never => {
+    throw new NodehostError('NH_ERR_CONFIG_HOST', message, { source });
+  };
+  if (node === null || !isMap(node)) fail(`setting 'acme' must be a mapping (${ACME_KEYS.join(', ')})`, keySource);
+  const values: Record<string, string> = {};
+  for (const pair of (node as { items: Pair[] }).items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const source = at(isScalar(pair.key) ? pair.key.range?.[0] : node!.range?.[0]);
+    if (!(ACME_KEYS as readonly string[]).includes(key)) fail(`unknown acme setting '${key}' (known: ${ACME_KEYS.join(', ')})`, source);
+    const value = isScalar(pair.value) ? pair.value.value : undefined;
+    if (typeof value !== 'string' || value === '') fail(`acme setting '${key}' must be a non-empty string`, source);
+    if (key === 'directory' && !/^https?:\/\/[^/]+/.test(value as string))
+      fail(`acme setting 'directory' must be the directory's URL, such as ${DEFAULT_ACME_DIRECTORY}`, source);
+    if (key === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value as string))
+      fail(`acme setting 'email' must be an e-mail address (got ${JSON.stringify(value)})`, source);
+    if (key === 'caFile' && !existsSync(resolve(dirname(file), value as string)))
+      fail(`acme setting 'caFile': no file ${resolve(dirname(file), value as string)}`, source);
+    values[key] = value as string;
+  }
+  return {
+    email: values.email,
+    directory: values.directory ?? DEFAULT_ACME_DIRECTORY,
+    storage: resolve(dirname(file), values.storage ?? 'acme'),
+    caFile: values.caFile === undefined ? undefined : resolve(dirname(file), values.caFile),
+  };
 }

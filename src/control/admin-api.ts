@@ -4,7 +4,7 @@
  * the optional TCP admin listener (a bearer token when configured).
  *
  * ```
- *   GET  /v1/server           version, pid, uptime, host processes
+ *   GET  /v1/server           version, pid, uptime, host processes, automatic certificates
  *   GET  /v1/sites            the site: name, root, configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
@@ -35,6 +35,19 @@ export interface HostStatus {
   readonly hostProcesses?: number;
   readonly frontDoors?: readonly { readonly index: number; readonly pid: number; readonly error?: string }[];
   readonly apps: readonly AppStatus[];
+  /** The automatic (ACME) certificates, one per site with `tls: { acme: true }`: names, issuer, expiry, state; absent when there are none. */
+  readonly certificates?: readonly CertificateState[] | undefined;
+}
+
+/** CertificateState is one automatic certificate in the status (server/acme/ fills it in). */
+export interface CertificateState {
+  readonly site: string;
+  readonly names: readonly string[];
+  readonly issuer: string;
+  readonly notAfter: string;
+  readonly renewAt: string;
+  readonly state: string;
+  readonly lastError?: string | undefined;
 }
 
 /** RecycledApp is the outcome of one application's recycle. */
@@ -113,6 +126,7 @@ export class AdminApi {
           pid: process.pid,
           uptimeMs: Date.now() - START_TIME,
           hostProcesses: doors.map((door) => ({ ...door, ...readProcessUsage(door.pid) })),
+          ...(status.certificates === undefined ? {} : { certificates: status.certificates }),
         });
       }
       case 'GET /v1/sites': {

@@ -24,6 +24,7 @@ import { fail } from '../http/error-outcome.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { RequestContext } from '../http/request-context.js';
 import { errorStep } from '../pipeline/error-step.js';
+import type { ChallengeAnswers } from './acme/challenge-answers.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { adaptHttp2 } from './http2-compat.js';
@@ -51,6 +52,8 @@ export interface ListenerOptions {
   readonly defaultSite?: Route | undefined;
   /** The certificates of an https listener. */
   readonly certificates?: Certificates | undefined;
+  /** The ACME challenges under way (HTTP-01 on http listeners, TLS-ALPN-01 on https ones); undefined: no site has `tls: { acme: true }`. */
+  readonly acmeChallenges?: ChallengeAnswers | undefined;
   readonly log: HostLog;
 }
 
@@ -120,6 +123,7 @@ export class Listener {
       // A client that breaks HTTP/2 framing costs its session only.
       server.on('sessionError', () => undefined);
       server.on('tlsClientError', () => undefined);
+      options.acmeChallenges?.answerTlsAlpn(server);
       this.#server = server;
       this.#fastPath = new FastPath({
         server,
@@ -180,6 +184,11 @@ export class Listener {
     for (const run of held ?? []) run();
   }
 
+  /** reloadCertificates reads an https listener's certificate files again now (an ACME certificate was just issued). */
+  reloadCertificates(): void {
+    this.#certificates?.reload();
+  }
+
   /**
    * update takes a re-read host configuration's routes (and certificates, for https): requests
    * from now on, on open connections too, are routed by them; new handshakes use the new
@@ -237,6 +246,7 @@ export class Listener {
         ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
         : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
+    if (!this.#isHttps && this.#options.acmeChallenges?.answerHttp(req, res) === true) return;
     const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
     if (route === undefined) {
       const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);

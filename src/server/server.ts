@@ -7,7 +7,7 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { NodehostError } from '../errors.js';
-import type { Binding, TlsFiles } from '../config/host-config.js';
+import type { AcmeSettings, Binding, TlsFiles } from '../config/host-config.js';
 import type { ProxyRange } from '../config/proxy-range.js';
 import type { HostDefaults } from '../config/site-config.js';
 import type { InboundRule } from '../config/rewrite-types.js';
@@ -18,6 +18,8 @@ import type { FrontDoor } from '../iisnode/front-door-share.js';
 import type { AdminTarget, Readiness } from '../control/admin-api.js';
 import { TrustedProxies } from '../http/trusted-proxies.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
+import { AcmeCertificates, type AcmeSite, type CertificateStatus } from './acme/acme-certificates.js';
+import { ChallengeAnswers } from './acme/challenge-answers.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
 import { dropPrivileges, type Privileges } from './privileges.js';
@@ -31,6 +33,8 @@ export interface SiteOptions {
   readonly accessLogDir: string;
   readonly bindings: readonly Binding[];
   readonly tls?: TlsFiles | undefined;
+  /** `tls: { acme: true }`: the https bindings' certificate comes from `ServerOptions.acme`. */
+  readonly acme?: boolean | undefined;
   readonly redirectToHttps?: boolean | undefined;
   readonly hsts?: string | undefined;
   /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
@@ -56,6 +60,8 @@ export interface ServerOptions {
   readonly sites?: readonly SiteOptions[] | undefined;
   /** The site (by name) that answers host names no binding has. */
   readonly defaultSite?: string | undefined;
+  /** The ACME directory of the sites with `acme: true`. */
+  readonly acme?: AcmeSettings | undefined;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
   /** The short form site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
@@ -82,6 +88,8 @@ export interface ServerOptions {
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
 export interface ServerStatus extends SiteStatus {
   sites?: SiteStatus[];
+  /** The automatic certificates (sites with `tls: { acme: true }`): names, issuer, expiry, state. */
+  certificates?: CertificateStatus[];
 }
 
 /** shortFormSite is the one site of the short form, bound to every host name on `port`. */
@@ -115,6 +123,9 @@ interface Plan {
   readonly ports: Map<number, PortPlan>;
   readonly defaultRoute: Route | undefined;
   readonly trustedProxies: TrustedProxies | undefined;
+  /** The automatic certificates of the sites with `acme: true`: the running ones when their settings and sites are unchanged. */
+  readonly acme: AcmeCertificates | undefined;
+  readonly acmeKey: string;
 }
 
 /** trustedProxiesOf builds the matcher of trustedProxies; undefined when there are none. */
@@ -128,6 +139,17 @@ function siteKey(spec: SiteOptions, options: ServerOptions): string {
     value instanceof RegExp ? String(value) : value instanceof Map ? [...value] : value,
   );
   return JSON.stringify([spec.root, spec.accessLogDir, spec.usersFile ?? '', spec.mounts ?? [], rules]);
+}
+
+/** acmeSitesOf lists the sites with `acme: true`, each with the names of its https bindings and its challenge. */
+function acmeSitesOf(specs: readonly SiteOptions[]): AcmeSite[] {
+  return specs
+    .filter((spec) => spec.acme === true)
+    .map((spec) => ({
+      name: spec.name,
+      names: [...new Set(spec.bindings.filter((binding) => binding.protocol === 'https').map((binding) => binding.host))],
+      challenge: spec.bindings.some((binding) => binding.protocol === 'http') ? ('http-01' as const) : ('tls-alpn-01' as const),
+    }));
 }
 
 export class NodehostServer implements AdminTarget {
@@ -144,6 +166,11 @@ export class NodehostServer implements AdminTarget {
   /** Listeners a reload removed; shutdown ends their connections. */
   readonly #retired: Listener[] = [];
   #isListening = false;
+  /** The ACME challenges under way, answered by every listener (one for the server's life, so a reload's new orders are answered too). */
+  readonly #challenges = new ChallengeAnswers();
+  #acme: AcmeCertificates | undefined;
+  /** What #acme was made for (settings and sites); a reload with the same keeps it and its timers. */
+  #acmeKey = '';
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
@@ -151,6 +178,7 @@ export class NodehostServer implements AdminTarget {
     const plan = this.#plan(options, []);
     this.#sites = plan.sites;
     for (const site of plan.sites) site.site.trustedProxies = plan.trustedProxies;
+    this.#useAcme(plan);
     for (const [port, spec] of plan.ports) this.#listeners.set(port, this.#newListener(port, spec, plan.defaultRoute));
     this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => this.#sites.map((site) => site.metrics()) });
   }
@@ -189,17 +217,32 @@ export class NodehostServer implements AdminTarget {
     };
     const defaultSpec = specs.find((spec) => spec.name === options.defaultSite);
     const defaultRoute = defaultSpec === undefined ? undefined : routeOf(defaultSpec, { ...defaultSpec.bindings[0]!, host: '*' });
+    const acmeSites = acmeSitesOf(specs);
+    const acmeKey = JSON.stringify([options.acme ?? null, acmeSites]);
+    const acme =
+      acmeSites.length === 0 || options.acme === undefined
+        ? undefined
+        : acmeKey === this.#acmeKey && this.#acme !== undefined
+          ? this.#acme
+          : new AcmeCertificates(options.acme, acmeSites, options.log, this.#challenges);
+    // An ACME site's certificate and key are its PEM file in the storage: a reload reads what was issued.
+    const tlsOf = (spec: SiteOptions): TlsFiles | undefined => {
+      if (spec.acme !== true || acme === undefined) return spec.tls;
+      const pem = acme.pemFile(spec.name);
+      return { certificate: pem, key: pem };
+    };
     const ports = new Map<number, PortPlan>();
     for (const spec of specs) {
+      const tls = tlsOf(spec);
       for (const binding of spec.bindings) {
         const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [], address: binding.address ?? options.host };
         if (port.address !== (binding.address ?? options.host)) port.address = options.host;
         port.routes.push(routeOf(spec, binding));
-        if (spec.tls !== undefined) port.tls.push({ host: binding.host, files: spec.tls });
+        if (tls !== undefined) port.tls.push({ host: binding.host, files: tls });
         ports.set(binding.port, port);
       }
     }
-    return { sites, ports, defaultRoute, trustedProxies };
+    return { sites, ports, defaultRoute, trustedProxies, acme, acmeKey };
   }
 
   /** certificatesOf reads an https port's certificates (throws NH_ERR_TLS_CERTIFICATE); undefined for http. */
@@ -212,7 +255,22 @@ export class NodehostServer implements AdminTarget {
 
   #newListener(port: number, spec: PortPlan, defaultRoute: Route | undefined, certificates = this.#certificatesOf(spec)): Listener {
     const { protocol, routes, address } = spec;
-    return new Listener({ address, port, protocol, routes, defaultSite: defaultRoute, certificates, log: this.#options.log });
+    const acmeChallenges = this.#challenges;
+    return new Listener({ address, port, protocol, routes, defaultSite: defaultRoute, certificates, acmeChallenges, log: this.#options.log });
+  }
+
+  /** useAcme takes a plan's automatic certificates (closing others it replaces); a new certificate is read at once, not only when the folder watch sees it. */
+  #useAcme(plan: Plan): void {
+    if (plan.acme !== this.#acme) {
+      this.#acme?.close();
+      if (this.#isListening) plan.acme?.start();
+    }
+    this.#acme = plan.acme;
+    this.#acmeKey = plan.acmeKey;
+    if (plan.acme !== undefined)
+      plan.acme.onIssued = () => {
+        for (const listener of this.#listeners.values()) listener.reloadCertificates();
+      };
   }
 
   /**
@@ -235,10 +293,12 @@ export class NodehostServer implements AdminTarget {
       for (const [port, spec] of plan.ports) certificates.set(port, this.#certificatesOf(spec));
     } catch (err) {
       for (const site of plan.sites) if (!old.includes(site)) void site.close();
+      if (plan.acme !== this.#acme) plan.acme?.close();
       throw err;
     }
     this.#options = next;
     this.#sites = plan.sites;
+    this.#useAcme(plan);
     for (const site of plan.sites) site.site.trustedProxies = plan.trustedProxies;
     for (const site of plan.sites) if (old.includes(site)) site.useHostDefaults(next.hostDefaults ?? {});
     for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
@@ -397,8 +457,10 @@ export class NodehostServer implements AdminTarget {
   status(): ServerStatus {
     const statuses = this.#sites.map((site) => site.status());
     const first = statuses[0]!;
-    if (statuses.length === 1) return this.#hostConfigError === '' ? first : { ...first, configError: this.#hostConfigError };
+    const certificates = this.#acme === undefined ? {} : { certificates: this.#acme.status() };
+    if (statuses.length === 1) return { ...first, ...(this.#hostConfigError === '' ? {} : { configError: this.#hostConfigError }), ...certificates };
     return {
+      ...certificates,
       site: first.site,
       root: first.root,
       configError: this.#hostConfigError || (statuses.find((status) => status.configError !== '')?.configError ?? ''),
@@ -420,6 +482,7 @@ export class NodehostServer implements AdminTarget {
     for (const listener of this.#listeners.values()) listener.release();
     for (const site of this.#sites) site.startWatching();
     this.#watchHostFile();
+    this.#acme?.start();
     this.#isListening = true;
     return this.urls[0]!;
   }
@@ -435,6 +498,7 @@ export class NodehostServer implements AdminTarget {
 
   async #shutdown(): Promise<void> {
     this.#hostFileWatcher?.close();
+    this.#acme?.close();
     for (const site of this.#sites) site.stopWatching();
     const listeners = [...this.#listeners.values(), ...this.#retired];
     for (const listener of listeners) listener.stop();
