@@ -5,6 +5,8 @@ import { findOnPath } from './load.js';
 import { killGroup, startChild, stopChild, type Child } from './children.js';
 import { freePort, waitForHttp, waitForLine } from './ready.js';
 import { REPO_ROOT, writeSite, type Scenario } from './scenarios.js';
+import { CIPHERS, benchCertificate } from './tls.js';
+import { dirname } from 'node:path';
 
 /**
  * fronts.ts is the table of ways to serve a scenario's app. The app alone on TCP is the
@@ -67,7 +69,8 @@ export const appAlone: Front = {
   isBaseline: true,
   // The app installs no SIGTERM handler, so node's default action ends it by the signal.
   cleanStops: ['exit 0', 'exit SIGTERM'],
-  unavailable: ({ scenario }) => (scenario.script === undefined ? 'static content has no app to run alone' : undefined),
+  unavailable: ({ scenario }) =>
+    scenario.script === undefined ? 'static content has no app to run alone' : scenario.tls !== undefined ? 'the app alone speaks plain HTTP' : undefined,
   async start({ scenario, workDir, readyTimeoutMs }) {
     const site = await writeSite(scenario, workDir, { nodeProcessCountPerApplication: 1 });
     if (scenario.script === undefined) throw new Error(`${scenario.id}: no app`);
@@ -106,23 +109,22 @@ export function nodehostFront(workers: number, hostProcesses = 1, variant: { isL
     async start({ scenario, workDir, nodehostBin, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
-      const config = join(workDir, 'nodehost.yml');
-      await writeFile(config, `logs: ${isLogging ? JSON.stringify(join(workDir, 'logs')) : "''"}\n`);
+      // Over TLS the site is the long form's, with one https binding and the run's certificate.
+      const logs = `logs: ${isLogging ? JSON.stringify(join(workDir, 'logs')) : "''"}`;
+      const config = scenario.tls === undefined ? join(workDir, 'nodehost.yml') : await writeTlsHostConfig(workDir, site, port, logs);
+      if (scenario.tls === undefined) await writeFile(config, `${logs}\n`);
+      const where = scenario.tls === undefined ? [site, '--config', config, '--port', String(port)] : ['--config', config];
       const args = [
         nodehostBin,
         'serve',
-        site,
-        '--config',
-        config,
-        '--port',
-        String(port),
+        ...where,
         '--host',
         '127.0.0.1',
         ...(hostProcesses === 1 ? [] : ['--host-processes', String(hostProcesses)]),
         ...(isMetricsOff ? ['--no-metrics'] : []),
       ];
       const root = startChild(id, process.execPath, args, { cwd: workDir, env: cleanEnv() });
-      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      const url = `${scenario.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.urlPath}`;
       // `listening` means the listener accepts; the probe then makes sure a worker answers
       // (workers may start on the first request).
       await guard(root, waitForLine(root, /listening/, readyTimeoutMs));
@@ -183,7 +185,8 @@ export function nginxFront(workers: number, isLogging = false): Front {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
       const port = await freePort();
       const sockets = scenario.script === undefined ? [] : Array.from({ length: workers }, (_, i) => join(workDir, `app${i}.sock`));
-      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario, isLogging));
+      const tls = scenario.tls === undefined ? undefined : { ...benchCertificate(dirname(workDir)), isHttp2: scenario.tls === 'h2' };
+      await writeFile(join(workDir, 'nginx.conf'), nginxConfig(workers, port, site, sockets, scenario, isLogging, tls));
       // One shell starts the apps and then becomes nginx's master, so they are all one tree
       // and one process group (stopped together). It waits for a line on its stdin before it
       // becomes nginx: the harness sends it once every app answers on its socket, so nginx
@@ -195,7 +198,7 @@ export function nginxFront(workers: number, isLogging = false): Front {
       const nginx = `exec ${shellQuote(findOnPath('nginx') ?? findNginx()!)} -p ${shellQuote(workDir)} -c nginx.conf`;
       const script = `cd ${shellQuote(site)} || exit 1; ${apps} read go || exit 1; ${nginx}`;
       const root = startChild(`nginx-${workers}${isLogging ? '+log' : ''}`, '/bin/sh', ['-c', script], { cwd: workDir, env: cleanEnv(), hasStdin: true });
-      const url = `http://127.0.0.1:${port}${scenario.urlPath}`;
+      const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.urlPath}`;
       const appProbe = `http://localhost${scenario.readyPath ?? scenario.urlPath}`;
       await guard(root, Promise.all(sockets.map((sock) => waitForHttp(root, appProbe, readyBody(scenario), readyTimeoutMs, sock))));
       // A shell that has already exited shows up in the next wait; the write's EPIPE is not news.
@@ -225,7 +228,15 @@ export function nginxFront(workers: number, isLogging = false): Front {
  * cached that long (proxy_cache in memory-backed files under the work folder, one fetch per
  * key at a time: proxy_cache_lock).
  */
-function nginxConfig(workers: number, port: number, site: string, sockets: readonly string[], scenario: Scenario, isLogging: boolean): string {
+function nginxConfig(
+  workers: number,
+  port: number,
+  site: string,
+  sockets: readonly string[],
+  scenario: Scenario,
+  isLogging: boolean,
+  tls?: { certificate: string; key: string; isHttp2: boolean },
+): string {
   const isWebSocket = scenario.isWebSocket === true;
   const extraHttp = scenario.nginxHttp ?? '';
   const cacheSeconds = scenario.cacheSeconds;
@@ -253,12 +264,43 @@ function nginxConfig(workers: number, port: number, site: string, sockets: reado
     isWebSocket ? "  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : '',
     cacheSeconds === undefined ? '' : '  proxy_cache_path cache levels=1 keys_zone=nh:10m max_size=256m inactive=60s use_temp_path=off;',
     sockets.length === 0 ? '' : `  upstream app { ${sockets.map((s) => `server unix:${s};`).join(' ')} keepalive 64; }`,
-    scenario.nginxStaticRoot === undefined
-      ? `  server { listen 127.0.0.1:${port}; location / { ${handler} } }`
-      : `  server { listen 127.0.0.1:${port}; location / { root ${join(site, scenario.nginxStaticRoot)}; try_files $uri @app; } location @app { ${handler} } }`,
+    `  server { listen 127.0.0.1:${port}${tls === undefined ? '' : ` ssl${tls.isHttp2 ? ' http2' : ''}`}; ${tls === undefined ? '' : tlsDirectives(tls)}${
+      scenario.nginxStaticRoot === undefined
+        ? `location / { ${handler} } }`
+        : `location / { root ${join(site, scenario.nginxStaticRoot)}; try_files $uri @app; } location @app { ${handler} } }`
+    }`,
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * tlsDirectives give nginx nodehost's TLS settings: the same certificate, TLS 1.2 and 1.3,
+ * the same TLS 1.2 ciphers (src/server/certificates.ts), session tickets as nodehost has them,
+ * and no cap on requests per connection (nginx closes one after 1000, and h2load does not reconnect).
+ * (`listen ... ssl http2` rather than `http2 on`, which nginx before 1.25.1 lacks.)
+ */
+function tlsDirectives(tls: { certificate: string; key: string }): string {
+  return `ssl_certificate ${tls.certificate}; ssl_certificate_key ${tls.key}; ssl_protocols TLSv1.2 TLSv1.3; ssl_ciphers ${CIPHERS}; ssl_prefer_server_ciphers on; ssl_session_tickets on; keepalive_requests 1000000; `;
+}
+
+/** writeTlsHostConfig writes the nodehost.yml of a TLS scenario: one site, one https binding, the run's certificate; `logs` is its access log line. */
+async function writeTlsHostConfig(workDir: string, site: string, port: number, logs: string): Promise<string> {
+  const { certificate, key } = benchCertificate(dirname(workDir));
+  const file = join(workDir, 'nodehost.yml');
+  await writeFile(
+    file,
+    [
+      logs,
+      'sites:',
+      '  - name: bench',
+      `    root: ${site}`,
+      `    bindings: ["https://*:${port}"]`,
+      `    tls: { certificate: ${certificate}, key: ${key} }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
 }
 
 function findNginx(): string | undefined {
@@ -272,7 +314,7 @@ function shellQuote(text: string): string {
 
 /** readyUrl and readyBody are what the readiness probe asks and expects. */
 function readyUrl(port: number, scenario: Scenario): string {
-  return `http://127.0.0.1:${port}${scenario.readyPath ?? scenario.urlPath}`;
+  return `${scenario.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${scenario.readyPath ?? scenario.urlPath}`;
 }
 
 function readyBody(scenario: Scenario): string {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { get } from 'node:http';
+import { get as getHttps } from 'node:https';
 import type { Child } from './children.js';
 import { delay } from './children.js';
 
@@ -73,14 +74,16 @@ export async function waitForHttp(child: Child, url: string, expectBody: string,
 
 function probe(url: string, timeoutMs: number, socketPath: string | undefined): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    // `agent: false`: a fresh connection, so the probe leaves no idle socket behind.
-    const req = get(url, { agent: false, timeout: timeoutMs, ...(socketPath === undefined ? {} : { socketPath }) }, (res) => {
+    // `agent: false`: a fresh connection, so the probe leaves no idle socket behind. Over TLS the bench's own certificate is not checked.
+    const options = { agent: false as const, timeout: timeoutMs, rejectUnauthorized: false, ...(socketPath === undefined ? {} : { socketPath }) };
+    const onResponse = (res: import('node:http').IncomingMessage): void => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c.length + body.length < 65536 ? c : ''));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', (e) => resolve({ status: 0, body: e.message }));
-    });
+    };
+    const req = url.startsWith('https:') ? getHttps(url, options, onResponse) : get(url, options, onResponse);
     req.on('timeout', () => req.destroy(new Error('probe timed out')));
     req.on('error', (e) => resolve({ status: 0, body: e.message }));
   });

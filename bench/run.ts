@@ -13,6 +13,7 @@ import { renderTable } from './table.js';
 import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench, type RecycleBenchResult } from './recycle.js';
 import { CONNECTIONS_SCENARIO_ID, formatConnectionsReport, isConnectionsClean, runConnectionsBench, type ConnectionsFrontReport } from './connections.js';
 import { websocketGenerator } from './websocket.js';
+import { h2loadGenerator, sTimeGenerator } from './tls.js';
 
 /**
  * run.ts is `npm run bench`: every selected scenario × front × connection count, the table
@@ -90,8 +91,16 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
           continue;
         }
         // WebSocket scenarios bring their own client (bench/websocket.ts): wrk and autocannon speak HTTP only.
-        const load = scenario.isWebSocket ? websocketGenerator : generator;
-        const outcome = await measureFront(front, scenario, { nodehostBin: options.nodehostBin, readyTimeoutMs: 20000, tempRoot }, options, load, log);
+        // The TLS handshake and HTTP/2 scenarios name theirs (bench/tls.ts), with their own connection counts.
+        const load = scenario.isWebSocket
+          ? websocketGenerator
+          : scenario.loader === 'h2load'
+            ? h2loadGenerator
+            : scenario.loader === undefined
+              ? generator
+              : sTimeGenerator(scenario.loader === 's_time-full' ? 'full' : 'resumed');
+        const plan = { ...options, connections: scenario.connections ?? options.connections };
+        const outcome = await measureFront(front, scenario, { nodehostBin: options.nodehostBin, readyTimeoutMs: 20000, tempRoot }, plan, load, log);
         cells.push(...outcome.cells);
         notes.push(...outcome.notes);
       }

@@ -66,6 +66,15 @@ export interface Scenario {
    * proxy_cache_lock on, so both collapse concurrent misses.
    */
   readonly cacheSeconds?: number;
+  /**
+   * tls serves the scenario over HTTPS with one certificate for every front (bench/tls.ts):
+   * `h1` HTTP/1.1, `h2` HTTP/2 by ALPN. The app alone speaks plain HTTP, so it has no row.
+   */
+  readonly tls?: 'h1' | 'h2';
+  /** loader names the generator of bench/tls.ts that loads it instead of wrk or autocannon. */
+  readonly loader?: 'h2load' | 's_time-full' | 's_time-resumed';
+  /** connections replaces --connections for this scenario (one h2load connection, one s_time client). */
+  readonly connections?: readonly number[];
 }
 
 /** pattern is the content of generated files: `bytes` bytes of a-z repeated. */
@@ -164,6 +173,44 @@ export const scenarios: readonly Scenario[] = [
     urlPath: '/hello.js',
     expectBody: 'Hello, world!',
     closeConnections: true,
+  },
+  {
+    ...HELLO,
+    id: 'https-hello',
+    description: 'hello world over HTTPS (TLS 1.3, ECDSA P-256), keep-alive GET',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    tls: 'h1',
+  },
+  {
+    ...HELLO,
+    id: 'tls-full',
+    description: 'new TLS connections one after another, full handshakes (openssl s_time -new), one GET each; req/s = connections/s',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    tls: 'h1',
+    loader: 's_time-full',
+    connections: [1],
+  },
+  {
+    ...HELLO,
+    id: 'tls-resumed',
+    description: 'new TLS connections one after another, resumed handshakes (openssl s_time -reuse), one GET each; req/s = connections/s',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    tls: 'h1',
+    loader: 's_time-resumed',
+    connections: [1],
+  },
+  {
+    ...HELLO,
+    id: 'h2-hello',
+    description: 'hello world over HTTP/2, 50 concurrent streams on each connection (h2load -m 50; p50 column: mean)',
+    urlPath: '/hello.js',
+    expectBody: 'Hello, world!',
+    tls: 'h2',
+    loader: 'h2load',
+    connections: [1],
   },
   {
     ...HELLO,

@@ -204,6 +204,32 @@ export const ERRORS = {
 
   // Server and command line
   NH_ERR_SERVER_LISTEN: { status: 500, substatus: 0, summary: 'The listener could not bind its address and port.' },
+  NH_ERR_SERVER_PRIVILEGES: {
+    status: 500,
+    substatus: 0,
+    summary: 'The host could not switch to the user and group of nodehost.yml after binding its ports (an unknown name, or the host was not started as root).',
+  },
+  NH_ERR_SERVER_NO_SITE: {
+    status: 404,
+    substatus: 0,
+    summary: 'No site has a binding for the host name the request asked for (its Host header, or SNI name), and nodehost.yml sets no defaultSite.',
+  },
+  NH_ERR_TLS_CERTIFICATE: {
+    status: 500,
+    substatus: 0,
+    summary: 'A certificate or private key file of an https binding cannot be read or parsed (PEM expected: the certificate, then its chain; the key).',
+  },
+  NH_ERR_ACME_ORDER: {
+    status: 500,
+    substatus: 0,
+    summary:
+      'An automatic certificate could not be obtained from the ACME directory (host log only): the site keeps the certificate it serves, and the order is tried again after a backoff (1 minute, doubling up to 12 hours).',
+  },
+  NH_ERR_ACME_STORAGE: {
+    status: 500,
+    substatus: 0,
+    summary: 'The ACME storage folder (nodehost.yml `acme: { storage }`) cannot be created, read or written: nodehost does not start.',
+  },
   NH_ERR_CLI_USAGE: { status: 500, substatus: 0, summary: 'The command line is not valid.' },
   NH_ERR_CLIENT_ABORTED: {
     status: 499,

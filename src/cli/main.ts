@@ -2,8 +2,8 @@
  * The `nodehost` command: `serve` runs a site, `check` validates its configuration.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { basename, resolve } from 'node:path';
-import { DEFAULT_LIMITS, loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
+import { resolve } from 'node:path';
+import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
 import { checkMigration, formatMigrationReport } from '../config/migration-check.js';
 import { NodehostError } from '../errors.js';
@@ -11,7 +11,9 @@ import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.j
 import { NodehostServer, type ServerOptions } from '../server/server.js';
 import { isFrontDoorProcess, serveFrontDoors } from '../server/front-doors.js';
 import { SystemdNotifier } from '../server/systemd-notify.js';
+import { warnIfRoot } from '../server/privileges.js';
 import { registerLogsCommand } from './logs-command.js';
+import { serveOptions } from './serve-options.js';
 import { registerUserCommand } from './user-command.js';
 import { registerRewriteCommand } from './rewrite-command.js';
 import { registerServiceCommand } from './service-command.js';
@@ -52,6 +54,13 @@ interface ServeFlags {
   processes?: number;
 }
 
+/** warnRestartOnly logs the host-wide settings a re-read nodehost.yml changed that only a restart applies. */
+function warnRestartOnly(running: HostConfig, next: HostConfig, log: HostLog): void {
+  for (const key of ['hostProcesses', 'admin', 'user', 'group', 'limits'] as const) {
+    if (JSON.stringify(running[key]) !== JSON.stringify(next[key])) log.warn('host config: this setting applies at the next restart', { setting: key });
+  }
+}
+
 async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<void> {
   const log = new HostLog(undefined, flags.logLevel === undefined ? {} : { level: flags.logLevel });
   const file: HostConfig = flags.config ? loadHostConfig(resolve(flags.config)) : { root: undefined, name: undefined, host: undefined, port: undefined };
@@ -63,27 +72,29 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     );
   }
   const script = isScript ? scriptSite(siteArg, flags.processes) : undefined;
-  const siteRoot = script?.siteRoot ?? siteArg ?? file.root ?? '.';
+  const args = { siteArg, config: flags.config, port: flags.port, host: flags.host, metrics: flags.metrics, script };
+  const configFile = flags.config === undefined ? undefined : resolve(flags.config);
   const options: ServerOptions = {
-    siteRoot,
-    host: flags.host ?? file.host ?? '127.0.0.1',
-    port: flags.port ?? file.port ?? 8080,
-    siteName: file.name,
-    globalRules: file.globalRules,
-    usersFile: file.users,
-    hostDefaults: { compression: file.compression, webConfig: script?.baseConfig },
-    trustedProxies: file.trustedProxies,
-    ...(file.logs === undefined ? {} : { accessLogDir: file.logs === '' ? '' : resolve(file.logs, file.name ?? basename(resolve(siteRoot))) }),
-    log,
-    metrics: flags.metrics === false ? false : (file.admin?.metrics ?? true),
-    limits: file.limits ?? DEFAULT_LIMITS,
-    followSymlinks: file.followSymlinks ?? 'inside',
+    ...serveOptions(file, args, log),
+    ...(configFile === undefined
+      ? {}
+      : {
+          hostConfigFile: configFile,
+          reread: () => {
+            const next = loadHostConfig(configFile);
+            warnRestartOnly(file, next, log);
+            return serveOptions(next, args, log);
+          },
+        }),
   };
   const listen = file.admin?.listen;
   const admin = listen === undefined ? undefined : { host: listen.host, port: listen.port, token: file.admin?.token };
   // Refused before anything starts: an admin API reachable off this machine needs a token.
   if (admin !== undefined) checkAdminListener(admin);
   const hostProcesses = flags.hostProcesses ?? file.hostProcesses ?? 1;
+  if (hostProcesses > 1 && file.acme !== undefined)
+    throw new NodehostError('NH_ERR_CLI_USAGE', `${flags.config} has a site with 'tls: { acme: true }': automatic certificates need one host process`);
+  if (!isFrontDoorProcess()) warnIfRoot({ user: file.user }, log);
   if (hostProcesses > 1 || isFrontDoorProcess()) {
     await serveFrontDoors(
       hostProcesses,
@@ -99,6 +110,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   const url = await server.start();
   await server.preload();
   process.stdout.write(`nodehost ${version} listening on ${url} (site ${server.site.root})\n`);
+  for (const other of server.urls.slice(1)) process.stdout.write(`also listening on ${other}\n`);
   log.info('host started', { pid: process.pid, version, node: process.version, site: server.site.root, url, logLevel: log.level });
   // The admin API (DESIGN §5, docs/admin.md): `nodehost recycle|status` find it through the pid file.
   const control = new ControlServer(controlPaths(server.site.root), server, admin);
@@ -137,14 +149,13 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
       },
     );
   };
-  // SIGHUP re-reads the site's web.config files (systemd's ExecReload): a broken result keeps
-  // the last good configuration serving, and the errors are logged.
+  // SIGHUP re-reads nodehost.yml and the web.config files (systemd's ExecReload): a broken
+  // result keeps the running configuration serving, and the errors are logged.
   process.on('SIGHUP', () => {
     if (signalled) return;
     log.info('config reload requested', { signal: 'SIGHUP' });
     void notifier.reloading('reloading the configuration');
-    server.reloadConfig();
-    void notifier.ready(`listening on ${url}`);
+    void server.reload().then(() => notifier.ready(`listening on ${url}`));
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -305,17 +316,25 @@ function check(siteArg: string | undefined, flags: { config?: string; migration?
     const compression = file.compression === undefined ? '' : ', host compression defaults';
     process.stdout.write(`${resolve(flags.config!)}: ok (${file.globalRules?.length ?? 0} global rewrite rules${compression})\n`);
   }
-  const root = resolve(siteArg ?? file?.root ?? '.');
+  const roots = siteArg === undefined && file?.sites !== undefined ? file.sites.map((site) => site.root) : [resolve(siteArg ?? file?.root ?? '.')];
   if (flags.migration === true) {
-    const migration = checkMigration(root, process.env, { compression: file?.compression });
-    process.stdout.write(formatMigrationReport(migration));
-    process.stdout.write(migration.errors === 0 ? 'configuration: OK\n' : `configuration: ${migration.errors} error(s), see 'nodehost check'\n`);
-    process.exitCode = migration.errors > 0 ? 1 : 0;
+    let errors = 0;
+    for (const root of roots) {
+      const migration = checkMigration(root, process.env, { compression: file?.compression });
+      process.stdout.write(formatMigrationReport(migration));
+      errors += migration.errors;
+    }
+    process.stdout.write(errors === 0 ? 'configuration: OK\n' : `configuration: ${errors} error(s), see 'nodehost check'\n`);
+    process.exitCode = errors > 0 ? 1 : 0;
     return;
   }
-  const report = checkSite(root, process.env, { compression: file?.compression });
-  process.stdout.write(formatCheckReport(report));
-  process.exitCode = report.errors.length > 0 ? 1 : 0;
+  let errors = 0;
+  for (const root of roots) {
+    const report = checkSite(root, process.env, { compression: file?.compression });
+    process.stdout.write(formatCheckReport(report));
+    errors += report.errors.length;
+  }
+  process.exitCode = errors > 0 ? 1 : 0;
 }
 
 // Usage errors surface as CommanderError (below) instead of commander's own exit, so they exit 2.

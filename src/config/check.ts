@@ -9,6 +9,7 @@ import type { SettingOrigin } from './app-settings.js';
 import { IISNODE_SCHEMA } from './schema.js';
 import { SiteConfig, type HostDefaults } from './site-config.js';
 import { isRegularFileEntry, walkSiteFolders } from './site-files.js';
+import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, HandlerMapping, IisnodeSettingName, IisnodeSettings } from './types.js';
 import { wildcardMatch } from './wildcard-match.js';
 
@@ -47,16 +48,17 @@ export interface CheckReport {
  * checkSite loads the site at siteRoot with environment env and finds its node applications:
  * every file (outside node_modules and dot-folders) whose first matching handler mapping has
  * the iisnode module, so a literal `path="hello.js"` finds that file in the mapping's scope and
- * a wildcard `path="*.js"` finds every .js file in the scope folder and below. Never throws.
+ * a wildcard `path="*.js"` finds every .js file in the scope folder and below; with `paths`, the
+ * applications and virtual directories are searched at their URLs too. Never throws.
  */
-export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): CheckReport {
-  const site = SiteConfig.load(siteRoot, env, host);
+export function checkSite(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}, paths?: SitePaths): CheckReport {
+  const site = SiteConfig.load(siteRoot, env, host, paths);
   const errors: NodehostError[] = [...site.errors];
   const seen = new Set(errors.map((error) => error.toString()));
   const apps: CheckedApp[] = [];
   let folders: ReturnType<typeof walkSiteFolders> = [];
   try {
-    folders = walkSiteFolders(site.siteRoot);
+    folders = walkSiteFolders(site.siteRoot, paths);
   } catch {
     // SiteConfig.load has already reported the unreadable root.
   }
@@ -154,8 +156,8 @@ export interface EffectiveConfig {
 }
 
 /** effectiveConfig returns what `nodehost check` prints for the application at URL `url` of the site (case-insensitive), or undefined when the site has none there. */
-export function effectiveConfig(siteRoot: string, url: string): EffectiveConfig | undefined {
-  const app = checkSite(siteRoot).apps.find((candidate) => candidate.url.toLowerCase() === url.toLowerCase());
+export function effectiveConfig(siteRoot: string, url: string, host: HostDefaults = {}, paths?: SitePaths): EffectiveConfig | undefined {
+  const app = checkSite(siteRoot, process.env, host, paths).apps.find((candidate) => candidate.url.toLowerCase() === url.toLowerCase());
   if (app === undefined) return undefined;
   return {
     url: app.url,

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { NodehostError } from '../errors.js';
-import { loadHostConfig } from './host-config.js';
+import { loadHostConfig, parseBinding } from './host-config.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'nodehost-hostcfg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +56,74 @@ describe('nodehost.yml', () => {
       assert.equal(err.where(), `${file}:2`, bad);
       assert.match(err.message, /hostProcesses/);
     }
+  });
+
+  test('applications and virtualDirectories: { path, root } entries resolved against the file; bad ones name file:line', () => {
+    const site = (lines: string) => `sites:\n  - name: a\n    root: a\n    bindings: ["http://*:8080"]\n${lines}`;
+    const file = write(
+      site('    applications:\n      - { path: /node/, root: samples }\n    virtualDirectories:\n      - { path: /media, root: /srv/media }\n'),
+    );
+    assert.deepEqual(loadHostConfig(file).sites![0]!.mounts, [
+      { url: '/node', dir: path.join(path.dirname(file), 'samples'), isApplication: true },
+      { url: '/media', dir: '/srv/media', isApplication: false },
+    ]);
+    const cases: [string, number, RegExp][] = [
+      ['    applications: /node\n', 5, /must be a list/],
+      ['    applications:\n      - { path: node, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /a/../b, root: x }\n', 6, /URL path below the site root/],
+      ['    applications:\n      - { path: /a }\n', 6, /needs a 'root'/],
+      ['    applications:\n      - { path: /a, root: x, pool: y }\n', 6, /unknown applications setting 'pool'/],
+      ['    applications:\n      - { path: /a, root: x }\n    virtualDirectories:\n      - { path: /A/, root: y }\n', 8, /mounted twice/],
+    ];
+    for (const [lines, line, message] of cases) {
+      const bad = write(site(lines));
+      const err = loadError(bad);
+      assert.equal(err.where(), `${bad}:${line}`, lines);
+      assert.match(err.message, message);
+    }
+  });
+
+  test('user and group: names or numeric ids; group needs user; the short form takes them', () => {
+    const config = loadHostConfig(write('root: .\nuser: www-data\ngroup: 33\n'));
+    assert.deepEqual([config.user, config.group], ['www-data', '33']);
+    for (const [yml, line, message] of [
+      ['root: .\nuser: "a b"\n', 2, /'user' must be a user name/],
+      ['root: .\nuser: [x]\n', 2, /'user' must be a user name/],
+      ['root: .\ngroup: staff\n', 2, /'group' needs 'user'/],
+    ] as const) {
+      const file = write(yml);
+      const err = loadError(file);
+      assert.equal(err.where(), `${file}:${line}`);
+      assert.match(err.message, message);
+    }
+  });
+
+  test('trustedProxies: addresses and subnets, one string or a list; bad entries name their line', () => {
+    assert.deepEqual(loadHostConfig(write('root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - "::1"\n')).trustedProxies, [
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+    ]);
+    assert.deepEqual(loadHostConfig(write('trustedProxies: 127.0.0.1\n')).trustedProxies, [{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }]);
+    for (const [yml, line] of [
+      ['root: .\ntrustedProxies:\n  - 10.0.0.0/8\n  - proxy.example\n', 4],
+      ['root: .\ntrustedProxies: [10.0.0.0/33]\n', 2],
+      ['root: .\ntrustedProxies: []\n', 2],
+    ] as const) {
+      const file = write(yml);
+      const err = loadError(file);
+      assert.equal(err.where(), `${file}:${line}`, yml);
+      assert.match(err.message, /trusted/i);
+    }
+  });
+
+  test('a binding host is a name, * or *.domain, or an IP literal that names the local address', () => {
+    assert.deepEqual(parseBinding('http://shop.test:80'), { protocol: 'http', host: 'shop.test', port: 80, text: 'http://shop.test:80' });
+    assert.equal(parseBinding('http://127.0.0.1:8080')?.address, '127.0.0.1');
+    assert.equal(parseBinding('https://[::1]:8443')?.address, '::1');
+    assert.equal(parseBinding('https://[::1]:8443')?.host, '[::1]');
+    assert.equal(parseBinding('http://[shop]:80'), undefined);
+    assert.equal(parseBinding('http://*.test:99999'), undefined);
   });
 
   test('unknown keys are errors naming the line', () => {
@@ -242,16 +310,63 @@ describe('trustedProxies', () => {
     assert.equal(loadHostConfig(write('root: .\n')).trustedProxies, undefined);
   });
 
-  test('a bad entry names its own line; a value that is not a list is an error', () => {
+  test('a bad entry names its own line; a value that is neither a list nor an address is an error', () => {
     for (const bad of ['10.0.0.0/33', 'balancer.example', '10.0.0/8', '1.2.3.4/x']) {
       const err = loadError(write(`trustedProxies:\n  - 127.0.0.1\n  - ${bad}\n`));
       assert.equal(err.code, 'NH_ERR_CONFIG_HOST');
       assert.equal(err.source?.line, 3, bad);
       assert.match(err.message, /is not an IP address or CIDR range/);
     }
-    const scalar = loadError(write('trustedProxies: 127.0.0.1\n'));
-    assert.match(scalar.message, /must be a list of addresses or CIDR ranges/);
-    assert.equal(scalar.source?.line, 1);
+    const mapping = loadError(write('trustedProxies:\n  balancer: 127.0.0.1\n'));
+    assert.match(mapping.message, /must be a list of addresses or CIDR ranges/);
+    assert.equal(mapping.source?.line, 1);
+  });
+});
+
+describe('nodehost.yml acme', () => {
+  const site = (tls: string, bindings = '["http://shop.test:80", "https://shop.test:443"]') =>
+    `sites:\n  - name: shop\n    root: .\n    bindings: ${bindings}\n    tls: ${tls}\n`;
+
+  test('tls: { acme: true } with the acme settings resolved against the file; defaults without them', () => {
+    const file = write(`${site('{ acme: true }')}acme: { email: ops@shop.test, directory: "https://ca.test/dir", storage: state, caFile: ca.pem }\n`, {
+      'ca.pem': '',
+    });
+    const config = loadHostConfig(file);
+    assert.equal(config.sites![0]!.acme, true);
+    assert.equal(config.sites![0]!.tls, undefined);
+    assert.deepEqual(config.acme, {
+      email: 'ops@shop.test',
+      directory: 'https://ca.test/dir',
+      storage: path.join(path.dirname(file), 'state'),
+      caFile: path.join(path.dirname(file), 'ca.pem'),
+    });
+    const defaults = write(site('{ acme: true }'));
+    assert.deepEqual(loadHostConfig(defaults).acme, {
+      directory: 'https://acme-v02.api.letsencrypt.org/directory',
+      storage: path.join(path.dirname(defaults), 'acme'),
+    });
+    assert.equal(loadHostConfig(write(site('{ certificate: a.pem, key: a.key }'))).acme, undefined, 'no acme site: no acme settings');
+  });
+
+  test('bad acme settings name file:line', () => {
+    const cases: [string, number, RegExp][] = [
+      [`${site('{ acme: true }')}acme: { email: ops@shop.test, storag: x }\n`, 6, /unknown acme setting 'storag'/],
+      [`${site('{ acme: true }')}acme: { email: nobody }\n`, 6, /e-mail address/],
+      [`${site('{ acme: true }')}acme:\n  directory: ftp://ca.test\n`, 7, /directory's URL/],
+      [`${site('{ acme: true }')}acme: true\n`, 6, /must be a mapping/],
+      [`${site('{ acme: true }')}acme:\n  email: ops@shop.test\n  caFile: none.pem\n`, 8, /'caFile': no file .*none\.pem/],
+      [site('{ acme: yes }'), 5, /'acme' must be true or false/],
+      [site('{ acme: true, certificate: a.pem }'), 5, /one or the other/],
+      [site('{ acme: true }', '["https://*:443"]'), 5, /needs host names/],
+      [site('{ acme: true }', '["http://shop.test:80"]'), 5, /needs an https binding/],
+      [`${site('{ acme: true }')}hostProcesses: 2\n`, 6, /one host process/],
+    ];
+    for (const [yml, line, message] of cases) {
+      const err = loadError(write(yml));
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST', yml);
+      assert.equal(err.source?.line, line, yml);
+      assert.match(err.message, message, yml);
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { FolderMerge, type BaseWebConfig, type HostDefaults } from './folder-mer
 
 export type { BaseWebConfig, HostDefaults };
 import { findWebConfig, walkSiteFolders } from './site-files.js';
+import type { SitePaths } from './site-paths.js';
 import type { ConfigWarning, FolderConfig } from './types.js';
 import { parseWebConfig, readWebConfig, type ConfigSections, type WebConfigFile } from './web-config.js';
 
@@ -66,15 +67,17 @@ export class SiteConfig {
    * environment used for IISNODE_* overrides and `%VAR%` expansion (default process.env);
    * `host` the defaults of nodehost.yml, merged under the site's root web.config (its
    * `webConfig`, when given, is read as the first web.config of the root, not listed in `files`).
+   * With `paths`, the folders of its applications and virtual directories are read at their URLs
+   * too, so their web.config files inherit the site root's as IIS's do.
    */
-  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}): SiteConfig {
+  static load(siteRoot: string, env: NodeJS.ProcessEnv = process.env, host: HostDefaults = {}, paths?: SitePaths): SiteConfig {
     const root = path.resolve(siteRoot);
     const parsed: WebConfigFile[] = [];
     const errors: NodehostError[] = [];
     const base = host.webConfig;
     if (base !== undefined) parsed.push(parseWebConfig(base.text, base.file, '/', { isFile: (relative) => isRegularFile(path.join(root, relative)) }));
     try {
-      for (const folder of walkSiteFolders(root)) {
+      for (const folder of walkSiteFolders(root, paths)) {
         const name = findWebConfig(folder);
         if (name !== undefined) parsed.push(readWebConfig(path.join(folder.dir, name), folder.url));
       }

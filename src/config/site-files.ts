@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
+import type { SitePaths } from './site-paths.js';
 
 /** SiteFolder is one folder of a site: its absolute path, its URL (ending in `/`) and its entries. */
 export interface SiteFolder {
@@ -15,13 +16,28 @@ export interface SiteFolder {
 
 /**
  * walkSiteFolders lists the folders of a site from `siteRoot` down, parents before children,
- * siblings sorted by name. Folders that cannot be read are left out. When the root itself
- * cannot be read, the error is thrown.
+ * siblings sorted by name. With `paths`, each mount's folder is walked at its URL after the
+ * root, and a folder whose URL a mount serves is replaced by that mount's. Folders that cannot
+ * be read are left out. When the root itself cannot be read, the error is thrown.
  */
-export function walkSiteFolders(siteRoot: string): SiteFolder[] {
+export function walkSiteFolders(siteRoot: string, paths?: SitePaths): SiteFolder[] {
+  const mountUrls = new Set(paths?.mounts.map((mount) => `${mount.url.toLowerCase()}/`));
+  const folders = walkFrom(siteRoot, '/', mountUrls);
+  // Shallow mounts first, so an application's folders come before its virtual directories'.
+  for (const mount of [...(paths?.mounts ?? [])].reverse()) {
+    try {
+      folders.push(...walkFrom(mount.dir, `${mount.url}/`, mountUrls));
+    } catch {
+      // A missing mount folder serves nothing; its requests get 404 like any missing file.
+    }
+  }
+  return folders;
+}
+
+function walkFrom(dir: string, url: string, mountUrls: ReadonlySet<string>): SiteFolder[] {
   const folders: SiteFolder[] = [];
-  const rootEntries = readdirSync(siteRoot, { withFileTypes: true });
-  const queue: { dir: string; url: string; entries: Dirent[] }[] = [{ dir: siteRoot, url: '/', entries: rootEntries }];
+  const rootEntries = readdirSync(dir, { withFileTypes: true });
+  const queue: { dir: string; url: string; entries: Dirent[] }[] = [{ dir, url, entries: rootEntries }];
   for (let index = 0; index < queue.length; index++) {
     const folder = queue[index];
     if (!folder) break;
@@ -29,9 +45,11 @@ export function walkSiteFolders(siteRoot: string): SiteFolder[] {
     folders.push(folder);
     for (const entry of folder.entries) {
       if (!entry.isDirectory() || isSkippedFolder(entry.name)) continue;
-      const dir = path.join(folder.dir, entry.name);
+      const childUrl = `${folder.url}${entry.name}/`;
+      if (mountUrls.has(childUrl.toLowerCase())) continue;
+      const child = path.join(folder.dir, entry.name);
       try {
-        queue.push({ dir, url: `${folder.url}${entry.name}/`, entries: readdirSync(dir, { withFileTypes: true }) });
+        queue.push({ dir: child, url: childUrl, entries: readdirSync(child, { withFileTypes: true }) });
       } catch {
         // An unreadable folder cannot be served either; leaving it out is all we can do.
       }

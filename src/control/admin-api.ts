@@ -5,8 +5,8 @@
  *
  * ```
  *   GET  /                    the dashboard (index.html, dashboard.css, dashboard.js; no token needed)
- *   GET  /v1/server           version, pid, uptime, host processes
- *   GET  /v1/sites            the site: name, root, configuration error
+ *   GET  /v1/server           version, pid, uptime, host processes, automatic certificates
+ *   GET  /v1/sites            every site: name, root, listener URL, configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
  *   GET  /v1/apps/config      ?app=/hello.js  effective iisnode settings, each with the file:line it comes from
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
@@ -39,7 +39,7 @@ import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import { readProcessUsage } from './proc-stat.js';
 
 /** AppStatus is one application in one host process; `logUrl` is the URL path of its log folder on the site ('' when it has none there). */
-export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number; readonly logUrl?: string };
+export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number; readonly logUrl?: string; readonly site?: string };
 
 /** HostStatus is what the target reports: the site and its applications (each front door's, when several). */
 export interface HostStatus {
@@ -51,6 +51,21 @@ export interface HostStatus {
   readonly hostProcesses?: number;
   readonly frontDoors?: readonly { readonly index: number; readonly pid: number; readonly error?: string }[];
   readonly apps: readonly AppStatus[];
+  /** With several sites, each one's own status (its apps' `site` names it). */
+  readonly sites?: readonly HostStatus[] | undefined;
+  /** The automatic (ACME) certificates, one per site with `tls: { acme: true }`: names, issuer, expiry, state; absent when there are none. */
+  readonly certificates?: readonly CertificateState[] | undefined;
+}
+
+/** CertificateState is one automatic certificate in the status (server/acme/ fills it in). */
+export interface CertificateState {
+  readonly site: string;
+  readonly names: readonly string[];
+  readonly issuer: string;
+  readonly notAfter: string;
+  readonly renewAt: string;
+  readonly state: string;
+  readonly lastError?: string | undefined;
 }
 
 /** RecycledApp is the outcome of one application's recycle. */
@@ -167,20 +182,19 @@ export class AdminApi {
           pid: process.pid,
           uptimeMs: Date.now() - START_TIME,
           hostProcesses: doors.map((door) => ({ ...door, ...readProcessUsage(door.pid) })),
+          ...(status.certificates === undefined ? {} : { certificates: status.certificates }),
         });
       }
       case 'GET /v1/sites': {
         const status = await target.status();
         return sendJson(res, 200, {
-          sites: [
-            {
-              name: status.site,
-              root: status.root,
-              url: status.url ?? '',
-              configError: status.configError,
-              apps: new Set(status.apps.map((a) => a.script)).size,
-            },
-          ],
+          sites: (status.sites ?? [status]).map((site) => ({
+            name: site.site,
+            root: site.root,
+            url: site.url ?? '',
+            configError: site.configError,
+            apps: new Set(site.apps.map((a) => a.script)).size,
+          })),
         });
       }
       case 'GET /v1/events':
@@ -285,8 +299,9 @@ function isAuthorized(header: string | undefined, expected: Buffer): boolean {
 }
 
 /** describeApp is one application of /v1/apps, with its processes read from /proc. */
-function describeApp(status: HostStatus, app: AppStatus): Record<string, unknown> {
+function describeApp(all: HostStatus, app: AppStatus): Record<string, unknown> {
   const now = Date.now();
+  const status = all.sites?.find((site) => site.site === app.site) ?? all;
   const url = app.script.startsWith(status.root) ? app.script.slice(status.root.length).replace(/^\/*/, '/') : app.script;
   const state = app.isFailing
     ? 'failing'

@@ -13,13 +13,20 @@ import type { ApplicationStats } from '../iisnode/application.js';
 import { CACHE_RESULTS, DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
 import { readProcessUsage } from './proc-stat.js';
 
+/** SiteMetrics is one site's part of a scrape: its root (application labels are URL paths below it), its request counters and its applications. */
+export interface SiteMetrics {
+  readonly root: string;
+  /** The URL path of an entry script, when the site maps URLs to folders other than its root (applications); undefined: below the root. */
+  readonly urlOf?: ((script: string) => string | undefined) | undefined;
+  readonly requests: RequestMetricsSnapshot;
+  readonly apps: readonly ApplicationStats[];
+}
+
 /** MetricsSource is what HostMetrics reads on a scrape. */
 export interface MetricsSource {
-  readonly siteRoot: string;
   /** This host process (0 when it is the only one). */
   readonly hostProcess: number;
-  requests(): RequestMetricsSnapshot;
-  apps(): readonly ApplicationStats[];
+  sites(): readonly SiteMetrics[];
 }
 
 type Labels = Record<string, string | number>;
@@ -63,6 +70,12 @@ class SnapshotMetric {
 }
 
 const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** appLabel is an application's label: its entry script's URL path below the site root ('' for responses no application made). */
+function appLabel(site: SiteMetrics, script: string): string {
+  if (script === '') return '';
+  return site.urlOf?.(script) ?? `/${relative(site.root, script).split(sep).join('/')}`;
+}
 
 /** HostMetrics: `text()` for a scrape of this process, `json()` for the primary to merge; `close()` stops the event-loop monitor. */
 export class HostMetrics {
@@ -125,90 +138,103 @@ export class HostMetrics {
     this.#loop.disable();
   }
 
-  #app(script: string): string {
-    return script === '' ? '' : `/${relative(this.#source.siteRoot, script).split(sep).join('/')}`;
-  }
-
   #requests(): Values {
-    const { site, apps } = this.#source.requests();
     const values: Values = [];
-    for (const { script, counts } of apps) {
-      counts.byClass.forEach((value, index) => {
-        if (value > 0) values.push({ value, labels: { site, app: this.#app(script), status_class: STATUS_CLASSES[index]! } });
-      });
+    for (const source of this.#source.sites()) {
+      const { requests } = source;
+      const site = requests.site;
+      for (const { script, counts } of requests.apps) {
+        counts.byClass.forEach((value, index) => {
+          if (value > 0) values.push({ value, labels: { site, app: appLabel(source, script), status_class: STATUS_CLASSES[index]! } });
+        });
+      }
     }
     return values;
   }
 
   #durations(): Values {
-    const { site, apps } = this.#source.requests();
     const values: Values = [];
     const name = 'nodehost_request_duration_seconds';
-    for (const { script, counts } of apps) {
-      const labels: Labels = { site, app: this.#app(script) };
-      let cumulative = 0;
-      DURATION_BUCKETS_S.forEach((le, index) => {
-        cumulative += counts.buckets[index]!;
-        values.push({ metricName: `${name}_bucket`, value: cumulative, labels: { ...labels, le } });
-      });
-      values.push({ metricName: `${name}_bucket`, value: counts.count, labels: { ...labels, le: '+Inf' } });
-      values.push({ metricName: `${name}_sum`, value: counts.durationSumNs / 1e9, labels });
-      values.push({ metricName: `${name}_count`, value: counts.count, labels });
+    for (const source of this.#source.sites()) {
+      const { requests } = source;
+      for (const { script, counts } of requests.apps) {
+        const labels: Labels = { site: requests.site, app: appLabel(source, script) };
+        let cumulative = 0;
+        DURATION_BUCKETS_S.forEach((le, index) => {
+          cumulative += counts.buckets[index]!;
+          values.push({ metricName: `${name}_bucket`, value: cumulative, labels: { ...labels, le } });
+        });
+        values.push({ metricName: `${name}_bucket`, value: counts.count, labels: { ...labels, le: '+Inf' } });
+        values.push({ metricName: `${name}_sum`, value: counts.durationSumNs / 1e9, labels });
+        values.push({ metricName: `${name}_count`, value: counts.count, labels });
+      }
     }
     return values;
   }
 
   #cache(): Values {
-    const { site, apps } = this.#source.requests();
     const values: Values = [];
-    for (const { script, counts } of apps) {
-      counts.cache.forEach((value, index) => {
-        if (value > 0) values.push({ value, labels: { site, app: this.#app(script), result: CACHE_RESULTS[index]! } });
-      });
+    for (const source of this.#source.sites()) {
+      const { site, apps } = source.requests;
+      for (const { script, counts } of apps) {
+        counts.cache.forEach((value, index) => {
+          if (value > 0) values.push({ value, labels: { site, app: appLabel(source, script), result: CACHE_RESULTS[index]! } });
+        });
+      }
     }
     return values;
   }
 
   #full(): Values {
-    const { site, apps } = this.#source.requests();
-    return apps.filter(({ script }) => script !== '').map(({ script, counts }) => ({ value: counts.full, labels: { site, app: this.#app(script) } }));
+    return this.#source
+      .sites()
+      .flatMap((source) =>
+        source.requests.apps
+          .filter(({ script }) => script !== '')
+          .map(({ script, counts }) => ({ value: counts.full, labels: { site: source.requests.site, app: appLabel(source, script) } })),
+      );
+  }
+
+  /** eachApp calls `visit` with every application of every site and its base labels. */
+  #eachApp(visit: (app: ApplicationStats, labels: Labels) => void): void {
+    for (const source of this.#source.sites()) {
+      for (const app of source.apps) visit(app, { site: source.requests.site, app: appLabel(source, app.script) });
+    }
   }
 
   #perApp(read: (app: ApplicationStats) => number): Values {
-    const site = this.#source.requests().site;
-    return this.#source.apps().map((app) => ({ value: read(app), labels: { site, app: this.#app(app.script) } }));
+    const values: Values = [];
+    this.#eachApp((app, labels) => values.push({ value: read(app), labels }));
+    return values;
   }
 
   #processStates(): Values {
-    const site = this.#source.requests().site;
     const values: Values = [];
-    for (const app of this.#source.apps()) {
+    this.#eachApp((app, labels) => {
       const byState = new Map<string, number>();
       for (const process of app.processes) byState.set(process.state, (byState.get(process.state) ?? 0) + 1);
-      for (const [state, value] of byState) values.push({ value, labels: { site, app: this.#app(app.script), state } });
-    }
+      for (const [state, value] of byState) values.push({ value, labels: { ...labels, state } });
+    });
     return values;
   }
 
   #restarts(): Values {
-    const site = this.#source.requests().site;
     const values: Values = [];
-    for (const app of this.#source.apps()) {
-      for (const [reason, value] of Object.entries(app.restartsByReason)) values.push({ value, labels: { site, app: this.#app(app.script), reason } });
-    }
+    this.#eachApp((app, labels) => {
+      for (const [reason, value] of Object.entries(app.restartsByReason)) values.push({ value, labels: { ...labels, reason } });
+    });
     return values;
   }
 
   #usage(which: 'rss' | 'cpu'): Values {
-    const site = this.#source.requests().site;
     const values: Values = [];
-    for (const app of this.#source.apps()) {
+    this.#eachApp((app, labels) => {
       for (const process of app.processes) {
         if (process.pid <= 0) continue;
         const usage = readProcessUsage(process.pid);
-        values.push({ value: which === 'rss' ? usage.rssBytes : usage.cpuSeconds, labels: { site, app: this.#app(app.script), pid: process.pid } });
+        values.push({ value: which === 'rss' ? usage.rssBytes : usage.cpuSeconds, labels: { ...labels, pid: process.pid } });
       }
-    }
+    });
     return values;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { FollowSymlinks } from '../config/host-config.js';
 import type { IncomingMessage } from 'node:http';
+import type { SitePaths } from '../config/site-paths.js';
 import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
@@ -55,7 +56,11 @@ export class RequestContext {
   readonly siteName: string;
   /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`). */
   readonly followSymlinks: FollowSymlinks;
-  /** Absolute file system path of `path` under `siteRoot` (never outside it). */
+  /** The site's applications and virtual directories; undefined when the root serves every URL. */
+  readonly sitePaths: SitePaths | undefined;
+  /** IIS's site ID (APPL_MD_PATH). */
+  readonly siteId: number;
+  /** Absolute file system path of `path` under `siteRoot` or the folder of the mount serving it (never outside it). */
   physicalPath: string;
   /** Effective configuration for `path`, set by the engine before filtering. */
   config: FolderConfig | undefined;
@@ -116,7 +121,14 @@ export class RequestContext {
   constructor(
     req: IncomingMessage,
     res: HttpResponse,
-    site: { root: string; name: string; trustedProxies?: TrustedProxies | undefined; followSymlinks?: FollowSymlinks | undefined },
+    site: {
+      root: string;
+      name: string;
+      paths?: SitePaths | undefined;
+      id?: number | undefined;
+      trustedProxies?: TrustedProxies | undefined;
+      followSymlinks?: FollowSymlinks | undefined;
+    },
     isHttps: boolean,
     errors: ErrorResponder,
     upgrade?: PendingUpgrade,
@@ -132,6 +144,8 @@ export class RequestContext {
     this.siteRoot = site.root;
     this.siteName = site.name;
     this.followSymlinks = site.followSymlinks ?? 'inside';
+    this.sitePaths = site.paths;
+    this.siteId = site.id ?? 1;
     this.physicalPath = site.root;
     this.config = undefined;
     this.handler = 'none';
@@ -204,7 +218,7 @@ export class RequestContext {
       case 'DOCUMENT_ROOT':
         return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
       case 'APPL_MD_PATH':
-        return '/LM/W3SVC/1/ROOT';
+        return `/LM/W3SVC/${this.siteId}/ROOT${this.sitePaths?.applicationOf(this.path)?.url ?? ''}`;
       case 'APP_POOL_ID':
         return this.siteName;
       case 'SERVER_NAME':
@@ -225,8 +239,10 @@ export class RequestContext {
         return this.authUser;
       case 'AUTH_TYPE':
         return this.authType;
-      case 'APPL_PHYSICAL_PATH':
-        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
+      case 'APPL_PHYSICAL_PATH': {
+        const dir = this.sitePaths?.applicationOf(this.path)?.dir ?? this.siteRoot;
+        return dir.endsWith('/') ? dir : dir + '/';
+      }
       case 'REQUEST_FILENAME':
       case 'PATH_TRANSLATED':
         return this.physicalPath;
@@ -240,6 +256,11 @@ export class RequestContext {
       return Array.isArray(header) ? header.join(',') : header;
     }
     return undefined;
+  }
+
+  /** mapPath is the file system path of a URL path (decoded, normalised): below the site root, or below the folder of the application or virtual directory serving it. */
+  mapPath(urlPath: string): string {
+    return this.sitePaths === undefined ? this.siteRoot + urlPath : this.sitePaths.physicalPath(urlPath);
   }
 
   /**

@@ -40,3 +40,12 @@ test('an IPv4-mapped peer is read as IPv4', () => {
   assert.equal(proxies.client('::ffff:127.0.0.1', false, { 'x-forwarded-for': '203.0.113.7' }).address, '203.0.113.7');
   assert.equal(proxies.client('::ffff:192.0.2.50', false, {}).address, '192.0.2.50');
 });
+
+test('behind several trusted hops the walk stops at the first untrusted one, or at the last trusted one before a malformed hop', () => {
+  const hop = (peer: string, xff: string | string[]) => proxies.client(peer, false, { 'x-forwarded-for': xff }).address;
+  assert.equal(hop('10.0.0.5', '198.51.100.1, 203.0.113.7, 10.1.2.3'), '203.0.113.7');
+  assert.equal(hop('10.0.0.5', ['198.51.100.1', '203.0.113.7']), '203.0.113.7');
+  assert.equal(hop('fd00::1', '2001:db8::9'), '2001:db8::9');
+  assert.equal(hop('10.0.0.5', 'evil, 10.0.0.9'), '10.0.0.9');
+  assert.equal(hop('10.0.0.5', '10.0.0.8, 10.0.0.9'), '10.0.0.8');
+});

@@ -106,7 +106,7 @@ export class Pipeline {
     ctx.path = url.path;
     ctx.query = url.query;
     ctx.hasQuery = url.hasQuery;
-    ctx.physicalPath = this.#site.root + url.path;
+    ctx.physicalPath = ctx.mapPath(url.path);
     const config = this.#site.config.forPath(url.path);
     ctx.config = config;
     if (config.errors.length > 0) {

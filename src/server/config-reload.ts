@@ -9,11 +9,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { walkSiteFolders } from '../config/site-files.js';
+import type { SitePaths } from '../config/site-paths.js';
 import { isOnNetworkFileSystem } from '../file-system/network-fs.js';
 
 /** ConfigReloadWatcherOptions: the site root and whom to tell. */
 export interface ConfigReloadWatcherOptions {
   readonly siteRoot: string;
+  /** The site's applications and virtual directories, whose folders are watched too. */
+  readonly paths?: SitePaths | undefined;
   /** Polling period on network file systems (uncFileChangesPollingInterval of the site root). */
   readonly pollingIntervalMs: number;
   readonly onChange: () => void;
@@ -57,7 +60,7 @@ export class ConfigReloadWatcher {
     if (this.#isClosed) return;
     let dirs: string[];
     try {
-      dirs = walkSiteFolders(this.#options.siteRoot).map((folder) => folder.dir);
+      dirs = walkSiteFolders(this.#options.siteRoot, this.#options.paths).map((folder) => folder.dir);
     } catch {
       dirs = [];
     }
@@ -118,7 +121,7 @@ export class ConfigReloadWatcher {
   #readFingerprint(): string {
     const parts: string[] = [];
     try {
-      for (const folder of walkSiteFolders(this.#options.siteRoot)) {
+      for (const folder of walkSiteFolders(this.#options.siteRoot, this.#options.paths)) {
         for (const entry of folder.entries) {
           if (entry.name.toLowerCase() !== 'web.config') continue;
           try {

@@ -12,6 +12,7 @@
  *   primary ──{status|recycle, id}──▶ every front door ──{reply, id, result}──▶ primary (merged)
  *   front door ──{recycle-signal, script}──▶ primary ──{recycle-script, script}──▶ every front door
  *   front door ──{listening, url, root}──▶ primary    (once all have: the `listening` line)
+ *   SIGHUP ▶ primary ──{call reload}──▶ every front door (each re-reads nodehost.yml and web.config)
  *   SIGTERM/SIGINT ▶ primary ──{shutdown}──▶ every front door: close() as today, exit 0;
  *                    the primary exits 0 once they all have
  *   a front door that exits otherwise is replaced (with backoff when it keeps dying)
@@ -125,6 +126,8 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
   });
   // Ctrl-C reaches the whole process group: the primary decides, and sends `shutdown`.
   process.on('SIGINT', () => undefined);
+  // The primary relays reloads (a SIGHUP to the process group would otherwise end the front door).
+  process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', shutDown);
   await server.preload();
   send({ type: 'listening', url, root: server.site.root });
@@ -191,6 +194,10 @@ class FrontDoors implements AdminTarget {
     for (let index = 0; index < this.#count; index++) this.#fork(index);
     process.on('SIGTERM', () => this.#shutDown('SIGTERM'));
     process.on('SIGINT', () => this.#shutDown('SIGINT'));
+    // SIGHUP re-reads the configuration in every front door (each re-reads nodehost.yml itself).
+    process.on('SIGHUP', () => {
+      if (!this.#isShuttingDown) void this.reload();
+    });
   }
 
   async stop(app?: string): Promise<string[]> {

@@ -1,59 +1,72 @@
 /**
- * NodehostServer owns the public listener of one site: it builds the site's configuration,
- * the application host and the pipeline, serves HTTP, and shuts all of it down gracefully.
+ * NodehostServer owns the public listeners and the sites behind them: one SiteHost per site
+ * (configuration, applications, pipeline, access log; site-host.ts) and one Listener per port
+ * (HTTP, or HTTPS with HTTP/2; listener.ts) that chooses a request's site by its binding. It
+ * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, join, resolve, sep } from 'node:path';
-import { SiteConfig, type HostDefaults } from '../config/site-config.js';
-import { DEFAULT_LIMITS, type FollowSymlinks, type HostLimits } from '../config/host-config.js';
-import type { InboundRule } from '../config/rewrite-types.js';
-import type { FolderConfig } from '../config/types.js';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { NodehostError } from '../errors.js';
-import type { HostEvent, HostLog } from '../host-log.js';
-import { AppHost } from '../iisnode/app-host.js';
-import type { FrontDoor } from '../iisnode/front-door-share.js';
-import { LogCapture } from '../iisnode/log-files/log-capture.js';
-import { AccessLog } from '../modules/access-log/access-log.js';
-import { createLogFolderModule, type LogFolderModule } from '../modules/log-folder/log-folder.js';
-import type { Duplex } from 'node:stream';
-import { isLoopbackAddress } from '../http/is-loopback-address.js';
-import type { SiteHandle } from '../http/site-handle.js';
-import { TrustedProxies } from '../http/trusted-proxies.js';
+import { DEFAULT_LIMITS, type AcmeSettings, type Binding, type FollowSymlinks, type HostLimits, type TlsFiles } from '../config/host-config.js';
 import type { ProxyRange } from '../config/proxy-range.js';
-import { Pipeline } from '../pipeline/pipeline.js';
-import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
-import { ConfigReloadWatcher } from './config-reload.js';
-import { FastPath } from './fast-path/fast-path.js';
-import { createUpgradeResponse } from './upgrade-response.js';
-import type { HttpResponse } from '../http/http-response.js';
-import { UsersFile } from '../modules/authentication/users-file.js';
-import { checkSite, effectiveConfig, type EffectiveConfig } from '../config/check.js';
-import type { AdminTarget, DebugStarted, HostStatus, Readiness } from '../control/admin-api.js';
+import type { HostDefaults } from '../config/site-config.js';
+import type { InboundRule } from '../config/rewrite-types.js';
+import type { Mount } from '../config/site-paths.js';
+import type { HostEvent, HostLog } from '../host-log.js';
+import type { AppHost } from '../iisnode/app-host.js';
+import type { FrontDoor } from '../iisnode/front-door-share.js';
+import type { AdminTarget, DebugStarted, Readiness } from '../control/admin-api.js';
+import type { EffectiveConfig } from '../config/check.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
 import { HostMetrics, type MetricsJson } from '../control/metrics.js';
-import { RequestMetrics } from '../modules/request-metrics/request-metrics.js';
+import { AcmeCertificates, type AcmeSite, type CertificateStatus } from './acme/acme-certificates.js';
+import { ChallengeAnswers } from './acme/challenge-answers.js';
+import { Certificates, type CertificateEntry } from './certificates.js';
+import { Listener, type Route } from './listener.js';
+import { dropPrivileges, type Privileges } from './privileges.js';
+import { SiteHost, type Site, type SiteStatus } from './site-host.js';
 
-/** Idle keep-alive client connections close after this long. */
-const KEEP_ALIVE_TIMEOUT_MS = 5000;
+/** SiteOptions is one site of the long form (nodehost.yml `sites`). */
+export interface SiteOptions {
+  readonly root: string;
+  readonly name: string;
+  /** Folder of the site's access log; '' turns it off. */
+  readonly accessLogDir: string;
+  readonly bindings: readonly Binding[];
+  readonly tls?: TlsFiles | undefined;
+  /** `tls: { acme: true }`: the https bindings' certificate comes from `ServerOptions.acme`. */
+  readonly acme?: boolean | undefined;
+  readonly redirectToHttps?: boolean | undefined;
+  readonly hsts?: string | undefined;
+  /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
+  readonly usersFile?: string | undefined;
+  /** The site's applications and virtual directories under URL prefixes. */
+  readonly mounts?: readonly Mount[] | undefined;
+}
 
 export interface ServerOptions {
+  /** The short form's one site (ignored when `sites` is given). */
   readonly siteRoot: string;
+  /** The address every listener binds. */
   readonly host: string;
+  /** The short form's port: its site is bound to `http://*:<port>`. */
   readonly port: number;
   readonly siteName?: string;
   /**
-   * Folder of the site's access log; `<siteRoot>/../logs/<siteName>` by default (nodehost.yml
-   * `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
+   * Folder of the short form site's access log; `<siteRoot>/../logs/<siteName>` by default
+   * (nodehost.yml `logs: <folder>` gives `<folder>/<siteName>`); '' turns the access log off.
    */
   readonly accessLogDir?: string;
+  /** The long form: every site with its bindings. */
+  readonly sites?: readonly SiteOptions[] | undefined;
+  /** The site (by name) that answers host names no binding has. */
+  readonly defaultSite?: string | undefined;
+  /** The ACME directory of the sites with `acme: true`. */
+  readonly acme?: AcmeSettings | undefined;
   /** Global URL Rewrite rules from nodehost.yml, run before web.config's rules; fixed for the server's life. */
   readonly globalRules?: readonly InboundRule[] | undefined;
-  /** The site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
+  /** The short form site's users file for Basic authentication (nodehost.yml `users:`); absent: none. */
   readonly usersFile?: string | undefined;
-  /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression), and the web.config of `serve app.js`; fixed for the server's life. */
-  readonly hostDefaults?: HostDefaults | undefined;
-  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
-  readonly trustedProxies?: readonly ProxyRange[] | undefined;
   readonly log: HostLog;
   /** The front door this server is (hostProcesses > 1, see front-doors.ts); absent when it is the only one. */
   readonly frontDoor?: FrontDoor | undefined;
@@ -61,221 +74,369 @@ export interface ServerOptions {
   readonly onRecycleSignal?: ((scriptPath: string) => void) | undefined;
   /** Count requests for /metrics (the 'log' phase step of modules/request-metrics); true by default (nodehost.yml `admin.metrics`). */
   readonly metrics?: boolean | undefined;
-  /** Client timeouts and the connection cap (nodehost.yml `limits`); DEFAULT_LIMITS when absent. */
+  /** Re-reads nodehost.yml into options (throws NodehostError naming file:line); absent: there is no file to re-read. */
+  readonly reread?: (() => ServerOptions) | undefined;
+  /** nodehost.yml, watched for changes (each one re-reads it through `reread`). */
+  readonly hostConfigFile?: string | undefined;
+  /** The balancers whose X-Forwarded-For / X-Forwarded-Proto are believed (nodehost.yml `trustedProxies`); absent: none. */
+  readonly trustedProxies?: readonly ProxyRange[] | undefined;
+  /** Defaults from nodehost.yml merged under every site's web.config files (host-wide compression, and the web.config of `serve app.js`); a host configuration reload replaces them. */
+  readonly hostDefaults?: HostDefaults | undefined;
+  /** Client timeouts and the connection cap of every listener (nodehost.yml `limits`); DEFAULT_LIMITS when absent; fixed for the server's life (a reload warns). */
   readonly limits?: HostLimits | undefined;
-  /** Which symbolic links static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
+  /** Which symbolic links every site's static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
   readonly followSymlinks?: FollowSymlinks | undefined;
+  /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
+  readonly privileges?: Privileges | undefined;
 }
 
-/** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
-class Site implements SiteHandle {
-  readonly root: string;
-  readonly name: string;
-  config: SiteConfig;
-  /** Not part of web.config: a configuration reload keeps them. */
-  readonly globalRules: readonly InboundRule[] | undefined;
-  readonly hostDefaults: HostDefaults;
-  readonly trustedProxies: TrustedProxies | undefined;
-  readonly followSymlinks: FollowSymlinks;
-  constructor(
-    root: string,
-    name: string,
-    globalRules: readonly InboundRule[] | undefined,
-    hostDefaults: HostDefaults,
-    trustedProxies: readonly ProxyRange[] | undefined,
-    followSymlinks: FollowSymlinks,
-  ) {
-    this.root = root;
-    this.name = name;
-    this.hostDefaults = hostDefaults;
-    this.config = this.load();
-    this.globalRules = globalRules;
-    this.trustedProxies = trustedProxies === undefined || trustedProxies.length === 0 ? undefined : new TrustedProxies(trustedProxies);
-    this.followSymlinks = followSymlinks;
-  }
+/** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
+export interface ServerStatus extends SiteStatus {
+  sites?: SiteStatus[];
+  /** The automatic certificates (sites with `tls: { acme: true }`): names, issuer, expiry, state. */
+  certificates?: CertificateStatus[];
+}
 
-  /** load reads the site's web.config files afresh, over the host's defaults. */
-  load(): SiteConfig {
-    return SiteConfig.load(this.root, process.env, this.hostDefaults);
-  }
+/** shortFormSite is the one site of the short form, bound to every host name on `port`. */
+function shortFormSite(options: ServerOptions): SiteOptions {
+  const root = resolve(options.siteRoot);
+  const name = options.siteName ?? basename(root);
+  return {
+    root,
+    name,
+    accessLogDir: options.accessLogDir ?? resolve(root, '..', 'logs', name),
+    usersFile: options.usersFile,
+    bindings: [{ protocol: 'http', host: '*', port: options.port, text: `http://*:${options.port}` }],
+  };
+}
+
+/** How long nodehost.yml must stay unchanged after an event before it is re-read. */
+const HOST_FILE_SETTLE_MS = 100;
+
+/** Port is what one listener serves: its protocol, the routes of its bindings and its sites' certificates. */
+interface PortPlan {
+  readonly protocol: 'http' | 'https';
+  readonly routes: Route[];
+  readonly tls: CertificateEntry[];
+  /** The local address to listen on: the one IP of the port's bindings when they all name the same, else the server's `host`. */
+  address: string;
+}
+
+/** Plan is a host configuration turned into sites and ports, before anything listens. */
+interface Plan {
+  readonly sites: SiteHost[];
+  readonly ports: Map<number, PortPlan>;
+  readonly defaultRoute: Route | undefined;
+  readonly trustedProxies: TrustedProxies | undefined;
+  /** The automatic certificates of the sites with `acme: true`: the running ones when their settings and sites are unchanged. */
+  readonly acme: AcmeCertificates | undefined;
+  readonly acmeKey: string;
+}
+
+/** trustedProxiesOf builds the matcher of trustedProxies; undefined when there are none. */
+function trustedProxiesOf(ranges: readonly ProxyRange[] | undefined): TrustedProxies | undefined {
+  return ranges === undefined || ranges.length === 0 ? undefined : new TrustedProxies(ranges);
+}
+
+/** siteKey is what makes a site the same across a host configuration reload; a site whose key changed is replaced (its workers too). */
+function siteKey(spec: SiteOptions, options: ServerOptions): string {
+  const rules = JSON.stringify(options.globalRules ?? null, (_key, value: unknown) =>
+    value instanceof RegExp ? String(value) : value instanceof Map ? [...value] : value,
+  );
+  return JSON.stringify([spec.root, spec.accessLogDir, spec.usersFile ?? '', spec.mounts ?? [], rules]);
+}
+
+/** acmeSitesOf lists the sites with `acme: true`, each with the names of its https bindings and its challenge. */
+function acmeSitesOf(specs: readonly SiteOptions[]): AcmeSite[] {
+  return specs
+    .filter((spec) => spec.acme === true)
+    .map((spec) => ({
+      name: spec.name,
+      names: [...new Set(spec.bindings.filter((binding) => binding.protocol === 'https').map((binding) => binding.host))],
+      challenge: spec.bindings.some((binding) => binding.protocol === 'http') ? ('http-01' as const) : ('tls-alpn-01' as const),
+    }));
 }
 
 export class NodehostServer implements AdminTarget {
-  readonly site: Site;
-  readonly #requestMetrics: RequestMetrics | undefined;
+  #options: ServerOptions;
+  #sites: SiteHost[];
+  readonly #keys = new WeakMap<SiteHost, string>();
+  /** By configured port (0 stays 0: the port the system picked is kept across reloads). */
+  readonly #listeners = new Map<number, Listener>();
   readonly #metrics: HostMetrics;
-  /** Entry scripts with preload="true", started with the server (/ready waits for them). */
-  #preloaded: string[] = [];
+  /** The last host configuration reload's error ('' when it applied). */
+  #hostConfigError = '';
+  #reloading: Promise<string> = Promise.resolve('');
+  #hostFileWatcher: FSWatcher | undefined;
+  /** Listeners a reload removed; shutdown ends their connections. */
+  readonly #retired: Listener[] = [];
   #isListening = false;
-  #url = '';
-  readonly #options: ServerOptions;
-  readonly #appHost: AppHost;
-  readonly #pipeline: Pipeline;
-  readonly #server: Server;
-  /** Reads plain requests before node's server does (src/server/fast-path/). */
-  readonly #fastPath: FastPath;
-  readonly #logCapture: LogCapture;
-  readonly #logFolder: LogFolderModule;
-  readonly #accessLog: AccessLog | undefined;
-  readonly #users: UsersFile | undefined;
-  /** Watches the web.config files; a change marks the configuration for re-reading. */
-  readonly #configWatcher: ConfigReloadWatcher;
-  #isConfigDirty = false;
-  /** A re-read configuration with errors: the last good one keeps serving, loopback clients see the errors. */
-  #brokenConfig: SiteConfig | undefined = undefined;
-  #loopbackPipeline: Pipeline | undefined = undefined;
-  readonly #limits: HostLimits;
-  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
-  #dropped = 0;
-  #droppedReportedAt = 0;
-  /** Requests whose response has not finished yet; shutdown waits for them. */
-  #inFlight = 0;
-  #onIdle: (() => void) | undefined;
+  /** The ACME challenges under way, answered by every listener (one for the server's life, so a reload's new orders are answered too). */
+  readonly #challenges = new ChallengeAnswers();
+  #acme: AcmeCertificates | undefined;
+  /** What #acme was made for (settings and sites); a reload with the same keeps it and its timers. */
+  #acmeKey = '';
   #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
     this.#options = options;
-    const root = resolve(options.siteRoot);
-    this.site = new Site(
-      root,
-      options.siteName ?? basename(root),
-      options.globalRules,
-      options.hostDefaults ?? {},
-      options.trustedProxies,
-      options.followSymlinks ?? 'inside',
-    );
-    for (const err of this.site.config.errors) options.log.warn('configuration error', { error: err.toString() });
-    const site = this.site;
-    this.#users =
-      options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
-    const logCapture = new LogCapture({ log: options.log });
-    this.#logCapture = logCapture;
-    this.#logFolder = createLogFolderModule(site, logCapture);
-    const accessLogDir = options.accessLogDir ?? resolve(root, '..', 'logs', site.name);
-    this.#accessLog = accessLogDir === '' ? undefined : new AccessLog({ dir: accessLogDir, log: options.log });
-    this.#appHost = new AppHost({
-      log: options.log,
-      resolveApp: (scriptPath, folder) => logCapture.prepare(scriptPath, site.config.resolveAppSettings(scriptPath, folder)),
-      onOutput: logCapture.onOutput,
-      frontDoor: options.frontDoor,
-      onRecycleSignal: options.onRecycleSignal,
+    const plan = this.#plan(options, []);
+    this.#sites = plan.sites;
+    for (const site of plan.sites) site.useHostWide(plan.trustedProxies, options.followSymlinks ?? 'inside');
+    this.#useAcme(plan);
+    for (const [port, spec] of plan.ports) this.#listeners.set(port, this.#newListener(port, spec, plan.defaultRoute));
+    this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => this.#sites.map((site) => site.metrics()) });
+  }
+
+  /** plan builds the sites (keeping the `current` ones whose key is unchanged) and the ports of a configuration; it starts nothing. */
+  #plan(options: ServerOptions, current: readonly SiteHost[]): Plan {
+    const specs = options.sites ?? [shortFormSite(options)];
+    const trustedProxies = trustedProxiesOf(options.trustedProxies);
+    const siteOf = new Map<SiteOptions, SiteHost>();
+    const sites = specs.map((spec, index) => {
+      const key = siteKey(spec, options);
+      const kept = current.find((site) => site.site.name === spec.name && this.#keys.get(site) === key);
+      const host =
+        kept ??
+        new SiteHost({
+          root: spec.root,
+          name: spec.name,
+          id: index + 1,
+          mounts: spec.mounts,
+          accessLogDir: spec.accessLogDir,
+          globalRules: options.globalRules,
+          log: options.log,
+          frontDoor: options.frontDoor,
+          onRecycleSignal: options.onRecycleSignal,
+          usersFile: spec.usersFile,
+          metrics: options.metrics,
+          hostDefaults: options.hostDefaults,
+        });
+      this.#keys.set(host, key);
+      siteOf.set(spec, host);
+      return host;
     });
-    this.#requestMetrics = options.metrics === false ? undefined : new RequestMetrics(site.name);
-    const requestMetrics = this.#requestMetrics;
-    const appHost = this.#appHost;
-    this.#metrics = new HostMetrics({
-      siteRoot: root,
-      hostProcess: options.frontDoor?.index ?? 0,
-      requests: () => requestMetrics?.snapshot() ?? { site: site.name, apps: [] },
-      apps: () => appHost.stats().apps,
-    });
-    this.#pipeline = new Pipeline({
-      site,
-      responseFilters: builtinResponseFilters(),
-      modules: builtinModules(site, this.#appHost, {
-        logFolder: this.#logFolder,
-        users: this.#users,
-        ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }),
-        ...(requestMetrics === undefined ? {} : { requestMetrics }),
-      }),
-      log: options.log,
-    });
-    const limits = options.limits ?? DEFAULT_LIMITS;
-    this.#limits = limits;
-    const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
-    this.#server = createServer(
-      {
-        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-        // Node's own deadlines for the connections it reads (0 turns them off); its check runs
-        // on this interval, so a short configured timeout is honoured closely.
-        headersTimeout: limits.headerTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        connectionsCheckingInterval: shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4))),
-      },
-      this.#onRequest,
-    );
-    this.#fastPath = new FastPath({
-      server: this.#server,
-      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-      headerTimeoutMs: limits.headerTimeoutMs,
-      bodyTimeoutMs: limits.bodyTimeoutMs,
-      requestTimeoutMs: limits.requestTimeoutMs,
-      onRequest: this.#onRequest,
-    });
-    this.#server.on('upgrade', this.#onUpgrade);
-    if (limits.maxConnections > 0) {
-      this.#server.maxConnections = limits.maxConnections;
-      this.#server.on('drop', this.#onDrop);
+    const routeOf = (spec: SiteOptions, binding: Binding): Route => {
+      const httpsPort = spec.redirectToHttps === true ? spec.bindings.find((b) => b.protocol === 'https')?.port : undefined;
+      return { binding, site: siteOf.get(spec)!, httpsPort, hsts: spec.hsts };
+    };
+    const defaultSpec = specs.find((spec) => spec.name === options.defaultSite);
+    const defaultRoute = defaultSpec === undefined ? undefined : routeOf(defaultSpec, { ...defaultSpec.bindings[0]!, host: '*' });
+    const acmeSites = acmeSitesOf(specs);
+    const acmeKey = JSON.stringify([options.acme ?? null, acmeSites]);
+    const acme =
+      acmeSites.length === 0 || options.acme === undefined
+        ? undefined
+        : acmeKey === this.#acmeKey && this.#acme !== undefined
+          ? this.#acme
+          : new AcmeCertificates(options.acme, acmeSites, options.log, this.#challenges);
+    // An ACME site's certificate and key are its PEM file in the storage: a reload reads what was issued.
+    const tlsOf = (spec: SiteOptions): TlsFiles | undefined => {
+      if (spec.acme !== true || acme === undefined) return spec.tls;
+      const pem = acme.pemFile(spec.name);
+      return { certificate: pem, key: pem };
+    };
+    const ports = new Map<number, PortPlan>();
+    for (const spec of specs) {
+      const tls = tlsOf(spec);
+      for (const binding of spec.bindings) {
+        const port = ports.get(binding.port) ?? { protocol: binding.protocol, routes: [], tls: [], address: binding.address ?? options.host };
+        if (port.address !== (binding.address ?? options.host)) port.address = options.host;
+        port.routes.push(routeOf(spec, binding));
+        if (tls !== undefined) port.tls.push({ host: binding.host, files: tls });
+        ports.set(binding.port, port);
+      }
     }
-    this.#configWatcher = new ConfigReloadWatcher({
-      siteRoot: root,
-      pollingIntervalMs: this.site.config.forPath('/').iisnode.uncFileChangesPollingInterval,
-      onChange: this.#onConfigChange,
-    });
+    return { sites, ports, defaultRoute, trustedProxies, acme, acmeKey };
+  }
+
+  /** certificatesOf reads an https port's certificates (throws NH_ERR_TLS_CERTIFICATE); undefined for http. */
+  #certificatesOf(spec: PortPlan): Certificates | undefined {
+    if (spec.protocol !== 'https') return undefined;
+    // The default certificate: the `*` binding's site, else the first site on the port.
+    const fallback = spec.tls.find((entry) => entry.host === '*') ?? spec.tls[0]!;
+    return new Certificates(spec.tls, fallback.files, this.#options.log);
+  }
+
+  #newListener(port: number, spec: PortPlan, defaultRoute: Route | undefined, certificates = this.#certificatesOf(spec)): Listener {
+    const { protocol, routes, address } = spec;
+    const acmeChallenges = this.#challenges;
+    const limits = this.#options.limits ?? DEFAULT_LIMITS;
+    return new Listener({ address, port, protocol, routes, defaultSite: defaultRoute, certificates, acmeChallenges, limits, log: this.#options.log });
+  }
+
+  /** useAcme takes a plan's automatic certificates (closing others it replaces); a new certificate is read at once, not only when the folder watch sees it. */
+  #useAcme(plan: Plan): void {
+    if (plan.acme !== this.#acme) {
+      this.#acme?.close();
+      if (this.#isListening) plan.acme?.start();
+    }
+    this.#acme = plan.acme;
+    this.#acmeKey = plan.acmeKey;
+    if (plan.acme !== undefined)
+      plan.acme.onIssued = () => {
+        for (const listener of this.#listeners.values()) listener.reloadCertificates();
+      };
   }
 
   /**
-   * reloadConfig re-reads every web.config of the site now. A valid result replaces the
-   * configuration whole (applications re-read their settings on their next request and recycle
-   * when they changed). A result with errors keeps the last good configuration serving, logs
-   * the errors, and shows them to loopback clients for the URLs they affect.
+   * reconfigure applies a re-read host configuration without dropping a connection: sites whose
+   * root, mounts, users file, access log and global rules are unchanged keep their workers; the
+   * others are built anew and the old ones drain and close; ports that stay keep their sockets
+   * and take the new routes and certificates; new ports start listening, removed ones stop
+   * taking connections. Throws before changing anything when a certificate cannot be read.
    */
-  reloadConfig(): void {
-    this.#isConfigDirty = false;
-    const next = this.site.load();
-    if (next.errors.length === 0) {
-      if (this.#brokenConfig !== undefined) this.#options.log.info('config fixed', { site: this.site.name });
-      this.#brokenConfig = undefined;
-      this.#loopbackPipeline = undefined;
-      this.site.config = next;
-      this.#options.log.info('config reloaded', { site: this.site.name, files: next.files.length });
-      return;
+  async reconfigure(options: ServerOptions): Promise<void> {
+    if (options.host !== this.#options.host)
+      this.#options.log.warn('host config: a new host address needs a restart', { host: options.host, keeps: this.#options.host });
+    const old = this.#sites;
+    // What only a restart changes, and how to re-read, stay as they are.
+    const { host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits } = this.#options;
+    const next = { ...options, host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits };
+    const plan = this.#plan(next, old);
+    const certificates = new Map<number, Certificates | undefined>();
+    try {
+      for (const [port, spec] of plan.ports) certificates.set(port, this.#certificatesOf(spec));
+    } catch (err) {
+      for (const site of plan.sites) if (!old.includes(site)) void site.close();
+      if (plan.acme !== this.#acme) plan.acme?.close();
+      throw err;
     }
-    const known = new Set((this.#brokenConfig ?? this.site.config).errors.map((err) => err.toString()));
-    for (const err of next.errors) {
-      if (!known.has(err.toString()))
-        this.#options.log.error('config error', {
-          site: this.site.name,
-          code: err.code,
-          where: err.where(),
-          message: err.message,
-          keeps: 'last good configuration',
-        });
+    this.#options = next;
+    this.#sites = plan.sites;
+    this.#useAcme(plan);
+    for (const site of plan.sites) site.useHostWide(plan.trustedProxies, next.followSymlinks ?? 'inside');
+    for (const site of plan.sites) if (old.includes(site)) site.useHostDefaults(next.hostDefaults ?? {});
+    for (const site of plan.sites) if (!old.includes(site)) site.startWatching();
+    for (const [port, spec] of plan.ports) {
+      const listener = this.#listeners.get(port);
+      if (listener !== undefined && listener.protocol === spec.protocol && listener.address === spec.address) {
+        listener.update(spec.routes, plan.defaultRoute, certificates.get(port));
+        continue;
+      }
+      if (listener !== undefined) this.#retire(listener);
+      const fresh = this.#newListener(port, spec, plan.defaultRoute, certificates.get(port));
+      this.#listeners.set(port, fresh);
+      await fresh.start();
+      fresh.release();
     }
-    this.#brokenConfig = next;
-    this.#loopbackPipeline = undefined;
+    for (const [port, listener] of this.#listeners) {
+      if (plan.ports.has(port)) continue;
+      this.#retire(listener);
+      this.#listeners.delete(port);
+    }
+    this.#setSiteUrls();
+    await Promise.all(plan.sites.filter((site) => !old.includes(site)).map((site) => site.preload()));
+    // Replaced sites finish what they serve, then stop their workers.
+    for (const site of old) {
+      if (plan.sites.includes(site)) continue;
+      site.stopWatching();
+      void site.drained(site.gracefulShutdownTimeout).then(() => site.close());
+    }
   }
 
-  /** recycle recycles the applications (all running ones, or the one whose script has URL path `appUrl`); resolves when each new generation serves or failed. */
-  recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
-    if (appUrl === undefined) return this.#appHost.recycle();
-    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
-    const matches = this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
-    return this.#appHost.recycle(matches);
+  /** setSiteUrls gives each site the URL of its first listener (the control API's `url`). */
+  #setSiteUrls(): void {
+    for (const site of this.#sites) site.url = [...this.#listeners.values()].find((listener) => listener.serves(site))?.url ?? '';
+  }
+
+  /** retire stops a listener a reload removed: no new connections; open ones finish (shutdown ends them). */
+  #retire(listener: Listener): void {
+    listener.stop();
+    this.#retired.push(listener);
+  }
+
+  /** watchHostFile re-reads nodehost.yml when it changes (editors replace the file, so its folder is watched). */
+  #watchHostFile(): void {
+    const file = this.#options.hostConfigFile;
+    if (file === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.#hostFileWatcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+        if (name !== null && name.toString() !== basename(file)) return;
+        // A save is a burst of events (truncate, write, rename): read once it has settled.
+        clearTimeout(timer);
+        timer = setTimeout(() => void this.reload(), HOST_FILE_SETTLE_MS);
+        timer.unref();
+      });
+      this.#hostFileWatcher.on('error', () => this.#hostFileWatcher?.close());
+    } catch (err) {
+      this.#options.log.warn('host config not watched', { file, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * reloadHost re-reads nodehost.yml (ServerOptions.reread) and applies it (reconfigure). A
+   * broken file changes nothing: the error (file:line) is logged, shown by status and returned.
+   * Resolves with '' when it applied or there is no file.
+   */
+  reloadHost(): Promise<string> {
+    // One at a time, in order: a reload that starts while another applies waits for it.
+    this.#reloading = this.#reloading.then(() => this.#reloadHostNow());
+    return this.#reloading;
+  }
+
+  async #reloadHostNow(): Promise<string> {
+    const reread = this.#options.reread;
+    if (reread === undefined || this.#closing !== undefined) return '';
+    try {
+      await this.reconfigure(reread());
+      if (this.#hostConfigError !== '') this.#options.log.info('host config fixed', {});
+      this.#hostConfigError = '';
+      this.#options.log.info('host config reloaded', { sites: this.#sites.map((site) => site.site.name) });
+    } catch (err) {
+      const error = err instanceof NodehostError ? err : new NodehostError('NH_ERR_CONFIG_HOST', (err as Error).message, { cause: err });
+      this.#hostConfigError = error.toString();
+      this.#options.log.error('host config error', { code: error.code, where: error.where(), message: error.message, keeps: 'running configuration' });
+    }
+    return this.#hostConfigError;
+  }
+
+  /** site is the first site (the short form's only one); the control socket is found by its root. */
+  get site(): Site {
+    return this.#sites[0]!.site;
+  }
+
+  /** urls lists every listener's URL once started. */
+  get urls(): string[] {
+    return [...this.#listeners.values()].map((listener) => listener.url);
+  }
+
+  /** reloadConfig re-reads every site's web.config files now (SiteHost.reloadConfig). */
+  reloadConfig(): void {
+    for (const site of this.#sites) site.reloadConfig();
+  }
+
+  /** recycle recycles the applications of every site (all running ones, or the ones whose script has URL path `appUrl`). */
+  async recycle(appUrl?: string): ReturnType<AppHost['recycle']> {
+    const results = await Promise.all(this.#sites.map((site) => site.recycle(appUrl)));
+    return results.flat();
   }
 
   /** recycleScript recycles the running application of one entry script (a relayed IISNODE_CONTROL_PIPE recycle). */
-  recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
-    return this.#appHost.recycle([scriptPath], reason);
+  async recycleScript(scriptPath: string, reason: string): ReturnType<AppHost['recycle']> {
+    const owners = this.#sites.filter((site) => site.runs(scriptPath));
+    const results = await Promise.all((owners.length > 0 ? owners : this.#sites).map((site) => site.recycleScript(scriptPath, reason)));
+    return results.flat();
   }
 
-  /** stop stops the applications (all running ones, or the one whose script has URL path `appUrl`); resolves with their scripts once their workers are gone. */
-  stop(appUrl?: string): Promise<string[]> {
-    return this.#appHost.stop(appUrl === undefined ? undefined : this.#runningScripts(appUrl));
+  /** stop stops the applications of every site (all running ones, or the ones whose script has URL path `appUrl`); resolves with their scripts once their workers are gone. */
+  async stop(appUrl?: string): Promise<string[]> {
+    const results = await Promise.all(this.#sites.map((site) => site.stop(appUrl)));
+    return results.flat();
   }
 
-  /** start starts the application whose entry script has URL path `appUrl` without waiting for a request. */
-  async startApp(appUrl: string): Promise<{ script: string; error?: string }> {
-    const urlPath = decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/');
-    const script = join(this.site.root, urlPath);
-    const error = await this.#appHost.start(script, this.site.config.forPath(urlPath));
-    return error === undefined ? { script } : { script, error: error.toString() };
+  /** startApp starts the application whose entry script has URL path `appUrl`, in the first site that has that script. */
+  startApp(appUrl: string): Promise<{ script: string; error?: string }> {
+    const site = this.#sites.find((candidate) => existsSync(candidate.scriptOf(appUrl))) ?? this.#sites[0]!;
+    return site.startApp(appUrl);
   }
 
-  /** reload re-reads the configuration now (the admin API's reload); configError is '' when it is valid. */
-  reload(): { configError: string } {
+  /** reload re-reads the configuration now, nodehost.yml then every web.config (SIGHUP, the file watch and the admin API's reload); configError is '' when both are valid. */
+  async reload(): Promise<{ configError: string }> {
+    const hostError = await this.reloadHost();
     this.reloadConfig();
-    return { configError: this.#brokenConfig?.errors[0]?.toString() ?? '' };
+    return { configError: hostError || this.status().configError };
   }
 
   /** metrics renders this process's /metrics. */
@@ -288,63 +449,61 @@ export class NodehostServer implements AdminTarget {
     return this.#metrics.json();
   }
 
-  /** readiness: listening, not shutting down, and every preload="true" application has a serving generation. */
+  /** readiness: listening, not shutting down, and every preload="true" application of every site has a serving generation. */
   readiness(): Readiness {
     if (this.#closing !== undefined) return { isReady: false, reason: 'shutting down' };
     if (!this.#isListening) return { isReady: false, reason: 'not listening yet' };
-    const apps = this.#appHost.stats().apps;
-    for (const script of this.#preloaded) {
-      const app = apps.find((a) => a.script === script);
-      if (app === undefined || app.generation === 0 || app.ready === 0) return { isReady: false, reason: `${script} (preload) has no serving generation yet` };
+    for (const site of this.#sites) {
+      const reason = site.notReady();
+      if (reason !== '') return { isReady: false, reason };
     }
     return { isReady: true, reason: '' };
   }
 
-  /** preload starts every application of the site with preload="true" (errors are logged; the app then starts on a request). */
+  /** preload starts every site's applications with preload="true". */
   async preload(): Promise<void> {
-    const report = checkSite(this.site.root, process.env, this.site.hostDefaults);
-    const apps = report.apps.filter((app) => app.settings.preload);
-    this.#preloaded = apps.map((app) => app.scriptPath);
-    await Promise.all(
-      apps.map(async (app) => {
-        const error = await this.#appHost.start(app.scriptPath, this.site.config.forPath(app.url));
-        if (error !== undefined) this.#options.log.error('preload failed', { script: app.scriptPath, code: error.code, message: error.message });
-        else this.#options.log.info('app preloaded', { script: app.scriptPath });
-      }),
-    );
+    await Promise.all(this.#sites.map((site) => site.preload()));
   }
 
-  #runningScripts(appUrl: string): string[] {
-    const script = join(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/+/, ''));
-    return this.#appHost.scripts().filter((running) => running === script || running.toLowerCase() === script.toLowerCase());
-  }
-
-  /** status is a snapshot of the site and its applications (the control API's `status`). */
-  status(): HostStatus & { apps: (ReturnType<AppHost['stats']>['apps'][number] & { logUrl: string })[] } {
+  /** status is a snapshot of the sites and their applications (the control API's `status`). */
+  status(): ServerStatus {
+    const statuses = this.#sites.map((site) => site.status());
+    const first = statuses[0]!;
+    const certificates = this.#acme === undefined ? {} : { certificates: this.#acme.status() };
+    if (statuses.length === 1) return { ...first, ...(this.#hostConfigError === '' ? {} : { configError: this.#hostConfigError }), ...certificates };
     return {
-      site: this.site.name,
-      root: this.site.root,
-      url: this.#url,
-      configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
-      apps: this.#appHost.stats().apps.map((app) => ({ ...app, logUrl: this.#logUrlOf(app.script) })),
+      ...certificates,
+      site: first.site,
+      root: first.root,
+      url: first.url,
+      configError: this.#hostConfigError || (statuses.find((status) => status.configError !== '')?.configError ?? ''),
+      apps: statuses.flatMap((status) => status.apps.map((app) => ({ ...app, site: status.site }))),
+      sites: statuses,
     };
   }
 
+  /** siteOfApp is the site whose entry script `appUrl` names and is running (else the first whose file exists, else the first). */
+  #siteOfApp(appUrl: string): SiteHost {
+    return this.#sites.find((site) => site.runs(site.scriptOf(appUrl))) ?? this.#sites.find((site) => existsSync(site.scriptOf(appUrl))) ?? this.#sites[0]!;
+  }
+
   /** startDebug starts the debug session of the running application at URL `appUrl`. */
-  async startDebug(appUrl: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined> {
-    const script = this.#runningScripts(appUrl)[0];
-    return script === undefined ? undefined : this.#appHost.startDebug(script, isBreak);
+  startDebug(appUrl: string, isBreak: boolean): Promise<DebugStarted | NodehostError | undefined> {
+    return this.#siteOfApp(appUrl).startDebug(appUrl, isBreak);
   }
 
   /** stopDebug ends the debug session of the running application at URL `appUrl`. */
-  async stopDebug(appUrl: string): Promise<boolean | undefined> {
-    const script = this.#runningScripts(appUrl)[0];
-    return script === undefined ? undefined : this.#appHost.stopDebug(script);
+  stopDebug(appUrl: string): Promise<boolean | undefined> {
+    return this.#siteOfApp(appUrl).stopDebug(appUrl);
   }
 
-  /** appConfig is the effective configuration of the application at URL `appUrl`, read from the files now. */
+  /** appConfig is the effective configuration of the application at URL `appUrl` (the first site that has one there), read from the files now. */
   appConfig(appUrl: string): EffectiveConfig | undefined {
-    return effectiveConfig(this.site.root, decodeURIComponent(appUrl.split('?')[0]!).replace(/^\/*/, '/'));
+    for (const site of this.#sites) {
+      const config = site.appConfig(appUrl);
+      if (config !== undefined) return config;
+    }
+    return undefined;
   }
 
   /** events are this process's recent host events. */
@@ -352,33 +511,27 @@ export class NodehostServer implements AdminTarget {
     return this.#options.log.recent();
   }
 
-  /** logUrlOf is the URL path of an application's log folder when the site serves it ('' otherwise: logging off, or a folder outside the site). */
-  #logUrlOf(script: string): string {
-    const dir = this.#logCapture.directoryOf(script);
-    if (dir === undefined || !dir.startsWith(this.site.root + sep)) return '';
-    return `${dir.slice(this.site.root.length).split(sep).join('/')}/`;
-  }
-
-  /** start listens and resolves with the URL once connections are accepted. */
-  start(): Promise<string> {
-    return new Promise((resolvePromise, reject) => {
-      const onError = (err: Error) =>
-        reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`, { cause: err }));
-      this.#server.once('error', onError);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', onError);
-        const address = this.#server.address() as AddressInfo;
-        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        this.#configWatcher.start();
-        this.#isListening = true;
-        this.#url = `http://${host}:${address.port}/`;
-        resolvePromise(this.#url);
-      });
-    });
+  /** start listens on every port and resolves with the first listener's URL once connections are accepted. */
+  async start(): Promise<string> {
+    try {
+      for (const listener of this.#listeners.values()) await listener.start();
+      // Listeners hold their requests until now, so every worker starts with the dropped identity.
+      dropPrivileges(this.#options.privileges ?? {}, this.#options.log);
+    } catch (err) {
+      for (const listener of this.#listeners.values()) listener.stop();
+      throw err;
+    }
+    for (const listener of this.#listeners.values()) listener.release();
+    this.#setSiteUrls();
+    for (const site of this.#sites) site.startWatching();
+    this.#watchHostFile();
+    this.#acme?.start();
+    this.#isListening = true;
+    return this.urls[0]!;
   }
 
   /**
-   * close stops accepting connections, lets in-flight requests finish (bounded by the
+   * close stops accepting connections, lets in-flight requests finish (bounded by each
    * site's gracefulShutdownTimeout), then stops every worker. Idempotent.
    */
   close(): Promise<void> {
@@ -387,123 +540,14 @@ export class NodehostServer implements AdminTarget {
   }
 
   async #shutdown(): Promise<void> {
-    // Live log streams (index page events, tails) would otherwise hold the shutdown open.
-    this.#logFolder.close();
-    this.#configWatcher.close();
-    this.#server.close();
-    this.#server.closeIdleConnections();
-    this.#fastPath.closeIdle();
-    const timeout = this.site.config.forPath('/').iisnode.gracefulShutdownTimeout;
-    if (this.#inFlight > 0) {
-      await new Promise<void>((done) => {
-        const timer = setTimeout(done, timeout);
-        this.#onIdle = () => {
-          clearTimeout(timer);
-          done();
-        };
-      });
-    }
-    this.#server.closeAllConnections();
-    this.#fastPath.closeAll();
-    await this.#appHost.close();
-    await this.#logCapture.close();
-    await this.#accessLog?.close();
+    this.#hostFileWatcher?.close();
+    this.#acme?.close();
+    for (const site of this.#sites) site.stopWatching();
+    const listeners = [...this.#listeners.values(), ...this.#retired];
+    for (const listener of listeners) listener.stop();
+    await Promise.all(this.#sites.map((site) => site.drained(site.gracefulShutdownTimeout)));
+    for (const listener of listeners) listener.destroyAll();
+    await Promise.all(this.#sites.map((site) => site.close()));
     this.#metrics.close();
   }
-
-  readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
-    this.#inFlight++;
-    res.once('close', this.#onResponseClose);
-    // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
-    // path's: the socket's idle timer, which node's server answers by destroying the socket.
-    if (!req.complete && this.#limits.bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, this.#limits.bodyTimeoutMs);
-    // While shutting down, answered connections are not kept alive.
-    if (this.#closing) res.shouldKeepAlive = false;
-    // The next request after a web.config change sees it (DESIGN §3).
-    if (this.#isConfigDirty) this.reloadConfig();
-    if (this.#brokenConfig !== undefined && isLoopbackAddress(this.#clientAddress(req))) {
-      void this.#loopbackPipelineFor(this.#brokenConfig).handle(req, res, false);
-      return;
-    }
-    void this.#pipeline.handle(req, res, false);
-  };
-
-  /** onUpgrade runs an upgrade request (WebSocket) through the same pipeline; the iisnode handler tunnels it. */
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
-    if (this.#isConfigDirty) this.reloadConfig();
-    const { res, upgrade } = createUpgradeResponse(req, socket, head);
-    void this.#pipeline.handle(req, res, false, upgrade);
-  };
-
-  readonly #onDrop = (): void => {
-    this.#dropped++;
-    const now = Date.now();
-    if (now - this.#droppedReportedAt < 10_000) return;
-    this.#droppedReportedAt = now;
-    this.#options.log.warn('connection limit reached: new connections are closed', {
-      maxConnections: this.#limits.maxConnections,
-      dropped: this.#dropped,
-    });
-  };
-
-  readonly #onConfigChange = (): void => {
-    if (this.#isConfigDirty) return;
-    this.#isConfigDirty = true;
-    // Re-read soon even without a request, so the host log reports a bad edit promptly.
-    setImmediate(() => {
-      if (this.#isConfigDirty && this.#closing === undefined) this.reloadConfig();
-    });
-  };
-
-  /** clientAddress is the request's client: the peer, or the one a trusted proxy names. */
-  #clientAddress(req: IncomingMessage): string {
-    const peer = req.socket.remoteAddress ?? '';
-    const proxies = this.site.trustedProxies;
-    return proxies === undefined ? peer : proxies.client(peer, false, req.headers).address;
-  }
-
-  /** loopbackPipelineFor serves loopback clients while a bad edit is pending: its errors where it has them, the last good configuration elsewhere. */
-  #loopbackPipelineFor(broken: SiteConfig): Pipeline {
-    if (this.#loopbackPipeline !== undefined) return this.#loopbackPipeline;
-    const site = this.site;
-    const handle = {
-      root: site.root,
-      name: site.name,
-      globalRules: site.globalRules,
-      trustedProxies: site.trustedProxies,
-      followSymlinks: site.followSymlinks,
-      config: {
-        forPath(urlPath: string): FolderConfig {
-          const bad = broken.forPath(urlPath);
-          return bad.errors.length > 0 ? bad : site.config.forPath(urlPath);
-        },
-      },
-    };
-    this.#loopbackPipeline = new Pipeline({
-      site: handle,
-      modules: builtinModules(handle, this.#appHost, { users: this.#users }),
-      responseFilters: builtinResponseFilters(),
-      log: this.#options.log,
-    });
-    return this.#loopbackPipeline;
-  }
-
-  readonly #onResponseClose = (): void => {
-    this.#inFlight--;
-    if (this.#inFlight === 0 && this.#onIdle) this.#onIdle();
-  };
-}
-
-/** watchBody arms the socket's idle timer while a request body read by node's server is arriving. */
-function watchBody(req: IncomingMessage, timeoutMs: number): void {
-  req.socket.setTimeout(timeoutMs);
-  req.once('end', onBodyEnd);
-}
-
-function onBodyEnd(this: IncomingMessage): void {
-  this.socket?.setTimeout(0);
 }

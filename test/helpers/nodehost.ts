@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 export const BIN = fileURLToPath(new URL('../../bin/nodehost', import.meta.url));
 export const SITES = fileURLToPath(new URL('../sites/', import.meta.url));
@@ -26,6 +27,9 @@ export interface RunningHost {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   args?: string[];
+  /** false: no `--port 0` (nodehost.yml's long form names its ports). */
+  port?: false;
+  /** A later line to wait for too (the control socket, the admin listener). */
   waitFor?: RegExp;
   /** The command that runs nodehost, e.g. `['npx', '--no', 'nodehost']` (default: this node with bin/nodehost). */
   command?: readonly [string, ...string[]];
@@ -33,10 +37,14 @@ export interface StartOptions {
   cwd?: string;
 }
 
-/** startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '') and waits for its `listening` line (at most 20 s). */
+/**
+ * startNodehost runs `nodehost serve <site> --port 0` (no site argument when `site` is '';
+ * no `--port` with `port: false`, for nodehost.yml's long form) and waits for its `listening`
+ * line (at most 20 s), and for `waitFor` too when given.
+ */
 export async function startNodehost(site: string, options: StartOptions = {}): Promise<RunningHost> {
   const [program, ...prefix] = options.command ?? [process.execPath, BIN];
-  const child = spawn(program, [...prefix, 'serve', ...(site ? [site] : []), '--port', '0', ...(options.args ?? [])], {
+  const child = spawn(program, [...prefix, 'serve', ...(site ? [site] : []), ...(options.port === false ? [] : ['--port', '0']), ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,7 +61,7 @@ export async function startNodehost(site: string, options: StartOptions = {}): P
     };
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /listening on (http:\/\/\S+?)\/? /.exec(stdout);
+      const match = /listening on (https?:\/\/\S+?)\/? /.exec(stdout);
       // waitFor: a later line too (the control socket, the admin listener).
       if (match && (options.waitFor === undefined || options.waitFor.test(stdout))) {
         clearTimeout(timer);
@@ -75,6 +83,15 @@ export async function startNodehost(site: string, options: StartOptions = {}): P
       return exited;
     },
   };
+}
+
+/** freePort finds a TCP port that is free on 127.0.0.1 now (for nodehost.yml bindings in tests). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Reply is a fully read response. */

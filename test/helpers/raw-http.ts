@@ -3,6 +3,7 @@
  * (pieces, pipelining, malformed heads) and responses read with their header lines in order.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { once } from 'node:events';
 
 /** RawResponse is one response as it came over the wire. */
@@ -36,6 +37,13 @@ export class RawConnection {
   static async open(port: number): Promise<RawConnection> {
     const socket = net.connect(port, '127.0.0.1');
     await once(socket, 'connect');
+    return new RawConnection(socket);
+  }
+
+  /** openTls opens a TLS connection (`options`: the CA, the server name) and resolves once the handshake is done. */
+  static async openTls(port: number, options: tls.ConnectionOptions): Promise<RawConnection> {
+    const socket = tls.connect({ host: '127.0.0.1', port, ...options });
+    await once(socket, 'secureConnect');
     return new RawConnection(socket);
   }
 

@@ -16,14 +16,14 @@ const STATIC: HandlerMatch = Object.freeze({ kind: 'static' });
 /**
  * mapHandler finds the handler for `urlPath` (decoded, normalised) and `method`.
  * `configFor` returns the configuration of a URL (the script's own folder decides its
- * mapping). `siteRoot` is used to tell whether a path-info prefix names a real file.
+ * mapping). `mapPath` gives a URL's file, to tell whether a path-info prefix names a real file.
  */
 export function mapHandler(
   urlPath: string,
   method: string,
   config: FolderConfig,
   configFor: (urlPath: string) => FolderConfig,
-  siteRoot: string,
+  mapPath: (urlPath: string) => string,
 ): HandlerMatch {
   // The whole URL first: the common case (/hello.js) costs one pass over the list and no stat.
   const whole = firstMatch(config.handlers, urlPath, method);
@@ -34,7 +34,7 @@ export function mapHandler(
   while (end !== -1) {
     const prefix = urlPath.slice(0, end);
     const handler = firstMatch(configFor(prefix).handlers, prefix, method);
-    if (handler !== undefined && isIisnode(handler) && isFile(siteRoot + prefix)) {
+    if (handler !== undefined && isIisnode(handler) && isFile(mapPath(prefix))) {
       return { kind: 'iisnode', scriptUrl: prefix, pathInfo: urlPath.slice(end) };
     }
     end = urlPath.indexOf('/', end + 1);

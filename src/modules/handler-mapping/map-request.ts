@@ -37,19 +37,19 @@ async function mapRequest(ctx: RequestContext, site: SiteHandle, { resolveDirect
   let documentPath: string | undefined;
   // At most one default-document hop: a default document that is itself a directory is not followed.
   for (let hop = 0; hop < 2; hop++) {
-    const match = mapHandler(ctx.path, ctx.req.method ?? 'GET', ctx.config!, configFor, site.root);
+    const match = mapHandler(ctx.path, ctx.req.method ?? 'GET', ctx.config!, configFor, (urlPath) => ctx.mapPath(urlPath));
     if (match.kind === 'iisnode') {
       ctx.handler = 'iisnode';
       ctx.scriptUrl = match.scriptUrl;
       ctx.pathInfo = match.pathInfo;
-      ctx.scriptPath = documentPath !== undefined && match.pathInfo === '' ? documentPath : site.root + match.scriptUrl;
+      ctx.scriptPath = documentPath !== undefined && match.pathInfo === '' ? documentPath : ctx.mapPath(match.scriptUrl);
       ctx.physicalPath = ctx.scriptPath;
       // The script's own folder configures the application, not the path-info URL's.
       if (match.pathInfo !== '') ctx.config = configFor(match.scriptUrl);
       return 'continue';
     }
     ctx.handler = 'static';
-    ctx.physicalPath = documentPath ?? site.root + ctx.path;
+    ctx.physicalPath = documentPath ?? ctx.mapPath(ctx.path);
     if (hop === 1 || isKnownFile(ctx.physicalPath) || !(await isDirectory(ctx.physicalPath))) return 'continue';
     const outcome = await resolveDirectory(ctx);
     if (outcome.kind === 'finished') return 'finish';

@@ -10,6 +10,7 @@
  * is not served.
  */
 import path from 'node:path';
+import type { SitePaths } from '../../config/site-paths.js';
 import type { FolderConfig, IisnodeSettings } from '../../config/types.js';
 
 /** LogDirectorySource lists the absolute log folders of the running applications. */
@@ -32,6 +33,8 @@ export interface LocatedLogFolder {
 /** SiteView is what locating needs of a site. */
 export interface SiteView {
   readonly root: string;
+  /** The site's applications and virtual directories; undefined: the root serves every URL. */
+  readonly paths?: SitePaths | undefined;
   readonly config: { forPath(urlPath: string): FolderConfig };
 }
 
@@ -48,8 +51,9 @@ export function locateLogFolder(
   const root = site.root;
   if (source !== undefined) {
     for (const dir of source.directories()) {
-      if (!dir.startsWith(root + path.sep)) continue;
-      const url = dir.slice(root.length).split(path.sep).join('/');
+      const url =
+        site.paths !== undefined ? site.paths.urlOf(dir) : dir.startsWith(root + path.sep) ? dir.slice(root.length).split(path.sep).join('/') : undefined;
+      if (url === undefined || url === '') continue;
       const found = match(urlPath, url, dir);
       if (found !== undefined) return { ...found, settings: site.config.forPath(url.slice(0, url.lastIndexOf('/') + 1)).iisnode };
     }
@@ -61,7 +65,7 @@ export function locateLogFolder(
     const relative = folderLogDirectory(config, envLogDirectory);
     if (relative === undefined) continue;
     const url = folderUrl + relative;
-    const found = match(urlPath, url, root + url);
+    const found = match(urlPath, url, site.paths === undefined ? root + url : site.paths.physicalPath(url));
     if (found !== undefined) return { ...found, settings: config.iisnode };
   }
   return undefined;

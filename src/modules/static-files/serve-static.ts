@@ -85,12 +85,21 @@ async function serveEncoded(
 
 const DONE = Promise.resolve();
 
+/** folderOf is the folder the request's file is served from: the site root, or the folder of the application or virtual directory holding it (the longest). */
+function folderOf(ctx: RequestContext): string {
+  let folder = ctx.siteRoot;
+  for (const mount of ctx.sitePaths?.mounts ?? []) {
+    if (mount.dir.length > folder.length && ctx.physicalPath.startsWith(mount.dir.endsWith('/') ? mount.dir : `${mount.dir}/`)) folder = mount.dir;
+  }
+  return folder;
+}
+
 /** serveFromDisk stats the file (unless `known`, already decided identity) and answers from the file cache or the disk. */
 async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, string>, known?: StaticFile): Promise<void> {
   let file: StaticFile;
   let isVaried = known !== undefined;
   if (known === undefined) {
-    const found = (await isLinkAllowed(ctx.siteRoot, ctx.physicalPath, ctx.followSymlinks))
+    const found = (await isLinkAllowed(folderOf(ctx), ctx.physicalPath, ctx.followSymlinks))
       ? await statStaticFile(ctx.physicalPath, mimeMap)
       : 'NH_ERR_STATIC_NOT_FOUND';
     if (typeof found === 'string') {

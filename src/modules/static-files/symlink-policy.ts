@@ -10,9 +10,10 @@ import type { FollowSymlinks } from '../../config/host-config.js';
 const realRoots = new Map<string, Promise<string>>();
 
 /**
- * isLinkAllowed says whether `physicalPath` (under `siteRoot`) may be served under `policy`:
- * `always` allows every link; `inside` a path whose resolved target is inside the resolved site
- * folder; `never` only a path with no link below the site folder. A path that does not resolve
+ * isLinkAllowed says whether `physicalPath` (under `siteRoot`: the site folder, or the folder of
+ * the application or virtual directory serving it) may be served under `policy`: `always`
+ * allows every link; `inside` a path whose resolved target is inside that resolved folder;
+ * `never` only a path with no link below it. A path that does not resolve
  * is allowed here: the stat that follows reports it as missing.
  */
 export async function isLinkAllowed(siteRoot: string, physicalPath: string, policy: FollowSymlinks): Promise<boolean> {

@@ -55,7 +55,7 @@ export class RewriteState {
         return this.query;
       case 'REQUEST_FILENAME':
       case 'PATH_TRANSLATED':
-        return physicalPath(this.ctx.siteRoot, this.path) ?? '';
+        return physicalPath(this.ctx, this.path) ?? '';
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
     if (name.startsWith('HTTP_') && name !== 'HTTP_URL' && this.ctx.serverVariables === undefined) {
@@ -83,12 +83,13 @@ function headerNameOf(name: string): string {
 }
 
 /**
- * physicalPath maps a URL path to the file under `root`; undefined when it would leave the
- * root (then it is never a file or a directory).
+ * physicalPath maps a URL path to its file (under the site root, or the folder of the
+ * application or virtual directory serving it); undefined when it would leave the site (then it
+ * is never a file or a directory).
  */
-export function physicalPath(root: string, urlPath: string): string | undefined {
+export function physicalPath(ctx: RequestContext, urlPath: string): string | undefined {
   const normal = normalizePath(urlPath);
-  return normal === undefined ? undefined : root + normal;
+  return normal === undefined ? undefined : ctx.mapPath(normal);
 }
 
 /** evaluate computes an expression's value for the state. */
@@ -238,7 +239,7 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
     if (condition.matchType === 'Pattern') {
       captures = matchPattern(condition.pattern!, input);
     } else {
-      const isMatch = fileKind(input, state.ctx.siteRoot) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
+      const isMatch = fileKind(input, state.ctx) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
       captures = isMatch !== condition.negate ? NO_CAPTURES : undefined;
     }
     if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
@@ -265,12 +266,17 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
  */
 const STAT_CACHE = new StatCache();
 
+/** isBelow tells whether `file` is `root` or inside it. */
+function isBelow(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith('/') ? root : root + '/');
+}
+
 /**
- * fileKind tells what `file` is, but only inside `root`: a path that leaves the site root is
- * neither a file nor a directory (spec §6).
+ * fileKind tells what `file` is, but only inside the site (its root, or the folder of one of its
+ * applications or virtual directories): a path that leaves it is neither a file nor a directory (spec §6).
  */
-function fileKind(file: string, root: string): FileKind {
-  if (file === '' || !(file === root || file.startsWith(root.endsWith('/') ? root : root + '/'))) return 'none';
+function fileKind(file: string, ctx: RequestContext): FileKind {
+  if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return 'none';
   if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
   return STAT_CACHE.kind(file);
 }

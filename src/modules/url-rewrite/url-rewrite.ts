@@ -55,7 +55,7 @@ function applyRewrite(ctx: RequestContext, state: RewriteState): void {
   ctx.path = state.path;
   ctx.query = state.query;
   ctx.hasQuery = state.hasQuery;
-  ctx.physicalPath = ctx.siteRoot + state.path;
+  ctx.physicalPath = ctx.mapPath(state.path);
 }
 
 /**

@@ -14,15 +14,20 @@
  * One FastConnection per socket; its listeners are bound once per connection, nothing is
  * allocated per request beyond the request, its response and the header list.
  */
-import { IncomingMessage, type Server } from 'node:http';
+import type { EventEmitter } from 'node:events';
+import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpResponse } from '../../http/http-response.js';
 import { FastResponse, type ResponseOwner } from './fast-response.js';
 import { BAD_REQUEST, HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, URI_TOO_LONG, type RequestHead } from './request-head.js';
 
 export interface FastPathOptions {
-  /** The node server that takes the connections the fast path does not read. */
-  readonly server: Server;
+  /** The node server that takes the connections the fast path does not read (http, or an HTTPS/HTTP/2 server). */
+  readonly server: EventEmitter & { readonly headersTimeout?: number };
+  /** The server event that brings a client connection: `connection` (HTTP), `secureConnection` (TLS, once the handshake is done). */
+  readonly event?: 'connection' | 'secureConnection';
+  /** Connections this returns false for go to node's server at once (HTTP/2 ones). */
+  readonly takes?: (socket: Socket) => boolean;
   /** Idle keep-alive connections close after this long (as node's keepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
   /**
@@ -57,11 +62,12 @@ export class FastPath {
   constructor(options: FastPathOptions) {
     this.#options = options;
     const server = options.server;
-    const listeners = server.listeners('connection') as ConnectionListener[];
-    if (listeners.length !== 1) throw new Error('the HTTP server has no single connection listener to stand in front of');
+    const event = options.event ?? 'connection';
+    const listeners = server.listeners(event) as ConnectionListener[];
+    if (listeners.length !== 1) throw new Error(`the server has no single ${event} listener to stand in front of`);
     this.#nodeListener = listeners[0]!;
-    server.removeListener('connection', this.#nodeListener);
-    server.on('connection', this.#onConnection);
+    server.removeListener(event, this.#nodeListener);
+    server.on(event, this.#onConnection);
     const shortest = Math.min(...[options.headerTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs].filter((ms) => ms > 0));
     // A deadline is kept to within a quarter of the shortest timeout (at most a second late).
     if (shortest !== Infinity) this.#sweep = setInterval(this.#onSweep, Math.max(50, Math.min(1000, shortest / 4))).unref();
@@ -87,7 +93,7 @@ export class FastPath {
   }
 
   readonly #onConnection = (socket: Socket): void => {
-    if (this.#isClosing) {
+    if (this.#isClosing || (this.#options.takes !== undefined && !this.#options.takes(socket))) {
       this.#nodeListener.call(this.#options.server, socket);
       return;
     }

@@ -5,6 +5,8 @@ const http = require('http');
 const crypto = require('crypto');
 
 let count = 0;
+/** The state of the last `big` download, for `progress`. */
+const big = { sent: 0, waiting: false };
 
 const routes = {
   // Per-process counter: shows which process served a request and that state persists.
@@ -48,13 +50,23 @@ const routes = {
     if (q.has('length')) res.setHeader('Content-Length', String(block.length * mb));
     let sent = 0;
     const pump = () => {
+      big.waiting = false;
       while (sent < mb) {
         sent++;
-        if (!res.write(block)) return res.once('drain', pump);
+        big.sent = sent;
+        if (!res.write(block)) {
+          // Back-pressure reached the app: the next block waits for 'drain'.
+          big.waiting = true;
+          return res.once('drain', pump);
+        }
       }
       res.end();
     };
     pump();
+  },
+  // How far the last download got: megabytes handed to res.write, and whether it waits for 'drain'.
+  progress(req, res) {
+    json(res, { sent: big.sent, waiting: big.waiting });
   },
   chunked(req, res) {
     res.setHeader('Content-Type', 'text/plain');

@@ -1,0 +1,253 @@
+/**
+ * AcmeCertificates obtains and renews the certificates of the sites with `tls: { acme: true }`
+ * from an ACME directory (RFC 8555, through the acme-client library), one certificate per site
+ * for every host name of its https bindings:
+ *
+ *   start ─▶ stored certificate? ─ from the directory, same names, not due ─▶ wait until due ─┐
+ *               │ none / temporary / names changed / due                                     │
+ *               ▼                                                                            │
+ *             order (HTTP-01 when the site has an http binding, else TLS-ALPN-01) ◀──────────┘
+ *               ├─ issued ─▶ write <site>.pem, onIssued(site) (new handshakes get it) ─▶ wait until due
+ *               └─ failed ─▶ host log, retry after a backoff (1 min doubling to 12 h)
+ *
+ * A certificate is due a third of its lifetime before it expires, at most 30 days before.
+ * Until a site's first certificate arrives it serves a temporary self-signed one.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import acme from 'acme-client';
+import type { AcmeSettings } from '../../config/host-config.js';
+import { NodehostError } from '../../errors.js';
+import type { HostLog } from '../../host-log.js';
+import { AcmeStore } from './acme-store.js';
+import { ChallengeAnswers } from './challenge-answers.js';
+import { TEMPORARY_ISSUER, temporaryCertificate } from './temporary-certificate.js';
+
+const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+const RETRY_MIN_MS = 60_000;
+const RETRY_MAX_MS = 12 * 3600 * 1000;
+/** setTimeout holds at most 2^31-1 ms: a wait longer than a day is checked again after a day. */
+const MAX_WAIT_MS = 24 * 3600 * 1000;
+
+/** AcmeSite is one site to certify. */
+export interface AcmeSite {
+  readonly name: string;
+  /** The host names of its https bindings. */
+  readonly names: readonly string[];
+  /** HTTP-01 when the site has an http binding (its port 80 in production), else TLS-ALPN-01. */
+  readonly challenge: 'http-01' | 'tls-alpn-01';
+}
+
+/** CertificateStatus is one site's line in the control API's status. */
+export interface CertificateStatus {
+  readonly site: string;
+  readonly names: readonly string[];
+  readonly issuer: string;
+  readonly notAfter: string;
+  readonly renewAt: string;
+  /** `ordering` while an order is under way, `temporary` while the self-signed one serves, else `valid`. */
+  readonly state: 'ordering' | 'temporary' | 'valid';
+  readonly lastError?: string | undefined;
+}
+
+/** StoredCertificate is what the site's PEM file holds. */
+export interface StoredCertificate {
+  readonly issuer: string;
+  readonly names: readonly string[];
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/** readStored parses a site PEM's first certificate; undefined when there is none. */
+function readStored(pem: string | undefined): StoredCertificate | undefined {
+  const first = pem === undefined ? null : /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  if (first === null) return undefined;
+  try {
+    const certificate = new X509Certificate(first[0]);
+    const names = (certificate.subjectAltName ?? '')
+      .split(', ')
+      .filter((entry) => entry.startsWith('DNS:'))
+      .map((entry) => entry.slice(4).toLowerCase());
+    const issuer = /(?:^|\n)CN=(.*)/.exec(certificate.issuer)?.[1] ?? certificate.issuer;
+    return { issuer, names, notBefore: Date.parse(certificate.validFrom), notAfter: Date.parse(certificate.validTo) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** renewAt is when a certificate is due: a third of its lifetime before it ends, at most 30 days before. */
+export function renewAt(notBefore: number, notAfter: number): number {
+  return notAfter - Math.min(RENEW_BEFORE_MS, (notAfter - notBefore) / 3);
+}
+
+/** orderReason says why a site needs a new certificate now (none stored, the temporary one, other names, due), or undefined when it has one to keep. */
+export function orderReason(stored: StoredCertificate | undefined, names: readonly string[], now: number): string | undefined {
+  if (stored === undefined || stored.issuer === TEMPORARY_ISSUER) return 'first certificate';
+  if ([...stored.names].sort().join(',') !== [...names].sort().join(',')) return 'names changed';
+  if (now >= renewAt(stored.notBefore, stored.notAfter)) return 'renewal';
+  return undefined;
+}
+
+interface SiteState {
+  readonly site: AcmeSite;
+  readonly pem: string;
+  timer: NodeJS.Timeout | undefined;
+  isOrdering: boolean;
+  retryMs: number;
+  lastError: string | undefined;
+}
+
+export class AcmeCertificates {
+  readonly challenges: ChallengeAnswers;
+  readonly #settings: AcmeSettings;
+  readonly #log: HostLog;
+  readonly #store: AcmeStore;
+  readonly #sites: SiteState[];
+  #client: Promise<acme.Client> | undefined;
+  #isClosed = false;
+  /** Called after a site's PEM file was replaced, so the listeners load it for new handshakes. */
+  onIssued: ((site: string) => void) | undefined;
+
+  /** The constructor writes a temporary certificate for every site that has no stored one, so the listeners can start. */
+  constructor(settings: AcmeSettings, sites: readonly AcmeSite[], log: HostLog, challenges = new ChallengeAnswers()) {
+    this.challenges = challenges;
+    this.#settings = settings;
+    this.#log = log;
+    try {
+      this.#store = new AcmeStore(settings.storage, settings.directory);
+      this.#sites = sites.map((site) => {
+        const pem = this.#store.sitePem(site.name);
+        if (readStored(this.#store.read(pem)) === undefined) this.#store.write(pem, temporaryCertificate(site.names));
+        return { site, pem, timer: undefined, isOrdering: false, retryMs: 0, lastError: undefined };
+      });
+    } catch (err) {
+      throw new NodehostError('NH_ERR_ACME_STORAGE', `cannot use the acme storage ${settings.storage}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** pemFile is the file a site's certificate and key are served from. */
+  pemFile(site: string): string {
+    return this.#store.sitePem(site);
+  }
+
+  /** start orders what is missing or due and plans every renewal. */
+  start(): void {
+    for (const state of this.#sites) this.#check(state);
+  }
+
+  close(): void {
+    this.#isClosed = true;
+    for (const state of this.#sites) clearTimeout(state.timer);
+  }
+
+  status(): CertificateStatus[] {
+    return this.#sites.map((state) => {
+      const stored = readStored(this.#store.read(state.pem));
+      const isTemporary = stored === undefined || stored.issuer === TEMPORARY_ISSUER;
+      return {
+        site: state.site.name,
+        names: state.site.names,
+        issuer: stored?.issuer ?? '',
+        notAfter: stored === undefined ? '' : new Date(stored.notAfter).toISOString(),
+        renewAt: stored === undefined || isTemporary ? '' : new Date(renewAt(stored.notBefore, stored.notAfter)).toISOString(),
+        state: state.isOrdering ? 'ordering' : isTemporary ? 'temporary' : 'valid',
+        ...(state.lastError === undefined ? {} : { lastError: state.lastError }),
+      };
+    });
+  }
+
+  /** check orders now when the stored certificate is not one to keep, else waits until it is due. */
+  #check(state: SiteState): void {
+    if (this.#isClosed) return;
+    const stored = readStored(this.#store.read(state.pem));
+    const reason = orderReason(stored, state.site.names, Date.now());
+    if (reason === undefined) this.#wait(state, renewAt(stored!.notBefore, stored!.notAfter) - Date.now());
+    else void this.#order(state, reason);
+  }
+
+  #wait(state: SiteState, ms: number): void {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => this.#check(state), Math.max(0, Math.min(ms, MAX_WAIT_MS)));
+    state.timer.unref();
+  }
+
+  async #order(state: SiteState, reason: string): Promise<void> {
+    const { site } = state;
+    state.isOrdering = true;
+    this.#log.info('certificate ordered', { site: site.name, names: site.names, reason, challenge: site.challenge, directory: this.#settings.directory });
+    try {
+      const client = await this.#accountClient();
+      const [key, csr] = await acme.crypto.createCsr({ altNames: [...site.names] }, await acme.crypto.createPrivateEcdsaKey());
+      const chain = await client.auto({
+        csr,
+        email: this.#settings.email,
+        termsOfServiceAgreed: true,
+        challengePriority: [site.challenge],
+        // The directory checks the answer itself; a check from here would need the public DNS name to reach this host.
+        skipChallengeVerification: true,
+        challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+          if (challenge.type === 'http-01') this.challenges.setHttp(challenge.token, keyAuthorization);
+          else {
+            const [alpnKey, alpnCertificate] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
+            this.challenges.setTlsAlpn(authz.identifier.value, createSecureContext({ key: alpnKey, cert: alpnCertificate }));
+          }
+        },
+        challengeRemoveFn: async (authz, challenge) => {
+          if (challenge.type === 'http-01') this.challenges.deleteHttp(challenge.token);
+          else this.challenges.deleteTlsAlpn(authz.identifier.value);
+        },
+      });
+      if (this.#isClosed) return;
+      this.#store.write(state.pem, `${key.toString()}${chain}`);
+      const stored = readStored(this.#store.read(state.pem))!;
+      state.retryMs = 0;
+      state.lastError = undefined;
+      this.#log.info('certificate issued', {
+        site: site.name,
+        names: site.names,
+        issuer: stored.issuer,
+        notAfter: new Date(stored.notAfter).toISOString(),
+        renewAt: new Date(renewAt(stored.notBefore, stored.notAfter)).toISOString(),
+      });
+      this.onIssued?.(site.name);
+      this.#wait(state, renewAt(stored.notBefore, stored.notAfter) - Date.now());
+    } catch (err) {
+      state.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, state.retryMs * 2));
+      state.lastError = (err as Error).message;
+      this.#log.error('certificate order failed', {
+        code: 'NH_ERR_ACME_ORDER',
+        site: site.name,
+        names: site.names,
+        message: (err as Error).message,
+        retryInMs: state.retryMs,
+        keeps: 'the certificate it serves',
+      });
+      this.#wait(state, state.retryMs);
+    } finally {
+      state.isOrdering = false;
+    }
+  }
+
+  /** accountClient is the directory's client with the stored account key (made and stored on first use). */
+  #accountClient(): Promise<acme.Client> {
+    this.#client ??= (async () => {
+      if (this.#settings.caFile !== undefined) {
+        // A private directory's HTTPS certificate: trusted besides the usual roots (NODE_EXTRA_CA_CERTS works too).
+        acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(this.#settings.caFile, 'utf8')] });
+      }
+      let accountKey = this.#store.read(this.#store.accountKeyFile);
+      if (accountKey === undefined) {
+        accountKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
+        this.#store.write(this.#store.accountKeyFile, accountKey);
+      }
+      return new acme.Client({ directoryUrl: this.#settings.directory, accountKey });
+    })();
+    // A failure (an unreadable caFile) is tried again at the next order.
+    this.#client.catch(() => {
+      this.#client = undefined;
+    });
+    return this.#client;
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * Listener owns one listening port and the sites bound to it (IIS's bindings): it chooses the
+ * site of each request by its host name (exact name, then the longest `*.domain`), then by the
+ * connection's local address (IP-literal bindings), then `*`, then the server's defaultSite
+ * (none: 404 NH_ERR_SERVER_NO_SITE through the error step).
+ *
+ *   http://   net ─▶ FastPath ─▶ (node's http server for what it does not read)  ─▶ route ─▶ SiteHost
+ *   https://  TLS (SNI: certificates.ts) ─┬─ ALPN h2 ─▶ node's http2 compat API ─▶ route ─▶ SiteHost
+ *                                          └─ http/1.1 ─▶ FastPath ─▶ (node's http/1.1)  ─▶ route ─▶ SiteHost
+ *
+ * An https port is one `http2.createSecureServer({ allowHTTP1: true })`: HTTP/1.1 clients keep
+ * the fast path (it reads the TLS socket after the handshake), HTTP/2 clients get node's http2
+ * streams through the request/response compat API. Upgrades (WebSocket) stay on HTTP/1.1.
+ *
+ * nodehost.yml `limits` apply to every listener: maxConnections at accept (HTTP/2 sessions
+ * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
+ * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Binding, HostLimits } from '../config/host-config.js';
+import { NodehostError } from '../errors.js';
+import type { HostLog } from '../host-log.js';
+import { fail } from '../http/error-outcome.js';
+import type { HttpResponse } from '../http/http-response.js';
+import { RequestContext } from '../http/request-context.js';
+import { errorStep } from '../pipeline/error-step.js';
+import type { ChallengeAnswers } from './acme/challenge-answers.js';
+import type { Certificates } from './certificates.js';
+import { FastPath } from './fast-path/fast-path.js';
+import { adaptHttp2 } from './http2-compat.js';
+import type { SiteHost } from './site-host.js';
+
+/** Idle keep-alive client connections close after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/** Route is one binding of a site on this listener. */
+export interface Route {
+  readonly binding: Binding;
+  readonly site: SiteHost;
+  /** redirectToHttps: the port of the site's https binding, for 301s from http bindings. */
+  readonly httpsPort?: number | undefined;
+  /** Strict-Transport-Security value for https responses. */
+  readonly hsts?: string | undefined;
+}
+
+export interface ListenerOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly routes: readonly Route[];
+  /** Serves the requests whose host name no route has; undefined: 404. */
+  readonly defaultSite?: Route | undefined;
+  /** The certificates of an https listener. */
+  readonly certificates?: Certificates | undefined;
+  /** The ACME challenges under way (HTTP-01 on http listeners, TLS-ALPN-01 on https ones); undefined: no site has `tls: { acme: true }`. */
+  readonly acmeChallenges?: ChallengeAnswers | undefined;
+  /** Client timeouts and the connection cap (nodehost.yml `limits`). */
+  readonly limits: HostLimits;
+  readonly log: HostLog;
+}
+
+/** hostNameOf is the lower-case host name of a Host header or `:authority`, without its port. */
+export function hostNameOf(host: string | undefined): string {
+  if (host === undefined) return '';
+  const lower = host.toLowerCase();
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1);
+  const colon = lower.indexOf(':');
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+/** RouteTable is a listener's routes by host name: exact names, `*.domain` suffixes (longest first), `*`, the default site. */
+class RouteTable {
+  readonly exact = new Map<string, Route>();
+  /** IP-literal bindings by local address: any host name on connections to that address. */
+  readonly byAddress = new Map<string, Route>();
+  /** [".domain", route], longest first. */
+  readonly wildcards: [string, Route][] = [];
+  readonly any: Route | undefined;
+  readonly defaultSite: Route | undefined;
+  readonly all: readonly Route[];
+
+  constructor(routes: readonly Route[], defaultSite: Route | undefined) {
+    this.all = routes;
+    for (const route of routes) {
+      const host = route.binding.host;
+      if (route.binding.address !== undefined) this.byAddress.set(route.binding.address, route);
+      else if (host.startsWith('*.')) this.wildcards.push([host.slice(1), route]);
+      else if (host !== '*') this.exact.set(host, route);
+    }
+    this.wildcards.sort((a, b) => b[0].length - a[0].length);
+    this.any = routes.find((route) => route.binding.host === '*');
+    this.defaultSite = defaultSite;
+  }
+}
+
+export class Listener {
+  readonly #options: ListenerOptions;
+  readonly #isHttps: boolean;
+  readonly #server: Server | Http2SecureServer;
+  readonly #fastPath: FastPath;
+  /** Replaced whole when the host configuration is re-read (update). */
+  #routes: RouteTable;
+  #certificates: Certificates | undefined;
+  readonly #sessions = new Set<Http2Session>();
+  /** Requests that arrived before release(): the server has not dropped its privileges yet. */
+  #held: (() => void)[] | undefined = [];
+  #url = '';
+  /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
+  #dropped = 0;
+  #droppedReportedAt = 0;
+
+  constructor(options: ListenerOptions) {
+    this.#options = options;
+    this.#isHttps = options.protocol === 'https';
+    const limits = options.limits;
+    const timeouts = { headerTimeoutMs: limits.headerTimeoutMs, bodyTimeoutMs: limits.bodyTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs };
+    this.#routes = new RouteTable(options.routes, options.defaultSite);
+    this.#certificates = options.certificates;
+    if (this.#isHttps) {
+      const certificates = options.certificates!;
+      const server = createSecureServer({
+        ...certificates.defaultOptions,
+        allowHTTP1: true,
+        // Through the field, so a re-read host configuration's certificates take over.
+        SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
+      });
+      certificates.onDefaultChange = (next) => server.setSecureContext(next);
+      server.on('session', (session: Http2Session) => {
+        this.#sessions.add(session);
+        session.once('close', () => this.#sessions.delete(session));
+      });
+      // A client that breaks HTTP/2 framing costs its session only.
+      server.on('sessionError', () => undefined);
+      server.on('tlsClientError', () => undefined);
+      options.acmeChallenges?.answerTlsAlpn(server);
+      // Node's HTTP/1 fallback of an HTTP/2 server reads these as its http server does.
+      Object.assign(server, { headersTimeout: limits.headerTimeoutMs, requestTimeout: limits.requestTimeoutMs });
+      this.#server = server;
+      this.#fastPath = new FastPath({
+        server,
+        event: 'secureConnection',
+        takes: (socket) => (socket as TLSSocket).alpnProtocol !== 'h2',
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        ...timeouts,
+        onRequest: this.#onRequest,
+      });
+    } else {
+      const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
+      const server = createServer(
+        {
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          // Node's own deadlines for the connections it reads (0 turns them off); its check runs
+          // on this interval, so a short configured timeout is honoured closely.
+          headersTimeout: limits.headerTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          connectionsCheckingInterval: shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4))),
+        },
+        this.#onRequest,
+      );
+      this.#server = server;
+      this.#fastPath = new FastPath({ server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, ...timeouts, onRequest: this.#onRequest });
+    }
+    if (this.#isHttps) this.#server.on('request', this.#onRequest);
+    this.#server.on('upgrade', this.#onUpgrade);
+    if (limits.maxConnections > 0) {
+      this.#server.maxConnections = limits.maxConnections;
+      this.#server.on('drop', this.#onDrop);
+    }
+  }
+
+  /** serves tells whether one of the listener's bindings is `site`'s. */
+  serves(site: SiteHost): boolean {
+    return this.#routes.all.some((route) => route.site === site);
+  }
+
+  readonly #onDrop = (): void => {
+    this.#dropped++;
+    const now = Date.now();
+    if (now - this.#droppedReportedAt < 10_000) return;
+    this.#droppedReportedAt = now;
+    this.#options.log.warn('connection limit reached: new connections are closed', {
+      port: this.#options.port,
+      maxConnections: this.#options.limits.maxConnections,
+      dropped: this.#dropped,
+    });
+  };
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get protocol(): 'http' | 'https' {
+    return this.#options.protocol;
+  }
+
+  /** address is the local address the listener binds. */
+  get address(): string {
+    return this.#options.address;
+  }
+
+  /** start listens and resolves with the listener's URL. */
+  start(): Promise<string> {
+    const { address, port } = this.#options;
+    return new Promise((resolvePromise, reject) => {
+      const onError = (err: Error) => reject(new NodehostError('NH_ERR_SERVER_LISTEN', `cannot listen on ${address}:${port}: ${err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen(port, address, () => {
+        this.#server.off('error', onError);
+        const bound = this.#server.address() as AddressInfo;
+        const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+        this.#url = `${this.#options.protocol}://${host}:${bound.port}/`;
+        this.#certificates?.watch();
+        resolvePromise(this.#url);
+      });
+    });
+  }
+
+  /** release lets requests through (those held since start first); the server calls it once every port is bound and privileges are dropped. */
+  release(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    for (const run of held ?? []) run();
+  }
+
+  /** reloadCertificates reads an https listener's certificate files again now (an ACME certificate was just issued). */
+  reloadCertificates(): void {
+    this.#certificates?.reload();
+  }
+
+  /**
+   * update takes a re-read host configuration's routes (and certificates, for https): requests
+   * from now on, on open connections too, are routed by them; new handshakes use the new
+   * certificates. Nothing is closed.
+   */
+  update(routes: readonly Route[], defaultSite: Route | undefined, certificates: Certificates | undefined): void {
+    this.#routes = new RouteTable(routes, defaultSite);
+    if (certificates === undefined || certificates === this.#certificates) return;
+    const server = this.#server as Http2SecureServer;
+    this.#certificates?.close();
+    this.#certificates = certificates;
+    certificates.onDefaultChange = (next) => server.setSecureContext(next);
+    server.setSecureContext(certificates.defaultOptions);
+    certificates.watch();
+  }
+
+  /** stop takes no new connections and closes idle ones (HTTP/2 sessions finish their streams). */
+  stop(): void {
+    this.#certificates?.close();
+    this.#server.close();
+    if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
+    this.#fastPath.closeIdle();
+    for (const session of this.#sessions) session.close();
+  }
+
+  /** destroyAll ends every connection still open (after the graceful timeout). */
+  destroyAll(): void {
+    if ('closeAllConnections' in this.#server) this.#server.closeAllConnections();
+    this.#fastPath.closeAll();
+    for (const session of this.#sessions) session.destroy();
+  }
+
+  /** routeFor chooses the route of a host name on a connection to `localAddress` (see the file comment). */
+  routeFor(hostName: string, localAddress: string | undefined): Route | undefined {
+    const routes = this.#routes;
+    const exact = routes.exact.get(hostName);
+    if (exact !== undefined) return exact;
+    for (const [suffix, route] of routes.wildcards) {
+      if (hostName.endsWith(suffix) && hostName.length > suffix.length) return route;
+    }
+    if (routes.byAddress.size > 0 && localAddress !== undefined) {
+      const byAddress = routes.byAddress.get(localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress);
+      if (byAddress !== undefined) return byAddress;
+    }
+    return routes.any ?? routes.defaultSite;
+  }
+
+  readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.#onRequest(incoming, response));
+      return;
+    }
+    const { req, res } =
+      incoming.httpVersionMajor === 2
+        ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
+        : { req: incoming as IncomingMessage, res: response as HttpResponse };
+    const request = req;
+    // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
+    // path's: the socket's idle timer, which node's server answers by destroying the socket.
+    const bodyTimeoutMs = this.#options.limits.bodyTimeoutMs;
+    if (incoming.httpVersionMajor !== 2 && !req.complete && bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, bodyTimeoutMs);
+    if (!this.#isHttps && this.#options.acmeChallenges?.answerHttp(req, res) === true) return;
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
+    if (route === undefined) {
+      const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
+      errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
+      return;
+    }
+    if (route.httpsPort !== undefined && !this.#isHttps) {
+      const name = hostNameOf(req.headers.host) || (req.socket.localAddress ?? 'localhost');
+      res.statusCode = 301;
+      res.setHeader('Location', `https://${name}${route.httpsPort === 443 ? '' : `:${route.httpsPort}`}${req.url ?? '/'}`);
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return;
+    }
+    if (route.hsts !== undefined && this.#isHttps) res.setHeader('Strict-Transport-Security', route.hsts);
+    route.site.handleRequest(request, res, this.#isHttps);
+  };
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.#onUpgrade(req, socket, head));
+      return;
+    }
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
+    if (route === undefined) {
+      (socket as Socket).destroy();
+      return;
+    }
+    route.site.handleUpgrade(req, socket, head, this.#isHttps);
+  };
+}
+
+/** watchBody arms the socket's idle timer while a request body read by node's server is arriving. */
+function watchBody(req: IncomingMessage, timeoutMs: number): void {
+  req.socket.setTimeout(timeoutMs);
+  req.once('end', onBodyEnd);
+}
+
+function onBodyEnd(this: IncomingMessage): void {
+  this.socket?.setTimeout(0);
+}
