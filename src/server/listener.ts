@@ -11,8 +11,8 @@
  * the fast path (it reads the TLS socket after the handshake), HTTP/2 clients get node's http2
  * streams through the request/response compat API. Upgrades (WebSocket) stay on HTTP/1.1.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -26,11 +26,21 @@ import { errorStep } from '../pipeline/error-step.js';
 import type { ChallengeAnswers } from './acme/challenge-answers.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
-import { adaptHttp2 } from './http2-compat.js';
+import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
+import { limitResets } from './http2-reset-limit.js';
 import type { SiteHost } from './site-host.js';
 
 /** Idle keep-alive client connections close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
+ * HTTP2_SETTINGS are what an https listener advertises to HTTP/2 clients and enforces: at most
+ * 128 streams at once on a connection (nginx's http2_max_concurrent_streams; node's default is
+ * unlimited), extra ones refused with RST_STREAM; header lists up to 32 KiB (nginx's 4 × 8 KiB
+ * large_client_header_buffers), larger ones refused. Floods of HEADERS+RST_STREAM (rapid
+ * reset) are bounded by http2-reset-limit.ts.
+ */
+export const HTTP2_SETTINGS = { maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024 } as const;
 
 /** Route is one binding of a site on this listener. */
 export interface Route {
@@ -68,7 +78,7 @@ export function hostNameOf(host: string | undefined): string {
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #isHttps: boolean;
-  readonly #server: Server | Http2SecureServer;
+  readonly #server: Server | Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, typeof Http2Request, typeof Http2Response>;
   readonly #fastPath: FastPath;
   readonly #exact = new Map<string, Route>();
   /** [".domain", route], longest first. */
@@ -93,10 +103,14 @@ export class Listener {
         ...certificates.defaultOptions,
         allowHTTP1: true,
         SNICallback: certificates.sniCallback,
+        Http2ServerRequest: Http2Request,
+        Http2ServerResponse: Http2Response,
+        settings: HTTP2_SETTINGS,
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
       server.on('session', (session: Http2Session) => {
         this.#sessions.add(session);
+        limitResets(session);
         session.once('close', () => this.#sessions.delete(session));
       });
       // A client that breaks HTTP/2 framing costs its session only.
@@ -177,11 +191,9 @@ export class Listener {
     return this.#any ?? this.#options.defaultSite;
   }
 
-  readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+  readonly #onRequest = (incoming: IncomingMessage | Http2Request, response: HttpResponse | Http2Response): void => {
     const { req, res } =
-      incoming.httpVersionMajor === 2
-        ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
-        : { req: incoming as IncomingMessage, res: response as HttpResponse };
+      incoming instanceof Http2Request ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
     if (!this.#isHttps && this.#options.acmeChallenges?.answerHttp(req, res) === true) return;
     const route = this.routeFor(hostNameOf(req.headers.host));
