@@ -5,6 +5,8 @@ const http = require('http');
 const crypto = require('crypto');
 
 let count = 0;
+// Progress of the latest `big` download: megabytes handed to res.write, and whether it waits for 'drain'.
+const download = { sent: 0, isWaiting: false };
 
 const routes = {
   // Per-process counter: shows which process served a request and that state persists.
@@ -47,14 +49,23 @@ const routes = {
     const block = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789');
     if (q.has('length')) res.setHeader('Content-Length', String(block.length * mb));
     let sent = 0;
+    download.sent = 0;
     const pump = () => {
+      download.isWaiting = false;
       while (sent < mb) {
         sent++;
-        if (!res.write(block)) return res.once('drain', pump);
+        download.sent = sent;
+        if (!res.write(block)) {
+          download.isWaiting = true;
+          return res.once('drain', pump);
+        }
       }
       res.end();
     };
     pump();
+  },
+  bigstate(req, res) {
+    json(res, download);
   },
   chunked(req, res) {
     res.setHeader('Content-Type', 'text/plain');
