@@ -1,11 +1,12 @@
 /**
  * HTTP/2 on https bindings: ALPN h2 with HTTP/1.1 fallback, the same pipeline either way
  * (static files, a node application that still receives HTTP/1.1 with Host from :authority),
- * connection headers HTTP/2 forbids dropped, and a large download that follows flow control.
+ * connection headers HTTP/2 forbids dropped, and a large download that follows flow control
+ * (the worker itself waits while the client reads nothing).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,12 @@ import { SITES, freePort, startNodehost, type RunningHost } from './helpers/node
 
 const DIR = mkdtempSync(join(tmpdir(), 'nodehost-h2-'));
 const run = promisify(execFile);
+
+/** rssOf is a process's resident memory in bytes (Linux). */
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match![1]) * 1024;
+}
 
 after(() => rmSync(DIR, { recursive: true, force: true }));
 
@@ -138,42 +145,41 @@ describe('HTTP/2', () => {
     assert.equal(fallback.alpn, 'false');
   });
 
-  test('a 30 MB download follows flow control: while the client does not read, the host stops reading from the app', async () => {
-    const stream = session.request({ ':path': '/xff/server.js/big?mb=30&length' });
-    const status = await new Promise<number>((resolve) => stream.once('response', (headers) => resolve(Number(headers[':status']))));
-    assert.equal(status, 200);
-    stream.pause();
-    // A second connection asks the app how far it got (the first one's window is the download's).
+  test('a 30 MB download follows flow control: while the client does not read, the worker waits and the host holds no more than a window', async () => {
+    // A second connection asks the app how far it got: the paused download holds the first one's window.
     const probe = connect(`https://site.example.test:${port}`, {
       ca: ca.ca,
       host: '127.0.0.1',
       servername: 'site.example.test',
       lookup: (_h, _o, cb) => cb(null, '127.0.0.1', 4),
     } as never);
-    const progress = () =>
-      new Promise<{ sent: number; waiting: boolean }>((resolve, reject) => {
-        const req = probe.request({ ':path': '/xff/server.js/progress' });
+    const state = () =>
+      new Promise<{ sent: number; isWaiting: boolean }>((resolve, reject) => {
+        const stream = probe.request({ ':path': '/xff/server.js/bigstate' });
         let text = '';
-        req.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        req.on('end', () => resolve(JSON.parse(text) as { sent: number; waiting: boolean }));
-        req.on('error', reject);
+        stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => resolve(JSON.parse(text) as { sent: number; isWaiting: boolean }));
+        stream.on('error', reject);
       });
-    // Until back-pressure has stalled the app (bounded: 100 probes): a host that buffered would let it write all 30 MB.
-    let last = { sent: -1, waiting: false };
-    for (let probes = 0; probes < 100; probes++) {
-      const now = await progress();
-      if (now.waiting && now.sent === last.sent) break;
-      last = now;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    probe.close();
-    assert.equal(last.waiting, true, `the app was never held back (${last.sent} MB written)`);
-    assert.ok(last.sent < 10, `the app wrote ${last.sent} of 30 MB while the client read nothing`);
-    // The buffered bytes come out through 'data' too.
+    const rssBefore = rssOf(host.child.pid!);
+    const stream = session.request({ ':path': '/xff/server.js/big?mb=30&length' });
+    const status = await new Promise<number>((resolve) => stream.once('response', (headers) => resolve(Number(headers[':status']))));
+    assert.equal(status, 200);
+    stream.pause();
+    // The app fills the host's window and the socket buffers, then waits for 'drain'.
+    let seen = await state();
+    for (let i = 0; i < 500 && !seen.isWaiting; i++) seen = await state();
+    assert.ok(seen.isWaiting, 'the app never had to wait for the host');
+    // And it stays blocked: ten more looks, no further megabyte handed over.
+    for (let i = 0; i < 10; i++) assert.deepEqual(await state(), seen);
+    assert.ok(seen.sent <= 4, `the app wrote ${seen.sent} MB while the client read nothing`);
+    const grown = rssOf(host.child.pid!) - rssBefore;
+    assert.ok(grown < 20 * 1024 * 1024, `the host grew by ${grown} bytes while the client read nothing`);
     let total = 0;
     stream.on('data', (chunk: Buffer) => (total += chunk.length));
     stream.resume();
     await new Promise((resolve) => stream.on('end', resolve));
     assert.equal(total, 30 * 1024 * 1024);
+    probe.close();
   });
 });

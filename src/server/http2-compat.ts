@@ -1,7 +1,10 @@
 /**
- * adaptHttp2 makes an HTTP/2 exchange (node's Http2ServerRequest/Response compat API) look
- * like the HTTP/1.1 one the pipeline and the iisnode forwarder are written for, so both paths
- * run the same modules and workers keep speaking HTTP/1.1:
+ * Http2Request and Http2Response make an HTTP/2 exchange (node's Http2ServerRequest/Response
+ * compat API) look like the HTTP/1.1 one the pipeline and the iisnode forwarder are written
+ * for, so both paths run the same modules and workers keep speaking HTTP/1.1. The listener
+ * hands them to `createSecureServer` (its `Http2ServerRequest`/`Http2ServerResponse`
+ * options), so node builds them for every stream: one fixed shape per class, no per-request
+ * closures or property definitions (STYLE 11).
  *
  * - request: the pseudo-headers leave `rawHeaders` (what is forwarded); `:authority` becomes
  *   `Host` when the client sent none; a body without `content-length` (HTTP/2 frames it by
@@ -11,21 +14,26 @@
  *   Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, TE, HTTP2-Settings) are dropped
  *   wherever they are set (node throws on them), and the reason phrase, which HTTP/2 does not
  *   carry, is kept on the response without node's warning; `destroyed` follows the stream.
- *
- * It patches the two objects of one exchange (HTTP/2 is not the fast path: clarity first).
  */
-import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader } from 'node:http';
+import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
+import type { ReadableOptions } from 'node:stream';
 import type { HttpResponse } from '../http/http-response.js';
 
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 
-type HeaderValue = number | string | readonly string[];
+/** Http2Request is an HTTP/2 request whose header list reads as an HTTP/1.1 one (see the file comment). */
+export class Http2Request extends Http2ServerRequest {
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, raw: readonly string[]) {
+    super(stream, headers, options, http1Headers(stream, headers, raw));
+  }
+}
 
-/** adaptHttp2 patches one HTTP/2 exchange in place and returns it as the pipeline's types. */
-export function adaptHttp2(req: Http2ServerRequest, res: Http2ServerResponse): { req: IncomingMessage; res: HttpResponse } {
-  const headers = req.headers;
-  const raw = req.rawHeaders;
+/**
+ * http1Headers is the header list of an HTTP/2 request as HTTP/1.1 has it: no pseudo-headers,
+ * `Host` from `:authority`, chunked framing for a body of unknown length (`headers` follows).
+ */
+function http1Headers(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: readonly string[]): string[] {
   const rawHeaders: string[] = [];
   let authority: string | undefined;
   let hasHost = false;
@@ -45,40 +53,64 @@ export function adaptHttp2(req: Http2ServerRequest, res: Http2ServerResponse): {
     rawHeaders.unshift('Host', authority);
     headers.host = authority;
   }
-  if (!hasLength && !req.stream.endAfterHeaders) {
+  if (!hasLength && !stream.endAfterHeaders) {
     rawHeaders.push('Transfer-Encoding', 'chunked');
     headers['transfer-encoding'] = 'chunked';
   }
-  Object.defineProperty(req, 'rawHeaders', { value: rawHeaders, configurable: true });
+  return rawHeaders;
+}
 
-  const target = res as unknown as Record<string, unknown>;
-  const proto = Object.getPrototypeOf(res) as Http2ServerResponse;
-  target.setHeader = function setHeader(this: Http2ServerResponse, name: string, value: HeaderValue) {
-    return CONNECTION_HEADERS.has(name.toLowerCase()) ? this : proto.setHeader.call(this, name, value as string);
-  };
-  target.appendHeader = function appendHeader(this: Http2ServerResponse, name: string, value: string | readonly string[]) {
-    return CONNECTION_HEADERS.has(name.toLowerCase()) ? this : proto.appendHeader.call(this, name, value as string[]);
-  };
-  target.writeHead = function writeHead(this: Http2ServerResponse, status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) {
+const kReason = Symbol('nodehost.reason');
+
+/** Http2Response is an HTTP/2 response that takes the pipeline's HTTP/1.1 calls (see the file comment). */
+export class Http2Response extends Http2ServerResponse<Http2Request> {
+  /** Set by the pipeline before shutdown; an HTTP/2 session is closed by the listener instead. */
+  shouldKeepAlive = true;
+  [kReason] = '';
+
+  override setHeader(name: string, value: number | string | readonly string[]): void {
+    if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.setHeader(name, value);
+  }
+
+  override appendHeader(name: string, value: string | string[]): void {
+    if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.appendHeader(name, value);
+  }
+
+  override writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): this {
     let list = maybeHeaders;
-    if (typeof reasonOrHeaders === 'string') target.statusMessage = reasonOrHeaders;
+    if (typeof reasonOrHeaders === 'string') this[kReason] = reasonOrHeaders;
     // As node's own writeHead: (status, undefined, headers) is a head without a reason phrase.
     else list ??= reasonOrHeaders;
     if (Array.isArray(list)) {
       // A flat [name, value, ...] list (or [name, value] pairs), repeats kept.
       const flat = (list.length > 0 && Array.isArray(list[0]) ? list.flat() : list) as string[];
-      for (let i = 0; i < flat.length; i += 2) (target.appendHeader as (n: string, v: string) => void).call(this, String(flat[i]), flat[i + 1]!);
-      return (proto.writeHead as (this: Http2ServerResponse, code: number) => Http2ServerResponse).call(this, status);
+      for (let i = 0; i < flat.length; i += 2) this.appendHeader(String(flat[i]), flat[i + 1]!);
+    } else if (list !== null && typeof list === 'object') {
+      for (const [name, value] of Object.entries(list as Record<string, OutgoingHttpHeader | undefined>)) if (value !== undefined) this.setHeader(name, value);
     }
-    if (list !== null && typeof list === 'object') {
-      for (const [name, value] of Object.entries(list))
-        if (value !== undefined) (target.setHeader as (n: string, v: HeaderValue) => void).call(this, name, value as HeaderValue);
-    }
-    return (proto.writeHead as (this: Http2ServerResponse, code: number) => Http2ServerResponse).call(this, status);
-  };
-  Object.defineProperty(res, 'statusMessage', { value: '', writable: true, configurable: true });
-  Object.defineProperty(res, 'destroyed', { get: () => res.stream.destroyed, configurable: true });
-  // Set by the pipeline before shutdown; an HTTP/2 session is closed by the listener instead.
-  target.shouldKeepAlive = true;
+    return super.writeHead(status);
+  }
+}
+
+// Accessors over node's own (its statusMessage warns and reads ''; it has no `destroyed`),
+// defined once on the prototype: TypeScript cannot override a declared property with one.
+Object.defineProperties(Http2Response.prototype, {
+  statusMessage: {
+    get(this: Http2Response) {
+      return this[kReason];
+    },
+    set(this: Http2Response, reason: string) {
+      this[kReason] = reason;
+    },
+  },
+  destroyed: {
+    get(this: Http2Response) {
+      return this.stream.destroyed;
+    },
+  },
+});
+
+/** asHttp1 gives an HTTP/2 exchange the pipeline's types (the classes above make them fit). */
+export function asHttp1(req: Http2Request, res: Http2Response): { req: IncomingMessage; res: HttpResponse } {
   return { req: req as unknown as IncomingMessage, res: res as unknown as HttpResponse };
 }

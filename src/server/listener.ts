@@ -16,8 +16,8 @@
  * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
  * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -31,11 +31,21 @@ import { errorStep } from '../pipeline/error-step.js';
 import type { ChallengeAnswers } from './acme/challenge-answers.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
-import { adaptHttp2 } from './http2-compat.js';
+import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
+import { limitResets } from './http2-reset-limit.js';
 import type { SiteHost } from './site-host.js';
 
 /** Idle keep-alive client connections close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
+ * HTTP2_SETTINGS are what an https listener advertises to HTTP/2 clients and enforces: at most
+ * 128 streams at once on a connection (nginx's http2_max_concurrent_streams; node's default is
+ * unlimited), extra ones refused with RST_STREAM; header lists up to 32 KiB (nginx's 4 × 8 KiB
+ * large_client_header_buffers), larger ones refused. Floods of HEADERS+RST_STREAM (rapid
+ * reset) are bounded by http2-reset-limit.ts.
+ */
+export const HTTP2_SETTINGS = { maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024 } as const;
 
 /** Route is one binding of a site on this listener. */
 export interface Route {
@@ -100,7 +110,7 @@ class RouteTable {
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #isHttps: boolean;
-  readonly #server: Server | Http2SecureServer;
+  readonly #server: Server | Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, typeof Http2Request, typeof Http2Response>;
   readonly #fastPath: FastPath;
   /** Replaced whole when the host configuration is re-read (update). */
   #routes: RouteTable;
@@ -127,10 +137,14 @@ export class Listener {
         allowHTTP1: true,
         // Through the field, so a re-read host configuration's certificates take over.
         SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
+        Http2ServerRequest: Http2Request,
+        Http2ServerResponse: Http2Response,
+        settings: HTTP2_SETTINGS,
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
       server.on('session', (session: Http2Session) => {
         this.#sessions.add(session);
+        limitResets(session);
         session.once('close', () => this.#sessions.delete(session));
       });
       // A client that breaks HTTP/2 framing costs its session only.
@@ -278,15 +292,13 @@ export class Listener {
     return routes.any ?? routes.defaultSite;
   }
 
-  readonly #onRequest = (incoming: IncomingMessage | Http2ServerRequest, response: HttpResponse | Http2ServerResponse): void => {
+  readonly #onRequest = (incoming: IncomingMessage | Http2Request, response: HttpResponse | Http2Response): void => {
     if (this.#held !== undefined) {
       this.#held.push(() => this.#onRequest(incoming, response));
       return;
     }
     const { req, res } =
-      incoming.httpVersionMajor === 2
-        ? adaptHttp2(incoming as Http2ServerRequest, response as Http2ServerResponse)
-        : { req: incoming as IncomingMessage, res: response as HttpResponse };
+      incoming instanceof Http2Request ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
     // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
     // path's: the socket's idle timer, which node's server answers by destroying the socket.

@@ -5,8 +5,8 @@ const http = require('http');
 const crypto = require('crypto');
 
 let count = 0;
-/** The state of the last `big` download, for `progress`. */
-const big = { sent: 0, waiting: false };
+// Progress of the latest `big` download: megabytes handed to res.write, and whether it waits for 'drain'.
+const download = { sent: 0, isWaiting: false };
 
 const routes = {
   // Per-process counter: shows which process served a request and that state persists.
@@ -49,14 +49,14 @@ const routes = {
     const block = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789');
     if (q.has('length')) res.setHeader('Content-Length', String(block.length * mb));
     let sent = 0;
+    download.sent = 0;
     const pump = () => {
-      big.waiting = false;
+      download.isWaiting = false;
       while (sent < mb) {
         sent++;
-        big.sent = sent;
+        download.sent = sent;
         if (!res.write(block)) {
-          // Back-pressure reached the app: the next block waits for 'drain'.
-          big.waiting = true;
+          download.isWaiting = true;
           return res.once('drain', pump);
         }
       }
@@ -64,9 +64,8 @@ const routes = {
     };
     pump();
   },
-  // How far the last download got: megabytes handed to res.write, and whether it waits for 'drain'.
-  progress(req, res) {
-    json(res, { sent: big.sent, waiting: big.waiting });
+  bigstate(req, res) {
+    json(res, download);
   },
   chunked(req, res) {
     res.setHeader('Content-Type', 'text/plain');
