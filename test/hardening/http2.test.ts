@@ -157,9 +157,8 @@ describe('HTTP/2 and TLS hardening', () => {
     const send = (streamId: number, block: Buffer) => {
       const pieces: Buffer[] = [];
       for (let at = 0; at < block.length; at += 16_000) pieces.push(block.subarray(at, at + 16_000));
-      pieces.forEach((piece, i) =>
-        h2.write(frame(i === 0 ? HEADERS : CONTINUATION, (i === 0 ? END_STREAM : 0) | (i === pieces.length - 1 ? END_HEADERS : 0), streamId, piece)),
-      );
+      for (const [i, piece] of pieces.entries())
+        h2.write(frame(i === 0 ? HEADERS : CONTINUATION, (i === 0 ? END_STREAM : 0) | (i === pieces.length - 1 ? END_HEADERS : 0), streamId, piece));
     };
     const fields = (kb: number) => Array.from({ length: kb }, (_, i) => [`x-filler-${i}`, 'f'.repeat(1000)] as const);
     send(1, requestBlock(NAME, '/style.css', fields(40)));
