@@ -96,6 +96,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       maxIdleMs: settings.maxNamedPipePooledConnectionAge,
       maxHeadBytes: settings.maxRequestBufferSize,
       flushResponse: settings.flushResponse,
+      responseTimeoutMs: settings.responseTimeout,
     });
     this.sticky = settings.nodeProcessStickySessions ? new StickySessions() : undefined;
     this.pool = new WorkerPool({
@@ -163,6 +164,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
   onExchangeEnd(exchange: Exchange, error: NodehostError | undefined): void {
     const worker = exchange.target as Worker;
     this.pool.release(worker);
+    if (error !== undefined && isRetryable(exchange, error, worker) && this.#retryElsewhere(exchange, worker)) return;
     if (error === undefined || exchange.isHeadSent) {
       if (error !== undefined && this.#log.isDebug) this.#log.debug('response cut short', { script: this.scriptPath, pid: worker.pid, err: error });
       exchange.settle?.();
@@ -206,6 +208,21 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     this.transport.close();
   }
 
+  /**
+   * retryElsewhere sends the request of a failed exchange to another ready worker of this
+   * generation, once (nginx's `proxy_next_upstream error`). Returns false when none has room.
+   */
+  #retryElsewhere(exchange: Exchange, failed: Worker): boolean {
+    const other = this.pool.acquireAnother(failed);
+    if (other === undefined) return false;
+    this.#log.info('request retried on another worker', { script: this.scriptPath, url: exchange.ctx.rawUrl, pid: failed.pid, to: other.pid });
+    const retry = new Exchange(exchange.ctx, other, exchange.head, this);
+    retry.isRetry = true;
+    retry.settle = exchange.settle;
+    this.transport.forward(retry);
+    return true;
+  }
+
   #finishFailedExchange(exchange: Exchange, error: NodehostError): void {
     const worker = exchange.target as Worker;
     this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
@@ -220,6 +237,19 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     );
     exchange.settle?.();
   }
+}
+
+/**
+ * isRetryable: the worker died (not stopped by the host) before any byte of the response, and
+ * the request is a GET or HEAD without a body, so running it again on another worker is safe
+ * (RFC 9110 §9.2.2) and the client has seen nothing. A request whose worker the host stopped
+ * (a recycle's grace period, an unhealthy worker) is not retried: it may be what stalled it.
+ */
+function isRetryable(exchange: Exchange, error: NodehostError, worker: Worker): boolean {
+  if (exchange.isRetry || exchange.isHeadSent || exchange.hasBody || worker.isStopRequested) return false;
+  if (error.code !== 'NH_ERR_WORKER_CONNECTION_LOST' || exchange.ctx.res.destroyed) return false;
+  const method = exchange.ctx.req.method;
+  return method === 'GET' || method === 'HEAD';
 }
 
 /** waitForExit resolves when the worker has exited or `ms` passed, whichever comes first. */

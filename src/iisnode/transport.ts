@@ -46,6 +46,8 @@ export interface TransportSettings {
   readonly maxHeadBytes: number;
   /** flushResponse: send the response head at once instead of with the first body bytes. */
   readonly flushResponse: boolean;
+  /** responseTimeout: ms the worker may take to send its response head once it has the whole request (0: no limit). */
+  readonly responseTimeoutMs: number;
 }
 
 /** ExchangeListener hears the end of each exchange, exactly once, and may add the debug header. */
@@ -84,6 +86,10 @@ export class Exchange implements ChunkSink {
   readonly hasBody: boolean;
   /** Fresh-connection retries used (0 or 1). */
   retries = 0;
+  /** True when this exchange retries, on another worker, a request whose first worker died before answering. */
+  isRetry = false;
+  /** Fires when the response head is later than responseTimeout (armed only when that is set). */
+  responseTimer: NodeJS.Timeout | undefined = undefined;
   /** performance.now() when the request head was handed to the connection, and when the response head came. */
   sentAt = 0;
   respondedAt = 0;
@@ -155,8 +161,9 @@ export class Transport implements ConnectionHandler {
     const ctx = exchange.ctx;
     const res = ctx.res as WithExchange<HttpResponse>;
     exchange.transport = this;
+    // A retry on another worker reuses the client response, whose close is already heard.
+    if (res[kExchange] === undefined) res.on('close', onClientClose);
     res[kExchange] = exchange;
-    res.on('close', onClientClose);
     if (exchange.head.size > this.settings.maxHeadBytes) {
       endExchange(
         exchange,
@@ -218,6 +225,7 @@ export class Transport implements ConnectionHandler {
     exchange.pendingHead = undefined;
     exchange.sentAt = performance.now();
     connection.socket.write(serializeHead(exchange, connection.pool.isKeepAlive), 'latin1');
+    if (exchange.isRequestSent) armResponseTimer(exchange);
     if (exchange.hasBody) {
       const req = exchange.ctx.req;
       req.on('data', onRequestData);
@@ -437,6 +445,7 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
     return false;
   }
   exchange.respondedAt = performance.now();
+  disarmResponseTimer(exchange);
   const raw = head.rawHeaders;
   // An HTTP/1.0 client cannot receive chunked framing: node's response closes the connection instead.
   const isHttp10 = ctx.req.httpVersionMinor === 0 && ctx.req.httpVersionMajor === 1;
@@ -551,6 +560,32 @@ function onRequestEnd(this: WithExchange<IncomingMessage>): void {
   exchange.isRequestSent = true;
   if (exchange.isDone || exchange.connection === undefined) return;
   if (exchange.isChunkedUp) exchange.connection.socket.write('0\r\n\r\n', 'latin1');
+  if (exchange.phase === HEAD) armResponseTimer(exchange);
+}
+
+/**
+ * armResponseTimer starts the responseTimeout clock once the worker has the whole request (a
+ * slow upload is the client's time, not the worker's). Module-level callback, no closure.
+ */
+function armResponseTimer(exchange: Exchange): void {
+  const ms = exchange.transport?.settings.responseTimeoutMs ?? 0;
+  if (ms <= 0) return;
+  disarmResponseTimer(exchange);
+  exchange.responseTimer = setTimeout(onResponseTimeout, ms, exchange);
+}
+
+function disarmResponseTimer(exchange: Exchange): void {
+  if (exchange.responseTimer === undefined) return;
+  clearTimeout(exchange.responseTimer);
+  exchange.responseTimer = undefined;
+}
+
+/** onResponseTimeout: the worker holds the request without answering; 504, and its connection is closed so the app sees the abort. */
+function onResponseTimeout(exchange: Exchange): void {
+  exchange.responseTimer = undefined;
+  if (exchange.isDone || exchange.phase !== HEAD) return;
+  const ms = exchange.transport?.settings.responseTimeoutMs ?? 0;
+  failBeforeHead(exchange, 'NH_ERR_WORKER_RESPONSE_TIMEOUT', `The node process sent no response head within responseTimeout (${ms} ms).`);
 }
 
 function onRequestError(this: WithExchange<IncomingMessage>): void {
@@ -608,6 +643,7 @@ function failAfterHead(exchange: Exchange, err: Error): void {
 function endExchange(exchange: Exchange, error: NodehostError | undefined): void {
   if (exchange.isDone) return;
   exchange.isDone = true;
+  disarmResponseTimer(exchange);
   const req = exchange.ctx.req;
   if (exchange.hasBody && !req.complete) {
     // The worker will not read the rest of the body: drain it, so the client connection can
