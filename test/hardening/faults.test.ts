@@ -13,7 +13,9 @@ import { fetchStrict } from '../helpers/strict-http.js';
 import { logged, startHardeningHost } from './hardening-host.js';
 
 describe('faults', () => {
-  test('kill -9 of one of two workers under 8 clients: the requests it held are retried on the other, none fails, and a new worker takes its place', { timeout: 60_000 }, async (t) => {
+  test('kill -9 of one of two workers under 8 clients: the requests it held are retried on the other, none fails, and a new worker takes its place', {
+    timeout: 60_000,
+  }, async (t) => {
     const host = await startHardeningHost();
     try {
       const pids = new Set<string>();
