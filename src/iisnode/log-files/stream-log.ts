@@ -54,6 +54,8 @@ export interface StreamLogOptions {
   /** Called when a write succeeded after a failure, with the bytes dropped meanwhile. */
   readonly onResume?: (droppedBytes: number, file: string) => void;
   readonly hostname?: string;
+  /** Ms output is dropped after a failed write before writing is tried again; RETRY_MS by default. */
+  readonly retryMs?: number;
 }
 
 /** LogFile is one file of the stream; its name is chosen when it is created. */
@@ -84,6 +86,7 @@ export class StreamLog {
   readonly #options: StreamLogOptions;
   readonly #host: string;
   readonly #maxFileBytes: number;
+  readonly #retryMs: number;
   #current: LogFile | undefined = undefined;
   /** Names of this stream's earlier files, oldest first (the last few, for tail()). */
   readonly #previous: string[] = [];
@@ -112,6 +115,7 @@ export class StreamLog {
     this.#options = options;
     this.#host = options.hostname ?? os.hostname();
     this.#maxFileBytes = Math.max(1, options.folder.quotas.maxFileBytes);
+    this.#retryMs = options.retryMs ?? RETRY_MS;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -130,7 +134,7 @@ export class StreamLog {
   /** write takes one chunk of the stream (copied: the caller may reuse it). */
   write(chunk: Buffer): void {
     if (this.#isEnded || chunk.length === 0) return;
-    if (this.#failedAt > 0 && Date.now() - this.#failedAt < RETRY_MS) {
+    if (this.#failedAt > 0 && Date.now() - this.#failedAt < this.#retryMs) {
       this.#droppedBytes += chunk.length;
       return;
     }
