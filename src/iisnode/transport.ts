@@ -13,7 +13,10 @@
  * for at most maxNamedPipePooledConnectionAge ms after it went idle (less when the worker's
  * `Keep-Alive: timeout` hint is shorter: reuse stops a second before node's server would
  * close it). A request is retried once on a fresh connection only when a reused connection
- * closes before any response byte and the request has no body (nothing was consumed).
+ * closes before any response byte and the request has no body (nothing was consumed); whether
+ * it then goes to another worker is the generation's call (generation.ts, isRetryable).
+ * responseTimeout, when set, bounds the wait for the response head once the whole request is
+ * with the worker: one timer per exchange, armed only then (STYLE 11: pay for what is set).
  *
  * Per request there is one Exchange object; event handlers are module-level functions that
  * find it through a symbol on the emitter (no per-request closures, STYLE 11).
