@@ -44,6 +44,7 @@ export const ERRORS = {
   },
   NH_ERR_WORKER_CONNECTION_LOST: { status: 500, substatus: 1013, summary: 'The connection to the node process ended before its response head arrived.' },
   NH_ERR_WORKER_BAD_RESPONSE: { status: 500, substatus: 1014, summary: 'The node process sent a response head that cannot be parsed.' },
+  NH_ERR_WORKER_RESPONSE_TIMEOUT: { status: 504, substatus: 1017, summary: 'The node process sent no response head within responseTimeout.' },
   NH_ERR_WORKER_RESPONSE_BODY: { status: 500, substatus: 1016, summary: 'The response body from the node process was cut short.' },
   NH_ERR_WORKER_REQUEST_HEAD_TOO_LARGE: { status: 500, substatus: 1005, summary: 'The request head is larger than maxRequestBufferSize.' },
   NH_ERR_APP_FULL: { status: 503, substatus: 1002, summary: 'Every process of the application already has maxConcurrentRequestsPerProcess active requests.' },
@@ -189,7 +190,11 @@ export const ERRORS = {
     substatus: 0,
     summary: 'An application log folder (index, files, live tail) was requested by a client that is neither on this machine nor authenticated by the site.',
   },
-  NH_ERR_LOGS_WRITE: { status: 500, substatus: 0, summary: 'A worker log file or its folder cannot be written; that output is discarded (host log only).' },
+  NH_ERR_LOGS_WRITE: {
+    status: 500,
+    substatus: 0,
+    summary: 'A worker log file or its folder cannot be written; output is dropped until a write succeeds again (host log only).',
+  },
   NH_ERR_LOGS_TAIL_NO_FILE: {
     status: 400,
     substatus: 0,

@@ -8,9 +8,9 @@ function spec(name: string): SettingSpec {
   return found;
 }
 
-test("the schema lists the 34 iisnode settings and nodehost's own 9, each with a default of its type and a real description", () => {
-  assert.equal(IISNODE_SCHEMA.length, 43);
-  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 43);
+test("the schema lists the 34 iisnode settings and nodehost's own 10, each with a default of its type and a real description", () => {
+  assert.equal(IISNODE_SCHEMA.length, 44);
+  assert.equal(new Set(IISNODE_SCHEMA.map((s) => s.name)).size, 44);
   for (const s of IISNODE_SCHEMA) {
     const expected = s.type === 'bool' ? 'boolean' : s.type === 'uint' ? 'number' : 'string';
     assert.equal(typeof s.default, expected, s.name);

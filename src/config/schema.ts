@@ -44,8 +44,8 @@ type SpecBody = Omit<SettingSpec, 'name' | 'defaultLabel' | 'expanded' | 'ymlExp
  */
 const NODE_BINARY = /\s/.test(process.execPath) ? `"${process.execPath}"` : process.execPath;
 
-// Keyed by name so that `satisfies` makes the compiler check that all 43 settings are here
-// (iisnode's 34, then nodehost's own 9);
+// Keyed by name so that `satisfies` makes the compiler check that all 44 settings are here
+// (iisnode's 34, then nodehost's own 10);
 // the key order is the order of spec/iisnode.md 1.2 and of the generated reference.
 const SPECS = {
   node_env: {
@@ -307,6 +307,12 @@ const SPECS = {
     description:
       "The V8 heap budget of one worker in MiB (used heap, as reported by the worker's preload with each heartbeat, at least every second); a worker over it is replaced gracefully (restart reason `heap`). The default is 0 (no limit). This is a nodehost setting; iisnode has no such attribute.",
   },
+  responseTimeout: {
+    type: 'uint',
+    default: 0,
+    description:
+      "How long a worker may take to send its response head once it has the request, in ms; past it the request is answered 504.1017 (NH_ERR_WORKER_RESPONSE_TIMEOUT), its connection to the worker is closed (the application sees `close`/`aborted`), its slot is freed and the host log names the worker's pid. It covers a worker that accepts requests and never answers while its event loop runs; `maxEventLoopBlockMs` covers one whose loop is stuck. The default is 0 (no limit), as in iisnode, so that long polling and other answers that wait for an event keep working; nginx's `proxy_read_timeout` is 60 s. This is a nodehost setting; iisnode has no such attribute.",
+  },
   idleTimeout: {
     type: 'uint',
     default: 0,
@@ -321,7 +327,7 @@ const SPECS = {
   },
 } as const satisfies Record<IisnodeSettingName, SpecBody>;
 
-/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 9, in reference order; frozen. */
+/** IISNODE_SCHEMA lists the 34 iisnode settings, then nodehost's own 10, in reference order; frozen. */
 export const IISNODE_SCHEMA: readonly SettingSpec[] = Object.freeze(
   (Object.keys(SPECS) as IisnodeSettingName[]).map((name): SettingSpec => {
     const body: SpecBody = SPECS[name];

@@ -51,6 +51,7 @@ export interface IisnodeSettings {
   maxRequestsPerProcess: number;
   maxEventLoopBlockMs: number;
   maxHeapMB: number;
+  responseTimeout: number;
   idleTimeout: number;
   preload: boolean;
 }

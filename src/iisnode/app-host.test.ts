@@ -464,6 +464,26 @@ test('a crash fails only its own requests; the worker is replaced', async () => 
   }
 });
 
+test('while a crashed worker is replaced, as many requests wait as its slots; the next is refused with 503.1002 at once', async () => {
+  const h = await startHarness({ settings: { maxConcurrentRequestsPerProcess: 2, maxNamedPipeConnectionRetry: 10, namedPipeConnectionRetryDelay: 100 } });
+  try {
+    await request(h.port, '/slow.js');
+    // The successor finds the flag and never listens: the requests wait until its readiness budget runs out.
+    fs.writeFileSync(path.join(dir, 'slow-one'), '');
+    await request(h.port, '/slow.js/crash');
+    const replies = [0, 1, 2].map((i) => request(h.port, `/slow.js?${i}`));
+    const first = await Promise.race(replies);
+    assert.equal(first.status, 503);
+    assert.equal(first.headers['x-nodehost-substatus'], '1002');
+    // The other two are answered once the slot has a worker again (or its start failed), not refused.
+    const statuses = (await Promise.all(replies)).map((reply) => reply.status);
+    assert.equal(statuses.filter((status) => status === 503).length, 1, String(statuses));
+  } finally {
+    fs.rmSync(path.join(dir, 'slow-one'), { force: true });
+    await h.close();
+  }
+});
+
 test('a request waits for the replacement of a crashed single worker', async () => {
   const h = await startHarness();
   try {

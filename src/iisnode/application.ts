@@ -204,7 +204,7 @@ export class Application {
       ctx.sendError(fail(configError, { isConfigError: true }));
       return Promise.resolve();
     }
-    if (this.#recycler.pending !== undefined && !this.#recycler.isOverlapping) return this.#waiting.wait(ctx);
+    if (this.#recycler.pending !== undefined && !this.#recycler.isOverlapping) return this.#waitForGeneration(ctx);
     const generation = this.#recycler.current;
     if (generation === undefined) {
       if (this.#isClosed) {
@@ -215,7 +215,7 @@ export class Application {
       this.#isIdle = false;
       this.#log.info('app waking', { script: this.scriptPath });
       this.#startGeneration(this.#settings, this.#appSettings);
-      return this.#waiting.wait(ctx);
+      return this.#waitForGeneration(ctx);
     }
     generation.sticky?.prefer(ctx);
     const result = generation.pool.acquire();
@@ -336,6 +336,21 @@ export class Application {
     const relay = this.#options.onRecycleSignal;
     if (relay === undefined) void this.recycle('recycle signal');
     else relay(this.scriptPath);
+  }
+
+  /**
+   * waitForGeneration queues a request for the starting generation, unless as many are waiting
+   * as its processes can take (nodeProcessCountPerApplication × maxConcurrentRequestsPerProcess):
+   * those past that would get 503.1002 once it serves, so they get it now instead of after the
+   * start (an app started by a crowd of 400 clients answered its refusals seconds late).
+   */
+  #waitForGeneration(ctx: RequestContext): Promise<void> {
+    const pending = this.#recycler.pending;
+    if (pending !== undefined && this.#waiting.size >= pending.pool.count * pending.pool.maxActivePerWorker) {
+      pending.fail(ctx, new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${pending.pool.maxActivePerWorker} requests waiting.`));
+      return Promise.resolve();
+    }
+    return this.#waiting.wait(ctx);
   }
 
   async #handleAfterWait(ctx: RequestContext, generation: Generation): Promise<void> {

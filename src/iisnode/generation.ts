@@ -27,6 +27,11 @@ import { WorkerPool, type WorkerPoolListener } from './worker-pool.js';
  * page is rendered, so a crash's stack trace (read from the stderr pipe) makes it onto the page.
  */
 const CRASH_SETTLE_MS = 200;
+/**
+ * How long a request whose worker's connection broke waits to learn how the worker ended,
+ * before it is retried elsewhere (killed) or answered with the error (crashed, or still alive).
+ */
+const EXIT_SETTLE_MS = 1000;
 
 /** Requests this nodehost process has dispatched to any worker (iisnode-debug `worker_total_req`). */
 let hostTotalRequests = 0;
@@ -96,6 +101,7 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       maxIdleMs: settings.maxNamedPipePooledConnectionAge,
       maxHeadBytes: settings.maxRequestBufferSize,
       flushResponse: settings.flushResponse,
+      responseTimeoutMs: settings.responseTimeout,
     });
     this.sticky = settings.nodeProcessStickySessions ? new StickySessions() : undefined;
     this.pool = new WorkerPool({
@@ -168,6 +174,22 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
       exchange.settle?.();
       return;
     }
+    if (isRetryable(exchange, error, worker)) {
+      if (neverReachedWorker(exchange, error)) {
+        if (this.#retryElsewhere(exchange, worker)) return;
+      } else {
+        // Whether the request may run again depends on how the worker ended (see wasKilled).
+        void waitForExit(worker, EXIT_SETTLE_MS).then(() => {
+          if (!(wasKilled(worker) && this.#retryElsewhere(exchange, worker))) this.#answerFailure(exchange, error, worker);
+        });
+        return;
+      }
+    }
+    this.#answerFailure(exchange, error, worker);
+  }
+
+  /** answerFailure writes the error page of an exchange that failed before its response head. */
+  #answerFailure(exchange: Exchange, error: NodehostError, worker: Worker): void {
     if (this.settings.devErrorsEnabled && exchange.ctx.maySeeInternals && error.code === 'NH_ERR_WORKER_CONNECTION_LOST' && !worker.machine.isFinal) {
       // The worker may be crashing: give its exit (and the stack trace on stderr) a moment to arrive.
       void waitForExit(worker, CRASH_SETTLE_MS).then(() => this.#finishFailedExchange(exchange, error));
@@ -206,6 +228,22 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     this.transport.close();
   }
 
+  /**
+   * retryElsewhere sends the request of a failed exchange to another ready worker of this
+   * generation, once (nginx's `proxy_next_upstream error`). Returns false when none has room.
+   */
+  #retryElsewhere(exchange: Exchange, failed: Worker): boolean {
+    if (exchange.ctx.res.destroyed) return false;
+    const other = this.pool.acquireAnother(failed);
+    if (other === undefined) return false;
+    this.#log.info('request retried on another worker', { script: this.scriptPath, url: exchange.ctx.rawUrl, pid: failed.pid, to: other.pid });
+    const retry = new Exchange(exchange.ctx, other, exchange.head, this);
+    retry.isRetry = true;
+    retry.settle = exchange.settle;
+    this.transport.forward(retry);
+    return true;
+  }
+
   #finishFailedExchange(exchange: Exchange, error: NodehostError): void {
     const worker = exchange.target as Worker;
     this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
@@ -220,6 +258,34 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
     );
     exchange.settle?.();
   }
+}
+
+/**
+ * isRetryable: the worker failed before any byte of the response, was not stopped by the host
+ * (a recycle's grace period, an unhealthy worker: the request may be what stalled it), and the
+ * request is a GET or HEAD without a body, so running it again elsewhere is safe (RFC 9110
+ * §9.2.2) and the client has seen nothing: nginx's `proxy_next_upstream error`, once.
+ */
+function isRetryable(exchange: Exchange, error: NodehostError, worker: Worker): boolean {
+  if (exchange.isRetry || exchange.hasBody || worker.isStopRequested || error.code !== 'NH_ERR_WORKER_CONNECTION_LOST') return false;
+  const method = exchange.ctx.req.method;
+  return method === 'GET' || method === 'HEAD';
+}
+
+/** neverReachedWorker: the first connection attempt was refused (the worker was already gone), so the app never saw the request. */
+function neverReachedWorker(exchange: Exchange, error: NodehostError): boolean {
+  if (exchange.retries > 0) return false;
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT';
+}
+
+/**
+ * wasKilled: the worker was ended by SIGKILL from outside (`kill -9`, the kernel's OOM killer),
+ * not by its own crash. A request in flight on a worker that exited by itself (an uncaught
+ * exception) is not retried: it may be what crashed it, and would crash the next worker too.
+ */
+function wasKilled(worker: Worker): boolean {
+  return worker.signalCode === 'SIGKILL' && !worker.isStopRequested;
 }
 
 /** waitForExit resolves when the worker has exited or `ms` passed, whichever comes first. */

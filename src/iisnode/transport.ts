@@ -13,7 +13,10 @@
  * for at most maxNamedPipePooledConnectionAge ms after it went idle (less when the worker's
  * `Keep-Alive: timeout` hint is shorter: reuse stops a second before node's server would
  * close it). A request is retried once on a fresh connection only when a reused connection
- * closes before any response byte and the request has no body (nothing was consumed).
+ * closes before any response byte and the request has no body (nothing was consumed); whether
+ * it then goes to another worker is the generation's call (generation.ts, isRetryable).
+ * responseTimeout, when set, bounds the wait for the response head once the whole request is
+ * with the worker: one timer per exchange, armed only then (STYLE 11: pay for what is set).
  *
  * Per request there is one Exchange object; event handlers are module-level functions that
  * find it through a symbol on the emitter (no per-request closures, STYLE 11).
@@ -46,6 +49,8 @@ export interface TransportSettings {
   readonly maxHeadBytes: number;
   /** flushResponse: send the response head at once instead of with the first body bytes. */
   readonly flushResponse: boolean;
+  /** responseTimeout: ms the worker may take to send its response head once it has the whole request (0: no limit). */
+  readonly responseTimeoutMs: number;
 }
 
 /** ExchangeListener hears the end of each exchange, exactly once, and may add the debug header. */
@@ -84,6 +89,10 @@ export class Exchange implements ChunkSink {
   readonly hasBody: boolean;
   /** Fresh-connection retries used (0 or 1). */
   retries = 0;
+  /** True when this exchange retries, on another worker, a request whose first worker died before answering. */
+  isRetry = false;
+  /** Fires when the response head is later than responseTimeout (armed only when that is set). */
+  responseTimer: NodeJS.Timeout | undefined = undefined;
   /** performance.now() when the request head was handed to the connection, and when the response head came. */
   sentAt = 0;
   respondedAt = 0;
@@ -155,8 +164,9 @@ export class Transport implements ConnectionHandler {
     const ctx = exchange.ctx;
     const res = ctx.res as WithExchange<HttpResponse>;
     exchange.transport = this;
+    // A retry on another worker reuses the client response, whose close is already heard.
+    if (res[kExchange] === undefined) res.on('close', onClientClose);
     res[kExchange] = exchange;
-    res.on('close', onClientClose);
     if (exchange.head.size > this.settings.maxHeadBytes) {
       endExchange(
         exchange,
@@ -218,6 +228,7 @@ export class Transport implements ConnectionHandler {
     exchange.pendingHead = undefined;
     exchange.sentAt = performance.now();
     connection.socket.write(serializeHead(exchange, connection.pool.isKeepAlive), 'latin1');
+    if (exchange.isRequestSent) armResponseTimer(exchange);
     if (exchange.hasBody) {
       const req = exchange.ctx.req;
       req.on('data', onRequestData);
@@ -437,6 +448,7 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
     return false;
   }
   exchange.respondedAt = performance.now();
+  disarmResponseTimer(exchange);
   const raw = head.rawHeaders;
   // An HTTP/1.0 client cannot receive chunked framing: node's response closes the connection instead.
   const isHttp10 = ctx.req.httpVersionMinor === 0 && ctx.req.httpVersionMajor === 1;
@@ -551,6 +563,32 @@ function onRequestEnd(this: WithExchange<IncomingMessage>): void {
   exchange.isRequestSent = true;
   if (exchange.isDone || exchange.connection === undefined) return;
   if (exchange.isChunkedUp) exchange.connection.socket.write('0\r\n\r\n', 'latin1');
+  if (exchange.phase === HEAD) armResponseTimer(exchange);
+}
+
+/**
+ * armResponseTimer starts the responseTimeout clock once the worker has the whole request (a
+ * slow upload is the client's time, not the worker's). Module-level callback, no closure.
+ */
+function armResponseTimer(exchange: Exchange): void {
+  const ms = exchange.transport?.settings.responseTimeoutMs ?? 0;
+  if (ms <= 0) return;
+  disarmResponseTimer(exchange);
+  exchange.responseTimer = setTimeout(onResponseTimeout, ms, exchange);
+}
+
+function disarmResponseTimer(exchange: Exchange): void {
+  if (exchange.responseTimer === undefined) return;
+  clearTimeout(exchange.responseTimer);
+  exchange.responseTimer = undefined;
+}
+
+/** onResponseTimeout: the worker holds the request without answering; 504, and its connection is closed so the app sees the abort. */
+function onResponseTimeout(exchange: Exchange): void {
+  exchange.responseTimer = undefined;
+  if (exchange.isDone || exchange.phase !== HEAD) return;
+  const ms = exchange.transport?.settings.responseTimeoutMs ?? 0;
+  failBeforeHead(exchange, 'NH_ERR_WORKER_RESPONSE_TIMEOUT', `The node process sent no response head within responseTimeout (${ms} ms).`);
 }
 
 function onRequestError(this: WithExchange<IncomingMessage>): void {
@@ -608,6 +646,7 @@ function failAfterHead(exchange: Exchange, err: Error): void {
 function endExchange(exchange: Exchange, error: NodehostError | undefined): void {
   if (exchange.isDone) return;
   exchange.isDone = true;
+  disarmResponseTimer(exchange);
   const req = exchange.ctx.req;
   if (exchange.hasBody && !req.complete) {
     // The worker will not read the rest of the body: drain it, so the client connection can

@@ -22,7 +22,9 @@
  *        ├── last start attempt failed ────────────▶ that WorkerError  500.1002/1001/1028, at once
  *        └── workers still starting ───────────────▶ undefined: waitForWorker() queues
  *                                                     (ring buffer; woken by onWorkerReady,
- *                                                      failed by onWorkerFailed or the budget)
+ *                                                      failed by onWorkerFailed or the budget;
+ *                                                      at most the slots' capacity waits, the
+ *                                                      rest get NH_ERR_APP_FULL at once)
  * ```
  *
  * A recycle makes a new WorkerPool (the next generation, `generation` counts them); the
@@ -249,18 +251,22 @@ export class WorkerPool implements WorkerOwner {
     if (this.#isClosed) return new NodehostError('NH_ERR_APP_RECYCLING', 'The application is shutting down.');
     if (this.#slotsStarting > 0) return undefined;
     const index = this.#policy.select(this.workers, this.maxActivePerWorker);
-    if (index >= 0) {
-      const worker = this.workers[index];
-      worker.beginRequest();
-      this.total++;
-      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess)
-        this.#retire(index, 'maxRequestsPerProcess reached', 'max-requests');
-      return worker;
-    }
+    if (index >= 0) return this.#take(index);
     if (this.#hasReadyWorker() && !this.#hasStartingWorker()) {
       return new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} active requests.`);
     }
     return this.#startupFailure;
+  }
+
+  /**
+   * acquireAnother returns a ready worker other than `failed` with room for one more request
+   * (counted active), for a request that `failed` could not answer; undefined when none has room.
+   */
+  acquireAnother(failed: Worker): Worker | undefined {
+    if (this.#isClosed || this.#slotsStarting > 0) return undefined;
+    const candidates = this.workers.map((worker) => (worker === failed ? UNSELECTABLE : worker));
+    const index = this.#policy.select(candidates, this.maxActivePerWorker);
+    return index >= 0 ? this.#take(index) : undefined;
   }
 
   /**
@@ -274,6 +280,11 @@ export class WorkerPool implements WorkerOwner {
       const result = this.acquire();
       if (result !== undefined) {
         resolve(result);
+        return;
+      }
+      if (this.#waiters.size + this.#activeRequests() >= this.count * this.maxActivePerWorker) {
+        // The starting workers could not take this one either: refused now, not after their start.
+        resolve(new NodehostError('NH_ERR_APP_FULL', `Every process of ${this.scriptPath} has ${this.maxActivePerWorker} requests waiting or active.`));
         return;
       }
       this.#waiters.push(new Waiter(now + this.readinessBudgetMs + WAIT_GRACE_MS, resolve));
@@ -394,6 +405,16 @@ export class WorkerPool implements WorkerOwner {
     this.#replace(worker);
   }
 
+  /** take counts a request on the worker of a slot, retiring it when that reaches maxRequestsPerProcess. */
+  #take(index: number): Worker {
+    const worker = this.workers[index];
+    worker.beginRequest();
+    this.total++;
+    if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess)
+      this.#retire(index, 'maxRequestsPerProcess reached', 'max-requests');
+    return worker;
+  }
+
   /** spawn starts a worker in a slot; it is in `workers` before it starts, since a spawn can fail synchronously. */
   #spawn(slotIndex: number): void {
     const { id, socketPath } = this.#options.runDir.nextSocket();
@@ -493,6 +514,12 @@ export class WorkerPool implements WorkerOwner {
     return this.#slotsStarting === 0;
   }
 
+  #activeRequests(): number {
+    let active = 0;
+    for (const worker of this.workers) active += worker.active;
+    return active;
+  }
+
   #hasReadyWorker(): boolean {
     for (const worker of this.workers) if (worker.isReady) return true;
     return false;
@@ -514,12 +541,7 @@ export class WorkerPool implements WorkerOwner {
         if (this.#hasReadyWorker() && !this.#hasStartingWorker()) this.#failWaiters(error);
         return;
       }
-      const worker = this.workers[index];
-      worker.beginRequest();
-      this.total++;
-      if (this.settings.maxRequestsPerProcess > 0 && worker.total >= this.settings.maxRequestsPerProcess)
-        this.#retire(index, 'maxRequestsPerProcess reached', 'max-requests');
-      this.#waiters.shift()!.resolve(worker);
+      this.#waiters.shift()!.resolve(this.#take(index));
     }
     this.#disarmWaitTimer();
   }
@@ -576,6 +598,9 @@ export class WorkerPool implements WorkerOwner {
     this.#memoryTimer = undefined;
   }
 }
+
+/** UNSELECTABLE stands in for a worker that a selection must skip. */
+const UNSELECTABLE = { isReady: false, active: 0 } as const;
 
 const PAGE_SIZE = 4096;
 

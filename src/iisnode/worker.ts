@@ -147,6 +147,8 @@ export class Worker {
   signalCode: NodeJS.Signals | null = null;
   /** Why the worker never became ready, when it failed. */
   failure: WorkerError | undefined = undefined;
+  /** isStopRequested tells whether the host asked the worker to stop (`close()` or `destroy()`), as opposed to a crash. */
+  isStopRequested = false;
   /** exited resolves when the process is gone; it never rejects. */
   readonly exited: Promise<void>;
 
@@ -251,6 +253,7 @@ export class Worker {
    * Resolves when the process is gone. Idempotent.
    */
   close(graceMs: number): Promise<void> {
+    this.isStopRequested = true;
     this.#heartbeat?.stop();
     const state = this.machine.state;
     // Any other state is already on its way out (stopping, being killed, or gone).
@@ -277,6 +280,7 @@ export class Worker {
 
   /** destroy kills the process at once (SIGKILL); requests on it fail. Idempotent. */
   destroy(): void {
+    this.isStopRequested = true;
     this.#heartbeat?.stop();
     if (this.machine.isFinal) return;
     this.#cancelPoll();

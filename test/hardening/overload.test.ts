@@ -5,7 +5,8 @@
  * connection is printed as a diagnostic.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawConnection } from '../helpers/raw-http.js';
 import { fetchStrict } from '../helpers/strict-http.js';
@@ -39,6 +40,29 @@ test('maxConnections: idle connections up to the cap are held, the next is close
     });
   } finally {
     for (const connection of idle) connection.close();
+    assert.equal(await host.close(), 0);
+  }
+});
+
+test('an app still starting takes as many waiting requests as its slots: the next is refused with 503 at once, not after the start', {
+  timeout: 60_000,
+}, async () => {
+  const host = await startHardeningHost();
+  try {
+    // late/ listens only once `go` exists, with one process of 2 slots: three requests arrive
+    // while it starts, two wait for it and one is refused while it is still not listening.
+    const replies = [0, 1, 2].map((i) => fetchStrict(host.url, `/late/app.js/pid?${i}`).then((reply) => ({ i, status: reply.status })));
+    const stuck = new Promise<'stuck'>((resolve) => {
+      const timer = setTimeout(() => resolve('stuck'), 20_000);
+      void Promise.all(replies).finally(() => clearTimeout(timer));
+    });
+    const first = await Promise.race([...replies, stuck]);
+    assert.notEqual(first, 'stuck', 'no request was refused while the app was starting');
+    assert.equal((first as { status: number }).status, 503);
+    writeFileSync(join(host.site, 'late', 'go'), '');
+    const statuses = (await Promise.all(replies)).map((reply) => reply.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503]);
+  } finally {
     assert.equal(await host.close(), 0);
   }
 });

@@ -167,7 +167,8 @@ export class LogCapture {
       pipe: control,
       ...(this.#options.hostname === undefined ? {} : { hostname: this.#options.hostname }),
       onError: (err, file) =>
-        this.#options.log.warn('cannot write worker log; its output is discarded', { code: 'NH_ERR_LOGS_WRITE', file, pid: worker.pid, err }),
+        this.#options.log.warn('cannot write worker log; its output is dropped until it can', { code: 'NH_ERR_LOGS_WRITE', file, pid: worker.pid, err }),
+      onResume: (droppedBytes, file) => this.#options.log.info('worker log written again', { file, pid: worker.pid, droppedBytes }),
     });
     this.#open.add(log);
     void log.closed.then(() => this.#open.delete(log));

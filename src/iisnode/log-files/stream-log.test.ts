@@ -71,3 +71,43 @@ test('tail includes bytes not yet on disk and a partial last line', async () => 
   await log.closed;
   assert.equal(log.tail(64 * 1024), 'first\nsecond\npartial');
 });
+
+test('a write error is reported once, the lost bytes are counted, and the log resumes in a new file when writing works again', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-stream-log-'));
+  temps.push(root);
+  const dir = path.join(root, 'iisnode');
+  // A file where the folder must be made: creating the log file fails until it is gone.
+  fs.writeFileSync(dir, 'in the way');
+  const folder = new LogFolder(dir, { maxFileBytes: 1 << 20, maxTotalBytes: 1 << 30, maxFiles: 1000 }, () => {});
+  const errors: string[] = [];
+  let failed!: () => void;
+  const hasFailed = new Promise<void>((resolve) => (failed = resolve));
+  let resumed!: (dropped: number) => void;
+  const hasResumed = new Promise<number>((resolve) => (resumed = resolve));
+  const log = new StreamLog({
+    folder,
+    pid: 42,
+    stream: 'stdout',
+    pipe: { pause() {}, resume() {} },
+    hostname: 'box',
+    retryMs: 0,
+    onError: (_err, file) => {
+      errors.push(file);
+      failed();
+    },
+    onResume: (dropped) => resumed(dropped),
+  });
+  log.write(Buffer.from('lost line\n'));
+  await hasFailed;
+  fs.rmSync(dir);
+  log.write(Buffer.from('kept line\n'));
+  assert.equal(await hasResumed, 'lost line\n'.length);
+  log.end();
+  await log.closed;
+  assert.equal(errors.length, 1);
+  assert.equal(log.droppedBytes, 'lost line\n'.length);
+  assert.deepEqual(
+    files(dir).map((name) => fs.readFileSync(path.join(dir, name), 'utf8')),
+    ['kept line\n'],
+  );
+});

@@ -12,7 +12,9 @@
  * files (the next line goes to a new file when it would take the current file past
  * maxLogFileSizeInKB; a single line longer than that fills a file of its own); no byte is
  * dropped: when the disk is slower than the worker, the worker's pipe is paused, so the
- * worker blocks in its own write. Only a file system error discards output (and is reported).
+ * worker blocks in its own write. Only a file system error discards output: it is reported
+ * once, output is then dropped (and counted) while writes are tried again at most once a
+ * second, and a new file starts when one succeeds (disk full, log folder read-only or replaced).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +34,8 @@ const HOLD_MS = 100;
 const MAX_BATCH_BYTES = 1024 * 1024;
 const MAX_BATCH_BUFFERS = 256;
 const NEWLINE = 0x0a;
+/** After a failed write, output is dropped for this long before writing is tried again. */
+export const RETRY_MS = 1000;
 
 /** PipeControl pauses and resumes the worker's pipe (back-pressure). */
 export interface PipeControl {
@@ -45,9 +49,13 @@ export interface StreamLogOptions {
   readonly pid: number;
   readonly stream: 'stdout' | 'stderr';
   readonly pipe: PipeControl;
-  /** Called once when writing fails; the rest of the stream is then discarded. */
+  /** Called when writing fails (once per outage); output is then dropped until a write succeeds again. */
   readonly onError: (err: unknown, file: string) => void;
+  /** Called when a write succeeded after a failure, with the bytes dropped meanwhile. */
+  readonly onResume?: (droppedBytes: number, file: string) => void;
   readonly hostname?: string;
+  /** Ms output is dropped after a failed write before writing is tried again; RETRY_MS by default. */
+  readonly retryMs?: number;
 }
 
 /** LogFile is one file of the stream; its name is chosen when it is created. */
@@ -78,6 +86,7 @@ export class StreamLog {
   readonly #options: StreamLogOptions;
   readonly #host: string;
   readonly #maxFileBytes: number;
+  readonly #retryMs: number;
   #current: LogFile | undefined = undefined;
   /** Names of this stream's earlier files, oldest first (the last few, for tail()). */
   readonly #previous: string[] = [];
@@ -91,7 +100,10 @@ export class StreamLog {
   #isPaused = false;
   #isPumping = false;
   #isEnded = false;
-  #hasFailed = false;
+  /** Date.now() of the last failed write (0 while writing works). */
+  #failedAt = 0;
+  #droppedBytes = 0;
+  #droppedBefore = 0;
   #fd: number | undefined = undefined;
   #openFile: LogFile | undefined = undefined;
   #lastCreated = 0;
@@ -103,6 +115,7 @@ export class StreamLog {
     this.#options = options;
     this.#host = options.hostname ?? os.hostname();
     this.#maxFileBytes = Math.max(1, options.folder.quotas.maxFileBytes);
+    this.#retryMs = options.retryMs ?? RETRY_MS;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -113,10 +126,18 @@ export class StreamLog {
     return this.#queuedBytes + this.#heldBytes;
   }
 
+  /** droppedBytes is the number of bytes lost to write errors so far. */
+  get droppedBytes(): number {
+    return this.#droppedBytes;
+  }
+
   /** write takes one chunk of the stream (copied: the caller may reuse it). */
   write(chunk: Buffer): void {
     if (this.#isEnded || chunk.length === 0) return;
-    if (this.#hasFailed) return;
+    if (this.#failedAt > 0 && Date.now() - this.#failedAt < this.#retryMs) {
+      this.#droppedBytes += chunk.length;
+      return;
+    }
     const copy = Buffer.allocUnsafe(chunk.length);
     chunk.copy(copy);
     const lastNewline = copy.lastIndexOf(NEWLINE);
@@ -269,7 +290,7 @@ export class StreamLog {
   }
 
   async #drain(): Promise<void> {
-    while (this.#head < this.#queue.length && !this.#hasFailed) {
+    while (this.#head < this.#queue.length) {
       const file = this.#queue[this.#head]!.file;
       try {
         if (file !== this.#openFile) await this.#openNext(file);
@@ -286,8 +307,9 @@ export class StreamLog {
         await writeAll(this.#fd!, batch, bytes);
         file.written += bytes;
         this.#advance(index, bytes);
+        if (this.#failedAt > 0) this.#resume(file);
       } catch (err) {
-        this.#fail(err, file);
+        await this.#fail(err, file);
       }
     }
   }
@@ -335,11 +357,28 @@ export class StreamLog {
     if (fd !== undefined) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   }
 
-  #fail(err: unknown, file: LogFile): void {
-    if (!this.#hasFailed) this.#options.onError(err, file.name === '' ? this.#options.folder.dir : path.join(this.#options.folder.dir, file.name));
-    this.#hasFailed = true;
+  /** fail drops what is queued, reports the first failure of an outage, and forgets the file: the next try starts a new one. */
+  async #fail(err: unknown, file: LogFile): Promise<void> {
+    if (this.#failedAt === 0) {
+      this.#droppedBefore = this.#droppedBytes;
+      this.#options.onError(err, this.#pathOf(file));
+    }
+    this.#failedAt = Date.now();
+    this.#droppedBytes += this.#queuedBytes + this.#heldBytes;
     this.#releaseHeld();
     this.#advance(this.#queue.length, this.#queuedBytes);
+    this.#current = undefined;
+    this.#isAtLineStart = true;
+    await this.#closeFd();
+  }
+
+  #resume(file: LogFile): void {
+    this.#failedAt = 0;
+    this.#options.onResume?.(this.#droppedBytes - this.#droppedBefore, this.#pathOf(file));
+  }
+
+  #pathOf(file: LogFile): string {
+    return file.name === '' ? this.#options.folder.dir : path.join(this.#options.folder.dir, file.name);
   }
 
   async #close(): Promise<void> {

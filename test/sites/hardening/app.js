@@ -5,6 +5,7 @@ const http = require('http');
 
 const seen = [];
 let aborted = 0;
+const hoard = [];
 
 const routes = {
   // What reached the app so far (this route itself excluded).
@@ -24,6 +25,15 @@ const routes = {
     req.on('close', () => {
       if (!res.writableEnded) aborted++;
     });
+  },
+  // Blocks the event loop for good: only the host's heartbeat can tell, and only a kill ends it.
+  block() {
+    for (;;);
+  },
+  // Keeps about 2 MB of heap per request: a leak that a heap budget must catch.
+  grow(req, res) {
+    hoard.push(new Array(256 * 1024).fill(hoard.length));
+    res.end(String(process.pid));
   },
   // Reads the request body, then answers with its size.
   upload(req, res) {
