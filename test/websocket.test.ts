@@ -146,9 +146,11 @@ describe('WebSockets', () => {
     const { ws, first: oldPid } = await open(`${wsBase}/recycle/app.js`);
     const closed = once(ws, 'close');
     await fetchRaw(host.url, '/recycle/app.js?recycle');
-    // The new generation serves new requests while the old WebSocket still works.
+    // The new generation serves new requests while the old WebSocket still works (the old
+    // generation serves until the new one is up: bounded by requests, not by time; the 5 s
+    // gracefulShutdownTimeout leaves a loaded machine room to see the switch before the close).
     let newPid = oldPid;
-    for (let attempt = 0; attempt < 200 && newPid === oldPid; attempt++) newPid = (await fetchRaw(host.url, '/recycle/app.js')).text;
+    for (let attempt = 0; attempt < 5000 && newPid === oldPid; attempt++) newPid = (await fetchRaw(host.url, '/recycle/app.js')).text;
     assert.notEqual(newPid, oldPid);
     assert.equal(ws.readyState, WebSocket.OPEN);
     const [code, reason] = await closed;
