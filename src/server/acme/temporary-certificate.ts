@@ -20,7 +20,8 @@ const VALID_MS = 7 * 24 * 3600 * 1000;
 /** temporaryCertificate is the PEM of a new private key followed by a self-signed certificate for `names`. */
 export function temporaryCertificate(names: readonly string[]): string {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const forge = (forgeModule ??= require('node-forge') as typeof Forge);
+  forgeModule ??= require('node-forge') as typeof Forge;
+  const forge = forgeModule;
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
