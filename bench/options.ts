@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { fronts } from './fronts.js';
+import { GROWTH_SCENARIO_ID } from './growth.js';
 import { RECYCLE_SCENARIO_ID } from './recycle.js';
 import { CONNECTIONS_SCENARIO_ID } from './connections.js';
 import { REPO_ROOT, scenarios } from './scenarios.js';
@@ -30,6 +31,10 @@ const SCENARIO_HELP = [
   [
     CONNECTIONS_SCENARIO_ID,
     'memory: host RSS idle and holding 10,000 keep-alive connections, nodehost-1 and nginx-1 (its own report; ignores --fronts)',
+  ] as const,
+  [
+    GROWTH_SCENARIO_ID,
+    'cost as the configuration grows: host CPU per request and RSS with 1/100/1,000 rewrite rules, 1/10/100 applications, 10/100/1,000 web.config folders, and the cold start (its own report; ignores --fronts)',
   ] as const,
 ];
 

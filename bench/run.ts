@@ -12,6 +12,7 @@ import { summarise, type Row } from './summary.js';
 import { renderTable } from './table.js';
 import { RECYCLE_SCENARIO_ID, formatRecycleReport, runRecycleBench, type RecycleBenchResult } from './recycle.js';
 import { CONNECTIONS_SCENARIO_ID, formatConnectionsReport, isConnectionsClean, runConnectionsBench, type ConnectionsFrontReport } from './connections.js';
+import { GROWTH_SCENARIO_ID, formatGrowthReport, isGrowthClean, runGrowthBench, type GrowthReport } from './growth.js';
 import { websocketGenerator } from './websocket.js';
 import { h2loadGenerator, sTimeGenerator } from './tls.js';
 
@@ -40,6 +41,8 @@ export interface BenchReport {
   readonly recycle?: readonly RecycleBenchResult[];
   /** The conns10k scenario (memory with 10,000 keep-alive connections), when it ran. */
   readonly connections?: ConnectionsFrontReport[];
+  /** The growth scenario (cost as the configuration grows), when it ran. */
+  readonly growth?: GrowthReport;
 }
 
 /**
@@ -55,8 +58,9 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   try {
     options = parseOptions(argv);
     chosenFronts = options.fronts.length === 0 ? fronts.filter((front) => front.isOptIn !== true) : pick(fronts, options.fronts, '--fronts');
-    // `recycle` and `conns10k` are their own drivers (bench/recycle.ts, bench/connections.ts), not rows of the throughput table.
-    const tableIds = options.scenarios.filter((id) => id !== RECYCLE_SCENARIO_ID && id !== CONNECTIONS_SCENARIO_ID);
+    // `recycle`, `conns10k` and `growth` are their own drivers (bench/recycle.ts, connections.ts, growth.ts), not rows of the throughput table.
+    const ownDrivers = [RECYCLE_SCENARIO_ID, CONNECTIONS_SCENARIO_ID, GROWTH_SCENARIO_ID];
+    const tableIds = options.scenarios.filter((id) => !ownDrivers.includes(id));
     chosenScenarios = options.scenarios.length > 0 && tableIds.length === 0 ? [] : pick(scenarios, tableIds, '--scenarios');
     generator = pickLoadGenerator(options.loader);
   } catch (err) {
@@ -81,6 +85,8 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
   let recycle: RecycleBenchResult[] | undefined;
   const wantsConnections = options.scenarios.length === 0 || options.scenarios.includes(CONNECTIONS_SCENARIO_ID);
   let connections: ConnectionsFrontReport[] | undefined;
+  const wantsGrowth = options.scenarios.length === 0 || options.scenarios.includes(GROWTH_SCENARIO_ID);
+  let growth: GrowthReport | undefined;
   try {
     for (const scenario of chosenScenarios) {
       for (const front of chosenFronts) {
@@ -119,6 +125,10 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
         notes.push(`${CONNECTIONS_SCENARIO_ID}: not measured, ${(err as Error).message.split('\n')[0]}`);
       }
     }
+    if (wantsGrowth) {
+      const plan = { nodehostBin: options.nodehostBin, tempRoot, durationSec: options.durationSec, warmupSec: options.warmupSec };
+      growth = await runGrowthBench(plan, generator, log);
+    }
   } finally {
     await stopAll();
     removeTemp();
@@ -143,17 +153,20 @@ export async function main(argv: string[], fronts: readonly Front[] = defaultFro
     cells,
     ...(recycle === undefined ? {} : { recycle }),
     ...(connections === undefined ? {} : { connections }),
+    ...(growth === undefined ? {} : { growth }),
   };
   process.stdout.write(options.isJson ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, chosenScenarios));
   if (!options.isJson && recycle !== undefined) process.stdout.write(`\n${formatRecycleReport(recycle)}`);
   if (!options.isJson && connections !== undefined) process.stdout.write(`\n${formatConnectionsReport(connections)}`);
+  if (!options.isJson && growth !== undefined) process.stdout.write(`\n${formatGrowthReport(growth)}`);
   const isRecycleClean = !wantsRecycle || recycle?.every(({ report }) => report.failures + report.staleResponses === 0) === true;
   const isConnectionsRunClean = !wantsConnections || (connections !== undefined && isConnectionsClean(connections));
   const isClean =
     rows.every((r) => !r.error && r.errors + r.non2xx + r.mismatches === 0) &&
     (rows.length > 0 || chosenScenarios.length === 0) &&
     isRecycleClean &&
-    isConnectionsRunClean;
+    isConnectionsRunClean &&
+    (growth === undefined || isGrowthClean(growth));
   return isClean ? 0 : 1;
 }
 

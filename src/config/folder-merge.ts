@@ -49,6 +49,32 @@ export interface BaseWebConfig {
   readonly text: string;
 }
 
+/**
+ * The frozen lookups of the collections, by the entry list they were made from: a folder that
+ * does not change its mimeMap (or hiddenSegments) shares its parent's list, and so its Map, which
+ * for the 378 built-in MIME types is 14 KiB per folder when made anew.
+ */
+const mimeMaps = new WeakMap<readonly Entry<string>[], ReadonlyMap<string, string>>();
+const hiddenSegmentSets = new WeakMap<readonly Entry<string>[], ReadonlySet<string>>();
+
+function mimeMapOf(entries: readonly Entry<string>[]): ReadonlyMap<string, string> {
+  let map = mimeMaps.get(entries);
+  if (map === undefined) {
+    map = new Map(entries.map((entry) => [entry.key, entry.value]));
+    mimeMaps.set(entries, map);
+  }
+  return map;
+}
+
+function hiddenSegmentsOf(entries: readonly Entry<string>[]): ReadonlySet<string> {
+  let set = hiddenSegmentSets.get(entries);
+  if (set === undefined) {
+    set = new Set(entries.map((entry) => entry.key));
+    hiddenSegmentSets.set(entries, set);
+  }
+  return set;
+}
+
 /** FolderMerge holds one level's merge state; see the file comment. */
 export class FolderMerge {
   private handlers: readonly Entry<HandlerMapping>[];
@@ -189,8 +215,8 @@ export class FolderMerge {
     this.frozen ??= Object.freeze({
       handlers: Object.freeze(this.handlers.map((entry) => entry.value)),
       defaultDocument: Object.freeze({ enabled: this.defaultDocumentEnabled, files: Object.freeze(this.defaultDocuments.map((entry) => entry.value)) }),
-      mimeMap: new Map(this.mimeMap.map((entry) => [entry.key, entry.value])) as ReadonlyMap<string, string>,
-      hiddenSegments: new Set(this.hiddenSegments.map((entry) => entry.key)) as ReadonlySet<string>,
+      mimeMap: mimeMapOf(this.mimeMap),
+      hiddenSegments: hiddenSegmentsOf(this.hiddenSegments),
       // Entries with an empty key are dropped: iisnode never passed them to node (test 108).
       appSettings: Object.freeze(this.appSettings.filter((entry) => entry.value[0] !== '').map((entry) => entry.value)),
       iisnode: Object.freeze({ ...this.iisnode }),

@@ -5,7 +5,6 @@
  * dependencies, the library most Node projects use for this. Both comparisons are constant-time.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 
 /** SCRYPT_PARAMETERS are what hashPassword uses: RFC 7914's interactive-login cost (N=2^14, r=8, p=1). */
 export const SCRYPT_PARAMETERS = Object.freeze({ N: 16384, r: 8, p: 1 });
@@ -55,6 +54,8 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   if (BCRYPT.test(hash)) {
     // bcryptjs understands $2y$ (PHP's and htpasswd's name for the fixed $2a$) as $2b$.
     try {
+      // Loaded on the first bcrypt hash: most users files hold scrypt hashes, most hosts none.
+      const { default: bcrypt } = await import('bcryptjs');
       return await bcrypt.compare(password, hash.startsWith('$2y$') ? '$2b$' + hash.slice(4) : hash);
     } catch {
       return false;

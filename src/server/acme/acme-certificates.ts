@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import acme from 'acme-client';
+import type acmeClient from 'acme-client';
 import type { AcmeSettings } from '../../config/host-config.js';
 import { NodehostError } from '../../errors.js';
 import type { HostLog } from '../../host-log.js';
@@ -30,6 +30,16 @@ const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 12 * 3600 * 1000;
 /** setTimeout holds at most 2^31-1 ms: a wait longer than a day is checked again after a day. */
 const MAX_WAIT_MS = 24 * 3600 * 1000;
+
+/**
+ * loadAcmeClient loads acme-client on the first order: it costs about 25 MiB and a few hundred
+ * milliseconds of CPU, which a host without an ACME site should not pay at every start.
+ */
+let acmeClientModule: Promise<typeof acmeClient> | undefined;
+function loadAcmeClient(): Promise<typeof acmeClient> {
+  acmeClientModule ??= import('acme-client').then((loaded) => loaded.default);
+  return acmeClientModule;
+}
 
 /** AcmeSite is one site to certify. */
 export interface AcmeSite {
@@ -105,7 +115,7 @@ export class AcmeCertificates {
   readonly #log: HostLog;
   readonly #store: AcmeStore;
   readonly #sites: SiteState[];
-  #client: Promise<acme.Client> | undefined;
+  #client: Promise<acmeClient.Client> | undefined;
   #isClosed = false;
   /** Called after a site's PEM file was replaced, so the listeners load it for new handshakes. */
   onIssued: ((site: string) => void) | undefined;
@@ -179,6 +189,7 @@ export class AcmeCertificates {
     this.#log.info('certificate ordered', { site: site.name, names: site.names, reason, challenge: site.challenge, directory: this.#settings.directory });
     try {
       const client = await this.#accountClient();
+      const acme = await loadAcmeClient();
       const [key, csr] = await acme.crypto.createCsr({ altNames: [...site.names] }, await acme.crypto.createPrivateEcdsaKey());
       const chain = await client.auto({
         csr,
@@ -231,8 +242,9 @@ export class AcmeCertificates {
   }
 
   /** accountClient is the directory's client with the stored account key (made and stored on first use). */
-  #accountClient(): Promise<acme.Client> {
+  #accountClient(): Promise<acmeClient.Client> {
     this.#client ??= (async () => {
+      const acme = await loadAcmeClient();
       if (this.#settings.caFile !== undefined) {
         // A private directory's HTTPS certificate: trusted besides the usual roots (NODE_EXTRA_CA_CERTS works too).
         acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(this.#settings.caFile, 'utf8')] });

@@ -5,7 +5,12 @@
  * node:crypto), so the https listener has a certificate before it listens.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
+
+/** node-forge is required on the first temporary certificate (synchronously, like the signing), not at every start. */
+const require = createRequire(import.meta.url);
+let forgeModule: typeof Forge | undefined;
 
 /** The common name of every temporary certificate's issuer (and subject). */
 export const TEMPORARY_ISSUER = 'nodehost temporary certificate';
@@ -15,6 +20,8 @@ const VALID_MS = 7 * 24 * 3600 * 1000;
 /** temporaryCertificate is the PEM of a new private key followed by a self-signed certificate for `names`. */
 export function temporaryCertificate(names: readonly string[]): string {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  forgeModule ??= require('node-forge') as typeof Forge;
+  const forge = forgeModule;
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
