@@ -1,11 +1,14 @@
 /**
  * RequestMetrics counts the site's responses for `/metrics` (docs/admin.md): by application and
  * status class, a duration histogram per application, output cache answers, and the 503s of full applications
- * (503.1002, NH_ERR_APP_FULL). The 'log' phase module records each closed response into plain
+ * (503.1002, NH_ERR_APP_FULL), and the bytes the site's connections read and wrote (head and
+ * body, counted on the connection the way the access log's sc-bytes is: what a connection moved
+ * since its previous response was logged goes to the site of this one). The 'log' phase module records each closed response into plain
  * integer arrays (a Map lookup by entry script and a short bucket scan, no label strings, no
  * allocation after the first response of an application); the control API reads `snapshot()`
  * when it is scraped (STYLE 11 and 15).
  */
+import type { Http2ServerRequest } from 'node:http2';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 import type { RequestContext } from '../../http/request-context.js';
 
@@ -30,9 +33,19 @@ export class AppRequestCounts {
 /** CACHE_RESULTS are the output cache's answers counted per application, in `AppRequestCounts.cache` order. */
 export const CACHE_RESULTS = ['hit', 'miss', 'collapsed', 'stale'] as const;
 
+/** Bytes a connection had read and written when its previous response was logged. */
+interface CountedBytes {
+  read: number;
+  written: number;
+}
+const countedBytes = new WeakMap<object, CountedBytes>();
+
 /** RequestMetricsSnapshot is what a scrape reads: one entry per entry script. */
 export interface RequestMetricsSnapshot {
   readonly site: string;
+  /** Bytes the site's connections read (requests) and wrote (responses), heads included. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
   readonly apps: readonly { readonly script: string; readonly counts: AppRequestCounts }[];
 }
 
@@ -40,6 +53,8 @@ export interface RequestMetricsSnapshot {
 export class RequestMetrics {
   readonly site: string;
   readonly #apps = new Map<string, AppRequestCounts>();
+  #bytesIn = 0;
+  #bytesOut = 0;
 
   constructor(site: string) {
     this.site = site;
@@ -66,11 +81,25 @@ export class RequestMetrics {
     counts.buckets[bucket]!++;
     counts.durationSumNs += ns;
     counts.count++;
+    // HTTP/2: the streams of a session share its connection.
+    const socket = ctx.req.httpVersionMajor === 2 ? (ctx.req as unknown as Http2ServerRequest).stream.session?.socket : ctx.req.socket;
+    if (socket == null) return;
+    let counted = countedBytes.get(socket);
+    if (counted === undefined) {
+      counted = { read: 0, written: 0 };
+      countedBytes.set(socket, counted);
+    }
+    const read = socket.bytesRead;
+    const written = socket.bytesWritten;
+    this.#bytesIn += read - counted.read;
+    this.#bytesOut += written - counted.written;
+    counted.read = read;
+    counted.written = written;
   }
 
   /** snapshot returns the live counters (read them at once; they keep moving). */
   snapshot(): RequestMetricsSnapshot {
-    return { site: this.site, apps: [...this.#apps].map(([script, counts]) => ({ script, counts })) };
+    return { site: this.site, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, apps: [...this.#apps].map(([script, counts]) => ({ script, counts })) };
   }
 }
 
