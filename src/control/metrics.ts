@@ -126,11 +126,8 @@ export class HostMetrics {
     add('nodehost_active_requests', 'Requests in flight on the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.active));
     add('nodehost_app_generation', 'Number of the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.generation), 'max');
     add('nodehost_app_recycles_total', 'Recycles started, per application.', 'counter', () => this.#perApp((app) => app.recycles));
-    add(
-      'nodehost_app_failed_recycles_total',
-      'Recycles (deploys) whose new generation could not start, per application.',
-      'counter',
-      () => this.#perApp((app) => app.failedRecycles),
+    add('nodehost_app_failed_recycles_total', 'Recycles (deploys) whose new generation could not start, per application.', 'counter', () =>
+      this.#perApp((app) => app.failedRecycles),
     );
     add(
       'nodehost_upstream_connections',
@@ -153,11 +150,8 @@ export class HostMetrics {
       'counter',
       () => this.#perSite((site) => site.requests.bytesIn),
     );
-    add(
-      'nodehost_sent_bytes_total',
-      "Bytes written to clients, heads and bodies, per site (the access log's sc-bytes).",
-      'counter',
-      () => this.#perSite((site) => site.requests.bytesOut),
+    add('nodehost_sent_bytes_total', "Bytes written to clients, heads and bodies, per site (the access log's sc-bytes).", 'counter', () =>
+      this.#perSite((site) => site.requests.bytesOut),
     );
     add(
       'nodehost_compression_identity_bytes_total',
@@ -315,7 +309,9 @@ export class HostMetrics {
     return this.#source
       .listeners()
       .flatMap(({ port, certificates }) =>
-        certificates.filter(({ notAfterMs }) => Number.isFinite(notAfterMs)).map(({ name, notAfterMs }) => ({ value: notAfterMs / 1000, labels: { port, name } })),
+        certificates
+          .filter(({ notAfterMs }) => Number.isFinite(notAfterMs))
+          .map(({ name, notAfterMs }) => ({ value: notAfterMs / 1000, labels: { port, name } })),
       );
   }
 
