@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +178,19 @@ describe('/metrics of connections, bytes, compression, logs and TLS', () => {
       'the resumed handshake',
       (samples) =>
         sum(samples, 'nodehost_tls_handshakes_total', { port, session: 'resumed' }) > sum(full, 'nodehost_tls_handshakes_total', { port, session: 'resumed' }),
+    );
+
+    // HTTP/2 streams count on their session's connection.
+    const h2 = http2Connect(`https://localhost:${httpsPort}`, { ca });
+    const stream = h2.request({ ':path': '/app.js' });
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => (received += chunk.length));
+    await new Promise((resolve) => stream.on('end', resolve));
+    h2.close();
+    assert.equal(received, PAGE.length);
+    await until(
+      'the HTTP/2 bytes',
+      (samples) => sum(samples, 'nodehost_sent_bytes_total', { site: 'metrics' }) - sum(full, 'nodehost_sent_bytes_total', { site: 'metrics' }) > PAGE.length,
     );
 
     const expiry = full.filter((s) => s.name === 'nodehost_tls_certificate_expiry_timestamp_seconds' && s.labels.port === port);

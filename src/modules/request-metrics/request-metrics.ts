@@ -8,7 +8,7 @@
  * allocation after the first response of an application); the control API reads `snapshot()`
  * when it is scraped (STYLE 11 and 15).
  */
-import type { Http2ServerRequest } from 'node:http2';
+import type { Http2Session } from 'node:http2';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 import type { RequestContext } from '../../http/request-context.js';
 
@@ -81,16 +81,21 @@ export class RequestMetrics {
     counts.buckets[bucket]!++;
     counts.durationSumNs += ns;
     counts.count++;
-    // HTTP/2: the streams of a session share its connection.
-    const socket = ctx.req.httpVersionMajor === 2 ? (ctx.req as unknown as Http2ServerRequest).stream.session?.socket : ctx.req.socket;
+    // HTTP/2: the streams of a session share its connection (the session's socket, while it lasts).
+    let socket: { readonly bytesRead: number | undefined; readonly bytesWritten: number | undefined } | undefined = ctx.req.socket;
+    if (ctx.req.httpVersionMajor === 2) {
+      const session = (ctx.req as unknown as { readonly h2Session?: Http2Session }).h2Session;
+      socket = session === undefined || session.destroyed ? undefined : session.socket;
+    }
     if (socket == null) return;
     let counted = countedBytes.get(socket);
     if (counted === undefined) {
       counted = { read: 0, written: 0 };
       countedBytes.set(socket, counted);
     }
-    const read = socket.bytesRead;
-    const written = socket.bytesWritten;
+    // A destroyed socket can answer undefined.
+    const read = socket.bytesRead ?? counted.read;
+    const written = socket.bytesWritten ?? counted.written;
     this.#bytesIn += read - counted.read;
     this.#bytesOut += written - counted.written;
     counted.read = read;
