@@ -40,6 +40,24 @@ interface CountedBytes {
 }
 const countedBytes = new WeakMap<object, CountedBytes>();
 
+/** CountedSocket is what the counters read of a connection (net.Socket's `_bytesDispatched` included). */
+interface CountedSocket {
+  readonly bytesRead: number | undefined;
+  readonly bytesWritten: number | undefined;
+  readonly writableLength: number;
+  readonly _bytesDispatched?: number;
+}
+
+/**
+ * writtenBytes is what a connection has written: the bytes handed to the system plus those
+ * queued, as node's `bytesWritten` counts them but without its copy of the write queue on
+ * every call (undefined when the socket cannot tell, e.g. destroyed).
+ */
+function writtenBytes(socket: CountedSocket): number | undefined {
+  const dispatched = socket._bytesDispatched;
+  return typeof dispatched === 'number' ? dispatched + socket.writableLength : socket.bytesWritten;
+}
+
 /** RequestMetricsSnapshot is what a scrape reads: one entry per entry script. */
 export interface RequestMetricsSnapshot {
   readonly site: string;
@@ -82,10 +100,10 @@ export class RequestMetrics {
     counts.durationSumNs += ns;
     counts.count++;
     // HTTP/2: the streams of a session share its connection (the session's socket, while it lasts).
-    let socket: { readonly bytesRead: number | undefined; readonly bytesWritten: number | undefined } | undefined = ctx.req.socket;
+    let socket: CountedSocket | undefined = ctx.req.socket as CountedSocket;
     if (ctx.req.httpVersionMajor === 2) {
       const session = (ctx.req as unknown as { readonly h2Session?: Http2Session }).h2Session;
-      socket = session === undefined || session.destroyed ? undefined : session.socket;
+      socket = session === undefined || session.destroyed ? undefined : (session.socket as CountedSocket);
     }
     if (socket == null) return;
     let counted = countedBytes.get(socket);
@@ -93,9 +111,8 @@ export class RequestMetrics {
       counted = { read: 0, written: 0 };
       countedBytes.set(socket, counted);
     }
-    // A destroyed socket can answer undefined.
     const read = socket.bytesRead ?? counted.read;
-    const written = socket.bytesWritten ?? counted.written;
+    const written = writtenBytes(socket) ?? counted.written;
     this.#bytesIn += read - counted.read;
     this.#bytesOut += written - counted.written;
     counted.read = read;
