@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { promisify } from 'node:util';
+import { controlPaths } from '../src/control/paths.js';
 import { BIN, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { parsePrometheus } from './helpers/prometheus.js';
 import { waitForLog } from './helpers/recycle.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'nodehost-acme-'));
@@ -217,6 +219,19 @@ describe('acme', { concurrency: true }, () => {
       assert.match(certificate.issuer, /^Pebble Intermediate CA/);
       assert.equal(certificate.notAfter, new Date(first.valid_to).toISOString());
       assert.doesNotMatch(host.stderr(), /certificate ordered/);
+      const scrape = await run('curl', ['-s', '--unix-socket', controlPaths(join(DIR, 'http01', 'site')).socketPath, 'http://nodehost/metrics']);
+      const expiry = parsePrometheus(scrape.stdout).samples.filter(
+        (s) => s.name === 'nodehost_tls_certificate_expiry_timestamp_seconds' && s.labels.port === String(httpsPort),
+      );
+      const notAfter = Date.parse(first.valid_to) / 1000;
+      assert.deepEqual(
+        expiry.map((s) => [s.labels.name, s.value]),
+        [
+          ['*', notAfter],
+          ['localhost', notAfter],
+        ],
+        'the ACME certificate gives its expiry in /metrics',
+      );
 
       // A re-read nodehost.yml (here: the site gains hsts) keeps serving the issued certificate, without a new order.
       writeFileSync(file, readFileSync(file, 'utf8').replace('    tls: { acme: true }', '    tls: { acme: true }\n    hsts: max-age=60'));

@@ -2,7 +2,8 @@
  * HostMetrics is `/metrics` (docs/admin.md) of one host process, in Prometheus text format
  * through prom-client. Nothing is counted here: each metric is collected when scraped, from the
  * plain snapshots the rest of nodehost keeps (STYLE 15): the request counters of the 'log'
- * phase (modules/request-metrics), the applications' stats, /proc for the workers, and the
+ * phase (modules/request-metrics), the applications' stats, /proc for the workers, the access
+ * logs' and compression's totals, the listeners' handshake counts and certificates, and the
  * event-loop delay of this process. Several host processes are merged by the primary with
  * prom-client's AggregatorRegistry.aggregate over what each front door's `json()` returns.
  */
@@ -10,6 +11,7 @@ import { relative, sep } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { ApplicationStats } from '../iisnode/application.js';
+import { compressionTotals } from '../modules/compression/compression-totals.js';
 import { CACHE_RESULTS, DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
 import { readProcessUsage } from './proc-stat.js';
 
@@ -20,6 +22,18 @@ export interface SiteMetrics {
   readonly urlOf?: ((script: string) => string | undefined) | undefined;
   readonly requests: RequestMetricsSnapshot;
   readonly apps: readonly ApplicationStats[];
+  /** The site's access log, when it writes one. */
+  readonly accessLog?: { readonly bytesWritten: number; readonly dropped: number } | undefined;
+}
+
+/** ListenerMetrics is one listening port's part of a scrape. */
+export interface ListenerMetrics {
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  /** TLS handshakes completed with a new session (`full`) and resuming one. */
+  readonly handshakes: { readonly full: number; readonly resumed: number };
+  /** The certificates it presents now: per binding host (`*`: the default certificate), when each expires. */
+  readonly certificates: readonly { readonly name: string; readonly notAfterMs: number }[];
 }
 
 /** MetricsSource is what HostMetrics reads on a scrape. */
@@ -27,6 +41,7 @@ export interface MetricsSource {
   /** This host process (0 when it is the only one). */
   readonly hostProcess: number;
   sites(): readonly SiteMetrics[];
+  listeners(): readonly ListenerMetrics[];
 }
 
 type Labels = Record<string, string | number>;
@@ -111,6 +126,15 @@ export class HostMetrics {
     add('nodehost_active_requests', 'Requests in flight on the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.active));
     add('nodehost_app_generation', 'Number of the serving generation of each application.', 'gauge', () => this.#perApp((app) => app.generation), 'max');
     add('nodehost_app_recycles_total', 'Recycles started, per application.', 'counter', () => this.#perApp((app) => app.recycles));
+    add('nodehost_app_failed_recycles_total', 'Recycles (deploys) whose new generation could not start, per application.', 'counter', () =>
+      this.#perApp((app) => app.failedRecycles),
+    );
+    add(
+      'nodehost_upstream_connections',
+      'Open connections to the workers of the serving generation, by state: idle (kept alive for reuse) or busy.',
+      'gauge',
+      () => this.#upstream(),
+    );
     add('nodehost_worker_processes', 'Worker processes of the serving generation by state.', 'gauge', () => this.#processStates());
     add(
       'nodehost_worker_restarts_total',
@@ -120,6 +144,46 @@ export class HostMetrics {
     );
     add('nodehost_worker_resident_memory_bytes', 'Resident memory of each worker process.', 'gauge', () => this.#usage('rss'));
     add('nodehost_worker_cpu_seconds_total', 'User and system CPU time of each worker process.', 'counter', () => this.#usage('cpu'));
+    add(
+      'nodehost_received_bytes_total',
+      "Bytes read from clients, heads and bodies, per site (a connection's bytes count for the site of its next logged response).",
+      'counter',
+      () => this.#perSite((site) => site.requests.bytesIn),
+    );
+    add('nodehost_sent_bytes_total', "Bytes written to clients, heads and bodies, per site (the access log's sc-bytes).", 'counter', () =>
+      this.#perSite((site) => site.requests.bytesOut),
+    );
+    add(
+      'nodehost_compression_identity_bytes_total',
+      'Bytes compressed (before encoding), per coding: dynamic compression and encoded static answers.',
+      'counter',
+      () => this.#compression('identityBytes'),
+    );
+    add(
+      'nodehost_compression_encoded_bytes_total',
+      'Bytes compression produced (after encoding), per coding; the ratio to nodehost_compression_identity_bytes_total is the compression ratio.',
+      'counter',
+      () => this.#compression('encodedBytes'),
+    );
+    add('nodehost_access_log_written_bytes_total', 'Bytes written to access log files, per site.', 'counter', () =>
+      this.#perSite((site) => site.accessLog?.bytesWritten),
+    );
+    add(
+      'nodehost_access_log_dropped_lines_total',
+      'Access log lines dropped because the disk could not keep up or could not be written, per site.',
+      'counter',
+      () => this.#perSite((site) => site.accessLog?.dropped),
+    );
+    add('nodehost_tls_handshakes_total', 'TLS handshakes completed, per https port, by session: new (full handshake) or resumed.', 'counter', () =>
+      this.#handshakes(),
+    );
+    add(
+      'nodehost_tls_certificate_expiry_timestamp_seconds',
+      'When each certificate an https port presents expires (Unix time), per binding host name ("*": the default certificate).',
+      'gauge',
+      () => this.#certificates(),
+      'max',
+    );
     add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since start).', 'gauge', () => this.#loopDelay());
   }
 
@@ -206,6 +270,49 @@ export class HostMetrics {
     const values: Values = [];
     this.#eachApp((app, labels) => values.push({ value: read(app), labels }));
     return values;
+  }
+
+  /** perSite is one sample per site; undefined leaves a site out. */
+  #perSite(read: (site: SiteMetrics) => number | undefined): Values {
+    const values: Values = [];
+    for (const source of this.#source.sites()) {
+      const value = read(source);
+      if (value !== undefined) values.push({ value, labels: { site: source.requests.site } });
+    }
+    return values;
+  }
+
+  #upstream(): Values {
+    const values: Values = [];
+    this.#eachApp((app, labels) => {
+      values.push({ value: app.upstreamConnections.idle, labels: { ...labels, state: 'idle' } });
+      values.push({ value: app.upstreamConnections.busy, labels: { ...labels, state: 'busy' } });
+    });
+    return values;
+  }
+
+  #compression(side: 'identityBytes' | 'encodedBytes'): Values {
+    return Object.entries(compressionTotals).map(([encoding, totals]) => ({ value: totals[side], labels: { encoding } }));
+  }
+
+  #handshakes(): Values {
+    return this.#source
+      .listeners()
+      .filter((listener) => listener.protocol === 'https')
+      .flatMap(({ port, handshakes }) => [
+        { value: handshakes.full, labels: { port, session: 'new' } },
+        { value: handshakes.resumed, labels: { port, session: 'resumed' } },
+      ]);
+  }
+
+  #certificates(): Values {
+    return this.#source
+      .listeners()
+      .flatMap(({ port, certificates }) =>
+        certificates
+          .filter(({ notAfterMs }) => Number.isFinite(notAfterMs))
+          .map(({ name, notAfterMs }) => ({ value: notAfterMs / 1000, labels: { port, name } })),
+      );
   }
 
   #processStates(): Values {

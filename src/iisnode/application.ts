@@ -72,6 +72,10 @@ export interface ApplicationStats extends WorkerPoolStats {
   readonly generation: number;
   /** Recycles started. */
   readonly recycles: number;
+  /** Recycles whose new generation could not start (failed deploys). */
+  readonly failedRecycles: number;
+  /** Open connections to the serving generation's workers: kept for reuse (idle) and carrying an exchange (busy). */
+  readonly upstreamConnections: { readonly idle: number; readonly busy: number };
   /** True while a new generation is starting. */
   readonly isRecycling: boolean;
   /** Old generations still draining. */
@@ -293,6 +297,8 @@ export class Application {
       ...(serving?.pool.stats() ?? EMPTY_POOL_STATS),
       generation: recycler.current?.number ?? 0,
       recycles: recycler.recycles,
+      failedRecycles: recycler.failedRecycles,
+      upstreamConnections: serving?.transport.connections() ?? { idle: 0, busy: 0 },
       isRecycling: recycler.pending !== undefined,
       draining: recycler.draining,
       waitingForGeneration: this.#waiting.size,

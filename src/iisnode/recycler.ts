@@ -69,6 +69,7 @@ export class Recycler implements GenerationListener {
   #waiters: ((result: RecycleResult) => void)[] = [];
   #generations = 0;
   #recycles = 0;
+  #failedRecycles = 0;
   #lastRecycleError = '';
 
   /** The constructor has no side effects. */
@@ -108,6 +109,11 @@ export class Recycler implements GenerationListener {
   /** recycles counts the generations started after the first. */
   get recycles(): number {
     return this.#recycles;
+  }
+
+  /** failedRecycles counts the recycles whose new generation could not start (failed deploys). */
+  get failedRecycles(): number {
+    return this.#failedRecycles;
   }
 
   /** lastRecycleError is why the last start failed ('' when it did not). */
@@ -201,6 +207,7 @@ export class Recycler implements GenerationListener {
   /** onGenerationFailed: no worker of `generation` could start. */
   onGenerationFailed(generation: Generation, error: WorkerError): void {
     if (generation !== this.#pending) return;
+    this.#failedRecycles++;
     const { log, scriptPath } = this.#options;
     const message = `${error.code}: ${error.message}`;
     const old = this.#current;

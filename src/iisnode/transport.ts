@@ -206,6 +206,17 @@ export class Transport implements ConnectionHandler {
     this.#pools.clear();
   }
 
+  /** connections counts the open connections to the workers: idle (kept for reuse) and busy (carrying an exchange, or closing). */
+  connections(): { idle: number; busy: number } {
+    let idle = 0;
+    let open = 0;
+    for (const pool of this.#pools.values()) {
+      idle += pool.idle;
+      open += pool.open;
+    }
+    return { idle, busy: open - idle };
+  }
+
   /** retry sends the exchange again on a fresh, unpooled connection. */
   retry(exchange: Exchange): void {
     exchange.retries++;

@@ -46,6 +46,7 @@ export class UpstreamConnection {
   constructor(pool: UpstreamPool) {
     this.pool = pool;
     this.idleLimitMs = pool.maxIdleMs;
+    pool.open++;
     const socket = net.connect({ path: pool.socketPath }) as WithConnection;
     socket[kConnection] = this;
     socket.on('data', onSocketData);
@@ -83,6 +84,7 @@ function onSocketError(this: WithConnection, err: NodeJS.ErrnoException): void {
 function onSocketClose(this: WithConnection): void {
   const connection = this[kConnection];
   connection.isClosed = true;
+  connection.pool.open--;
   if (connection.idleIndex >= 0) {
     connection.pool.remove(connection);
     return;
@@ -101,6 +103,8 @@ export class UpstreamPool {
   readonly maxIdle: number;
   readonly maxIdleMs: number;
   readonly #idle: UpstreamConnection[] = [];
+  /** Connections made and not closed yet, idle or busy (for /metrics). */
+  open = 0;
   #sweepTimer: NodeJS.Timeout | undefined = undefined;
   #isClosed = false;
 
@@ -114,6 +118,11 @@ export class UpstreamPool {
   /** isKeepAlive tells whether connections are kept for reuse at all. */
   get isKeepAlive(): boolean {
     return this.maxIdle > 0 && this.maxIdleMs > 0;
+  }
+
+  /** idle counts the connections kept for reuse now. */
+  get idle(): number {
+    return this.#idle.length;
   }
 
   /** acquire returns an idle connection that is still usable, or a new one (connecting). */

@@ -8,6 +8,7 @@
  */
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsFiles } from '../config/host-config.js';
 import { NodehostError } from '../errors.js';
@@ -52,6 +53,18 @@ export function readTlsOptions(files: TlsFiles): SecureContextOptions {
   }
 }
 
+/** CertificateExpiry is when the certificate a binding host (`*`: the default one) presents stops being valid. */
+export interface CertificateExpiry {
+  readonly name: string;
+  readonly notAfterMs: number;
+}
+
+/** notAfterOf reads the expiry of the first certificate of a PEM file (an ACME site's file holds its key too); NaN when there is none. */
+function notAfterOf(options: SecureContextOptions): number {
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(String(options.cert));
+  return first === null ? Number.NaN : Date.parse(new X509Certificate(first[0]).validTo);
+}
+
 export class Certificates {
   readonly #entries: readonly CertificateEntry[];
   readonly #defaultFiles: TlsFiles;
@@ -62,6 +75,8 @@ export class Certificates {
   #wildcards: [string, SecureContext][] = [];
   #defaultOptions: SecureContextOptions;
   #defaultContext: SecureContext;
+  /** Read with the contexts (for /metrics); swapped whole on reload. */
+  #expiries: CertificateExpiry[] = [];
   readonly #watchers: FSWatcher[] = [];
   #reloadTimer: NodeJS.Timeout | undefined;
   /** Called with the new default options after a reload (the server's setSecureContext). */
@@ -74,12 +89,17 @@ export class Certificates {
     this.#log = log;
     this.#defaultOptions = readTlsOptions(defaultFiles);
     this.#defaultContext = createSecureContext(this.#defaultOptions);
-    this.#load();
+    this.#load(this.#defaultOptions);
   }
 
   /** defaultOptions are the options of the server's own (default) context. */
   get defaultOptions(): SecureContextOptions {
     return this.#defaultOptions;
+  }
+
+  /** expiries are the expiry times of the certificates loaded now, per binding host. */
+  get expiries(): readonly CertificateExpiry[] {
+    return this.#expiries;
   }
 
   /** contextFor picks the context for an SNI name: exact, then the longest wildcard, then the default. */
@@ -132,7 +152,7 @@ export class Certificates {
   reload(): boolean {
     try {
       const defaultOptions = readTlsOptions(this.#defaultFiles);
-      this.#load();
+      this.#load(defaultOptions);
       this.#defaultOptions = defaultOptions;
       this.#defaultContext = createSecureContext(defaultOptions);
       this.onDefaultChange?.(defaultOptions);
@@ -154,24 +174,28 @@ export class Certificates {
     this.#reloadTimer.unref();
   }
 
-  /** load builds every context into new maps and swaps them in (throws, keeping the old ones, on a bad file). */
-  #load(): void {
+  /** load builds every context into new maps and swaps them in (throws, keeping the old ones, on a bad file); `defaultOptions` give the default certificate's expiry. */
+  #load(defaultOptions: SecureContextOptions): void {
     const exact = new Map<string, SecureContext>();
     const wildcards: [string, SecureContext][] = [];
-    const byFiles = new Map<string, SecureContext>();
+    const byFiles = new Map<string, { context: SecureContext; notAfterMs: number }>();
+    const expiries: CertificateExpiry[] = [{ name: '*', notAfterMs: notAfterOf(defaultOptions) }];
     for (const { host, files } of this.#entries) {
       if (host === '*') continue;
       const id = `${files.certificate}\0${files.key}`;
-      let context = byFiles.get(id);
-      if (context === undefined) {
-        context = createSecureContext(readTlsOptions(files));
-        byFiles.set(id, context);
+      let loaded = byFiles.get(id);
+      if (loaded === undefined) {
+        const options = readTlsOptions(files);
+        loaded = { context: createSecureContext(options), notAfterMs: notAfterOf(options) };
+        byFiles.set(id, loaded);
       }
-      if (host.startsWith('*.')) wildcards.push([host.slice(1), context]);
-      else exact.set(host, context);
+      if (host.startsWith('*.')) wildcards.push([host.slice(1), loaded.context]);
+      else exact.set(host, loaded.context);
+      expiries.push({ name: host, notAfterMs: loaded.notAfterMs });
     }
     wildcards.sort((a, b) => b[0].length - a[0].length);
     this.#exact = exact;
     this.#wildcards = wildcards;
+    this.#expiries = expiries;
   }
 }

@@ -16,7 +16,7 @@
  *   carry, is kept on the response without node's warning; `destroyed` follows the stream.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader } from 'node:http';
-import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
+import { Http2ServerRequest, Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
 import type { HttpResponse } from '../http/http-response.js';
 
@@ -24,8 +24,12 @@ const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connectio
 
 /** Http2Request is an HTTP/2 request whose header list reads as an HTTP/1.1 one (see the file comment). */
 export class Http2Request extends Http2ServerRequest {
+  /** The stream's session, kept past the stream's end (node forgets it then), for the byte counters of /metrics. */
+  readonly h2Session: Http2Session | undefined;
+
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, raw: readonly string[]) {
     super(stream, headers, options, http1Headers(stream, headers, raw));
+    this.h2Session = stream.session;
   }
 }
 

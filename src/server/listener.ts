@@ -29,6 +29,7 @@ import type { HttpResponse } from '../http/http-response.js';
 import { RequestContext } from '../http/request-context.js';
 import { errorStep } from '../pipeline/error-step.js';
 import type { ChallengeAnswers } from './acme/challenge-answers.js';
+import type { ListenerMetrics } from '../control/metrics.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
@@ -122,6 +123,8 @@ export class Listener {
   /** Connections closed at accept because maxConnections were open; reported at most every 10 s. */
   #dropped = 0;
   #droppedReportedAt = 0;
+  /** TLS handshakes completed: with a new session, and resuming one (a session ticket). */
+  readonly #handshakes = { full: 0, resumed: 0 };
 
   constructor(options: ListenerOptions) {
     this.#options = options;
@@ -161,6 +164,11 @@ export class Listener {
         keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
         ...timeouts,
         onRequest: this.#onRequest,
+      });
+      // After the fast path, which stands in for node's single listener of the event.
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (socket.isSessionReused()) this.#handshakes.resumed++;
+        else this.#handshakes.full++;
       });
     } else {
       const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
@@ -205,6 +213,16 @@ export class Listener {
 
   get url(): string {
     return this.#url;
+  }
+
+  /** metrics is the listener's part of a /metrics scrape: its handshakes and the expiry of its certificates (https). */
+  metrics(): ListenerMetrics {
+    return {
+      port: (this.#server.address() as AddressInfo | null)?.port ?? this.#options.port,
+      protocol: this.#options.protocol,
+      handshakes: { ...this.#handshakes },
+      certificates: this.#certificates?.expiries ?? [],
+    };
   }
 
   get protocol(): 'http' | 'https' {

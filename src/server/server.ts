@@ -185,7 +185,11 @@ export class NodehostServer implements AdminTarget {
     for (const site of plan.sites) site.useHostWide(plan.trustedProxies, options.followSymlinks ?? 'inside');
     this.#useAcme(plan);
     for (const [port, spec] of plan.ports) this.#listeners.set(port, this.#newListener(port, spec, plan.defaultRoute));
-    this.#metrics = new HostMetrics({ hostProcess: options.frontDoor?.index ?? 0, sites: () => this.#sites.map((site) => site.metrics()) });
+    this.#metrics = new HostMetrics({
+      hostProcess: options.frontDoor?.index ?? 0,
+      sites: () => this.#sites.map((site) => site.metrics()),
+      listeners: () => [...this.#listeners.values()].map((listener) => listener.metrics()),
+    });
   }
 
   /** plan builds the sites (keeping the `current` ones whose key is unchanged) and the ports of a configuration; it starts nothing. */

@@ -265,8 +265,9 @@ export class SiteHost {
     return {
       root: this.site.root,
       ...(paths === undefined ? {} : { urlOf: (script: string) => paths.urlOf(script) }),
-      requests: this.#requestMetrics?.snapshot() ?? { site: this.site.name, apps: [] },
+      requests: this.#requestMetrics?.snapshot() ?? { site: this.site.name, bytesIn: 0, bytesOut: 0, apps: [] },
       apps: this.#appHost.stats().apps,
+      ...(this.#accessLog === undefined ? {} : { accessLog: { bytesWritten: this.#accessLog.bytesWritten, dropped: this.#accessLog.dropped } }),
     };
   }
 

@@ -62,11 +62,12 @@ interface Piece {
 /**
  * AccessLog: `record(line)` buffers a formatted line; `flush()` writes what is buffered;
  * `close()` writes the rest and closes the file (idempotent). `dropped` counts lines lost
- * because the disk could not keep up or failed.
+ * because the disk could not keep up or failed; `bytesWritten` the bytes that reached a file.
  */
 export class AccessLog {
   readonly dir: string;
   dropped = 0;
+  bytesWritten = 0;
   readonly #options: AccessLogOptions;
   readonly #maxFileBytes: number;
   /** The slab lines are copied into: bytes before `#start` belong to sealed pieces, `#start`..`#end` are buffered. */
@@ -211,9 +212,11 @@ export class AccessLog {
   async #writeAll(bytes: Buffer): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
-      offset += await new Promise<number>((resolve, reject) => {
+      const written = await new Promise<number>((resolve, reject) => {
         fs.write(this.#fd!, bytes, offset, bytes.length - offset, null, (err, n) => (err ? reject(err) : resolve(n)));
       });
+      offset += written;
+      this.bytesWritten += written;
     }
     this.#fileSize += bytes.length;
   }

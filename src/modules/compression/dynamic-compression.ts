@@ -20,6 +20,7 @@ import type { CompressionConfig } from '../../config/types.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { ResponseFilter, StreamingBodyFilter } from '../../http/response-filter.js';
 import { negotiateCoding } from './accept-encoding.js';
+import { compressionTotals, type CodingTotals } from './compression-totals.js';
 import { addVaryAcceptEncoding, hasNoTransform, isEncoded, isRequestExcluded, variantEtag } from './compression-headers.js';
 import { SyncCompressor } from './sync-compressor.js';
 
@@ -64,30 +65,38 @@ class CompressingBody implements StreamingBodyFilter {
   readonly mode = 'stream' as const;
   readonly #compressor: SyncCompressor;
   readonly #isEventStream: boolean;
+  readonly #totals: CodingTotals;
   /** Bytes went in since the last flush (an empty flush would still cost a 5-byte block). */
   #isDirty = false;
 
   constructor(compressor: SyncCompressor, isEventStream: boolean, ctx: RequestContext) {
     this.#compressor = compressor;
     this.#isEventStream = isEventStream;
+    this.#totals = compressionTotals[compressor.scheme];
     // A response cut short never reaches end: free the encoder with it.
     ctx.res.once('close', () => compressor.close());
   }
 
   write(chunk: Buffer): Buffer {
+    this.#totals.identityBytes += chunk.length;
     // Each server-sent event must arrive when it is written, not when the next one pushes it out.
-    if (this.#isEventStream) return this.#compressor.writeFlushed(chunk);
+    if (this.#isEventStream) return this.#counted(this.#compressor.writeFlushed(chunk));
     this.#isDirty = true;
-    return this.#compressor.write(chunk);
+    return this.#counted(this.#compressor.write(chunk));
   }
 
   flush(): Buffer {
     if (!this.#isDirty) return EMPTY;
     this.#isDirty = false;
-    return this.#compressor.flush();
+    return this.#counted(this.#compressor.flush());
   }
 
   end(): Buffer {
-    return this.#compressor.finish();
+    return this.#counted(this.#compressor.finish());
+  }
+
+  #counted(encoded: Buffer): Buffer {
+    this.#totals.encodedBytes += encoded.length;
+    return encoded;
   }
 }

@@ -1,11 +1,14 @@
 /**
  * RequestMetrics counts the site's responses for `/metrics` (docs/admin.md): by application and
  * status class, a duration histogram per application, output cache answers, and the 503s of full applications
- * (503.1002, NH_ERR_APP_FULL). The 'log' phase module records each closed response into plain
+ * (503.1002, NH_ERR_APP_FULL), and the bytes the site's connections read and wrote (head and
+ * body, counted on the connection the way the access log's sc-bytes is: what a connection moved
+ * since its previous response was logged goes to the site of this one). The 'log' phase module records each closed response into plain
  * integer arrays (a Map lookup by entry script and a short bucket scan, no label strings, no
  * allocation after the first response of an application); the control API reads `snapshot()`
  * when it is scraped (STYLE 11 and 15).
  */
+import type { Http2Session } from 'node:http2';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 import type { RequestContext } from '../../http/request-context.js';
 
@@ -30,9 +33,37 @@ export class AppRequestCounts {
 /** CACHE_RESULTS are the output cache's answers counted per application, in `AppRequestCounts.cache` order. */
 export const CACHE_RESULTS = ['hit', 'miss', 'collapsed', 'stale'] as const;
 
+/** Bytes a connection had read and written when its previous response was logged. */
+interface CountedBytes {
+  read: number;
+  written: number;
+}
+const countedBytes = new WeakMap<object, CountedBytes>();
+
+/** CountedSocket is what the counters read of a connection (net.Socket's `_bytesDispatched` included). */
+interface CountedSocket {
+  readonly bytesRead: number | undefined;
+  readonly bytesWritten: number | undefined;
+  readonly writableLength: number;
+  readonly _bytesDispatched?: number;
+}
+
+/**
+ * writtenBytes is what a connection has written: the bytes handed to the system plus those
+ * queued, as node's `bytesWritten` counts them but without its copy of the write queue on
+ * every call (undefined when the socket cannot tell, e.g. destroyed).
+ */
+function writtenBytes(socket: CountedSocket): number | undefined {
+  const dispatched = socket._bytesDispatched;
+  return typeof dispatched === 'number' ? dispatched + socket.writableLength : socket.bytesWritten;
+}
+
 /** RequestMetricsSnapshot is what a scrape reads: one entry per entry script. */
 export interface RequestMetricsSnapshot {
   readonly site: string;
+  /** Bytes the site's connections read (requests) and wrote (responses), heads included. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
   readonly apps: readonly { readonly script: string; readonly counts: AppRequestCounts }[];
 }
 
@@ -40,6 +71,8 @@ export interface RequestMetricsSnapshot {
 export class RequestMetrics {
   readonly site: string;
   readonly #apps = new Map<string, AppRequestCounts>();
+  #bytesIn = 0;
+  #bytesOut = 0;
 
   constructor(site: string) {
     this.site = site;
@@ -66,11 +99,29 @@ export class RequestMetrics {
     counts.buckets[bucket]!++;
     counts.durationSumNs += ns;
     counts.count++;
+    // HTTP/2: the streams of a session share its connection (the session's socket, while it lasts).
+    let socket: CountedSocket | undefined = ctx.req.socket as CountedSocket;
+    if (ctx.req.httpVersionMajor === 2) {
+      const session = (ctx.req as unknown as { readonly h2Session?: Http2Session }).h2Session;
+      socket = session === undefined || session.destroyed ? undefined : (session.socket as CountedSocket);
+    }
+    if (socket == null) return;
+    let counted = countedBytes.get(socket);
+    if (counted === undefined) {
+      counted = { read: 0, written: 0 };
+      countedBytes.set(socket, counted);
+    }
+    const read = socket.bytesRead ?? counted.read;
+    const written = writtenBytes(socket) ?? counted.written;
+    this.#bytesIn += read - counted.read;
+    this.#bytesOut += written - counted.written;
+    counted.read = read;
+    counted.written = written;
   }
 
   /** snapshot returns the live counters (read them at once; they keep moving). */
   snapshot(): RequestMetricsSnapshot {
-    return { site: this.site, apps: [...this.#apps].map(([script, counts]) => ({ script, counts })) };
+    return { site: this.site, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, apps: [...this.#apps].map(([script, counts]) => ({ script, counts })) };
   }
 }
 

@@ -13,6 +13,7 @@ import { isLinkAllowed } from './symlink-policy.js';
 import { fileCache, type CachedFile } from './file-cache.js';
 import { isNeverServed } from './never-served.js';
 import { addVaryAcceptEncoding } from '../compression/compression-headers.js';
+import { compressionTotals } from '../compression/compression-totals.js';
 import { staticCoding, staticVariants, type StaticVariant } from '../compression/static-compression.js';
 
 const NO_MIME_MAP: ReadonlyMap<string, string> = new Map();
@@ -81,6 +82,11 @@ async function serveEncoded(
   }
   if (variant.body !== undefined) sendFromMemory(ctx, variant as StaticVariant & { body: Buffer }, variant.headers200, true);
   else await streamFromDisk(ctx, variant.file, variant.encoding);
+  if (ctx.res.statusCode === 200 && ctx.req.method !== 'HEAD') {
+    const totals = compressionTotals[variant.encoding];
+    totals.identityBytes += file.size;
+    totals.encodedBytes += variant.file.size;
+  }
 }
 
 const DONE = Promise.resolve();
