@@ -348,8 +348,7 @@ export class Listener {
 
 /** cameOverHttps tells whether a trusted balancer in front (`trustedProxies`) says, by X-Forwarded-Proto, that it took the request over HTTPS: no redirect then, or it would loop. */
 function cameOverHttps(req: IncomingMessage, site: SiteHost): boolean {
-  const proxies = site.site.trustedProxies;
-  return proxies !== undefined && proxies.client(req.socket.remoteAddress ?? '', false, req.headers).isHttps;
+  return site.site.trustedProxies?.client(req.socket.remoteAddress ?? '', false, req.headers).isHttps === true;
 }
 
 /** watchBody arms the socket's idle timer while a request body read by node's server is arriving. */

@@ -22,7 +22,7 @@ export function rotateTicketKeys(server: Server, periodMs: number, log: HostLog)
   if (periodMs <= 0) return undefined;
   const timer = setInterval(() => {
     server.setTicketKeys(randomBytes(TICKET_KEY_BYTES));
-    log.debug('TLS session ticket key rotated', { periodMs });
+    log.info('TLS session ticket key rotated', { periodMs });
   }, periodMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
