@@ -157,6 +157,11 @@ export class Transport implements ConnectionHandler {
     exchange.transport = this;
     res[kExchange] = exchange;
     res.on('close', onClientClose);
+    if (res.destroyed) {
+      // Its 'close' came before this listener (an HTTP/2 stream reset with its HEADERS): the worker is not asked.
+      endExchange(exchange, new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the request was forwarded.'));
+      return;
+    }
     if (exchange.head.size > this.settings.maxHeadBytes) {
       endExchange(
         exchange,
@@ -433,7 +438,9 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
   const ctx = exchange.ctx;
   const res = ctx.res;
   if (res.destroyed) {
-    failAfterHead(exchange, new Error('the client response was destroyed'));
+    // The client left before the head (an HTTP/2 stream reset while the request was on its way, its 'close' already past).
+    dropConnection(exchange);
+    endExchange(exchange, new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the response head arrived.'));
     return false;
   }
   exchange.respondedAt = performance.now();
