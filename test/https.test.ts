@@ -10,10 +10,14 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as http2Connect } from 'node:http2';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createTestCa, type TestCa } from './helpers/certificates.js';
+import { tcpNoDelay } from './helpers/tcp-nodelay.js';
 import { SITES, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'nodehost-https-'));
@@ -97,6 +101,8 @@ describe('https bindings', () => {
         '    root: sites/default',
         `    bindings: ["https://*:${port}", "http://*:${httpPort}"]`,
         `    tls: { certificate: ${fallback.certificate}, key: ${fallback.key} }`,
+        'trustedProxies: [127.0.0.1]',
+        'limits: { idleTimeout: 300ms }',
         '',
       ].join('\n'),
     );
@@ -137,18 +143,62 @@ describe('https bindings', () => {
     assert.match(await connect('unknown.test'), /subject=.*CN ?= ?default\.test/);
   });
 
-  test('TLS 1.3 by default, 1.2 accepted, older refused', async () => {
+  test('TLS 1.3 by default, 1.2 accepted, 1.1 and 1.0 refused by the server', async () => {
     assert.equal((await get('/who.txt', 'shop.example.test')).protocol, 'TLSv1.3');
-    const handshake = (maxVersion: 'TLSv1.2' | 'TLSv1.1') =>
+    const handshake = (maxVersion: 'TLSv1.2' | 'TLSv1.1' | 'TLSv1') =>
       new Promise<string>((resolve, reject) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'shop.example.test', ca: ca.ca, maxVersion, minVersion: 'TLSv1' }, () => {
-          resolve(socket.getProtocol() ?? '');
-          socket.end();
-        });
+        // The client offers TLS 1.0/1.1 only below OpenSSL's default security level: the refusal must be the server's.
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port, servername: 'shop.example.test', ca: ca.ca, maxVersion, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' },
+          () => {
+            resolve(socket.getProtocol() ?? '');
+            socket.end();
+          },
+        );
         socket.on('error', reject);
       });
     assert.equal(await handshake('TLSv1.2'), 'TLSv1.2');
-    await assert.rejects(handshake('TLSv1.1'));
+    await assert.rejects(handshake('TLSv1.1'), /alert protocol version|SSL alert number 70/);
+    await assert.rejects(handshake('TLSv1'), /alert protocol version|SSL alert number 70/);
+  });
+
+  test('HTTP/1.1 over TLS and plain HTTP connections have TCP_NODELAY', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.ca });
+    try {
+      const socket = await new Promise<TLSSocket>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port, path: '/who.txt', servername: 'shop.example.test', agent }, (res) => {
+          const tls = res.socket as TLSSocket;
+          res.resume();
+          res.on('end', () => resolve(tls));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(socket.alpnProtocol, false);
+      assert.equal(await tcpNoDelay(host.child.pid!, socket.localPort!), true);
+    } finally {
+      agent.destroy();
+    }
+    const plain = connect(httpPort, '127.0.0.1');
+    await once(plain, 'connect');
+    plain.write('GET /who.txt HTTP/1.1\r\nHost: x\r\n\r\n');
+    await once(plain, 'data');
+    assert.equal(await tcpNoDelay(host.child.pid!, plain.localPort!), true);
+    plain.destroy();
+  });
+
+  test('an idle HTTP/2 connection is closed after limits.idleTimeout (GOAWAY)', async () => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { ca: ca.ca, servername: 'shop.example.test' });
+    const goaway = once(session, 'goaway');
+    const stream = session.request({ ':path': '/who.txt', ':authority': 'shop.example.test' });
+    stream.setEncoding('utf8');
+    let text = '';
+    stream.on('data', (chunk: string) => (text += chunk));
+    await once(stream, 'end');
+    assert.equal(text, 'shop\n');
+    const [code] = await goaway;
+    assert.equal(code, 0);
+    await once(session, 'close');
   });
 
   test('sessions resume (session tickets), for SNI names and without', async () => {
@@ -194,6 +244,16 @@ describe('https bindings', () => {
     assert.equal((await fetchRaw(`http://127.0.0.1:${httpPort}`, '/who.txt')).text, 'default\n');
     assert.equal((await get('/who.txt', 'shop.example.test')).headers['strict-transport-security'], 'max-age=31536000');
     assert.equal((await get('/who.txt', 'cart.example.test')).headers['strict-transport-security'], undefined);
+  });
+
+  test('redirectToHttps: a trusted balancer that took the request over https (X-Forwarded-Proto) is not redirected', async () => {
+    const headers = { host: 'shop.example.test', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+    const reply = await fetchRaw(`http://127.0.0.1:${httpPort}`, '/who.txt', { headers });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.text, 'shop\n');
+    // The balancer's own plain-http requests are still redirected.
+    const plain = await fetchRaw(`http://127.0.0.1:${httpPort}`, '/who.txt', { headers: { ...headers, 'x-forwarded-proto': 'http' } });
+    assert.equal(plain.status, 301);
   });
 
   test('a changed certificate file serves new handshakes; an open connection goes on', async () => {

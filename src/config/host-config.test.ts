@@ -377,14 +377,19 @@ describe('limits and followSymlinks', () => {
       bodyTimeoutMs: 60_000,
       requestTimeoutMs: 120_000,
       maxConnections: 10_000,
+      idleTimeoutMs: 75_000,
+      ticketKeyRotationMs: 43_200_000,
     });
     assert.deepEqual(loadHostConfig(write('limits:\n  bodyTimeout: off\n  headerTimeout: 30\n')).limits, {
       headerTimeoutMs: 30_000,
       bodyTimeoutMs: 0,
       requestTimeoutMs: 0,
       maxConnections: 10_000,
+      idleTimeoutMs: 75_000,
+      ticketKeyRotationMs: 43_200_000,
     });
     assert.equal(loadHostConfig(write('limits:\n  maxConnections: 50\n')).limits?.maxConnections, 50);
+    assert.equal(loadHostConfig(write('limits:\n  idleTimeout: 2s\n  ticketKeyRotation: 6h\n')).limits?.ticketKeyRotationMs, 21_600_000);
     assert.equal(loadHostConfig(write('followSymlinks: never\n')).followSymlinks, 'never');
     assert.equal(loadHostConfig(write('port: 1\n')).followSymlinks, undefined);
   });
@@ -392,7 +397,7 @@ describe('limits and followSymlinks', () => {
   test('bad values name the setting and the line', () => {
     const cases: [string, RegExp, number][] = [
       ['port: 1\nlimits:\n  headerTimeout: soon\n', /limits\.headerTimeout/, 3],
-      ['limits:\n  idleTimeout: 1s\n', /unknown setting 'limits\.idleTimeout'/, 2],
+      ['limits:\n  keepAlive: 1s\n', /unknown setting 'limits\.keepAlive'/, 2],
       ['limits: 5\n', /must be a mapping/, 1],
       ['limits:\n  maxConnections: many\n', /limits\.maxConnections/, 2],
       ['limits:\n  headerTimeout: 10s\n  requestTimeout: 5s\n', /no longer than/, 1],

@@ -87,7 +87,10 @@ export interface HostConfig {
    * whose body sends nothing for that long (nginx client_body_timeout; default 60s);
    * `requestTimeout` bounds receiving the whole request, head and body (node requestTimeout;
    * default off); `maxConnections` caps the client connections open at once, new ones beyond it
-   * being closed at accept (bounded memory under a flood of idle connections; default 10000).
+   * being closed at accept (bounded memory under a flood of idle connections; default 10000);
+   * `idleTimeout` closes an HTTP/2 connection with no open stream for that long (nginx
+   * keepalive_timeout; default 75s); `ticketKeyRotation` is how often the TLS session ticket key
+   * is replaced (default 12h; a ticket issued under the key before stops resuming then).
    * Absent keys take their defaults.
    */
   readonly limits?: HostLimits | undefined;
@@ -111,20 +114,32 @@ export interface HostLimits {
   readonly bodyTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly ticketKeyRotationMs: number;
 }
 
-/** DEFAULT_LIMITS: nginx's client_header_timeout and client_body_timeout; no whole-request bound; 10000 connections (about 100 MB of idle ones). */
-export const DEFAULT_LIMITS: HostLimits = { headerTimeoutMs: 60_000, bodyTimeoutMs: 60_000, requestTimeoutMs: 0, maxConnections: 10_000 };
-const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections'];
+/**
+ * DEFAULT_LIMITS: nginx's client_header_timeout, client_body_timeout and keepalive_timeout; no
+ * whole-request bound; 10000 connections (about 100 MB of idle ones); a new ticket key every 12 hours.
+ */
+export const DEFAULT_LIMITS: HostLimits = {
+  headerTimeoutMs: 60_000,
+  bodyTimeoutMs: 60_000,
+  requestTimeoutMs: 0,
+  maxConnections: 10_000,
+  idleTimeoutMs: 75_000,
+  ticketKeyRotationMs: 12 * 3_600_000,
+};
+const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections', 'idleTimeout', 'ticketKeyRotation'];
 
-/** parseDuration reads `off`, `0`, or a number with a unit (`ms`, `s`, `m`; a bare number is seconds) into ms; undefined when invalid. */
+/** parseDuration reads `off`, `0`, or a number with a unit (`ms`, `s`, `m`, `h`; a bare number is seconds) into ms; undefined when invalid. */
 export function parseDuration(value: unknown): number | undefined {
   if (value === 'off' || value === false) return 0;
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
   if (match === null) return undefined;
-  const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
+  const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : match[2] === 'h' ? 3_600_000 : 1000;
   return Math.round(Number(match[1]) * factor);
 }
 
@@ -149,6 +164,8 @@ function parseLimits(value: unknown, at: (offset: number | undefined) => { file:
       throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits.${key}' must be a duration such as 60s, 500ms or 2m, or off`, { source: where });
     if (key === 'headerTimeout') limits.headerTimeoutMs = ms;
     else if (key === 'bodyTimeout') limits.bodyTimeoutMs = ms;
+    else if (key === 'idleTimeout') limits.idleTimeoutMs = ms;
+    else if (key === 'ticketKeyRotation') limits.ticketKeyRotationMs = ms;
     else limits.requestTimeoutMs = ms;
   }
   if (limits.requestTimeoutMs > 0 && (limits.headerTimeoutMs === 0 || limits.headerTimeoutMs > limits.requestTimeoutMs))

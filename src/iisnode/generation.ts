@@ -246,7 +246,10 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
 
   #finishFailedExchange(exchange: Exchange, error: NodehostError): void {
     const worker = exchange.target as Worker;
-    this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
+    // A client that left is no fault of the host's or the worker's: a flood of resets writes no warnings.
+    if (error.code !== 'NH_ERR_CLIENT_ABORTED')
+      this.#log.warn('request failed', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl, code: error.code, err: error });
+    else if (this.#log.isDebug) this.#log.debug('client left before the response head', { script: this.scriptPath, pid: worker.pid, url: exchange.ctx.rawUrl });
     exchange.ctx.sendError(
       fail(error, {
         worker: {

@@ -167,6 +167,11 @@ export class Transport implements ConnectionHandler {
     // A retry on another worker reuses the client response, whose close is already heard.
     if (res[kExchange] === undefined) res.on('close', onClientClose);
     res[kExchange] = exchange;
+    if (res.destroyed) {
+      // Its 'close' came before this listener (an HTTP/2 stream reset with its HEADERS): the worker is not asked.
+      endExchange(exchange, new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the request was forwarded.'));
+      return;
+    }
     if (exchange.head.size > this.settings.maxHeadBytes) {
       endExchange(
         exchange,
@@ -455,7 +460,9 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
   const ctx = exchange.ctx;
   const res = ctx.res;
   if (res.destroyed) {
-    failAfterHead(exchange, new Error('the client response was destroyed'));
+    // The client left before the head (an HTTP/2 stream reset while the request was on its way, its 'close' already past).
+    dropConnection(exchange);
+    endExchange(exchange, new NodehostError('NH_ERR_CLIENT_ABORTED', 'The client closed the connection before the response head arrived.'));
     return false;
   }
   exchange.respondedAt = performance.now();

@@ -14,7 +14,8 @@
  *
  * nodehost.yml `limits` apply to every listener: maxConnections at accept (HTTP/2 sessions
  * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
- * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's.
+ * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's and
+ * closed after idleTimeout without a stream; the session ticket key is replaced every ticketKeyRotation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
@@ -33,8 +34,10 @@ import type { ListenerMetrics } from '../control/metrics.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
+import { closeWhenIdle } from './http2-idle.js';
 import { limitResets } from './http2-reset-limit.js';
 import type { SiteHost } from './site-host.js';
+import { rotateTicketKeys, type TicketKeyRotation } from './ticket-keys.js';
 
 /** Idle keep-alive client connections close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5000;
@@ -125,6 +128,7 @@ export class Listener {
   #droppedReportedAt = 0;
   /** TLS handshakes completed: with a new session, and resuming one (a session ticket). */
   readonly #handshakes = { full: 0, resumed: 0 };
+  #ticketKeys: TicketKeyRotation | undefined;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
@@ -137,6 +141,8 @@ export class Listener {
       const certificates = options.certificates!;
       const server = createSecureServer({
         ...certificates.defaultOptions,
+        // As node's http server does: a response written in pieces is not held for the client's delayed ACK.
+        noDelay: true,
         allowHTTP1: true,
         // Through the field, so a re-read host configuration's certificates take over.
         SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
@@ -145,9 +151,11 @@ export class Listener {
         settings: HTTP2_SETTINGS,
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
+      this.#ticketKeys = rotateTicketKeys(server, limits.ticketKeyRotationMs, options.log);
       server.on('session', (session: Http2Session) => {
         this.#sessions.add(session);
         limitResets(session);
+        closeWhenIdle(session, limits.idleTimeoutMs);
         session.once('close', () => this.#sessions.delete(session));
       });
       // A client that breaks HTTP/2 framing costs its session only.
@@ -282,6 +290,7 @@ export class Listener {
   /** stop takes no new connections and closes idle ones (HTTP/2 sessions finish their streams). */
   stop(): void {
     this.#certificates?.close();
+    this.#ticketKeys?.stop();
     this.#server.close();
     if ('closeIdleConnections' in this.#server) this.#server.closeIdleConnections();
     this.#fastPath.closeIdle();
@@ -329,7 +338,7 @@ export class Listener {
       errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
       return;
     }
-    if (route.httpsPort !== undefined && !this.#isHttps) {
+    if (route.httpsPort !== undefined && !this.#isHttps && !cameOverHttps(req, route.site)) {
       const name = hostNameOf(req.headers.host) || (req.socket.localAddress ?? 'localhost');
       res.statusCode = 301;
       res.setHeader('Location', `https://${name}${route.httpsPort === 443 ? '' : `:${route.httpsPort}`}${req.url ?? '/'}`);
@@ -353,6 +362,11 @@ export class Listener {
     }
     route.site.handleUpgrade(req, socket, head, this.#isHttps);
   };
+}
+
+/** cameOverHttps tells whether a trusted balancer in front (`trustedProxies`) says, by X-Forwarded-Proto, that it took the request over HTTPS: no redirect then, or it would loop. */
+function cameOverHttps(req: IncomingMessage, site: SiteHost): boolean {
+  return site.site.trustedProxies?.client(req.socket.remoteAddress ?? '', false, req.headers).isHttps === true;
 }
 
 /** watchBody arms the socket's idle timer while a request body read by node's server is arriving. */

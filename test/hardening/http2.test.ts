@@ -89,6 +89,8 @@ describe('HTTP/2 and TLS hardening', () => {
     mkdirSync(join(DIR, 'sites'));
     cpSync(join(SITES, '_lib'), join(DIR, 'sites', '_lib'), { recursive: true });
     cpSync(join(SITES, 'main', 'xff'), join(DIR, 'sites', 'site', 'xff'), { recursive: true });
+    // An application first asked by the reset test: its requests wait for its worker to start.
+    cpSync(join(SITES, 'hardening'), join(DIR, 'sites', 'site', 'cold'), { recursive: true });
     writeFileSync(join(DIR, 'sites', 'site', 'style.css'), 'body { color: red }\n');
     port = await freePort();
     writeFileSync(
@@ -106,6 +108,26 @@ describe('HTTP/2 and TLS hardening', () => {
   });
   after(async () => {
     await host?.stop();
+  });
+
+  test('streams reset while they wait for a worker are the client leaving: no warning for each, never blamed on the worker', async () => {
+    const h2 = await RawH2.open(port, NAME, ca.ca);
+    const batch: Buffer[] = [];
+    // The application has no worker yet: every stream is reset while its request waits for one.
+    for (let id = 1; id < 100; id += 2)
+      batch.push(frame(HEADERS, END_HEADERS | END_STREAM, id, requestBlock(NAME, '/cold/app.js/pid')), frame(RST_STREAM, 0, id, u32(CANCEL)));
+    // A last stream after them, answered in full once the worker is up: the resets before it have been dealt with.
+    batch.push(frame(HEADERS, END_HEADERS | END_STREAM, 101, requestBlock(NAME, '/cold/app.js/pid')));
+    h2.write(Buffer.concat(batch));
+    await h2.until(() => h2.framesOf(101).some((f) => f.type === DATA && (f.flags & END_STREAM) !== 0));
+    assert.equal(statusOf(h2, 101), 200);
+    // One more round trip to that worker on a fresh connection: what it answered for the reset streams is in.
+    const again = await RawH2.open(port, NAME, ca.ca);
+    again.write(frame(HEADERS, END_HEADERS | END_STREAM, 1, requestBlock(NAME, '/cold/app.js/pid')));
+    await again.until(() => again.framesOf(1).some((f) => f.type === DATA && (f.flags & END_STREAM) !== 0));
+    again.close();
+    h2.close();
+    assert.doesNotMatch(host.stderr(), /request failed|NH_ERR_WORKER_CONNECTION_LOST/);
   });
 
   test('rapid reset (CVE-2023-44487): a flood of HEADERS+RST_STREAM ends in GOAWAY ENHANCE_YOUR_CALM and a closed connection after a bounded number of streams', async () => {
