@@ -152,7 +152,8 @@ export function pm2Front(workers: number): Front {
       if (!existsSync(bin)) return `${bin} is missing (npm ci installs pm2)`;
       const needsHost =
         scenario.script === undefined || scenario.cacheSeconds !== undefined || scenario.requestHeaders !== undefined || scenario.template === 'kudu';
-      return needsHost ? 'pm2 runs the app only (no static files, rules, caching or compression)' : undefined;
+      if (needsHost) return 'pm2 runs the app only (no static files, rules, caching or compression)';
+      return scenario.tls === undefined ? undefined : 'pm2 does not terminate TLS (it runs the app only)';
     },
     async start({ scenario, workDir, readyTimeoutMs }) {
       const site = await writeSite(scenario, join(workDir, 'site'), { nodeProcessCountPerApplication: workers });
