@@ -323,6 +323,31 @@ describe('trustedProxies', () => {
   });
 });
 
+describe('nodehost.yml tls: { selfSigned: true }', () => {
+  const site = (tls: string, bindings: string) => `sites:\n  - name: my site\n    root: .\n    bindings: ${bindings}\n    tls: ${tls}\n`;
+
+  test('certifies the https bindings: names, IP literals, and * as localhost and loopback; the file beside nodehost.yml', () => {
+    const file = write(site('{ selfSigned: true }', '["http://*:80", "https://shop.test:443", "https://[::1]:8443", "https://*:9443"]'));
+    const pem = path.join(path.dirname(file), 'self-signed', 'my_site.pem');
+    assert.deepEqual(loadHostConfig(file).sites![0]!.tls, { certificate: pem, key: pem, selfSigned: ['shop.test', '::1', 'localhost', '127.0.0.1'] });
+  });
+
+  test('bad selfSigned settings name file:line', () => {
+    const cases: [string, RegExp][] = [
+      [site('{ selfSigned: yes }', '["https://*:443"]'), /'selfSigned' must be true or false/],
+      [site('{ selfSigned: true, certificate: a.pem }', '["https://*:443"]'), /'selfSigned: true' and certificate files/],
+      [site('{ selfSigned: true, acme: true }', '["https://shop.test:443"]'), /'acme: true' and 'selfSigned: true'/],
+      [site('{ selfSigned: true }', '["http://*:80"]'), /needs an https binding/],
+    ];
+    for (const [yml, message] of cases) {
+      const err = loadError(write(yml));
+      assert.equal(err.code, 'NH_ERR_CONFIG_HOST', yml);
+      assert.equal(err.source?.line, 5, yml);
+      assert.match(err.message, message, yml);
+    }
+  });
+});
+
 describe('nodehost.yml acme', () => {
   const site = (tls: string, bindings = '["http://shop.test:80", "https://shop.test:443"]') =>
     `sites:\n  - name: shop\n    root: .\n    bindings: ${bindings}\n    tls: ${tls}\n`;

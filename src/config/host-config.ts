@@ -267,6 +267,12 @@ export interface Binding {
 export interface TlsFiles {
   readonly certificate: string;
   readonly key: string;
+  /**
+   * `tls: { selfSigned: true }`: the names (DNS names and IP addresses) nodehost certifies itself
+   * in `certificate` (which then holds the key too), made at start when missing, expiring or for
+   * other names; undefined: the files are the operator's.
+   */
+  readonly selfSigned?: readonly string[] | undefined;
 }
 
 /** SiteSpec is one entry of `sites` in the long form. */
@@ -310,10 +316,25 @@ const KEYS = [
   'acme',
 ] as const;
 const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
-const TLS_KEYS = ['certificate', 'key', 'acme'] as const;
+const TLS_KEYS = ['certificate', 'key', 'acme', 'selfSigned'] as const;
 const ACME_KEYS = ['email', 'directory', 'storage', 'caFile'] as const;
 /** The short-form keys that the long form replaces with `sites` (each site has its own). */
 const SHORT_FORM_ONLY = ['root', 'name', 'port', 'users'] as const;
+
+/**
+ * selfSignedNames are the names a self-signed certificate covers: each https binding's host name
+ * or IP address, `*` standing for `localhost` and the loopback addresses (a development site),
+ * `*.domain` for itself; empty when the site has no https binding.
+ */
+function selfSignedNames(bindings: readonly Binding[]): string[] {
+  const names = new Set<string>();
+  for (const binding of bindings) {
+    if (binding.protocol !== 'https') continue;
+    if (binding.host === '*') for (const name of ['localhost', '127.0.0.1', '::1']) names.add(name);
+    else names.add(binding.address ?? binding.host);
+  }
+  return [...names];
+}
 
 /** parseBinding reads `http://*:8080` or `https://shop.example.test:8443`; undefined when malformed. */
 export function parseBinding(text: string): Binding | undefined {
@@ -545,9 +566,11 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
     }
     let tls: TlsFiles | undefined;
     let acme: boolean | undefined;
+    let selfSigned: boolean | undefined;
     const tlsField = fields.get('tls');
     if (tlsField !== undefined) {
-      if (!isMap(tlsField.value)) fail("site setting 'tls' must be a mapping with 'certificate' and 'key' (PEM files), or 'acme: true'", tlsField.source);
+      if (!isMap(tlsField.value))
+        fail("site setting 'tls' must be a mapping with 'certificate' and 'key' (PEM files), 'acme: true' or 'selfSigned: true'", tlsField.source);
       const files: Record<string, string> = {};
       for (const pair of (tlsField.value as { items: Pair[] }).items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -559,10 +582,24 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
           acme = value as boolean;
           continue;
         }
+        if (key === 'selfSigned') {
+          if (typeof value !== 'boolean') fail("tls setting 'selfSigned' must be true or false", source);
+          selfSigned = value as boolean;
+          continue;
+        }
         if (typeof value !== 'string' || value === '') fail(`tls setting '${key}' must be a file path`, source);
         files[key] = resolve(dirname(file), value as string);
       }
-      if (acme === true) {
+      if (acme === true && selfSigned === true) fail("site setting 'tls' has 'acme: true' and 'selfSigned: true': give one or the other", tlsField.source);
+      if (selfSigned === true) {
+        if (files.certificate !== undefined || files.key !== undefined)
+          fail("site setting 'tls' has 'selfSigned: true' and certificate files: give one or the other", tlsField.source);
+        const names = selfSignedNames(bindings);
+        if (names.length === 0) fail("site setting 'tls: { selfSigned: true }' needs an https binding to certify", tlsField.source);
+        // Kept beside nodehost.yml, so a restart presents the same certificate (a browser's exception stays valid).
+        const pem = resolve(dirname(file), 'self-signed', `${name.replace(/[^a-zA-Z0-9.-]+/g, '_')}.pem`);
+        tls = { certificate: pem, key: pem, selfSigned: names };
+      } else if (acme === true) {
         if (files.certificate !== undefined || files.key !== undefined)
           fail("site setting 'tls' has 'acme: true' and certificate files: give one or the other", tlsField.source);
         const unnamed = bindings.find((binding) => binding.protocol === 'https' && binding.host.startsWith('*'));
@@ -579,7 +616,7 @@ function readSites(node: Node | null, keySource: { file: string; line: number },
       }
     }
     if (tls === undefined && acme !== true && bindings.some((binding) => binding.protocol === 'https'))
-      fail(`site '${name}' has an https binding but no 'tls' (certificate and key, or acme: true)`, bindingsField.source);
+      fail(`site '${name}' has an https binding but no 'tls' (certificate and key, acme: true or selfSigned: true)`, bindingsField.source);
     let redirectToHttps: boolean | undefined;
     const redirectField = fields.get('redirectToHttps');
     if (redirectField !== undefined) {

@@ -23,6 +23,7 @@ import { AcmeCertificates, type AcmeSite, type CertificateStatus } from './acme/
 import { ChallengeAnswers } from './acme/challenge-answers.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
 import { Listener, type Route } from './listener.js';
+import { keepSelfSigned } from './self-signed-files.js';
 import { dropPrivileges, type Privileges } from './privileges.js';
 import { SiteHost, type Site, type SiteStatus } from './site-host.js';
 
@@ -236,6 +237,7 @@ export class NodehostServer implements AdminTarget {
           : new AcmeCertificates(options.acme, acmeSites, options.log, this.#challenges);
     // An ACME site's certificate and key are its PEM file in the storage: a reload reads what was issued.
     const tlsOf = (spec: SiteOptions): TlsFiles | undefined => {
+      if (spec.tls !== undefined) keepSelfSigned(spec.name, spec.tls, this.#options.log);
       if (spec.acme !== true || acme === undefined) return spec.tls;
       const pem = acme.pemFile(spec.name);
       return { certificate: pem, key: pem };
