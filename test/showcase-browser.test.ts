@@ -22,8 +22,8 @@ let browser: Browser;
 
 before(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
-  copy = copyShowcase();
-  host = await startNodehost('', { args: ['--config', copy.config] });
+  copy = await copyShowcase();
+  host = await startNodehost('', { port: false, args: ['--config', copy.config], waitFor: /admin listener / });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -41,8 +41,10 @@ it('renders the landing page with every demo linked, and writes a screenshot', a
   // The shared stylesheet applied: the cards are laid out as a grid.
   assert.equal(await page.locator('.cards').evaluate((cards) => getComputedStyle(cards).display), 'grid');
   const links = await page.locator('.card a').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
-  assert.equal(links.length, 12);
+  assert.equal(links.length, 15);
   for (const demo of ['/static/', '/api/', '/kudu/', '/logs/', '/deploy/', '/chat/', '/debug/app.js/debug/', '/compression/', '/cached/', '/members/'])
+    assert.ok(links.includes(demo), demo);
+  for (const demo of [`https://localhost:${copy.ports.https}/`, `http://127.0.0.1:${copy.ports.admin}/`, `http://127.0.0.1:${copy.ports.admin}/metrics`])
     assert.ok(links.includes(demo), demo);
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });

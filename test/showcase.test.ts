@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
 import { brotliDecompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -27,6 +30,9 @@ const DEMOS = [
   '/cached/',
   '/no-such-page',
   '/members/',
+  'https://localhost:8443/',
+  'http://127.0.0.1:9180/',
+  'http://127.0.0.1:9180/metrics',
   '/hello.js',
 ];
 /** Bounds of the polling loops below (requests, and milliseconds). */
@@ -37,8 +43,8 @@ let copy: ShowcaseCopy;
 let host: RunningHost;
 
 before(async () => {
-  copy = copyShowcase();
-  host = await startNodehost('', { args: ['--config', copy.config] });
+  copy = await copyShowcase();
+  host = await startNodehost('', { port: false, args: ['--config', copy.config], waitFor: /admin listener / });
 });
 
 after(async () => {
@@ -55,7 +61,12 @@ describe('the landing page', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /nodehost hosts Node\.js web applications on Linux the way iisnode hosted them on IIS\./);
     const links = [...page.text.matchAll(/<section class="card">[\s\S]*?<a href="([^"]+)">/g)].map((match) => match[1]);
-    assert.deepEqual(links, DEMOS);
+    // The copy's ports stand where the showcase has 8443 and 9180.
+    const ports: Record<string, number> = { 8443: copy.ports.https, 9180: copy.ports.admin };
+    assert.deepEqual(
+      links,
+      DEMOS.map((demo) => demo.replace(/:(8443|9180)\//, (_, port: string) => `:${ports[port]}/`)),
+    );
   });
 
   it('serves each demo page, with the shared stylesheet', async () => {
@@ -292,5 +303,55 @@ describe('hello, world', () => {
   it('answers from hello.js with its appSettings greeting, and keeps path info', async () => {
     const hello = await get('/hello.js/any/path?x=1');
     assert.match(hello.text, /Hello from appSettings\. Process \d+ has served \d+ request\(s\); URL seen by node: \/hello\.js\/any\/path\?x=1/);
+  });
+});
+
+describe('HTTPS and HTTP/2', () => {
+  it('serves the same site over https with its self-signed certificate, and over HTTP/2', async () => {
+    const ca = readFileSync(copy.certificate);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: copy.ports.https, path: '/hello.js', servername: 'localhost', ca, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(text, /^200 Hello, world!.*\nHello from appSettings\./);
+    const session = http2Connect(`https://localhost:${copy.ports.https}`, { ca });
+    try {
+      const stream = session.request({ ':path': '/' });
+      const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
+      let body = '';
+      stream.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      await once(stream, 'end');
+      assert.equal(headers[':status'], 200);
+      assert.match(body, /<title>nodehost showcase<\/title>/);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+describe('the dashboard, metrics and health', () => {
+  const admin = () => `http://127.0.0.1:${copy.ports.admin}`;
+
+  it('serves the dashboard page and /ready on the admin listener', async () => {
+    const page = await fetchStrict(admin(), '/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'] ?? '', /^text\/html/);
+    assert.match(page.text, /nodehost/);
+    const ready = await fetchStrict(admin(), '/ready');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(JSON.parse(ready.text), { ready: true });
+  });
+
+  it("counts the showcase's requests in /metrics", async () => {
+    await get('/hello.js');
+    const metrics = await fetchStrict(admin(), '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.text, /^# TYPE nodehost_\w+ /m);
+    assert.match(metrics.text, /site="showcase"/);
   });
 });
