@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { promisify } from 'node:util';
+import acme from 'acme-client';
 import { controlPaths } from '../src/control/paths.js';
 import { BIN, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { parsePrometheus } from './helpers/prometheus.js';
@@ -40,6 +41,8 @@ execFileSync(
 
 interface Pebble {
   readonly directory: string;
+  /** The management interface (roots, certificate status by serial). */
+  readonly management: string;
   readonly httpPort: number;
   readonly tlsPort: number;
   /** root is the PEM of pebble's issuing root (it makes a new one at each start). */
@@ -88,6 +91,7 @@ async function startPebble(name: string, validitySeconds?: number): Promise<Pebb
   });
   return {
     directory: `https://127.0.0.1:${port}/dir`,
+    management: `https://127.0.0.1:${managementPort}`,
     httpPort,
     tlsPort,
     root: async () => {
@@ -100,6 +104,66 @@ async function startPebble(name: string, validitySeconds?: number): Promise<Pebb
       await once(child, 'exit');
     },
   };
+}
+
+/** getJson reads a JSON answer from pebble (its own certificate trusted); undefined on a status other than 200. */
+function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca: readFileSync(PEBBLE_CERT), agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(res.statusCode === 200 ? JSON.parse(text) : undefined));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * startRenewalInfo serves, in front of a pebble that has no renewal information (Debian's 2.4), a
+ * directory that adds `renewalInfo` (RFC 9773) and answers it as a directory does: for a
+ * certificate pebble has revoked a window that has begun, else one a month away. The certificate
+ * is found at pebble by the serial number in the identifier nodehost sends. `asked` lists the
+ * serials asked for.
+ */
+async function startRenewalInfo(pebble: Pebble): Promise<{ directory: string; asked: string[]; close(): void }> {
+  const asked: string[] = [];
+  const server: HttpsServer = createHttpsServer({ cert: readFileSync(PEBBLE_CERT), key: readFileSync(PEBBLE_KEY) }, (req, res) => {
+    void (async () => {
+      if (req.url === '/dir') {
+        const directory = (await getJson(pebble.directory)) as Record<string, unknown>;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ ...directory, renewalInfo: `https://127.0.0.1:${port}/renewal-info` }));
+        return;
+      }
+      const id = /^\/renewal-info\/([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(req.url ?? '');
+      if (id === null) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      const serial = Buffer.from(id[2]!, 'base64url').toString('hex');
+      asked.push(serial);
+      const status = (await getJson(`${pebble.management}/cert-status-by-serial/${serial}`)) as { Status?: string } | undefined;
+      if (status === undefined) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      const hours = (n: number) => new Date(Date.now() + n * 3600 * 1000).toISOString();
+      const isRevoked = status.Status === 'Revoked';
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('retry-after', '3600');
+      res.end(JSON.stringify({ suggestedWindow: isRevoked ? { start: hours(-1), end: hours(1) } : { start: hours(720), end: hours(744) } }));
+    })().catch((err: Error) => {
+      res.statusCode = 500;
+      res.end(err.message);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  return { directory: `https://127.0.0.1:${port}/dir`, asked, close: () => server.close() };
 }
 
 /** served is the certificate nodehost presents on `port` for the SNI name localhost. */
@@ -285,6 +349,52 @@ describe('acme', { concurrency: true }, () => {
     } finally {
       await host.stop();
       await shortLived.stop();
+    }
+  });
+
+  test('a certificate the directory revokes is replaced: renewal information (RFC 9773) asked at start', async () => {
+    // Its own pebble: the HTTP-01 test beside it binds the main one's validation port.
+    const ownPebble = await startPebble('revoke');
+    const front = await startRenewalInfo(ownPebble);
+    const httpsPort = await freePort();
+    const file = writeHost('revoked', [`http://localhost:${ownPebble.httpPort}`, `https://localhost:${httpsPort}`], front.directory);
+    let host: RunningHost | undefined;
+    try {
+      host = await startHost(file);
+      const first = await servedUntil(httpsPort, isPebbles, 'the first certificate');
+      await host.stop();
+      // A kept certificate whose window is a month away: asked for, kept.
+      host = await startHost(file);
+      await waitForLog(host.child.stderr!, host.stderr, /"msg":"certificate renewal planned".*"site":"revoked"/);
+      const serial = first.serialNumber.toLowerCase().replace(/^0+/, '');
+      assert.ok(
+        front.asked.some((asked) => asked.replace(/^0+/, '') === serial),
+        `renewal information asked for ${serial}: ${front.asked.join(', ')}\n${host.stderr()}`,
+      );
+      assert.equal((await served(httpsPort)).fingerprint256, first.fingerprint256);
+      assert.doesNotMatch(host.stderr(), /certificate ordered/);
+      await host.stop();
+
+      // Revoked at the directory (with nodehost's own account): the next start orders a new one.
+      const storage = join(DIR, 'revoked', 'acme');
+      const [directoryFolder] = readdirSync(storage);
+      const pem = readFileSync(join(storage, directoryFolder!, 'sites', 'revoked.pem'), 'utf8');
+      acme.axios.defaults.httpsAgent = new HttpsAgent({ ca: readFileSync(PEBBLE_CERT) });
+      const client = new acme.Client({ directoryUrl: ownPebble.directory, accountKey: readFileSync(join(storage, directoryFolder!, 'account.key')) });
+      await client.createAccount({ onlyReturnExisting: true });
+      await client.revokeCertificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----')));
+      host = await startHost(file);
+      const renewed = await servedUntil(
+        httpsPort,
+        (certificate) => isPebbles(certificate) && certificate.serialNumber !== first.serialNumber,
+        'the replacement',
+      );
+      assert.ok(renewed.fingerprint256 !== first.fingerprint256);
+      assert.match(host.stderr(), /"msg":"certificate ordered".*"reason":"renewal information"/);
+    } finally {
+      await host?.stop();
+      front.close();
+      await ownPebble.stop();
     }
   });
 

@@ -10,7 +10,11 @@
  *               ├─ issued ─▶ write <site>.pem, onIssued(site) (new handshakes get it) ─▶ wait until due
  *               └─ failed ─▶ host log, retry after a backoff (1 min doubling to 12 h)
  *
- * A certificate is due a third of its lifetime before it expires, at most 30 days before.
+ * A certificate is due a third of its lifetime before it expires, at most 30 days before. When
+ * the directory offers renewal information (ARI, renewal-info.ts), a kept certificate's window is
+ * asked for at start and then as often as the directory's Retry-After says: a window that has begun
+ * (a revocation coming or done) orders at once, and a point inside the window earlier than the due
+ * time moves the renewal there.
  * Until a site's first certificate arrives it serves a temporary self-signed one.
  */
 import { readFileSync } from 'node:fs';
@@ -23,10 +27,13 @@ import { NodehostError } from '../../errors.js';
 import type { HostLog } from '../../host-log.js';
 import { AcmeStore } from './acme-store.js';
 import { ChallengeAnswers } from './challenge-answers.js';
+import { certId, parseRenewalInfo, planRenewal, type RenewalInfo, RETRY_MIN_MS as RENEWAL_INFO_RETRY_MS } from './renewal-info.js';
 import { TEMPORARY_ISSUER, temporaryCertificate } from './temporary-certificate.js';
 
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 const RETRY_MIN_MS = 60_000;
+/** A directory's renewal window re-orders a certificate this process just got no sooner than this. */
+const REORDER_AFTER_MS = 3600 * 1000;
 const RETRY_MAX_MS = 12 * 3600 * 1000;
 /** setTimeout holds at most 2^31-1 ms: a wait longer than a day is checked again after a day. */
 const MAX_WAIT_MS = 24 * 3600 * 1000;
@@ -107,6 +114,10 @@ interface SiteState {
   isOrdering: boolean;
   retryMs: number;
   lastError: string | undefined;
+  /** The directory's last renewal window for the stored certificate, and the point drawn inside it. */
+  window: { readonly start: number; readonly end: number; readonly chosen: number } | undefined;
+  /** When this process last stored an issued certificate (a directory's window never re-orders sooner than an hour after). */
+  issuedAt: number | undefined;
 }
 
 export class AcmeCertificates {
@@ -116,6 +127,8 @@ export class AcmeCertificates {
   readonly #store: AcmeStore;
   readonly #sites: SiteState[];
   #client: Promise<acmeClient.Client> | undefined;
+  /** The directory's `renewalInfo` URL ('' when it offers none), asked once. */
+  #renewalInfoUrl: Promise<string> | undefined;
   #isClosed = false;
   /** Called after a site's PEM file was replaced, so the listeners load it for new handshakes. */
   onIssued: ((site: string) => void) | undefined;
@@ -130,7 +143,7 @@ export class AcmeCertificates {
       this.#sites = sites.map((site) => {
         const pem = this.#store.sitePem(site.name);
         if (readStored(this.#store.read(pem)) === undefined) this.#store.write(pem, temporaryCertificate(site.names));
-        return { site, pem, timer: undefined, isOrdering: false, retryMs: 0, lastError: undefined };
+        return { site, pem, timer: undefined, isOrdering: false, retryMs: 0, lastError: undefined, window: undefined, issuedAt: undefined };
       });
     } catch (err) {
       throw new NodehostError('NH_ERR_ACME_STORAGE', `cannot use the acme storage ${settings.storage}: ${(err as Error).message}`, { cause: err });
@@ -171,10 +184,65 @@ export class AcmeCertificates {
   /** check orders now when the stored certificate is not one to keep, else waits until it is due. */
   #check(state: SiteState): void {
     if (this.#isClosed) return;
-    const stored = readStored(this.#store.read(state.pem));
+    const pem = this.#store.read(state.pem);
+    const stored = readStored(pem);
     const reason = orderReason(stored, state.site.names, Date.now());
-    if (reason === undefined) this.#wait(state, renewAt(stored!.notBefore, stored!.notAfter) - Date.now());
+    if (reason === undefined) void this.#plan(state, pem!, renewAt(stored!.notBefore, stored!.notAfter));
     else void this.#order(state, reason);
+  }
+
+  /** plan asks the directory's renewal information (when it has some) and orders now or waits for the next check. */
+  async #plan(state: SiteState, pem: string, due: number): Promise<void> {
+    let info: RenewalInfo | undefined;
+    let isUnanswered = false;
+    try {
+      info = await this.#renewalInfo(pem);
+    } catch (err) {
+      isUnanswered = true;
+      this.#log.warn('renewal information failed', { site: state.site.name, message: (err as Error).message, keeps: 'the due time of its own' });
+    }
+    if (this.#isClosed) return;
+    if (info !== undefined && (state.window?.start !== info.start || state.window.end !== info.end))
+      state.window = { start: info.start, end: info.end, chosen: Math.random() };
+    const now = Date.now();
+    let plan = planRenewal(due, info, state.window?.chosen ?? 0, now);
+    if (plan.order && due > now && state.issuedAt !== undefined && now - state.issuedAt < REORDER_AFTER_MS) {
+      this.#log.warn('renewal information asks to renew a certificate issued just now', { site: state.site.name, keeps: 'the certificate it serves' });
+      plan = { order: false, at: state.issuedAt + REORDER_AFTER_MS };
+    }
+    if (plan.order) {
+      void this.#order(state, due <= now ? 'renewal' : 'renewal information', info?.explanationUrl);
+      return;
+    }
+    // A directory that did not answer is asked again after the shortest wait, not only when the certificate is due.
+    const at = isUnanswered ? Math.min(plan.at, now + RENEWAL_INFO_RETRY_MS) : plan.at;
+    this.#log.info('certificate renewal planned', {
+      site: state.site.name,
+      checkAt: new Date(at).toISOString(),
+      dueAt: new Date(due).toISOString(),
+      ...(info === undefined ? {} : { windowStart: new Date(info.start).toISOString(), windowEnd: new Date(info.end).toISOString() }),
+    });
+    this.#wait(state, at - now);
+  }
+
+  /** renewalInfo is the directory's answer for the stored certificate; undefined when the directory has no renewal information. */
+  async #renewalInfo(pem: string): Promise<RenewalInfo | undefined> {
+    const acme = await loadAcmeClient();
+    await this.#accountClient();
+    this.#renewalInfoUrl ??= acme.axios.get(this.#settings.directory).then((reply) => {
+      const url = (reply.data as { renewalInfo?: unknown } | null)?.renewalInfo;
+      return typeof url === 'string' ? url : '';
+    });
+    this.#renewalInfoUrl.catch(() => {
+      this.#renewalInfoUrl = undefined;
+    });
+    const url = await this.#renewalInfoUrl;
+    const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+    const id = url === '' || certificate === undefined ? undefined : certId(certificate);
+    if (id === undefined) return undefined;
+    const reply = await acme.axios.get(`${url.replace(/\/$/, '')}/${id}`);
+    const retryAfter = reply.headers['retry-after'];
+    return parseRenewalInfo(reply.data, typeof retryAfter === 'string' ? retryAfter : undefined, Date.now());
   }
 
   #wait(state: SiteState, ms: number): void {
@@ -183,10 +251,17 @@ export class AcmeCertificates {
     state.timer.unref();
   }
 
-  async #order(state: SiteState, reason: string): Promise<void> {
+  async #order(state: SiteState, reason: string, explanationUrl?: string): Promise<void> {
     const { site } = state;
     state.isOrdering = true;
-    this.#log.info('certificate ordered', { site: site.name, names: site.names, reason, challenge: site.challenge, directory: this.#settings.directory });
+    this.#log.info('certificate ordered', {
+      site: site.name,
+      names: site.names,
+      reason,
+      challenge: site.challenge,
+      directory: this.#settings.directory,
+      ...(explanationUrl === undefined ? {} : { explanationUrl }),
+    });
     try {
       const client = await this.#accountClient();
       const acme = await loadAcmeClient();
@@ -222,8 +297,10 @@ export class AcmeCertificates {
         notAfter: new Date(stored.notAfter).toISOString(),
         renewAt: new Date(renewAt(stored.notBefore, stored.notAfter)).toISOString(),
       });
+      state.window = undefined;
+      state.issuedAt = Date.now();
       this.onIssued?.(site.name);
-      this.#wait(state, renewAt(stored.notBefore, stored.notAfter) - Date.now());
+      this.#check(state);
     } catch (err) {
       state.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, state.retryMs * 2));
       state.lastError = (err as Error).message;
