@@ -67,5 +67,6 @@ export function serveOptions(file: HostConfig, args: ServeArgs, log: HostLog): S
     metrics: args.metrics === false ? false : (file.admin?.metrics ?? true),
     limits: file.limits ?? DEFAULT_LIMITS,
     followSymlinks: file.followSymlinks ?? 'inside',
+    healthPath: file.admin?.healthPath,
   };
 }

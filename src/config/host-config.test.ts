@@ -126,6 +126,15 @@ describe('nodehost.yml', () => {
     assert.equal(parseBinding('http://*.test:99999'), undefined);
   });
 
+  test('admin.healthPath is a URL path; anything else names file:line', () => {
+    assert.equal(loadHostConfig(write('root: .\nadmin:\n  healthPath: /_nodehost/probe\n')).admin?.healthPath, '/_nodehost/probe');
+    for (const bad of ['_nodehost', '/', '/a/', '/a/../b', '/a?b', '1']) {
+      const err = loadError(write(`root: .\nadmin:\n  healthPath: "${bad}"\n`));
+      assert.equal(err.source?.line, 3, bad);
+      assert.match(err.message, /'admin.healthPath' must be a URL path/, bad);
+    }
+  });
+
   test('unknown keys are errors naming the line', () => {
     const err = loadError(write('root: .\nglobalrules: x\n'));
     assert.equal(err.code, 'NH_ERR_CONFIG_HOST');

@@ -195,14 +195,16 @@ export interface HostAdminConfig {
   readonly listen?: { readonly host: string; readonly port: number } | undefined;
   readonly token?: string | undefined;
   readonly metrics?: boolean | undefined;
+  /** `<healthPath>/ready` and `<healthPath>/live` answered on every site's own port too; undefined: on the admin listener only. */
+  readonly healthPath?: string | undefined;
 }
 
-const ADMIN_KEYS = ['listen', 'token', 'metrics'];
+const ADMIN_KEYS = ['listen', 'token', 'metrics', 'healthPath'];
 
 /** parseAdmin reads the `admin` mapping; throws NH_ERR_CONFIG_HOST naming the line. */
 function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: string; line: number }, offset: number | undefined): HostAdminConfig {
-  if (!isMap(value)) throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin' must be a mapping (listen, token, metrics)", { source: at(offset) });
-  const admin: { listen?: { host: string; port: number }; token?: string; metrics?: boolean } = {};
+  if (!isMap(value)) throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'admin' must be a mapping (${ADMIN_KEYS.join(', ')})`, { source: at(offset) });
+  const admin: { listen?: { host: string; port: number }; token?: string; metrics?: boolean; healthPath?: string } = {};
   for (const pair of value.items as Pair[]) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const where = at(isScalar(pair.key) ? pair.key.range?.[0] : offset);
@@ -221,6 +223,16 @@ function parseAdmin(value: unknown, at: (offset: number | undefined) => { file: 
       if (typeof item !== 'string' || item === '')
         throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.token' must be a non-empty string", { source: where });
       admin.token = item;
+    } else if (key === 'healthPath') {
+      if (typeof item !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(item) || /\/\.\.?(\/|$)/.test(item))
+        throw new NodehostError(
+          'NH_ERR_CONFIG_HOST',
+          `setting 'admin.healthPath' must be a URL path such as /_nodehost (got ${JSON.stringify(item ?? null)})`,
+          {
+            source: where,
+          },
+        );
+      admin.healthPath = item;
     } else {
       if (typeof item !== 'boolean') throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'admin.metrics' must be true or false", { source: where });
       admin.metrics = item;

@@ -6,6 +6,7 @@ import type { AppHost } from '../iisnode/app-host.js';
 import { createIisnodeModule } from '../iisnode/iisnode-module.js';
 import { createMapHandlerModule } from '../modules/handler-mapping/map-request.js';
 import { createAccessLogModule, type AccessLog } from '../modules/access-log/access-log.js';
+import { createHealthModule, type HealthReadiness } from '../modules/health/health-paths.js';
 import { createRequestMetricsModule, type RequestMetrics } from '../modules/request-metrics/request-metrics.js';
 import { resolveDirectory } from '../modules/default-document/resolve-directory.js';
 import { requestFiltering } from '../modules/request-filtering/request-filtering.js';
@@ -27,6 +28,8 @@ import type { SiteHandle } from '../http/site-handle.js';
 /** builtinModules builds a site's module list: IP restrictions, filtering, authentication and authorization, handler mapping, then the two handlers. */
 export function builtinModules(site: SiteHandle, appHost: AppHost, services: SiteServices = {}): PipelineModule[] {
   return [
+    // The health probes on the site's port, when configured, before anything could change them.
+    ...(services.health === undefined ? [] : [createHealthModule(services.health.path, services.health.readiness)]),
     // IP restrictions first (IIS: BeginRequest), then filtering, authentication, authorization.
     createIpSecurityModule(),
     requestFiltering,
@@ -56,6 +59,8 @@ export interface SiteServices {
   readonly users?: UsersFile | undefined;
   /** The site's request counters for /metrics, fed by the 'log' phase. */
   readonly requestMetrics?: RequestMetrics;
+  /** `<path>/ready` and `<path>/live` on the site (nodehost.yml `admin.healthPath`), answered from `readiness`. */
+  readonly health?: { readonly path: string; readonly readiness: () => HealthReadiness } | undefined;
 }
 
 /**

@@ -87,6 +87,8 @@ export interface ServerOptions {
   readonly limits?: HostLimits | undefined;
   /** Which symbolic links every site's static files may be reached through (nodehost.yml `followSymlinks`); `inside` when absent. */
   readonly followSymlinks?: FollowSymlinks | undefined;
+  /** The URL prefix of `/ready` and `/live` on every site (nodehost.yml `admin.healthPath`); fixed for the server's life. */
+  readonly healthPath?: string | undefined;
   /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
   readonly privileges?: Privileges | undefined;
 }
@@ -216,6 +218,7 @@ export class NodehostServer implements AdminTarget {
           usersFile: spec.usersFile,
           metrics: options.metrics,
           hostDefaults: options.hostDefaults,
+          health: options.healthPath === undefined ? undefined : { path: options.healthPath, readiness: () => this.readiness() },
         });
       this.#keys.set(host, key);
       siteOf.set(spec, host);

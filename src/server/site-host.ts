@@ -24,7 +24,7 @@ import { isLoopbackAddress } from '../http/is-loopback-address.js';
 import type { SiteHandle } from '../http/site-handle.js';
 import type { TrustedProxies } from '../http/trusted-proxies.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { builtinModules, builtinResponseFilters } from '../pipeline/builtin-modules.js';
+import { builtinModules, builtinResponseFilters, type SiteServices } from '../pipeline/builtin-modules.js';
 import { checkSite, effectiveConfig, type EffectiveConfig } from '../config/check.js';
 import type { SiteMetrics } from '../control/metrics.js';
 import { UsersFile } from '../modules/authentication/users-file.js';
@@ -52,6 +52,8 @@ export interface SiteHostOptions {
   readonly metrics?: boolean | undefined;
   /** Defaults from nodehost.yml merged under the site's web.config files (host-wide compression). */
   readonly hostDefaults?: HostDefaults | undefined;
+  /** The health probes on the site's port (nodehost.yml `admin.healthPath`); absent: none. */
+  readonly health?: SiteServices['health'];
 }
 
 /** Site is the live handle the pipeline reads; `config` is replaced whole when it is re-read. */
@@ -112,6 +114,7 @@ export class SiteHost {
   readonly #accessLog: AccessLog | undefined;
   readonly #users: UsersFile | undefined;
   readonly #requestMetrics: RequestMetrics | undefined;
+  readonly #health: SiteServices['health'];
   /** Entry scripts with preload="true", started with the server (/ready waits for them). */
   #preloaded: string[] = [];
   /** Watches the web.config files; a change marks the configuration for re-reading. */
@@ -136,6 +139,7 @@ export class SiteHost {
     this.#users =
       options.usersFile === undefined ? undefined : new UsersFile(options.usersFile, (error) => options.log.warn('users file', { error: error.toString() }));
     this.#requestMetrics = options.metrics === false ? undefined : new RequestMetrics(site.name);
+    this.#health = options.health;
     const logCapture = new LogCapture({ log: options.log });
     this.#logCapture = logCapture;
     this.#logFolder = createLogFolderModule(site, logCapture);
@@ -153,6 +157,7 @@ export class SiteHost {
       modules: builtinModules(site, this.#appHost, {
         logFolder: this.#logFolder,
         users: this.#users,
+        health: this.#health,
         ...(this.#accessLog === undefined ? {} : { accessLog: this.#accessLog }),
         ...(this.#requestMetrics === undefined ? {} : { requestMetrics: this.#requestMetrics }),
       }),
@@ -415,7 +420,7 @@ export class SiteHost {
     };
     this.#loopbackPipeline = new Pipeline({
       site: handle,
-      modules: builtinModules(handle, this.#appHost, { users: this.#users }),
+      modules: builtinModules(handle, this.#appHost, { users: this.#users, health: this.#health }),
       responseFilters: builtinResponseFilters(),
       log: this.#log,
     });
