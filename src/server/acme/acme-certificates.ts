@@ -181,7 +181,7 @@ export class AcmeCertificates {
     });
   }
 
-  /** check orders now when the stored certificate is not one to keep, else waits until it is due. */
+  /** check orders now when the stored certificate is not one to keep, else plans its renewal (the directory's renewal information, the due time). */
   #check(state: SiteState): void {
     if (this.#isClosed) return;
     const pem = this.#store.read(state.pem);
