@@ -76,12 +76,13 @@ export class RequestContext {
    */
   readonly remoteAddress: string;
   readonly isHttps: boolean;
-  /** The client's port (a balancer's, behind one) and the server's end of the connection. */
+  /** The client's port (a balancer's, behind one). */
   readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** True when the client is on this machine (loopback, or the server's own address). */
-  readonly isLocal: boolean;
+  /**
+   * The server's end of the connection, read from the socket when first asked for (a
+   * getsockname call, and an address object node keeps on the socket): most requests never ask.
+   */
+  #localAddress: string | undefined;
   /** Authenticated user and scheme; '' when anonymous. */
   authUser: string;
   authType: string;
@@ -163,9 +164,7 @@ export class RequestContext {
       this.isHttps = client.isHttps;
     }
     this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = stripV4Mapped(socket.localAddress ?? '');
-    this.localPort = socket.localPort ?? 0;
-    this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
+    this.#localAddress = undefined;
     this.authUser = '';
     this.authType = '';
     this.authRoles = NO_ROLES;
@@ -179,6 +178,22 @@ export class RequestContext {
     this.isReplayed = false;
     this.errorStatus = 0;
     this.isExecutingErrorUrl = false;
+  }
+
+  /** localAddress is the server's address on the connection (LOCAL_ADDR). */
+  get localAddress(): string {
+    this.#localAddress ??= stripV4Mapped(this.req.socket.localAddress ?? '');
+    return this.#localAddress;
+  }
+
+  /** localPort is the server's port on the connection (SERVER_PORT). */
+  get localPort(): number {
+    return this.req.socket.localPort ?? 0;
+  }
+
+  /** isLocal is true when the client is on this machine (loopback, or the server's own address). */
+  get isLocal(): boolean {
+    return isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
   }
 
   /**
