@@ -83,6 +83,7 @@ export class RequestContext {
    * getsockname call, and an address object node keeps on the socket): most requests never ask.
    */
   #localAddress: string | undefined;
+  #localPort: number;
   /** Authenticated user and scheme; '' when anonymous. */
   authUser: string;
   authType: string;
@@ -165,6 +166,7 @@ export class RequestContext {
     }
     this.remotePort = socket.remotePort ?? 0;
     this.#localAddress = undefined;
+    this.#localPort = 0;
     this.authUser = '';
     this.authType = '';
     this.authRoles = NO_ROLES;
@@ -182,13 +184,21 @@ export class RequestContext {
 
   /** localAddress is the server's address on the connection (LOCAL_ADDR). */
   get localAddress(): string {
-    this.#localAddress ??= stripV4Mapped(this.req.socket.localAddress ?? '');
-    return this.#localAddress;
+    if (this.#localAddress === undefined) this.#readLocalEnd();
+    return this.#localAddress!;
   }
 
   /** localPort is the server's port on the connection (SERVER_PORT). */
   get localPort(): number {
-    return this.req.socket.localPort ?? 0;
+    if (this.#localAddress === undefined) this.#readLocalEnd();
+    return this.#localPort;
+  }
+
+  /** readLocalEnd keeps both halves: node answers neither once the socket is closed. */
+  #readLocalEnd(): void {
+    const socket = this.req.socket;
+    this.#localAddress = stripV4Mapped(socket.localAddress ?? '');
+    this.#localPort = socket.localPort ?? 0;
   }
 
   /** isLocal is true when the client is on this machine (loopback, or the server's own address). */
