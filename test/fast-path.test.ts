@@ -139,6 +139,22 @@ describe('fast path', () => {
     }
   });
 
+  test('an idle keep-alive connection is closed by the server after the timeout its Keep-Alive header names', { timeout: 30_000 }, async () => {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('GET', '/hello.js'));
+      const response = await connection.read();
+      assert.equal(response.status, 200);
+      assert.equal(headerOf(response, 'keep-alive'), 'timeout=5');
+      await connection.write(request('GET', '/hello.js'));
+      assert.equal((await connection.read()).status, 200);
+      // The fast path's sweep, not a timer per socket, closes it: wait for that close.
+      await connection.closed();
+    } finally {
+      connection.close();
+    }
+  });
+
   test('Connection: close is honoured: the response says so and the server closes', async () => {
     const connection = await RawConnection.open(host.port);
     try {

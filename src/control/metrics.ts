@@ -9,7 +9,7 @@
  */
 import { relative, sep } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { AggregatorRegistry, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ApplicationStats } from '../iisnode/application.js';
 import { compressionTotals } from '../modules/compression/compression-totals.js';
 import { CACHE_RESULTS, DURATION_BUCKETS_S, type RequestMetricsSnapshot } from '../modules/request-metrics/request-metrics.js';
@@ -94,16 +94,26 @@ function appLabel(site: SiteMetrics, script: string): string {
 
 /** HostMetrics: `text()` for a scrape of this process, `json()` for the primary to merge; `close()` stops the event-loop monitor. */
 export class HostMetrics {
-  readonly registry = new Registry();
   readonly #source: MetricsSource;
   readonly #loop: IntervalHistogram;
+  /** The registry, made at the first scrape: prom-client is loaded only by a host that is scraped. */
+  #registry: Promise<Registry> | undefined = undefined;
 
   constructor(source: MetricsSource) {
     this.#source = source;
     this.#loop = monitorEventLoopDelay({ resolution: 20 });
     this.#loop.enable();
+  }
+
+  /** registry is the prom-client registry of this process's metrics (every metric is collected at scrape time from the source). */
+  registry(): Promise<Registry> {
+    this.#registry ??= import('prom-client').then(({ Registry }) => this.#register(new Registry()));
+    return this.#registry;
+  }
+
+  #register(registry: Registry): Registry {
     const add = (name: string, help: string, type: MetricType, collect: () => Values, aggregator?: Aggregator) =>
-      this.registry.registerMetric(new SnapshotMetric(name, help, type, collect, aggregator) as never);
+      registry.registerMetric(new SnapshotMetric(name, help, type, collect, aggregator) as never);
     add(
       'nodehost_requests_total',
       'Responses by site, application (entry script URL; "" for static files and other handlers) and status class.',
@@ -185,16 +195,17 @@ export class HostMetrics {
       'max',
     );
     add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since start).', 'gauge', () => this.#loopDelay());
+    return registry;
   }
 
   /** text renders this process's metrics. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    return (await this.registry()).metrics();
   }
 
   /** json is this process's metrics for AggregatorRegistry.aggregate. */
   async json(): Promise<MetricsJson> {
-    return (await this.registry.getMetricsAsJSON()) as unknown as MetricsJson;
+    return (await (await this.registry()).getMetricsAsJSON()) as unknown as MetricsJson;
   }
 
   /** close stops the event-loop monitor. Idempotent. */
@@ -357,9 +368,10 @@ export class HostMetrics {
 }
 
 /** mergeMetrics renders the metrics of several host processes as one scrape (counters and gauges summed per label set). */
-export function mergeMetrics(parts: readonly MetricsJson[]): Promise<string> {
+export async function mergeMetrics(parts: readonly MetricsJson[]): Promise<string> {
+  const { AggregatorRegistry } = await import('prom-client');
   return AggregatorRegistry.aggregate(parts as never).metrics();
 }
 
-/** METRICS_CONTENT_TYPE is the Content-Type of a scrape. */
-export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** METRICS_CONTENT_TYPE is the Content-Type of a scrape: prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`, written out so that it costs no prom-client at start. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -22,5 +22,12 @@ export type Outcome = 'continue' | 'next-phase' | 'finish' | ErrorOutcome;
 export interface PipelineModule {
   readonly id: string;
   readonly phase: Phase;
+  /**
+   * A 'log' module that reads the server's end of the connection (`ctx.localAddress`) sets this:
+   * the engine then reads it when the request starts, while the socket is surely open (a
+   * response may close its connection before the 'log' phase runs). Others leave it unset,
+   * so a request that never asks costs no getsockname.
+   */
+  readonly readsLocalAddress?: boolean;
   handle(ctx: RequestContext): Outcome | Promise<Outcome>;
 }

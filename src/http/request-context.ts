@@ -76,12 +76,14 @@ export class RequestContext {
    */
   readonly remoteAddress: string;
   readonly isHttps: boolean;
-  /** The client's port (a balancer's, behind one) and the server's end of the connection. */
+  /** The client's port (a balancer's, behind one). */
   readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** True when the client is on this machine (loopback, or the server's own address). */
-  readonly isLocal: boolean;
+  /**
+   * The server's end of the connection, read from the socket when first asked for (a
+   * getsockname call, and an address object node keeps on the socket): most requests never ask.
+   */
+  #localAddress: string | undefined;
+  #localPort: number;
   /** Authenticated user and scheme; '' when anonymous. */
   authUser: string;
   authType: string;
@@ -163,9 +165,8 @@ export class RequestContext {
       this.isHttps = client.isHttps;
     }
     this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = stripV4Mapped(socket.localAddress ?? '');
-    this.localPort = socket.localPort ?? 0;
-    this.isLocal = isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
+    this.#localAddress = undefined;
+    this.#localPort = 0;
     this.authUser = '';
     this.authType = '';
     this.authRoles = NO_ROLES;
@@ -179,6 +180,30 @@ export class RequestContext {
     this.isReplayed = false;
     this.errorStatus = 0;
     this.isExecutingErrorUrl = false;
+  }
+
+  /** localAddress is the server's address on the connection (LOCAL_ADDR). */
+  get localAddress(): string {
+    if (this.#localAddress === undefined) this.#readLocalEnd();
+    return this.#localAddress!;
+  }
+
+  /** localPort is the server's port on the connection (SERVER_PORT). */
+  get localPort(): number {
+    if (this.#localAddress === undefined) this.#readLocalEnd();
+    return this.#localPort;
+  }
+
+  /** readLocalEnd keeps both halves: node answers neither once the socket is closed. */
+  #readLocalEnd(): void {
+    const socket = this.req.socket;
+    this.#localAddress = stripV4Mapped(socket.localAddress ?? '');
+    this.#localPort = socket.localPort ?? 0;
+  }
+
+  /** isLocal is true when the client is on this machine (loopback, or the server's own address). */
+  get isLocal(): boolean {
+    return isLoopbackAddress(this.remoteAddress) || this.remoteAddress === this.localAddress;
   }
 
   /**

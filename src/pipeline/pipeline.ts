@@ -31,6 +31,8 @@ export class Pipeline {
   readonly #steps: readonly PipelineModule[];
   /** The 'log' phase (access log): run once the response has closed, finished or cut off. */
   readonly #logSteps: readonly PipelineModule[];
+  /** A 'log' step reads the local address after the response (PipelineModule.readsLocalAddress). */
+  readonly #isLocalAddressLogged: boolean;
   /** The filter- and authorize-phase modules, run again on a rewritten URL (spec/rewrite.md §1.2 step 4), so a rewrite reaches neither a hidden segment nor a protected folder. */
   readonly #filterSteps: readonly PipelineModule[];
   /** Index of the first step after the rewrite phase. */
@@ -46,6 +48,7 @@ export class Pipeline {
     // The 'log' phase runs apart, after the response (see handle).
     this.#steps = PHASES.flatMap((phase) => (phase === 'log' ? [] : options.modules.filter((m) => m.phase === phase)));
     this.#logSteps = options.modules.filter((m) => m.phase === 'log');
+    this.#isLocalAddressLogged = this.#logSteps.some((m) => m.readsLocalAddress === true);
     this.#filterSteps = this.#steps.filter((m) => m.phase === 'filter' || m.phase === 'authorize');
     const rewritePhase = PHASES.indexOf('rewrite');
     const after = this.#steps.findIndex((m) => PHASES.indexOf(m.phase) > rewritePhase);
@@ -58,6 +61,8 @@ export class Pipeline {
   /** handle runs one request through every phase. It never rejects: failures become responses. */
   async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
     const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
+    // Read now, while the connection is open; the context keeps it for the 'log' phase.
+    if (this.#isLocalAddressLogged) void ctx.localAddress;
     if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
     try {
       await this.#run(ctx);

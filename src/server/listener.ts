@@ -304,15 +304,20 @@ export class Listener {
     for (const session of this.#sessions) session.destroy();
   }
 
-  /** routeFor chooses the route of a host name on a connection to `localAddress` (see the file comment). */
-  routeFor(hostName: string, localAddress: string | undefined): Route | undefined {
+  /**
+   * routeFor chooses the route of a host name on a connection (see the file comment). The
+   * connection's local address is read only when a binding names an IP address: it costs a
+   * getsockname call, and an address object node keeps on the socket.
+   */
+  routeFor(hostName: string, socket: { readonly localAddress?: string | undefined }): Route | undefined {
     const routes = this.#routes;
     const exact = routes.exact.get(hostName);
     if (exact !== undefined) return exact;
     for (const [suffix, route] of routes.wildcards) {
       if (hostName.endsWith(suffix) && hostName.length > suffix.length) return route;
     }
-    if (routes.byAddress.size > 0 && localAddress !== undefined) {
+    const localAddress = routes.byAddress.size > 0 ? socket.localAddress : undefined;
+    if (localAddress !== undefined) {
       const byAddress = routes.byAddress.get(localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress);
       if (byAddress !== undefined) return byAddress;
     }
@@ -332,7 +337,7 @@ export class Listener {
     const bodyTimeoutMs = this.#options.limits.bodyTimeoutMs;
     if (incoming.httpVersionMajor !== 2 && !req.complete && bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, bodyTimeoutMs);
     if (!this.#isHttps && this.#options.acmeChallenges?.answerHttp(req, res) === true) return;
-    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket);
     if (route === undefined) {
       const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
       errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
@@ -355,7 +360,7 @@ export class Listener {
       this.#held.push(() => this.#onUpgrade(req, socket, head));
       return;
     }
-    const route = this.routeFor(hostNameOf(req.headers.host), req.socket.localAddress);
+    const route = this.routeFor(hostNameOf(req.headers.host), req.socket);
     if (route === undefined) {
       (socket as Socket).destroy();
       return;

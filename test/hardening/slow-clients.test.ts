@@ -46,6 +46,22 @@ describe('slow clients', () => {
     assert.equal((await host.seen()).seen.filter((r) => r.url === '/app.js/slow').length, 0);
   });
 
+  test('a connection that sends nothing is closed at the head deadline without an answer', { timeout: 30_000 }, async () => {
+    const connection = await RawConnection.open(host.port);
+    await connection.closed();
+    // As a socket timeout did before the fast path's sweep took over: no 408 to a silent client.
+    assert.equal(connection.socket.bytesRead, 0);
+  });
+
+  test('a connection that went quiet in the middle of its second head gets 408 at the head deadline', { timeout: 30_000 }, async () => {
+    const connection = await RawConnection.open(host.port);
+    await connection.write('GET /app.js/first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    assert.equal((await connection.read()).status, 200);
+    await connection.write('GET /app.js/second HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    assert.equal((await connection.read()).status, 408);
+    await connection.closed();
+  });
+
   test('a request body that stops arriving is cut off by bodyTimeout, and the app sees the abort', { timeout: 30_000 }, async () => {
     const before = (await host.seen()).aborted;
     const connection = await RawConnection.open(host.port);

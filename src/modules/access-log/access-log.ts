@@ -400,6 +400,8 @@ export function createAccessLogModule(accessLog: AccessLog): PipelineModule {
   return {
     id: 'access-log',
     phase: 'log',
+    // s-ip, written after the response has closed.
+    readsLocalAddress: true,
     handle: (ctx) => {
       accessLog.record(formatAccessLine(ctx));
       return 'continue';

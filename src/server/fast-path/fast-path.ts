@@ -72,15 +72,16 @@ export class FastPath {
     this.#nodeListener = listeners[0]!;
     server.removeListener(event, this.#nodeListener);
     server.on(event, this.#onConnection);
-    const shortest = Math.min(...[options.headerTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs].filter((ms) => ms > 0));
+    const timeouts = [options.headerTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs, options.keepAliveTimeoutMs];
+    const shortest = Math.min(...timeouts.filter((ms) => ms > 0));
     // A deadline is kept to within a quarter of the shortest timeout (at most a second late).
     if (shortest !== Infinity) this.#sweep = setInterval(this.#onSweep, Math.max(50, Math.min(1000, shortest / 4))).unref();
   }
 
   readonly #onSweep = (): void => {
     const now = Date.now();
-    const { headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs } = this.#options;
-    for (const connection of this.#connections) connection.checkDeadlines(now, headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs);
+    const { headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.#options;
+    for (const connection of this.#connections) connection.checkDeadlines(now, headerTimeoutMs, bodyTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs);
   };
 
   /** closeIdle closes the connections between requests; later responses close theirs (shutdown). */
@@ -101,7 +102,7 @@ export class FastPath {
       this.#nodeListener.call(this.#options.server, socket);
       return;
     }
-    this.#connections.add(new FastConnection(this, socket, this.#options.headerTimeoutMs, this.#options.keepAliveTimeoutMs));
+    this.#connections.add(new FastConnection(this, socket));
   };
 
   /** dispatch runs one request read by a connection; `bytes` holds its head and the first body bytes. */
@@ -153,8 +154,14 @@ class FastConnection implements ResponseOwner {
   #bodyRemaining = 0;
   /** The client sent its FIN: no request follows the current one. */
   #isClientDone = false;
-  /** The idle timeout after the first response; 0 once it is in place. */
-  #keepAliveTimeoutMs: number;
+  /**
+   * Date.now() of the connection's last activity (a response ended, bytes read) once its first
+   * response has ended; 0 before. Between responses the keep-alive timeout counts from it, as a
+   * socket timeout would.
+   */
+  #activeAt = 0;
+  /** No byte has come yet: a connection that stays so past the head deadline closes without a 408. */
+  #isSilent = true;
   /** Date.now() when the head being read began (the connection's start for the first); 0 while no head is read. */
   #headStartedAt: number;
   /** Date.now() when the current request began, while its head or body is still arriving; 0 otherwise. */
@@ -162,32 +169,37 @@ class FastConnection implements ResponseOwner {
   /** Date.now() of the last body bytes read (or of the last check while the body was paused by its reader). */
   #bodyReadAt = 0;
 
-  constructor(fastPath: FastPath, socket: Socket, headerTimeoutMs: number, keepAliveTimeoutMs: number) {
+  constructor(fastPath: FastPath, socket: Socket) {
     this.fastPath = fastPath;
     this.socket = socket;
-    this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
     this.#headStartedAt = Date.now();
     this.#requestStartedAt = this.#headStartedAt;
     (socket as TaggedSocket)[CONNECTION] = this;
     socket.on('data', FastConnection.#onData);
     socket.on('drain', FastConnection.#onDrain);
-    socket.on('timeout', FastConnection.#onTimeout);
     socket.on('end', FastConnection.#onEnd);
     // 'close' follows an error; the response (if any) hears it there.
     socket.on('error', ignoreError);
     socket.on('close', FastConnection.#onClose);
-    // No byte at all within the head deadline: the socket's own timer says so without a sweep.
-    if (headerTimeoutMs > 0) socket.setTimeout(headerTimeoutMs);
+    // No timer of its own: the fast path's sweep checks every deadline, the keep-alive one
+    // included. A socket timeout would cost a timer object and a bound callback per open
+    // connection, and a timer refresh on every read and write.
   }
 
   /**
    * checkDeadlines closes the connection when its head, its body or its whole request is late
-   * (see FastPathOptions). A late head gets 408 (node's and nginx's answer); a late body cuts
-   * the request the app is reading (it sees 'aborted'), as node's server does.
+   * (see FastPathOptions), or when it has waited for a next request longer than the keep-alive
+   * timeout. A late head gets 408 (node's and nginx's answer); a late body cuts the request the
+   * app is reading (it sees 'aborted'), as node's server does; an idle connection just closes.
    */
-  checkDeadlines(now: number, headerTimeoutMs: number, bodyTimeoutMs: number, requestTimeoutMs: number): void {
+  checkDeadlines(now: number, headerTimeoutMs: number, bodyTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): void {
+    if (this.res === undefined && this.#activeAt > 0 && keepAliveTimeoutMs > 0 && now - this.#activeAt >= keepAliveTimeoutMs) {
+      this.socket.destroy();
+      return;
+    }
     if (this.#headStartedAt > 0 && headerTimeoutMs > 0 && now - this.#headStartedAt >= headerTimeoutMs) {
-      this.refuse('408 Request Timeout');
+      if (this.#isSilent) this.socket.destroy();
+      else this.refuse('408 Request Timeout');
       return;
     }
     if (this.#bodyRemaining > 0 && bodyTimeoutMs > 0) {
@@ -222,12 +234,10 @@ class FastConnection implements ResponseOwner {
     const socket = this.socket;
     socket.removeListener('data', FastConnection.#onData);
     socket.removeListener('drain', FastConnection.#onDrain);
-    socket.removeListener('timeout', FastConnection.#onTimeout);
     socket.removeListener('end', FastConnection.#onEnd);
     socket.removeListener('error', ignoreError);
     socket.removeListener('close', FastConnection.#onClose);
     (socket as TaggedSocket)[CONNECTION] = undefined;
-    socket.setTimeout(0);
   }
 
   /** startBody feeds the next `length` bytes of the connection to `req`, starting with `first`. */
@@ -253,11 +263,8 @@ class FastConnection implements ResponseOwner {
       socket.end();
       return;
     }
-    if (this.#keepAliveTimeoutMs > 0) {
-      // From the first response on, an idle connection waits only the keep-alive timeout.
-      socket.setTimeout(this.#keepAliveTimeoutMs);
-      this.#keepAliveTimeoutMs = 0;
-    }
+    // From the first response on, an idle connection waits only the keep-alive timeout.
+    this.#activeAt = Date.now();
     const pending = this.#pending;
     if (pending !== undefined) {
       // A request sent before this response ended (pipelining): read it now.
@@ -278,9 +285,6 @@ class FastConnection implements ResponseOwner {
   static readonly #onDrain = function (this: TaggedSocket): void {
     this[CONNECTION]!.res?.onDrain();
   };
-  static readonly #onTimeout = function (this: TaggedSocket): void {
-    this[CONNECTION]!.#timeout();
-  };
   static readonly #onEnd = function (this: TaggedSocket): void {
     this[CONNECTION]!.#end();
   };
@@ -289,6 +293,8 @@ class FastConnection implements ResponseOwner {
   };
 
   #data(chunk: Buffer): void {
+    this.#isSilent = false;
+    if (this.#activeAt > 0) this.#activeAt = Date.now();
     if (this.#bodyRemaining > 0) {
       const rest = this.#takeBody(chunk);
       if (rest === undefined) return;
@@ -353,11 +359,6 @@ class FastConnection implements ResponseOwner {
     this.#headStartedAt = 0;
     if (head.bodyLength === 0) this.#requestStartedAt = 0;
     this.fastPath.dispatch(this, head, bytes);
-  }
-
-  /** An idle connection closes after the keep-alive timeout; a running response is never cut by it. */
-  #timeout(): void {
-    if (this.res === undefined) this.socket.destroy();
   }
 
   /** The client half-closed (the server is allowHalfOpen): abort the response in progress, or close an idle connection. */
