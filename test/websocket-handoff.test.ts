@@ -136,11 +136,17 @@ describe('WebSockets handed to the worker', () => {
   it('pipes over https (a TLS socket cannot move) and for a worker that closed its IPC channel', async () => {
     const tls = await open(`${wss}/echo/echo.js`, { ca: ca.ca });
     assert.equal(tls.hello.remotePort, null);
-    assert.deepEqual(await echo(tls.ws, 5), [0, 1, 2, 3, 4].map((i) => `message ${i}`));
+    assert.deepEqual(
+      await echo(tls.ws, 5),
+      [0, 1, 2, 3, 4].map((i) => `message ${i}`),
+    );
     await closeClient(tls.ws);
     const piped = await open(`${ws}/nochannel/echo.js?probe=piped`);
     assert.equal(piped.hello.remotePort, null);
-    assert.deepEqual(await echo(piped.ws, 5), [0, 1, 2, 3, 4].map((i) => `message ${i}`));
+    assert.deepEqual(
+      await echo(piped.ws, 5),
+      [0, 1, 2, 3, 4].map((i) => `message ${i}`),
+    );
     await closeClient(piped.ws);
     const line = await accessLogLine(path.join(logs, 'handoff'), '/nochannel/echo.js', 'piped');
     assert.equal(line['sc-status'], '101');

@@ -156,7 +156,12 @@ class HandedOffConnection {
     this.headChunks = [];
     const callbacks = this.headCallbacks;
     this.headCallbacks = [];
-    const done = callbacks.length === 0 ? undefined : (err) => callbacks.forEach((cb) => cb(err));
+    const done =
+      callbacks.length === 0
+        ? undefined
+        : (err) => {
+            for (const cb of callbacks) cb(err);
+          };
     const match = /^HTTP\/1\.[01] (\d{3})/.exec(all.subarray(0, 16).toString('latin1'));
     send({ nodehost: 'handoff-status', id: this.id, status: match === null ? 0 : Number(match[1]) });
     if (end < 0) return this.write.call(this.socket, all, done);
