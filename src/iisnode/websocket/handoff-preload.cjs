@@ -30,18 +30,20 @@ const connections = new Map();
 function installHandoff() {
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function emitWithHandoff(event, req, socket, head) {
+    // Every other event ('request', 'connection') is passed on with its arguments as they are, with no array built per call.
+    // biome-ignore lint/complexity/noArguments: see above
     if (event !== 'upgrade') return emit.apply(this, arguments);
     const id = req.headers[HANDOFF_HEADER];
+    // biome-ignore lint/complexity/noArguments: see above
     if (typeof id !== 'string') return emit.apply(this, arguments);
     stripHeader(req);
-    const server = this;
-    const fallBack = () => emit.call(server, 'upgrade', req, socket, head);
+    const fallBack = () => emit.call(this, 'upgrade', req, socket, head);
     const timer = setTimeout(() => {
       claims.delete(id);
       fallBack();
     }, CLAIM_WAIT_MS);
     timer.unref();
-    claims.set(id, { req, socket, head, timer, server, emit, fallBack });
+    claims.set(id, { req, socket, head, timer, server: this, emit, fallBack });
     if (!send({ nodehost: 'handoff-claim', id })) {
       clearTimeout(timer);
       claims.delete(id);
@@ -77,8 +79,12 @@ function onHostMessage(message, handle) {
 function takeSocket(message, client) {
   const claim = claims.get(message.id);
   if (claim === undefined || client === undefined) {
-    // The claim gave up waiting: the request went on over the Unix connection.
-    if (client !== undefined) client.destroy();
+    // The claim gave up waiting: the request went on over the Unix connection. The host counts
+    // the socket it sent as open until it hears of its end.
+    if (client !== undefined) {
+      client.destroy();
+      send({ nodehost: 'handoff-end', id: message.id });
+    }
     return;
   }
   claims.delete(message.id);
