@@ -16,6 +16,9 @@
  * Backpressure holds in both directions: a slow reader pauses the other side, so the host
  * never buffers more than a socket's high-water mark per direction.
  *
+ * A worker that takes the client socket itself (handoff.ts) ends the tunnel before it starts:
+ * the upstream request is dropped and the hand-off owns the connection from then on.
+ *
  * Open tunnels are registered under a key (the worker), so a drain can close them all at the
  * end of gracefulShutdownTimeout with a WebSocket close frame 1001 "going away" (when the
  * worker-to-client stream is at a frame boundary), or a plain TCP close otherwise.
