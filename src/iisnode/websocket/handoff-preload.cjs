@@ -141,7 +141,10 @@ class HandedOffConnection {
       encoding = undefined;
     }
     // After the host's close frame nothing may follow on the stream.
-    if (this.isClosing) return false;
+    if (this.isClosing) {
+      if (callback !== undefined) process.nextTick(callback, new Error('the connection was closed by the host (recycle)'));
+      return false;
+    }
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding || 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.isHeadDone) {
       if (this.isWebSocket) this.frames.feed(bytes);
