@@ -17,6 +17,7 @@ import type { RunDir } from './run-dir.js';
 import { StickySessions } from './sticky-sessions.js';
 import { Exchange, Transport, type ExchangeListener } from './transport.js';
 import { forwardUpgrade, isUpgradeRequest } from './websocket/forward-upgrade.js';
+import { endHandoffs } from './websocket/handoff.js';
 import { closeTunnelsAfter } from './websocket/tunnel.js';
 import { version } from '../version.js';
 import { WorkerError, type OutputHook, type Worker } from './worker.js';
@@ -154,6 +155,8 @@ export class Generation implements WorkerPoolListener, ExchangeListener {
 
   onWorkerGone(worker: Worker): void {
     this.transport.dropTarget(worker);
+    // Connections handed to it closed with its process; each is released and logged.
+    endHandoffs(worker);
     this.onGone?.();
   }
 

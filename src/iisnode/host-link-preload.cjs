@@ -1,6 +1,6 @@
 'use strict';
 // nodehost's end of the IPC channel in every worker, loaded with `node --require` before the
-// application. It does two things and nothing else:
+// application. It does three things and nothing else:
 // - it answers the host's heartbeat pings from the worker's event loop (with the used V8 heap),
 //   so the host sees a blocked event loop or a heap over budget without trusting the app
 //   (maxEventLoopBlockMs, maxHeapMB);
@@ -8,7 +8,8 @@
 //   would serve no one and hold its memory. The channel closes then; since the application could
 //   also close it (process.disconnect()), the worker ends only once its parent has changed too
 //   (the orphan is adopted by init or a subreaper), checked at once and then every 200 ms. It
-//   gets SIGTERM first so the application's own handler can run, then exits.
+//   gets SIGTERM first so the application's own handler can run, then exits;
+// - it takes upgraded (WebSocket) client connections the host hands over (websocket/handoff-preload.cjs).
 // The channel is unreferenced: it never keeps a worker alive by itself. The preload takes itself
 // out of process.execArgv, so the application sees the flags it was given, and the processes it
 // forks (which inherit execArgv) do not load it.
@@ -49,5 +50,6 @@ if (typeof process.send === 'function' && process.channel) {
     timer.unref();
     check();
   });
+  require('./websocket/handoff-preload.cjs').installHandoff();
   process.channel.unref();
 }

@@ -151,6 +151,17 @@ export class Worker {
   isStopRequested = false;
   /** exited resolves when the process is gone; it never rejects. */
   readonly exited: Promise<void>;
+  /**
+   * canTakeSockets tells whether the worker's preload said it takes handed-off client
+   * sockets (websocket/handoff-preload.cjs) and the IPC channel is still open.
+   */
+  get canTakeSockets(): boolean {
+    return this.#isHandoffReady && this.#child?.connected === true;
+  }
+  /** Upgraded connections handed to this worker and still open (websocket/handoff.ts keeps it). */
+  handedOff = 0;
+  /** onLinkMessage hears the worker's IPC messages other than the heartbeat's (the hand-off's), with any handle sent along. */
+  onLinkMessage: ((worker: Worker, message: unknown, handle: unknown) => void) | undefined = undefined;
 
   readonly #options: WorkerOptions;
   #resolveExited!: () => void;
@@ -164,6 +175,7 @@ export class Worker {
   #stdioTimer: NodeJS.Timeout | undefined = undefined;
   #stopTimer: NodeJS.Timeout | undefined = undefined;
   #heartbeat: Heartbeat | undefined = undefined;
+  #isHandoffReady = false;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
@@ -223,7 +235,7 @@ export class Worker {
       this.#onOutput('stderr', chunk);
     });
     child.on('error', (err) => this.#onChildError(err));
-    child.on('message', (message) => this.#heartbeat?.onMessage(message));
+    child.on('message', (message, handle) => this.#onMessage(message, handle));
     // The app may close its end; sends then fail quietly (the heartbeat sees no answer).
     child.on('disconnect', () => undefined);
     child.on('exit', (code, signal) => this.#onChildExit(code, signal));
@@ -232,6 +244,22 @@ export class Worker {
       trackChild(child);
       this.#options.log.info('worker spawned', { script: this.scriptPath, worker: this.id, pid: child.pid, command });
       this.#schedulePoll();
+    }
+  }
+
+  /**
+   * send writes `message` (and `handle`, a socket to hand over) on the IPC channel; `onSent`
+   * hears when the write is done (a handle waits for the worker's receipt of the previous one).
+   * False when the channel is closed or the write failed at once; a handle not sent stays the caller's.
+   */
+  send(message: object, handle?: net.Socket, onSent: (error: Error | null) => void = ignoreSendResult): boolean {
+    const child = this.#child;
+    if (child === undefined || !child.connected) return false;
+    try {
+      child.send(message, handle, {}, onSent);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -302,6 +330,13 @@ export class Worker {
   /** stderrText is the last 64 KiB of stderr: from the log file when there is one, else from memory. */
   stderrText(): string {
     return this.stderrLog?.(STDERR_TAIL_BYTES) ?? this.stderrTail.text();
+  }
+
+  #onMessage(message: unknown, handle: unknown): void {
+    const kind = (message as { nodehost?: unknown } | null)?.nodehost;
+    if (kind === 'pong') this.#heartbeat?.onMessage(message);
+    else if (kind === 'handoff-ready') this.#isHandoffReady = true;
+    else if (kind !== undefined) this.onLinkMessage?.(this, message, handle);
   }
 
   #onOutput(stream: OutputStream, chunk: Buffer): void {
@@ -490,6 +525,17 @@ export class Worker {
   #onGraceExpired(): void {
     this.#stopTimer = undefined;
     if (this.machine.state !== 'draining') return;
+    // Handed-off WebSockets are closed by the worker itself (1001, on this word); it gets a
+    // moment to write the close frames before the kill, and stops as soon as they are closed.
+    if (this.handedOff > 0 && this.send({ nodehost: 'handoff-close', code: 1001, reason: 'going away' })) {
+      this.#stopTimer = setTimeout(() => {
+        this.#stopTimer = undefined;
+        if (this.machine.state !== 'draining') return;
+        this.machine.transition('stopping', `grace period over with ${this.active} active requests`);
+        this.#signal('SIGKILL');
+      }, MIN_TERM_GRACE_MS);
+      return;
+    }
     // The grace period is over and requests are still running: they are cut off (spec 2.7).
     this.machine.transition('stopping', `grace period over with ${this.active} active requests`);
     this.#signal('SIGKILL');
@@ -522,6 +568,8 @@ export class Worker {
     }
   }
 }
+
+function ignoreSendResult(): void {}
 
 function removeStaleSocket(socketPath: string): void {
   try {

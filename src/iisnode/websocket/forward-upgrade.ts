@@ -3,8 +3,10 @@
  * worker was chosen by dispatch and counted active like any request; the request head goes to
  * it over a fresh connection to its Unix socket (target and headers as for any request:
  * rawHeaders, the original target, X-Forwarded-For and promoted server variables), with
- * `Connection: Upgrade`; on 101 the connection becomes a tunnel that stays an active request
- * of that worker until both sides have closed.
+ * `Connection: Upgrade`. When the client socket can move (handoff.ts), the request carries a
+ * hand-off id and the worker's preload takes the client socket itself; otherwise, on 101, the
+ * connection becomes a tunnel through the host. Either way it stays an active request of that
+ * worker until it has closed, and the access log gets its line then.
  */
 import type { IisnodeSettings } from '../../config/types.js';
 import type { NodehostError } from '../../errors.js';
@@ -12,6 +14,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
 import { buildRequestHead, compilePromoteServerVars, type ForwardSettings } from '../forward-headers.js';
 import type { Worker } from '../worker.js';
+import { canHandOff, HANDOFF_HEADER, UpgradeHandoff } from './handoff.js';
 import { openTunnel } from './tunnel.js';
 
 const forwardSettingsCache = new WeakMap<object, ForwardSettings>();
@@ -36,8 +39,16 @@ export function forwardUpgrade(ctx: RequestContext, worker: Worker, settings: Re
     forwardSettingsCache.set(settings, forward);
   }
   const head = buildRequestHead(ctx, forward);
-  const headers = head.headers;
+  const headers = withoutHandoffHeader(head.headers);
   headers.push('Connection', 'Upgrade');
+  const extraHeaders = setCookieLines(ctx);
+  // The access log runs on the response's close, which an upgraded connection never gives.
+  const onClosed = (): void => {
+    release(worker);
+    ctx.res.emit('close');
+  };
+  const handoff = canHandOff(upgrade, worker) ? new UpgradeHandoff(ctx, upgrade, worker, extraHeaders, onClosed) : undefined;
+  if (handoff !== undefined) headers.push(HANDOFF_HEADER, handoff.id);
   return openTunnel(ctx, upgrade, {
     socketPath: worker.socketPath,
     method: ctx.req.method ?? 'GET',
@@ -45,13 +56,25 @@ export function forwardUpgrade(ctx: RequestContext, worker: Worker, settings: Re
     headers,
     maxHeadBytes: settings.maxRequestBufferSize,
     key: worker,
-    extraHeaders: setCookieLines(ctx),
+    extraHeaders,
+    handoff,
     onEnd: (error: NodehostError | undefined) => {
+      if (upgrade.isTunnelled) {
+        onClosed();
+        return;
+      }
       release(worker);
       if (error === undefined) return;
       ctx.sendError(fail(error, { worker: { devErrorsEnabled: settings.devErrorsEnabled, isProcessAssigned: true, stderrTail: worker.stderrTail.text() } }));
     },
   });
+}
+
+/** withoutHandoffHeader drops a hand-off header the client sent: only the host may name a hand-off. */
+function withoutHandoffHeader(headers: string[]): string[] {
+  const name = HANDOFF_HEADER.toLowerCase();
+  if (!headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === name)) return headers;
+  return headers.filter((_, i) => (headers[i - (i % 2)] ?? '').toLowerCase() !== name);
 }
 
 /** setCookieLines returns the Set-Cookie headers already set on the response (sticky sessions) as name, value pairs. */

@@ -16,6 +16,9 @@
  * Backpressure holds in both directions: a slow reader pauses the other side, so the host
  * never buffers more than a socket's high-water mark per direction.
  *
+ * A worker that takes the client socket itself (handoff.ts) ends the tunnel before it starts:
+ * the upstream request is dropped and the hand-off owns the connection from then on.
+ *
  * Open tunnels are registered under a key (the worker), so a drain can close them all at the
  * end of gracefulShutdownTimeout with a WebSocket close frame 1001 "going away" (when the
  * worker-to-client stream is at a frame boundary), or a plain TCP close otherwise.
@@ -28,6 +31,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import { isHopByHopResponseHeader } from '../forward-headers.js';
 import { FrameBoundary, closeFrame } from './frame-boundary.js';
 import type { PendingUpgrade } from '../../http/pending-upgrade.js';
+import type { UpgradeHandoff } from './handoff.js';
 
 /** TunnelRequest says where to open the upstream side and what to send. */
 export interface TunnelRequest {
@@ -46,6 +50,11 @@ export interface TunnelRequest {
   readonly key: object | undefined;
   /** Header lines added to the 101 response (e.g. Set-Cookie of sticky sessions): name, value, ... */
   readonly extraHeaders: readonly string[];
+  /**
+   * The hand-off offered to the worker with this request, if any: when the worker takes the
+   * client socket, the upstream request is dropped and `onEnd` is left to the hand-off.
+   */
+  readonly handoff?: UpgradeHandoff | undefined;
   /**
    * onEnd is called exactly once: with an error when the upstream failed before its response
    * head (the client response is untouched: the caller answers it), else with undefined when
@@ -221,13 +230,24 @@ export function openTunnel(ctx: RequestContext, upgrade: PendingUpgrade, request
       upstream.destroy();
     };
     client.once('close', onClientGone);
+    const handoff = request.handoff;
+    if (handoff !== undefined) {
+      handoff.onSent = () => {
+        isSettled = true;
+        client.off('close', onClientGone);
+        upstream.destroy();
+        resolve();
+      };
+    }
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       client.off('close', onClientGone);
+      handoff?.withdraw();
       settle(upstreamError(err));
       resolve();
     });
     upstream.on('upgrade', (res: IncomingMessage, socket: Socket, upstreamHead: Buffer) => {
       client.off('close', onClientGone);
+      handoff?.withdraw();
       if (client.destroyed) {
         socket.destroy();
         settle(undefined);
@@ -245,6 +265,7 @@ export function openTunnel(ctx: RequestContext, upgrade: PendingUpgrade, request
     });
     upstream.on('response', (res: IncomingMessage) => {
       client.off('close', onClientGone);
+      handoff?.withdraw();
       forwardResponse(ctx, res, settle);
       resolve();
     });
