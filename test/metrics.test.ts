@@ -6,9 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +138,24 @@ describe('/metrics of connections, bytes, compression, logs and TLS', () => {
     assert.ok(sum(now, 'nodehost_received_bytes_total', site) - sum(before, 'nodehost_received_bytes_total', site) > body.length, 'head and body read');
     assert.ok(sum(now, 'nodehost_sent_bytes_total', site) - sum(before, 'nodehost_sent_bytes_total', site) > reply.body.length, 'head and body written');
     assert.equal(sum(now, 'nodehost_access_log_dropped_lines_total', site), 0);
+  });
+
+  test('the fast path counts a response it finished and one its client cut off', async () => {
+    const app = { site: 'metrics', app: '/app.js' };
+    const before = (await scrape()).samples;
+    assert.equal((await fetchRaw(http, '/app.js')).text, PAGE);
+    // The app answers once the body has come, and this one never does: the client half-closes,
+    // so the fast path aborts the request and closes the connection without a response.
+    const socket = netConnect(Number(new URL(http).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.end('POST /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n');
+    await once(socket, 'close');
+    const counted = (samples: Sample[]) =>
+      sum(samples, 'nodehost_request_duration_seconds_count', app) - sum(before, 'nodehost_request_duration_seconds_count', app);
+    const now = await until('both responses counted', (samples) => counted(samples) >= 2);
+    assert.equal(counted(now), 2);
+    assert.equal(sum(now, 'nodehost_request_duration_seconds_bucket', { ...app, le: '+Inf' }), sum(now, 'nodehost_request_duration_seconds_count', app));
   });
 
   test('an https request moves the new-session handshakes, a resumed session the resumed ones; the certificate gives its expiry', async () => {

@@ -25,6 +25,13 @@ export interface HttpResponse extends NodeJS.WritableStream {
   writeHead(statusCode: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this;
   flushHeaders(): void;
   destroy(error?: Error): this;
+  /**
+   * onClosed, on responses that have it (the fast path's), calls `hook(arg)` once when the
+   * response has closed (finished or cut off), before its 'close' listeners: no listener and no
+   * closure per request. One hook per response; a second call replaces the first. Without it,
+   * listen for 'close'.
+   */
+  onClosed?<T>(hook: (arg: T) => void, arg: T): void;
   end(cb?: () => void): this;
   end(chunk: string | Uint8Array | undefined, cb?: () => void): this;
   end(chunk: string | Uint8Array | undefined, encoding: BufferEncoding, cb?: () => void): this;

@@ -10,6 +10,7 @@ import type { FolderConfig } from '../config/types.js';
 import type { HttpResponse } from './http-response.js';
 import type { ErrorOutcome } from './error-outcome.js';
 import { isLoopbackAddress } from './is-loopback-address.js';
+import { monotonicMs } from './monotonic-ms.js';
 import type { PendingUpgrade } from './pending-upgrade.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
@@ -94,8 +95,8 @@ export class RequestContext {
   /** IIS status and substatus of the final response, for the access log. */
   status: number;
   substatus: number;
-  /** High-resolution start time (ns), for time-taken. */
-  readonly startTime: bigint;
+  /** When the request began, on the monotonic clock of `monotonicMs()` (ms, fractional): for time-taken and the duration histogram. */
+  readonly startTime: number;
   /** True once a URL Rewrite rule changed the URL (path and query describe the rewritten URL). */
   isRewritten: boolean;
   /**
@@ -173,7 +174,7 @@ export class RequestContext {
     this.isAuthorizationHidden = false;
     this.status = 0;
     this.substatus = 0;
-    this.startTime = process.hrtime.bigint();
+    this.startTime = monotonicMs();
     this.isRewritten = false;
     this.serverVariables = undefined;
     this.cacheResult = '';

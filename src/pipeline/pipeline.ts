@@ -41,6 +41,8 @@ export class Pipeline {
   readonly #log: HostLog;
   /** The error step, able to run an httpErrors ExecuteURL page through this pipeline. */
   readonly #errors: ErrorResponder;
+  /** The 'log' phase as a response's close hook: one function per pipeline, none per request. */
+  readonly #onResponseClosed = (ctx: RequestContext): void => this.#runLogSteps(ctx);
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -63,7 +65,12 @@ export class Pipeline {
     const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
     // Read now, while the connection is open; the context keeps it for the 'log' phase.
     if (this.#isLocalAddressLogged) void ctx.localAddress;
-    if (this.#logSteps.length > 0) res.once('close', () => this.#runLogSteps(ctx));
+    if (this.#logSteps.length > 0) {
+      // The fast path's response calls the log phase from its own end code; another listener on
+      // 'close' (site-host keeps one) would make node's emitter copy its listener array per event.
+      if (res.onClosed !== undefined) res.onClosed(this.#onResponseClosed, ctx);
+      else res.once('close', () => this.#runLogSteps(ctx));
+    }
     try {
       await this.#run(ctx);
     } catch (err) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HostLog } from '../../host-log.js';
 import type { RequestContext } from '../../http/request-context.js';
+import { monotonicMs } from '../../http/monotonic-ms.js';
 import { AccessLog, createAccessLogModule } from './access-log.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '500000' } } });
@@ -35,7 +36,7 @@ function context(): RequestContext {
     rawUrl: req.url,
     status: 200,
     substatus: 0,
-    startTime: process.hrtime.bigint(),
+    startTime: monotonicMs(),
     localAddress: '127.0.0.1',
     localPort: 8080,
     remoteAddress: '127.0.0.1',

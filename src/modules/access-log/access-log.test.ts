@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { HostLog } from '../../host-log.js';
 import type { RequestContext } from '../../http/request-context.js';
+import { monotonicMs } from '../../http/monotonic-ms.js';
 import { AccessLog, fileName, formatAccessLine, W3C_FIELDS } from './access-log.js';
 
 const quiet = new HostLog({ write: () => true } as unknown as NodeJS.WritableStream, false);
@@ -83,7 +84,7 @@ test('formatAccessLine: empty fields are -, spaces become +, control characters 
       rawUrl: '/a b?q=1',
       status: 200,
       substatus: 0,
-      startTime: process.hrtime.bigint(),
+      startTime: monotonicMs(),
       localAddress: '127.0.0.1',
       localPort: 80,
       remoteAddress: '127.0.0.1',

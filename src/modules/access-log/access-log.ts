@@ -27,6 +27,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { HostLog } from '../../host-log.js';
 import type { RequestContext } from '../../http/request-context.js';
+import { monotonicMs } from '../../http/monotonic-ms.js';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 
 /** W3C_FIELDS is the `#Fields` directive: the IIS default fields, in IIS's order. */
@@ -309,7 +310,7 @@ export function formatAccessLine(ctx: RequestContext, now?: Date): string {
   const q = raw.indexOf('?');
   const status = res.headersSent ? res.statusCode : ctx.status || res.statusCode;
   const substatus = ctx.status === status ? ctx.substatus : 0;
-  const ms = Number((process.hrtime.bigint() - ctx.startTime) / 1_000_000n);
+  const ms = Math.floor(monotonicMs() - ctx.startTime);
   return (
     dateTime(now === undefined ? Date.now() : now.getTime()) +
     ' ' +

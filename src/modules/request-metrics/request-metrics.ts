@@ -10,6 +10,7 @@
  */
 import type { Http2Session } from 'node:http2';
 import type { PipelineModule } from '../../http/pipeline-module.js';
+import { monotonicMs } from '../../http/monotonic-ms.js';
 import type { RequestContext } from '../../http/request-context.js';
 
 /** DURATION_BUCKETS_S are the upper bounds of the request-duration histogram, in seconds. */
@@ -93,7 +94,7 @@ export class RequestMetrics {
     if (status === 503 && ctx.substatus === 1002) counts.full++;
     const cache = ctx.cacheResult;
     if (cache !== '') counts.cache[cache === 'hit' ? 0 : cache === 'miss' ? 1 : cache === 'collapsed' ? 2 : 3]!++;
-    const ns = Number(process.hrtime.bigint() - ctx.startTime);
+    const ns = (monotonicMs() - ctx.startTime) * 1e6;
     let bucket = 0;
     while (bucket < BUCKET_BOUNDS_NS.length && ns > BUCKET_BOUNDS_NS[bucket]!) bucket++;
     counts.buckets[bucket]!++;

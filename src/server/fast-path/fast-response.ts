@@ -62,6 +62,9 @@ export class FastResponse extends EventEmitter implements HttpResponse {
   #removedConnection = false;
   #removedContentLength = false;
   #removedTransferEncoding = false;
+  /** What onClosed asked to call when the response closes. */
+  #closeHook: ((arg: never) => void) | undefined = undefined;
+  #closeArg: unknown = undefined;
 
   constructor(req: IncomingMessage, socket: Socket, owner: ResponseOwner, keepAlive: boolean, keepAliveTimeoutMs: number) {
     super();
@@ -247,6 +250,11 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     return this;
   }
 
+  onClosed<T>(hook: (arg: T) => void, arg: T): void {
+    this.#closeHook = hook as (arg: never) => void;
+    this.#closeArg = arg;
+  }
+
   /** onDrain: the socket took the bytes it had refused; a writer waiting on 'drain' may go on. */
   onDrain(): void {
     if (!this.writableNeedDrain) return;
@@ -273,6 +281,11 @@ export class FastResponse extends EventEmitter implements HttpResponse {
   #emitClose(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    const hook = this.#closeHook;
+    if (hook !== undefined) {
+      this.#closeHook = undefined;
+      (hook as (arg: unknown) => void)(this.#closeArg);
+    }
     this.emit('close');
   }
 
