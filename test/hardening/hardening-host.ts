@@ -15,7 +15,7 @@ export interface HardeningHost extends RunningHost {
   readonly folder: string;
   readonly site: string;
   /** seen is what reached the app so far: each request's method, target and header list, and how many were aborted. */
-  seen(): Promise<{ seen: { method: string; url: string; rawHeaders: string[] }[]; aborted: number }>;
+  seen(app?: string): Promise<{ seen: { method: string; url: string; rawHeaders: string[] }[]; aborted: number; bodies: Record<string, string> }>;
   close(): Promise<number | null>;
 }
 
@@ -33,8 +33,8 @@ export async function startHardeningHost(yml = '', prepare?: (site: string) => v
     ...host,
     folder,
     site,
-    async seen() {
-      return JSON.parse((await fetchStrict(host.url, '/app.js/seen')).text);
+    async seen(app = '/app.js') {
+      return JSON.parse((await fetchStrict(host.url, `${app}/seen`)).text);
     },
     async close() {
       const code = await host.stop();
