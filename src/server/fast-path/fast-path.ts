@@ -161,11 +161,14 @@ class FastConnection implements ResponseOwner {
   #requestStartedAt: number;
   /** Date.now() of the last body bytes read (or of the last check while the body was paused by its reader). */
   #bodyReadAt = 0;
+  /** A head deadline is on: it, not the idle timer, ends a head that has begun. */
+  readonly #hasHeadDeadline: boolean;
 
   constructor(fastPath: FastPath, socket: Socket, headerTimeoutMs: number, keepAliveTimeoutMs: number) {
     this.fastPath = fastPath;
     this.socket = socket;
     this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
+    this.#hasHeadDeadline = headerTimeoutMs > 0;
     this.#headStartedAt = Date.now();
     this.#requestStartedAt = this.#headStartedAt;
     (socket as TaggedSocket)[CONNECTION] = this;
@@ -355,9 +358,16 @@ class FastConnection implements ResponseOwner {
     this.fastPath.dispatch(this, head, bytes);
   }
 
-  /** An idle connection closes after the keep-alive timeout; a running response is never cut by it. */
+  /**
+   * An idle connection closes after the keep-alive timeout (or, before its first request, the
+   * head deadline) without an answer; a running response is never cut by it. Once bytes of a
+   * head have come, the head deadline alone ends it, with 408 (checkDeadlines), so which of
+   * the two timers fires first never decides what the client gets.
+   */
   #timeout(): void {
-    if (this.res === undefined) this.socket.destroy();
+    if (this.res !== undefined) return;
+    if (this.#pending !== undefined && this.#hasHeadDeadline) return;
+    this.socket.destroy();
   }
 
   /** The client half-closed (the server is allowHalfOpen): abort the response in progress, or close an idle connection. */
