@@ -37,6 +37,7 @@ import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
 import { closeWhenIdle } from './http2-idle.js';
 import { limitResets } from './http2-reset-limit.js';
 import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
+import { answerClientErrors, watchRequestLines } from './client-error.js';
 import type { SiteHost } from './site-host.js';
 import { rotateTicketKeys, type TicketKeyRotation } from './ticket-keys.js';
 
@@ -180,6 +181,7 @@ export class Listener {
         keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
         ...timeouts,
         onRequest: this.#onRequest,
+        onHandOff: watchRequestLines,
       });
       // After the fast path, which stands in for node's single listener of the event.
       server.on('secureConnection', (socket: TLSSocket) => {
@@ -199,11 +201,18 @@ export class Listener {
         this.#onRequest,
       );
       this.#server = server;
-      this.#fastPath = new FastPath({ server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, ...timeouts, onRequest: this.#onRequest });
+      this.#fastPath = new FastPath({
+        server,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        ...timeouts,
+        onRequest: this.#onRequest,
+        onHandOff: watchRequestLines,
+      });
     }
     if (this.#isHttps) this.#server.on('request', this.#onRequest);
     this.#server.on('upgrade', this.#onUpgrade);
     closeOnlyIdleConnections(this.#server, limits.headerTimeoutMs);
+    answerClientErrors(this.#server);
     if (limits.maxConnections > 0) {
       this.#server.maxConnections = limits.maxConnections;
       this.#server.on('drop', this.#onDrop);

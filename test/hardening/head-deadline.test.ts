@@ -6,55 +6,12 @@
  * of a request is closed without an answer. Each case waits for the close, never for a time.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestCa, type TestCa } from '../helpers/certificates.js';
-import { freePort, SITES, startNodehost, type RunningHost } from '../helpers/nodehost.js';
-import { RawConnection } from '../helpers/raw-http.js';
+import type { RawConnection } from '../helpers/raw-http.js';
+import { TwoPortHost } from './hardening-host.js';
 
 const HEAD = 'GET /app.js/x HTTP/1.1\r\nHost: 127.0.0.1\r\n';
 const CHUNKED = 'POST /app.js/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n';
-
-/** A host serving the hardening site on an http and an https port, with `headerTimeout`. */
-class DeadlineHost {
-  readonly folder = mkdtempSync(join(tmpdir(), 'nodehost-deadline-'));
-  ca: TestCa | undefined;
-  host: RunningHost | undefined;
-  httpPort = 0;
-  httpsPort = 0;
-
-  async start(headerTimeout: string): Promise<void> {
-    cpSync(join(SITES, 'hardening'), join(this.folder, 'site'), { recursive: true });
-    this.ca = createTestCa(this.folder);
-    const cert = this.ca.issue('secure', ['secure.test']);
-    this.httpPort = await freePort();
-    this.httpsPort = await freePort();
-    const yml = [
-      'logs: ""',
-      'limits:',
-      `  headerTimeout: ${headerTimeout}`,
-      'sites:',
-      '  - name: hardening',
-      '    root: site',
-      `    bindings: ["http://*:${this.httpPort}", "https://*:${this.httpsPort}"]`,
-      `    tls: { certificate: ${cert.certificate}, key: ${cert.key} }`,
-      '',
-    ].join('\n');
-    writeFileSync(join(this.folder, 'nodehost.yml'), yml);
-    this.host = await startNodehost('', { port: false, args: ['--config', join(this.folder, 'nodehost.yml')] });
-  }
-
-  open(isHttps: boolean): Promise<RawConnection> {
-    return isHttps ? RawConnection.openTls(this.httpsPort, { servername: 'secure.test', ca: this.ca!.ca }) : RawConnection.open(this.httpPort);
-  }
-
-  async stop(): Promise<void> {
-    assert.equal(await this.host?.stop(), 0);
-    rmSync(this.folder, { recursive: true, force: true });
-  }
-}
 
 /** ending is how the server ended the connection: the status it answered, or 'closed' without one. */
 async function ending(connection: RawConnection): Promise<number | 'closed'> {
@@ -76,7 +33,7 @@ const CASES: [string, string, string][] = [
 ];
 
 /** run plays one case on a new connection and says how it ended. */
-async function run(deadline: DeadlineHost, isHttps: boolean, first: string, stalled: string): Promise<number | 'closed'> {
+async function run(deadline: TwoPortHost, isHttps: boolean, first: string, stalled: string): Promise<number | 'closed'> {
   const connection = await deadline.open(isHttps);
   if (first !== '') {
     await connection.write(first);
@@ -91,9 +48,9 @@ for (const [headerTimeout, why] of [
   ['7s', 'longer than the keep-alive timer'],
 ] as const) {
   describe(`a stalled head with headerTimeout ${headerTimeout} (${why})`, () => {
-    const deadline = new DeadlineHost();
+    const deadline = new TwoPortHost();
 
-    before(() => deadline.start(headerTimeout));
+    before(() => deadline.start({ headerTimeout }));
     after(() => deadline.stop());
 
     for (const isHttps of [false, true]) {

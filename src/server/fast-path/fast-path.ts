@@ -41,6 +41,8 @@ export interface FastPathOptions {
   /** The whole request, head and body, must arrive within this long, or the connection closes. 0: none. */
   readonly requestTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
+  /** Called with each connection handed to node's server, once node listens to it. */
+  readonly onHandOff?: (socket: Socket) => void;
 }
 
 type ConnectionListener = (socket: Socket) => void;
@@ -132,6 +134,7 @@ export class FastPath {
     const socket = connection.socket;
     if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
     this.#nodeListener.call(this.#options.server, socket);
+    this.#options.onHandOff?.(socket);
   }
 
   forget(connection: FastConnection): void {
