@@ -16,6 +16,8 @@
  * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
  * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's and
  * closed after idleTimeout without a stream; the session ticket key is replaced every ticketKeyRotation.
+ * On the connections node's HTTP/1 parser reads, a begun head is ended by the head deadline
+ * only (node-idle-timeout.ts) and a refused head gets the fast path's statuses (client-error.ts).
  */
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
