@@ -193,7 +193,7 @@ class FastConnection implements ResponseOwner {
    */
   checkDeadlines(now: number, headerTimeoutMs: number, bodyTimeoutMs: number, requestTimeoutMs: number): void {
     if (this.#headStartedAt > 0 && headerTimeoutMs > 0 && now - this.#headStartedAt >= headerTimeoutMs) {
-      this.refuse('408 Request Timeout');
+      this.#endLateHead();
       return;
     }
     if (this.#bodyRemaining > 0 && bodyTimeoutMs > 0) {
@@ -205,9 +205,19 @@ class FastConnection implements ResponseOwner {
       }
     }
     if (this.#requestStartedAt > 0 && requestTimeoutMs > 0 && now - this.#requestStartedAt >= requestTimeoutMs) {
-      if (this.res === undefined) this.refuse('408 Request Timeout');
+      if (this.res === undefined) this.#endLateHead();
       else this.socket.destroy();
     }
+  }
+
+  /**
+   * endLateHead answers a head that began but did not complete in time with 408; a connection
+   * that sent no byte of a request is closed without an answer (as nginx does): there is no
+   * request to answer, and the idle timer of the same length would do the same.
+   */
+  #endLateHead(): void {
+    if (this.#pending === undefined) this.socket.destroy();
+    else this.refuse('408 Request Timeout');
   }
 
   /** refuse answers the head being read with a bodiless error status and closes the connection (no request reaches the site). */
