@@ -77,6 +77,8 @@ export class RequestContext {
    */
   readonly remoteAddress: string;
   readonly isHttps: boolean;
+  /** True when the peer is a trusted proxy, whose X-Forwarded-For and X-Forwarded-Proto nodehost read (remoteAddress, isHttps). */
+  readonly isFromTrustedProxy: boolean;
   /** The client's port (a balancer's, behind one). */
   readonly remotePort: number;
   /**
@@ -160,10 +162,12 @@ export class RequestContext {
     if (site.trustedProxies === undefined) {
       this.remoteAddress = peer;
       this.isHttps = isHttps;
+      this.isFromTrustedProxy = false;
     } else {
       const client = site.trustedProxies.client(peer, isHttps, req.headers);
       this.remoteAddress = client.address;
       this.isHttps = client.isHttps;
+      this.isFromTrustedProxy = site.trustedProxies.isTrusted(peer);
     }
     this.remotePort = socket.remotePort ?? 0;
     this.#localAddress = undefined;

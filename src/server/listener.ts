@@ -16,8 +16,10 @@
  * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
  * an HTTP/2 stream has no slow head to guard against, its session is bounded by node's and
  * closed after idleTimeout without a stream; the session ticket key is replaced every ticketKeyRotation.
+ * On the connections node's HTTP/1 parser reads, a begun head is ended by the head deadline
+ * only (node-idle-timeout.ts) and a refused head gets the fast path's statuses (client-error.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -36,6 +38,8 @@ import { FastPath } from './fast-path/fast-path.js';
 import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
 import { closeWhenIdle } from './http2-idle.js';
 import { limitResets } from './http2-reset-limit.js';
+import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
+import { answerClientErrors, watchRequestLines } from './client-error.js';
 import type { SiteHost } from './site-host.js';
 import { rotateTicketKeys, type TicketKeyRotation } from './ticket-keys.js';
 
@@ -162,8 +166,15 @@ export class Listener {
       server.on('sessionError', () => undefined);
       server.on('tlsClientError', () => undefined);
       options.acmeChallenges?.answerTlsAlpn(server);
-      // Node's HTTP/1 fallback of an HTTP/2 server reads these as its http server does.
-      Object.assign(server, { headersTimeout: limits.headerTimeoutMs, requestTimeout: limits.requestTimeoutMs });
+      // Node's HTTP/1 fallback of an HTTP/2 server reads these as its http server does (the
+      // checking interval when it starts listening); without keepAliveTimeout it would never
+      // close an idle connection it reads.
+      Object.assign(server, {
+        headersTimeout: limits.headerTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: checkingIntervalMs(limits),
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      });
       this.#server = server;
       this.#fastPath = new FastPath({
         server,
@@ -172,6 +183,7 @@ export class Listener {
         keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
         ...timeouts,
         onRequest: this.#onRequest,
+        onHandOff: watchRequestLines,
       });
       // After the fast path, which stands in for node's single listener of the event.
       server.on('secureConnection', (socket: TLSSocket) => {
@@ -179,7 +191,6 @@ export class Listener {
         else this.#handshakes.full++;
       });
     } else {
-      const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
       const server = createServer(
         {
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -187,15 +198,23 @@ export class Listener {
           // on this interval, so a short configured timeout is honoured closely.
           headersTimeout: limits.headerTimeoutMs,
           requestTimeout: limits.requestTimeoutMs,
-          connectionsCheckingInterval: shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4))),
+          connectionsCheckingInterval: checkingIntervalMs(limits),
         },
         this.#onRequest,
       );
       this.#server = server;
-      this.#fastPath = new FastPath({ server, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, ...timeouts, onRequest: this.#onRequest });
+      this.#fastPath = new FastPath({
+        server,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        ...timeouts,
+        onRequest: this.#onRequest,
+        onHandOff: watchRequestLines,
+      });
     }
     if (this.#isHttps) this.#server.on('request', this.#onRequest);
     this.#server.on('upgrade', this.#onUpgrade);
+    closeOnlyIdleConnections(this.#server, limits.headerTimeoutMs);
+    answerClientErrors(this.#server);
     if (limits.maxConnections > 0) {
       this.#server.maxConnections = limits.maxConnections;
       this.#server.on('drop', this.#onDrop);
@@ -332,6 +351,8 @@ export class Listener {
     const { req, res } =
       incoming instanceof Http2Request ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
+    // Node's own response (a connection node's server reads): its end starts the idle time.
+    if (response instanceof ServerResponse) noteResponseEnd(response);
     // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
     // path's: the socket's idle timer, which node's server answers by destroying the socket.
     const bodyTimeoutMs = this.#options.limits.bodyTimeoutMs;
@@ -367,6 +388,12 @@ export class Listener {
     }
     route.site.handleUpgrade(req, socket, head, this.#isHttps);
   };
+}
+
+/** checkingIntervalMs is how often node's server checks its connections' head and request deadlines: a quarter of the shortest (50 ms to 30 s). */
+function checkingIntervalMs(limits: HostLimits): number {
+  const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
+  return shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
 }
 
 /** cameOverHttps tells whether a trusted balancer in front (`trustedProxies`) says, by X-Forwarded-Proto, that it took the request over HTTPS: no redirect then, or it would loop. */

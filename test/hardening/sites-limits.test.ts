@@ -79,8 +79,8 @@ describe('limits and followSymlinks across sites', () => {
     for (const opened of open) {
       const connection = await opened();
       await connection.write('GET /inside.txt HTTP/1.1\r\nHost: secure.test\r\n');
-      // Closed by the 600ms deadline (the default, 60s, would outlast the test's timeout);
-      // whether the 408 or the idle timer of the same length closes it first is a race.
+      // Closed by the 600ms deadline (the default, 60s, would outlast the test's timeout), with 408.
+      assert.equal((await connection.read()).status, 408);
       await connection.closed();
     }
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CacheProfile } from '../../config/types.js';
 import type { RequestContext } from '../../http/request-context.js';
-import { cacheKey, encodingKey, queryValues } from './cache-key.js';
+import { cacheKey, encodingKey, normalisedHost, queryValues } from './cache-key.js';
 
 function profile(varyByQueryString: CacheProfile['varyByQueryString'], varyByHeaders: string[] = []): CacheProfile {
   return {
@@ -75,4 +75,23 @@ test('encodingKey: the accepted codings among br, gzip, deflate, most preferred 
   assert.equal(encodingKey(['gzip', 'br']), 'br,gzip');
   // Every client of one key accepts the same codings: identity never shares with gzip.
   assert.notEqual(cacheKey(ctx('/a', { 'accept-encoding': 'gzip' }), profile([])), cacheKey(ctx('/a'), profile([])));
+});
+
+test('normalisedHost folds case, a trailing dot and the default port, and keeps other names and ports apart', () => {
+  assert.equal(normalisedHost('/', 'Shop.Example.', false), 'shop.example');
+  assert.equal(normalisedHost('/', 'shop.example:80', false), 'shop.example');
+  assert.equal(normalisedHost('/', 'shop.example:443', true), 'shop.example');
+  assert.equal(normalisedHost('/', 'shop.example:443', false), 'shop.example:443');
+  assert.equal(normalisedHost('/', '[::1]', false), '[::1]');
+  assert.equal(normalisedHost('/', '[::1]:8080', false), '[::1]:8080');
+  assert.equal(normalisedHost('/', undefined, false), '');
+  // An absolute-form target names the host node sees (RFC 9112 §3.2.2).
+  assert.equal(normalisedHost('http://Evil.Example/a?b', 'shop.example', false), 'evil.example');
+});
+
+test('the key holds the scheme and the host', () => {
+  const plain = ctx('/a', { host: 'shop.example' });
+  assert.notEqual(cacheKey(plain, profile('')), cacheKey(ctx('/a', { host: 'other.example' }), profile('')));
+  assert.notEqual(cacheKey(plain, profile('')), cacheKey({ ...plain, isHttps: true } as RequestContext, profile('')));
+  assert.equal(cacheKey(plain, profile('')), cacheKey(ctx('/a', { host: 'SHOP.example:80' }), profile('')));
 });

@@ -2,6 +2,9 @@
  * The output cache's key (docs/output-cache.md): what makes two requests share one stored
  * response. One store serves one site, so the site is implicit. The key is built from
  *
+ *   the scheme (the client's, or a trusted balancer's X-Forwarded-Proto) and the host the
+ *   request names (normalisedHost: a site may answer many names, and an app may put the one
+ *   it was asked for in its links)
  *   the URL path the handler serves (and the original path, when URL Rewrite changed it:
  *   node sees the original URL)
  *   the profile's varyByQueryString values (`*`: the whole query string as sent)
@@ -20,7 +23,7 @@ const ABSENT = '\u0001';
 export function cacheKey(ctx: RequestContext, profile: CacheProfile): string {
   const raw = ctx.rawUrl;
   const q = raw.indexOf('?');
-  let key = ctx.path;
+  let key = (ctx.isHttps ? 'https\n' : 'http\n') + normalisedHost(raw, ctx.req.headers.host, ctx.isHttps) + '\n' + ctx.path;
   // A rewritten request is answered for the URL the client sent (node receives that one).
   if (ctx.isRewritten) key += '\n' + (q === -1 ? raw : raw.slice(0, q));
   const query = q === -1 ? '' : raw.slice(q + 1);
@@ -33,6 +36,39 @@ export function cacheKey(ctx: RequestContext, profile: CacheProfile): string {
     key += '\n' + (value === undefined ? ABSENT : Array.isArray(value) ? value.join(', ') : value);
   }
   return key + '\n' + encodingKey(headers['accept-encoding']);
+}
+
+/**
+ * normalisedHost is the host a request names, as node sees it: the authority of an
+ * absolute-form target (which replaces the Host field, RFC 9112 §3.2.2), else the Host field;
+ * in lower case, without a trailing dot or the scheme's default port, so `Shop.Example.:80`
+ * and `shop.example` share entries while another name or port gets its own.
+ */
+export function normalisedHost(rawUrl: string, host: string | undefined, isHttps: boolean): string {
+  let name = host ?? '';
+  if (rawUrl.charCodeAt(0) !== 47 /* '/' */) {
+    const scheme = rawUrl.indexOf('://');
+    if (scheme !== -1) {
+      const start = scheme + 3;
+      let end = rawUrl.length;
+      for (const stop of ['/', '?', '#']) {
+        const at = rawUrl.indexOf(stop, start);
+        if (at !== -1 && at < end) end = at;
+      }
+      name = rawUrl.slice(start, end);
+    }
+  }
+  name = name.toLowerCase();
+  const colon = name.lastIndexOf(':');
+  let port = '';
+  // An IPv6 literal ends with ']' when it has no port.
+  if (colon !== -1 && !name.endsWith(']')) {
+    port = name.slice(colon + 1);
+    name = name.slice(0, colon);
+  }
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  if (port === '' || port === (isHttps ? '443' : '80')) return name;
+  return name + ':' + port;
 }
 
 /**

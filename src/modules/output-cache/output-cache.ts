@@ -4,6 +4,7 @@
  *
  *   resolve-cache (after handler mapping, before the handler)
  *     not GET/HEAD, Authorization, Range, no profile for the handler's file ──▶ continue
+ *     a body, or an unkeyed header that may change the answer (OVERRIDE_HEADERS) ──▶ continue
  *     fresh entry                                   ──▶ answer it ('hit'), finish: node never sees it
  *     another request is fetching this key ──┬─ stale entry allowed ──▶ answer it ('stale')
  *                                            └─ wait for that response ──▶ answer it ('collapsed'),
@@ -28,7 +29,7 @@ import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import type { CacheResult, RequestContext } from '../../http/request-context.js';
 import type { BodyFilter, ResponseFilter } from '../../http/response-filter.js';
 import type { SiteHandle } from '../../http/site-handle.js';
-import { cacheKey } from './cache-key.js';
+import { cacheKey, encodingKey } from './cache-key.js';
 import { CacheStore, type CachedResponse } from './cache-store.js';
 
 /**
@@ -108,8 +109,9 @@ export class OutputCache {
     const profile = profileFor(caching, file);
     if (profile === undefined) return 'continue';
     const headers = ctx.req.headers;
-    // A request with credentials may get a response for that user only; a range is a part.
-    if (!cachesOnServer(profile) || headers.authorization !== undefined || headers.range !== undefined) {
+    // A request with credentials may get a response for that user only; a range is a part;
+    // input the key does not hold may shape the answer (cache poisoning), so it bypasses.
+    if (!cachesOnServer(profile) || headers.authorization !== undefined || headers.range !== undefined || hasUnkeyedInput(ctx, profile)) {
       tickets.set(ctx, new CacheTicket(profile, caching));
       return 'continue';
     }
@@ -188,6 +190,47 @@ export function profileFor(caching: CachingConfig, file: string): CacheProfile |
   const dot = base.lastIndexOf('.');
   const extension = dot <= 0 ? '.' : base.slice(dot).toLowerCase();
   return caching.profiles.get(extension) ?? caching.profiles.get('*');
+}
+
+/**
+ * OVERRIDE_HEADERS are request headers that frameworks trust to build links (host, scheme,
+ * port, prefix), to route (the URL IIS's rewrite module or a proxy set) or to pick the method.
+ * The key holds none of them, so an answer made for one must not reach clients that did not
+ * send it, nor should such a request get an answer made without it.
+ */
+const OVERRIDE_HEADERS = [
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-host',
+  'x-original-host',
+  'forwarded',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+] as const;
+
+/**
+ * hasUnkeyedInput tells whether a request carries input that may change its answer but is
+ * not in its key: a body (a GET with one is odd, and frameworks read `_method` from it), or
+ * one of OVERRIDE_HEADERS that the profile's varyByHeaders does not name. A trusted
+ * balancer's X-Forwarded-Proto is keyed (it is ctx.isHttps).
+ */
+function hasUnkeyedInput(ctx: RequestContext, profile: CacheProfile): boolean {
+  const headers = ctx.req.headers;
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return true;
+  for (const name of OVERRIDE_HEADERS) {
+    if (headers[name] === undefined || profile.varyByHeaders.includes(name)) continue;
+    if (name === 'x-forwarded-proto' && ctx.isFromTrustedProxy) continue;
+    return true;
+  }
+  return false;
 }
 
 /** cachesOnServer: the profile stores responses in nodehost's memory (location Any, Server or ServerAndClient). */
@@ -297,10 +340,13 @@ function uncacheable(ctx: RequestContext, caching: CachingConfig, profile: Cache
   if (vary !== '') {
     for (const token of vary.split(',')) {
       const name = token.trim();
-      // The key holds the accepted codings and the profile's headers; any other Vary would mix variants.
-      if (name !== '' && name !== 'accept-encoding' && !profile.varyByHeaders.includes(name)) return PASS;
+      // The key holds the host, the accepted codings and the profile's headers; any other Vary would mix variants.
+      if (name !== '' && name !== 'accept-encoding' && name !== 'host' && !profile.varyByHeaders.includes(name)) return PASS;
     }
   }
+  // A coding the request did not accept as nodehost reads it (an app that reads `gzip;q=0` as
+  // yes) would reach every client of the key, some of which cannot decode it.
+  if (!isAcceptedCoding(headerText(res.getHeader('content-encoding')), ctx.req.headers['accept-encoding'])) return { isPass: false };
   if (headerText(res.getHeader('content-type')).toLowerCase().startsWith('text/event-stream')) return PASS;
   const length = Number(headerText(res.getHeader('content-length')) || NaN);
   if (caching.maxResponseSize > 0 && length > caching.maxResponseSize) return PASS;
@@ -308,6 +354,18 @@ function uncacheable(ctx: RequestContext, caching: CachingConfig, profile: Cache
 }
 
 const PASS = { isPass: true } as const;
+
+/** isAcceptedCoding: every coding of a response's Content-Encoding is one the request's key accepts (encodingKey), or identity. */
+function isAcceptedCoding(contentEncoding: string, acceptEncoding: string | string[] | undefined): boolean {
+  if (contentEncoding === '') return true;
+  const accepted = encodingKey(acceptEncoding).split(',');
+  for (const token of contentEncoding.toLowerCase().split(',')) {
+    const coding = token.trim();
+    if (coding === '' || coding === 'identity') continue;
+    if (!accepted.includes(coding === 'x-gzip' ? 'gzip' : coding)) return false;
+  }
+  return true;
+}
 
 function headerText(value: number | string | string[] | undefined): string {
   if (value === undefined) return '';

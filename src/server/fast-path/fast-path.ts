@@ -41,6 +41,8 @@ export interface FastPathOptions {
   /** The whole request, head and body, must arrive within this long, or the connection closes. 0: none. */
   readonly requestTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
+  /** Called with each connection handed to node's server, once node listens to it. */
+  readonly onHandOff?: (socket: Socket) => void;
 }
 
 type ConnectionListener = (socket: Socket) => void;
@@ -133,6 +135,7 @@ export class FastPath {
     const socket = connection.socket;
     if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
     this.#nodeListener.call(this.#options.server, socket);
+    this.#options.onHandOff?.(socket);
   }
 
   forget(connection: FastConnection): void {
@@ -160,8 +163,6 @@ class FastConnection implements ResponseOwner {
    * socket timeout would.
    */
   #activeAt = 0;
-  /** No byte has come yet: a connection that stays so past the head deadline closes without a 408. */
-  #isSilent = true;
   /** Date.now() when the head being read began (the connection's start for the first); 0 while no head is read. */
   #headStartedAt: number;
   /** Date.now() when the current request began, while its head or body is still arriving; 0 otherwise. */
@@ -191,15 +192,17 @@ class FastConnection implements ResponseOwner {
    * (see FastPathOptions), or when it has waited for a next request longer than the keep-alive
    * timeout. A late head gets 408 (node's and nginx's answer); a late body cuts the request the
    * app is reading (it sees 'aborted'), as node's server does; an idle connection just closes.
+   * Once bytes of a head have come, the head deadline alone ends it (with 408), so which of the
+   * two deadlines comes first never decides what the client gets.
    */
   checkDeadlines(now: number, headerTimeoutMs: number, bodyTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): void {
-    if (this.res === undefined && this.#activeAt > 0 && keepAliveTimeoutMs > 0 && now - this.#activeAt >= keepAliveTimeoutMs) {
+    const isHeadBegun = this.#pending !== undefined && headerTimeoutMs > 0;
+    if (this.res === undefined && !isHeadBegun && this.#activeAt > 0 && keepAliveTimeoutMs > 0 && now - this.#activeAt >= keepAliveTimeoutMs) {
       this.socket.destroy();
       return;
     }
     if (this.#headStartedAt > 0 && headerTimeoutMs > 0 && now - this.#headStartedAt >= headerTimeoutMs) {
-      if (this.#isSilent) this.socket.destroy();
-      else this.refuse('408 Request Timeout');
+      this.#endLateHead();
       return;
     }
     if (this.#bodyRemaining > 0 && bodyTimeoutMs > 0) {
@@ -211,9 +214,19 @@ class FastConnection implements ResponseOwner {
       }
     }
     if (this.#requestStartedAt > 0 && requestTimeoutMs > 0 && now - this.#requestStartedAt >= requestTimeoutMs) {
-      if (this.res === undefined) this.refuse('408 Request Timeout');
+      if (this.res === undefined) this.#endLateHead();
       else this.socket.destroy();
     }
+  }
+
+  /**
+   * endLateHead answers a head that began but did not complete in time with 408; a connection
+   * that sent no byte of a request is closed without an answer (as nginx does): there is no
+   * request to answer, and the idle timer of the same length would do the same.
+   */
+  #endLateHead(): void {
+    if (this.#pending === undefined) this.socket.destroy();
+    else this.refuse('408 Request Timeout');
   }
 
   /** refuse answers the head being read with a bodiless error status and closes the connection (no request reaches the site). */
@@ -293,7 +306,6 @@ class FastConnection implements ResponseOwner {
   };
 
   #data(chunk: Buffer): void {
-    this.#isSilent = false;
     if (this.#activeAt > 0) this.#activeAt = Date.now();
     if (this.#bodyRemaining > 0) {
       const rest = this.#takeBody(chunk);

@@ -5,12 +5,14 @@ const http = require('http');
 
 const seen = [];
 let aborted = 0;
+// The body bytes each `hold` request received, by its target.
+const bodies = {};
 const hoard = [];
 
 const routes = {
   // What reached the app so far (this route itself excluded).
   seen(req, res) {
-    json(res, { seen, aborted });
+    json(res, { seen, aborted, bodies });
   },
   // Which process answered.
   pid(req, res) {
@@ -22,6 +24,16 @@ const routes = {
   },
   // Never answers on its own: the client's going away must abort it.
   wait(req, res) {
+    req.on('close', () => {
+      if (!res.writableEnded) aborted++;
+    });
+  },
+  // Reads the body and keeps what came; answers only at its end, so a cut body shows as an abort.
+  hold(req, res) {
+    bodies[req.url] = '';
+    req.setEncoding('latin1');
+    req.on('data', (chunk) => (bodies[req.url] += chunk));
+    req.on('end', () => res.end('held'));
     req.on('close', () => {
       if (!res.writableEnded) aborted++;
     });
