@@ -19,8 +19,12 @@ import { waitFor } from './helpers/logs.js';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { fetchStrict } from './helpers/strict-http.js';
 
-/** The most requests one load loop sends, and the longest it runs. */
-const MAX_REQUESTS = 400;
+/**
+ * The most requests one load loop sends, and the longest it runs. The count is large: a deploy is
+ * seen when each instance has started its new generation, which takes the same time however
+ * fast the requests go (400 requests once ran out before the second instance switched).
+ */
+const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 30_000;
 /** Requests sent side by side by a load loop. */
 const CONCURRENCY = 4;
