@@ -1,6 +1,7 @@
 // The admin API (docs/admin.md): JSON on the control socket and on the TCP admin listener,
-// nodehost status (table and --json) and recycle as its clients, /metrics, /ready and /live,
-// preload="true".
+// the sites of a long-form nodehost.yml with their bindings, nodehost status (table and --json)
+// and recycle as its clients, /metrics, /ready and /live, preload="true", and the --help of
+// every command.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { controlPaths } from '../src/control/paths.js';
-import { BIN, fetchRaw, startNodehost, type RunningHost } from './helpers/nodehost.js';
+import { BIN, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { parsePrometheus, sum } from './helpers/prometheus.js';
 
 const run = promisify(execFile);
@@ -203,6 +204,60 @@ describe('admin API on the control socket', () => {
       assert.deepEqual((await call(socket, 'GET', '/live')).json, { live: true });
       assert.deepEqual((await call(socket, 'GET', '/ready')).json, { ready: true });
       assert.equal(await host.stop(), 0);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('GET /v1/sites lists each site of a long-form nodehost.yml with its bindings as configured and the address each listens on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-admin-sites-'));
+    dirs.push(dir);
+    for (const name of ['blog', 'shop']) {
+      fs.mkdirSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, name, 'who.txt'), `${name}\n`);
+    }
+    const shared = await freePort();
+    const own = await freePort();
+    const yml = path.join(dir, 'nodehost.yml');
+    fs.writeFileSync(
+      yml,
+      [
+        'sites:',
+        '  - name: blog',
+        '    root: blog',
+        `    bindings: ["http://blog.test:${shared}", "http://*:${own}"]`,
+        '  - name: shop',
+        '    root: shop',
+        `    bindings: ["http://shop.test:${shared}"]`,
+        '',
+      ].join('\n'),
+    );
+    const host = await startNodehost('', { port: false, args: ['--config', yml], waitFor: /control socket / });
+    try {
+      // The control socket belongs to the first site's root.
+      const sites = (await call(socketOf(path.join(dir, 'blog')), 'GET', '/v1/sites')).json.sites;
+      assert.deepEqual(
+        sites.map((site: { name: string; root: string; bindings: unknown }) => [site.name, site.root, site.bindings]),
+        [
+          [
+            'blog',
+            fs.realpathSync(path.join(dir, 'blog')),
+            [
+              { binding: `http://blog.test:${shared}`, listening: `http://127.0.0.1:${shared}/` },
+              { binding: `http://*:${own}`, listening: `http://127.0.0.1:${own}/` },
+            ],
+          ],
+          ['shop', fs.realpathSync(path.join(dir, 'shop')), [{ binding: `http://shop.test:${shared}`, listening: `http://127.0.0.1:${shared}/` }]],
+        ],
+      );
+      // Each listening address serves its binding's site.
+      for (const site of sites as { name: string; bindings: { binding: string; listening: string }[] }[]) {
+        for (const { binding, listening } of site.bindings) {
+          const name = /^http:\/\/([^:]+):/.exec(binding)![1]!.replace('*', 'any.test');
+          const reply = await fetchRaw(listening, '/who.txt', { headers: { Host: `${name}:${new URL(listening).port}` } });
+          assert.equal(reply.text, `${site.name}\n`, `${binding} answers for ${site.name}`);
+        }
+      }
     } finally {
       await host.stop();
     }

@@ -6,7 +6,7 @@
  * ```
  *   GET  /                    the dashboard (index.html, dashboard.css, dashboard.js; no token needed)
  *   GET  /v1/server           version, pid, uptime, host processes, automatic certificates
- *   GET  /v1/sites            every site: name, root, listener URL, configuration error
+ *   GET  /v1/sites            every site: name, root, bindings (as configured, and where each listens), configuration error
  *   GET  /v1/apps             applications: generations, processes (pid, state, uptime, RSS, CPU, requests), restarts
  *   GET  /v1/apps/config      ?app=/hello.js  effective iisnode settings, each with the file:line it comes from
  *   POST /v1/apps/recycle     ?app=/hello.js  answered once each new generation serves or failed
@@ -41,6 +41,12 @@ import { readProcessUsage } from './proc-stat.js';
 /** AppStatus is one application in one host process; `logUrl` is the URL path of its log folder on the site ('' when it has none there). */
 export type AppStatus = ApplicationStats & { readonly frontDoor?: number; readonly frontDoorPid?: number; readonly logUrl?: string; readonly site?: string };
 
+/** BindingStatus is one binding of a site: as configured (`https://shop.example.test:8443`) and the address its port listens on (`https://127.0.0.1:8443/`; '' before it listens). */
+export interface BindingStatus {
+  readonly binding: string;
+  readonly listening: string;
+}
+
 /** HostStatus is what the target reports: the site and its applications (each front door's, when several). */
 export interface HostStatus {
   readonly site: string;
@@ -48,6 +54,8 @@ export interface HostStatus {
   readonly configError: string;
   /** The site's listener URL ('' before it listens). */
   readonly url?: string;
+  /** The site's bindings, in the order of the configuration. */
+  readonly bindings?: readonly BindingStatus[];
   readonly hostProcesses?: number;
   readonly frontDoors?: readonly { readonly index: number; readonly pid: number; readonly error?: string }[];
   readonly apps: readonly AppStatus[];
@@ -192,6 +200,7 @@ export class AdminApi {
             name: site.site,
             root: site.root,
             url: site.url ?? '',
+            bindings: site.bindings ?? [],
             configError: site.configError,
             apps: new Set(site.apps.map((a) => a.script)).size,
           })),

@@ -20,7 +20,7 @@
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { resolve } from 'node:path';
-import type { AdminTarget, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
+import type { AdminTarget, AppStatus, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
 import { NodehostError } from '../errors.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
@@ -262,15 +262,20 @@ class FrontDoors implements AdminTarget {
       .filter(({ reply }) => reply.error === undefined)
       .map(({ index, pid, reply }) => ({ index, pid, status: reply.result as ReturnType<NodehostServer['status']> }));
     const first = answers[0]?.status;
+    // One entry per application and front door: its workers belong to that front door.
+    const apps: AppStatus[] = answers.flatMap(({ index, pid, status }) => status.apps.map((app) => ({ ...app, frontDoor: index, frontDoorPid: pid })));
+    // Every front door serves the same sites and bindings: the first one's describe them.
+    const sites = first?.sites?.map((site) => ({ ...site, apps: apps.filter((app) => app.site === site.site) }));
     return {
       site: first?.site ?? '',
       root: first?.root ?? '',
       url: first?.url ?? '',
+      bindings: first?.bindings ?? [],
       configError: answers.find((a) => a.status.configError !== '')?.status.configError ?? '',
       hostProcesses: this.#count,
       frontDoors: doors,
-      // One entry per application and front door: its workers belong to that front door.
-      apps: answers.flatMap(({ index, pid, status }) => status.apps.map((app) => ({ ...app, frontDoor: index, frontDoorPid: pid }))),
+      apps,
+      ...(sites === undefined ? {} : { sites }),
     };
   }
 

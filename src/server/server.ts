@@ -344,9 +344,15 @@ export class NodehostServer implements AdminTarget {
     }
   }
 
-  /** setSiteUrls gives each site the URL of its first listener (the control API's `url`). */
+  /** setSiteUrls gives each site the URL of its first listener (the control API's `url`) and its bindings with the address each listens on. */
   #setSiteUrls(): void {
-    for (const site of this.#sites) site.url = [...this.#listeners.values()].find((listener) => listener.serves(site))?.url ?? '';
+    const specs = this.#options.sites ?? [shortFormSite(this.#options)];
+    for (const site of this.#sites) {
+      site.url = [...this.#listeners.values()].find((listener) => listener.serves(site))?.url ?? '';
+      // Listeners are kept by configured port, so each binding finds the one that serves it.
+      const bindings = specs.find((spec) => spec.name === site.site.name)?.bindings ?? [];
+      site.bindings = bindings.map((binding) => ({ binding: binding.text, listening: this.#listeners.get(binding.port)?.url ?? '' }));
+    }
   }
 
   /** retire stops a listener a reload removed: no new connections; open ones finish (shutdown ends them). */
@@ -485,6 +491,7 @@ export class NodehostServer implements AdminTarget {
       site: first.site,
       root: first.root,
       url: first.url,
+      bindings: first.bindings,
       configError: this.#hostConfigError || (statuses.find((status) => status.configError !== '')?.configError ?? ''),
       apps: statuses.flatMap((status) => status.apps.map((app) => ({ ...app, site: status.site }))),
       sites: statuses,

@@ -13,7 +13,7 @@ import type { InboundRule } from '../config/rewrite-types.js';
 import type { FolderConfig } from '../config/types.js';
 import type { HostLog } from '../host-log.js';
 import { AppHost } from '../iisnode/app-host.js';
-import type { DebugStarted } from '../control/admin-api.js';
+import type { BindingStatus, DebugStarted } from '../control/admin-api.js';
 import type { NodehostError } from '../errors.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
 import { LogCapture } from '../iisnode/log-files/log-capture.js';
@@ -100,6 +100,8 @@ export interface SiteStatus {
   root: string;
   /** The site's first listener URL ('' before it listens). */
   url: string;
+  /** Each binding as configured, with the address its port listens on. */
+  bindings: readonly BindingStatus[];
   configError: string;
   apps: (ReturnType<AppHost['stats']>['apps'][number] & { logUrl: string })[];
 }
@@ -129,6 +131,8 @@ export class SiteHost {
   #isClosing = false;
   /** The URL of the site's first listener, set by the server once it listens. */
   url = '';
+  /** The site's bindings and where each listens, set by the server once it listens (and after a reload). */
+  bindings: readonly BindingStatus[] = [];
 
   constructor(options: SiteHostOptions) {
     this.#log = options.log;
@@ -296,6 +300,7 @@ export class SiteHost {
       site: this.site.name,
       root: this.site.root,
       url: this.url,
+      bindings: this.bindings,
       configError: this.#brokenConfig?.errors[0]?.toString() ?? '',
       apps: this.#appHost.stats().apps.map((app) => ({ ...app, logUrl: this.#logUrlOf(app.script) })),
     };
