@@ -31,7 +31,7 @@ export const ERRORS = {
     status: 500,
     substatus: 0,
     summary:
-      '`nodehost config get|set` cannot do what it was asked: no such site or folder, a file that is not well-formed, or an edit the file would not accept.',
+      '`nodehost config get|set` cannot do what it was asked: no such site or folder (for `rewrite test` too), a file that is not well-formed, or an edit the file would not accept.',
   },
 
   // Worker processes

@@ -109,3 +109,49 @@ test('config set edits a commented web.config in place and the running server ap
     await host.stop();
   }
 });
+
+test('config get|set name a site of a long-form nodehost.yml; shop/node is the folder of its /node application', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-config-sites-'));
+  dirs.push(dir);
+  for (const folder of ['shop', 'node-app', 'blog', 'elsewhere']) fs.mkdirSync(path.join(dir, folder));
+  const yml = path.join(dir, 'nodehost.yml');
+  fs.writeFileSync(
+    yml,
+    [
+      'sites:',
+      '  - name: shop',
+      '    root: shop',
+      '    bindings: ["http://shop.test:8080"]',
+      '    applications:',
+      '      - { path: /node, root: node-app }',
+      '  - name: blog',
+      '    root: blog',
+      '    bindings: ["http://blog.test:8080"]',
+      '',
+    ].join('\n'),
+  );
+  const shopConfig = path.join(dir, 'shop', 'web.config');
+  const appConfig = path.join(dir, 'node-app', 'web.config');
+  fs.writeFileSync(shopConfig, WEB_CONFIG);
+  fs.writeFileSync(appConfig, WEB_CONFIG);
+
+  // --config from another folder; the URL path /node is the application's own folder, not shop/node/.
+  const set = await nodehost(['config', 'set', '--config', yml, 'shop/node', 'iisnode/nodeProcessCountPerApplication', '3'], path.join(dir, 'elsewhere'));
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(fs.readFileSync(appConfig, 'utf8'), WEB_CONFIG.replace('nodeProcessCountPerApplication="1"', 'nodeProcessCountPerApplication="3"'));
+  assert.equal(fs.readFileSync(shopConfig, 'utf8'), WEB_CONFIG, "the site root's web.config is left alone");
+  assert.equal(fs.existsSync(path.join(dir, 'shop', 'node')), false);
+
+  // Without --config, ./nodehost.yml names the sites.
+  const app = await nodehost(['config', 'get', 'shop/node', 'iisnode/nodeProcessCountPerApplication'], dir);
+  assert.equal(app.stdout, `nodeProcessCountPerApplication=3 (${appConfig}:10)\n`);
+  const shop = await nodehost(['config', 'get', 'shop', 'iisnode/nodeProcessCountPerApplication'], dir);
+  assert.equal(shop.stdout, `nodeProcessCountPerApplication=1 (${shopConfig}:10)\n`);
+  const blog = await nodehost(['config', 'set', 'blog', 'iisnode/maxRequestsPerProcess', '500'], dir);
+  assert.equal(blog.code, 0, blog.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'blog', 'web.config'), 'utf8'), /maxRequestsPerProcess="500"/);
+
+  const unknown = await nodehost(['config', 'get', 'cafe/node', 'iisnode/maxRequestsPerProcess'], dir);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no site named 'cafe\/node' in nodehost\.yml and no such site folder \[NH_ERR_CONFIG_EDIT\]/);
+});

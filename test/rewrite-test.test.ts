@@ -1,17 +1,19 @@
 // `nodehost rewrite test`: the URL Rewrite tracer, on the Kudu template and on a site with
-// redirects, captures, server variables and a custom response.
+// redirects, captures, server variables and a custom response; a site named by nodehost.yml,
+// with a URL path of its application (`shop/node`).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, SITES } from './helpers/nodehost.js';
 
 const run = promisify(execFile);
 
 interface Trace {
+  request: { url: string };
   passes: {
     kind: string;
     rules: {
@@ -131,6 +133,71 @@ describe('nodehost rewrite test: actions and captures', () => {
       ['global', 'distributed'],
     );
     assert.deepEqual(t.result, { kind: 'rewrite', url: '/v3/things' });
+  });
+});
+
+describe('nodehost rewrite test <site> named in nodehost.yml', () => {
+  // The long form: shop, with a /node application in a folder of its own, and blog.
+  const dir = mkdtempSync(join(tmpdir(), 'nh-rwt-sites-'));
+  const yml = join(dir, 'nodehost.yml');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const folder of ['shop', 'node-app', 'blog']) mkdirSync(join(dir, folder));
+  writeFileSync(
+    yml,
+    [
+      'sites:',
+      '  - name: shop',
+      '    root: shop',
+      '    bindings: ["http://shop.test:8080"]',
+      '    applications:',
+      '      - { path: /node, root: node-app }',
+      '  - name: blog',
+      '    root: blog',
+      '    bindings: ["http://blog.test:8080"]',
+      '',
+    ].join('\n'),
+  );
+  const rules = (rule: string) => `<configuration><system.webServer><rewrite><rules>${rule}</rules></rewrite></system.webServer></configuration>`;
+  writeFileSync(join(dir, 'shop', 'web.config'), rules('<rule name="ShopOld"><match url="^old/(.*)" /><action type="Rewrite" url="new/{R:1}" /></rule>'));
+  writeFileSync(
+    join(dir, 'node-app', 'web.config'),
+    rules(
+      '<rule name="NodeFallback"><match url="(.*)" /><conditions><add input="{REQUEST_FILENAME}" matchType="IsFile" negate="true" /></conditions><action type="Rewrite" url="hello.js" /></rule>',
+    ),
+  );
+  writeFileSync(join(dir, 'node-app', 'hello.js'), '');
+  writeFileSync(join(dir, 'blog', 'web.config'), rules(''));
+
+  async function traceIn(cwd: string, ...args: string[]): Promise<Trace> {
+    const { stdout } = await run(process.execPath, [BIN, 'rewrite', 'test', ...args, '--json'], { cwd });
+    return JSON.parse(stdout) as Trace;
+  }
+
+  test("shop/node with --config: the URL is below /node, mapped to the application's folder and traced with its rules", async () => {
+    const t = await traceIn(tmpdir(), 'shop/node', '/missing', '--config', yml);
+    assert.equal(t.request.url, '/node/missing');
+    const fallback = rule(t, 'NodeFallback');
+    assert.equal(fallback.input, 'missing');
+    assert.equal(fallback.conditions[0]!.value, join(dir, 'node-app', 'missing'), '{REQUEST_FILENAME} is in the /node application');
+    assert.deepEqual(t.result, { kind: 'rewrite', url: '/node/hello.js' });
+    const present = await traceIn(tmpdir(), 'shop/node', '/hello.js', '--config', yml);
+    assert.deepEqual(present.result, { kind: 'unchanged', url: '/node/hello.js' }, 'the file exists in the application folder');
+  });
+
+  test('without --config a site name is looked up in ./nodehost.yml, and each site runs its own rules', async () => {
+    assert.deepEqual((await traceIn(dir, 'shop', '/old/page')).result, { kind: 'rewrite', url: '/new/page' });
+    const blog = await traceIn(dir, 'blog', '/old/page');
+    assert.deepEqual(blog.result, { kind: 'unchanged', url: '/old/page' });
+    assert.equal(
+      blog.passes.flatMap((pass) => pass.rules).some((r) => r.name === 'ShopOld'),
+      false,
+    );
+  });
+
+  test('a name that is no site and no folder exits 1 naming it', async () => {
+    const result = await run(process.execPath, [BIN, 'rewrite', 'test', 'cafe', '/x'], { cwd: dir }).catch((err) => err);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no site named 'cafe' in nodehost\.yml and no such site folder \[NH_ERR_CONFIG_EDIT\]/);
   });
 });
 

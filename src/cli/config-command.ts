@@ -3,9 +3,9 @@
  * site folder's web.config (or of the iisnode.yml that overrides it) in place, like IIS's
  * appcmd, keeping comments, attribute order and indentation (config/web-config-edit.ts).
  *
- * - `<site>` is a site name (`name` of nodehost.yml, from --config or ./nodehost.yml) or a site
- *   folder, optionally followed by a URL path: `shop/node`, `./site/node`. For a folder path,
- *   the site root is the outermost folder on the path, as written, that has a web.config.
+ * - `<site>` is a site name of nodehost.yml (--config or ./nodehost.yml; the short form's `name`
+ *   or a name of the long form's `sites:`) or a site folder, optionally followed by a URL path:
+ *   `shop/node` (the folder of shop's `/node` application), `./site/node` (site-argument.ts).
  * - `<section/attribute>`: `iisnode/nodeProcessCountPerApplication` (a section without
  *   `system.*` is under `system.webServer`) or `system.webServer/httpErrors/errorMode`.
  * - appcmd's form is accepted too: `set config "Default Web Site/node" -section:iisnode
@@ -18,23 +18,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadHostConfig } from '../config/host-config.js';
 import { findYmlValue, setYmlValue } from '../config/iisnode-yml-edit.js';
 import { parseSettingValue, SETTINGS_BY_LOWER_NAME, SETTINGS_BY_NAME, type SettingSpec } from '../config/schema.js';
 import { SiteConfig } from '../config/site-config.js';
 import { decodeConfigText, parseWebConfig } from '../config/web-config.js';
 import { type ConfigTarget, getConfigValue, NEW_WEB_CONFIG, setConfigValue } from '../config/web-config-edit.js';
 import { NodehostError } from '../errors.js';
+import { resolveSiteArgument, type SiteArgument } from './site-argument.js';
 
 interface ConfigFlags {
   config?: string;
-}
-
-/** SiteFolder is where a `<site>` argument points: the site root and the URL path of a folder in it. */
-interface SiteFolder {
-  readonly root: string;
-  readonly urlPath: string;
-  readonly dir: string;
 }
 
 /** ConfigRequest is one parsed command line: where, which attributes, and the values to set. */
@@ -130,43 +123,6 @@ function usage(message: string): NodehostError {
   return new NodehostError('NH_ERR_CLI_USAGE', `${message} (see 'nodehost config set --help')`);
 }
 
-/** resolveSite finds the site folder a `<site>` argument names (see the file comment). */
-function resolveSite(arg: string, flags: ConfigFlags): SiteFolder {
-  const hostFile = flags.config ?? (fs.existsSync('nodehost.yml') ? 'nodehost.yml' : undefined);
-  if (hostFile !== undefined) {
-    const host = loadHostConfig(path.resolve(hostFile));
-    const root = host.root ?? path.dirname(path.resolve(hostFile));
-    const name = host.name ?? path.basename(root);
-    if (arg === name || arg.startsWith(`${name}/`)) return folderOf(root, arg.slice(name.length));
-  }
-  const parts = arg.split('/');
-  for (let count = 1; count <= parts.length; count++) {
-    const prefix = parts.slice(0, count).join('/') || '/';
-    if (fs.existsSync(path.join(prefix, 'web.config'))) return folderOf(path.resolve(prefix), `/${parts.slice(count).join('/')}`);
-  }
-  if (isDirectory(arg)) return folderOf(path.resolve(arg), '/');
-  throw new NodehostError('NH_ERR_CONFIG_EDIT', `no site named '${arg}'${hostFile === undefined ? '' : ` in ${hostFile}`} and no such site folder`);
-}
-
-function folderOf(root: string, urlPath: string): SiteFolder {
-  const clean = `/${urlPath
-    .split('/')
-    .filter((part) => part !== '' && part !== '.')
-    .join('/')}`;
-  if (clean.split('/').includes('..')) throw new NodehostError('NH_ERR_CONFIG_EDIT', `the URL path ${urlPath} leaves the site`);
-  const dir = path.join(root, clean);
-  if (!isDirectory(dir)) throw new NodehostError('NH_ERR_CONFIG_EDIT', `the site ${root} has no folder ${clean} (${dir})`);
-  return { root, urlPath: clean, dir };
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** iisnodeSpec returns the schema entry of an `<iisnode>` attribute (undefined for other sections); throws naming the setting when iisnode has none by that name. */
 function iisnodeSpec(elements: readonly string[], attribute: string): SettingSpec | undefined {
   if (elements.join('/') !== 'system.webServer/iisnode') return undefined;
@@ -180,16 +136,16 @@ function iisnodeSpec(elements: readonly string[], attribute: string): SettingSpe
 }
 
 /** ymlFileOf is the folder's iisnode.yml (configOverrides) when it exists and sets the key: it wins over web.config, so it is the file to edit. */
-function ymlFileOf(folder: SiteFolder, spec: SettingSpec | undefined): string | undefined {
+function ymlFileOf(folder: SiteArgument, spec: SettingSpec | undefined): string | undefined {
   if (spec?.ymlKey === null || spec === undefined) return undefined;
-  const overrides = SiteConfig.load(folder.root).forPath(`${folder.urlPath.replace(/\/$/, '')}/`).iisnode.configOverrides;
+  const overrides = SiteConfig.load(folder.root, process.env, {}, folder.paths).forPath(`${folder.urlPath.replace(/\/$/, '')}/`).iisnode.configOverrides;
   const file = path.resolve(folder.dir, overrides);
   if (!fs.existsSync(file)) return undefined;
   return findYmlValue(fs.readFileSync(file, 'utf8'), spec.ymlKey) === undefined ? undefined : file;
 }
 
 function getSetting(request: ConfigRequest, flags: ConfigFlags): void {
-  const folder = resolveSite(request.site, flags);
+  const folder = resolveSiteArgument(request.site, flags.config);
   const webConfig = path.join(folder.dir, 'web.config');
   const text = fs.existsSync(webConfig) ? decodeConfigText(fs.readFileSync(webConfig)) : undefined;
   for (const { attribute } of request.pairs) {
@@ -204,7 +160,7 @@ function getSetting(request: ConfigRequest, flags: ConfigFlags): void {
     if (found !== undefined) {
       process.stdout.write(`${attribute}=${found.value} (${webConfig}:${found.line})\n`);
     } else if (spec !== undefined) {
-      const effective = SiteConfig.load(folder.root).forPath(`${folder.urlPath.replace(/\/$/, '')}/`).iisnode[spec.name];
+      const effective = SiteConfig.load(folder.root, process.env, {}, folder.paths).forPath(`${folder.urlPath.replace(/\/$/, '')}/`).iisnode[spec.name];
       process.stdout.write(`${attribute}=${String(effective)} (effective: not set in ${webConfig})\n`);
     } else {
       process.stdout.write(`${attribute} is not set in ${webConfig}\n`);
@@ -213,7 +169,7 @@ function getSetting(request: ConfigRequest, flags: ConfigFlags): void {
 }
 
 function setSetting(request: ConfigRequest, flags: ConfigFlags): void {
-  const folder = resolveSite(request.site, flags);
+  const folder = resolveSiteArgument(request.site, flags.config);
   for (const { attribute, value } of request.pairs) {
     const spec = iisnodeSpec(request.elements, attribute);
     const yml = ymlFileOf(folder, spec);
@@ -236,7 +192,7 @@ function setSetting(request: ConfigRequest, flags: ConfigFlags): void {
 }
 
 /** writeWebConfig edits the folder's web.config (made when missing) and writes it only when the reader finds no new error in it. */
-function writeWebConfig(folder: SiteFolder, target: ConfigTarget, value: string): void {
+function writeWebConfig(folder: SiteArgument, target: ConfigTarget, value: string): void {
   const file = path.join(folder.dir, 'web.config');
   const exists = fs.existsSync(file);
   const bytes = exists ? fs.readFileSync(file) : undefined;

@@ -1,14 +1,17 @@
 /**
- * `nodehost rewrite test <siteRoot> <url>`: the URL Rewrite rule tracer. It loads the site's
- * web.config files (and the global rules of --config), runs the inbound rules for one made-up
- * request and prints every rule with its input, match, captures, conditions, server variables
- * and action, then where the request ends up. Exit 0 when traced, 1 when the configuration has
- * errors (each printed as file:line), 2 for a usage error.
+ * `nodehost rewrite test <site> <url>`: the URL Rewrite rule tracer. It loads the site's
+ * web.config files (and the global rules of nodehost.yml), runs the inbound rules for one
+ * made-up request and prints every rule with its input, match, captures, conditions, server
+ * variables and action, then where the request ends up. `<site>` is a site name of nodehost.yml
+ * or a site folder, optionally followed by a URL path (site-argument.ts): `shop/node /a` traces
+ * `/node/a` on the site shop. Exit 0 when traced, 1 when the site is not found or its
+ * configuration has errors (each printed as file:line), 2 for a usage error.
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadHostConfig } from '../config/host-config.js';
 import { SiteConfig } from '../config/site-config.js';
+import { resolveSiteArgument } from './site-argument.js';
 import { traceRewrite, type RewriteTraceReport, type RuleStepTrace, type TraceResult } from '../modules/url-rewrite/rewrite-trace.js';
 
 interface RewriteTestFlags {
@@ -42,11 +45,11 @@ export function registerRewriteCommand(program: Command): void {
   rewrite
     .command('test')
     .description('trace the inbound URL Rewrite rules for one request: every rule, its input, captures, conditions and action, and the final URL or response')
-    .argument('<siteRoot>', 'site folder (its web.config files are read)')
+    .argument('<site>', 'a site name of nodehost.yml (--config, or ./nodehost.yml) or a site folder, optionally followed by a URL path: shop/node')
     .argument('<url>', "request URL: '/path?query' or 'http(s)://host/path?query' (host and scheme then become Host and HTTPS)", parseTraceUrl)
     .option('--header <name:value>', 'a request header (repeatable)', collectHeader, [])
     .option('--method <method>', 'request method', parseMethod, 'GET')
-    .option('--config <file>', 'host configuration file (nodehost.yml): its globalRules run first')
+    .option('--config <file>', 'host configuration file (nodehost.yml) naming the site; its globalRules run first (default ./nodehost.yml for a site name)')
     .option('--json', 'print the trace as JSON')
     .addHelpText(
       'after',
@@ -54,25 +57,38 @@ export function registerRewriteCommand(program: Command): void {
 Examples:
   nodehost rewrite test ./site /css/site.css
   nodehost rewrite test ./site 'https://example.com/old/page?id=7' --header 'User-Agent: curl'
-  nodehost rewrite test ./site /api/items --method POST --config nodehost.yml --json`,
+  nodehost rewrite test ./site /api/items --method POST --config nodehost.yml --json
+  nodehost rewrite test shop/node /hello.js --config /etc/nodehost/nodehost.yml   # /node/hello.js on the site shop
+
+Exit codes: 0 traced, 1 no such site or the configuration has errors, 2 usage error.`,
     )
     .action(runRewriteTest);
 }
 
 function runRewriteTest(siteArg: string, url: string, flags: RewriteTestFlags): void {
-  const root = path.resolve(siteArg);
-  // nodehost.yml errors throw a NodehostError naming file:line: main prints it and exits 1.
-  const host = flags.config === undefined ? undefined : loadHostConfig(path.resolve(flags.config));
-  const config = SiteConfig.load(root, process.env);
+  // An unknown site, and nodehost.yml errors, throw a NodehostError (naming file:line): main prints it and exits 1.
+  const site = resolveSiteArgument(siteArg, flags.config);
+  // The global rules of the nodehost.yml that named the site, else of --config.
+  const host = site.host ?? (flags.config === undefined ? undefined : loadHostConfig(path.resolve(flags.config)));
+  const config = SiteConfig.load(site.root, process.env, { compression: host?.compression }, site.paths);
   if (config.errors.length > 0) {
     for (const err of config.errors) process.stderr.write(`${err.toString()}\n`);
     process.stderr.write(`nodehost: the site configuration has ${config.errors.length} error(s); nothing traced\n`);
     process.exitCode = 1;
     return;
   }
-  const report = traceRewrite(root, config, host?.globalRules, { method: flags.method, url, headers: flags.header });
-  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatTrace(report, root));
+  const request = { method: flags.method, url: site.urlPath === '/' ? url : underPath(url, site.urlPath), headers: flags.header };
+  const report = traceRewrite(site.root, config, host?.globalRules, request, site.paths);
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatTrace(report, site.root));
   process.exitCode = 0;
+}
+
+/** underPath puts a request URL below the URL path of the site argument (`/a?q` under `/node` is `/node/a?q`), keeping an absolute URL's scheme and host. */
+function underPath(url: string, prefix: string): string {
+  const absolute = /^(https?:\/\/[^/?#]*)(.*)$/i.exec(url);
+  if (absolute === null) return prefix + url;
+  const rest = absolute[2]!;
+  return absolute[1]! + prefix + (rest.startsWith('/') ? rest : `/${rest}`);
 }
 
 /** formatTrace renders a trace for people: one block per rule, then the result. */

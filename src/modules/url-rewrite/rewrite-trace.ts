@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Condition, Expr, InboundRule } from '../../config/rewrite-types.js';
+import type { SitePaths } from '../../config/site-paths.js';
 import type { FolderConfig } from '../../config/types.js';
 import type { HttpResponse } from '../../http/http-response.js';
 import { RequestContext, type ErrorResponder } from '../../http/request-context.js';
@@ -99,7 +100,8 @@ export interface RewriteTraceReport {
 
 /**
  * traceRewrite traces `request` through the global rules (when given) and the distributed rules
- * of `config` (a SiteConfig, or anything with its forPath), rooted at `siteRoot`. Never throws
+ * of `config` (a SiteConfig, or anything with its forPath), rooted at `siteRoot` (and its
+ * applications and virtual directories, `paths`, which map URLs to their folders). Never throws
  * for a request the server would answer; configuration errors are the caller's to report.
  */
 export function traceRewrite(
@@ -107,11 +109,12 @@ export function traceRewrite(
   config: { forPath(path: string): FolderConfig },
   globalRules: readonly InboundRule[] | undefined,
   request: TraceRequest,
+  paths?: SitePaths,
 ): RewriteTraceReport {
   const { req, isHttps } = fakeRequest(request);
   const res = new HeaderOnlyResponse();
   const before = { ...req.headers };
-  const ctx = new RequestContext(req, res as unknown as HttpResponse, { root: siteRoot, name: 'trace' }, isHttps, NO_ERRORS);
+  const ctx = new RequestContext(req, res as unknown as HttpResponse, { root: siteRoot, name: 'trace', paths }, isHttps, NO_ERRORS);
   const requestSummary = { method: request.method, url: req.url ?? '/', headers: { ...before } as Record<string, string> };
   const url = parseRequestUrl(ctx.rawUrl);
   if (url === undefined) {
@@ -127,7 +130,7 @@ export function traceRewrite(
   ctx.path = url.path;
   ctx.query = url.query;
   ctx.hasQuery = url.hasQuery;
-  ctx.physicalPath = siteRoot + url.path;
+  ctx.physicalPath = ctx.mapPath(url.path);
   ctx.config = config.forPath(url.path);
   const tracer = new RecordingTracer();
   const result = runRewritePasses(ctx, config, globalRules, tracer);
