@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { program } from '../src/cli/main.js';
 import { controlPaths } from '../src/control/paths.js';
 import { BIN, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { parsePrometheus, sum } from './helpers/prometheus.js';
@@ -364,12 +366,26 @@ describe('admin API on the control socket', () => {
   });
 });
 
+/** leafCommands lists the commands that run something (those without subcommands of their own), each as the words that name it. */
+function leafCommands(command: Command, prefix: readonly string[] = []): string[][] {
+  return command.commands.flatMap((sub) => (sub.commands.length === 0 ? [[...prefix, sub.name()]] : leafCommands(sub, [...prefix, sub.name()])));
+}
+
 test('every command has --help with an example and its exit codes', async () => {
-  for (const command of ['serve', 'check', 'recycle', 'stop', 'start', 'status', 'logs', 'config get', 'config set']) {
-    const help = (await run(process.execPath, [BIN, ...command.split(' '), '--help'])).stdout;
-    assert.match(help, /Examples?:\n {2}nodehost /, command);
-    assert.match(help, /Exit codes: 0 /, command);
+  // Listed from the program itself, so a command added without them fails here.
+  const commands = leafCommands(program);
+  for (const known of ['serve', 'status', 'config set', 'rewrite test', 'user add', 'service install', 'init'])
+    assert.ok(
+      commands.some((words) => words.join(' ') === known),
+      `${known} is listed`,
+    );
+  const helps = await Promise.all(commands.map((words) => run(process.execPath, [BIN, ...words, '--help']).then(({ stdout }) => [words.join(' '), stdout])));
+  for (const [command, help] of helps) {
+    assert.match(help!, /Examples?:\n {2}(sudo )?nodehost /, `${command} has an example`);
+    assert.match(help!, /Exit codes: 0 .*, 1 .*, 2 usage error/, `${command} has its exit codes`);
   }
+  // init exits 2 when it finds no entry script (a usage error: --script names it), and says so.
+  assert.match(helps.find(([command]) => command === 'init')![1]!, /2 usage error, no entry script found included/);
   const usage = await run(process.execPath, [BIN, 'status', '--count', 'x']).catch((err) => err);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /NH_ERR_CLI_USAGE/);

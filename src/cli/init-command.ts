@@ -101,7 +101,7 @@ export function registerInitCommand(program: Command): void {
     .option('--force', 'replace files that exist')
     .addHelpText(
       'after',
-      '\nExamples:\n  nodehost init\n  nodehost init ~/shop --script dist/main.js -i 2 --host-config\n\nExit codes: 0 written, 1 a file exists or no entry script was found, 2 usage error.',
+      '\nExamples:\n  nodehost init\n  nodehost init ~/shop --script dist/main.js -i 2 --host-config\n\nExit codes: 0 written, 1 a file exists (--force replaces it), 2 usage error, no entry script found included (name it with --script).',
     )
     .action((folderArg: string | undefined, flags: InitFlags) => {
       const folder = path.resolve(folderArg ?? '.');

@@ -1,5 +1,7 @@
 /**
- * The `nodehost` command: `serve` runs a site, `check` validates its configuration.
+ * The `nodehost` command: `serve` runs a site, `check` validates its configuration, and the
+ * other commands are clients of a running server or edit its files. bin/nodehost calls `run`;
+ * `program` is exported so that a test can list every command.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
@@ -337,8 +339,12 @@ function check(siteArg: string | undefined, flags: { config?: string; migration?
   process.exitCode = errors > 0 ? 1 : 0;
 }
 
-// Usage errors surface as CommanderError (below) instead of commander's own exit, so they exit 2.
-const program = new Command('nodehost').exitOverride().description('Host Node.js applications and static sites the way iisnode did on IIS.').version(version);
+// Usage errors surface as CommanderError (see run) instead of commander's own exit, so they exit 2.
+/** program is the command line: every command and its options, built without running anything. */
+export const program = new Command('nodehost')
+  .exitOverride()
+  .description('Host Node.js applications and static sites the way iisnode did on IIS.')
+  .version(version);
 
 program
   .command('serve')
@@ -444,14 +450,17 @@ registerServiceCommand(program);
 registerConfigCommand(program);
 registerInitCommand(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CommanderError) {
-    // Commander has printed the message (or the help or version asked for).
-    if (err.exitCode === 0) process.exit(0);
-    process.stderr.write(`nodehost: ${new NodehostError('NH_ERR_CLI_USAGE', "see 'nodehost <command> --help'").toString()}\n`);
-    process.exit(2);
-  }
-  if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);
-  else process.stderr.write(`nodehost: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(err instanceof NodehostError && err.code === 'NH_ERR_CLI_USAGE' ? 2 : 1);
-});
+/** run parses `argv` and runs its command; exit 2 for a usage error, 1 for any other failure. */
+export function run(argv: readonly string[]): void {
+  program.parseAsync(argv).catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message (or the help or version asked for).
+      if (err.exitCode === 0) process.exit(0);
+      process.stderr.write(`nodehost: ${new NodehostError('NH_ERR_CLI_USAGE', "see 'nodehost <command> --help'").toString()}\n`);
+      process.exit(2);
+    }
+    if (err instanceof NodehostError) process.stderr.write(`nodehost: ${err.toString()}\n`);
+    else process.stderr.write(`nodehost: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(err instanceof NodehostError && err.code === 'NH_ERR_CLI_USAGE' ? 2 : 1);
+  });
+}

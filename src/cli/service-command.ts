@@ -47,7 +47,9 @@ Examples:
   nodehost service install --config /etc/nodehost/nodehost.yml --user www-data
   sudo nodehost service install --config /etc/nodehost/nodehost.yml --user www-data --write
   sudo systemctl daemon-reload && sudo systemctl enable --now nodehost
-  sudo systemctl reload nodehost    # SIGHUP: re-read the web.config files`,
+  sudo systemctl reload nodehost    # SIGHUP: re-read nodehost.yml and the web.config files
+
+Exit codes: 0 printed or written, 1 a configuration that cannot be read, a missing site folder or a unit that cannot be written, 2 usage error (no site folder or --config, a bad --user).`,
     )
     .action(install);
 }

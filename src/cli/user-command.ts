@@ -22,13 +22,22 @@ export function registerUserCommand(program: Command): void {
     .argument('<file>', 'the users file (created when missing)')
     .argument('<name>', 'the user name (no colon)')
     .option('--roles <roles>', 'comma-separated roles, for authorization rules with roles="..."')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  nodehost user add /etc/nodehost/users alice --roles admins
+  echo "$PASSWORD" | nodehost user add /etc/nodehost/users deploy
+
+Exit codes: 0 saved, 1 an empty password or a file that cannot be written, 2 usage error (a name or role with a colon or blanks).`,
+    )
     .action(addUser);
 }
 
 async function addUser(file: string, name: string, flags: UserAddFlags): Promise<void> {
   if (name === '' || /[:\s]/.test(name)) {
     process.stderr.write('nodehost: a user name must not be empty or contain a colon or blanks\n');
-    process.exitCode = 1;
+    process.exitCode = 2;
     return;
   }
   const roles = (flags.roles ?? '')
@@ -37,7 +46,7 @@ async function addUser(file: string, name: string, flags: UserAddFlags): Promise
     .filter((role) => role !== '');
   if (roles.some((role) => role.includes(':'))) {
     process.stderr.write('nodehost: a role must not contain a colon\n');
-    process.exitCode = 1;
+    process.exitCode = 2;
     return;
   }
   const password = process.stdin.isTTY ? await askHidden(`Password for ${name}: `) : await firstLineOfStdin();
