@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { controlPaths } from '../src/control/paths.js';
 import { fetchRaw, startNodehost } from './helpers/nodehost.js';
+import { parsePrometheus, sum } from './helpers/prometheus.js';
 import { waitForLog } from './helpers/recycle.js';
 
 const dirs: string[] = [];
@@ -92,7 +93,7 @@ describe('worker health', () => {
     }
   });
 
-  test('a worker whose heap grows over maxHeapMB is replaced with the reason heap', async () => {
+  test('a worker whose heap grows over maxHeapMB is replaced with the reason heap, in status and metrics', async () => {
     const site = makeSite('maxHeapMB="40"');
     const host = await startNodehost(site, { waitFor: /control socket / });
     try {
@@ -100,6 +101,9 @@ describe('worker health', () => {
       await waitForLog(host.child.stderr!, host.stderr, /"msg":"worker retired".*"reason":"heap \d+ MB over maxHeapMB 40"/, 15_000);
       assert.notEqual(Number((await fetchRaw(host.url, '/app.js')).text), grown);
       assert.equal((await admin(site, '/v1/apps')).json.apps[0].restartsByReason.heap, 1);
+      const { samples } = parsePrometheus((await admin(site, '/metrics')).text);
+      assert.equal(sum(samples, 'nodehost_worker_restarts_total', { app: '/app.js', reason: 'heap' }), 1);
+      assert.equal(sum(samples, 'nodehost_worker_restarts_total', { app: '/app.js', reason: 'memory' }), 0, 'not counted as an RSS recycle');
     } finally {
       await host.stop();
     }

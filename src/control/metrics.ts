@@ -123,7 +123,7 @@ export class HostMetrics {
     add('nodehost_request_duration_seconds', 'Time from the request head to the closed response, per application.', 'histogram', () => this.#durations());
     add(
       'nodehost_app_full_responses_total',
-      'Requests answered 503.1002 because every process of the application had maxConcurrentRequestsPerProcess active requests.',
+      'Requests an application answered 503 because it could not take them, by substatus: 1002 (every process had maxConcurrentRequestsPerProcess active requests), 1001 (it was shutting down).',
       'counter',
       () => this.#full(),
     );
@@ -261,13 +261,17 @@ export class HostMetrics {
   }
 
   #full(): Values {
-    return this.#source
-      .sites()
-      .flatMap((source) =>
-        source.requests.apps
-          .filter(({ script }) => script !== '')
-          .map(({ script, counts }) => ({ value: counts.full, labels: { site: source.requests.site, app: appLabel(source, script) } })),
-      );
+    return this.#source.sites().flatMap((source) =>
+      source.requests.apps
+        .filter(({ script }) => script !== '')
+        .flatMap(({ script, counts }) => {
+          const labels = { site: source.requests.site, app: appLabel(source, script) };
+          return [
+            { value: counts.full, labels: { ...labels, substatus: '1002' } },
+            { value: counts.closing, labels: { ...labels, substatus: '1001' } },
+          ];
+        }),
+    );
   }
 
   /** eachApp calls `visit` with every application of every site and its base labels. */

@@ -1,7 +1,8 @@
 /**
  * RequestMetrics counts the site's responses for `/metrics` (docs/admin.md): by application and
- * status class, a duration histogram per application, output cache answers, and the 503s of full applications
- * (503.1002, NH_ERR_APP_FULL), and the bytes the site's connections read and wrote (head and
+ * status class, a duration histogram per application, output cache answers, the 503s of
+ * applications that could not take a request (503.1002 full, NH_ERR_APP_FULL; 503.1001 shutting
+ * down, NH_ERR_APP_RECYCLING), and the bytes the site's connections read and wrote (head and
  * body, counted on the connection the way the access log's sc-bytes is: what a connection moved
  * since its previous response was logged goes to the site of this one). The 'log' phase module records each closed response into plain
  * integer arrays (a Map lookup by entry script and a short bucket scan, no label strings, no
@@ -27,6 +28,8 @@ export class AppRequestCounts {
   count = 0;
   /** 503.1002: every process of the application was at maxConcurrentRequestsPerProcess. */
   full = 0;
+  /** 503.1001: the application was shutting down (stopped, or the host draining) and took no new request. */
+  closing = 0;
   /** Output cache answers by CACHE_RESULTS index: hit, miss, collapsed, stale. */
   readonly cache: number[] = [0, 0, 0, 0];
 }
@@ -91,7 +94,10 @@ export class RequestMetrics {
     const status = res.headersSent ? res.statusCode : ctx.status || res.statusCode;
     const statusClass = (status / 100) | 0;
     counts.byClass[statusClass >= 1 && statusClass <= 5 ? statusClass : 0]!++;
-    if (status === 503 && ctx.substatus === 1002) counts.full++;
+    if (status === 503) {
+      if (ctx.substatus === 1002) counts.full++;
+      else if (ctx.substatus === 1001) counts.closing++;
+    }
     const cache = ctx.cacheResult;
     if (cache !== '') counts.cache[cache === 'hit' ? 0 : cache === 'miss' ? 1 : cache === 'collapsed' ? 2 : 3]!++;
     const ns = (monotonicMs() - ctx.startTime) * 1e6;
