@@ -5,11 +5,12 @@
  * port, and keeps the workers of sites it did not change.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { controlPaths } from '../src/control/paths.js';
 import { SITES, fetchRaw, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { waitForLog } from './helpers/recycle.js';
 
@@ -114,6 +115,57 @@ describe('host configuration reload', () => {
     await waitForLog(host.child.stderr!, host.stderr, new RegExp(`(host config reloaded[^]*){${count + 1}}`));
     assert.match(host.stderr(), /config reload requested.*SIGHUP/);
     assert.equal((await keptGet('/who.txt', 'a')).text, 'a\n');
+  });
+});
+
+/** reloadThroughApi sends POST /v1/reload on the control socket of the site `root`; resolves with the status and JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the API answers
+function reloadThroughApi(root: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlPaths(root).socketPath, method: 'POST', path: '/v1/reload', agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('POST /v1/reload', () => {
+  test('applies an edited nodehost.yml (a new site on a new port answers); a broken one answers NH_ERR_ADMIN_RELOAD naming file:line and changes nothing', async () => {
+    makeSite('e');
+    makeSite('f');
+    // The host reads a link to a file in another folder: editing that file is no change the
+    // host's watch of its folder sees, so only the API's reload can apply it.
+    const folder = join(DIR, 'api');
+    mkdirSync(join(folder, 'real'), { recursive: true });
+    const real = join(folder, 'real', 'nodehost.yml');
+    const yml = join(folder, 'nodehost.yml');
+    symlinkSync(real, yml);
+    const portE = await freePort();
+    const portF = await freePort();
+    const entry = (name: string, port: number) => `  - name: ${name}\n    root: ${join(DIR, name)}\n    bindings: ["http://*:${port}"]\n`;
+    writeFileSync(real, `sites:\n${entry('e', portE)}`);
+    const host = await startNodehost('', { port: false, args: ['--config', yml], waitFor: /control socket / });
+    try {
+      assert.equal((await fetchRaw(`http://127.0.0.1:${portE}`, '/who.txt')).text, 'e\n');
+      writeFileSync(real, `sites:\n${entry('e', portE)}${entry('f', portF)}`);
+      await assert.rejects(fetchRaw(`http://127.0.0.1:${portF}`, '/who.txt'), /ECONNREFUSED/, 'not applied before the API asks');
+      const applied = await reloadThroughApi(join(DIR, 'e'));
+      assert.equal(applied.status, 200);
+      assert.deepEqual(applied.json, { reloaded: true });
+      assert.equal((await fetchRaw(`http://127.0.0.1:${portF}`, '/who.txt')).text, 'f\n');
+
+      writeFileSync(real, `sites:\n${entry('e', portE)}  - name: f\n    bogus: 1\n`);
+      const refused = await reloadThroughApi(join(DIR, 'e'));
+      assert.equal(refused.status, 500);
+      assert.equal(refused.json.error.code, 'NH_ERR_ADMIN_RELOAD');
+      assert.match(refused.json.error.message, /nodehost\.yml:6: unknown site setting 'bogus'/);
+      assert.equal((await fetchRaw(`http://127.0.0.1:${portF}`, '/who.txt')).text, 'f\n', 'the running configuration keeps serving');
+    } finally {
+      await host.stop();
+    }
   });
 });
 

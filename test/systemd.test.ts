@@ -1,14 +1,18 @@
 // systemd: the unit `nodehost service install` writes, and the sd_notify messages the host
-// sends to NOTIFY_SOCKET (READY=1, RELOADING=1 + MONOTONIC_USEC on SIGHUP, STOPPING=1), read
-// by a fake systemd: a python3 Unix datagram receiver.
+// sends to NOTIFY_SOCKET (READY=1; RELOADING=1 + MONOTONIC_USEC, then READY=1, around every
+// reload: SIGHUP, a change to nodehost.yml, the admin API; STOPPING=1), with one host process
+// and with front doors, read by a fake systemd: a python3 Unix datagram receiver.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { BIN, fetchRaw, SITES, startNodehost } from './helpers/nodehost.js';
+import { controlPaths } from '../src/control/paths.js';
+import { BIN, fetchRaw, freePort, SITES, startNodehost } from './helpers/nodehost.js';
+import { waitForLog } from './helpers/recycle.js';
 
 const run = promisify(execFile);
 
@@ -106,6 +110,99 @@ for (const sender of ['systemd-notify', 'python3']) {
     });
   });
 }
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** makeSite writes a static site (who.txt) and a nodehost.yml beside it; returns both paths. */
+function makeSite(): { dir: string; root: string; yml: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-sd-site-'));
+  dirs.push(dir);
+  const root = join(dir, 'site');
+  mkdirSync(root);
+  writeFileSync(join(root, 'who.txt'), 'site\n');
+  return { dir, root, yml: join(dir, 'nodehost.yml') };
+}
+
+/** reloadThroughApi sends POST /v1/reload on the control socket of `root`; resolves with the answer's JSON. */
+function reloadThroughApi(root: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlPaths(root).socketPath, method: 'POST', path: '/v1/reload', agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(JSON.parse(text)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** reloaded waits for RELOADING=1 and then READY=1 after message `from`; resolves with the index of the READY=1. */
+async function reloaded(fake: FakeSystemd, from: number): Promise<number> {
+  const reloading = await fake.waitFor(/(^|\|)RELOADING=1(\||$)/, from);
+  assert.match(reloading.message, /MONOTONIC_USEC=\d+/);
+  return (await fake.waitFor(/(^|\|)READY=1(\||$)/, reloading.index + 1)).index;
+}
+
+describe('sd_notify around every reload', () => {
+  test('a reload through the admin API and a change to nodehost.yml send RELOADING=1, then READY=1', async () => {
+    const { root, yml } = makeSite();
+    writeFileSync(yml, `root: site\nlogs: ""\n`);
+    const fake = await FakeSystemd.start();
+    try {
+      const host = await startNodehost('', { args: ['--config', yml], env: { NOTIFY_SOCKET: fake.socket }, waitFor: /control socket / });
+      let ready = (await fake.waitFor(/(^|\|)READY=1(\||$)/)).index;
+      assert.deepEqual(await reloadThroughApi(root), { reloaded: true });
+      ready = await reloaded(fake, ready + 1);
+      writeFileSync(yml, `# edited\nroot: site\nlogs: ""\n`);
+      ready = await reloaded(fake, ready + 1);
+      assert.equal((await fetchRaw(host.url, '/who.txt')).text, 'site\n');
+      assert.equal(await host.stop('SIGTERM'), 0);
+      await fake.waitFor(/(^|\|)STOPPING=1(\||$)/, ready + 1);
+    } finally {
+      fake.close();
+    }
+  });
+
+  test('with hostProcesses 2 the primary speaks: READY=1 once both front doors listen, each reload (SIGHUP, file, API) reaches both, STOPPING=1', async () => {
+    const { root, yml } = makeSite();
+    const port = await freePort();
+    const added = await freePort();
+    const config = (bindings: string[]) => `hostProcesses: 2\nlogs: ""\nsites:\n  - name: site\n    root: site\n    bindings: ${JSON.stringify(bindings)}\n`;
+    writeFileSync(yml, config([`http://*:${port}`]));
+    const fake = await FakeSystemd.start();
+    try {
+      const host = await startNodehost('', { port: false, args: ['--config', yml], env: { NOTIFY_SOCKET: fake.socket }, waitFor: /control socket / });
+      const first = await fake.waitFor(/(^|\|)READY=1(\||$)/);
+      assert.match(first.message, new RegExp(`STATUS=listening on http://127\\.0\\.0\\.1:${port}/ \\(2 host processes\\)`));
+      if (/MAINPID=/.test(first.message)) assert.match(first.message, new RegExp(`MAINPID=${host.child.pid}(\\||$)`), 'the primary is the main process');
+      assert.equal(fake.messages.filter((m) => /(^|\|)READY=1(\||$)/.test(m)).length, 1, 'one READY=1 for both front doors');
+      assert.equal(host.stderr().split('"msg":"front door started"').length - 1, 2, 'both front doors listened before READY=1');
+      // Each front door logs its own re-read of nodehost.yml.
+      const rereads = () => host.stderr().split('"msg":"host config reloaded"').length - 1;
+      const bothReread = (count: number) => waitForLog(host.child.stderr!, host.stderr, new RegExp(`("msg":"host config reloaded"[^]*){${count}}`));
+
+      host.child.kill('SIGHUP');
+      let ready = await reloaded(fake, first.index + 1);
+      await bothReread(2);
+      writeFileSync(yml, config([`http://*:${port}`, `http://*:${added}`]));
+      ready = await reloaded(fake, ready + 1);
+      await bothReread(4);
+      assert.equal((await fetchRaw(`http://127.0.0.1:${added}`, '/who.txt')).text, 'site\n', 'the binding the edit added answers');
+      assert.deepEqual(await reloadThroughApi(root), { reloaded: true });
+      ready = await reloaded(fake, ready + 1);
+      await bothReread(6);
+      assert.equal(rereads(), 6, 'once per front door and reload: the front doors do not watch the file themselves');
+      assert.equal(await host.stop('SIGTERM'), 0);
+      await fake.waitFor(/(^|\|)STOPPING=1(\||$)/, ready + 1);
+      assert.match(host.stderr(), /"msg":"config reload requested","signal":"SIGHUP"/);
+    } finally {
+      fake.close();
+    }
+  });
+});
 
 describe('nodehost service install', () => {
   test('prints a Type=notify unit with the hardening and paths it needs; systemd-analyze verify accepts it', async (t) => {

@@ -76,8 +76,12 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   const script = isScript ? scriptSite(siteArg, flags.processes) : undefined;
   const args = { siteArg, config: flags.config, port: flags.port, host: flags.host, metrics: flags.metrics, script };
   const configFile = flags.config === undefined ? undefined : resolve(flags.config);
+  // Read (and removed from the environment, so front doors and workers do not inherit it) before
+  // anything starts; a front door has none: its primary speaks to systemd.
+  const notifier = isFrontDoorProcess() ? undefined : new SystemdNotifier(log);
   const options: ServerOptions = {
     ...serveOptions(file, args, log),
+    notifier,
     ...(configFile === undefined
       ? {}
       : {
@@ -106,8 +110,6 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     );
     return;
   }
-  // Read (and removed from the environment, so workers do not inherit it) before anything starts.
-  const notifier = new SystemdNotifier(log);
   const server = new NodehostServer(options);
   const url = await server.start();
   await server.preload();
@@ -130,13 +132,13 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     await server.close();
     throw err;
   }
-  void notifier.ready(`listening on ${url}`);
+  void notifier?.ready(`listening on ${url}`);
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info('shutting down', { signal });
-    const isNotified = notifier.stopping(`stopping (${signal})`);
+    const isNotified = notifier?.stopping(`stopping (${signal})`);
     // The admin API stays up while requests drain: /ready answers 503 meanwhile.
     // The exit waits for the STOPPING=1 message too (it never rejects).
     Promise.all([server.close(), isNotified]).then(
@@ -156,8 +158,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
   process.on('SIGHUP', () => {
     if (signalled) return;
     log.info('config reload requested', { signal: 'SIGHUP' });
-    void notifier.reloading('reloading the configuration');
-    void server.reload().then(() => notifier.ready(`listening on ${url}`));
+    void server.reload();
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

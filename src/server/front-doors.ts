@@ -12,9 +12,13 @@
  *   primary ──{status|recycle, id}──▶ every front door ──{reply, id, result}──▶ primary (merged)
  *   front door ──{recycle-signal, script}──▶ primary ──{recycle-script, script}──▶ every front door
  *   front door ──{listening, url, root}──▶ primary    (once all have: the `listening` line)
- *   SIGHUP ▶ primary ──{call reload}──▶ every front door (each re-reads nodehost.yml and web.config)
+ *   SIGHUP, a change to nodehost.yml (the primary watches it), POST /v1/reload
+ *          ▶ primary ──{call reload}──▶ every front door (each re-reads nodehost.yml and web.config)
  *   SIGTERM/SIGINT ▶ primary ──{shutdown}──▶ every front door: close() as today, exit 0;
  *                    the primary exits 0 once they all have
+ *
+ * The primary is the service's main process, so it alone speaks to systemd (NOTIFY_SOCKET):
+ * READY=1 once every front door listens, RELOADING=1 … READY=1 around each reload, STOPPING=1.
  *   a front door that exits otherwise is replaced (with backoff when it keeps dying)
  * ```
  */
@@ -28,6 +32,7 @@ import { controlPaths } from '../control/paths.js';
 import { effectiveConfig, type EffectiveConfig } from '../config/check.js';
 import type { HostEvent } from '../host-log.js';
 import type { FrontDoor } from '../iisnode/front-door-share.js';
+import { watchHostFile, type HostFileWatch } from './host-file-watch.js';
 import { NodehostServer, type ServerOptions } from './server.js';
 
 /** The variable that tells a forked process which front door it is (`<index>/<count>`); removed at once so workers do not inherit it. */
@@ -85,7 +90,14 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
   const send = (message: FromFrontDoor) => {
     if (process.connected) process.send!(message);
   };
-  const server = new NodehostServer({ ...options, frontDoor, onRecycleSignal: (script) => send({ type: 'recycle-signal', script }) });
+  // The primary watches nodehost.yml and asks for each reload, and tells systemd: not the front door.
+  const server = new NodehostServer({
+    ...options,
+    hostConfigFile: undefined,
+    notifier: undefined,
+    frontDoor,
+    onRecycleSignal: (script) => send({ type: 'recycle-signal', script }),
+  });
   const url = await server.start();
   let isClosing = false;
   const shutDown = () => {
@@ -170,11 +182,16 @@ class FrontDoors implements AdminTarget {
   readonly #pending = new Map<number, PendingReply>();
   #nextId = 1;
   #listening = 0;
+  /** The first front door's URL, once every front door listens. */
+  #url = '';
   #isReady = false;
   #isShuttingDown = false;
   #exitCode = 0;
   #control: ControlServer | undefined = undefined;
   readonly #admin: AdminListenerOptions | undefined;
+  #hostFileWatch: HostFileWatch | undefined;
+  /** The STOPPING=1 message once it is on its way; the exit waits for it. */
+  #isStopNotified: Promise<void> = Promise.resolve();
 
   constructor(count: number, options: ServerOptions, banner: (url: string, root: string) => string, admin?: AdminListenerOptions) {
     this.#admin = admin;
@@ -196,7 +213,9 @@ class FrontDoors implements AdminTarget {
     process.on('SIGINT', () => this.#shutDown('SIGINT'));
     // SIGHUP re-reads the configuration in every front door (each re-reads nodehost.yml itself).
     process.on('SIGHUP', () => {
-      if (!this.#isShuttingDown) void this.reload();
+      if (this.#isShuttingDown) return;
+      this.#options.log.info('config reload requested', { signal: 'SIGHUP' });
+      void this.reload();
     });
   }
 
@@ -210,9 +229,16 @@ class FrontDoors implements AdminTarget {
     return replies.find((reply) => reply.error !== undefined) ?? replies[0] ?? { script: app, error: 'no front door is serving' };
   }
 
+  /** reload asks every front door to re-read the configuration, between RELOADING=1 and READY=1 to systemd. */
   async reload(): Promise<{ configError: string }> {
-    const replies = (await this.#call('reload')) as { configError: string }[];
-    return replies.find((reply) => reply.configError !== '') ?? { configError: '' };
+    const notifier = this.#isShuttingDown ? undefined : this.#options.notifier;
+    void notifier?.reloading('reloading the configuration');
+    try {
+      const replies = (await this.#call('reload')) as { configError: string }[];
+      return replies.find((reply) => reply.configError !== '') ?? { configError: '' };
+    } finally {
+      void notifier?.ready(`listening on ${this.#url} (${this.#count} host processes)`);
+    }
   }
 
   async metrics(): Promise<string> {
@@ -329,6 +355,7 @@ class FrontDoors implements AdminTarget {
 
   async #onAllListening(url: string, root: string): Promise<void> {
     this.#isReady = true;
+    this.#url = url;
     process.stdout.write(`${this.#banner(url, root)}\n`);
     // The control API (DESIGN §5): `nodehost recycle|status` find the primary through the pid file.
     const control = new ControlServer(controlPaths(root), this, this.#admin);
@@ -348,7 +375,13 @@ class FrontDoors implements AdminTarget {
       this.#shutDown('admin listener failure');
       return;
     }
-    if (this.#isShuttingDown) control.close();
+    if (this.#isShuttingDown) {
+      control.close();
+      return;
+    }
+    const file = this.#options.hostConfigFile;
+    if (file !== undefined) this.#hostFileWatch = watchHostFile(file, () => void this.reload(), this.#options.log);
+    void this.#options.notifier?.ready(`listening on ${url} (${this.#count} host processes)`);
   }
 
   #onExit(index: number, door: ClusterWorker, code: number | null, signal: string | null): void {
@@ -387,6 +420,8 @@ class FrontDoors implements AdminTarget {
     if (this.#isShuttingDown) return;
     this.#isShuttingDown = true;
     this.#options.log.info('shutting down', { signal: reason, frontDoors: this.#count });
+    this.#hostFileWatch?.close();
+    this.#isStopNotified = this.#options.notifier?.stopping(`stopping (${reason})`) ?? Promise.resolve();
     // The admin API stays up while the front doors drain: /ready answers 503 meanwhile.
     for (const timer of this.#replaceTimers) clearTimeout(timer);
     this.#replaceTimers.clear();
@@ -401,7 +436,8 @@ class FrontDoors implements AdminTarget {
   #exitWhenAllGone(): void {
     if (!this.#doors.every((door) => door === undefined)) return;
     this.#control?.close();
-    process.exit(this.#exitCode);
+    // The notifier never rejects.
+    void this.#isStopNotified.then(() => process.exit(this.#exitCode));
   }
 
   /** askAll sends one question to every live front door and resolves with every answer (a timeout of 0 waits as long as it takes). */

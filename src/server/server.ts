@@ -4,8 +4,8 @@
  * (HTTP, or HTTPS with HTTP/2; listener.ts) that chooses a request's site by its binding. It
  * starts them, answers the control API for all of them, and shuts everything down gracefully.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { NodehostError } from '../errors.js';
 import { DEFAULT_LIMITS, type AcmeSettings, type Binding, type FollowSymlinks, type HostLimits, type TlsFiles } from '../config/host-config.js';
 import type { ProxyRange } from '../config/proxy-range.js';
@@ -22,10 +22,12 @@ import { HostMetrics, type MetricsJson } from '../control/metrics.js';
 import { AcmeCertificates, type AcmeSite, type CertificateStatus } from './acme/acme-certificates.js';
 import { ChallengeAnswers } from './acme/challenge-answers.js';
 import { Certificates, type CertificateEntry } from './certificates.js';
+import { watchHostFile, type HostFileWatch } from './host-file-watch.js';
 import { Listener, type Route } from './listener.js';
 import { keepSelfSigned } from './self-signed-files.js';
 import { dropPrivileges, type Privileges } from './privileges.js';
 import { SiteHost, type Site, type SiteStatus } from './site-host.js';
+import type { SystemdNotifier } from './systemd-notify.js';
 
 /** SiteOptions is one site of the long form (nodehost.yml `sites`). */
 export interface SiteOptions {
@@ -91,6 +93,8 @@ export interface ServerOptions {
   readonly healthPath?: string | undefined;
   /** The user and group to switch to once the ports are bound (nodehost.yml `user:`, `group:`); absent: keep the host's own. */
   readonly privileges?: Privileges | undefined;
+  /** Tells systemd about each reload (RELOADING=1, then READY=1), whatever asked for it; absent: nobody is told (a front door: its primary tells). */
+  readonly notifier?: SystemdNotifier | undefined;
 }
 
 /** ServerStatus is the control API's `status`: the first site's fields (as with one site), every application, and with several sites each one's own. */
@@ -112,9 +116,6 @@ function shortFormSite(options: ServerOptions): SiteOptions {
     bindings: [{ protocol: 'http', host: '*', port: options.port, text: `http://*:${options.port}` }],
   };
 }
-
-/** How long nodehost.yml must stay unchanged after an event before it is re-read. */
-const HOST_FILE_SETTLE_MS = 100;
 
 /** Port is what one listener serves: its protocol, the routes of its bindings and its sites' certificates. */
 interface PortPlan {
@@ -170,7 +171,7 @@ export class NodehostServer implements AdminTarget {
   /** The last host configuration reload's error ('' when it applied). */
   #hostConfigError = '';
   #reloading: Promise<string> = Promise.resolve('');
-  #hostFileWatcher: FSWatcher | undefined;
+  #hostFileWatch: HostFileWatch | undefined;
   /** Listeners a reload removed; shutdown ends their connections. */
   readonly #retired: Listener[] = [];
   #isListening = false;
@@ -300,8 +301,8 @@ export class NodehostServer implements AdminTarget {
       this.#options.log.warn('host config: a new host address needs a restart', { host: options.host, keeps: this.#options.host });
     const old = this.#sites;
     // What only a restart changes, and how to re-read, stay as they are.
-    const { host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits } = this.#options;
-    const next = { ...options, host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits };
+    const { host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits, notifier } = this.#options;
+    const next = { ...options, host, reread, hostConfigFile, frontDoor, onRecycleSignal, limits, notifier };
     const plan = this.#plan(next, old);
     const certificates = new Map<number, Certificates | undefined>();
     try {
@@ -359,25 +360,6 @@ export class NodehostServer implements AdminTarget {
   #retire(listener: Listener): void {
     listener.stop();
     this.#retired.push(listener);
-  }
-
-  /** watchHostFile re-reads nodehost.yml when it changes (editors replace the file, so its folder is watched). */
-  #watchHostFile(): void {
-    const file = this.#options.hostConfigFile;
-    if (file === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      this.#hostFileWatcher = watch(dirname(file), { persistent: false }, (_event, name) => {
-        if (name !== null && name.toString() !== basename(file)) return;
-        // A save is a burst of events (truncate, write, rename): read once it has settled.
-        clearTimeout(timer);
-        timer = setTimeout(() => void this.reload(), HOST_FILE_SETTLE_MS);
-        timer.unref();
-      });
-      this.#hostFileWatcher.on('error', () => this.#hostFileWatcher?.close());
-    } catch (err) {
-      this.#options.log.warn('host config not watched', { file, error: (err as Error).message });
-    }
   }
 
   /**
@@ -447,11 +429,20 @@ export class NodehostServer implements AdminTarget {
     return site.startApp(appUrl);
   }
 
-  /** reload re-reads the configuration now, nodehost.yml then every web.config (SIGHUP, the file watch and the admin API's reload); configError is '' when both are valid. */
+  /**
+   * reload re-reads the configuration now, nodehost.yml then every web.config (SIGHUP, the file
+   * watch and the admin API's reload), between RELOADING=1 and READY=1 to systemd; configError
+   * is '' when both are valid.
+   */
   async reload(): Promise<{ configError: string }> {
+    // Once shutting down, systemd has been told STOPPING=1: a reload then is not news to it.
+    const notifier = this.#closing === undefined ? this.#options.notifier : undefined;
+    void notifier?.reloading('reloading the configuration');
     const hostError = await this.reloadHost();
     this.reloadConfig();
-    return { configError: hostError || this.status().configError };
+    const configError = hostError || this.status().configError;
+    void notifier?.ready(`listening on ${this.urls[0]}${configError === '' ? '' : ' (configuration errors: the last good configuration serves)'}`);
+    return { configError };
   }
 
   /** metrics renders this process's /metrics. */
@@ -540,7 +531,8 @@ export class NodehostServer implements AdminTarget {
     for (const listener of this.#listeners.values()) listener.release();
     this.#setSiteUrls();
     for (const site of this.#sites) site.startWatching();
-    this.#watchHostFile();
+    const file = this.#options.hostConfigFile;
+    if (file !== undefined) this.#hostFileWatch = watchHostFile(file, () => void this.reload(), this.#options.log);
     this.#acme?.start();
     this.#isListening = true;
     return this.urls[0]!;
@@ -556,7 +548,7 @@ export class NodehostServer implements AdminTarget {
   }
 
   async #shutdown(): Promise<void> {
-    this.#hostFileWatcher?.close();
+    this.#hostFileWatch?.close();
     this.#acme?.close();
     for (const site of this.#sites) site.stopWatching();
     const listeners = [...this.#listeners.values(), ...this.#retired];
