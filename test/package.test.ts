@@ -33,14 +33,24 @@ describe('the npm package', () => {
 
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  test('ships the compiled program, bin/, the docs and the run-time assets, and nothing else', () => {
+  test('ships the compiled program, bin/, the docs, the run-time assets (the dashboard included) and the licence, and nothing else', () => {
     const strays = files.filter((file) => !SHIPPED.some((prefix) => file.startsWith(prefix)));
     assert.deepEqual(strays, []);
     assert.deepEqual(
       files.filter((file) => file.endsWith('.ts') || file.endsWith('.map')),
       [],
     );
-    for (const needed of ['bin/nodehost', 'dist/cli/main.js', 'dist/iisnode/log-files/uncaught-preload.cjs', 'docs/getting-started.md']) {
+    for (const needed of [
+      'bin/nodehost',
+      'dist/cli/main.js',
+      'dist/iisnode/log-files/uncaught-preload.cjs',
+      // The dashboard is served from these files as they are (no build step for the user).
+      'dist/control/dashboard/index.html',
+      'dist/control/dashboard/dashboard.css',
+      'dist/control/dashboard/dashboard.js',
+      'docs/getting-started.md',
+      'LICENSE',
+    ]) {
       assert.ok(files.includes(needed), `${needed} is in the package`);
     }
   });
