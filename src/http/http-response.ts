@@ -15,6 +15,8 @@ export interface HttpResponse extends NodeJS.WritableStream {
   readonly writableEnded: boolean;
   readonly writableFinished: boolean;
   readonly destroyed: boolean;
+  /** Bytes written and not yet taken by the kernel (queued by the socket or the response); undefined where the response cannot tell. */
+  readonly writableLength?: number;
   setHeader(name: string, value: number | string | readonly string[]): this;
   appendHeader(name: string, value: string | readonly string[]): this;
   getHeader(name: string): number | string | string[] | undefined;

@@ -94,7 +94,7 @@ export interface StreamingBodyFilter {
  */
 export interface ObservingBodyFilter {
   readonly mode: 'observe';
-  /** write sees one piece as it is sent. */
+  /** write sees one piece as it is sent; a copy of what it keeps (the writer may reuse the piece's memory once the write returns). */
   write(chunk: Buffer): void;
   /** end runs once the last piece was handed on. */
   end(): void;

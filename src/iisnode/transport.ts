@@ -253,7 +253,17 @@ export class Transport implements ConnectionHandler {
     }
   }
 
-  onConnectionData(connection: UpstreamConnection, data: Buffer): void {
+  onConnectionData(connection: UpstreamConnection, data: Buffer): boolean {
+    const exchange = connection.user as Exchange;
+    this.#consume(connection, data);
+    // The bytes went to the client's socket, which took them all, unless the chain collects or
+    // transforms the body, or the socket (or a response that cannot tell) queued them.
+    const res = exchange.ctx.res;
+    return exchange.ctx.isBodyTakenOver || res.writableLength !== 0;
+  }
+
+  /** consume reads one piece of the worker's response: its head, body bytes or both. */
+  #consume(connection: UpstreamConnection, data: Buffer): void {
     const exchange = connection.user as Exchange;
     if (exchange.isDone) {
       connection.user = undefined;
@@ -326,7 +336,8 @@ export class Transport implements ConnectionHandler {
           );
           return -1;
         }
-        exchange.pendingHead = buf;
+        // A copy when it lies in the read itself: the connection reuses its read buffer.
+        exchange.pendingHead = buf.buffer === data.buffer ? Buffer.from(buf) : buf;
         return -1;
       }
       const head = parseResponseHead(buf, end);
@@ -375,7 +386,7 @@ export class Transport implements ConnectionHandler {
       }
       if (buf !== data) {
         // The head spanned reads: go on with what followed it in the combined buffer.
-        this.onConnectionData(connection, buf.subarray(end));
+        this.#consume(connection, buf.subarray(end));
         return -1;
       }
       return end;

@@ -316,6 +316,7 @@ class FilteredResponse {
       else this.#bodyFilters.push(body);
     }
     if (this.#bodyFilters.length === 0) return;
+    ctx.isBodyTakenOver = true;
     this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
     if (this.#isBuffered) return;
     this.#hasFlush = this.#bodyFilters.some((filter) => filter.mode === 'stream' && filter.flush !== undefined);

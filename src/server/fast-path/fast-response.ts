@@ -182,6 +182,11 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     return this;
   }
 
+  /** writableLength is what the socket still holds of what was written (0: the kernel took every byte). */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
   flushHeaders(): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (this.#head !== undefined) this.#send(undefined, undefined);
