@@ -3,7 +3,8 @@
  * made for tests, on loopback with its own TLS certificate (trusted through `acme: { caFile }`)
  * and its validation pointed at nodehost's ports: the first certificate through HTTP-01 and
  * through TLS-ALPN-01, the stored account and certificate reused at a restart, renewal of a
- * short-lived certificate, and the temporary certificate while no directory answers.
+ * short-lived certificate, one certificate for a site's two names, a failed order retried with
+ * backoff, and the temporary certificate while no directory answers.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -50,8 +51,11 @@ interface Pebble {
   stop(): Promise<void>;
 }
 
-/** startPebble runs pebble with its validation on httpPort/tlsPort (nodehost's), resolving once it listens. */
-async function startPebble(name: string, validitySeconds?: number): Promise<Pebble> {
+/**
+ * startPebble runs pebble with its validation on httpPort/tlsPort (nodehost's), resolving once it
+ * listens; `env` adds to its environment (PEBBLE_VA_ALWAYS_VALID=1: every challenge passes unasked).
+ */
+async function startPebble(name: string, validitySeconds?: number, env: NodeJS.ProcessEnv = {}): Promise<Pebble> {
   const [port, managementPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const config = join(DIR, `${name}-pebble.json`);
   writeFileSync(
@@ -72,7 +76,7 @@ async function startPebble(name: string, validitySeconds?: number): Promise<Pebb
   );
   const child: ChildProcess = spawn('pebble', ['-config', config], {
     // No random sleeps, no rejected nonces, every order validated anew.
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -166,10 +170,44 @@ async function startRenewalInfo(pebble: Pebble): Promise<{ directory: string; as
   return { directory: `https://127.0.0.1:${port}/dir`, asked, close: () => server.close() };
 }
 
-/** served is the certificate nodehost presents on `port` for the SNI name localhost. */
-function served(port: number): Promise<PeerCertificate> {
+/**
+ * startFailingDirectory serves, in front of pebble, a directory URL that refuses its first
+ * `failures` requests (403 with an ACME problem document: acme-client itself asks again only
+ * after a 5xx, a 429 or no answer) and then gives pebble's directory, whose URLs lead to pebble
+ * itself. `refused` counts the refusals.
+ */
+async function startFailingDirectory(pebble: Pebble, failures: number): Promise<{ directory: string; refused(): number; close(): void }> {
+  let refused = 0;
+  const server: HttpsServer = createHttpsServer({ cert: readFileSync(PEBBLE_CERT), key: readFileSync(PEBBLE_KEY) }, (req, res) => {
+    void (async () => {
+      if (req.url !== '/dir') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      if (refused < failures) {
+        refused++;
+        res.writeHead(403, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 'urn:ietf:params:acme:error:unauthorized', detail: `refusal ${refused} of ${failures}` }));
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(await getJson(pebble.directory)));
+    })().catch((err: Error) => {
+      res.statusCode = 500;
+      res.end(err.message);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  return { directory: `https://127.0.0.1:${port}/dir`, refused: () => refused, close: () => server.close() };
+}
+
+/** served is the certificate nodehost presents on `port` for the SNI name `servername`. */
+function served(port: number, servername = 'localhost'): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
       const certificate = socket.getPeerCertificate();
       socket.end();
       resolve(certificate);
@@ -178,11 +216,16 @@ function served(port: number): Promise<PeerCertificate> {
   });
 }
 
-/** servedUntil polls the served certificate until `isWanted` holds (bounded: 60 s). */
-async function servedUntil(port: number, isWanted: (certificate: PeerCertificate) => boolean, what: string): Promise<PeerCertificate> {
+/** servedUntil polls the served certificate (for `servername`) until `isWanted` holds (bounded: 60 s). */
+async function servedUntil(
+  port: number,
+  isWanted: (certificate: PeerCertificate) => boolean,
+  what: string,
+  servername = 'localhost',
+): Promise<PeerCertificate> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const certificate = await served(port);
+    const certificate = await served(port, servername);
     if (isWanted(certificate)) return certificate;
     if (Date.now() > deadline) assert.fail(`${what}: still serving ${certificate.issuer.CN} ${certificate.serialNumber}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -204,8 +247,8 @@ function get(port: number, path: string, ca: string): Promise<{ status: number; 
   });
 }
 
-/** writeHost writes a site folder and nodehost.yml for one ACME site and returns the config path. */
-function writeHost(name: string, bindings: string[], directory: string): string {
+/** writeHost writes a site folder and nodehost.yml for one ACME site (with `acmeLines` added to its acme mapping) and returns the config path. */
+function writeHost(name: string, bindings: string[], directory: string, acmeLines: string[] = []): string {
   const folder = join(DIR, name);
   mkdirSync(join(folder, 'site'), { recursive: true });
   writeFileSync(join(folder, 'site', 'hello.txt'), `hello from ${name}\n`);
@@ -223,6 +266,7 @@ function writeHost(name: string, bindings: string[], directory: string): string 
       `  directory: ${directory}`,
       '  storage: acme',
       `  caFile: ${PEBBLE_CERT}`,
+      ...acmeLines.map((line) => `  ${line}`),
       'logs: ""',
       '',
     ].join('\n'),
@@ -395,6 +439,51 @@ describe('acme', { concurrency: true }, () => {
       await host?.stop();
       front.close();
       await ownPebble.stop();
+    }
+  });
+
+  test('a site with two names gets one certificate for both', async () => {
+    // Every challenge passes unasked: the names need no DNS.
+    const alwaysValid = await startPebble('two-names', undefined, { PEBBLE_VA_ALWAYS_VALID: '1' });
+    const httpsPort = await freePort();
+    const file = writeHost('twonames', [`https://shop.example.test:${httpsPort}`, `https://www.shop.example.test:${httpsPort}`], alwaysValid.directory);
+    const host = await startHost(file);
+    try {
+      const shop = await servedUntil(httpsPort, isPebbles, 'the certificate of shop.example.test', 'shop.example.test');
+      assert.deepEqual(shop.subjectaltname.split(', ').sort(), ['DNS:shop.example.test', 'DNS:www.shop.example.test']);
+      const www = await served(httpsPort, 'www.shop.example.test');
+      assert.equal(www.fingerprint256, shop.fingerprint256, 'one certificate serves both names');
+      assert.match(host.stderr(), /"msg":"certificate ordered".*"names":\["shop\.example\.test","www\.shop\.example\.test"\]/);
+      assert.equal(host.stderr().match(/"msg":"certificate issued"/g)?.length, 1, 'one order');
+    } finally {
+      await host.stop();
+      await alwaysValid.stop();
+    }
+  });
+
+  test('a failed order is retried after acme.retryDelay, then after twice that; the next one succeeds', async () => {
+    const alwaysValid = await startPebble('retry', undefined, { PEBBLE_VA_ALWAYS_VALID: '1' });
+    const front = await startFailingDirectory(alwaysValid, 2);
+    const httpsPort = await freePort();
+    const host = await startHost(writeHost('retry', [`https://localhost:${httpsPort}`], front.directory, ['retryDelay: 200ms']));
+    try {
+      await servedUntil(httpsPort, isPebbles, 'the certificate of the third order');
+      assert.equal(front.refused(), 2);
+      const lines = host
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"certificate'))
+        .map((line) => JSON.parse(line) as { msg: string; retryInMs?: number; code?: string });
+      // What follows the issue (the reload of the listeners, the renewal plan) is not this test's.
+      assert.deepEqual(
+        lines.slice(0, 6).map((line) => (line.msg === 'certificate order failed' ? `failed, retry in ${line.retryInMs} ms` : line.msg)),
+        ['certificate ordered', 'failed, retry in 200 ms', 'certificate ordered', 'failed, retry in 400 ms', 'certificate ordered', 'certificate issued'],
+      );
+      assert.equal(lines[1]!.code, 'NH_ERR_ACME_ORDER');
+    } finally {
+      await host.stop();
+      front.close();
+      await alwaysValid.stop();
     }
   });
 

@@ -3,6 +3,7 @@
 // promoted to node, the Authorization header kept from node, URL Authorization by user, role
 // and verb (deny before allow, inherited, <location>-scoped), ipSecurity and dynamicIpSecurity
 // (other loopback addresses, 127.0.0.2 and up, stand for other clients), and `nodehost user add`.
+// Each test that counts per address has addresses of its own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { hashPassword } from '../src/modules/authentication/password-hash.js';
+import { accessLogLine } from './helpers/access-log.js';
 import { BIN, SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 import { fetchStrict, type StrictReply, type StrictRequestOptions } from './helpers/strict-http.js';
 
@@ -88,6 +90,42 @@ describe('Basic authentication', () => {
     assert.equal((await get('/private/', as(ALICE, { localAddress: '127.0.0.4' }))).status, 200);
     // Anonymous requests of the locked address are not logins: still served.
     assert.equal((await get('/', client)).status, 200);
+  });
+
+  test('maxFailedLogins="2" locks after two failures, for failedLoginLockoutSeconds="3600"', async () => {
+    const client = { localAddress: '127.0.0.11' };
+    for (let i = 1; i <= 2; i++) assert.equal((await get('/logins/few/', as(basic('alice', `wrong-${i}`), client))).status, 401, `failure ${i}`);
+    const locked = await get('/logins/few/', as(ALICE, client));
+    assert.equal(locked.status, 429);
+    // The default lockout is 60 s: a Retry-After above it is the setting's.
+    const retryAfter = Number(locked.headers['retry-after']);
+    assert.ok(retryAfter > 60 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
+  });
+
+  test('maxFailedLogins="0" turns the limit off', async () => {
+    const client = { localAddress: '127.0.0.12' };
+    for (let i = 1; i <= 12; i++) assert.equal((await get('/logins/off/', as(basic('alice', `wrong-${i}`), client))).status, 401, `failure ${i}`);
+    assert.equal((await get('/logins/off/', as(ALICE, client))).status, 200);
+  });
+
+  test('failedLoginWindowSeconds="1": a failure older than the window no longer counts; failedLoginLockoutSeconds="1" ends', async () => {
+    const early = { localAddress: '127.0.0.13' };
+    const clock = { localAddress: '127.0.0.14' };
+    assert.equal((await get('/logins/short/', as(basic('alice', 'wrong-1'), early))).status, 401);
+    // Another address, locked after that failure, is the clock: when its 1 s lockout is over, so is the first address's window.
+    for (let i = 1; i <= 2; i++) assert.equal((await get('/logins/short/', as(basic('alice', `wrong-${i}`), clock))).status, 401);
+    const locked = await get('/logins/short/', as(ALICE, clock));
+    assert.equal(locked.status, 429);
+    assert.equal(locked.headers['retry-after'], '1');
+    let unlocked = locked;
+    for (let i = 0; i < 100 && unlocked.status === 429; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      unlocked = await get('/logins/short/', as(ALICE, clock));
+    }
+    assert.equal(unlocked.status, 200, 'the lockout ended');
+    // A second failure, now in a window of its own, does not lock (with the default 60 s window it would: two failures).
+    assert.equal((await get('/logins/short/', as(basic('alice', 'wrong-2'), early))).status, 401);
+    assert.equal((await get('/logins/short/', as(ALICE, early))).status, 200);
   });
 
   test('AUTH_USER, AUTH_TYPE and LOGON_USER are promoted to node; the Authorization header is not forwarded', async () => {
@@ -185,6 +223,18 @@ describe('ipSecurity and dynamicIpSecurity', () => {
     assert.equal((await get('/dyn/server.js/release', { localAddress: '127.0.0.7' })).text, '1');
     assert.equal(await held.rest, 'held released');
     assert.equal((await get('/dyn/server.js/echo', { localAddress: client })).status, 200);
+  });
+});
+
+describe('dynamicIpSecurity denyByRequestRate', () => {
+  test('maxRequests="3" an hour: the fourth request of an address is 403.502; another address is served', async () => {
+    const client = { localAddress: '127.0.0.15' };
+    for (let i = 1; i <= 3; i++) assert.equal((await get(`/dynrate/?probe=rate-${i}`, client)).status, 200, `request ${i}`);
+    assert.equal((await get('/dynrate/?probe=rate-4', client)).status, 403);
+    assert.equal((await get('/dynrate/?probe=rate-other', { localAddress: '127.0.0.16' })).status, 200);
+    const denied = await accessLogLine(path.join(temp, 'logs', 'site'), '/dynrate/', 'rate-4');
+    assert.equal(denied['c-ip'], '127.0.0.15');
+    assert.equal(`${denied['sc-status']}.${denied['sc-substatus']}`, '403.502');
   });
 });
 

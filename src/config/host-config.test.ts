@@ -380,6 +380,8 @@ describe('nodehost.yml acme', () => {
       storage: path.join(path.dirname(defaults), 'acme'),
     });
     assert.equal(loadHostConfig(write(site('{ certificate: a.pem, key: a.key }'))).acme, undefined, 'no acme site: no acme settings');
+    assert.equal(loadHostConfig(write(`${site('{ acme: true }')}acme: { retryDelay: 500ms }\n`)).acme?.retryDelayMs, 500);
+    assert.equal(loadHostConfig(write(`${site('{ acme: true }')}acme: { retryDelay: 30 }\n`)).acme?.retryDelayMs, 30_000);
   });
 
   test('bad acme settings name file:line', () => {
@@ -394,6 +396,9 @@ describe('nodehost.yml acme', () => {
       [site('{ acme: true }', '["https://*:443"]'), 5, /needs host names/],
       [site('{ acme: true }', '["http://shop.test:80"]'), 5, /needs an https binding/],
       [`${site('{ acme: true }')}hostProcesses: 2\n`, 6, /one host process/],
+      [`${site('{ acme: true }')}acme:\n  retryDelay: soon\n`, 7, /'retryDelay' must be a duration/],
+      [`${site('{ acme: true }')}acme:\n  retryDelay: 0\n`, 7, /'retryDelay' must be a duration/],
+      [`${site('{ acme: true }')}acme:\n  retryDelay: 13h\n`, 7, /at most 12h/],
     ];
     for (const [yml, line, message] of cases) {
       const err = loadError(write(yml));

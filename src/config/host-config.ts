@@ -188,6 +188,12 @@ export interface AcmeSettings {
   readonly storage: string;
   /** Extra CA certificates (PEM) trusted for the directory's own HTTPS, for a private directory. */
   readonly caFile?: string | undefined;
+  /**
+   * The wait after a first failed order (key `retryDelay`, a duration), doubled after each further
+   * failure up to 12 hours; undefined: 1 minute. A shorter one suits a private directory only: a
+   * public one counts failed orders against the account.
+   */
+  readonly retryDelayMs?: number | undefined;
 }
 
 /** HostAdminConfig is the `admin` mapping of nodehost.yml. */
@@ -329,7 +335,9 @@ const KEYS = [
 ] as const;
 const SITE_KEYS = ['name', 'root', 'bindings', 'tls', 'redirectToHttps', 'hsts', 'users', 'applications', 'virtualDirectories'] as const;
 const TLS_KEYS = ['certificate', 'key', 'acme', 'selfSigned'] as const;
-const ACME_KEYS = ['email', 'directory', 'storage', 'caFile'] as const;
+const ACME_KEYS = ['email', 'directory', 'storage', 'caFile', 'retryDelay'] as const;
+/** The longest acme.retryDelay: the backoff's own cap. */
+const ACME_RETRY_DELAY_MAX_MS = 12 * 3_600_000;
 /** The short-form keys that the long form replaces with `sites` (each site has its own). */
 const SHORT_FORM_ONLY = ['root', 'name', 'port', 'users'] as const;
 
@@ -706,11 +714,19 @@ function readAcme(node: Node | null, keySource: { file: string; line: number }, 
   };
   if (node === null || !isMap(node)) fail(`setting 'acme' must be a mapping (${ACME_KEYS.join(', ')})`, keySource);
   const values: Record<string, string> = {};
+  let retryDelayMs: number | undefined;
   for (const pair of (node as { items: Pair[] }).items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const source = at(isScalar(pair.key) ? pair.key.range?.[0] : node!.range?.[0]);
     if (!(ACME_KEYS as readonly string[]).includes(key)) fail(`unknown acme setting '${key}' (known: ${ACME_KEYS.join(', ')})`, source);
     const value = isScalar(pair.value) ? pair.value.value : undefined;
+    if (key === 'retryDelay') {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms === 0 || ms > ACME_RETRY_DELAY_MAX_MS)
+        fail("acme setting 'retryDelay' must be a duration such as 1m, 30s or 500ms, above 0 and at most 12h", source);
+      retryDelayMs = ms as number;
+      continue;
+    }
     if (typeof value !== 'string' || value === '') fail(`acme setting '${key}' must be a non-empty string`, source);
     if (key === 'directory' && !/^https?:\/\/[^/]+/.test(value as string))
       fail(`acme setting 'directory' must be the directory's URL, such as ${DEFAULT_ACME_DIRECTORY}`, source);
@@ -725,5 +741,6 @@ function readAcme(node: Node | null, keySource: { file: string; line: number }, 
     directory: values.directory ?? DEFAULT_ACME_DIRECTORY,
     storage: resolve(dirname(file), values.storage ?? 'acme'),
     caFile: values.caFile === undefined ? undefined : resolve(dirname(file), values.caFile),
+    ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
   };
 }

@@ -117,7 +117,10 @@ export function readSecurityPart(part: XmlElement, file: string, out: SecuritySe
       out.ipAllowUnlisted = r.bool(part, 'allowUnlisted', out.ipAllowUnlisted);
       out.ipDenyAction = readDenyAction(part, r, out.ipDenyAction);
       if (r.bool(part, 'enableProxyMode', false))
-        r.fail(part.attributes.get('enableProxyMode')!, `${where}: enableProxyMode is not supported by nodehost (it judges the connection's address)`);
+        r.fail(
+          part.attributes.get('enableProxyMode')!,
+          `${where}: enableProxyMode is not supported by nodehost (it judges the connection's address, or the client named by a proxy listed in trustedProxies of nodehost.yml)`,
+        );
       readCollection(part, file, where, errors, out.ipRules, ['ipAddress', 'subnetMask', 'domainName', 'allowed'], (add) => buildIpRule(add, r));
       return;
     case 'dynamicIpSecurity':

@@ -92,6 +92,8 @@ export class RequestContext {
   authType: string;
   /** Roles of the authenticated user (lower case, from the users file); empty when anonymous. */
   authRoles: readonly string[];
+  /** True once the authorization rules refused this request (its URL, or the rewritten one): see maySeeInternals. */
+  isDeniedByAuthorization: boolean;
   /** True when nodehost consumed the client's `Authorization` header (a Basic login) and node must not receive it. */
   isAuthorizationHidden: boolean;
   /** IIS status and substatus of the final response, for the access log. */
@@ -181,6 +183,7 @@ export class RequestContext {
     this.authUser = '';
     this.authType = '';
     this.authRoles = NO_ROLES;
+    this.isDeniedByAuthorization = false;
     this.isAuthorizationHidden = false;
     this.status = 0;
     this.substatus = 0;
@@ -312,11 +315,13 @@ export class RequestContext {
   /**
    * maySeeInternals tells whether this client may be given what nodehost keeps from the public
    * (DESIGN §4: the log folders, the debugger, detailed error pages): a client on this machine,
-   * or one the site authenticated. Authorization rules have already run when a handler asks,
-   * so an authenticated user here is one they allow.
+   * or a user the site authenticated and the authorization rules did not refuse. A handler asks
+   * after those rules allowed the request; the error step may ask about a refusal itself (a 403
+   * for an authenticated user), which must not be detailed, or about an error raised before
+   * authentication, whose client is anonymous still.
    */
   get maySeeInternals(): boolean {
-    return this.isLocal || this.authUser !== '';
+    return this.isLocal || (this.authUser !== '' && !this.isDeniedByAuthorization);
   }
 
   /** serverName is the host name the client asked for, without port (SERVER_NAME). */

@@ -175,6 +175,11 @@ class FilteredResponse {
   /** Some streaming filter holds bytes back (has flush); a flush is scheduled after writes. */
   #hasFlush = false;
   #isFlushScheduled = false;
+  /**
+   * True while the response's own end runs: HTTP/2's compat response ends with `this.write(chunk)`,
+   * which must reach the original write, not be filtered (or collected, or observed) a second time.
+   */
+  #isEnding = false;
 
   readonly #release: (ctx: RequestContext) => void;
 
@@ -208,8 +213,9 @@ class FilteredResponse {
 
   readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
     const res = this.#ctx.res;
-    // Node's own implicit head (from a later write) comes back here once the chain is open.
-    if (this.#isOpen) return this.#isBuffered ? res : (this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse);
+    // Node's own implicit head (from a later write, or from its end) comes back here once the chain is open.
+    if (this.#isEnding || (this.#isOpen && !this.#isBuffered)) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
+    if (this.#isOpen) return res;
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
     else headers = reasonOrHeaders;
@@ -226,8 +232,9 @@ class FilteredResponse {
   };
 
   readonly write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    if (!this.#isOpen) this.#open();
     const res = this.#ctx.res;
+    if (this.#isEnding) return this.#write.call(res, chunk, encoding, callback) as boolean;
+    if (!this.#isOpen) this.#open();
     if (this.#bodyFilters.length === 0) {
       if (this.#observers.length > 0) this.#observe(toBuffer(chunk, encoding));
       return this.#write.call(res, chunk, encoding, callback) as boolean;
@@ -257,9 +264,9 @@ class FilteredResponse {
     const res = this.#ctx.res;
     if (!this.#isOpen) this.#open();
     if (this.#bodyFilters.length === 0) {
-      if (this.#observers.length === 0) return this.#end.call(res, chunk, encoding, callback) as HttpResponse;
+      if (this.#observers.length === 0) return this.#endOriginal(chunk, encoding, callback);
       if (typeof chunk !== 'function') this.#observe(toBuffer(chunk, encoding));
-      this.#end.call(res, chunk, encoding, callback);
+      this.#endOriginal(chunk, encoding, callback);
       this.#endObservers();
       return res;
     }
@@ -271,7 +278,7 @@ class FilteredResponse {
       const tail = this.#streamEnd();
       const last = tail.length === 0 ? head : head.length === 0 ? tail : Buffer.concat([head, tail]);
       this.#observe(last);
-      this.#end.call(res, last, cb);
+      this.#endOriginal(last, cb);
       this.#endObservers();
       return res;
     }
@@ -348,8 +355,18 @@ class FilteredResponse {
     res.setHeader('Content-Length', body.length);
     this.#writeHead.call(res, res.statusCode, res.statusMessage || undefined);
     this.#observe(body);
-    this.#end.call(res, body, cb);
+    this.#endOriginal(body, cb);
     this.#endObservers();
+  }
+
+  /** endOriginal calls the response's own end; what it writes itself goes out as it is (see #isEnding). */
+  #endOriginal(...args: unknown[]): HttpResponse {
+    this.#isEnding = true;
+    try {
+      return this.#end.call(this.#ctx.res, ...args) as HttpResponse;
+    } finally {
+      this.#isEnding = false;
+    }
   }
 
   #observe(piece: Buffer | undefined): void {

@@ -25,8 +25,23 @@ const CLIENT =
 export interface RemoteNamespace {
   /** The host's address as the namespace sees it (nodehost must listen on it, e.g. 0.0.0.0). */
   readonly hostIp: string;
+  /** The client's own address, as nodehost sees it (REMOTE_ADDR). */
+  readonly clientIp: string;
   /** node runs `node <args>` inside the namespace and resolves with its stdout. */
   node(args: readonly string[]): Promise<string>;
+}
+
+/**
+ * remoteAddresses are the two ends of the /30 that inRemoteNamespace(tag) uses in this process,
+ * known before it runs (a test can name the client in a site's configuration first).
+ */
+export function remoteAddresses(tag: string): { hostIp: string; clientIp: string } {
+  // Test files run in parallel: the tag and the pid pick the /30, so two files do not share one.
+  let salt = 0;
+  for (const ch of tag) salt = (salt * 31 + ch.charCodeAt(0)) % 997;
+  const net2 = 100 + ((process.pid + salt) % 150);
+  const net3 = ((process.pid >> 7) + salt) % 250;
+  return { hostIp: `10.${net2}.${net3}.1`, clientIp: `10.${net2}.${net3}.2` };
 }
 
 /**
@@ -39,13 +54,7 @@ export async function inRemoteNamespace<T>(tag: string, use: (remote: RemoteName
   const ns = `nh-${tag}-${process.pid}`;
   const vethHost = `nh${tag.slice(0, 2)}h${id}`;
   const vethNs = `nh${tag.slice(0, 2)}n${id}`;
-  // Test files run in parallel: the tag and the pid pick the /30, so two files do not share one.
-  let salt = 0;
-  for (const ch of tag) salt = (salt * 31 + ch.charCodeAt(0)) % 997;
-  const net2 = 100 + ((process.pid + salt) % 150);
-  const net3 = ((process.pid >> 7) + salt) % 250;
-  const hostIp = `10.${net2}.${net3}.1`;
-  const nsIp = `10.${net2}.${net3}.2`;
+  const { hostIp, clientIp: nsIp } = remoteAddresses(tag);
   const ip = (...args: string[]) => run('ip', args);
   try {
     await ip('netns', 'add', ns);
@@ -62,7 +71,7 @@ export async function inRemoteNamespace<T>(tag: string, use: (remote: RemoteName
     await ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
     const node = async (args: readonly string[]): Promise<string> =>
       (await run('ip', ['netns', 'exec', ns, process.execPath, ...args], { timeout: 30_000 })).stdout;
-    return await use({ hostIp, node });
+    return await use({ hostIp, clientIp: nsIp, node });
   } finally {
     await ip('netns', 'del', ns).catch(() => undefined);
     await ip('link', 'del', vethHost).catch(() => undefined);

@@ -15,6 +15,8 @@ export function authorizeRequest(ctx: RequestContext): Outcome {
   const rules = ctx.config?.security?.authorization.rules;
   if (rules === undefined || isAllowAll(rules)) return 'continue';
   if (isAuthorized(rules, ctx.authUser, ctx.authRoles, ctx.req.method ?? 'GET')) return 'continue';
+  // A refused user gets the page of anonymous remote clients, never a detailed one (maySeeInternals).
+  ctx.isDeniedByAuthorization = true;
   if (ctx.authUser !== '') return fail('NH_ERR_AUTHZ_DENIED');
   setChallenge(ctx);
   return fail('NH_ERR_AUTHZ_ANONYMOUS_DENIED');

@@ -11,13 +11,14 @@ import type { RequestContext } from '../../http/request-context.js';
 
 /**
  * isDetailedFor is true when this client gets detailed error pages: errorMode Detailed, or
- * DetailedLocalOnly (the default) and a loopback client. Without a configuration (a request
- * that failed before one was attached) nobody does.
+ * DetailedLocalOnly (the default) and a client that may see internals (on this machine, or
+ * authenticated and not refused by the authorization rules: DESIGN §4). Without a
+ * configuration (a request that failed before one was attached) nobody does.
  */
 export function isDetailedFor(ctx: RequestContext): boolean {
   const mode = ctx.config?.httpErrors?.errorMode;
   if (mode === undefined) return false;
-  return mode === 'Detailed' || (mode === 'DetailedLocalOnly' && ctx.isLocal);
+  return mode === 'Detailed' || (mode === 'DetailedLocalOnly' && ctx.maySeeInternals);
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * The three kinds of output for iisnode failures (spec 2.9):
  * 1. the developer page: HTTP 200, text/html, `Cache-Control: no-cache`, with status,
- *    substatus, reason and the worker's last 64 KiB of stderr — for local clients when
- *    devErrorsEnabled, the status is ≥ 500 and a process was assigned;
+ *    substatus, reason and the worker's last 64 KiB of stderr — for the clients that may see
+ *    internals (local ones, users the site authenticated and allowed) when devErrorsEnabled,
+ *    the status is ≥ 500 and a process was assigned;
  * 2. a plain status (500/503, ...) with a short body and no internals, otherwise;
- * 3. friendly message pages: configuration errors (1031/1032; 200 to local clients, plain
+ * 3. friendly message pages: configuration errors (1031/1032; 200 to the same clients, plain
  *    500 to others, regardless of devErrorsEnabled) and 1028 "unable to start node"
  *    (friendly page when devErrorsEnabled, else plain 500).
  *
@@ -51,7 +52,7 @@ export function sendIisnodeError(ctx: RequestContext, error: NodehostError, opti
 export function isIisnodePageShown(ctx: RequestContext, error: NodehostError, options: WorkerFailure): boolean {
   if (!options.devErrorsEnabled) return false;
   if (error.code === 'NH_ERR_WORKER_SPAWN') return true;
-  return ctx.isLocal && error.status >= 500 && options.isProcessAssigned;
+  return ctx.maySeeInternals && error.status >= 500 && options.isProcessAssigned;
 }
 
 /**
@@ -139,7 +140,7 @@ export function renderDevErrorPage(error: NodehostError, stderrTail: string): st
     escapeLogText(error.message) +
     '</pre>\n' +
     "<p>You are receiving this HTTP 200 response because <code>system.webServer/iisnode/@devErrorsEnabled</code> is 'true' and the request " +
-    'comes from this machine. The real status is ' +
+    'comes from this machine or from a user the site authenticated. The real status is ' +
     error.status +
     '.' +
     error.substatus +

@@ -8,7 +8,7 @@
  *               ▼                                                                            │
  *             order (HTTP-01 when the site has an http binding, else TLS-ALPN-01) ◀──────────┘
  *               ├─ issued ─▶ write <site>.pem, onIssued(site) (new handshakes get it) ─▶ wait until due
- *               └─ failed ─▶ host log, retry after a backoff (1 min doubling to 12 h)
+ *               └─ failed ─▶ host log, retry after a backoff (acme.retryDelay, 1 min by default, doubling to 12 h)
  *
  * A certificate is due a third of its lifetime before it expires, at most 30 days before. When
  * the directory offers renewal information (ARI, renewal-info.ts), a kept certificate's window is
@@ -31,6 +31,7 @@ import { certId, parseRenewalInfo, planRenewal, type RenewalInfo, RETRY_MIN_MS a
 import { TEMPORARY_ISSUER, temporaryCertificate } from './temporary-certificate.js';
 
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+/** The first wait after a failed order when acme.retryDelay is not set. */
 const RETRY_MIN_MS = 60_000;
 /** A directory's renewal window re-orders a certificate this process just got no sooner than this. */
 const REORDER_AFTER_MS = 3600 * 1000;
@@ -302,7 +303,7 @@ export class AcmeCertificates {
       this.onIssued?.(site.name);
       this.#check(state);
     } catch (err) {
-      state.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, state.retryMs * 2));
+      state.retryMs = Math.min(RETRY_MAX_MS, Math.max(this.#settings.retryDelayMs ?? RETRY_MIN_MS, state.retryMs * 2));
       state.lastError = (err as Error).message;
       this.#log.error('certificate order failed', {
         code: 'NH_ERR_ACME_ORDER',
