@@ -4,11 +4,15 @@
  * (src/iisnode/upstream-connection.ts) while the bytes went on to the client's socket at once;
  * a slow client makes the host queue them, and the next read must then not overwrite them.
  * Every 4-byte word of a body holds its index (test/sites/bodies/bodies.js), so any piece lost,
- * repeated or overwritten changes the hash.
+ * repeated or overwritten changes the hash. A static file too large for the memory cache is
+ * read from disk into one buffer per response, which a filter collecting the body must copy.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SITES, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
@@ -59,15 +63,24 @@ function fetchBody(port: number, target: string, pace?: { pauseMs: number }): Pr
   });
 }
 
-describe('large response bodies from a node app', () => {
+/** A copy of the site with a static text file (hex lines) over the memory cache's 256 KiB. */
+const SITE = mkdtempSync(join(tmpdir(), 'nodehost-bodies-'));
+const LARGE_TEXT_MIB = 1;
+
+describe('large response bodies', () => {
   let host: RunningHost;
 
   before(async () => {
-    host = await startNodehost(`${SITES}bodies`);
+    cpSync(`${SITES}bodies`, SITE, { recursive: true });
+    const text = Buffer.alloc(LARGE_TEXT_MIB * MIB);
+    for (let i = 0; i + 9 <= text.length; i += 9) text.write(`${(7 + i / 9).toString(16).padStart(8, '0')}\n`, i, 'latin1');
+    writeFileSync(join(SITE, 'large.txt'), text);
+    host = await startNodehost(SITE);
   });
 
   after(async () => {
     assert.equal(await host.stop(), 0);
+    rmSync(SITE, { recursive: true, force: true });
   });
 
   test('a client that reads as fast as it can gets every byte of 16 MiB, with a length and chunked', async () => {
@@ -89,6 +102,11 @@ describe('large response bodies from a node app', () => {
     assert.deepEqual(fixed, { status: 200, bytes: 4 * MIB, hash: expectedHash(4, 5, true), framing: 'content-length' });
     const chunked = await fetchBody(host.port, '/bodies.js?mib=4&seed=6&text=1&chunked=1');
     assert.deepEqual(chunked, { status: 200, bytes: 4 * MIB, hash: expectedHash(4, 6, true), framing: 'content-length' });
+  });
+
+  test('a static file read from disk that an outbound rule collects whole arrives unchanged', async () => {
+    const received = await fetchBody(host.port, '/large.txt');
+    assert.deepEqual(received, { status: 200, bytes: LARGE_TEXT_MIB * MIB, hash: expectedHash(LARGE_TEXT_MIB, 7, true), framing: 'content-length' });
   });
 
   test('slow and fast clients at once, over the same worker, each get their own body', async () => {

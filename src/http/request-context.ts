@@ -116,12 +116,6 @@ export class RequestContext {
    */
   isReplayed: boolean;
   /**
-   * True once a body filter of the response chain took the body (compression, a rewrite of
-   * it): bytes written may then be kept (collected, compressed later). Otherwise they go
-   * straight to the client's socket (observers copy what they keep).
-   */
-  isBodyTakenOver: boolean;
-  /**
    * The status of the error this response answers, set by the engine's error step before it
    * writes any page (its own, or a custom httpErrors page); 0 while the response is not an
    * error page. Response filters use it to leave error pages alone, and the error step to
@@ -192,7 +186,6 @@ export class RequestContext {
     this.serverVariables = undefined;
     this.cacheResult = '';
     this.isReplayed = false;
-    this.isBodyTakenOver = false;
     this.errorStatus = 0;
     this.isExecutingErrorUrl = false;
   }

@@ -73,7 +73,7 @@ export interface Reanswer {
 /** StreamingBodyFilter rewrites a body piece by piece, synchronously, in order. */
 export interface StreamingBodyFilter {
   readonly mode: 'stream';
-  /** write returns the bytes to pass on for one piece (possibly empty). */
+  /** write returns the bytes to pass on for one piece (possibly empty); a copy of what it keeps past the call (the writer may fill the piece's memory again). */
   write(chunk: Buffer): Buffer;
   /** end returns the bytes to send after the last piece (possibly empty). */
   end(): Buffer;

@@ -256,10 +256,9 @@ export class Transport implements ConnectionHandler {
   onConnectionData(connection: UpstreamConnection, data: Buffer): boolean {
     const exchange = connection.user as Exchange;
     this.#consume(connection, data);
-    // The bytes went to the client's socket, which took them all, unless the chain collects or
-    // transforms the body, or the socket (or a response that cannot tell) queued them.
-    const res = exchange.ctx.res;
-    return exchange.ctx.isBodyTakenOver || res.writableLength !== 0;
+    // The bytes went on to the client's socket (filters copy what they keep), which took them
+    // all unless it queued some, or the response cannot tell (undefined).
+    return exchange.ctx.res.writableLength !== 0;
   }
 
   /** consume reads one piece of the worker's response: its head, body bytes or both. */

@@ -8,9 +8,8 @@
  * Each socket reads into a buffer of its own, reused from read to read (net's `onread`), as
  * long as the handler says the bytes it was given went on to the kernel or were copied: a
  * 1 MiB response read into new 64 KiB buffers made the garbage collector run a full collection
- * every few responses, for the external memory alone. Bytes that stay referenced (a write the
- * client's socket queued, a filter collecting the body) keep that buffer; the next read gets
- * a new one.
+ * every few responses. Bytes that stay referenced (a write the client's socket queued) keep
+ * that buffer; the next read gets a new one. Response filters copy what they keep.
  *
  * ```
  *   acquire() ──▶ idle (LIFO, younger than its idle limit) ──▶ busy ──▶ release() ──▶ idle

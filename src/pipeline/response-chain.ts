@@ -242,7 +242,9 @@ class FilteredResponse {
     const cb = typeof encoding === 'function' ? encoding : callback;
     const piece = toBuffer(chunk, encoding);
     if (this.#isBuffered) {
-      if (piece !== undefined) this.#chunks.push(piece);
+      // A copy of a writer's buffer: once its callback ran, the writer may fill it again (a
+      // static file's read buffer, a worker connection's).
+      if (piece !== undefined) this.#chunks.push(typeof chunk === 'string' ? piece : Buffer.from(piece));
       if (typeof cb === 'function') process.nextTick(cb as () => void);
       return true;
     }
@@ -323,7 +325,6 @@ class FilteredResponse {
       else this.#bodyFilters.push(body);
     }
     if (this.#bodyFilters.length === 0) return;
-    ctx.isBodyTakenOver = true;
     this.#isBuffered = this.#bodyFilters.some((filter) => filter.mode === 'buffer');
     if (this.#isBuffered) return;
     this.#hasFlush = this.#bodyFilters.some((filter) => filter.mode === 'stream' && filter.flush !== undefined);
