@@ -27,6 +27,7 @@ import { adminRequest, ControlUnreachableError, errorMessage } from '../control/
 import { formatStatusTable, type StatusApp } from './status-table.js';
 import { controlPaths } from '../control/paths.js';
 import { version } from '../version.js';
+import { startUpTuning } from '../start-up-tuning.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -133,6 +134,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     throw err;
   }
   void notifier?.ready(`listening on ${url}`);
+  startUpTuning.end();
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
@@ -345,7 +347,11 @@ function check(siteArg: string | undefined, flags: { config?: string; migration?
 export const program = new Command('nodehost')
   .exitOverride()
   .description('Host Node.js applications and static sites the way iisnode did on IIS.')
-  .version(version);
+  .version(version)
+  // serve ends the start-up tuning once it is ready; the other commands are clients, they end it now.
+  .hook('preAction', (_program, command) => {
+    if (command.name() !== 'serve') startUpTuning.end();
+  });
 
 program
   .command('serve')

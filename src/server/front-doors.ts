@@ -27,6 +27,7 @@ import { resolve } from 'node:path';
 import type { AdminTarget, AppStatus, HostStatus, Readiness, RecycledApp } from '../control/admin-api.js';
 import { ControlServer, type AdminListenerOptions } from '../control/control-server.js';
 import { NodehostError } from '../errors.js';
+import { startUpTuning } from '../start-up-tuning.js';
 import { mergeMetrics, type MetricsJson } from '../control/metrics.js';
 import { controlPaths } from '../control/paths.js';
 import { effectiveConfig, type EffectiveConfig } from '../config/check.js';
@@ -143,6 +144,7 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
   process.on('SIGTERM', shutDown);
   await server.preload();
   send({ type: 'listening', url, root: server.site.root });
+  startUpTuning.end();
 }
 
 async function callServer(server: NodehostServer, call: FrontDoorCall, app: string | undefined): Promise<unknown> {
@@ -382,6 +384,7 @@ class FrontDoors implements AdminTarget {
     const file = this.#options.hostConfigFile;
     if (file !== undefined) this.#hostFileWatch = watchHostFile(file, () => void this.reload(), this.#options.log);
     void this.#options.notifier?.ready(`listening on ${url} (${this.#count} host processes)`);
+    startUpTuning.end();
   }
 
   #onExit(index: number, door: ClusterWorker, code: number | null, signal: string | null): void {
