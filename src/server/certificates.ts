@@ -9,10 +9,14 @@
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { TlsFiles } from '../config/host-config.js';
 import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
+
+// Loaded by the first https listener's certificates: a host without one never loads it.
+const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /** TLS 1.2 ciphers: forward secret AEAD suites only (TLS 1.3 has its own, all modern). */
 export const CIPHERS = [
@@ -44,7 +48,7 @@ export function readTlsOptions(files: TlsFiles): SecureContextOptions {
       honorCipherOrder: true,
     };
     // Parse now, so a bad file is reported as such rather than at the first handshake.
-    createSecureContext(options);
+    tls().createSecureContext(options);
     return options;
   } catch (err) {
     throw new NodehostError('NH_ERR_TLS_CERTIFICATE', `cannot load the certificate ${files.certificate} with key ${files.key}: ${(err as Error).message}`, {
@@ -88,7 +92,7 @@ export class Certificates {
     this.#defaultFiles = defaultFiles;
     this.#log = log;
     this.#defaultOptions = readTlsOptions(defaultFiles);
-    this.#defaultContext = createSecureContext(this.#defaultOptions);
+    this.#defaultContext = tls().createSecureContext(this.#defaultOptions);
     this.#load(this.#defaultOptions);
   }
 
@@ -154,7 +158,7 @@ export class Certificates {
       const defaultOptions = readTlsOptions(this.#defaultFiles);
       this.#load(defaultOptions);
       this.#defaultOptions = defaultOptions;
-      this.#defaultContext = createSecureContext(defaultOptions);
+      this.#defaultContext = tls().createSecureContext(defaultOptions);
       this.onDefaultChange?.(defaultOptions);
       this.#log.info('certificates reloaded', { certificate: this.#defaultFiles.certificate, names: this.#entries.map((entry) => entry.host) });
       return true;
@@ -186,7 +190,7 @@ export class Certificates {
       let loaded = byFiles.get(id);
       if (loaded === undefined) {
         const options = readTlsOptions(files);
-        loaded = { context: createSecureContext(options), notAfterMs: notAfterOf(options) };
+        loaded = { context: tls().createSecureContext(options), notAfterMs: notAfterOf(options) };
         byFiles.set(id, loaded);
       }
       if (host.startsWith('*.')) wildcards.push([host.slice(1), loaded.context]);

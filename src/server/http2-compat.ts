@@ -16,21 +16,97 @@
  *   carry, is kept on the response without node's warning; `destroyed` follows the stream.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader } from 'node:http';
-import { Http2ServerRequest, Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
 import type { HttpResponse } from '../http/http-response.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
+
+const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
 
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 
 /** Http2Request is an HTTP/2 request whose header list reads as an HTTP/1.1 one (see the file comment). */
-export class Http2Request extends Http2ServerRequest {
-  /** The stream's session, kept past the stream's end (node forgets it then), for the byte counters of /metrics. */
-  readonly h2Session: Http2Session | undefined;
+export type Http2Request = InstanceType<Http2Classes['Http2Request']>;
+/** Http2Response is an HTTP/2 response that takes the pipeline's HTTP/1.1 calls (see the file comment). */
+export type Http2Response = InstanceType<Http2Classes['Http2Response']>;
+/** Http2Classes are the two classes, for `createSecureServer`'s options and `instanceof`. */
+export type Http2Classes = ReturnType<typeof defineClasses>;
 
-  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, raw: readonly string[]) {
-    super(stream, headers, options, http1Headers(stream, headers, raw));
-    this.h2Session = stream.session;
+let classes: Http2Classes | undefined;
+
+/**
+ * http2Compat returns the two classes, defined on the first call: they extend node:http2's,
+ * which a host without an https binding never loads.
+ */
+export function http2Compat(): Http2Classes {
+  classes ??= defineClasses();
+  return classes;
+}
+
+const kReason = Symbol('nodehost.reason');
+
+function defineClasses() {
+  const { Http2ServerRequest, Http2ServerResponse } = http2();
+
+  class Http2Request extends Http2ServerRequest {
+    /** The stream's session, kept past the stream's end (node forgets it then), for the byte counters of /metrics. */
+    readonly h2Session: Http2Session | undefined;
+
+    constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, raw: readonly string[]) {
+      super(stream, headers, options, http1Headers(stream, headers, raw));
+      this.h2Session = stream.session;
+    }
   }
+
+  class Http2Response extends Http2ServerResponse<Http2Request> {
+    /** Set by the pipeline before shutdown; an HTTP/2 session is closed by the listener instead. */
+    shouldKeepAlive = true;
+    [kReason] = '';
+
+    override setHeader(name: string, value: number | string | readonly string[]): void {
+      if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.setHeader(name, value);
+    }
+
+    override appendHeader(name: string, value: string | string[]): void {
+      if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.appendHeader(name, value);
+    }
+
+    override writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): this {
+      let list = maybeHeaders;
+      if (typeof reasonOrHeaders === 'string') this[kReason] = reasonOrHeaders;
+      // As node's own writeHead: (status, undefined, headers) is a head without a reason phrase.
+      else list ??= reasonOrHeaders;
+      if (Array.isArray(list)) {
+        // A flat [name, value, ...] list (or [name, value] pairs), repeats kept.
+        const flat = (list.length > 0 && Array.isArray(list[0]) ? list.flat() : list) as string[];
+        for (let i = 0; i < flat.length; i += 2) this.appendHeader(String(flat[i]), flat[i + 1]!);
+      } else if (list !== null && typeof list === 'object') {
+        for (const [name, value] of Object.entries(list as Record<string, OutgoingHttpHeader | undefined>))
+          if (value !== undefined) this.setHeader(name, value);
+      }
+      return super.writeHead(status);
+    }
+  }
+
+  // Accessors over node's own (its statusMessage warns and reads ''; it has no `destroyed`),
+  // defined once on the prototype: TypeScript cannot override a declared property with one.
+  Object.defineProperties(Http2Response.prototype, {
+    statusMessage: {
+      get(this: Http2Response) {
+        return this[kReason];
+      },
+      set(this: Http2Response, reason: string) {
+        this[kReason] = reason;
+      },
+    },
+    destroyed: {
+      get(this: Http2Response) {
+        return this.stream.destroyed;
+      },
+    },
+  });
+
+  return { Http2Request, Http2Response };
 }
 
 /**
@@ -63,56 +139,6 @@ function http1Headers(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, r
   }
   return rawHeaders;
 }
-
-const kReason = Symbol('nodehost.reason');
-
-/** Http2Response is an HTTP/2 response that takes the pipeline's HTTP/1.1 calls (see the file comment). */
-export class Http2Response extends Http2ServerResponse<Http2Request> {
-  /** Set by the pipeline before shutdown; an HTTP/2 session is closed by the listener instead. */
-  shouldKeepAlive = true;
-  [kReason] = '';
-
-  override setHeader(name: string, value: number | string | readonly string[]): void {
-    if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.setHeader(name, value);
-  }
-
-  override appendHeader(name: string, value: string | string[]): void {
-    if (!CONNECTION_HEADERS.has(name.toLowerCase())) super.appendHeader(name, value);
-  }
-
-  override writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): this {
-    let list = maybeHeaders;
-    if (typeof reasonOrHeaders === 'string') this[kReason] = reasonOrHeaders;
-    // As node's own writeHead: (status, undefined, headers) is a head without a reason phrase.
-    else list ??= reasonOrHeaders;
-    if (Array.isArray(list)) {
-      // A flat [name, value, ...] list (or [name, value] pairs), repeats kept.
-      const flat = (list.length > 0 && Array.isArray(list[0]) ? list.flat() : list) as string[];
-      for (let i = 0; i < flat.length; i += 2) this.appendHeader(String(flat[i]), flat[i + 1]!);
-    } else if (list !== null && typeof list === 'object') {
-      for (const [name, value] of Object.entries(list as Record<string, OutgoingHttpHeader | undefined>)) if (value !== undefined) this.setHeader(name, value);
-    }
-    return super.writeHead(status);
-  }
-}
-
-// Accessors over node's own (its statusMessage warns and reads ''; it has no `destroyed`),
-// defined once on the prototype: TypeScript cannot override a declared property with one.
-Object.defineProperties(Http2Response.prototype, {
-  statusMessage: {
-    get(this: Http2Response) {
-      return this[kReason];
-    },
-    set(this: Http2Response, reason: string) {
-      this[kReason] = reason;
-    },
-  },
-  destroyed: {
-    get(this: Http2Response) {
-      return this.stream.destroyed;
-    },
-  },
-});
 
 /** asHttp1 gives an HTTP/2 exchange the pipeline's types (the classes above make them fit). */
 export function asHttp1(req: Http2Request, res: Http2Response): { req: IncomingMessage; res: HttpResponse } {

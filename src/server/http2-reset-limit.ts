@@ -6,7 +6,10 @@
  * connection closed. nghttp2 has its own limit (a burst of 1000, then 33 a second), but it
  * only stops reading: the connection stays open until the client closes it.
  */
-import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import { lazyBuiltin } from '../lazy-builtin.js';
+
+const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
 
 /** RESET_BURST resets are allowed at once; browsers cancel a few streams, never hundreds. */
 export const RESET_BURST = 500;
@@ -52,6 +55,6 @@ function onStreamClose(this: WithBudget<ServerHttp2Stream>): void {
     budget.tokens--;
     return;
   }
-  session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  session.goaway(http2().constants.NGHTTP2_ENHANCE_YOUR_CALM);
   session.destroy();
 }

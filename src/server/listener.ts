@@ -20,7 +20,7 @@
  * only (node-idle-timeout.ts) and a refused head gets the fast path's statuses (client-error.ts).
  */
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -35,13 +35,17 @@ import type { ChallengeAnswers } from './acme/challenge-answers.js';
 import type { ListenerMetrics } from '../control/metrics.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
-import { asHttp1, Http2Request, Http2Response } from './http2-compat.js';
+import { asHttp1, http2Compat, type Http2Classes, type Http2Request, type Http2Response } from './http2-compat.js';
 import { closeWhenIdle } from './http2-idle.js';
 import { limitResets } from './http2-reset-limit.js';
 import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
 import { answerClientErrors, watchRequestLines } from './client-error.js';
 import type { SiteHost } from './site-host.js';
 import { rotateTicketKeys, type TicketKeyRotation } from './ticket-keys.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
+
+// Loaded by the first https listener: a host with http bindings only never loads it.
+const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
 
 /** Idle keep-alive client connections close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5000;
@@ -118,7 +122,9 @@ class RouteTable {
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #isHttps: boolean;
-  readonly #server: Server | Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, typeof Http2Request, typeof Http2Response>;
+  readonly #server: Server | Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, Http2Classes['Http2Request'], Http2Classes['Http2Response']>;
+  /** The HTTP/2 compat classes of an https listener. */
+  readonly #compat: Http2Classes | undefined;
   readonly #fastPath: FastPath;
   /** Replaced whole when the host configuration is re-read (update). */
   #routes: RouteTable;
@@ -143,15 +149,17 @@ export class Listener {
     this.#certificates = options.certificates;
     if (this.#isHttps) {
       const certificates = options.certificates!;
-      const server = createSecureServer({
+      const compat = http2Compat();
+      this.#compat = compat;
+      const server = http2().createSecureServer({
         ...certificates.defaultOptions,
         // As node's http server does: a response written in pieces is not held for the client's delayed ACK.
         noDelay: true,
         allowHTTP1: true,
         // Through the field, so a re-read host configuration's certificates take over.
         SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
-        Http2ServerRequest: Http2Request,
-        Http2ServerResponse: Http2Response,
+        Http2ServerRequest: compat.Http2Request,
+        Http2ServerResponse: compat.Http2Response,
         settings: HTTP2_SETTINGS,
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
@@ -191,6 +199,7 @@ export class Listener {
         else this.#handshakes.full++;
       });
     } else {
+      this.#compat = undefined;
       const server = createServer(
         {
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -349,7 +358,9 @@ export class Listener {
       return;
     }
     const { req, res } =
-      incoming instanceof Http2Request ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
+      this.#compat !== undefined && incoming instanceof this.#compat.Http2Request
+        ? asHttp1(incoming, response as Http2Response)
+        : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
     // Node's own response (a connection node's server reads): its end starts the idle time.
     if (response instanceof ServerResponse) noteResponseEnd(response);

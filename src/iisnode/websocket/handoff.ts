@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../../http/request-context.js';
 import type { PendingUpgrade } from '../../http/pending-upgrade.js';
@@ -38,7 +38,7 @@ const handoffs = new Map<string, UpgradeHandoff>();
  */
 export function canHandOff(upgrade: PendingUpgrade, worker: Worker): boolean {
   const socket = upgrade.socket as Socket & { _handle?: unknown };
-  return worker.canTakeSockets && !(socket instanceof TLSSocket) && socket._handle != null && !socket.destroyed;
+  return worker.canTakeSockets && (socket as Partial<TLSSocket>).encrypted !== true && socket._handle != null && !socket.destroyed;
 }
 
 /** endHandoffs ends the hand-offs of a worker that is gone: each is released and logged once. */

@@ -5,10 +5,13 @@
  * the client address and X-Original-URL carries the URL the client asked for.
  */
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { hopByHopHeaders } from '../../http/hop-by-hop-headers.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
+
+// Loaded by the first proxied https URL: a host that proxies nothing over https never loads it.
+const https = lazyBuiltin<typeof import('node:https')>('node:https');
 
 /** proxyRequest forwards ctx's request to `target` and resolves when the response is done or failed. */
 export function proxyRequest(ctx: RequestContext, target: string): Promise<void> {
@@ -33,7 +36,7 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
   const xff = ctx.req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ctx.remoteAddress}` : ctx.remoteAddress;
   if (ctx.req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = url.protocol === 'https:' ? https().request : httpRequest;
   return new Promise((resolve) => {
     const upstream = request(url, { method: ctx.req.method, headers, agent: false });
     const onFailure = () => {

@@ -18,8 +18,6 @@
  * Until a site's first certificate arrives it serves a temporary self-signed one.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type acmeClient from 'acme-client';
 import type { AcmeSettings } from '../../config/host-config.js';
@@ -29,6 +27,11 @@ import { AcmeStore } from './acme-store.js';
 import { ChallengeAnswers } from './challenge-answers.js';
 import { certId, parseRenewalInfo, planRenewal, type RenewalInfo, RETRY_MIN_MS as RENEWAL_INFO_RETRY_MS } from './renewal-info.js';
 import { TEMPORARY_ISSUER, temporaryCertificate } from './temporary-certificate.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
+
+// Loaded when an order needs them: a host without ACME never loads them.
+const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
+const https = lazyBuiltin<typeof import('node:https')>('node:https');
 
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 /** The first wait after a failed order when acme.retryDelay is not set. */
@@ -278,7 +281,7 @@ export class AcmeCertificates {
           if (challenge.type === 'http-01') this.challenges.setHttp(challenge.token, keyAuthorization);
           else {
             const [alpnKey, alpnCertificate] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
-            this.challenges.setTlsAlpn(authz.identifier.value, createSecureContext({ key: alpnKey, cert: alpnCertificate }));
+            this.challenges.setTlsAlpn(authz.identifier.value, tls().createSecureContext({ key: alpnKey, cert: alpnCertificate }));
           }
         },
         challengeRemoveFn: async (authz, challenge) => {
@@ -325,7 +328,7 @@ export class AcmeCertificates {
       const acme = await loadAcmeClient();
       if (this.#settings.caFile !== undefined) {
         // A private directory's HTTPS certificate: trusted besides the usual roots (NODE_EXTRA_CA_CERTS works too).
-        acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(this.#settings.caFile, 'utf8')] });
+        acme.axios.defaults.httpsAgent = new (https().Agent)({ ca: [...tls().rootCertificates, readFileSync(this.#settings.caFile, 'utf8')] });
       }
       let accountKey = this.#store.read(this.#store.accountKeyFile);
       if (accountKey === undefined) {

@@ -9,8 +9,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { alpnOfClientHello } from './client-hello.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
+
+// Loaded by the first TLS-ALPN-01 challenge: a host without ACME never loads it.
+const tlsModule = lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 const HTTP_PREFIX = '/.well-known/acme-challenge/';
 export const ACME_TLS_PROTOCOL = 'acme-tls/1';
@@ -97,7 +101,7 @@ export class ChallengeAnswers {
   }
 
   #answerChallenge(socket: Socket): void {
-    const tls = new TLSSocket(socket, {
+    const tls = new (tlsModule().TLSSocket)(socket, {
       isServer: true,
       ALPNProtocols: [ACME_TLS_PROTOCOL],
       SNICallback: (name, callback) => {
