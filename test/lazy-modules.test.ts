@@ -2,8 +2,9 @@
  * What a plain site never loads (docs/performance.md, start-up and idle memory): a host that
  * serves a node app and static files over http, and is not scraped, loads no metrics library
  * (prom-client, until /metrics is asked for), no ACME client (acme-client, node-forge), no
- * bcrypt, and none of node's TLS and HTTP/2 modules (node:tls, node:https, node:http2: they
- * come with the first https listener, certificate or https proxy target). The host runs with
+ * bcrypt, none of node's TLS and HTTP/2 modules (node:tls, node:https, node:http2: they
+ * come with the first https listener, certificate or https proxy target), and, started
+ * without a nodehost.yml, no YAML parser. The host runs with
  * a preload that lists every module it loads (helpers/module-trace.mjs); a scrape then shows
  * the list does catch a lazy load.
  */
@@ -66,7 +67,7 @@ describe('modules a plain site never loads', () => {
     await host?.stop();
   });
 
-  test('serving requests loads no metrics, ACME, bcrypt, TLS or HTTP/2 module', async () => {
+  test('serving requests loads no metrics, ACME, bcrypt, TLS, HTTP/2 or YAML module', async () => {
     assert.equal((await fetchStrict(host.url, '/hello.js')).status, 200);
     const modules = loaded();
     // The trace works: it holds the host's own modules and the packages every site uses.
@@ -74,7 +75,7 @@ describe('modules a plain site never loads', () => {
     assert.ok(isLoaded(modules, 'saxes'));
     // Built-ins are listed whether imported or required: node:http is loaded, by either.
     assert.ok(isLoaded(modules, 'http'));
-    for (const what of ['prom-client', 'acme-client', 'node-forge', 'bcryptjs', 'tls', 'https', 'http2']) {
+    for (const what of ['prom-client', 'acme-client', 'node-forge', 'bcryptjs', 'tls', 'https', 'http2', 'yaml']) {
       assert.equal(isLoaded(modules, what), false, `${what} was loaded`);
     }
   });

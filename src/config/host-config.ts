@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, Scalar, type Node, type Pair } from 'yaml';
+import type { Node, Pair, Scalar } from 'yaml';
 import { NodehostError } from '../errors.js';
 import type { CompressionSection } from './compression-config.js';
 import { loadGlobalRules } from './global-rules.js';
@@ -15,6 +15,14 @@ import { loadHostCompression } from './host-compression.js';
 import { parseProxyRange, type ProxyRange } from './proxy-range.js';
 import type { InboundRule } from './rewrite-types.js';
 import type { Mount } from './site-paths.js';
+import { lazyRequire } from '../lazy-require.js';
+
+type Yaml = typeof import('yaml');
+// Loaded with the first nodehost.yml read: a host started without one never loads the parser.
+const yaml = lazyRequire<Yaml>('yaml');
+const isMap = ((node: unknown) => yaml().isMap(node)) as Yaml['isMap'];
+const isScalar = ((node: unknown) => yaml().isScalar(node)) as Yaml['isScalar'];
+const isSeq = ((node: unknown) => yaml().isSeq(node)) as Yaml['isSeq'];
 
 /** HostConfig is the validated content of nodehost.yml; absent keys are undefined. */
 export interface HostConfig {
@@ -387,8 +395,8 @@ export function loadHostConfig(file: string): HostConfig {
   } catch (err) {
     throw new NodehostError('NH_ERR_CONFIG_HOST', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lines });
   const at = (offset: number | undefined) => ({ file, line: offset === undefined ? 1 : lines.linePos(offset).line });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
@@ -463,7 +471,7 @@ export function loadHostConfig(file: string): HostConfig {
         const scalar = pair.value as Scalar;
         const valueLine = at(scalar.range?.[0]).line;
         // A block scalar (`|`) starts on the line after its indicator.
-        const isBlock = scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED;
+        const isBlock = scalar.type === yaml().Scalar.BLOCK_LITERAL || scalar.type === yaml().Scalar.BLOCK_FOLDED;
         const load = key === 'globalRules' ? loadGlobalRules : loadHostCompression;
         values[key] = load(value as string, at(offset), isBlock ? valueLine + 1 : valueLine, (relative) => resolve(dirname(file), relative));
         continue;

@@ -13,10 +13,10 @@ import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { TlsFiles } from '../config/host-config.js';
 import { NodehostError } from '../errors.js';
 import type { HostLog } from '../host-log.js';
-import { lazyBuiltin } from '../lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
 // Loaded by the first https listener's certificates: a host without one never loads it.
-const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
+const tls = lazyRequire<typeof import('node:tls')>('node:tls');
 
 /** TLS 1.2 ciphers: forward secret AEAD suites only (TLS 1.3 has its own, all modern). */
 export const CIPHERS = [

@@ -19,9 +19,9 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader } from 'n
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
 import type { HttpResponse } from '../http/http-response.js';
-import { lazyBuiltin } from '../lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
-const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
+const http2 = lazyRequire<typeof import('node:http2')>('node:http2');
 
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 

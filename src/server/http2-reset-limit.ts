@@ -7,9 +7,9 @@
  * only stops reading: the connection stays open until the client closes it.
  */
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
-import { lazyBuiltin } from '../lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
-const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
+const http2 = lazyRequire<typeof import('node:http2')>('node:http2');
 
 /** RESET_BURST resets are allowed at once; browsers cancel a few streams, never hundreds. */
 export const RESET_BURST = 500;

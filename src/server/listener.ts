@@ -42,10 +42,10 @@ import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.j
 import { answerClientErrors, watchRequestLines } from './client-error.js';
 import type { SiteHost } from './site-host.js';
 import { rotateTicketKeys, type TicketKeyRotation } from './ticket-keys.js';
-import { lazyBuiltin } from '../lazy-builtin.js';
+import { lazyRequire } from '../lazy-require.js';
 
 // Loaded by the first https listener: a host with http bindings only never loads it.
-const http2 = lazyBuiltin<typeof import('node:http2')>('node:http2');
+const http2 = lazyRequire<typeof import('node:http2')>('node:http2');
 
 /** Idle keep-alive client connections close after this long. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5000;

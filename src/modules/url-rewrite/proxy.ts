@@ -8,10 +8,10 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { hopByHopHeaders } from '../../http/hop-by-hop-headers.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
-import { lazyBuiltin } from '../../lazy-builtin.js';
+import { lazyRequire } from '../../lazy-require.js';
 
 // Loaded by the first proxied https URL: a host that proxies nothing over https never loads it.
-const https = lazyBuiltin<typeof import('node:https')>('node:https');
+const https = lazyRequire<typeof import('node:https')>('node:https');
 
 /** proxyRequest forwards ctx's request to `target` and resolves when the response is done or failed. */
 export function proxyRequest(ctx: RequestContext, target: string): Promise<void> {

@@ -27,11 +27,11 @@ import { AcmeStore } from './acme-store.js';
 import { ChallengeAnswers } from './challenge-answers.js';
 import { certId, parseRenewalInfo, planRenewal, type RenewalInfo, RETRY_MIN_MS as RENEWAL_INFO_RETRY_MS } from './renewal-info.js';
 import { TEMPORARY_ISSUER, temporaryCertificate } from './temporary-certificate.js';
-import { lazyBuiltin } from '../../lazy-builtin.js';
+import { lazyRequire } from '../../lazy-require.js';
 
 // Loaded when an order needs them: a host without ACME never loads them.
-const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
-const https = lazyBuiltin<typeof import('node:https')>('node:https');
+const tls = lazyRequire<typeof import('node:tls')>('node:tls');
+const https = lazyRequire<typeof import('node:https')>('node:https');
 
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 /** The first wait after a failed order when acme.retryDelay is not set. */

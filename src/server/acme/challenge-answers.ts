@@ -11,10 +11,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { alpnOfClientHello } from './client-hello.js';
-import { lazyBuiltin } from '../../lazy-builtin.js';
+import { lazyRequire } from '../../lazy-require.js';
 
 // Loaded by the first TLS-ALPN-01 challenge: a host without ACME never loads it.
-const tlsModule = lazyBuiltin<typeof import('node:tls')>('node:tls');
+const tlsModule = lazyRequire<typeof import('node:tls')>('node:tls');
 
 const HTTP_PREFIX = '/.well-known/acme-challenge/';
 export const ACME_TLS_PROTOCOL = 'acme-tls/1';
