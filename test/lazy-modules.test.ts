@@ -4,7 +4,9 @@
  * (prom-client, until /metrics is asked for), no ACME client (acme-client, node-forge), no
  * bcrypt, none of node's TLS and HTTP/2 modules (node:tls, node:https, node:http2: they
  * come with the first https listener, certificate or https proxy target), and, started
- * without a nodehost.yml, no YAML parser. The host runs with
+ * without a nodehost.yml, no YAML parser; nor the code of the other commands (the admin API
+ * client of `status` and `recycle`, the rewrite tracer, the file editors of `config`, the
+ * migration check, the systemd unit writer). The host runs with
  * a preload that lists every module it loads (helpers/module-trace.mjs); a scrape then shows
  * the list does catch a lazy load.
  */
@@ -77,6 +79,21 @@ describe('modules a plain site never loads', () => {
     assert.ok(isLoaded(modules, 'http'));
     for (const what of ['prom-client', 'acme-client', 'node-forge', 'bcryptjs', 'tls', 'https', 'http2', 'yaml']) {
       assert.equal(isLoaded(modules, what), false, `${what} was loaded`);
+    }
+    for (const file of [
+      'control/control-client.js',
+      'cli/status-table.js',
+      'modules/url-rewrite/rewrite-trace.js',
+      'config/web-config-edit.js',
+      'config/iisnode-yml-edit.js',
+      'config/migration-check.js',
+      'cli/systemd-unit.js',
+    ]) {
+      assert.equal(
+        modules.some((url) => url.endsWith(`/dist/${file}`)),
+        false,
+        `${file} was loaded`,
+      );
     }
   });
 

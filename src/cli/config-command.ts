@@ -18,13 +18,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findYmlValue, setYmlValue } from '../config/iisnode-yml-edit.js';
 import { parseSettingValue, SETTINGS_BY_LOWER_NAME, SETTINGS_BY_NAME, type SettingSpec } from '../config/schema.js';
 import { SiteConfig } from '../config/site-config.js';
 import { decodeConfigText, parseWebConfig } from '../config/web-config.js';
-import { type ConfigTarget, getConfigValue, NEW_WEB_CONFIG, setConfigValue } from '../config/web-config-edit.js';
+import type { ConfigTarget } from '../config/web-config-edit.js';
 import { NodehostError } from '../errors.js';
 import { resolveSiteArgument, type SiteArgument } from './site-argument.js';
+
+/** Editors are the in-place editors of iisnode.yml and web.config, loaded by the command: `serve` never needs them. */
+type Editors = typeof import('../config/iisnode-yml-edit.js') & typeof import('../config/web-config-edit.js');
+
+async function loadEditors(): Promise<Editors> {
+  const [yml, webConfig] = await Promise.all([import('../config/iisnode-yml-edit.js'), import('../config/web-config-edit.js')]);
+  return { ...yml, ...webConfig };
+}
 
 interface ConfigFlags {
   config?: string;
@@ -55,7 +62,7 @@ Examples:
 
 Exit codes: 0 printed, 1 no such site or folder, or a file that cannot be read, 2 usage error.`,
     )
-    .action((words: string[], flags: ConfigFlags) => run(() => getSetting(parseWords(words, false), flags)));
+    .action((words: string[], flags: ConfigFlags) => run((edit) => getSetting(parseWords(words, false), flags, edit)));
   config
     .command('set')
     .description('change a setting in place; validated before it is written; a running server applies it on its own')
@@ -72,12 +79,13 @@ Examples:
 
 Exit codes: 0 written, 1 refused (a bad value, named with its setting) or no such site, 2 usage error.`,
     )
-    .action((words: string[], flags: ConfigFlags) => run(() => setSetting(parseWords(words, true), flags)));
+    .action((words: string[], flags: ConfigFlags) => run((edit) => setSetting(parseWords(words, true), flags, edit)));
 }
 
-function run(work: () => void): void {
+async function run(work: (edit: Editors) => void): Promise<void> {
+  const edit = await loadEditors();
   try {
-    work();
+    work(edit);
     process.exitCode = 0;
   } catch (err) {
     if (!(err instanceof NodehostError)) throw err;
@@ -136,27 +144,27 @@ function iisnodeSpec(elements: readonly string[], attribute: string): SettingSpe
 }
 
 /** ymlFileOf is the folder's iisnode.yml (configOverrides) when it exists and sets the key: it wins over web.config, so it is the file to edit. */
-function ymlFileOf(folder: SiteArgument, spec: SettingSpec | undefined): string | undefined {
+function ymlFileOf(folder: SiteArgument, spec: SettingSpec | undefined, edit: Editors): string | undefined {
   if (spec?.ymlKey === null || spec === undefined) return undefined;
   const overrides = SiteConfig.load(folder.root, process.env, {}, folder.paths).forPath(`${folder.urlPath.replace(/\/$/, '')}/`).iisnode.configOverrides;
   const file = path.resolve(folder.dir, overrides);
   if (!fs.existsSync(file)) return undefined;
-  return findYmlValue(fs.readFileSync(file, 'utf8'), spec.ymlKey) === undefined ? undefined : file;
+  return edit.findYmlValue(fs.readFileSync(file, 'utf8'), spec.ymlKey) === undefined ? undefined : file;
 }
 
-function getSetting(request: ConfigRequest, flags: ConfigFlags): void {
+function getSetting(request: ConfigRequest, flags: ConfigFlags, edit: Editors): void {
   const folder = resolveSiteArgument(request.site, flags.config);
   const webConfig = path.join(folder.dir, 'web.config');
   const text = fs.existsSync(webConfig) ? decodeConfigText(fs.readFileSync(webConfig)) : undefined;
   for (const { attribute } of request.pairs) {
     const spec = iisnodeSpec(request.elements, attribute);
-    const yml = ymlFileOf(folder, spec);
+    const yml = ymlFileOf(folder, spec, edit);
     if (yml !== undefined) {
-      const found = findYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!)!;
+      const found = edit.findYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!)!;
       process.stdout.write(`${attribute}=${found.value} (${yml}:${found.line})\n`);
       continue;
     }
-    const found = text === undefined ? undefined : getConfigValue(text, webConfig, { elements: request.elements, attribute });
+    const found = text === undefined ? undefined : edit.getConfigValue(text, webConfig, { elements: request.elements, attribute });
     if (found !== undefined) {
       process.stdout.write(`${attribute}=${found.value} (${webConfig}:${found.line})\n`);
     } else if (spec !== undefined) {
@@ -168,11 +176,11 @@ function getSetting(request: ConfigRequest, flags: ConfigFlags): void {
   }
 }
 
-function setSetting(request: ConfigRequest, flags: ConfigFlags): void {
+function setSetting(request: ConfigRequest, flags: ConfigFlags, edit: Editors): void {
   const folder = resolveSiteArgument(request.site, flags.config);
   for (const { attribute, value } of request.pairs) {
     const spec = iisnodeSpec(request.elements, attribute);
-    const yml = ymlFileOf(folder, spec);
+    const yml = ymlFileOf(folder, spec, edit);
     if (spec !== undefined) {
       const parsed = parseSettingValue(spec, value!, yml === undefined ? 'web.config' : 'yml');
       // iisnode.yml reads numbers leniently (like C atol); nodehost writes only what web.config would accept.
@@ -183,22 +191,22 @@ function setSetting(request: ConfigRequest, flags: ConfigFlags): void {
     if (yml !== undefined) {
       if (value!.includes('#') || /[\r\n]/.test(value!))
         throw new NodehostError('NH_ERR_CONFIG_BAD_VALUE', `refused: an iisnode.yml value cannot hold '#' or a line break (${attribute})`);
-      fs.writeFileSync(yml, setYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!, value!));
-      process.stdout.write(`set ${attribute}=${value} in ${yml}:${findYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!)!.line}\n`);
+      fs.writeFileSync(yml, edit.setYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!, value!));
+      process.stdout.write(`set ${attribute}=${value} in ${yml}:${edit.findYmlValue(fs.readFileSync(yml, 'utf8'), spec!.ymlKey!)!.line}\n`);
       continue;
     }
-    writeWebConfig(folder, { elements: request.elements, attribute }, value!);
+    writeWebConfig(folder, { elements: request.elements, attribute }, value!, edit);
   }
 }
 
 /** writeWebConfig edits the folder's web.config (made when missing) and writes it only when the reader finds no new error in it. */
-function writeWebConfig(folder: SiteArgument, target: ConfigTarget, value: string): void {
+function writeWebConfig(folder: SiteArgument, target: ConfigTarget, value: string, edit: Editors): void {
   const file = path.join(folder.dir, 'web.config');
   const exists = fs.existsSync(file);
   const bytes = exists ? fs.readFileSync(file) : undefined;
   // A UTF-16 file (written by Windows tools) is written back as UTF-8 with the same text.
-  const before = bytes === undefined ? NEW_WEB_CONFIG : decodeConfigText(bytes);
-  const after = setConfigValue(before, file, target, value);
+  const before = bytes === undefined ? edit.NEW_WEB_CONFIG : decodeConfigText(bytes);
+  const after = edit.setConfigValue(before, file, target, value);
   const folderUrl = `${folder.urlPath.replace(/\/$/, '')}/`;
   // Errors the file had already are not this edit's (compared without their lines, which an insertion moves).
   const known = new Set(errorsOf(before, file, folderUrl).map((error) => `${error.code} ${error.message}`));
@@ -206,7 +214,7 @@ function writeWebConfig(folder: SiteArgument, target: ConfigTarget, value: strin
   const first = added[0];
   if (first !== undefined) throw new NodehostError(first.code, `refused: ${first.message}`, first.source === undefined ? {} : { source: first.source });
   fs.writeFileSync(file, after);
-  const line = getConfigValue(after, file, target)?.line ?? 0;
+  const line = edit.getConfigValue(after, file, target)?.line ?? 0;
   process.stdout.write(`set ${target.elements.join('/')}/${target.attribute}=${value} in ${file}:${line}${exists ? '' : ' (new file)'}\n`);
 }
 

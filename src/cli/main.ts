@@ -7,7 +7,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { loadHostConfig, parseHostProcesses, type HostConfig } from '../config/host-config.js';
 import { checkSite, formatCheckReport } from '../config/check.js';
-import { checkMigration, formatMigrationReport } from '../config/migration-check.js';
 import { NodehostError } from '../errors.js';
 import { HostLog, LOG_LEVELS, parseLogLevel, type LogLevel } from '../host-log.js';
 import { NodehostServer, type ServerOptions } from '../server/server.js';
@@ -23,8 +22,7 @@ import { registerConfigCommand } from './config-command.js';
 import { registerInitCommand } from './init-command.js';
 import { isScriptPath, parseProcesses, scriptSite, siteRootOf } from './script-site.js';
 import { checkAdminListener, ControlServer } from '../control/control-server.js';
-import { adminRequest, ControlUnreachableError, errorMessage } from '../control/control-client.js';
-import { formatStatusTable, type StatusApp } from './status-table.js';
+import type { StatusApp } from './status-table.js';
 import { controlPaths } from '../control/paths.js';
 import { version } from '../version.js';
 import { startUpTuning } from '../start-up-tuning.js';
@@ -175,8 +173,17 @@ interface RecycledApp {
   result: { isServing: boolean; generation: number; error?: string };
 }
 
+/**
+ * controlClient is the admin API client of the commands that talk to a running server, loaded
+ * by them: `serve` never needs it.
+ */
+function controlClient(): Promise<typeof import('../control/control-client.js')> {
+  return import('../control/control-client.js');
+}
+
 async function recycle(siteArg: string | undefined, flags: RecycleFlags): Promise<void> {
   const root = siteRootOf(siteArg);
+  const { adminRequest, ControlUnreachableError, errorMessage } = await controlClient();
   try {
     const reply = await adminRequest(root, 'POST', `/v1/apps/recycle${flags.app === undefined ? '' : `?app=${encodeURIComponent(flags.app)}`}`);
     if (reply.status === 404 && flags.app !== undefined) {
@@ -223,6 +230,7 @@ async function startApp(siteArg: string | undefined, flags: { app: string }): Pr
 
 /** adminAct sends one POST to the server's admin API and prints its outcome; exit 1 on an error answer or no server. */
 async function adminAct(siteArg: string | undefined, path: string, describe: (body: unknown) => string): Promise<void> {
+  const { adminRequest, ControlUnreachableError, errorMessage } = await controlClient();
   try {
     const reply = await adminRequest(resolve(siteArg ?? '.'), 'POST', path);
     if (reply.status !== 200) {
@@ -252,6 +260,7 @@ const WATCH_MAX_REFRESHES = 1800;
 
 async function status(siteArg: string | undefined, flags: StatusFlags): Promise<void> {
   const root = siteRootOf(siteArg);
+  const [{ adminRequest, ControlUnreachableError, errorMessage }, { formatStatusTable }] = await Promise.all([controlClient(), import('./status-table.js')]);
   const useColour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const once = async (): Promise<boolean> => {
     const [server, apps, sites] = await Promise.all([
@@ -314,7 +323,7 @@ function parsePositive(value: string): number {
   return Number(value);
 }
 
-function check(siteArg: string | undefined, flags: { config?: string; migration?: boolean }): void {
+async function check(siteArg: string | undefined, flags: { config?: string; migration?: boolean }): Promise<void> {
   // nodehost.yml errors (global rules and compression included) throw, naming file:line; the catch below prints them and exits 1.
   const file = flags.config ? loadHostConfig(resolve(flags.config)) : undefined;
   if (file !== undefined) {
@@ -323,6 +332,7 @@ function check(siteArg: string | undefined, flags: { config?: string; migration?
   }
   const roots = siteArg === undefined && file?.sites !== undefined ? file.sites.map((site) => site.root) : [resolve(siteArg ?? file?.root ?? '.')];
   if (flags.migration === true) {
+    const { checkMigration, formatMigrationReport } = await import('../config/migration-check.js');
     let errors = 0;
     for (const root of roots) {
       const migration = checkMigration(root, process.env, { compression: file?.compression });

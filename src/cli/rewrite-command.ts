@@ -12,7 +12,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadHostConfig } from '../config/host-config.js';
 import { SiteConfig } from '../config/site-config.js';
 import { resolveSiteArgument } from './site-argument.js';
-import { traceRewrite, type RewriteTraceReport, type RuleStepTrace, type TraceResult } from '../modules/url-rewrite/rewrite-trace.js';
+import type { RewriteTraceReport, RuleStepTrace, TraceResult } from '../modules/url-rewrite/rewrite-trace.js';
 
 interface RewriteTestFlags {
   header: [string, string][];
@@ -65,7 +65,7 @@ Exit codes: 0 traced, 1 no such site or the configuration has errors, 2 usage er
     .action(runRewriteTest);
 }
 
-function runRewriteTest(siteArg: string, url: string, flags: RewriteTestFlags): void {
+async function runRewriteTest(siteArg: string, url: string, flags: RewriteTestFlags): Promise<void> {
   // An unknown site, and nodehost.yml errors, throw a NodehostError (naming file:line): main prints it and exits 1.
   const site = resolveSiteArgument(siteArg, flags.config);
   // The global rules of the nodehost.yml that named the site, else of --config.
@@ -78,6 +78,8 @@ function runRewriteTest(siteArg: string, url: string, flags: RewriteTestFlags): 
     return;
   }
   const request = { method: flags.method, url: site.urlPath === '/' ? url : underPath(url, site.urlPath), headers: flags.header };
+  // The tracer and the rewrite engine it runs are loaded here: `serve` of a site without rules never needs them.
+  const { traceRewrite } = await import('../modules/url-rewrite/rewrite-trace.js');
   const report = traceRewrite(site.root, config, host?.globalRules, request, site.paths);
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatTrace(report, site.root));
   process.exitCode = 0;

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadHostConfig } from '../config/host-config.js';
-import { systemdUnit } from './systemd-unit.js';
 
 /** The installed package's folder (dist/cli/ is two levels below it). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,7 +53,7 @@ Exit codes: 0 printed or written, 1 a configuration that cannot be read, a missi
     .action(install);
 }
 
-function install(siteArg: string | undefined, flags: InstallFlags): void {
+async function install(siteArg: string | undefined, flags: InstallFlags): Promise<void> {
   if (siteArg === undefined && flags.config === undefined) {
     process.stderr.write('nodehost: service install needs a site folder or --config <nodehost.yml>\n');
     process.exitCode = 2;
@@ -85,6 +84,7 @@ function install(siteArg: string | undefined, flags: InstallFlags): void {
   // Access logs: <logs>/<site>/ when configured ('' turns them off), else <site root>/../logs/.
   const writablePaths = [root];
   if (logs !== '') writablePaths.push(logs ?? path.join(path.dirname(root), 'logs'));
+  const { systemdUnit } = await import('./systemd-unit.js');
   const unit = systemdUnit({
     node: process.execPath,
     script: path.join(PACKAGE_ROOT, 'bin', 'nodehost'),
