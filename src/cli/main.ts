@@ -132,7 +132,7 @@ async function serve(siteArg: string | undefined, flags: ServeFlags): Promise<vo
     throw err;
   }
   void notifier?.ready(`listening on ${url}`);
-  startUpTuning.end();
+  startUpTuning.end({ compactHeap: true });
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;

@@ -144,7 +144,7 @@ async function runFrontDoor(frontDoor: FrontDoor, options: ServerOptions): Promi
   process.on('SIGTERM', shutDown);
   await server.preload();
   send({ type: 'listening', url, root: server.site.root });
-  startUpTuning.end();
+  startUpTuning.end({ compactHeap: true });
 }
 
 async function callServer(server: NodehostServer, call: FrontDoorCall, app: string | undefined): Promise<unknown> {
@@ -384,7 +384,7 @@ class FrontDoors implements AdminTarget {
     const file = this.#options.hostConfigFile;
     if (file !== undefined) this.#hostFileWatch = watchHostFile(file, () => void this.reload(), this.#options.log);
     void this.#options.notifier?.ready(`listening on ${url} (${this.#count} host processes)`);
-    startUpTuning.end();
+    startUpTuning.end({ compactHeap: true });
   }
 
   #onExit(index: number, door: ClusterWorker, code: number | null, signal: string | null): void {
