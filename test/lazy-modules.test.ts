@@ -6,7 +6,8 @@
  * come with the first https listener, certificate or https proxy target), and, started
  * without a nodehost.yml, no YAML parser; nor the code of the other commands (the admin API
  * client of `status` and `recycle`, the rewrite tracer, the file editors of `config`, the
- * migration check, the systemd unit writer). The host runs with
+ * migration check, the systemd unit writer), and no debugger until a debugger URL is asked
+ * for. The host runs with
  * a preload that lists every module it loads (helpers/module-trace.mjs); a scrape then shows
  * the list does catch a lazy load.
  */
@@ -88,6 +89,7 @@ describe('modules a plain site never loads', () => {
       'config/iisnode-yml-edit.js',
       'config/migration-check.js',
       'cli/systemd-unit.js',
+      'iisnode/debugger/debugger-host.js',
     ]) {
       assert.equal(
         modules.some((url) => url.endsWith(`/dist/${file}`)),
@@ -111,5 +113,12 @@ describe('modules a plain site never loads', () => {
       assert.ok(Date.now() < deadline, 'the two requests were not counted within 20 s');
     }
     assert.equal(isLoaded(loaded(), 'prom-client'), true);
+  });
+
+  test('the first debugger URL loads the debugger, which answers', async () => {
+    const reply = await fetchStrict(host.url, '/hello.js/debug/?kill');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.toString(), 'The debugger for the application is not running.');
+    assert.ok(loaded().some((url) => url.endsWith('/dist/iisnode/debugger/debugger-host.js')));
   });
 });

@@ -13,7 +13,8 @@ import { fail, NO_WORKER_DIAGNOSTICS } from '../http/error-outcome.js';
 import { Application, type ApplicationStats } from './application.js';
 import type { RecycleResult } from './recycler.js';
 import { RunDir } from './run-dir.js';
-import { DebuggerHost } from './debugger/debugger-host.js';
+import type { DebuggerHost } from './debugger/debugger-host.js';
+import { claimDebugRequest } from './debugger/debug-url.js';
 import type { OutputHook } from './worker.js';
 import type { FrontDoor } from './front-door-share.js';
 
@@ -45,8 +46,12 @@ export class AppHost {
   readonly #options: AppHostOptions;
   readonly #apps = new Map<string, Application>();
   readonly #runDir: RunDir;
-  /** Debug sessions of every application (spec 2.11). */
-  readonly #debugger: DebuggerHost;
+  /**
+   * Debug sessions of every application (spec 2.11), loaded with the first debugger request
+   * or admin API debug start: a host nobody debugs never loads the debugger's code.
+   */
+  #debugger: DebuggerHost | undefined;
+  #debuggerLoading: Promise<DebuggerHost> | undefined;
   /** Last configuration error logged per script, so a broken app logs once, not per request. */
   readonly #loggedConfigErrors = new Map<string, string>();
   #isClosed = false;
@@ -56,7 +61,15 @@ export class AppHost {
   constructor(options: AppHostOptions) {
     this.#options = options;
     this.#runDir = new RunDir(options.runDirBase);
-    this.#debugger = new DebuggerHost(options.log);
+  }
+
+  /** debuggerHost loads the debugger on first use. */
+  #debuggerHost(): Promise<DebuggerHost> {
+    this.#debuggerLoading ??= import('./debugger/debugger-host.js').then(({ DebuggerHost }) => {
+      this.#debugger = new DebuggerHost(this.#options.log);
+      return this.#debugger;
+    });
+    return this.#debuggerLoading;
   }
 
   /**
@@ -139,12 +152,13 @@ export class AppHost {
   /** startDebug starts the debug session of the running application at `scriptPath` (undefined: no such application running). */
   startDebug(scriptPath: string, isBreak: boolean): Promise<{ port: number; isBreak: boolean; pid: number } | NodehostError> | undefined {
     const app = this.#apps.get(scriptPath);
-    return app === undefined ? undefined : this.#debugger.startSession(app, isBreak);
+    return app === undefined ? undefined : this.#debuggerHost().then((host) => host.startSession(app, isBreak));
   }
 
   /** stopDebug ends the debug session of the application at `scriptPath`; returns whether there was one. */
   stopDebug(scriptPath: string): boolean {
-    return this.#debugger.endSession(scriptPath);
+    // No debugger loaded: no session was ever started.
+    return this.#debugger?.endSession(scriptPath) ?? false;
   }
 
   /** scripts lists the entry scripts of the running applications. */
@@ -161,13 +175,13 @@ export class AppHost {
 
   /** dispatch gives the debugger its URLs (`<app>/debug...`) and the application everything else. */
   #dispatch(app: Application, ctx: RequestContext): Promise<void> {
-    const debug = this.#debugger.claim(ctx, app.settings);
+    const debug = claimDebugRequest(ctx, app.settings);
     // Several front doors dispatch independently: a cookie or a debug session cannot pin a process.
     if ((this.#options.frontDoor?.count ?? 1) > 1 && (debug !== undefined || app.settings.nodeProcessStickySessions)) {
       this.#answerNeedsOneHostProcess(ctx, debug === undefined ? 'nodeProcessStickySessions' : 'the debugger (debuggingEnabled)');
       return Promise.resolve();
     }
-    return debug === undefined ? app.handle(ctx) : this.#debugger.handle(ctx, app, debug);
+    return debug === undefined ? app.handle(ctx) : this.#debuggerHost().then((host) => host.handle(ctx, app, debug));
   }
 
   async #handleFirst(ctx: RequestContext): Promise<void> {

@@ -5,6 +5,7 @@
  * `/dir/app.js/debug/` → start or reuse a session (`?brk`: break on the first line) and show
  * the page. The segment is compared case-insensitively.
  */
+import type { IisnodeSettings } from '../../config/types.js';
 import type { RequestContext } from '../../http/request-context.js';
 
 /** DebugRequest names what a debugger URL asks for. */
@@ -13,6 +14,12 @@ export type DebugRequest =
   | { readonly kind: 'ws' }
   | { readonly kind: 'kill' }
   | { readonly kind: 'page'; readonly isBreak: boolean };
+
+/** claimDebugRequest returns what ctx asks of the debugger, or undefined when it is an app request (debugging off, other path). */
+export function claimDebugRequest(ctx: RequestContext, settings: Readonly<IisnodeSettings>): DebugRequest | undefined {
+  if (!settings.debuggingEnabled || ctx.pathInfo === '') return undefined;
+  return matchDebugRequest(ctx, settings.debuggerPathSegment);
+}
 
 /**
  * matchDebugRequest returns what ctx asks of the debugger, or undefined when its path info

@@ -21,7 +21,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
 import { closeTunnels, openTunnel } from '../websocket/tunnel.js';
 import { renderDebugPage } from './debug-page.js';
-import { matchDebugRequest, type DebugRequest } from './debug-url.js';
+import type { DebugRequest } from './debug-url.js';
 import { PortAllocator, parsePortRange } from './port-range.js';
 
 /** KILLED_TEXT and NOT_RUNNING_TEXT are iisnode's exact `?kill` answers. */
@@ -77,12 +77,6 @@ export class DebuggerHost {
 
   constructor(log: HostLog) {
     this.#log = log;
-  }
-
-  /** claim returns what ctx asks of the debugger, or undefined when it is an app request (debugging off, other path). */
-  claim(ctx: RequestContext, settings: Readonly<IisnodeSettings>): DebugRequest | undefined {
-    if (!settings.debuggingEnabled || ctx.pathInfo === '') return undefined;
-    return matchDebugRequest(ctx, settings.debuggerPathSegment);
   }
 
   /** handle serves a claimed debugger request. Never rejects. */
