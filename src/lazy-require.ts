@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
+/** lazyRequire returns the loader of `name` (a built-in such as `node:tls`, or a CommonJS package); the first call loads it. */
 export function lazyRequire<T>(name: string): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= require(name) as T);

@@ -66,6 +66,7 @@ function compactHeap(): void {
   if (!isCompacting) setFlagsFromString('--no-compact-on-every-full-gc');
 }
 
+/** startUpTuning is the one switch of the start-up flags (see the file comment): begin, end, and whether they are on. */
 export const startUpTuning = {
   /** begin sets the start-up flags the operator did not set; a second call does nothing. */
   begin(): void {
