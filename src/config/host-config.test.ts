@@ -425,6 +425,7 @@ describe('limits and followSymlinks', () => {
     assert.equal(loadHostConfig(write('limits:\n  maxConnections: 50\n')).limits?.maxConnections, 50);
     assert.equal(loadHostConfig(write('limits:\n  idleTimeout: 2s\n  ticketKeyRotation: 6h\n')).limits?.ticketKeyRotationMs, 21_600_000);
     assert.equal(loadHostConfig(write('followSymlinks: never\n')).followSymlinks, 'never');
+    assert.equal(loadHostConfig(write('followSymlinks: ownerMatch\n')).followSymlinks, 'ownerMatch');
     assert.equal(loadHostConfig(write('port: 1\n')).followSymlinks, undefined);
   });
 
@@ -435,7 +436,8 @@ describe('limits and followSymlinks', () => {
       ['limits: 5\n', /must be a mapping/, 1],
       ['limits:\n  maxConnections: many\n', /limits\.maxConnections/, 2],
       ['limits:\n  headerTimeout: 10s\n  requestTimeout: 5s\n', /no longer than/, 1],
-      ['\nfollowSymlinks: sometimes\n', /followSymlinks/, 2],
+      ['\nfollowSymlinks: sometimes\n', /'followSymlinks' must be one of inside, always, never, ownerMatch/, 2],
+      ['port: 1\nfollowSymlinks: ownermatch\n', /'followSymlinks' must be one of .*\(got "ownermatch"\)/, 2],
     ];
     for (const [yml, message, line] of cases) {
       const err = loadError(write(yml));

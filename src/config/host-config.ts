@@ -97,7 +97,8 @@ export interface HostConfig {
   /**
    * Which symbolic links inside the site are followed for static files (key `followSymlinks`):
    * `inside` (default) serves a link only when its target is inside the site folder, `always`
-   * serves every link, `never` serves no file reached through a link (docs/security.md).
+   * serves every link, `never` serves no file reached through a link, `ownerMatch` a link only
+   * when it and its target have the same owner (Apache's SymLinksIfOwnerMatch; docs/security.md).
    */
   readonly followSymlinks?: FollowSymlinks | undefined;
   /** Automatic certificates (key `acme`) for the sites with `tls: { acme: true }`; defaults filled in. */
@@ -105,8 +106,8 @@ export interface HostConfig {
 }
 
 /** FollowSymlinks is the `followSymlinks` policy of nodehost.yml. */
-export type FollowSymlinks = 'inside' | 'always' | 'never';
-const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never'];
+export type FollowSymlinks = 'inside' | 'always' | 'never' | 'ownerMatch';
+const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never', 'ownerMatch'];
 
 /** HostLimits are the client timeouts in milliseconds (0 is off) and the connection cap (0 is none). */
 export interface HostLimits {
