@@ -46,7 +46,8 @@ export class StaticVariant {
     this.file = file;
     this.body = body;
     this.encoding = encoding;
-    this.headers200 = [...file.head200(), 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding'];
+    // Frozen, as the file cache's heads: the fast path keeps what it renders to.
+    this.headers200 = Object.freeze([...file.head200(), 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding']);
   }
 }
 

@@ -46,8 +46,9 @@ export class CachedFile {
     this.file = file;
     this.mimeMap = mimeMap;
     this.checkedAt = checkedAt;
-    this.headers200 = file.head200();
-    this.headers200Vary = [...this.headers200, 'Vary', 'Accept-Encoding'];
+    // Frozen: the fast path keeps the bytes a frozen head renders to (prepared-head.ts).
+    this.headers200 = Object.freeze(file.head200());
+    this.headers200Vary = Object.freeze([...this.headers200, 'Vary', 'Accept-Encoding']);
   }
 }
 
