@@ -254,3 +254,44 @@ describe('fast path', () => {
     assert.equal(next.body.toString(), 'Hello, world! [main]');
   });
 });
+
+describe('fast path, precomputed heads', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'nodehost-fast-path-heads-'));
+  let host: RunningHost;
+
+  before(async () => {
+    cpSync(join(SITES, 'custom-headers'), copy, { recursive: true });
+    host = await startNodehost(copy);
+  });
+
+  after(async () => {
+    assert.equal(await host.stop(), 0);
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  test('a file from memory answers as node does: 200, HEAD, 304, Connection: close, clientCache and a folder adding custom headers', async () => {
+    const targets = ['/file.txt', '/max/a.txt', '/expires/a.txt', '/sub/a.txt', '/sub/noxpb/a.txt'];
+    for (const target of targets) {
+      // The first request reads the file into memory; the rest are answered from there.
+      const first = await exchange(host, request('GET', target));
+      assert.equal(first.status, 200, target);
+      const etag = headerOf(first, 'etag')!;
+      const cases: [string, string[]][] = [
+        ['GET', []],
+        ['HEAD', []],
+        ['GET', [`If-None-Match: ${etag}`]],
+        ['HEAD', [`If-None-Match: ${etag}`]],
+        ['GET', [`If-Modified-Since: ${headerOf(first, 'last-modified')}`]],
+        ['GET', ['If-None-Match: "other"']],
+        ['GET', ['Connection: close']],
+      ];
+      for (const [method, headers] of cases) {
+        const fast = await exchange(host, request(method, target, headers), method === 'HEAD');
+        const node = await exchange(host, request(method, target, headers, { node: true }), method === 'HEAD');
+        assert.deepEqual(comparable(fast), comparable(node), `${method} ${target} ${headers.join(' ')}`);
+        // The same answer again comes from the bytes kept for it.
+        assert.deepEqual(comparable(await exchange(host, request(method, target, headers), method === 'HEAD')), comparable(fast));
+      }
+    }
+  });
+});
