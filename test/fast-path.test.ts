@@ -295,3 +295,58 @@ describe('fast path, precomputed heads', () => {
     }
   });
 });
+
+describe('fast path, output-cache hits', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'nodehost-fast-path-cache-'));
+  let host: RunningHost;
+
+  before(async () => {
+    cpSync(join(SITES, 'output-cache'), copy, { recursive: true });
+    host = await startNodehost(copy);
+  });
+
+  after(async () => {
+    assert.equal(await host.stop(), 0);
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  /** withoutAge drops Age too: the two answers may straddle a second. */
+  function withoutAge(response: RawResponse): ReturnType<typeof comparable> {
+    const out = comparable(response);
+    return { ...out, headers: out.headers.filter((line) => !line.toLowerCase().startsWith('age:')) };
+  }
+
+  /** viaNode sends a request on a connection handed to node's server first (a request with a body bypasses the cache). */
+  async function viaNode(method: string, target: string, headers: string[]): Promise<RawResponse> {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('POST', '/collapse/app.js?count', [], { node: true }));
+      assert.equal((await connection.read()).status, 200);
+      await connection.write(request(method, target, headers));
+      return await connection.read(method === 'HEAD');
+    } finally {
+      connection.close();
+    }
+  }
+
+  test('a hit answers as node does: 200, HEAD, 304 and Connection: close', async () => {
+    for (const target of ['/collapse/app.js?fast-node=1', '/collapse/app.js?fast-node=2&mode=validators']) {
+      const first = await exchange(host, request('GET', target));
+      assert.equal(headerOf(first, 'x-nodehost-cache'), 'miss', target);
+      const cases: [string, string[]][] = [
+        ['GET', []],
+        ['HEAD', []],
+        ['GET', ['If-None-Match: "v1"']],
+        ['GET', ['Connection: close']],
+      ];
+      for (const [method, headers] of cases) {
+        const what = `${method} ${target} ${headers.join(' ')}`;
+        const fast = await exchange(host, request(method, target, headers), method === 'HEAD');
+        const node = await viaNode(method, target, headers);
+        assert.equal(headerOf(fast, 'x-nodehost-cache'), 'hit', what);
+        assert.match(headerOf(fast, 'age')!, /^\d+$/, what);
+        assert.deepEqual(withoutAge(fast), withoutAge(node), what);
+      }
+    }
+  });
+});
