@@ -187,11 +187,21 @@ export class OutputCache {
  * node application's entry script), else the `*` profile.
  */
 export function profileFor(caching: CachingConfig, file: string): CacheProfile | undefined {
+  // A site's cached requests mostly name one script: its answer is kept.
+  if (caching === lastCaching && file === lastFile) return lastProfile;
   const base = path.basename(file);
   const dot = base.lastIndexOf('.');
   const extension = dot <= 0 ? '.' : base.slice(dot).toLowerCase();
-  return caching.profiles.get(extension) ?? caching.profiles.get('*');
+  lastCaching = caching;
+  lastFile = file;
+  lastProfile = caching.profiles.get(extension) ?? caching.profiles.get('*');
+  return lastProfile;
 }
+
+/** The last question profileFor answered, and its answer. */
+let lastCaching: CachingConfig | undefined;
+let lastFile = '';
+let lastProfile: CacheProfile | undefined;
 
 /**
  * OVERRIDE_HEADERS are request headers that frameworks trust to build links (host, scheme,
