@@ -254,3 +254,99 @@ describe('fast path', () => {
     assert.equal(next.body.toString(), 'Hello, world! [main]');
   });
 });
+
+describe('fast path, precomputed heads', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'nodehost-fast-path-heads-'));
+  let host: RunningHost;
+
+  before(async () => {
+    cpSync(join(SITES, 'custom-headers'), copy, { recursive: true });
+    host = await startNodehost(copy);
+  });
+
+  after(async () => {
+    assert.equal(await host.stop(), 0);
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  test('a file from memory answers as node does: 200, HEAD, 304, Connection: close, clientCache and a folder adding custom headers', async () => {
+    const targets = ['/file.txt', '/max/a.txt', '/expires/a.txt', '/sub/a.txt', '/sub/noxpb/a.txt'];
+    for (const target of targets) {
+      // The first request reads the file into memory; the rest are answered from there.
+      const first = await exchange(host, request('GET', target));
+      assert.equal(first.status, 200, target);
+      const etag = headerOf(first, 'etag')!;
+      const cases: [string, string[]][] = [
+        ['GET', []],
+        ['HEAD', []],
+        ['GET', [`If-None-Match: ${etag}`]],
+        ['HEAD', [`If-None-Match: ${etag}`]],
+        ['GET', [`If-Modified-Since: ${headerOf(first, 'last-modified')}`]],
+        ['GET', ['If-None-Match: "other"']],
+        ['GET', ['Connection: close']],
+      ];
+      for (const [method, headers] of cases) {
+        const fast = await exchange(host, request(method, target, headers), method === 'HEAD');
+        const node = await exchange(host, request(method, target, headers, { node: true }), method === 'HEAD');
+        assert.deepEqual(comparable(fast), comparable(node), `${method} ${target} ${headers.join(' ')}`);
+        // The same answer again comes from the bytes kept for it.
+        assert.deepEqual(comparable(await exchange(host, request(method, target, headers), method === 'HEAD')), comparable(fast));
+      }
+    }
+  });
+});
+
+describe('fast path, output-cache hits', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'nodehost-fast-path-cache-'));
+  let host: RunningHost;
+
+  before(async () => {
+    cpSync(join(SITES, 'output-cache'), copy, { recursive: true });
+    host = await startNodehost(copy);
+  });
+
+  after(async () => {
+    assert.equal(await host.stop(), 0);
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  /** withoutAge drops Age too: the two answers may straddle a second. */
+  function withoutAge(response: RawResponse): ReturnType<typeof comparable> {
+    const out = comparable(response);
+    return { ...out, headers: out.headers.filter((line) => !line.toLowerCase().startsWith('age:')) };
+  }
+
+  /** viaNode sends a request on a connection handed to node's server first (a request with a body bypasses the cache). */
+  async function viaNode(method: string, target: string, headers: string[]): Promise<RawResponse> {
+    const connection = await RawConnection.open(host.port);
+    try {
+      await connection.write(request('POST', '/collapse/app.js?count', [], { node: true }));
+      assert.equal((await connection.read()).status, 200);
+      await connection.write(request(method, target, headers));
+      return await connection.read(method === 'HEAD');
+    } finally {
+      connection.close();
+    }
+  }
+
+  test('a hit answers as node does: 200, HEAD, 304 and Connection: close', async () => {
+    for (const target of ['/collapse/app.js?fast-node=1', '/collapse/app.js?fast-node=2&mode=validators']) {
+      const first = await exchange(host, request('GET', target));
+      assert.equal(headerOf(first, 'x-nodehost-cache'), 'miss', target);
+      const cases: [string, string[]][] = [
+        ['GET', []],
+        ['HEAD', []],
+        ['GET', ['If-None-Match: "v1"']],
+        ['GET', ['Connection: close']],
+      ];
+      for (const [method, headers] of cases) {
+        const what = `${method} ${target} ${headers.join(' ')}`;
+        const fast = await exchange(host, request(method, target, headers), method === 'HEAD');
+        const node = await viaNode(method, target, headers);
+        assert.equal(headerOf(fast, 'x-nodehost-cache'), 'hit', what);
+        assert.match(headerOf(fast, 'age')!, /^\d+$/, what);
+        assert.deepEqual(withoutAge(fast), withoutAge(node), what);
+      }
+    }
+  });
+});

@@ -1,8 +1,9 @@
 // The published package as a new user gets it: `npm pack`, then `npm install <tarball>` into an
-// empty folder and `npx nodehost serve`, with nothing of the git clone (no TypeScript, no tsx).
+// empty folder and `npx nodehost serve`, with nothing of the git clone (no TypeScript, no tsx),
+// and `npm install -g <tarball>` putting a `nodehost` command on the PATH.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,5 +93,15 @@ describe('the npm package', () => {
       await host.stop();
     }
     assert.match(host.stderr(), /host stopped/);
+  });
+
+  test('installs globally from the tarball (npm install -g, into a private prefix) and runs as a command on the PATH', async () => {
+    const prefix = join(work, 'global');
+    await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball]);
+    const bin = join(prefix, 'bin', 'nodehost');
+    assert.ok(existsSync(bin), 'npm linked bin/nodehost into the prefix');
+    const { stdout } = await run('nodehost', ['--version'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` } });
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(stdout.trim(), version);
   });
 });

@@ -1,7 +1,7 @@
 // Worker health (maxEventLoopBlockMs, maxHeapMB): the host's heartbeat over the worker's IPC
 // channel replaces a worker whose event loop is blocked or whose heap is over budget, gracefully,
 // with the reason in status, metrics and the host log. And workers of a host killed with SIGKILL
-// do not linger; a new host on the same site starts cleanly.
+// do not linger; a new host on the same site and port starts cleanly.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -129,7 +129,7 @@ describe('a host killed with SIGKILL', () => {
     }
   });
 
-  test('its workers exit on their own, and a new host on the same site starts cleanly', async () => {
+  test('its workers exit on their own, and a new host on the same site and port starts cleanly', async () => {
     const site = makeSite('nodeProcessCountPerApplication="2"');
     const first = await startNodehost(site, { waitFor: /control socket / });
     await fetchRaw(first.url, '/app.js');
@@ -145,9 +145,11 @@ describe('a host killed with SIGKILL', () => {
       assert.ok(Date.now() < deadline, `workers ${pids.filter(isAlive).join(', ')} outlived their host`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const second = await startNodehost(site, { waitFor: /control socket / });
+    // On the port the killed host listened on: the kernel freed it with the process.
+    const second = await startNodehost(site, { port: false, args: ['--port', String(first.port)], waitFor: /control socket / });
     try {
-      const pid = Number((await fetchRaw(second.url, '/app.js')).text);
+      assert.equal(second.port, first.port);
+      const pid = Number((await fetchRaw(first.url, '/app.js')).text);
       assert.ok(!pids.includes(pid));
       const stale = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(`nh-${first.child.pid}-`));
       assert.deepEqual(stale, [], "the killed host's worker socket folder was swept");

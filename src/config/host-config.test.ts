@@ -418,6 +418,8 @@ describe('limits and followSymlinks', () => {
       maxConnections: 10_000,
       idleTimeoutMs: 75_000,
       ticketKeyRotationMs: 43_200_000,
+      maxHeaderCount: 200,
+      halfClose: 'abort',
     });
     assert.deepEqual(loadHostConfig(write('limits:\n  bodyTimeout: off\n  headerTimeout: 30\n')).limits, {
       headerTimeoutMs: 30_000,
@@ -426,10 +428,15 @@ describe('limits and followSymlinks', () => {
       maxConnections: 10_000,
       idleTimeoutMs: 75_000,
       ticketKeyRotationMs: 43_200_000,
+      maxHeaderCount: 200,
+      halfClose: 'abort',
     });
     assert.equal(loadHostConfig(write('limits:\n  maxConnections: 50\n')).limits?.maxConnections, 50);
+    assert.equal(loadHostConfig(write('limits:\n  maxHeaderCount: 0\n')).limits?.maxHeaderCount, 0);
+    assert.equal(loadHostConfig(write('limits:\n  halfClose: respond\n')).limits?.halfClose, 'respond');
     assert.equal(loadHostConfig(write('limits:\n  idleTimeout: 2s\n  ticketKeyRotation: 6h\n')).limits?.ticketKeyRotationMs, 21_600_000);
     assert.equal(loadHostConfig(write('followSymlinks: never\n')).followSymlinks, 'never');
+    assert.equal(loadHostConfig(write('followSymlinks: ownerMatch\n')).followSymlinks, 'ownerMatch');
     assert.equal(loadHostConfig(write('port: 1\n')).followSymlinks, undefined);
   });
 
@@ -439,8 +446,11 @@ describe('limits and followSymlinks', () => {
       ['limits:\n  keepAlive: 1s\n', /unknown setting 'limits\.keepAlive'/, 2],
       ['limits: 5\n', /must be a mapping/, 1],
       ['limits:\n  maxConnections: many\n', /limits\.maxConnections/, 2],
+      ['limits:\n  headerTimeout: 5s\n  maxHeaderCount: -1\n', /'limits\.maxHeaderCount' must be a whole number/, 3],
+      ['limits:\n  halfClose: ignore\n', /'limits\.halfClose' must be abort or respond \(got "ignore"\)/, 2],
       ['limits:\n  headerTimeout: 10s\n  requestTimeout: 5s\n', /no longer than/, 1],
-      ['\nfollowSymlinks: sometimes\n', /followSymlinks/, 2],
+      ['\nfollowSymlinks: sometimes\n', /'followSymlinks' must be one of inside, always, never, ownerMatch/, 2],
+      ['port: 1\nfollowSymlinks: ownermatch\n', /'followSymlinks' must be one of .*\(got "ownermatch"\)/, 2],
     ];
     for (const [yml, message, line] of cases) {
       const err = loadError(write(yml));

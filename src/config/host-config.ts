@@ -98,14 +98,19 @@ export interface HostConfig {
    * being closed at accept (bounded memory under a flood of idle connections; default 10000);
    * `idleTimeout` closes an HTTP/2 connection with no open stream for that long (nginx
    * keepalive_timeout; default 75s); `ticketKeyRotation` is how often the TLS session ticket key
-   * is replaced (default 12h; a ticket issued under the key before stops resuming then).
-   * Absent keys take their defaults.
+   * is replaced (default 12h; a ticket issued under the key before stops resuming then);
+   * `maxHeaderCount` is the most header fields a request may have, more get 431 (default 200,
+   * twice Apache's LimitRequestFields; 0: no limit but the 16 KiB head); `halfClose` is what a
+   * client's FIN while its request runs does: `abort` it (default, as nginx and node do) or
+   * `respond` (the request runs on and its response is sent, nginx's
+   * proxy_ignore_client_abort on). Absent keys take their defaults.
    */
   readonly limits?: HostLimits | undefined;
   /**
    * Which symbolic links inside the site are followed for static files (key `followSymlinks`):
    * `inside` (default) serves a link only when its target is inside the site folder, `always`
-   * serves every link, `never` serves no file reached through a link (docs/security.md).
+   * serves every link, `never` serves no file reached through a link, `ownerMatch` a link only
+   * when it and its target have the same owner (Apache's SymLinksIfOwnerMatch; docs/security.md).
    */
   readonly followSymlinks?: FollowSymlinks | undefined;
   /** Automatic certificates (key `acme`) for the sites with `tls: { acme: true }`; defaults filled in. */
@@ -113,8 +118,8 @@ export interface HostConfig {
 }
 
 /** FollowSymlinks is the `followSymlinks` policy of nodehost.yml. */
-export type FollowSymlinks = 'inside' | 'always' | 'never';
-const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never'];
+export type FollowSymlinks = 'inside' | 'always' | 'never' | 'ownerMatch';
+const FOLLOW_SYMLINKS: readonly FollowSymlinks[] = ['inside', 'always', 'never', 'ownerMatch'];
 
 /** HostLimits are the client timeouts in milliseconds (0 is off) and the connection cap (0 is none). */
 export interface HostLimits {
@@ -124,11 +129,20 @@ export interface HostLimits {
   readonly maxConnections: number;
   readonly idleTimeoutMs: number;
   readonly ticketKeyRotationMs: number;
+  /** The most header fields a request may have (0: no limit of nodehost's own). */
+  readonly maxHeaderCount: number;
+  /** What a client's FIN does to its running request. */
+  readonly halfClose: HalfClose;
 }
+
+/** HalfClose is `limits.halfClose`: `abort` the request of a client that sent its FIN, or `respond` to it. */
+export type HalfClose = 'abort' | 'respond';
 
 /**
  * DEFAULT_LIMITS: nginx's client_header_timeout, client_body_timeout and keepalive_timeout; no
- * whole-request bound; 10000 connections (about 100 MB of idle ones); a new ticket key every 12 hours.
+ * whole-request bound; 10000 connections (about 100 MB of idle ones); a new ticket key every 12
+ * hours; 200 header fields (a browser sends about 20; Apache allows 100, node 2000 but drops
+ * the rest silently); a FIN aborts.
  */
 export const DEFAULT_LIMITS: HostLimits = {
   headerTimeoutMs: 60_000,
@@ -137,8 +151,10 @@ export const DEFAULT_LIMITS: HostLimits = {
   maxConnections: 10_000,
   idleTimeoutMs: 75_000,
   ticketKeyRotationMs: 12 * 3_600_000,
+  maxHeaderCount: 200,
+  halfClose: 'abort',
 };
-const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections', 'idleTimeout', 'ticketKeyRotation'];
+const LIMIT_KEYS = ['headerTimeout', 'bodyTimeout', 'requestTimeout', 'maxConnections', 'idleTimeout', 'ticketKeyRotation', 'maxHeaderCount', 'halfClose'];
 
 /** parseDuration reads `off`, `0`, or a number with a unit (`ms`, `s`, `m`, `h`; a bare number is seconds) into ms; undefined when invalid. */
 export function parseDuration(value: unknown): number | undefined {
@@ -161,10 +177,18 @@ function parseLimits(value: unknown, at: (offset: number | undefined) => { file:
     if (!LIMIT_KEYS.includes(key))
       throw new NodehostError('NH_ERR_CONFIG_HOST', `unknown setting 'limits.${key}' (known: ${LIMIT_KEYS.join(', ')})`, { source: where });
     const item = isScalar(pair.value) ? pair.value.value : undefined;
-    if (key === 'maxConnections') {
+    if (key === 'maxConnections' || key === 'maxHeaderCount') {
       if (!(Number.isSafeInteger(item) && (item as number) >= 0))
-        throw new NodehostError('NH_ERR_CONFIG_HOST', "setting 'limits.maxConnections' must be a whole number (0: no cap)", { source: where });
-      limits.maxConnections = item as number;
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits.${key}' must be a whole number (0: no limit)`, { source: where });
+      limits[key] = item as number;
+      continue;
+    }
+    if (key === 'halfClose') {
+      if (item !== 'abort' && item !== 'respond')
+        throw new NodehostError('NH_ERR_CONFIG_HOST', `setting 'limits.halfClose' must be abort or respond (got ${JSON.stringify(item ?? null)})`, {
+          source: where,
+        });
+      limits.halfClose = item;
       continue;
     }
     const ms = parseDuration(item);

@@ -362,7 +362,8 @@ export class Transport implements ConnectionHandler {
       }
       if (head.hasTransferEncoding && !head.isChunked) {
         // A coding other than chunked last leaves a body that only a close can end, which a
-        // client cannot tell from a cut (and node's client refuses): 502, as nginx answers it.
+        // client cannot tell from a cut (and node's client refuses): refused like any response
+        // nodehost cannot read, with iisnode's 500.1014 (nginx answers such an upstream 502).
         failBeforeHead(exchange, 'NH_ERR_WORKER_BAD_RESPONSE', 'The node process sent a Transfer-Encoding that does not end with chunked.');
         return -1;
       }

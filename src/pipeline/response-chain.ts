@@ -25,7 +25,8 @@
  *                                    and answered anew (an httpErrors ExecuteURL page)
  *
  * A replayed response (ctx.isReplayed: an output-cache hit, already filtered when it was
- * stored) opens no filter at all.
+ * stored) opens no filter at all: its head goes out as the cache gives it, through a head hook
+ * or a take-over alike.
  *
  * Framing is decided here and nowhere else, so a response never carries both
  * Content-Length and Transfer-Encoding (RFC 9112 §6.1).
@@ -113,7 +114,8 @@ class HeadHook {
   writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse {
     const ctx = this.#ctx;
     const res = ctx.res;
-    if (this.#isOpen) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
+    // A replayed response was filtered when it was stored: its head goes out as given.
+    if (this.#isOpen || ctx.isReplayed) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
     this.#isOpen = true;
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;
@@ -213,8 +215,10 @@ class FilteredResponse {
 
   readonly writeHead = (status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): HttpResponse => {
     const res = this.#ctx.res;
-    // Node's own implicit head (from a later write, or from its end) comes back here once the chain is open.
-    if (this.#isEnding || (this.#isOpen && !this.#isBuffered)) return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
+    // Node's own implicit head (from a later write, or from its end) comes back here once the
+    // chain is open; a replayed head goes out as given (it opens no filter, see #open).
+    if (this.#isEnding || this.#ctx.isReplayed || (this.#isOpen && !this.#isBuffered))
+      return this.#writeHead.call(res, status, reasonOrHeaders, maybeHeaders) as HttpResponse;
     if (this.#isOpen) return res;
     let headers = maybeHeaders;
     if (typeof reasonOrHeaders === 'string') res.statusMessage = reasonOrHeaders;

@@ -51,10 +51,16 @@ function defineClasses() {
   class Http2Request extends Http2ServerRequest {
     /** The stream's session, kept past the stream's end (node forgets it then), for the byte counters of /metrics. */
     readonly h2Session: Http2Session | undefined;
+    /** How many header fields the client sent, pseudo-headers aside (rawHeaders may have gained Host and Transfer-Encoding). */
+    readonly fieldCount: number;
 
     constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, raw: readonly string[]) {
       super(stream, headers, options, http1Headers(stream, headers, raw));
       this.h2Session = stream.session;
+      // Pseudo-headers come first (RFC 9113 §8.3, which nghttp2 enforces).
+      let pseudo = 0;
+      while (pseudo < raw.length && raw[pseudo]!.charCodeAt(0) === 58 /* ':' */) pseudo += 2;
+      this.fieldCount = (raw.length - pseudo) / 2;
     }
   }
 

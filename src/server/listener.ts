@@ -18,6 +18,8 @@
  * closed after idleTimeout without a stream; the session ticket key is replaced every ticketKeyRotation.
  * On the connections node's HTTP/1 parser reads, a begun head is ended by the head deadline
  * only (node-idle-timeout.ts) and a refused head gets the fast path's statuses (client-error.ts).
+ * maxHeaderCount is enforced by the fast path for its requests and here for node's (HTTP/1.x
+ * and HTTP/2, header-count.ts); halfClose by the fast path and node's httpAllowHalfOpen.
  */
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Session } from 'node:http2';
@@ -38,6 +40,7 @@ import { FastPath } from './fast-path/fast-path.js';
 import { asHttp1, http2Compat, type Http2Classes, type Http2Request, type Http2Response } from './http2-compat.js';
 import { closeWhenIdle } from './http2-idle.js';
 import { limitResets } from './http2-reset-limit.js';
+import { isOverHeaderCount, nodeMaxHeadersCount, refuseHeaderCount, refuseUpgradeHeaderCount } from './header-count.js';
 import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
 import { answerClientErrors, watchRequestLines } from './client-error.js';
 import type { SiteHost } from './site-host.js';
@@ -58,6 +61,14 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5000;
  * reset) are bounded by http2-reset-limit.ts.
  */
 export const HTTP2_SETTINGS = { maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024 } as const;
+
+/**
+ * HTTP2_MAX_HEADER_LIST_PAIRS is how many header fields (pseudo-headers included) node's HTTP/2
+ * server collects for a stream before it resets it: as many as a 32 KiB list can hold, each
+ * field counted at 32 bytes more than its name and value (RFC 9113 §6.5.2). Node's default, 128,
+ * would reset a stream before limits.maxHeaderCount could answer 431.
+ */
+const HTTP2_MAX_HEADER_LIST_PAIRS = HTTP2_SETTINGS.maxHeaderListSize / 32;
 
 /** Route is one binding of a site on this listener. */
 export interface Route {
@@ -144,7 +155,13 @@ export class Listener {
     this.#options = options;
     this.#isHttps = options.protocol === 'https';
     const limits = options.limits;
-    const timeouts = { headerTimeoutMs: limits.headerTimeoutMs, bodyTimeoutMs: limits.bodyTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs };
+    const fastPathLimits = {
+      headerTimeoutMs: limits.headerTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      maxHeaderCount: limits.maxHeaderCount,
+      respondsToHalfClosed: limits.halfClose === 'respond',
+    };
     this.#routes = new RouteTable(options.routes, options.defaultSite);
     this.#certificates = options.certificates;
     if (this.#isHttps) {
@@ -161,6 +178,7 @@ export class Listener {
         Http2ServerRequest: compat.Http2Request,
         Http2ServerResponse: compat.Http2Response,
         settings: HTTP2_SETTINGS,
+        maxHeaderListPairs: HTTP2_MAX_HEADER_LIST_PAIRS,
       });
       certificates.onDefaultChange = (next) => server.setSecureContext(next);
       this.#ticketKeys = rotateTicketKeys(server, limits.ticketKeyRotationMs, options.log);
@@ -182,6 +200,7 @@ export class Listener {
         requestTimeout: limits.requestTimeoutMs,
         connectionsCheckingInterval: checkingIntervalMs(limits),
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        ...nodeParserLimits(limits),
       });
       this.#server = server;
       this.#fastPath = new FastPath({
@@ -189,7 +208,7 @@ export class Listener {
         event: 'secureConnection',
         takes: (socket) => (socket as TLSSocket).alpnProtocol !== 'h2',
         keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-        ...timeouts,
+        ...fastPathLimits,
         onRequest: this.#onRequest,
         onHandOff: watchRequestLines,
       });
@@ -211,11 +230,12 @@ export class Listener {
         },
         this.#onRequest,
       );
+      Object.assign(server, nodeParserLimits(limits));
       this.#server = server;
       this.#fastPath = new FastPath({
         server,
         keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-        ...timeouts,
+        ...fastPathLimits,
         onRequest: this.#onRequest,
         onHandOff: watchRequestLines,
       });
@@ -357,13 +377,15 @@ export class Listener {
       this.#held.push(() => this.#onRequest(incoming, response));
       return;
     }
-    const { req, res } =
-      this.#compat !== undefined && incoming instanceof this.#compat.Http2Request
-        ? asHttp1(incoming, response as Http2Response)
-        : { req: incoming as IncomingMessage, res: response as HttpResponse };
+    const isHttp2 = this.#compat !== undefined && incoming instanceof this.#compat.Http2Request;
+    const { req, res } = isHttp2 ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
     const request = req;
     // Node's own response (a connection node's server reads): its end starts the idle time.
     if (response instanceof ServerResponse) noteResponseEnd(response);
+    if (isOverHeaderCount(isHttp2 ? incoming.fieldCount : req.rawHeaders.length / 2, this.#options.limits.maxHeaderCount)) {
+      refuseHeaderCount(res);
+      return;
+    }
     // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
     // path's: the socket's idle timer, which node's server answers by destroying the socket.
     const bodyTimeoutMs = this.#options.limits.bodyTimeoutMs;
@@ -392,6 +414,10 @@ export class Listener {
       this.#held.push(() => this.#onUpgrade(req, socket, head));
       return;
     }
+    if (isOverHeaderCount(req.rawHeaders.length / 2, this.#options.limits.maxHeaderCount)) {
+      refuseUpgradeHeaderCount(socket);
+      return;
+    }
     const route = this.routeFor(hostNameOf(req.headers.host), req.socket);
     if (route === undefined) {
       (socket as Socket).destroy();
@@ -405,6 +431,16 @@ export class Listener {
 function checkingIntervalMs(limits: HostLimits): number {
   const shortest = Math.min(limits.headerTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity);
   return shortest === Infinity ? 30_000 : Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
+}
+
+/**
+ * nodeParserLimits are the settings of node's HTTP/1 server (and of an HTTP/2 server's
+ * fallback, which reads the same properties) for limits.maxHeaderCount and limits.halfClose.
+ * httpAllowHalfOpen has node answer a request whose client sent its FIN, then close; without
+ * it node ends the connection at the FIN, which aborts the request.
+ */
+function nodeParserLimits(limits: HostLimits): { maxHeadersCount: number; httpAllowHalfOpen: boolean } {
+  return { maxHeadersCount: nodeMaxHeadersCount(limits.maxHeaderCount), httpAllowHalfOpen: limits.halfClose === 'respond' };
 }
 
 /** cameOverHttps tells whether a trusted balancer in front (`trustedProxies`) says, by X-Forwarded-Proto, that it took the request over HTTPS: no redirect then, or it would loop. */

@@ -1,9 +1,10 @@
 /**
  * Symbolic links inside the site (nodehost.yml `followSymlinks`): by default a link is served
- * only when its target is inside the site folder; `always` serves every link; `never` none.
+ * only when its target is inside the site folder; `always` serves every link; `never` none;
+ * `ownerMatch` a link with the owner of its target.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fetchStrict } from '../helpers/strict-http.js';
@@ -20,6 +21,25 @@ function withLinks(site: string): void {
   symlinkSync(outside, join(site, 'out-dir'));
   symlinkSync('/etc/passwd', join(site, 'passwd.txt'));
   symlinkSync('../inside.txt', join(site, 'sub', 'in-link.txt'));
+}
+
+/** Another owner than root's: the links of withForeignLinks are handed to it. */
+const OTHER_UID = 4321;
+
+/** withForeignLinks adds withLinks' links, and links owned by OTHER_UID: to root's outside file and folder, and to a file OTHER_UID owns. */
+function withForeignLinks(site: string): void {
+  withLinks(site);
+  const outside = join(site, '..', 'outside');
+  writeFileSync(join(outside, 'theirs.txt'), 'owned by the link owner');
+  lchownSync(join(outside, 'theirs.txt'), OTHER_UID, OTHER_UID);
+  for (const [target, link] of [
+    [join(outside, 'secret.txt'), 'foreign-file.txt'],
+    [outside, 'foreign-dir'],
+    [join(outside, 'theirs.txt'), 'theirs.txt'],
+  ] as const) {
+    symlinkSync(target, join(site, link));
+    lchownSync(join(site, link), OTHER_UID, OTHER_UID);
+  }
 }
 
 async function statusOf(host: HardeningHost, target: string): Promise<number> {
@@ -57,6 +77,23 @@ describe('followSymlinks', () => {
       assert.equal(await statusOf(always, '/sub/in-link.txt'), 200);
     } finally {
       assert.equal(await always.close(), 0);
+    }
+  });
+
+  test('ownerMatch: a link is followed only when it and its target have the same owner', {
+    skip: process.getuid?.() === 0 ? false : 'lchown to another uid needs root',
+  }, async () => {
+    const host = await startHardeningHost('followSymlinks: ownerMatch\n', withForeignLinks);
+    try {
+      assert.equal(await statusOf(host, '/foreign-file.txt'), 404);
+      assert.equal(await statusOf(host, '/foreign-dir/secret.txt'), 404);
+      assert.equal((await fetchStrict(host.url, '/theirs.txt')).text, 'owned by the link owner');
+      // Root's links to root's files, inside the site or not, are followed.
+      assert.equal((await fetchStrict(host.url, '/out-dir/secret.txt')).text, 'outside the site');
+      assert.equal(await statusOf(host, '/sub/in-link.txt'), 200);
+      assert.equal(await statusOf(host, '/inside.txt'), 200);
+    } finally {
+      assert.equal(await host.close(), 0);
     }
   });
 });

@@ -39,14 +39,17 @@ export class StaticVariant {
   /** The encoded bytes; undefined for a sibling too large to keep, streamed from `file.path`. */
   readonly body: Buffer | undefined;
   readonly encoding: CompressionScheme;
-  /** The head of a full 200 answer. */
+  /** The head of a full 200 answer, and of a 304 (Vary first, where addVaryAcceptEncoding puts it). */
   readonly headers200: readonly string[];
+  readonly headers304: readonly string[];
 
   constructor(file: StaticFile, body: Buffer | undefined, encoding: CompressionScheme) {
     this.file = file;
     this.body = body;
     this.encoding = encoding;
-    this.headers200 = [...file.head200(), 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding'];
+    // Frozen, as the file cache's heads: the fast path keeps what it renders to.
+    this.headers200 = Object.freeze([...file.head200(), 'Content-Encoding', encoding, 'Vary', 'Accept-Encoding']);
+    this.headers304 = Object.freeze(['Vary', 'Accept-Encoding', ...file.head304()]);
   }
 }
 

@@ -31,6 +31,7 @@ import type { BodyFilter, ResponseFilter } from '../../http/response-filter.js';
 import type { SiteHandle } from '../../http/site-handle.js';
 import { cacheKey, encodingKey } from './cache-key.js';
 import { CacheStore, type CachedResponse } from './cache-store.js';
+import { NOT_IN_304, replayHead } from './replay-head.js';
 
 /**
  * APPLICATION_RECYCLE_CHANNEL is the diagnostics channel on which a node application
@@ -186,11 +187,21 @@ export class OutputCache {
  * node application's entry script), else the `*` profile.
  */
 export function profileFor(caching: CachingConfig, file: string): CacheProfile | undefined {
+  // A site's cached requests mostly name one script: its answer is kept.
+  if (caching === lastCaching && file === lastFile) return lastProfile;
   const base = path.basename(file);
   const dot = base.lastIndexOf('.');
   const extension = dot <= 0 ? '.' : base.slice(dot).toLowerCase();
-  return caching.profiles.get(extension) ?? caching.profiles.get('*');
+  lastCaching = caching;
+  lastFile = file;
+  lastProfile = caching.profiles.get(extension) ?? caching.profiles.get('*');
+  return lastProfile;
 }
+
+/** The last question profileFor answered, and its answer. */
+let lastCaching: CachingConfig | undefined;
+let lastFile = '';
+let lastProfile: CacheProfile | undefined;
 
 /**
  * OVERRIDE_HEADERS are request headers that frameworks trust to build links (host, scheme,
@@ -266,7 +277,8 @@ function dependencies(ctx: RequestContext, profile: CacheProfile): readonly stri
 /**
  * replay answers a request with a stored response: its head as stored (its original Date),
  * `Age` in whole seconds since it was stored (RFC 9111 §5.1), a Content-Length, and the body
- * unless the request is HEAD. The chain passes it through untouched (ctx.isReplayed).
+ * unless the request is HEAD. The chain passes it through untouched (ctx.isReplayed). The head
+ * is one precomputed list (replay-head.ts) unless a module already set a header on the response.
  */
 function replay(ctx: RequestContext, entry: CachedResponse, result: CacheResult, now: number): void {
   ctx.isReplayed = true;
@@ -276,7 +288,18 @@ function replay(ctx: RequestContext, entry: CachedResponse, result: CacheResult,
   ctx.status = status;
   ctx.substatus = 0;
   const res = ctx.res;
+  const age = Math.max(0, Math.floor((now - entry.storedAt) / 1000));
+  const debug = ctx.config?.iisnode.debugHeaderEnabled === true ? result : undefined;
+  if (res.getHeaderNames().length === 0) res.writeHead(status, replayHead(entry, isNotModified, age, debug) as string[]);
+  else setReplayHeaders(res, entry, status, age, debug);
+  if (isNotModified || ctx.req.method === 'HEAD') res.end();
+  else res.end(entry.body);
+}
+
+/** setReplayHeaders puts a stored head on a response that already has headers, one by one (the same head replayHead lists, beside them). */
+function setReplayHeaders(res: RequestContext['res'], entry: CachedResponse, status: number, age: number, debug: CacheResult | undefined): void {
   res.statusCode = status;
+  const isNotModified = status === 304;
   const headers = entry.headers;
   for (let i = 0; i < headers.length; i += 2) {
     // A 304 carries the validators and caching headers, not the metadata of a body it lacks (RFC 9110 15.4.5).
@@ -284,19 +307,10 @@ function replay(ctx: RequestContext, entry: CachedResponse, result: CacheResult,
     if (res.hasHeader(headers[i]!)) res.appendHeader(headers[i]!, headers[i + 1]!);
     else res.setHeader(headers[i]!, headers[i + 1]!);
   }
-  res.setHeader('Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-  if (ctx.config?.iisnode.debugHeaderEnabled === true) res.setHeader('x-nodehost-cache', result);
-  if (isNotModified) {
-    res.end();
-    return;
-  }
-  res.setHeader('Content-Length', entry.body.length);
-  if (ctx.req.method === 'HEAD') res.end();
-  else res.end(entry.body);
+  res.setHeader('Age', String(age));
+  if (debug !== undefined) res.setHeader('x-nodehost-cache', debug);
+  if (!isNotModified) res.setHeader('Content-Length', entry.body.length);
 }
-
-/** Stored headers a 304 answer leaves out: they describe the body, which a 304 does not send. */
-const NOT_IN_304: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-range', 'accept-ranges']);
 
 /**
  * isNotModifiedSince evaluates If-None-Match (weak comparison) or, without it, If-Modified-Since
@@ -528,6 +542,8 @@ function storedHeaders(res: RequestContext['res']): string[] {
 /** outputCacheStore is the output cache's response filter (last in the chain, so it stores what the client got). */
 export const outputCacheStore = {
   id: 'output-cache-store',
-  wants: (ctx: RequestContext): boolean => ctx.config?.caching?.isActive === true,
+  // Only requests the cache looked at and let through have a ticket: a hit, answered before
+  // the handler, keeps the unfiltered path (the engine asks again before the 'execute' phase).
+  wants: (ctx: RequestContext): boolean => ctx.config?.caching?.isActive === true && tickets.has(ctx),
   open: (ctx: RequestContext, hasBody: boolean): BodyFilter | undefined => tickets.get(ctx)?.open(ctx, hasBody),
 } as const satisfies ResponseFilter;

@@ -26,7 +26,7 @@ export interface FileCacheOptions {
   readonly unwatchedRevalidateMs: number;
 }
 
-/** CachedFile is one cached file; fixed shape. `headers200` is the head of a full 200 answer. */
+/** CachedFile is one cached file; fixed shape. `headers200` is the head of a full 200 answer, `headers304` of a 304. */
 export class CachedFile {
   readonly file: StaticFile;
   /** The whole file; set once, when it has been read. */
@@ -34,6 +34,9 @@ export class CachedFile {
   readonly headers200: readonly string[];
   /** The same head with `Vary: Accept-Encoding`, for a type compression could encode, sent as it is. */
   readonly headers200Vary: readonly string[];
+  readonly headers304: readonly string[];
+  /** The 304 head with `Vary: Accept-Encoding` first, where addVaryAcceptEncoding puts it. */
+  readonly headers304Vary: readonly string[];
   /** The content coding of the body: none, the file's own bytes. */
   readonly encoding: undefined = undefined;
   readonly mimeMap: ReadonlyMap<string, string>;
@@ -46,8 +49,11 @@ export class CachedFile {
     this.file = file;
     this.mimeMap = mimeMap;
     this.checkedAt = checkedAt;
-    this.headers200 = file.head200();
-    this.headers200Vary = [...this.headers200, 'Vary', 'Accept-Encoding'];
+    // Frozen: the fast path keeps the bytes a frozen head renders to (prepared-head.ts).
+    this.headers200 = Object.freeze(file.head200());
+    this.headers200Vary = Object.freeze([...this.headers200, 'Vary', 'Accept-Encoding']);
+    this.headers304 = Object.freeze(file.head304());
+    this.headers304Vary = Object.freeze(['Vary', 'Accept-Encoding', ...this.headers304]);
   }
 }
 

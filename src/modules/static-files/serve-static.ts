@@ -3,6 +3,7 @@
  * extension has a mimeMap entry, with ETag, Last-Modified, conditional requests and single
  * byte ranges.
  */
+import type { ClientCacheConfig } from '../../config/types.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
 import { parseByteRange } from './byte-range.js';
@@ -54,8 +55,8 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
   const cached = fileCache.lookup(ctx.physicalPath, mimeMap, Date.now());
   if (cached !== undefined) {
     const coding = staticCoding(ctx, cached.file);
-    if (coding === undefined) sendFromMemory(ctx, cached, cached.headers200, false);
-    else if (coding === 'identity') sendFromMemory(ctx, cached, cached.headers200Vary, true);
+    if (coding === undefined) sendFromMemory(ctx, cached, cached.headers200, cached.headers304, false);
+    else if (coding === 'identity') sendFromMemory(ctx, cached, cached.headers200Vary, cached.headers304Vary, true);
     else return serveEncoded(ctx, cached.file, coding, cached, mimeMap);
     return DONE;
   }
@@ -76,11 +77,11 @@ async function serveEncoded(
 ): Promise<void> {
   const variant = staticVariants.lookup(file, coding, Date.now()) ?? (await staticVariants.load(file, coding, cached?.body));
   if (variant === undefined) {
-    if (cached !== undefined) sendFromMemory(ctx, cached, cached.headers200Vary, true);
+    if (cached !== undefined) sendFromMemory(ctx, cached, cached.headers200Vary, cached.headers304Vary, true);
     else await serveFromDisk(ctx, mimeMap, file);
     return;
   }
-  if (variant.body !== undefined) sendFromMemory(ctx, variant as StaticVariant & { body: Buffer }, variant.headers200, true);
+  if (variant.body !== undefined) sendFromMemory(ctx, variant as StaticVariant & { body: Buffer }, variant.headers200, variant.headers304, true);
   else await streamFromDisk(ctx, variant.file, variant.encoding);
   if (ctx.res.statusCode === 200 && ctx.req.method !== 'HEAD') {
     const totals = compressionTotals[variant.encoding];
@@ -122,7 +123,8 @@ async function serveFromDisk(ctx: RequestContext, mimeMap: ReadonlyMap<string, s
   let cached = fileCache.revalidated(file, mimeMap, Date.now());
   if (cached === undefined && ctx.req.method === 'GET' && fileCache.isCacheable(file.size)) cached = await fileCache.load(file, mimeMap);
   if (cached !== undefined) {
-    sendFromMemory(ctx, cached, isVaried ? cached.headers200Vary : cached.headers200, isVaried);
+    if (isVaried) sendFromMemory(ctx, cached, cached.headers200Vary, cached.headers304Vary, true);
+    else sendFromMemory(ctx, cached, cached.headers200, cached.headers304, false);
     return;
   }
   if (isVaried) addVaryAcceptEncoding(ctx.res);
@@ -161,10 +163,11 @@ interface InMemory {
 
 /**
  * sendFromMemory answers from a body in memory: a plain GET or HEAD gets the precomputed head
- * `head200` and body in one write; conditional and range requests take the same decisions as
- * from disk (against the variant's own ETag). `isVaried` adds `Vary: Accept-Encoding` there.
+ * `head200` and body in one write, a revalidation that finds the file unchanged the
+ * precomputed `head304`; range and other conditional requests take the same decisions as from
+ * disk (against the variant's own ETag). `isVaried` adds `Vary: Accept-Encoding` there.
  */
-function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly string[], isVaried: boolean): void {
+function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly string[], head304: readonly string[], isVaried: boolean): void {
   const req = ctx.req;
   const res = ctx.res;
   const headers = req.headers;
@@ -178,21 +181,20 @@ function sendFromMemory(ctx: RequestContext, cached: InMemory, head200: readonly
   ) {
     ctx.status = 200;
     ctx.substatus = 0;
-    const clientCache = ctx.config?.clientCache;
-    // No module set a header and no clientCache: the precomputed list goes out as it is.
-    if (clientCache === undefined && res.getHeaderNames().length === 0) {
-      res.writeHead(200, head200 as string[]);
-    } else {
-      const list = head200;
-      for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
-      if (clientCache !== undefined) setClientCacheHeaders(ctx);
-      res.statusCode = 200;
-    }
+    writeHeadList(ctx, 200, head200);
     if (isHead) res.end();
     else res.end(cached.body);
     return;
   }
   const file = cached.file;
+  // A header set by a module keeps the step-by-step answer below (Vary is merged there).
+  if (headers.range === undefined && res.getHeaderNames().length === 0 && checkPreconditions(req, file) === 'not-modified') {
+    ctx.status = 304;
+    ctx.substatus = 0;
+    writeHeadList(ctx, 304, head304);
+    res.end();
+    return;
+  }
   if (isVaried) addVaryAcceptEncoding(res);
   const span = chooseSpan(ctx, file);
   if (span === undefined) return;
@@ -259,6 +261,35 @@ function writeFileHead(ctx: RequestContext, file: StaticFile, status: number, st
   res.setHeader('Accept-Ranges', 'bytes');
   if (status === 206) res.setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
   setClientCacheHeaders(ctx);
+}
+
+/**
+ * writeHeadList writes a precomputed head: as one list when no module set a header (with
+ * clientCache's headers appended, the list built once per head and configuration), so the
+ * fast path sends the bytes it keeps for it; else header by header over what was set.
+ */
+function writeHeadList(ctx: RequestContext, status: number, list: readonly string[]): void {
+  const res = ctx.res;
+  const clientCache = ctx.config?.clientCache;
+  if (res.getHeaderNames().length === 0) {
+    res.writeHead(status, (clientCache === undefined ? list : withClientCache(list, clientCache)) as string[]);
+    return;
+  }
+  for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
+  setClientCacheHeaders(ctx);
+  res.statusCode = status;
+}
+
+/** Precomputed heads with one clientCache's headers appended, by the head they extend (it lives as long as its cached file). */
+const clientCacheHeads = new WeakMap<readonly string[], { readonly clientCache: ClientCacheConfig; readonly list: readonly string[] }>();
+
+/** withClientCache is `list` followed by clientCache's headers, frozen; the same list for the same head and configuration. */
+function withClientCache(list: readonly string[], clientCache: ClientCacheConfig): readonly string[] {
+  const known = clientCacheHeads.get(list);
+  if (known !== undefined && known.clientCache === clientCache) return known.list;
+  const extended = Object.freeze([...list, ...clientCache.headers.flat()]);
+  clientCacheHeads.set(list, { clientCache, list: extended });
+  return extended;
 }
 
 /**

@@ -57,6 +57,11 @@ export class StaticFile {
       'bytes',
     ];
   }
+
+  /** head304 is the header list of a 304 answer for this file: the validators only (RFC 9110 15.4.5). */
+  head304(): string[] {
+    return ['ETag', this.etag, 'Last-Modified', this.lastModified];
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpResponse } from '../../http/http-response.js';
 import { FastResponse, type ResponseOwner } from './fast-response.js';
-import { BAD_REQUEST, HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, URI_TOO_LONG, type RequestHead } from './request-head.js';
+import { BAD_REQUEST, HANDOFF, MAX_HEAD_BYTES, NEEDS_MORE, readRequestHead, TOO_MANY_HEADERS, URI_TOO_LONG, type RequestHead } from './request-head.js';
 
 export interface FastPathOptions {
   /** The node server that takes the connections the fast path does not read (http, or an HTTPS/HTTP/2 server). */
@@ -40,6 +40,13 @@ export interface FastPathOptions {
   readonly bodyTimeoutMs: number;
   /** The whole request, head and body, must arrive within this long, or the connection closes. 0: none. */
   readonly requestTimeoutMs: number;
+  /** A head with more header fields than this gets 431 and a close. 0: none. */
+  readonly maxHeaderCount: number;
+  /**
+   * A client's FIN while its request runs lets the request finish and its response go out,
+   * then closes (nodehost.yml `limits.halfClose: respond`); false: the FIN aborts it.
+   */
+  readonly respondsToHalfClosed: boolean;
   readonly onRequest: (req: IncomingMessage, res: HttpResponse) => void;
   /** Called with each connection handed to node's server, once node listens to it. */
   readonly onHandOff?: (socket: Socket) => void;
@@ -99,11 +106,24 @@ export class FastPath {
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
+  /** maxHeaderCount and respondsToHalfClosed are the options' (FastConnection reads them). */
+  get maxHeaderCount(): number {
+    return this.#options.maxHeaderCount;
+  }
+
+  get respondsToHalfClosed(): boolean {
+    return this.#options.respondsToHalfClosed;
+  }
+
   readonly #onConnection = (socket: Socket): void => {
     if (this.#isClosing || (this.#options.takes !== undefined && !this.#options.takes(socket))) {
       this.#nodeListener.call(this.#options.server, socket);
       return;
     }
+    // A TLS socket ends its own writing side at the client's FIN unless it allows half-open
+    // connections (a TCP one of node's http server does): the response could not go out,
+    // here or on node's parser after a hand-off.
+    if (this.#options.respondsToHalfClosed) socket.allowHalfOpen = true;
     this.#connections.add(new FastConnection(this, socket));
   };
 
@@ -353,7 +373,7 @@ class FastConnection implements ResponseOwner {
       this.#headStartedAt = Date.now();
       this.#requestStartedAt = this.#headStartedAt;
     }
-    const head = readRequestHead(bytes);
+    const head = readRequestHead(bytes, this.fastPath.maxHeaderCount);
     switch (head) {
       case NEEDS_MORE:
         this.#pending = bytes;
@@ -367,15 +387,21 @@ class FastConnection implements ResponseOwner {
       case URI_TOO_LONG:
         this.refuse('414 URI Too Long');
         return;
+      case TOO_MANY_HEADERS:
+        this.refuse('431 Request Header Fields Too Large');
+        return;
     }
     this.#headStartedAt = 0;
     if (head.bodyLength === 0) this.#requestStartedAt = 0;
     this.fastPath.dispatch(this, head, bytes);
   }
 
-  /** The client half-closed (the server is allowHalfOpen): abort the response in progress, or close an idle connection. */
+  /**
+   * The client half-closed (the server is allowHalfOpen): abort the response in progress (unless
+   * respondsToHalfClosed: it goes out, then the connection closes), or close an idle connection.
+   */
   #end(): void {
-    if (this.#bodyRemaining > 0 || this.res !== undefined) {
+    if (this.#bodyRemaining > 0 || (this.res !== undefined && !this.fastPath.respondsToHalfClosed)) {
       // The client stopped in the middle of a request body, or is gone while its response is
       // still being made: nobody will read the answer, so the request is aborted and the
       // worker's slot freed (node's server and nginx's proxy_ignore_client_abort off do the

@@ -3,14 +3,18 @@
  * node would write, byte for byte: status line, headers in order, Date, Connection and
  * Keep-Alive, Content-Length or chunked framing, no body for HEAD, 204 and 304) without its
  * machinery. The head waits for the first body bytes and leaves with them in one socket write;
- * a response that is one `end(body)` is a single write. It is what makes a node-written front
- * keep up with nginx: node's ServerResponse costs more per request than the rest of nodehost.
+ * a response that is one `end(body)` is a single write. A head given as a frozen list is
+ * rendered once and its bytes kept (prepared-head.ts): a hot static file goes out as one
+ * buffer built before, with only its Date changed once a second. It is what makes a
+ * node-written front keep up with nginx: node's ServerResponse costs more per request than the
+ * rest of nodehost.
  */
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { httpDate } from '../../http/http-date.js';
 import type { HttpResponse } from '../../http/http-response.js';
+import { findPreparedHead, isFrozenList, keepPreparedHead, PreparedHead } from './prepared-head.js';
 
 /** ResponseOwner is the connection a response belongs to. */
 export interface ResponseOwner {
@@ -52,6 +56,10 @@ export class FastResponse extends EventEmitter implements HttpResponse {
   #headers: Map<string, [string, HeaderValue]> | undefined = undefined;
   /** The head, built by writeHead and not yet written. */
   #head: string | undefined = undefined;
+  /** The head instead, when it was given as a frozen list: its kept bytes. */
+  #prepared: PreparedHead | undefined = undefined;
+  /** Where #buildHead put the Date value; -1 when it added none. */
+  #dateOffset = -1;
   #hasBody: boolean;
   #isChunked = false;
   /** The connection closes after this response. */
@@ -177,9 +185,38 @@ export class FastResponse extends EventEmitter implements HttpResponse {
       headers = undefined;
     }
     if (code === 204 || code === 304 || code < 200) this.#hasBody = false;
-    this.#head = this.#buildHead(headers);
+    if (headers !== undefined && isFrozenList(headers) && this.#isFresh()) this.#prepare(headers);
+    else this.#head = this.#buildHead(headers);
     this.headersSent = true;
     return this;
+  }
+
+  /** isFresh: nothing but status, message and keep-alive shapes the head yet, so a kept rendering of a list applies. */
+  #isFresh(): boolean {
+    return this.sendDate && this.#endLength < 0 && !this.#removedConnection && !this.#removedContentLength && !this.#removedTransferEncoding;
+  }
+
+  /** prepare takes the kept head of `list` for this response's shape, rendering (and validating) it the first time. */
+  #prepare(list: readonly string[]): void {
+    const status = this.statusCode;
+    const message = this.statusMessage;
+    const isKeepAlive = this.shouldKeepAlive;
+    const keepAliveSec = this.#keepAliveTimeoutSec;
+    const hasBody = this.#hasBody;
+    let prepared = findPreparedHead(list, status, message, isKeepAlive, keepAliveSec, hasBody);
+    if (prepared === undefined) {
+      const text = this.#buildHead(list as string[]);
+      prepared = new PreparedHead(
+        { status, message, isKeepAlive, keepAliveSec, hasBody },
+        { text, dateOffset: this.#dateOffset, isLast: this.#isLast, isChunked: this.#isChunked, keepsAlive: this.shouldKeepAlive },
+      );
+      keepPreparedHead(list, prepared);
+    } else {
+      this.#isLast = prepared.isLast;
+      this.#isChunked = prepared.isChunked;
+      this.shouldKeepAlive = prepared.keepsAlive;
+    }
+    this.#prepared = prepared;
   }
 
   /** writableLength is what the socket still holds of what was written (0: the kernel took every byte). */
@@ -189,7 +226,7 @@ export class FastResponse extends EventEmitter implements HttpResponse {
 
   flushHeaders(): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    if (this.#head !== undefined) this.#send(undefined, undefined);
+    if (this.#head !== undefined || this.#prepared !== undefined) this.#send(undefined, undefined);
   }
 
   write(chunk: string | Uint8Array, encodingOrCallback?: BufferEncoding | Callback, callback?: Callback): boolean {
@@ -206,7 +243,7 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     const data = toBuffer(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback : undefined);
     if (data.length === 0) {
       // Nothing to frame (an empty chunk would end a chunked body); a pending head still goes.
-      if (this.#head !== undefined) this.#send(undefined, undefined);
+      if (this.#head !== undefined || this.#prepared !== undefined) this.#send(undefined, undefined);
       if (cb !== undefined) process.nextTick(cb);
       return true;
     }
@@ -242,7 +279,8 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     if (cb !== undefined) this.once('finish', cb);
     let out: Buffer | undefined = this.#hasBody && data !== undefined && data.length > 0 ? data : undefined;
     if (this.#isChunked && this.#hasBody) out = out === undefined ? LAST_CHUNK : Buffer.concat([frameChunk(out), LAST_CHUNK]);
-    if (out !== undefined || this.#head !== undefined) this.#send(out, undefined);
+    // The caller's own buffer, whole, may be kept behind a prepared head (the same body next time).
+    if (out !== undefined || this.#head !== undefined || this.#prepared !== undefined) this.#send(out, undefined, out === data);
     process.nextTick(finish, this);
     return this;
   }
@@ -294,22 +332,43 @@ export class FastResponse extends EventEmitter implements HttpResponse {
     this.emit('close');
   }
 
-  /** send writes the pending head (if any) and `data` in as few socket writes as possible. */
-  #send(data: Buffer | undefined, cb: Callback | undefined): boolean {
+  /**
+   * send writes the pending head (if any) and `data` in as few socket writes as possible;
+   * `isWhole`: `data` is the whole body as the caller gave it, which a prepared head may keep
+   * joined behind it.
+   */
+  #send(data: Buffer | undefined, cb: Callback | undefined, isWhole = false): boolean {
     const socket = this.socket;
+    const prepared = this.#prepared;
+    if (prepared !== undefined) {
+      this.#prepared = undefined;
+      const date = httpDate();
+      if (data === undefined || data.length === 0) return socket.write(prepared.headBytes(date), cb);
+      const joined = isWhole ? prepared.joinedBytes(date, data) : undefined;
+      if (joined !== undefined) return socket.write(joined, cb);
+      return this.#sendAfter(prepared.headBytes(date), data, cb);
+    }
     const head = this.#head;
     if (head === undefined) return data === undefined ? true : socket.write(data, cb);
     this.#head = undefined;
     if (data === undefined || data.length === 0) return socket.write(head, 'latin1', cb);
+    return this.#sendAfter(head, data, cb);
+  }
+
+  /** sendAfter writes `head` and `data`: copied into one buffer when `data` is small, else in one corked write. */
+  #sendAfter(head: string | Buffer, data: Buffer, cb: Callback | undefined): boolean {
+    const socket = this.socket;
     if (data.length <= JOIN_MAX) {
       // The head is latin1 only (validated), so its length is its byte count.
       const joined = Buffer.allocUnsafe(head.length + data.length);
-      joined.write(head, 0, 'latin1');
+      if (typeof head === 'string') joined.write(head, 0, 'latin1');
+      else head.copy(joined, 0);
       data.copy(joined, head.length);
       return socket.write(joined, cb);
     }
     socket.cork();
-    socket.write(head, 'latin1');
+    if (typeof head === 'string') socket.write(head, 'latin1');
+    else socket.write(head);
     const ok = socket.write(data, cb);
     socket.uncork();
     return ok;
@@ -351,7 +410,10 @@ export class FastResponse extends EventEmitter implements HttpResponse {
       for (const key of Object.keys(given)) this.#addHeader(state, key, given[key] as HeaderValue, true);
     }
     let head = state.head;
-    if (this.sendDate && !state.date) head += 'Date: ' + httpDate() + '\r\n';
+    if (this.sendDate && !state.date) {
+      this.#dateOffset = head.length + 6;
+      head += 'Date: ' + httpDate() + '\r\n';
+    }
     // node: a 204 or 304 with chunked framing gets no zero chunk, and the connection closes.
     if (this.#isChunked && (this.statusCode === 204 || this.statusCode === 304)) {
       this.#isChunked = false;

@@ -8,6 +8,8 @@
  * for more bytes or give the wrong status: bytes that cannot start an HTTP/1.x request line
  * (binary garbage, HTTP/0.9, a TLS handshake: `BAD_REQUEST`, 400 at once) and a request line
  * longer than the head limit (`URI_TOO_LONG`, 414 as RFC 9112 §3 says, where node answers 431).
+ * A third it names because node has no such answer: more header fields than the limit
+ * (`TOO_MANY_HEADERS`, 431; node's maxHeadersCount drops the extra fields silently).
  */
 
 /** RequestHead is one accepted request head. */
@@ -25,17 +27,19 @@ export interface RequestHead {
   readonly bodyLength: number;
 }
 
-/** NEEDS_MORE: no complete head yet; HANDOFF: node's server must take the connection; BAD_REQUEST and URI_TOO_LONG: answer 400 or 414 and close. */
+/**
+ * NEEDS_MORE: no complete head yet; HANDOFF: node's server must take the connection;
+ * BAD_REQUEST, URI_TOO_LONG and TOO_MANY_HEADERS: answer 400, 414 or 431 and close.
+ */
 export const NEEDS_MORE = 0;
 export const HANDOFF = 1;
 export const BAD_REQUEST = 2;
 export const URI_TOO_LONG = 3;
-export type HeadVerdict = typeof NEEDS_MORE | typeof HANDOFF | typeof BAD_REQUEST | typeof URI_TOO_LONG;
+export const TOO_MANY_HEADERS = 4;
+export type HeadVerdict = typeof NEEDS_MORE | typeof HANDOFF | typeof BAD_REQUEST | typeof URI_TOO_LONG | typeof TOO_MANY_HEADERS;
 
 /** Largest head read here; a longer one is node's (its limit is 16 KiB as well, with a 431). */
 export const MAX_HEAD_BYTES = 16 * 1024;
-/** More header lines than this go to node (whose maxHeadersCount is 2000). */
-const MAX_HEADER_LINES = 200;
 
 /** Methods read here; others (WebDAV, CONNECT, ...) go to node. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
@@ -50,10 +54,11 @@ const TARGET = /^[\x21-\x7e]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
- * readRequestHead reads the head at the start of `buf`: a RequestHead, NEEDS_MORE, or
- * HANDOFF. What follows the head in `buf` must be no more than its body.
+ * readRequestHead reads the head at the start of `buf`: a RequestHead, or a verdict. A head
+ * with more than `maxHeaderCount` header fields (0: no limit) is TOO_MANY_HEADERS as soon as
+ * the field past the limit is read. What follows the head in `buf` must be no more than its body.
  */
-export function readRequestHead(buf: Buffer): RequestHead | HeadVerdict {
+export function readRequestHead(buf: Buffer, maxHeaderCount: number): RequestHead | HeadVerdict {
   const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
   if (end === -1) return incompleteHead(buf);
   if (end + 4 > MAX_HEAD_BYTES) return buf.indexOf('\r\n', 0, 'latin1') >= MAX_HEAD_BYTES ? URI_TOO_LONG : HANDOFF;
@@ -111,7 +116,7 @@ export function readRequestHead(buf: Buffer): RequestHead | HeadVerdict {
         break;
     }
     rawHeaders.push(name, value);
-    if (rawHeaders.length > MAX_HEADER_LINES * 2) return HANDOFF;
+    if (maxHeaderCount > 0 && rawHeaders.length > maxHeaderCount * 2) return TOO_MANY_HEADERS;
     at = next + 2;
   }
   // HTTP/1.1 requires Host; node answers its absence with 400.

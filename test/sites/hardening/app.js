@@ -8,6 +8,8 @@ let aborted = 0;
 // The body bytes each `hold` request received, by its target.
 const bodies = {};
 const hoard = [];
+// The responses of `park` requests, until `release` answers them.
+const parked = [];
 
 const routes = {
   // What reached the app so far (this route itself excluded).
@@ -27,6 +29,19 @@ const routes = {
     req.on('close', () => {
       if (!res.writableEnded) aborted++;
     });
+  },
+  // Answers only when `release` is asked: a request whose client may leave meanwhile.
+  park(req, res) {
+    parked.push(res);
+    req.on('close', () => {
+      if (!res.writableEnded) aborted++;
+    });
+  },
+  // Answers every parked request, then says how many there were.
+  release(req, res) {
+    const count = parked.length;
+    for (const waiting of parked.splice(0)) waiting.end('released');
+    res.end(String(count));
   },
   // Reads the body and keeps what came; answers only at its end, so a cut body shows as an abort.
   hold(req, res) {
