@@ -1,7 +1,7 @@
 /**
  * lazyRequire returns a function that loads a module on its first call and returns it from then
  * on. It is for node's built-ins and the CommonJS packages that only some configurations use
- * (node:http2, node:tls and node:https for https; yaml for a nodehost.yml): a host that never
+ * (node:http2, node:tls and node:https for https; yaml for a nodehost.yml; node-forge for a self-signed certificate): a host that never
  * calls it never loads them, where a static import would load them at start (about 1 MiB of
  * RSS for a plain HTTP site, docs/performance.md, "Start-up and idle memory"). It is
  * synchronous, unlike import(): node's require loads built-ins and CommonJS from ES modules

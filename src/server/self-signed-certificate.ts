@@ -5,13 +5,12 @@
  * certificate before it listens.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type Forge from 'node-forge';
+import { lazyRequire } from '../lazy-require.js';
 
 /** node-forge is required on the first certificate made (synchronously, like the signing), not at every start. */
-const require = createRequire(import.meta.url);
-let forgeModule: typeof Forge | undefined;
+const loadForge = lazyRequire<typeof Forge>('node-forge');
 
 /** SelfSignedOptions are the issuer's (and subject's) common name and how long the certificate is valid. */
 export interface SelfSignedOptions {
@@ -22,8 +21,7 @@ export interface SelfSignedOptions {
 /** selfSignedCertificate is the PEM of a new private key followed by a certificate for `names` (DNS names and IP addresses). */
 export function selfSignedCertificate(names: readonly string[], options: SelfSignedOptions): string {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  forgeModule ??= require('node-forge') as typeof Forge;
-  const forge = forgeModule;
+  const forge = loadForge();
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());

@@ -31,7 +31,7 @@ import type { BodyFilter, ResponseFilter } from '../../http/response-filter.js';
 import type { SiteHandle } from '../../http/site-handle.js';
 import { cacheKey, encodingKey } from './cache-key.js';
 import { CacheStore, type CachedResponse } from './cache-store.js';
-import { NOT_IN_304, replayHead } from './replay-head.js';
+import { replayHead } from './replay-head.js';
 
 /**
  * APPLICATION_RECYCLE_CHANNEL is the diagnostics channel on which a node application
@@ -290,26 +290,20 @@ function replay(ctx: RequestContext, entry: CachedResponse, result: CacheResult,
   const res = ctx.res;
   const age = Math.max(0, Math.floor((now - entry.storedAt) / 1000));
   const debug = ctx.config?.iisnode.debugHeaderEnabled === true ? result : undefined;
-  if (res.getHeaderNames().length === 0) res.writeHead(status, replayHead(entry, isNotModified, age, debug) as string[]);
-  else setReplayHeaders(res, entry, status, age, debug);
+  const list = replayHead(entry, isNotModified, age, debug);
+  if (res.getHeaderNames().length === 0) res.writeHead(status, list as string[]);
+  else setReplayHeaders(res, status, list);
   if (isNotModified || ctx.req.method === 'HEAD') res.end();
   else res.end(entry.body);
 }
 
-/** setReplayHeaders puts a stored head on a response that already has headers, one by one (the same head replayHead lists, beside them). */
-function setReplayHeaders(res: RequestContext['res'], entry: CachedResponse, status: number, age: number, debug: CacheResult | undefined): void {
+/** setReplayHeaders puts a replay head on a response that already has headers, one by one, beside them. */
+function setReplayHeaders(res: RequestContext['res'], status: number, list: readonly string[]): void {
   res.statusCode = status;
-  const isNotModified = status === 304;
-  const headers = entry.headers;
-  for (let i = 0; i < headers.length; i += 2) {
-    // A 304 carries the validators and caching headers, not the metadata of a body it lacks (RFC 9110 15.4.5).
-    if (isNotModified && NOT_IN_304.has(headers[i]!)) continue;
-    if (res.hasHeader(headers[i]!)) res.appendHeader(headers[i]!, headers[i + 1]!);
-    else res.setHeader(headers[i]!, headers[i + 1]!);
+  for (let i = 0; i < list.length; i += 2) {
+    if (res.hasHeader(list[i]!)) res.appendHeader(list[i]!, list[i + 1]!);
+    else res.setHeader(list[i]!, list[i + 1]!);
   }
-  res.setHeader('Age', String(age));
-  if (debug !== undefined) res.setHeader('x-nodehost-cache', debug);
-  if (!isNotModified) res.setHeader('Content-Length', entry.body.length);
 }
 
 /**

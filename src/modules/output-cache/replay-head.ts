@@ -11,7 +11,7 @@ import type { CacheResult } from '../../http/request-context.js';
 import type { CachedResponse } from './cache-store.js';
 
 /** NOT_IN_304 are the stored headers a 304 answer leaves out: they describe the body, which a 304 does not send. */
-export const NOT_IN_304: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-range', 'accept-ranges']);
+const NOT_IN_304: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-range', 'accept-ranges']);
 
 /** KeptHead is the last list built for one kind of answer of an entry, with what it was built for. */
 class KeptHead {
