@@ -95,18 +95,24 @@ function appLabel(site: SiteMetrics, script: string): string {
 /** HostMetrics: `text()` for a scrape of this process, `json()` for the primary to merge; `close()` stops the event-loop monitor. */
 export class HostMetrics {
   readonly #source: MetricsSource;
-  readonly #loop: IntervalHistogram;
+  /**
+   * The event-loop delay monitor, started by the first scrape: it wakes the process every 20 ms,
+   * so a host nobody scrapes sleeps while it is idle.
+   */
+  #loop: IntervalHistogram | undefined = undefined;
   /** The registry, made at the first scrape: prom-client is loaded only by a host that is scraped. */
   #registry: Promise<Registry> | undefined = undefined;
 
   constructor(source: MetricsSource) {
     this.#source = source;
-    this.#loop = monitorEventLoopDelay({ resolution: 20 });
-    this.#loop.enable();
   }
 
   /** registry is the prom-client registry of this process's metrics (every metric is collected at scrape time from the source). */
   registry(): Promise<Registry> {
+    if (this.#loop === undefined) {
+      this.#loop = monitorEventLoopDelay({ resolution: 20 });
+      this.#loop.enable();
+    }
     this.#registry ??= import('prom-client').then(({ Registry }) => this.#register(new Registry()));
     return this.#registry;
   }
@@ -194,7 +200,7 @@ export class HostMetrics {
       () => this.#certificates(),
       'max',
     );
-    add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since start).', 'gauge', () => this.#loopDelay());
+    add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since the first scrape).', 'gauge', () => this.#loopDelay());
     return registry;
   }
 
@@ -210,7 +216,7 @@ export class HostMetrics {
 
   /** close stops the event-loop monitor. Idempotent. */
   close(): void {
-    this.#loop.disable();
+    this.#loop?.disable();
   }
 
   #requests(): Values {
@@ -362,7 +368,7 @@ export class HostMetrics {
 
   #loopDelay(): Values {
     const host = this.#source.hostProcess;
-    const loop = this.#loop;
+    const loop = this.#loop!;
     return [
       { value: loop.percentile(50) / 1e9, labels: { host_process: host, quantile: '0.5' } },
       { value: loop.percentile(99) / 1e9, labels: { host_process: host, quantile: '0.99' } },
