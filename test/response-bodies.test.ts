@@ -63,9 +63,9 @@ function fetchBody(port: number, target: string, pace?: { pauseMs: number }): Pr
   });
 }
 
-/** A copy of the site with a static text file (hex lines) over the memory cache's 256 KiB. */
+/** A copy of the site with a static text file (hex lines) over the memory cache's 4 MiB. */
 const SITE = mkdtempSync(join(tmpdir(), 'nodehost-bodies-'));
-const LARGE_TEXT_MIB = 1;
+const LARGE_TEXT_MIB = 6;
 
 describe('large response bodies', () => {
   let host: RunningHost;

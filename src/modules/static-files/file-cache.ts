@@ -176,13 +176,15 @@ export class FileCache {
 
 /**
  * fileCache is the process-wide cache the static file handler uses: up to 1000 files of at
- * most 256 KiB, 64 MiB in all; watched entries are re-checked with a stat every 5 s, unwatched
- * ones every second.
+ * most 4 MiB, 64 MiB in all; watched entries are re-checked with a stat every 5 s, unwatched
+ * ones every second. Files up to 4 MiB, not only small ones: node has no sendfile, and a file
+ * read from disk costs a read into a buffer and a copy per response, where a cached one is one
+ * write of bytes already in memory (docs/performance.md, "Static files up to 4 MiB from memory").
  */
 export const fileCache = new FileCache({
   maxEntries: 1000,
   maxBytes: 64 * 1024 * 1024,
-  maxFileBytes: 256 * 1024,
+  maxFileBytes: 4 * 1024 * 1024,
   revalidateMs: 5000,
   unwatchedRevalidateMs: 1000,
 });
