@@ -457,6 +457,12 @@ function groups(): Group[] {
         { target: '/proxy/api/items?q', expect: { status: 201, body: /"x-original-url":"\/proxy\/api\/items\?q"/ } },
         { target: '/proxy/api/post', method: 'POST', body: 'hello body', expect: { status: 201, body: /"method":"POST".*"body":"hello body"/ } },
         { target: '/proxy/dead', expect: { status: 502 } },
+        // RFC 9110 7.6.1: the fields a Connection header names are this hop's only, both ways.
+        {
+          target: '/proxy/api/hop',
+          headers: { connection: 'keep-alive, X-Hop', 'x-hop': 'client only', 'x-end': 'kept' },
+          expect: { status: 201, body: /^(?!.*x-hop)(?=.*"x-end":"kept").*$/, headers: { 'x-backend-hop': undefined, 'x-backend': 'yes' } },
+        },
       ],
     },
     {
@@ -552,7 +558,9 @@ before(async () => {
     req.setEncoding('utf8');
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      res.writeHead(201, { 'content-type': 'application/json', 'x-backend': 'yes' });
+      // A request that names x-hop in Connection gets an answer that names its own x-backend-hop.
+      const hop = req.url?.endsWith('/hop') === true ? { connection: 'x-backend-hop', 'x-backend-hop': 'backend only' } : {};
+      res.writeHead(201, { 'content-type': 'application/json', 'x-backend': 'yes', ...hop });
       res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
     });
   });

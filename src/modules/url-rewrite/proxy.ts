@@ -2,10 +2,11 @@
  * proxyRequest is the reverse proxy behind a Rewrite to an absolute URL (spec/rewrite.md
  * §1.11, ARR style): the request streams to the target, the response streams back. The Host
  * header becomes the target's (ARR's preserveHostHeader=false default); X-Forwarded-For gets
- * the client address and X-Original-URL carries the URL the client asked for.
+ * the client address and X-Original-URL carries the URL the client asked for. Hop-by-hop
+ * fields go neither way: the fixed list and the fields each side's `Connection` names.
  */
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { hopByHopHeaders } from '../../http/hop-by-hop-headers.js';
+import { connectionOptions, hopByHopHeaders } from '../../http/hop-by-hop-headers.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { fail } from '../../http/error-outcome.js';
 import { lazyRequire } from '../../lazy-require.js';
@@ -24,11 +25,12 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
   }
   const headers: OutgoingHttpHeaders = {};
   const raw = ctx.req.rawHeaders;
+  const named = connectionOptions(raw);
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     // Host is the target's (set below). Trailer announces trailer fields that piping the body
     // does not carry, so it goes too.
-    if (hopByHopHeaders.has(lower) || lower === 'host' || lower === 'trailer') continue;
+    if (hopByHopHeaders.has(lower) || lower === 'host' || lower === 'trailer' || named?.has(lower)) continue;
     const existing = headers[lower];
     headers[lower] = existing === undefined ? raw[i + 1]! : ([] as string[]).concat(existing as string | string[], raw[i + 1]!);
   }
@@ -48,9 +50,10 @@ export function proxyRequest(ctx: RequestContext, target: string): Promise<void>
     upstream.on('response', (response: IncomingMessage) => {
       const res = ctx.res;
       const head = response.rawHeaders;
+      const named = connectionOptions(head);
       for (let i = 0; i < head.length; i += 2) {
         const lower = head[i]!.toLowerCase();
-        if (hopByHopHeaders.has(lower)) continue;
+        if (hopByHopHeaders.has(lower) || named?.has(lower)) continue;
         res.appendHeader(head[i]!, head[i + 1]!);
       }
       ctx.status = response.statusCode ?? 502;
