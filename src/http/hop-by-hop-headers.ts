@@ -21,7 +21,8 @@ export function connectionOptions(raw: readonly string[]): Set<string> | undefin
     for (const token of raw[i + 1]!.split(',')) {
       const name = token.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;
-      (names ??= new Set()).add(name);
+      names ??= new Set();
+      names.add(name);
     }
   }
   return names;
