@@ -200,7 +200,9 @@ export class HostMetrics {
       () => this.#certificates(),
       'max',
     );
-    add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since the first scrape).', 'gauge', () => this.#loopDelay());
+    add('nodehost_host_event_loop_delay_seconds', 'Event-loop delay of each host process (quantiles since the first scrape).', 'gauge', () =>
+      this.#loopDelay(),
+    );
     return registry;
   }
 
