@@ -132,21 +132,26 @@ http.createServer((req, res) => res.end('never')).listen(process.env.PORT);
 this is not javascript "&<>'
 `;
 
-/** An app whose process never listens when it finds the file `slow-one` (and removes it: exactly one process does). */
+/**
+ * An app whose process never listens when it finds the file `slow-one` and unlinks it: exactly
+ * one process does (rmSync would not do: it ignores the ENOENT of the process that lost, and
+ * both would be slow). That process exits with code 4 once the file `slow-exit` appears, so a
+ * test decides when its verdict comes instead of racing a readiness budget.
+ */
 const SLOW_ONE_APP = String.raw`
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
 let isSlow = false;
 try {
-  fs.rmSync(path.join(__dirname, 'slow-one'));
+  fs.unlinkSync(path.join(__dirname, 'slow-one'));
   isSlow = true;
 } catch {}
 const server = http.createServer((req, res) => {
   if (req.url.endsWith('/crash')) process.exit(3);
   res.end(String(process.pid));
 });
-if (isSlow) setInterval(() => {}, 1000);
+if (isSlow) setInterval(() => fs.existsSync(path.join(__dirname, 'slow-exit')) && process.exit(4), 20);
 else server.listen(process.env.PORT);
 `;
 
@@ -388,11 +393,8 @@ test('a crashed worker of a serving generation is skipped while its successor st
 });
 
 test('an overlapped recycle keeps the old generation until every new worker has its verdict', async () => {
-  // The budget (3 s) must hold a normal worker's start on a loaded machine: only the slow one may miss it.
   const oldReady = waitForStates('ready', 2);
-  const h = await startHarness({
-    settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true, maxNamedPipeConnectionRetry: 30, namedPipeConnectionRetryDelay: 100 },
-  });
+  const h = await startHarness({ settings: { nodeProcessCountPerApplication: 2, recycleKeepsOldOnFailure: true } });
   try {
     const oldPid = (await request(h.port, '/slow.js')).text;
     await oldReady;
@@ -403,8 +405,9 @@ test('an overlapped recycle keeps the old generation until every new worker has 
     let stats = h.host.stats().apps[0];
     assert.equal(stats.generation, 1, 'one new worker ready of two: the old generation still serves');
     assert.equal(stats.isRecycling, true);
-    // A request now waits for the new generation; it is served once the slow worker failed its readiness budget.
+    // A request now waits for the new generation; it is served once the slow worker has exited.
     const waiting = request(h.port, '/slow.js');
+    fs.writeFileSync(path.join(dir, 'slow-exit'), '');
     const [result] = await recycled;
     assert.equal(result?.result.isServing, true);
     assert.equal(result?.result.generation, 2);
@@ -415,6 +418,7 @@ test('an overlapped recycle keeps the old generation until every new worker has 
     assert.equal(stats.generation, 2);
   } finally {
     fs.rmSync(path.join(dir, 'slow-one'), { force: true });
+    fs.rmSync(path.join(dir, 'slow-exit'), { force: true });
     await h.close();
   }
 });
