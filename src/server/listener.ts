@@ -38,8 +38,7 @@ import type { ListenerMetrics } from '../control/metrics.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
 import { asHttp1, http2Compat, type Http2Classes, type Http2Request, type Http2Response } from './http2-compat.js';
-import { closeWhenIdle } from './http2-idle.js';
-import { limitResets } from './http2-reset-limit.js';
+import { watchStreams } from './http2-stream-watch.js';
 import { isOverHeaderCount, nodeMaxHeadersCount, refuseHeaderCount, refuseUpgradeHeaderCount } from './header-count.js';
 import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
 import { answerClientErrors, watchRequestLines } from './client-error.js';
@@ -58,7 +57,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5000;
  * 128 streams at once on a connection (nginx's http2_max_concurrent_streams; node's default is
  * unlimited), extra ones refused with RST_STREAM; header lists up to 32 KiB (nginx's 4 × 8 KiB
  * large_client_header_buffers), larger ones refused. Floods of HEADERS+RST_STREAM (rapid
- * reset) are bounded by http2-reset-limit.ts.
+ * reset) are bounded by http2-stream-watch.ts.
  */
 export const HTTP2_SETTINGS = { maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024 } as const;
 
@@ -184,8 +183,7 @@ export class Listener {
       this.#ticketKeys = rotateTicketKeys(server, limits.ticketKeyRotationMs, options.log);
       server.on('session', (session: Http2Session) => {
         this.#sessions.add(session);
-        limitResets(session);
-        closeWhenIdle(session, limits.idleTimeoutMs);
+        watchStreams(session, limits.idleTimeoutMs);
         session.once('close', () => this.#sessions.delete(session));
       });
       // A client that breaks HTTP/2 framing costs its session only.

@@ -29,7 +29,7 @@ export function closeOnlyIdleConnections(server: EventEmitter, headerTimeoutMs: 
 }
 
 function onTimeout(socket: unknown): void {
-  // HTTP/2 sessions have their own idle timer (http2-idle.ts).
+  // HTTP/2 sessions have their own idle timer (http2-stream-watch.ts).
   if (!(socket instanceof Socket)) return;
   const noted = socket as NotedSocket;
   const isHeadBegun = noted._httpMessage == null && socket.bytesRead > (noted[BYTES_AT_END] ?? 0);
