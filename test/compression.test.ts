@@ -183,6 +183,28 @@ describe('responses left as they are', () => {
   });
 });
 
+describe('node responses to a client that accepts no coding', () => {
+  test('get the head they would get with a coding refused: Vary merged or left out as for a compressed one', async () => {
+    const cases: [string, string | undefined][] = [
+      ['/app.js/vary', 'Cookie, Accept-Encoding'],
+      ['/app.js/png', undefined],
+      ['/app.js/small', undefined],
+      ['/app.js/notransform', undefined],
+      ['/app.js/encoded', undefined],
+      ['/app.js/excluded', undefined],
+    ];
+    for (const [target, vary] of cases) {
+      for (const accept of [undefined, 'identity']) {
+        const reply = await get(target, accept);
+        assert.equal(reply.status, 200, target);
+        assert.equal(reply.headers.vary, vary, `${target} ${accept}`);
+      }
+    }
+    const encoded = await get('/app.js/encoded');
+    assert.equal(encoded.headers['content-encoding'], 'gzip', "the application's own coding stays");
+  });
+});
+
 describe('headers of a compressed variant', () => {
   test("Vary merges with the application's own", async () => {
     const reply = await get('/app.js/vary', 'gzip');
