@@ -53,7 +53,7 @@ function firstMatch(handlers: readonly HandlerMapping[], urlPath: string, method
 }
 
 function isIisnode(handler: HandlerMapping): boolean {
-  return /(^|,)\s*iisnode\s*(,|$)/i.test(handler.modules);
+  return moduleKindOf(handler.modules) === 'iisnode';
 }
 
 /**
@@ -62,7 +62,23 @@ function isIisnode(handler: HandlerMapping): boolean {
  * to later entries and the static tail instead of failing.
  */
 function isSupported(handler: HandlerMapping): boolean {
-  return isIisnode(handler) || /StaticFileModule/i.test(handler.modules);
+  return moduleKindOf(handler.modules) !== 'unsupported';
+}
+
+/** ModuleKind is what nodehost makes of a handler entry's `modules` attribute. */
+type ModuleKind = 'iisnode' | 'static' | 'unsupported';
+
+/** Kinds of the `modules` attributes seen, so a request runs no regular expression for them. */
+const MODULE_KINDS = new Map<string, ModuleKind>();
+
+function moduleKindOf(modules: string): ModuleKind {
+  let kind = MODULE_KINDS.get(modules);
+  if (kind === undefined) {
+    kind = /(^|,)\s*iisnode\s*(,|$)/i.test(modules) ? 'iisnode' : /StaticFileModule/i.test(modules) ? 'static' : 'unsupported';
+    // The attributes come from the configuration, so the map stays small; a bound keeps it so anyway.
+    if (MODULE_KINDS.size < 1000) MODULE_KINDS.set(modules, kind);
+  }
+  return kind;
 }
 
 /**
