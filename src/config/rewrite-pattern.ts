@@ -2,13 +2,22 @@
  * compilePattern turns a rule or condition pattern into a CompiledPattern (spec/rewrite.md §1.5):
  * - ECMAScript: a JS RegExp (no `u` flag; `i` when ignoreCase), searched, not anchored; one
  *   that is plain text with optional `^`/`$` anchors also gets a LiteralPattern, which the
- *   rules check with string compares instead (same matches, same captures);
+ *   rules check with string compares instead (same matches, same captures), and `.*` or `(.*)`
+ *   is matched by a scan for a line terminator;
  * - Wildcard: `*` captures any run (slashes included), `?` matches one character without
  *   capturing, everything else is literal, the whole input must match;
  * - ExactMatch: whole-string equality for inbound input (substring search in outbound bodies).
  */
 import type { CompiledPattern, LiteralPattern, PatternSyntax } from './rewrite-types.js';
 import { wildcardToRegex } from './wildcard-to-regex.js';
+
+/** The patterns that match any text up to a line terminator, and whether they capture it (CompiledPattern.anyText). */
+const ANY_TEXT: ReadonlyMap<string, 'whole' | 'group'> = new Map([
+  ['.*', 'whole'],
+  ['^.*', 'whole'],
+  ['(.*)', 'group'],
+  ['^(.*)', 'group'],
+]);
 
 /** compilePattern compiles a pattern; it throws a SyntaxError for an invalid regular expression. */
 export function compilePattern(source: string, syntax: PatternSyntax, ignoreCase: boolean, negate: boolean): CompiledPattern {
@@ -26,6 +35,7 @@ export function compilePattern(source: string, syntax: PatternSyntax, ignoreCase
     regex,
     exact: syntax === 'ExactMatch' && ignoreCase ? source.toLowerCase() : source,
     literal: syntax === 'ECMAScript' ? literalOf(source, ignoreCase) : undefined,
+    anyText: syntax === 'ECMAScript' ? ANY_TEXT.get(source) : undefined,
     ignoreCase,
     negate,
   });

@@ -25,6 +25,12 @@ export interface CompiledPattern {
    * cheaper string check that finds exactly what its RegExp finds; undefined otherwise.
    */
   readonly literal: LiteralPattern | undefined;
+  /**
+   * For the ECMAScript patterns most rules start with, `.*` and `(.*)` (optionally after `^`):
+   * they match the input up to its first line terminator, which is found without the RegExp;
+   * 'group' repeats that text as capture 1. Undefined for any other pattern.
+   */
+  readonly anyText: 'whole' | 'group' | undefined;
   readonly ignoreCase: boolean;
   readonly negate: boolean;
 }

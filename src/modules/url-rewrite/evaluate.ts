@@ -95,8 +95,13 @@ export function physicalPath(ctx: RequestContext, urlPath: string): string | und
 /** evaluate computes an expression's value for the state. */
 export function evaluate(expr: Expr, state: RewriteState): string {
   if (expr.constant !== undefined) return expr.constant;
+  const nodes = expr.nodes;
+  // `{HTTP_HOST}`, `{REQUEST_FILENAME}`: the usual condition input is one variable.
+  if (nodes.length === 1 && nodes[0]!.kind === 'var') return state.variable(nodes[0]!.name);
   let out = '';
-  for (const node of expr.nodes) {
+  // Indexed, not for-of: the compiled arrays are frozen, and iterating those costs a call per element.
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     switch (node.kind) {
       case 'text':
         out += node.text;
@@ -170,7 +175,12 @@ export function urlDecode(value: string): string {
 export function matchPattern(pattern: CompiledPattern, input: string): readonly string[] | undefined {
   let captures: readonly string[] | undefined;
   const literal = pattern.literal;
-  if (literal !== undefined) {
+  const anyText = pattern.anyText;
+  if (anyText !== undefined) {
+    // What `.` takes: everything up to the first line terminator (no `s` flag).
+    const text = untilLineEnd(input);
+    captures = anyText === 'group' ? [text, text] : [text];
+  } else if (literal !== undefined) {
     const at = findLiteral(literal, input, pattern.ignoreCase);
     if (at !== -1) captures = [at === 0 && literal.text.length === input.length ? input : input.slice(at, at + literal.text.length)];
   } else if (pattern.regex !== undefined) {
@@ -187,6 +197,15 @@ export function matchPattern(pattern: CompiledPattern, input: string): readonly 
   }
   if (pattern.negate) return captures === undefined ? NO_CAPTURES : undefined;
   return captures;
+}
+
+/** untilLineEnd is `input` up to its first line terminator (\n, \r, U+2028, U+2029: what a RegExp `.` does not match). */
+function untilLineEnd(input: string): string {
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return input.slice(0, i);
+  }
+  return input;
 }
 
 /**
@@ -268,7 +287,9 @@ const STAT_CACHE = new StatCache();
 
 /** isBelow tells whether `file` is `root` or inside it. */
 function isBelow(file: string, root: string): boolean {
-  return file === root || file.startsWith(root.endsWith('/') ? root : root + '/');
+  // No `root + '/'` per call: the character after the root must be a slash, unless the root ends in one.
+  if (!file.startsWith(root)) return false;
+  return file.length === root.length || root.endsWith('/') || file.charCodeAt(root.length) === 47;
 }
 
 /**
@@ -277,6 +298,6 @@ function isBelow(file: string, root: string): boolean {
  */
 function fileKind(file: string, ctx: RequestContext): FileKind {
   if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return 'none';
-  if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
+  if ((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0')) return 'none';
   return STAT_CACHE.kind(file);
 }

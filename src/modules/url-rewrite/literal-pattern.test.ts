@@ -56,3 +56,22 @@ test('only plain text becomes a literal: classes, groups, quantifiers and non-AS
   }
   assert.deepEqual(literalOf('^Straße', false), { kind: 'prefix', text: 'Straße' });
 });
+
+test('`.*` and `(.*)` match without their RegExp exactly what it matches, line terminators included', () => {
+  const inputs = [...INPUTS, 'a\nb', '\rx', 'users/42\u2028tail', 'x\u2029', 'ä/ö'];
+  for (const source of ['.*', '^.*', '(.*)', '^(.*)']) {
+    for (const ignoreCase of [false, true]) {
+      for (const negate of [false, true]) {
+        const pattern = compilePattern(source, 'ECMAScript', ignoreCase, negate);
+        assert.notEqual(pattern.anyText, undefined, source);
+        const regex = new RegExp(source, ignoreCase ? 'i' : '');
+        for (const input of inputs) {
+          const m = regex.exec(input);
+          const expected = negate ? (m === null ? [] : undefined) : m === null ? undefined : [...m];
+          assert.deepEqual(matchPattern(pattern, input), expected, `${source} on ${JSON.stringify(input)}`);
+        }
+      }
+    }
+  }
+  for (const source of ['.*$', '(.+)', '(.*)/', '.*x']) assert.equal(compilePattern(source, 'ECMAScript', true, false).anyText, undefined, source);
+});
