@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import type { FolderConfig, HandlerMapping } from '../../config/types.js';
 import { wildcardMatch } from '../../config/wildcard-match.js';
+import { lastIndexOfChar } from '../../http/last-index-of-char.js';
 
 /** HandlerMatch says who serves a URL: a node application (with its script URL and path info) or the static handler. */
 export type HandlerMatch = { readonly kind: 'iisnode'; readonly scriptUrl: string; readonly pathInfo: string } | { readonly kind: 'static' };
@@ -92,7 +93,7 @@ function pathMatches(handler: HandlerMapping, urlPath: string): boolean {
   const pattern = handler.path;
   if (pattern === '*') return true;
   if (!pattern.includes('/')) {
-    const last = urlPath.slice(urlPath.lastIndexOf('/') + 1);
+    const last = urlPath.slice(lastIndexOfChar(urlPath, 47) + 1);
     return wildcardMatch(pattern, last);
   }
   const relative = pattern.startsWith('/') ? pattern : handler.scope + pattern;

@@ -10,7 +10,8 @@ import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
 import type { RewriteTracer } from './rewrite-tracer.js';
 
-const NO_CAPTURES: readonly string[] = Object.freeze([]);
+/** NO_CAPTURES is the empty, shared list of back-references. */
+export const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
 /**
  * RewriteState is the per-request state of a rule pass. `responseHeaders` is set for outbound
@@ -184,7 +185,8 @@ export function matchPattern(pattern: CompiledPattern, input: string): readonly 
     const at = findLiteral(literal, input, pattern.ignoreCase);
     if (at !== -1) captures = [at === 0 && literal.text.length === input.length ? input : input.slice(at, at + literal.text.length)];
   } else if (pattern.regex !== undefined) {
-    const m = pattern.regex.exec(input);
+    const prefix = pattern.prefix;
+    const m = prefix === undefined || (input.length >= prefix.length && equalsAt(input, 0, prefix, pattern.ignoreCase)) ? pattern.regex.exec(input) : null;
     if (m !== null) {
       // A plain array of the groups, those that did not take part as '' (a loop: Array.from with a mapper costs more).
       const groups: string[] = new Array(m.length);
@@ -201,6 +203,17 @@ export function matchPattern(pattern: CompiledPattern, input: string): readonly 
 
 /** untilLineEnd is `input` up to its first line terminator (\n, \r, U+2028, U+2029: what a RegExp `.` does not match). */
 function untilLineEnd(input: string): string {
+  // Rules in a row match `(.*)` or `.*` on the same input string: the last answer is kept.
+  if (input === lastLineInput) return lastLineText;
+  lastLineInput = input;
+  lastLineText = lineOf(input);
+  return lastLineText;
+}
+
+let lastLineInput = '';
+let lastLineText = '';
+
+function lineOf(input: string): string {
   for (let i = 0; i < input.length; i++) {
     const c = input.charCodeAt(i);
     if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return input.slice(0, i);

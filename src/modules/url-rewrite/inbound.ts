@@ -6,7 +6,7 @@
 import type { InboundRule, RewriteAction, ServerVariableSet } from '../../config/rewrite-types.js';
 import type { IncomingMessage } from 'node:http';
 import { normalizePath } from '../../http/request-url.js';
-import { checkConditions, evaluate, matchPattern, urlDecode, type RewriteState } from './evaluate.js';
+import { checkConditions, evaluate, matchPattern, NO_CAPTURES, urlDecode, type RewriteState } from './evaluate.js';
 import type { InboundResult } from './rewrite-tracer.js';
 
 export type { InboundResult } from './rewrite-tracer.js';
@@ -41,7 +41,7 @@ export function runInboundRules(rules: readonly InboundRule[], state: RewriteSta
     let isMatch = false;
     if (captures !== undefined) {
       state.ruleCaptures = captures;
-      state.conditionCaptures = [];
+      state.conditionCaptures = NO_CAPTURES;
       isMatch = checkConditions(rule.conditions, state);
     }
     let result: InboundResult | undefined;
@@ -97,7 +97,7 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       const url = substitute(evaluate(action.url, state), action, state);
       if (isAbsoluteUrl(url.path)) return { kind: 'proxy', target: escapeUnsafe(url.path + (url.hasQuery ? `?${url.query}` : '')) };
       const target = url.path.startsWith('/') ? url.path : rule.scope + url.path;
-      const path = normalizePath(urlDecode(target));
+      const path = isPlainPath(target) ? target : normalizePath(urlDecode(target));
       if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
       state.path = path;
       state.query = url.query;
@@ -106,6 +106,23 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       return undefined;
     }
   }
+}
+
+/**
+ * isPlainPath tells, in one pass, that decoding and normalising would leave `target` as it is
+ * and that it holds no NUL: no `%`, no `/.` and no `//`. The usual substitution (`hello.js`,
+ * `public/users/42`) is such a path.
+ */
+function isPlainPath(target: string): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 37 || c === 0) return false;
+    if (c === 47) {
+      const next = target.charCodeAt(i + 1);
+      if (next === 47 || next === 46) return false;
+    }
+  }
+  return true;
 }
 
 interface Substituted {
