@@ -24,6 +24,12 @@ export interface PipelineOptions {
   /** The response filters, in chain order (builtin-modules.ts). */
   readonly responseFilters?: readonly ResponseFilter[];
   readonly log: HostLog;
+  /**
+   * Called once when the response of a request (not an upgrade) has closed, after the 'log'
+   * phase: the site's count of requests in flight. It rides on the pipeline's own close hook,
+   * so the fast path's response gets no 'close' listener per request for it.
+   */
+  readonly onRequestClosed?: () => void;
 }
 
 export class Pipeline {
@@ -42,7 +48,11 @@ export class Pipeline {
   /** The error step, able to run an httpErrors ExecuteURL page through this pipeline. */
   readonly #errors: ErrorResponder;
   /** The 'log' phase as a response's close hook: one function per pipeline, none per request. */
-  readonly #onResponseClosed = (ctx: RequestContext): void => this.#runLogSteps(ctx);
+  readonly #onResponseClosed = (ctx: RequestContext): void => {
+    this.#runLogSteps(ctx);
+    if (ctx.upgrade === undefined) this.#onRequestClosed?.();
+  };
+  readonly #onRequestClosed: (() => void) | undefined;
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -57,6 +67,7 @@ export class Pipeline {
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
+    this.#onRequestClosed = options.onRequestClosed;
     this.#errors = createErrorStep((ctx, url) => this.#executeErrorUrl(ctx, url));
   }
 
@@ -70,11 +81,11 @@ export class Pipeline {
     const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
     // Read now, while the connection is open; the context keeps it for the 'log' phase.
     if (this.#isLocalAddressLogged) void ctx.localAddress;
-    if (this.#logSteps.length > 0) {
-      // The fast path's response calls the log phase from its own end code; another listener on
-      // 'close' (site-host keeps one) would make node's emitter copy its listener array per event.
+    if (this.#logSteps.length > 0 || (this.#onRequestClosed !== undefined && upgrade === undefined)) {
+      // The fast path's response calls the log phase from its own end code: no 'close'
+      // listener, no closure per request.
       if (res.onClosed !== undefined) res.onClosed(this.#onResponseClosed, ctx);
-      else res.once('close', () => this.#runLogSteps(ctx));
+      else res.once('close', () => this.#onResponseClosed(ctx));
     }
     let running: void | Promise<void>;
     try {
