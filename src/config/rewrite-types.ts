@@ -25,6 +25,18 @@ export interface CompiledPattern {
    * cheaper string check that finds exactly what its RegExp finds; undefined otherwise.
    */
   readonly literal: LiteralPattern | undefined;
+  /**
+   * For the ECMAScript patterns most rules start with, `.*` and `(.*)` (optionally after `^`):
+   * they match the input up to its first line terminator, which is found without the RegExp;
+   * 'group' repeats that text as capture 1. Undefined for any other pattern.
+   */
+  readonly anyText: 'whole' | 'group' | undefined;
+  /**
+   * For an ECMAScript RegExp anchored by `^` that starts with plain text (`^api/v1/(.*)$`,
+   * `^www\.`): that text, lower-cased when ignoreCase (ASCII only), which an input must start
+   * with for the RegExp to match, so most inputs are refused without running it. Undefined otherwise.
+   */
+  readonly prefix: string | undefined;
   readonly ignoreCase: boolean;
   readonly negate: boolean;
 }

@@ -24,6 +24,12 @@ export interface PipelineOptions {
   /** The response filters, in chain order (builtin-modules.ts). */
   readonly responseFilters?: readonly ResponseFilter[];
   readonly log: HostLog;
+  /**
+   * Called once when the response of a request (not an upgrade) has closed, after the 'log'
+   * phase: the site's count of requests in flight. It rides on the pipeline's own close hook,
+   * so the fast path's response gets no 'close' listener per request for it.
+   */
+  readonly onRequestClosed?: () => void;
 }
 
 export class Pipeline {
@@ -42,7 +48,11 @@ export class Pipeline {
   /** The error step, able to run an httpErrors ExecuteURL page through this pipeline. */
   readonly #errors: ErrorResponder;
   /** The 'log' phase as a response's close hook: one function per pipeline, none per request. */
-  readonly #onResponseClosed = (ctx: RequestContext): void => this.#runLogSteps(ctx);
+  readonly #onResponseClosed = (ctx: RequestContext): void => {
+    this.#runLogSteps(ctx);
+    if (ctx.upgrade === undefined) this.#onRequestClosed?.();
+  };
+  readonly #onRequestClosed: (() => void) | undefined;
 
   constructor(options: PipelineOptions) {
     this.#site = options.site;
@@ -57,26 +67,40 @@ export class Pipeline {
     this.#afterRewrite = after === -1 ? this.#steps.length : after;
     this.#responseChain = new ResponseChain(options.responseFilters ?? []);
     this.#log = options.log;
+    this.#onRequestClosed = options.onRequestClosed;
     this.#errors = createErrorStep((ctx, url) => this.#executeErrorUrl(ctx, url));
   }
 
-  /** handle runs one request through every phase. It never rejects: failures become responses. */
-  async handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): Promise<void> {
+  /**
+   * handle runs one request through every phase. It never throws and what it returns never
+   * rejects: failures become responses. Steps that answer synchronously (most do, a static file
+   * from memory entirely) are run without a promise; the first step that returns one hands the
+   * rest of the request to an async continuation.
+   */
+  handle(req: IncomingMessage, res: HttpResponse, isHttps: boolean, upgrade?: PendingUpgrade): void {
     const ctx = new RequestContext(req, res, this.#site, isHttps, this.#errors, upgrade);
     // Read now, while the connection is open; the context keeps it for the 'log' phase.
     if (this.#isLocalAddressLogged) void ctx.localAddress;
-    if (this.#logSteps.length > 0) {
-      // The fast path's response calls the log phase from its own end code; another listener on
-      // 'close' (site-host keeps one) would make node's emitter copy its listener array per event.
+    if (this.#logSteps.length > 0 || (this.#onRequestClosed !== undefined && upgrade === undefined)) {
+      // The fast path's response calls the log phase from its own end code: no 'close'
+      // listener, no closure per request.
       if (res.onClosed !== undefined) res.onClosed(this.#onResponseClosed, ctx);
-      else res.once('close', () => this.#runLogSteps(ctx));
+      else res.once('close', () => this.#onResponseClosed(ctx));
     }
+    let running: void | Promise<void>;
     try {
-      await this.#run(ctx);
+      running = this.#run(ctx);
     } catch (err) {
-      this.#log.error('request failed inside nodehost', { url: ctx.rawUrl, err, stack: (err as Error)?.stack });
-      ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
+      this.#fail(ctx, err);
+      return;
     }
+    if (running !== undefined) running.catch((err: unknown) => this.#fail(ctx, err));
+  }
+
+  /** fail answers a request whose step threw (a bug, not an expected failure) with a 500, and logs it. */
+  #fail(ctx: RequestContext, err: unknown): void {
+    this.#log.error('request failed inside nodehost', { url: ctx.rawUrl, err, stack: (err as Error)?.stack });
+    ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
   }
 
   /** runLogSteps runs the 'log' phase of a closed response; a failing log module is reported, never thrown. */
@@ -90,7 +114,7 @@ export class Pipeline {
     }
   }
 
-  async #run(ctx: RequestContext): Promise<void> {
+  #run(ctx: RequestContext): void | Promise<void> {
     const refusal = refusedHead(ctx.req.rawHeaders);
     if (refusal !== undefined) {
       ctx.res.shouldKeepAlive = false;
@@ -101,7 +125,7 @@ export class Pipeline {
       ctx.sendError(fail('NH_ERR_REQUEST_TRACE'));
       return;
     }
-    if (this.#enter(ctx, ctx.rawUrl)) await this.#runSteps(ctx, 0);
+    if (this.#enter(ctx, ctx.rawUrl)) return this.#runSteps(ctx, 0, false, false);
   }
 
   /**
@@ -132,17 +156,18 @@ export class Pipeline {
   /**
    * runSteps runs the steps from index `from` on, phase by phase, until one finishes or fails;
    * 404 when none answers. It owns the rules between steps: the re-mapping after a rewrite
-   * (unless `mayRemap` is false), and the response chain's second look once the handler is known.
+   * (unless `isRemapped` already, or not to be done), and the response chain's second look once
+   * the handler is known (`isHandlerKnown`). It returns a promise only when a step did.
    */
-  async #runSteps(ctx: RequestContext, from: number, mayRemap = true): Promise<void> {
+  #runSteps(ctx: RequestContext, from: number, isRemapped: boolean, isHandlerKnown: boolean): void | Promise<void> {
     const steps = this.#steps;
     let i = from;
-    let isRemapped = !mayRemap;
-    let isHandlerKnown = false;
     while (i < steps.length) {
       if (ctx.isRewritten && !isRemapped && i >= this.#afterRewrite) {
         isRemapped = true;
-        if ((await this.#remapRewritten(ctx)) === 'finish') return;
+        const remapped = this.#remapRewritten(ctx);
+        if (remapped instanceof Promise) return this.#runStepsAfterRemap(ctx, remapped, i, isHandlerKnown);
+        if (remapped === 'finish') return;
       }
       const step = steps[i]!;
       // Once handler mapping has chosen the handler, filters that depend on it (dynamic
@@ -151,23 +176,39 @@ export class Pipeline {
         isHandlerKnown = true;
         this.#responseChain.attach(ctx);
       }
-      // Most steps answer synchronously; awaiting a plain outcome would still cost a microtask turn.
-      let outcome = step.handle(ctx);
-      if (typeof outcome !== 'string') outcome = await outcome;
-      if (outcome === 'finish') return;
-      if (typeof outcome === 'object') {
-        ctx.sendError(outcome);
-        return;
-      }
-      if (outcome === 'next-phase') {
-        const phase = step.phase;
-        while (i < steps.length && steps[i]!.phase === phase) i++;
-      } else {
-        i++;
-      }
+      const outcome = step.handle(ctx);
+      if (outcome instanceof Promise) return this.#runStepsAfter(ctx, outcome, i, isRemapped, isHandlerKnown);
+      i = this.#nextStep(ctx, outcome, i);
     }
     // No handler answered: nothing claimed the URL.
-    if (!ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
+    if (i === steps.length && !ctx.res.headersSent) ctx.sendError(fail('NH_ERR_REQUEST_UNHANDLED'));
+  }
+
+  /**
+   * nextStep is the index of the step to run after step `i` gave `outcome`: the next one, the
+   * first of the next phase, or past the end + 1 when the request is finished (answered or failed).
+   */
+  #nextStep(ctx: RequestContext, outcome: Outcome, i: number): number {
+    if (outcome === 'continue') return i + 1;
+    const steps = this.#steps;
+    if (outcome === 'next-phase') {
+      const phase = steps[i]!.phase;
+      while (i < steps.length && steps[i]!.phase === phase) i++;
+      return i;
+    }
+    if (outcome !== 'finish') ctx.sendError(outcome);
+    return steps.length + 1;
+  }
+
+  /** runStepsAfter waits for step `i`'s outcome, then runs the steps after it. */
+  async #runStepsAfter(ctx: RequestContext, pending: Promise<Outcome>, i: number, isRemapped: boolean, isHandlerKnown: boolean): Promise<void> {
+    const next = this.#nextStep(ctx, await pending, i);
+    if (next <= this.#steps.length) await this.#runSteps(ctx, next, isRemapped, isHandlerKnown);
+  }
+
+  /** runStepsAfterRemap waits for the re-mapping of a rewritten URL, then runs the steps from `i` on. */
+  async #runStepsAfterRemap(ctx: RequestContext, pending: Promise<Outcome>, i: number, isHandlerKnown: boolean): Promise<void> {
+    if ((await pending) !== 'finish') await this.#runSteps(ctx, i, true, isHandlerKnown);
   }
 
   /**
@@ -185,7 +226,7 @@ export class Pipeline {
       ctx.scriptUrl = '';
       ctx.pathInfo = '';
       if (!this.#enter(ctx, target)) return;
-      await this.#runSteps(ctx, this.#afterRewrite, false);
+      await this.#runSteps(ctx, this.#afterRewrite, true, false);
     } catch (err) {
       this.#log.error('custom error page failed inside nodehost', { url: ctx.rawUrl, page: target, err, stack: (err as Error)?.stack });
       ctx.sendError(fail(new NodehostError('NH_ERR_INTERNAL', 'A pipeline step failed unexpectedly.', { cause: err })));
@@ -197,7 +238,7 @@ export class Pipeline {
    * (handlers, MIME map, ... of the rewritten folder, spec §2.1), request filtering and
    * authorization again, so a rewrite cannot reach a hidden segment or a protected folder.
    */
-  async #remapRewritten(ctx: RequestContext): Promise<Outcome> {
+  #remapRewritten(ctx: RequestContext): Outcome | Promise<Outcome> {
     const config = this.#site.config.forPath(ctx.path);
     ctx.config = config;
     if (config.errors.length > 0) {
@@ -205,9 +246,15 @@ export class Pipeline {
       return 'finish';
     }
     this.#responseChain.attach(ctx);
-    for (const step of this.#filterSteps) {
-      let outcome = step.handle(ctx);
-      if (typeof outcome !== 'string') outcome = await outcome;
+    return this.#filterAgain(ctx, 0);
+  }
+
+  /** filterAgain runs the filter and authorize steps from index `from` on a rewritten URL: 'finish' when one answered, else 'continue'. */
+  #filterAgain(ctx: RequestContext, from: number): Outcome | Promise<Outcome> {
+    const steps = this.#filterSteps;
+    for (let k = from; k < steps.length; k++) {
+      const outcome = steps[k]!.handle(ctx);
+      if (outcome instanceof Promise) return this.#filterAgainAfter(ctx, outcome, k);
       if (outcome === 'finish') return 'finish';
       if (typeof outcome === 'object') {
         ctx.sendError(outcome);
@@ -215,6 +262,16 @@ export class Pipeline {
       }
     }
     return 'continue';
+  }
+
+  async #filterAgainAfter(ctx: RequestContext, pending: Promise<Outcome>, k: number): Promise<Outcome> {
+    const outcome = await pending;
+    if (outcome === 'finish') return 'finish';
+    if (typeof outcome === 'object') {
+      ctx.sendError(outcome);
+      return 'finish';
+    }
+    return this.#filterAgain(ctx, k + 1);
   }
 }
 

@@ -55,7 +55,9 @@ export class ResponseChain {
     if (this.#filters.length === 0 || ctx.res.headersSent || this.#attached.has(ctx)) return;
     const hook = (ctx.res as unknown as HookedResponse)[HEAD_HOOK];
     let isWanted = false;
-    for (const filter of this.#filters) {
+    const filters = this.#filters;
+    for (let i = 0; i < filters.length; i++) {
+      const filter = filters[i]!;
       if (!filter.wants(ctx)) continue;
       isWanted = true;
       if (filter.isHeadOnly === true) continue;

@@ -166,6 +166,7 @@ export class SiteHost {
         ...(this.#requestMetrics === undefined ? {} : { requestMetrics: this.#requestMetrics }),
       }),
       log: options.log,
+      onRequestClosed: this.#onResponseClose,
     });
     this.#configWatcher = new ConfigReloadWatcher({
       siteRoot: root,
@@ -364,8 +365,8 @@ export class SiteHost {
   }
 
   handleRequest(req: IncomingMessage, res: HttpResponse, isHttps: boolean): void {
+    // The pipeline calls #onResponseClose when the response has closed (onRequestClosed).
     this.#inFlight++;
-    res.once('close', this.#onResponseClose);
     // While shutting down, answered connections are not kept alive.
     if (this.#isClosing) res.shouldKeepAlive = false;
     // The next request after a web.config change sees it (DESIGN §3).
@@ -428,6 +429,7 @@ export class SiteHost {
       modules: builtinModules(handle, this.#appHost, { users: this.#users, health: this.#health }),
       responseFilters: builtinResponseFilters(),
       log: this.#log,
+      onRequestClosed: this.#onResponseClose,
     });
     return this.#loopbackPipeline;
   }

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import type { FolderConfig, HandlerMapping } from '../../config/types.js';
 import { wildcardMatch } from '../../config/wildcard-match.js';
+import { lastIndexOfChar } from '../../http/last-index-of-char.js';
 
 /** HandlerMatch says who serves a URL: a node application (with its script URL and path info) or the static handler. */
 export type HandlerMatch = { readonly kind: 'iisnode'; readonly scriptUrl: string; readonly pathInfo: string } | { readonly kind: 'static' };
@@ -44,7 +45,9 @@ export function mapHandler(
 
 /** firstMatch returns the first handler entry that claims `urlPath` for `method`, skipping modules nodehost does not run. */
 function firstMatch(handlers: readonly HandlerMapping[], urlPath: string, method: string): HandlerMapping | undefined {
-  for (const handler of handlers) {
+  // Indexed, not for-of: the compiled list is frozen, and iterating it costs a call per entry.
+  for (let i = 0; i < handlers.length; i++) {
+    const handler = handlers[i]!;
     if (!isSupported(handler)) continue;
     if (handler.verbs !== '*' && !handler.verbs.includes(method)) continue;
     if (pathMatches(handler, urlPath)) return handler;
@@ -53,7 +56,7 @@ function firstMatch(handlers: readonly HandlerMapping[], urlPath: string, method
 }
 
 function isIisnode(handler: HandlerMapping): boolean {
-  return /(^|,)\s*iisnode\s*(,|$)/i.test(handler.modules);
+  return moduleKindOf(handler.modules) === 'iisnode';
 }
 
 /**
@@ -62,7 +65,23 @@ function isIisnode(handler: HandlerMapping): boolean {
  * to later entries and the static tail instead of failing.
  */
 function isSupported(handler: HandlerMapping): boolean {
-  return isIisnode(handler) || /StaticFileModule/i.test(handler.modules);
+  return moduleKindOf(handler.modules) !== 'unsupported';
+}
+
+/** ModuleKind is what nodehost makes of a handler entry's `modules` attribute. */
+type ModuleKind = 'iisnode' | 'static' | 'unsupported';
+
+/** Kinds of the `modules` attributes seen, so a request runs no regular expression for them. */
+const MODULE_KINDS = new Map<string, ModuleKind>();
+
+function moduleKindOf(modules: string): ModuleKind {
+  let kind = MODULE_KINDS.get(modules);
+  if (kind === undefined) {
+    kind = /(^|,)\s*iisnode\s*(,|$)/i.test(modules) ? 'iisnode' : /StaticFileModule/i.test(modules) ? 'static' : 'unsupported';
+    // The attributes come from the configuration, so the map stays small; a bound keeps it so anyway.
+    if (MODULE_KINDS.size < 1000) MODULE_KINDS.set(modules, kind);
+  }
+  return kind;
 }
 
 /**
@@ -74,7 +93,7 @@ function pathMatches(handler: HandlerMapping, urlPath: string): boolean {
   const pattern = handler.path;
   if (pattern === '*') return true;
   if (!pattern.includes('/')) {
-    const last = urlPath.slice(urlPath.lastIndexOf('/') + 1);
+    const last = urlPath.slice(lastIndexOfChar(urlPath, 47) + 1);
     return wildcardMatch(pattern, last);
   }
   const relative = pattern.startsWith('/') ? pattern : handler.scope + pattern;

@@ -5,7 +5,7 @@
  * the static file cache) is handed to it when the site is built.
  */
 import { stat } from 'node:fs/promises';
-import { mapHandler } from './handler-mapping.js';
+import { mapHandler, type HandlerMatch } from './handler-mapping.js';
 import type { DirectoryOutcome } from '../default-document/resolve-directory.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
@@ -31,32 +31,62 @@ export function createMapHandlerModule(site: SiteHandle, dependencies: MapHandle
   };
 }
 
-async function mapRequest(ctx: RequestContext, site: SiteHandle, { resolveDirectory, isKnownFile }: MapHandlerDependencies): Promise<Outcome> {
-  const configFor = (urlPath: string) => site.config.forPath(urlPath);
-  // A default document keeps the list's spelling in the URL but its on-disk name here.
-  let documentPath: string | undefined;
-  // At most one default-document hop: a default document that is itself a directory is not followed.
-  for (let hop = 0; hop < 2; hop++) {
-    const match = mapHandler(ctx.path, ctx.req.method ?? 'GET', ctx.config!, configFor, (urlPath) => ctx.mapPath(urlPath));
-    if (match.kind === 'iisnode') {
-      ctx.handler = 'iisnode';
-      ctx.scriptUrl = match.scriptUrl;
-      ctx.pathInfo = match.pathInfo;
-      ctx.scriptPath = documentPath !== undefined && match.pathInfo === '' ? documentPath : ctx.mapPath(match.scriptUrl);
-      ctx.physicalPath = ctx.scriptPath;
-      // The script's own folder configures the application, not the path-info URL's.
-      if (match.pathInfo !== '') ctx.config = configFor(match.scriptUrl);
-      return 'continue';
-    }
-    ctx.handler = 'static';
-    ctx.physicalPath = documentPath ?? ctx.mapPath(ctx.path);
-    if (hop === 1 || isKnownFile(ctx.physicalPath) || !(await isDirectory(ctx.physicalPath))) return 'continue';
-    const outcome = await resolveDirectory(ctx);
-    if (outcome.kind === 'finished') return 'finish';
-    ctx.path = outcome.urlPath;
-    documentPath = outcome.physicalPath;
-    ctx.config = configFor(outcome.urlPath);
+/**
+ * mapRequest maps ctx's URL to its handler. It answers synchronously when no directory can be
+ * involved (a node application, or a file the static cache holds: the hot cases); otherwise
+ * it stats, asynchronously, and may go through the default document (mapDirectory).
+ */
+function mapRequest(ctx: RequestContext, site: SiteHandle, dependencies: MapHandlerDependencies): Outcome | Promise<Outcome> {
+  const match = handlerOf(ctx, site);
+  if (match.kind === 'iisnode') {
+    useIisnode(ctx, site, match, undefined);
+    return 'continue';
   }
+  ctx.handler = 'static';
+  ctx.physicalPath = ctx.mapPath(ctx.path);
+  if (dependencies.isKnownFile(ctx.physicalPath)) return 'continue';
+  return mapDirectory(ctx, site, dependencies);
+}
+
+/** handlerOf is the handler mapping of ctx's current URL, in its configuration. */
+function handlerOf(ctx: RequestContext, site: SiteHandle): HandlerMatch {
+  return mapHandler(
+    ctx.path,
+    ctx.req.method ?? 'GET',
+    ctx.config!,
+    (urlPath) => site.config.forPath(urlPath),
+    (urlPath) => ctx.mapPath(urlPath),
+  );
+}
+
+/** useIisnode gives the request to the node application `match` names. */
+function useIisnode(ctx: RequestContext, site: SiteHandle, match: HandlerMatch & { kind: 'iisnode' }, documentPath: string | undefined): void {
+  ctx.handler = 'iisnode';
+  ctx.scriptUrl = match.scriptUrl;
+  ctx.pathInfo = match.pathInfo;
+  ctx.scriptPath = documentPath !== undefined && match.pathInfo === '' ? documentPath : ctx.mapPath(match.scriptUrl);
+  ctx.physicalPath = ctx.scriptPath;
+  // The script's own folder configures the application, not the path-info URL's.
+  if (match.pathInfo !== '') ctx.config = site.config.forPath(match.scriptUrl);
+}
+
+/** mapDirectory finishes the mapping of a static URL that may name a directory: its default document, mapped again. */
+async function mapDirectory(ctx: RequestContext, site: SiteHandle, { resolveDirectory }: MapHandlerDependencies): Promise<Outcome> {
+  if (!(await isDirectory(ctx.physicalPath))) return 'continue';
+  const outcome = await resolveDirectory(ctx);
+  if (outcome.kind === 'finished') return 'finish';
+  ctx.path = outcome.urlPath;
+  // A default document keeps the list's spelling in the URL but its on-disk name here.
+  const documentPath = outcome.physicalPath;
+  ctx.config = site.config.forPath(outcome.urlPath);
+  // At most one default-document hop: a default document that is itself a directory is not followed.
+  const match = handlerOf(ctx, site);
+  if (match.kind === 'iisnode') {
+    useIisnode(ctx, site, match, documentPath);
+    return 'continue';
+  }
+  ctx.handler = 'static';
+  ctx.physicalPath = documentPath;
   return 'continue';
 }
 

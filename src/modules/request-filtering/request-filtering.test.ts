@@ -32,6 +32,13 @@ describe('isHiddenPath', () => {
     assert.equal(isHiddenPath('/web.config', NONE), false, 'a <remove> of web.config takes it off the list');
   });
 
+  test('names of every length are found, and a segment that lower-casing makes longer (U+0130) too', () => {
+    const long = 'a'.repeat(40);
+    const names = new Set([long, 'i\u0307x', 'x']);
+    for (const path of [`/${long}`, `/a/${long.toUpperCase()}/b`, '/\u0130x', '/X']) assert.equal(isHiddenPath(path, names), true, path);
+    for (const path of [`/${long}a`, '/ix', '/xx', `/${'a'.repeat(39)}`]) assert.equal(isHiddenPath(path, names), false, path);
+  });
+
   test('a site that adds node_modules hides it, in any case', () => {
     const withNodeModules = new Set([...IIS_DEFAULTS, 'node_modules']);
     for (const path of ['/node_modules/x/package.json', '/a/Node_Modules/b', '/NODE_MODULES']) assert.equal(isHiddenPath(path, withNodeModules), true, path);

@@ -9,6 +9,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import { fail } from '../../http/error-outcome.js';
 import { isHiddenPath } from './is-hidden-path.js';
+import { lastIndexOfChar } from '../../http/last-index-of-char.js';
 
 const NO_SEGMENTS: ReadonlySet<string> = new Set();
 
@@ -88,8 +89,8 @@ const DOUBLE_ESCAPE = /%[0-9A-Fa-f]{2}/;
  * extension not listed as allowed (`.` stands for names without an extension).
  */
 export function checkExtension(path: string, rules: RequestFilteringConfig): ErrorCode | undefined {
-  const slash = path.lastIndexOf('/');
-  const dot = path.lastIndexOf('.');
+  const slash = lastIndexOfChar(path, 47);
+  const dot = lastIndexOfChar(path, 46);
   const extension = dot > slash ? path.slice(dot).toLowerCase() : '.';
   const allowed = rules.fileExtensions.get(extension);
   if (allowed === false || (allowed === undefined && !rules.fileExtensionsAllowUnlisted)) return 'NH_ERR_FILTER_FILE_EXTENSION';

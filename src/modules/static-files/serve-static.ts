@@ -37,18 +37,18 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
   // or hiddenSegments <remove> makes these files public. It answers as for a missing file.
   if (isNeverServed(ctx.path)) {
     ctx.sendError(fail('NH_ERR_STATIC_NOT_FOUND'));
-    return DONE;
+    return ANSWERED;
   }
   const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') {
     ctx.res.setHeader('Allow', 'GET, HEAD');
     ctx.sendError(fail('NH_ERR_STATIC_METHOD'));
-    return DONE;
+    return ANSWERED;
   }
   // `/file.txt/` names a folder that does not exist, even if the engine's path mapping dropped the slash.
   if (ctx.path.endsWith('/')) {
     ctx.sendError(fail('NH_ERR_STATIC_NOT_FOUND'));
-    return DONE;
+    return ANSWERED;
   }
   const mimeMap = ctx.config?.mimeMap ?? NO_MIME_MAP;
   // Fast path: a small hot file answered from memory, without touching the disk.
@@ -58,7 +58,7 @@ export function serveStatic(ctx: RequestContext): Promise<void> {
     if (coding === undefined) sendFromMemory(ctx, cached, cached.headers200, cached.headers304, false);
     else if (coding === 'identity') sendFromMemory(ctx, cached, cached.headers200Vary, cached.headers304Vary, true);
     else return serveEncoded(ctx, cached.file, coding, cached, mimeMap);
-    return DONE;
+    return ANSWERED;
   }
   return serveFromDisk(ctx, mimeMap);
 }
@@ -90,7 +90,8 @@ async function serveEncoded(
   }
 }
 
-const DONE = Promise.resolve();
+/** ANSWERED is what serveStatic returns when it answered synchronously (from memory, or a refusal): callers may skip awaiting it. */
+export const ANSWERED: Promise<void> = Promise.resolve();
 
 /** folderOf is the folder the request's file is served from: the site root, or the folder of the application or virtual directory holding it (the longest). */
 function folderOf(ctx: RequestContext): string {

@@ -5,20 +5,21 @@
 import type { RequestContext } from '../../http/request-context.js';
 import type { Outcome, PipelineModule } from '../../http/pipeline-module.js';
 import { fileCache } from './file-cache.js';
-import { serveStatic } from './serve-static.js';
+import { ANSWERED, serveStatic } from './serve-static.js';
 
 /**
  * handleStaticFiles serves the request with serveStatic when ctx.handler is 'static'
- * ('finish' once the response is complete), and passes every other request on ('continue')
- * without allocating a promise.
+ * ('finish' once the response is complete; at once when it was answered synchronously), and
+ * passes every other request on ('continue') without allocating a promise.
  */
 export function handleStaticFiles(ctx: RequestContext): Outcome | Promise<Outcome> {
   if (ctx.handler !== 'static') return 'continue';
-  return serveAndFinish(ctx);
+  const serving = serveStatic(ctx);
+  // A file from memory is answered already: finishing now spares the engine a promise turn.
+  return serving === ANSWERED ? 'finish' : serving.then(finished);
 }
 
-async function serveAndFinish(ctx: RequestContext): Promise<Outcome> {
-  await serveStatic(ctx);
+function finished(): Outcome {
   return 'finish';
 }
 

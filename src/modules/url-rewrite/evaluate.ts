@@ -10,7 +10,8 @@ import type { RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
 import type { RewriteTracer } from './rewrite-tracer.js';
 
-const NO_CAPTURES: readonly string[] = Object.freeze([]);
+/** NO_CAPTURES is the empty, shared list of back-references. */
+export const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
 /**
  * RewriteState is the per-request state of a rule pass. `responseHeaders` is set for outbound
@@ -58,7 +59,20 @@ export class RewriteState {
         return physicalPath(this.ctx, this.path) ?? '';
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
-    if (name.startsWith('HTTP_') && name !== 'HTTP_URL' && this.ctx.serverVariables === undefined) {
+    const ctx = this.ctx;
+    if (ctx.serverVariables === undefined) {
+      // What the common rules read, without ctx.serverVariable's upper-casing and its long
+      // switch (variables set by rules come first there: with some, it answers).
+      switch (name) {
+        case 'HTTPS':
+          return ctx.isHttps ? 'on' : 'off';
+        case 'REQUEST_URI':
+        case 'UNENCODED_URL':
+        case 'HTTP_URL':
+          return ctx.rawUrl;
+      }
+    }
+    if (name.startsWith('HTTP_') && ctx.serverVariables === undefined) {
       // A request header (names are upper case from the compiler; HTTP_URL is the request target,
       // and variables set by rules come first: ctx.serverVariable has both): read directly,
       // with the header name derived once per variable name.
@@ -95,8 +109,13 @@ export function physicalPath(ctx: RequestContext, urlPath: string): string | und
 /** evaluate computes an expression's value for the state. */
 export function evaluate(expr: Expr, state: RewriteState): string {
   if (expr.constant !== undefined) return expr.constant;
+  const nodes = expr.nodes;
+  // `{HTTP_HOST}`, `{REQUEST_FILENAME}`: the usual condition input is one variable.
+  if (nodes.length === 1 && nodes[0]!.kind === 'var') return state.variable(nodes[0]!.name);
   let out = '';
-  for (const node of expr.nodes) {
+  // Indexed, not for-of: the compiled arrays are frozen, and iterating those costs a call per element.
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     switch (node.kind) {
       case 'text':
         out += node.text;
@@ -170,11 +189,17 @@ export function urlDecode(value: string): string {
 export function matchPattern(pattern: CompiledPattern, input: string): readonly string[] | undefined {
   let captures: readonly string[] | undefined;
   const literal = pattern.literal;
-  if (literal !== undefined) {
+  const anyText = pattern.anyText;
+  if (anyText !== undefined) {
+    // What `.` takes: everything up to the first line terminator (no `s` flag).
+    const text = untilLineEnd(input);
+    captures = anyText === 'group' ? [text, text] : [text];
+  } else if (literal !== undefined) {
     const at = findLiteral(literal, input, pattern.ignoreCase);
     if (at !== -1) captures = [at === 0 && literal.text.length === input.length ? input : input.slice(at, at + literal.text.length)];
   } else if (pattern.regex !== undefined) {
-    const m = pattern.regex.exec(input);
+    const prefix = pattern.prefix;
+    const m = prefix === undefined || (input.length >= prefix.length && equalsAt(input, 0, prefix, pattern.ignoreCase)) ? pattern.regex.exec(input) : null;
     if (m !== null) {
       // A plain array of the groups, those that did not take part as '' (a loop: Array.from with a mapper costs more).
       const groups: string[] = new Array(m.length);
@@ -187,6 +212,26 @@ export function matchPattern(pattern: CompiledPattern, input: string): readonly 
   }
   if (pattern.negate) return captures === undefined ? NO_CAPTURES : undefined;
   return captures;
+}
+
+/** untilLineEnd is `input` up to its first line terminator (\n, \r, U+2028, U+2029: what a RegExp `.` does not match). */
+function untilLineEnd(input: string): string {
+  // Rules in a row match `(.*)` or `.*` on the same input string: the last answer is kept.
+  if (input === lastLineInput) return lastLineText;
+  lastLineInput = input;
+  lastLineText = lineOf(input);
+  return lastLineText;
+}
+
+let lastLineInput = '';
+let lastLineText = '';
+
+function lineOf(input: string): string {
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return input.slice(0, i);
+  }
+  return input;
 }
 
 /**
@@ -268,7 +313,9 @@ const STAT_CACHE = new StatCache();
 
 /** isBelow tells whether `file` is `root` or inside it. */
 function isBelow(file: string, root: string): boolean {
-  return file === root || file.startsWith(root.endsWith('/') ? root : root + '/');
+  // No `root + '/'` per call: the character after the root must be a slash, unless the root ends in one.
+  if (!file.startsWith(root)) return false;
+  return file.length === root.length || root.endsWith('/') || file.charCodeAt(root.length) === 47;
 }
 
 /**
@@ -277,6 +324,6 @@ function isBelow(file: string, root: string): boolean {
  */
 function fileKind(file: string, ctx: RequestContext): FileKind {
   if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return 'none';
-  if (file.includes('/../') || file.endsWith('/..') || file.includes('\0')) return 'none';
+  if ((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0')) return 'none';
   return STAT_CACHE.kind(file);
 }

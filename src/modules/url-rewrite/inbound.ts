@@ -6,7 +6,7 @@
 import type { InboundRule, RewriteAction, ServerVariableSet } from '../../config/rewrite-types.js';
 import type { IncomingMessage } from 'node:http';
 import { normalizePath } from '../../http/request-url.js';
-import { checkConditions, evaluate, matchPattern, urlDecode, type RewriteState } from './evaluate.js';
+import { checkConditions, evaluate, matchPattern, NO_CAPTURES, urlDecode, type RewriteState } from './evaluate.js';
 import type { InboundResult } from './rewrite-tracer.js';
 
 export type { InboundResult } from './rewrite-tracer.js';
@@ -20,9 +20,18 @@ const CONTINUE: InboundResult = Object.freeze({ kind: 'continue' });
  */
 export function runInboundRules(rules: readonly InboundRule[], state: RewriteState): InboundResult {
   const tracer = state.tracer;
+  // The input is cut once per path and scope, not once per rule: the rules of one
+  // web.config share a scope, and only a Rewrite changes the path.
+  let inputPath: string | undefined;
+  let inputScope = '';
+  let input: string | undefined;
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
-    const input = ruleInput(rule, state.path);
+    if (state.path !== inputPath || rule.scope !== inputScope) {
+      inputPath = state.path;
+      inputScope = rule.scope;
+      input = ruleInput(rule, inputPath);
+    }
     if (input === undefined) {
       if (tracer !== undefined) tracer.skip(rule, state.path);
       continue;
@@ -32,12 +41,13 @@ export function runInboundRules(rules: readonly InboundRule[], state: RewriteSta
     let isMatch = false;
     if (captures !== undefined) {
       state.ruleCaptures = captures;
-      state.conditionCaptures = [];
+      state.conditionCaptures = NO_CAPTURES;
       isMatch = checkConditions(rule.conditions, state);
     }
     let result: InboundResult | undefined;
     if (isMatch) {
-      for (const set of rule.serverVariables) setServerVariable(set, state);
+      const sets = rule.serverVariables;
+      for (let k = 0; k < sets.length; k++) setServerVariable(sets[k]!, state);
       result = runAction(rule, state);
     }
     if (tracer !== undefined) {
@@ -87,7 +97,7 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       const url = substitute(evaluate(action.url, state), action, state);
       if (isAbsoluteUrl(url.path)) return { kind: 'proxy', target: escapeUnsafe(url.path + (url.hasQuery ? `?${url.query}` : '')) };
       const target = url.path.startsWith('/') ? url.path : rule.scope + url.path;
-      const path = normalizePath(urlDecode(target));
+      const path = isPlainPath(target) ? target : normalizePath(urlDecode(target));
       if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
       state.path = path;
       state.query = url.query;
@@ -96,6 +106,23 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       return undefined;
     }
   }
+}
+
+/**
+ * isPlainPath tells, in one pass, that decoding and normalising would leave `target` as it is
+ * and that it holds no NUL: no `%`, no `/.` and no `//`. The usual substitution (`hello.js`,
+ * `public/users/42`) is such a path.
+ */
+function isPlainPath(target: string): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 37 || c === 0) return false;
+    if (c === 47) {
+      const next = target.charCodeAt(i + 1);
+      if (next === 47 || next === 46) return false;
+    }
+  }
+  return true;
 }
 
 interface Substituted {
@@ -121,7 +148,9 @@ function substitute(value: string, action: RewriteAction, state: RewriteState): 
 }
 
 function isAbsoluteUrl(value: string): boolean {
-  return /^https?:\/\//i.test(value);
+  // Most substitutions are paths: a first character other than h or H needs no RegExp.
+  const first = value.charCodeAt(0);
+  return (first === 104 || first === 72) && /^https?:\/\//i.test(value);
 }
 
 /** escapeUnsafe percent-encodes what cannot appear in a header or request target (spaces, controls, non-ASCII). */
@@ -162,10 +191,14 @@ export function setServerVariable(set: ServerVariableSet, state: RewriteState): 
  * `headers` object is updated (what later rules read).
  */
 export function setRequestHeader(req: IncomingMessage, lowerName: string, value: string, replace = true): void {
-  if (!replace && req.headers[lowerName] !== undefined) return;
+  const isPresent = req.headers[lowerName] !== undefined;
+  if (!replace && isPresent) return;
   const raw = req.rawHeaders;
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
+  // The parsed object has a key for every name in rawHeaders: without one there is no line to drop.
+  if (isPresent) {
+    for (let i = raw.length - 2; i >= 0; i -= 2) {
+      if (raw[i]!.toLowerCase() === lowerName) raw.splice(i, 2);
+    }
   }
   raw.push(displayNameOf(lowerName), value);
   req.headers[lowerName] = value;
