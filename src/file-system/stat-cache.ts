@@ -21,6 +21,7 @@
  */
 import fs from 'node:fs';
 import { isOnNetworkFileSystem } from './network-fs.js';
+import { lastIndexOfChar } from '../http/last-index-of-char.js';
 
 /** FileKind is what a path names. */
 export type FileKind = 'file' | 'directory' | 'none';
@@ -58,9 +59,7 @@ export class StatCache {
 
   /** kind tells what `file` (an absolute path) names, following symbolic links. */
   kind(file: string): FileKind {
-    // A loop, not lastIndexOf: that is a runtime call in V8, dearer than scanning a path.
-    let slash = file.length - 1;
-    while (slash >= 0 && file.charCodeAt(slash) !== 47) slash--;
+    const slash = lastIndexOfChar(file, 47);
     if (slash === -1 || slash === file.length - 1) return statKind(file);
     const dir = slash === 0 ? '/' : file.slice(0, slash);
     const name = file.slice(slash + 1);

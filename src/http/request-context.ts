@@ -220,7 +220,11 @@ export class RequestContext {
    * Names are case-insensitive.
    */
   serverVariable(name: string): string | undefined {
-    const key = name.toUpperCase();
+    return this.serverVariableOf(name.toUpperCase());
+  }
+
+  /** serverVariableOf is serverVariable for a name already in upper case (the rewrite compiler's). */
+  serverVariableOf(key: string): string | undefined {
     if (this.serverVariables !== undefined) {
       const set = this.serverVariables.get(key);
       if (set !== undefined) return set;

@@ -60,26 +60,15 @@ export class RewriteState {
     }
     if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
     const ctx = this.ctx;
-    if (ctx.serverVariables === undefined) {
-      // What the common rules read, without ctx.serverVariable's upper-casing and its long
-      // switch (variables set by rules come first there: with some, it answers).
-      switch (name) {
-        case 'HTTPS':
-          return ctx.isHttps ? 'on' : 'off';
-        case 'REQUEST_URI':
-        case 'UNENCODED_URL':
-        case 'HTTP_URL':
-          return ctx.rawUrl;
-      }
-    }
-    if (name.startsWith('HTTP_') && ctx.serverVariables === undefined) {
+    if (name.startsWith('HTTP_') && name !== 'HTTP_URL' && ctx.serverVariables === undefined) {
       // A request header (names are upper case from the compiler; HTTP_URL is the request target,
       // and variables set by rules come first: ctx.serverVariable has both): read directly,
       // with the header name derived once per variable name.
-      const header = this.ctx.req.headers[headerNameOf(name)];
+      const header = ctx.req.headers[headerNameOf(name)];
       return header === undefined ? '' : Array.isArray(header) ? header.join(',') : header;
     }
-    return this.ctx.serverVariable(name) ?? '';
+    // Names are upper case from the compiler: no second upper-casing.
+    return ctx.serverVariableOf(name) ?? '';
   }
 }
 

@@ -97,7 +97,7 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       const url = substitute(evaluate(action.url, state), action, state);
       if (isAbsoluteUrl(url.path)) return { kind: 'proxy', target: escapeUnsafe(url.path + (url.hasQuery ? `?${url.query}` : '')) };
       const target = url.path.startsWith('/') ? url.path : rule.scope + url.path;
-      const path = isPlainPath(target) ? target : normalizePath(urlDecode(target));
+      const path = normalizePath(urlDecode(target));
       if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
       state.path = path;
       state.query = url.query;
@@ -106,23 +106,6 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
       return undefined;
     }
   }
-}
-
-/**
- * isPlainPath tells, in one pass, that decoding and normalising would leave `target` as it is
- * and that it holds no NUL: no `%`, no `/.` and no `//`. The usual substitution (`hello.js`,
- * `public/users/42`) is such a path.
- */
-function isPlainPath(target: string): boolean {
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    if (c === 37 || c === 0) return false;
-    if (c === 47) {
-      const next = target.charCodeAt(i + 1);
-      if (next === 47 || next === 46) return false;
-    }
-  }
-  return true;
 }
 
 interface Substituted {
