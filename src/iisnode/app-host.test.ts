@@ -138,7 +138,7 @@ this is not javascript "&<>'
  * both would be slow). That process exits with code 4 once the file `slow-exit` appears, so a
  * test decides when its verdict comes instead of racing a readiness budget.
  */
-const SLOW_ONE_APP = String.raw`
+const SLOW_ONE_APP = `
 const fs = require('fs');
 const http = require('http');
 const path = require('path');

@@ -41,7 +41,7 @@ function mayBeHidden(path: string, start: number, end: number, lengths: number):
 
 /** lengthBit is the bit of a name length in a length mask: one bit per length below 30, bit 30 for all longer ones. */
 function lengthBit(length: number): number {
-  return 1 << (length < 30 ? length : 30);
+  return 1 << Math.min(length, 30);
 }
 
 /** The set whose length mask was computed last, and that mask: a site's list is one frozen set, asked about on every request. */
