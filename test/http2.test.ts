@@ -145,6 +145,26 @@ describe('HTTP/2', () => {
     assert.equal(fallback.alpn, 'false');
   });
 
+  test("HTTP/1.1 over TLS that the fast path hands to node (a chunked body) is served through node's 'request' event", async () => {
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, servername: 'site.example.test', ca: ca.ca, path: '/xff/server.js/upload', method: 'POST', agent: false },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => parts.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(parts).toString() }));
+        },
+      );
+      req.on('error', reject);
+      // Two writes without a length: node's client frames the body chunked.
+      req.write('chunked ');
+      req.end('body');
+    });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(JSON.parse(reply.text).bytes, 12);
+    assert.equal(JSON.parse(reply.text).te, 'chunked');
+  });
+
   test('a 30 MB download follows flow control: while the client does not read, the worker waits and the host holds no more than a window', async () => {
     // A second connection asks the app how far it got: the paused download holds the first one's window.
     const probe = connect(`https://site.example.test:${port}`, {

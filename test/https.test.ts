@@ -201,6 +201,26 @@ describe('https bindings', () => {
     await once(session, 'close');
   });
 
+  test('an HTTP/2 connection with a stream open is not idle: no GOAWAY until its last stream ended', async () => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { ca: ca.ca, servername: 'shop.example.test' });
+    let isGoneAway = false;
+    const goaway = once(session, 'goaway').then(() => (isGoneAway = true));
+    // `hold` answers its head at once and ends only with the request body.
+    const stream = session.request({ ':path': '/xff/server.js/hold', ':method': 'POST', ':authority': 'shop.example.test' }, { endStream: false });
+    stream.setEncoding('utf8');
+    let text = '';
+    stream.on('data', (chunk: string) => (text += chunk));
+    await once(stream, 'response');
+    // Well past idleTimeout (300 ms) with the stream open.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(isGoneAway, false, 'the session was closed while a stream was open');
+    stream.end();
+    await once(stream, 'end');
+    assert.match(text, /released$/);
+    await goaway;
+    await once(session, 'close');
+  });
+
   test('sessions resume (session tickets), for SNI names and without', async () => {
     const resume = (servername: string | undefined) =>
       new Promise<boolean>((resolve, reject) => {

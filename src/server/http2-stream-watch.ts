@@ -1,6 +1,7 @@
 /**
- * watchStreams keeps the two per-session rules that count a server session's streams, with one
- * 'stream' listener per session and one 'close' listener per stream:
+ * watchStreams keeps the two per-session rules that count a server session's streams. It adds
+ * no listener per stream: the listener's stream adapters (http2/http2-streams.ts), which have
+ * their own 'close' listener on every stream, call noteStreamOpen and noteStreamClose.
  *
  * - idle close: a session that has had no open stream for `idleTimeoutMs` is closed (GOAWAY;
  *   nginx's keepalive_timeout for HTTP/2; node's own session timeout is off). An idle browser
@@ -65,24 +66,26 @@ type Watched<T> = T & { [kWatch]?: StreamWatch };
 export function watchStreams(session: Http2Session, idleTimeoutMs: number): void {
   const watch = new StreamWatch(session, idleTimeoutMs);
   (session as Watched<Http2Session>)[kWatch] = watch;
-  session.on('stream', onStream);
   session.once('close', onSessionClose);
   watch.armIdleTimer();
 }
 
-function onStream(this: Watched<Http2Session>, stream: Watched<ServerHttp2Stream>): void {
-  const watch = this[kWatch]!;
+/** noteStreamOpen counts a new stream of `session` (a session watchStreams was not given is not counted); its close must reach noteStreamClose. */
+export function noteStreamOpen(session: Http2Session, stream: ServerHttp2Stream): void {
+  const watch = (session as Watched<Http2Session>)[kWatch];
+  if (watch === undefined) return;
   if (watch.open++ === 0) clearTimeout(watch.timer);
   // A closed stream no longer knows its session: it keeps the watch instead.
-  stream[kWatch] = watch;
-  stream.once('close', onStreamClose);
+  (stream as Watched<ServerHttp2Stream>)[kWatch] = watch;
 }
 
-function onStreamClose(this: Watched<ServerHttp2Stream>): void {
-  const watch = this[kWatch]!;
+/** noteStreamClose counts a stream's close: a reset spends the session's budget; the last open stream starts the idle timer. */
+export function noteStreamClose(stream: ServerHttp2Stream): void {
+  const watch = (stream as Watched<ServerHttp2Stream>)[kWatch];
+  if (watch === undefined) return;
   const session = watch.session;
   if (session.destroyed) return;
-  if (this.aborted && !watch.spendReset()) {
+  if (stream.aborted && !watch.spendReset()) {
     session.goaway(http2().constants.NGHTTP2_ENHANCE_YOUR_CALM);
     session.destroy();
     return;

@@ -5,12 +5,13 @@
  * (none: 404 NH_ERR_SERVER_NO_SITE through the error step).
  *
  *   http://   net ─▶ FastPath ─▶ (node's http server for what it does not read)  ─▶ route ─▶ SiteHost
- *   https://  TLS (SNI: certificates.ts) ─┬─ ALPN h2 ─▶ node's http2 compat API ─▶ route ─▶ SiteHost
+ *   https://  TLS (SNI: certificates.ts) ─┬─ ALPN h2 ─▶ node's http2 session ─▶ http2/ (streams) ─▶ route ─▶ SiteHost
  *                                          └─ http/1.1 ─▶ FastPath ─▶ (node's http/1.1)  ─▶ route ─▶ SiteHost
  *
  * An https port is one `http2.createSecureServer({ allowHTTP1: true })`: HTTP/1.1 clients keep
  * the fast path (it reads the TLS socket after the handshake), HTTP/2 clients get node's http2
- * streams through the request/response compat API. Upgrades (WebSocket) stay on HTTP/1.1.
+ * streams, served by nodehost's own request and response (http2/http2-streams.ts; node's
+ * compat API is not used). Upgrades (WebSocket) stay on HTTP/1.1.
  *
  * nodehost.yml `limits` apply to every listener: maxConnections at accept (HTTP/2 sessions
  * included), the head, body and request deadlines to HTTP/1.x (the fast path's and node's own);
@@ -37,7 +38,9 @@ import type { ChallengeAnswers } from './acme/challenge-answers.js';
 import type { ListenerMetrics } from '../control/metrics.js';
 import type { Certificates } from './certificates.js';
 import { FastPath } from './fast-path/fast-path.js';
-import { asHttp1, http2Compat, type Http2Classes, type Http2Request, type Http2Response } from './http2-compat.js';
+import { acceptStreams } from './http2/http2-streams.js';
+import type { Http2Request } from './http2/http2-request.js';
+import type { Http2Response } from './http2/http2-response.js';
 import { watchStreams } from './http2-stream-watch.js';
 import { isOverHeaderCount, nodeMaxHeadersCount, refuseHeaderCount, refuseUpgradeHeaderCount } from './header-count.js';
 import { closeOnlyIdleConnections, noteResponseEnd } from './node-idle-timeout.js';
@@ -132,9 +135,7 @@ class RouteTable {
 export class Listener {
   readonly #options: ListenerOptions;
   readonly #isHttps: boolean;
-  readonly #server: Server | Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, Http2Classes['Http2Request'], Http2Classes['Http2Response']>;
-  /** The HTTP/2 compat classes of an https listener. */
-  readonly #compat: Http2Classes | undefined;
+  readonly #server: Server | Http2SecureServer;
   readonly #fastPath: FastPath;
   /** Replaced whole when the host configuration is re-read (update). */
   #routes: RouteTable;
@@ -165,8 +166,6 @@ export class Listener {
     this.#certificates = options.certificates;
     if (this.#isHttps) {
       const certificates = options.certificates!;
-      const compat = http2Compat();
-      this.#compat = compat;
       const server = http2().createSecureServer({
         ...certificates.defaultOptions,
         // As node's http server does: a response written in pieces is not held for the client's delayed ACK.
@@ -174,8 +173,6 @@ export class Listener {
         allowHTTP1: true,
         // Through the field, so a re-read host configuration's certificates take over.
         SNICallback: (servername, callback) => this.#certificates!.sniCallback(servername, callback),
-        Http2ServerRequest: compat.Http2Request,
-        Http2ServerResponse: compat.Http2Response,
         settings: HTTP2_SETTINGS,
         maxHeaderListPairs: HTTP2_MAX_HEADER_LIST_PAIRS,
       });
@@ -215,8 +212,10 @@ export class Listener {
         if (socket.isSessionReused()) this.#handshakes.resumed++;
         else this.#handshakes.full++;
       });
+      // Node's HTTP/1 fallback (connections the fast path hands over) emits 'request'.
+      server.on('request', this.#onRequest);
+      acceptStreams(server, this.#onStream);
     } else {
-      this.#compat = undefined;
       const server = createServer(
         {
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -238,7 +237,6 @@ export class Listener {
         onHandOff: watchRequestLines,
       });
     }
-    if (this.#isHttps) this.#server.on('request', this.#onRequest);
     this.#server.on('upgrade', this.#onUpgrade);
     closeOnlyIdleConnections(this.#server, limits.headerTimeoutMs);
     answerClientErrors(this.#server);
@@ -370,28 +368,44 @@ export class Listener {
     return routes.any ?? routes.defaultSite;
   }
 
-  readonly #onRequest = (incoming: IncomingMessage | Http2Request, response: HttpResponse | Http2Response): void => {
+  /** onRequest takes an HTTP/1.x request: the fast path's, or one node's server read (HTTP, and HTTPS's HTTP/1 fallback). */
+  readonly #onRequest = (req: IncomingMessage, res: HttpResponse): void => {
     if (this.#held !== undefined) {
-      this.#held.push(() => this.#onRequest(incoming, response));
+      this.#held.push(() => this.#onRequest(req, res));
       return;
     }
-    const isHttp2 = this.#compat !== undefined && incoming instanceof this.#compat.Http2Request;
-    const { req, res } = isHttp2 ? asHttp1(incoming, response as Http2Response) : { req: incoming as IncomingMessage, res: response as HttpResponse };
-    const request = req;
     // Node's own response (a connection node's server reads): its end starts the idle time.
-    if (response instanceof ServerResponse) noteResponseEnd(response);
-    if (isOverHeaderCount(isHttp2 ? incoming.fieldCount : req.rawHeaders.length / 2, this.#options.limits.maxHeaderCount)) {
+    if (res instanceof ServerResponse) noteResponseEnd(res);
+    if (isOverHeaderCount(req.rawHeaders.length / 2, this.#options.limits.maxHeaderCount)) {
       refuseHeaderCount(res);
       return;
     }
     // A body read by node's server (chunked, HTTP/1.0) gets the same bodyTimeout as the fast
     // path's: the socket's idle timer, which node's server answers by destroying the socket.
     const bodyTimeoutMs = this.#options.limits.bodyTimeoutMs;
-    if (incoming.httpVersionMajor !== 2 && !req.complete && bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, bodyTimeoutMs);
+    if (!req.complete && bodyTimeoutMs > 0 && req.headers['transfer-encoding'] !== undefined) watchBody(req, bodyTimeoutMs);
     if (!this.#isHttps && this.#options.acmeChallenges?.answerHttp(req, res) === true) return;
+    this.#route(req, res);
+  };
+
+  /** onStream takes an HTTP/2 request (an https listener's streams, http2/http2-streams.ts). */
+  readonly #onStream = (req: Http2Request, res: Http2Response): void => {
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.#onStream(req, res));
+      return;
+    }
+    if (isOverHeaderCount(req.fieldCount, this.#options.limits.maxHeaderCount)) {
+      refuseHeaderCount(res);
+      return;
+    }
+    this.#route(req, res);
+  };
+
+  /** route hands a request to the site its host name (and the connection) chooses. */
+  #route(req: IncomingMessage, res: HttpResponse): void {
     const route = this.routeFor(hostNameOf(req.headers.host), req.socket);
     if (route === undefined) {
-      const ctx = new RequestContext(request, res, { root: '', name: '' }, this.#isHttps, errorStep);
+      const ctx = new RequestContext(req, res, { root: '', name: '' }, this.#isHttps, errorStep);
       errorStep.respond(ctx, fail('NH_ERR_SERVER_NO_SITE'));
       return;
     }
@@ -404,8 +418,8 @@ export class Listener {
       return;
     }
     if (route.hsts !== undefined && this.#isHttps) res.setHeader('Strict-Transport-Security', route.hsts);
-    route.site.handleRequest(request, res, this.#isHttps);
-  };
+    route.site.handleRequest(req, res, this.#isHttps);
+  }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (this.#held !== undefined) {

@@ -9,7 +9,6 @@
  * allocation after the first response of an application); the control API reads `snapshot()`
  * when it is scraped (STYLE 11 and 15).
  */
-import type { Http2Session } from 'node:http2';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 import { monotonicMs } from '../../http/monotonic-ms.js';
 import type { RequestContext } from '../../http/request-context.js';
@@ -50,6 +49,12 @@ interface CountedSocket {
   readonly bytesWritten: number | undefined;
   readonly writableLength: number;
   readonly _bytesDispatched?: number;
+}
+
+/** Http2ConnectionLike is what the counters read of an HTTP/2 request's connection (the server's Http2Connection). */
+interface Http2ConnectionLike {
+  readonly destroyed: boolean;
+  readonly socket: CountedSocket;
 }
 
 /**
@@ -106,11 +111,11 @@ export class RequestMetrics {
     counts.buckets[bucket]!++;
     counts.durationSumNs += ns;
     counts.count++;
-    // HTTP/2: the streams of a session share its connection (the session's socket, while it lasts).
+    // HTTP/2: the streams of a session share its connection (the session's own socket, while it lasts).
     let socket: CountedSocket | undefined = ctx.req.socket as CountedSocket;
     if (ctx.req.httpVersionMajor === 2) {
-      const session = (ctx.req as unknown as { readonly h2Session?: Http2Session }).h2Session;
-      socket = session === undefined || session.destroyed ? undefined : (session.socket as CountedSocket);
+      const connection = (ctx.req as unknown as { readonly h2Connection?: Http2ConnectionLike }).h2Connection;
+      socket = connection === undefined || connection.destroyed ? undefined : connection.socket;
     }
     if (socket == null) return;
     let counted = countedBytes.get(socket);
