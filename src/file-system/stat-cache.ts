@@ -59,6 +59,7 @@ export class StatCache {
   /** Set by #lookup while it answers from watched folders only. */
   #isExact = false;
   #names = 0;
+  #generation = 0;
   #isClosed = false;
 
   constructor(limits: StatCacheLimits = { maxNames: 20_000, maxFolders: 2_000 }) {
@@ -75,7 +76,7 @@ export class StatCache {
     this.#isExact = true;
     const kind = this.#lookup(file);
     if (this.#isExact) {
-      if (this.#paths.size >= this.#limits.maxNames) this.#paths.clear();
+      if (this.#paths.size >= this.#limits.maxNames) this.#forgetPaths();
       this.#paths.set(file, kind);
     }
     return kind;
@@ -110,10 +111,24 @@ export class StatCache {
     return statKind(file);
   }
 
+  /**
+   * generation changes whenever an answer kind() gave may have changed (an event, a dropped
+   * watch, a budget reset, close): an answer isKept says is exact, and stays so while the
+   * generation is the same, so a caller may keep it until then.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** isKept tells whether kind(file) is answered from watched folders (exact until generation changes), not by a stat each time. */
+  isKept(file: string): boolean {
+    return this.#paths.has(file);
+  }
+
   /** close stops every watch and forgets every name. Idempotent. */
   close(): void {
     this.#isClosed = true;
-    this.#paths.clear();
+    this.#forgetPaths();
     for (const dir of [...this.#folders.keys()]) this.#drop(dir);
     this.#unwatchable.clear();
   }
@@ -139,7 +154,7 @@ export class StatCache {
 
   #onEvent(dir: string, filename: string | Buffer | null): void {
     // Which whole paths an event touches is not worth working out: any event forgets them all.
-    this.#paths.clear();
+    this.#forgetPaths();
     const folder = this.#folders.get(dir);
     if (folder === undefined) return;
     if (filename === null) {
@@ -158,14 +173,19 @@ export class StatCache {
   #drop(dir: string): void {
     const folder = this.#folders.get(dir);
     if (folder === undefined) return;
-    this.#paths.clear();
+    this.#forgetPaths();
     this.#folders.delete(dir);
     this.#names -= folder.names.size;
     folder.watcher.close();
   }
 
-  #forgetNames(): void {
+  #forgetPaths(): void {
     this.#paths.clear();
+    this.#generation++;
+  }
+
+  #forgetNames(): void {
+    this.#forgetPaths();
     for (const folder of this.#folders.values()) folder.names.clear();
     this.#names = 0;
   }

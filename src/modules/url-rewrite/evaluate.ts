@@ -113,12 +113,20 @@ const EXPR_READERS = new WeakMap<Expr, ExprReader>();
 /** evaluate computes an expression's value for the state. */
 export function evaluate(expr: Expr, state: RewriteState): string {
   if (expr.constant !== undefined) return expr.constant;
+  return readerOf(expr)(state);
+}
+
+function readerOf(expr: Expr): ExprReader {
   let read = EXPR_READERS.get(expr);
   if (read === undefined) {
-    read = exprReader(expr);
+    read = expr.constant === undefined ? exprReader(expr) : constantReader(expr.constant);
     EXPR_READERS.set(expr, read);
   }
-  return read(state);
+  return read;
+}
+
+function constantReader(constant: string): ExprReader {
+  return () => constant;
 }
 
 function exprReader(expr: Expr): ExprReader {
@@ -134,8 +142,7 @@ function exprReader(expr: Expr): ExprReader {
 }
 
 function argReader(arg: Expr): ExprReader {
-  const constant = arg.constant;
-  return constant === undefined ? exprReader(arg) : () => constant;
+  return arg.constant === undefined ? exprReader(arg) : constantReader(arg.constant);
 }
 
 function nodeReader(node: ExprNode): ExprReader {
@@ -306,15 +313,20 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
   let tracked: string[] | undefined;
   for (let i = 0; i < conditions.length; i++) {
     const condition = conditions[i]!;
-    const input = evaluate(condition.input, state);
     let captures: readonly string[] | undefined;
     if (condition.matchType === 'Pattern') {
+      const input = evaluate(condition.input, state);
       captures = matchPattern(condition.pattern!, input);
+      if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     } else {
-      const isMatch = fileKind(input, state.ctx) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
+      // `{REQUEST_FILENAME}`, the usual input, is answered by URL path without building the file's path.
+      const isFilename = readerOf(condition.input) === readFilename && state.ctx.sitePaths === undefined && state.tracer === undefined;
+      const input = isFilename ? '' : evaluate(condition.input, state);
+      const kind = isFilename ? filenameKind(state) : fileKind(input, state.ctx);
+      const isMatch = kind === (condition.matchType === 'IsFile' ? 'file' : 'directory');
       captures = isMatch !== condition.negate ? NO_CAPTURES : undefined;
+      if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     }
-    if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     if (captures !== undefined) {
       if (set.trackAllCaptures) {
         if (tracked === undefined) tracked = [...captures];
@@ -349,8 +361,60 @@ function isBelow(file: string, root: string): boolean {
  * fileKind tells what `file` is, but only inside the site (its root, or the folder of one of its
  * applications or virtual directories): a path that leaves it is neither a file nor a directory (spec §6).
  */
-function fileKind(file: string, ctx: RequestContext): FileKind {
-  if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return 'none';
-  if ((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0')) return 'none';
-  return STAT_CACHE.kind(file);
+export function fileKind(file: string, ctx: RequestContext): FileKind {
+  return isInSite(file, ctx) ? STAT_CACHE.kind(file) : 'none';
+}
+
+function isInSite(file: string, ctx: RequestContext): boolean {
+  if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return false;
+  return !((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0'));
+}
+
+/**
+ * FilenameKinds are fileKind's answers for `{REQUEST_FILENAME}` of URL paths under one site root
+ * (a site without applications or virtual directories, so the file is the root plus the path):
+ * exact while STAT_CACHE.generation is the one they were made in. Only answers that need no
+ * stat (outside the site) or that the stat cache keeps (isKept) are remembered.
+ */
+interface FilenameKinds {
+  readonly root: string;
+  generation: number;
+  readonly kinds: Map<string, FileKind>;
+}
+
+/** Most URL paths remembered per site root; past that the site's answers are forgotten. */
+const MAX_FILENAME_KINDS = 10_000;
+
+const FILENAME_KINDS = new Map<string, FilenameKinds>();
+let lastFilenameKinds: FilenameKinds | undefined;
+
+/** filenameKind is `fileKind(physicalPath(ctx, state.path) ?? '', ctx)` for a site without mounts, by URL path. */
+export function filenameKind(state: RewriteState): FileKind {
+  const ctx = state.ctx;
+  const root = ctx.siteRoot;
+  let site = lastFilenameKinds;
+  if (site === undefined || site.root !== root) {
+    site = FILENAME_KINDS.get(root);
+    if (site === undefined) {
+      site = { root, generation: STAT_CACHE.generation, kinds: new Map() };
+      FILENAME_KINDS.set(root, site);
+    }
+    lastFilenameKinds = site;
+  }
+  if (site.generation !== STAT_CACHE.generation) {
+    site.kinds.clear();
+    site.generation = STAT_CACHE.generation;
+  }
+  const path = state.path;
+  const known = site.kinds.get(path);
+  if (known !== undefined) return known;
+  const file = physicalPath(ctx, path) ?? '';
+  const isInside = isInSite(file, ctx);
+  const kind = isInside ? STAT_CACHE.kind(file) : 'none';
+  // The generation is read again: the lookup itself may have reset the stat cache's budget.
+  if ((!isInside || STAT_CACHE.isKept(file)) && site.generation === STAT_CACHE.generation) {
+    if (site.kinds.size >= MAX_FILENAME_KINDS) site.kinds.clear();
+    site.kinds.set(path, kind);
+  }
+  return kind;
 }

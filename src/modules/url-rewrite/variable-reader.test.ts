@@ -3,16 +3,20 @@
  * variableReader, request-context.ts serverVariableReader). For every variable name and
  * expression here, in every state (rewritten path, variables set by rules, outbound response),
  * the value is exactly what matching the name on each read gives. A rewritten target that
- * isPlainTarget lets through unchanged is exactly what decoding and normalising it give.
+ * isPlainTarget lets through unchanged is exactly what decoding and normalising it give, and
+ * IsFile of `{REQUEST_FILENAME}` answered by URL path is what the mapped file's kind is.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { parseExpression } from '../../config/rewrite-expression.js';
 import type { Expr, RewriteMap } from '../../config/rewrite-types.js';
 import { type ErrorResponder, RequestContext, serverVariableReader } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
-import { applyFunction, evaluate, lookupMap, physicalPath, RewriteState, urlDecode } from './evaluate.js';
+import { applyFunction, evaluate, fileKind, filenameKind, lookupMap, physicalPath, RewriteState, urlDecode } from './evaluate.js';
 import { isPlainTarget } from './inbound.js';
 
 const NAMES = [
@@ -60,7 +64,7 @@ const NAMES = [
 
 const MAP: RewriteMap = { name: 'M', defaultValue: 'dflt', ignoreCase: true, entries: new Map([['/a/b', 'mapped']]) };
 
-function fakeContext(isHttps: boolean): RequestContext {
+function fakeContext(isHttps: boolean, root = '/srv/site'): RequestContext {
   const req = {
     url: '/A/b?x=1',
     method: 'POST',
@@ -69,7 +73,7 @@ function fakeContext(isHttps: boolean): RequestContext {
     headers: { host: 'example.test:8080', 'user-agent': 'UA', 'x-list': ['one', 'two'], 'content-type': 'text/plain', 'content-length': '3' },
     socket: { remoteAddress: '10.0.0.7', remotePort: 5555, localAddress: '10.0.0.1', localPort: 80 },
   } as unknown as IncomingMessage;
-  const ctx = new RequestContext(req, {} as ServerResponse, { root: '/srv/site', name: 'site' }, isHttps, {} as ErrorResponder);
+  const ctx = new RequestContext(req, {} as ServerResponse, { root, name: 'site' }, isHttps, {} as ErrorResponder);
   ctx.path = '/A/b';
   ctx.query = 'x=1';
   ctx.hasQuery = true;
@@ -214,4 +218,50 @@ test('a target isPlainTarget passes is what decoding and normalising leave uncha
     if (!isUnchanged) assert.equal(isPlainTarget(target), false, target);
   }
   assert.equal(isPlainTarget('/public/users/42'), true);
+});
+
+test('IsFile of {REQUEST_FILENAME} by URL path is fileKind of the mapped file, also after the folder changes', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nh-filename-kind-'));
+  try {
+    fs.mkdirSync(path.join(root, 'public'));
+    fs.writeFileSync(path.join(root, 'public', 'app.css'), 'x');
+    const paths = [
+      '/',
+      '/public',
+      '/public/',
+      '/public/app.css',
+      '/public/app.css/x',
+      '/public/none',
+      '/missing/deep/x',
+      '/a/../public/app.css',
+      '/..',
+      '/a\0b',
+    ];
+    const ctx = fakeContext(false, root);
+    const check = () => {
+      for (const urlPath of paths) {
+        const state = new RewriteState(ctx);
+        state.path = urlPath;
+        for (let round = 0; round < 2; round++) assert.equal(filenameKind(state), fileKind(physicalPath(ctx, urlPath) ?? '', ctx), urlPath);
+      }
+    };
+    check();
+    const state = new RewriteState(ctx);
+    state.path = '/public/new.css';
+    assert.equal(filenameKind(state), 'none');
+    fs.writeFileSync(path.join(root, 'public', 'new.css'), 'x');
+    const deadline = Date.now() + 5000;
+    while (filenameKind(state) !== 'file') {
+      assert.ok(Date.now() < deadline, 'the new file was not seen within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    fs.rmSync(path.join(root, 'public'), { recursive: true });
+    while (filenameKind(state) !== 'none') {
+      assert.ok(Date.now() < deadline, 'the removed file was still seen after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    check();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
