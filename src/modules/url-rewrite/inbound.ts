@@ -155,9 +155,9 @@ export function isPlainTarget(path: string): boolean {
 }
 
 function isAbsoluteUrl(value: string): boolean {
-  // Most substitutions are paths: a first character other than h or H needs no RegExp.
-  const first = value.charCodeAt(0);
-  return (first === 104 || first === 72) && /^https?:\/\//i.test(value);
+  // Most substitutions are paths: one that does not start with h or H and then t or T (`hello.js`) needs no RegExp.
+  const first = value.charCodeAt(0) | 32;
+  return first === 104 && (value.charCodeAt(1) | 32) === 116 && /^https?:\/\//i.test(value);
 }
 
 /** escapeUnsafe percent-encodes what cannot appear in a header or request target (spaces, controls, non-ASCII). */
