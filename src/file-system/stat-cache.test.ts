@@ -62,3 +62,23 @@ test('a file made, a folder made, a file removed and a folder renamed are seen o
     assert.equal(cache.kind(path.join(dir, 'old', 'deep', 'a.txt')), 'file');
     cache.close();
   }));
+
+test('answers from watched folders are kept until the generation changes, which every event does', () =>
+  withDir(async (dir) => {
+    const cache = new StatCache();
+    const file = path.join(dir, 'a.txt');
+    assert.equal(cache.kind(file), 'none');
+    assert.equal(cache.isKept(file), true);
+    const generation = cache.generation;
+    assert.equal(cache.kind(file), 'none');
+    assert.equal(cache.generation, generation, 'a lookup alone changes nothing');
+    fs.writeFileSync(file, 'x');
+    await eventually(() => cache.generation !== generation);
+    // The first lookup after the event sees the file: no answer outlives its generation.
+    assert.equal(cache.kind(file), 'file');
+    assert.equal(cache.kind(`${file}/`), 'none');
+    assert.equal(cache.isKept(`${file}/`), false, 'a path ending in / is stat-ed every time');
+    cache.close();
+    assert.equal(cache.kind(file), 'file');
+    assert.equal(cache.isKept(file), false, 'after close every answer is a stat');
+  }));

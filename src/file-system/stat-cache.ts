@@ -12,6 +12,10 @@
  *                             │ event without a name, or the watch fails ──▶ drop the folder
  * ```
  *
+ * Answers made from watched folders only are also kept by whole path, so a repeated lookup is
+ * one map read; any event, drop or budget reset forgets all of those, so they are exactly as
+ * exact as the folders' names.
+ *
  * A path below a missing folder is answered from the nearest watched ancestor (its name for
  * that folder is 'none'), so URLs that name nothing cost no stat either. Not cached, so
  * stat'ed every time: paths in folders that cannot be watched (unreadable, on a network file
@@ -50,7 +54,12 @@ export class StatCache {
   readonly #folders = new Map<string, Folder>();
   /** Folders that cannot be watched (for now): looked up by stat only, until close(). */
   readonly #unwatchable = new Set<string>();
+  /** Whole paths answered from watched folders (see kind); emptied by every event. */
+  readonly #paths = new Map<string, FileKind>();
+  /** Set by #lookup while it answers from watched folders only. */
+  #isExact = false;
   #names = 0;
+  #generation = 0;
   #isClosed = false;
 
   constructor(limits: StatCacheLimits = { maxNames: 20_000, maxFolders: 2_000 }) {
@@ -59,17 +68,33 @@ export class StatCache {
 
   /** kind tells what `file` (an absolute path) names, following symbolic links. */
   kind(file: string): FileKind {
+    // Whole paths first: one map read where the folder walk costs a slice and two or three
+    // reads of fresh strings. Only answers made from watched folders are kept here, and any
+    // event forgets them all, so this cache is exactly as exact as the folders' names.
+    const known = this.#paths.get(file);
+    if (known !== undefined) return known;
+    this.#isExact = true;
+    const kind = this.#lookup(file);
+    if (this.#isExact) {
+      if (this.#paths.size >= this.#limits.maxNames) this.#forgetPaths();
+      this.#paths.set(file, kind);
+    }
+    return kind;
+  }
+
+  /** lookup answers from the folders' names (or by stat, which clears isExact: that answer is not watched). */
+  #lookup(file: string): FileKind {
     const slash = lastIndexOfChar(file, 47);
-    if (slash === -1 || slash === file.length - 1) return statKind(file);
+    if (slash === -1 || slash === file.length - 1) return this.#stat(file);
     const dir = slash === 0 ? '/' : file.slice(0, slash);
     const name = file.slice(slash + 1);
     let folder = this.#folders.get(dir);
     if (folder === undefined) {
       // The folder first, from its parent's names: nothing exists below a missing folder or a
       // file, and that answer is cached (and kept exact) where the parent is watched.
-      if (slash > 0 && this.kind(dir) !== 'directory') return 'none';
+      if (slash > 0 && this.#lookup(dir) !== 'directory') return 'none';
       folder = this.#watch(dir);
-      if (folder === undefined) return statKind(file);
+      if (folder === undefined) return this.#stat(file);
     }
     const known = folder.names.get(name);
     if (known !== undefined) return known;
@@ -80,9 +105,30 @@ export class StatCache {
     return kind;
   }
 
+  /** stat answers a path no watched folder covers: by stat, every time. */
+  #stat(file: string): FileKind {
+    this.#isExact = false;
+    return statKind(file);
+  }
+
+  /**
+   * generation changes whenever an answer kind() gave may have changed (an event, a dropped
+   * watch, a budget reset, close): an answer isKept says is exact, and stays so while the
+   * generation is the same, so a caller may keep it until then.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** isKept tells whether kind(file) is answered from watched folders (exact until generation changes), not by a stat each time. */
+  isKept(file: string): boolean {
+    return this.#paths.has(file);
+  }
+
   /** close stops every watch and forgets every name. Idempotent. */
   close(): void {
     this.#isClosed = true;
+    this.#forgetPaths();
     for (const dir of [...this.#folders.keys()]) this.#drop(dir);
     this.#unwatchable.clear();
   }
@@ -107,6 +153,8 @@ export class StatCache {
   }
 
   #onEvent(dir: string, filename: string | Buffer | null): void {
+    // Which whole paths an event touches is not worth working out: any event forgets them all.
+    this.#forgetPaths();
     const folder = this.#folders.get(dir);
     if (folder === undefined) return;
     if (filename === null) {
@@ -125,12 +173,19 @@ export class StatCache {
   #drop(dir: string): void {
     const folder = this.#folders.get(dir);
     if (folder === undefined) return;
+    this.#forgetPaths();
     this.#folders.delete(dir);
     this.#names -= folder.names.size;
     folder.watcher.close();
   }
 
+  #forgetPaths(): void {
+    this.#paths.clear();
+    this.#generation++;
+  }
+
   #forgetNames(): void {
+    this.#forgetPaths();
     for (const folder of this.#folders.values()) folder.names.clear();
     this.#names = 0;
   }

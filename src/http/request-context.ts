@@ -229,69 +229,9 @@ export class RequestContext {
       const set = this.serverVariables.get(key);
       if (set !== undefined) return set;
     }
-    switch (key) {
-      case 'REQUEST_METHOD':
-        return this.req.method ?? 'GET';
-      case 'URL':
-      case 'PATH_INFO':
-      case 'SCRIPT_NAME':
-        return this.path;
-      case 'QUERY_STRING':
-        return this.query;
-      case 'REQUEST_URI':
-      case 'UNENCODED_URL':
-      case 'HTTP_URL':
-        return this.rawUrl;
-      case 'REMOTE_ADDR':
-      case 'REMOTE_HOST':
-        return this.remoteAddress;
-      case 'REMOTE_PORT':
-        return String(this.remotePort);
-      case 'LOCAL_ADDR':
-      case 'SERVER_ADDR':
-        return this.localAddress;
-      case 'CACHE_URL':
-        return `${this.isHttps ? 'https' : 'http'}://${this.req.headers.host ?? this.localAddress}${this.rawUrl}`;
-      case 'DOCUMENT_ROOT':
-        return this.siteRoot.endsWith('/') ? this.siteRoot : this.siteRoot + '/';
-      case 'APPL_MD_PATH':
-        return `/LM/W3SVC/${this.siteId}/ROOT${this.sitePaths?.applicationOf(this.path)?.url ?? ''}`;
-      case 'APP_POOL_ID':
-        return this.siteName;
-      case 'SERVER_NAME':
-        return this.serverName;
-      case 'SERVER_PORT':
-        return String(this.localPort);
-      case 'SERVER_PORT_SECURE':
-        return this.isHttps ? '1' : '0';
-      case 'SERVER_PROTOCOL':
-        return `HTTP/${this.req.httpVersion}`;
-      case 'SERVER_SOFTWARE':
-        return 'nodehost';
-      case 'HTTPS':
-        return this.isHttps ? 'on' : 'off';
-      case 'AUTH_USER':
-      case 'LOGON_USER':
-      case 'REMOTE_USER':
-        return this.authUser;
-      case 'AUTH_TYPE':
-        return this.authType;
-      case 'APPL_PHYSICAL_PATH': {
-        const dir = this.sitePaths?.applicationOf(this.path)?.dir ?? this.siteRoot;
-        return dir.endsWith('/') ? dir : dir + '/';
-      }
-      case 'REQUEST_FILENAME':
-      case 'PATH_TRANSLATED':
-        return this.physicalPath;
-      case 'CONTENT_TYPE':
-        return this.req.headers['content-type'];
-      case 'CONTENT_LENGTH':
-        return this.req.headers['content-length'];
-    }
-    if (key.startsWith('HTTP_')) {
-      const header = this.req.headers[key.slice(5).toLowerCase().replaceAll('_', '-')];
-      return Array.isArray(header) ? header.join(',') : header;
-    }
+    const read = BUILT_IN_VARIABLES.get(key);
+    if (read !== undefined) return read(this);
+    if (key.startsWith('HTTP_')) return headerValue(this.req.headers[key.slice(5).toLowerCase().replaceAll('_', '-')]);
     return undefined;
   }
 
@@ -331,6 +271,75 @@ export class RequestContext {
 }
 
 const NO_ROLES: readonly string[] = Object.freeze([]);
+
+/** ServerVariableReader reads one server variable of a request (see serverVariableReader). */
+export type ServerVariableReader = (ctx: RequestContext) => string | undefined;
+
+/**
+ * BUILT_IN_VARIABLES are the server variables computed from the request (spec/rewrite.md §1.9),
+ * by upper-case name: one table, read by serverVariableOf and resolved once per name by
+ * serverVariableReader. HTTP_<HEADER> names that are not listed read the request header.
+ */
+const BUILT_IN_VARIABLES: ReadonlyMap<string, ServerVariableReader> = new Map<string, ServerVariableReader>([
+  ['REQUEST_METHOD', (ctx) => ctx.req.method ?? 'GET'],
+  ['URL', (ctx) => ctx.path],
+  ['PATH_INFO', (ctx) => ctx.path],
+  ['SCRIPT_NAME', (ctx) => ctx.path],
+  ['QUERY_STRING', (ctx) => ctx.query],
+  ['REQUEST_URI', (ctx) => ctx.rawUrl],
+  ['UNENCODED_URL', (ctx) => ctx.rawUrl],
+  ['HTTP_URL', (ctx) => ctx.rawUrl],
+  ['REMOTE_ADDR', (ctx) => ctx.remoteAddress],
+  ['REMOTE_HOST', (ctx) => ctx.remoteAddress],
+  ['REMOTE_PORT', (ctx) => String(ctx.remotePort)],
+  ['LOCAL_ADDR', (ctx) => ctx.localAddress],
+  ['SERVER_ADDR', (ctx) => ctx.localAddress],
+  ['CACHE_URL', (ctx) => `${ctx.isHttps ? 'https' : 'http'}://${ctx.req.headers.host ?? ctx.localAddress}${ctx.rawUrl}`],
+  ['DOCUMENT_ROOT', (ctx) => (ctx.siteRoot.endsWith('/') ? ctx.siteRoot : ctx.siteRoot + '/')],
+  ['APPL_MD_PATH', (ctx) => `/LM/W3SVC/${ctx.siteId}/ROOT${ctx.sitePaths?.applicationOf(ctx.path)?.url ?? ''}`],
+  ['APP_POOL_ID', (ctx) => ctx.siteName],
+  ['SERVER_NAME', (ctx) => ctx.serverName],
+  ['SERVER_PORT', (ctx) => String(ctx.localPort)],
+  ['SERVER_PORT_SECURE', (ctx) => (ctx.isHttps ? '1' : '0')],
+  ['SERVER_PROTOCOL', (ctx) => `HTTP/${ctx.req.httpVersion}`],
+  ['SERVER_SOFTWARE', () => 'nodehost'],
+  ['HTTPS', (ctx) => (ctx.isHttps ? 'on' : 'off')],
+  ['AUTH_USER', (ctx) => ctx.authUser],
+  ['LOGON_USER', (ctx) => ctx.authUser],
+  ['REMOTE_USER', (ctx) => ctx.authUser],
+  ['AUTH_TYPE', (ctx) => ctx.authType],
+  [
+    'APPL_PHYSICAL_PATH',
+    (ctx) => {
+      const dir = ctx.sitePaths?.applicationOf(ctx.path)?.dir ?? ctx.siteRoot;
+      return dir.endsWith('/') ? dir : dir + '/';
+    },
+  ],
+  ['REQUEST_FILENAME', (ctx) => ctx.physicalPath],
+  ['PATH_TRANSLATED', (ctx) => ctx.physicalPath],
+  ['CONTENT_TYPE', (ctx) => ctx.req.headers['content-type']],
+  ['CONTENT_LENGTH', (ctx) => ctx.req.headers['content-length']],
+]);
+
+function headerValue(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header.join(',') : header;
+}
+
+/**
+ * serverVariableReader resolves an upper-case variable name once (when a configuration is
+ * compiled) to a function that reads it as `ctx.serverVariableOf(key)` does, without matching
+ * the name on each request: variables set by rules first, then the built-in value or the
+ * request header.
+ */
+export function serverVariableReader(key: string): ServerVariableReader {
+  const builtIn = BUILT_IN_VARIABLES.get(key);
+  if (builtIn !== undefined) return (ctx) => (ctx.serverVariables === undefined ? builtIn(ctx) : ctx.serverVariableOf(key));
+  if (key.startsWith('HTTP_')) {
+    const header = key.slice(5).toLowerCase().replaceAll('_', '-');
+    return (ctx) => (ctx.serverVariables === undefined ? headerValue(ctx.req.headers[header]) : ctx.serverVariableOf(key));
+  }
+  return (ctx) => ctx.serverVariables?.get(key);
+}
 
 function stripV4Mapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -3,10 +3,10 @@
  * (spec/rewrite.md §1.5–§1.10). RewriteState holds what a pass over the rules changes: the
  * current path and query and the back-references of the last match.
  */
-import type { CompiledPattern, ConditionSet, Expr, FunctionName, LiteralPattern, RewriteMap } from '../../config/rewrite-types.js';
+import type { CompiledPattern, ConditionSet, Expr, ExprNode, FunctionName, LiteralPattern, RewriteMap } from '../../config/rewrite-types.js';
 import { StatCache, type FileKind } from '../../file-system/stat-cache.js';
 import { escapeHtml } from '../../http/escape-html.js';
-import type { RequestContext } from '../../http/request-context.js';
+import { serverVariableReader, type RequestContext } from '../../http/request-context.js';
 import { normalizePath } from '../../http/request-url.js';
 import type { RewriteTracer } from './rewrite-tracer.js';
 
@@ -44,45 +44,50 @@ export class RewriteState {
 
   /**
    * variable reads a server variable (spec §1.9). URL, QUERY_STRING and REQUEST_FILENAME
-   * follow the current (possibly rewritten) URL; unknown names read as ''.
+   * follow the current (possibly rewritten) URL; unknown names read as ''. Expressions read
+   * theirs through readers resolved once per expression (evaluate); this is for a name known
+   * only at run time.
    */
   variable(name: string): string {
-    switch (name) {
-      case 'URL':
-      case 'PATH_INFO':
-      case 'SCRIPT_NAME':
-        return this.path;
-      case 'QUERY_STRING':
-        return this.query;
-      case 'REQUEST_FILENAME':
-      case 'PATH_TRANSLATED':
-        return physicalPath(this.ctx, this.path) ?? '';
-    }
-    if (this.response !== undefined && name.startsWith('RESPONSE_')) return this.response(name);
-    const ctx = this.ctx;
-    if (name.startsWith('HTTP_') && name !== 'HTTP_URL' && ctx.serverVariables === undefined) {
-      // A request header (names are upper case from the compiler; HTTP_URL is the request target,
-      // and variables set by rules come first: ctx.serverVariable has both): read directly,
-      // with the header name derived once per variable name.
-      const header = ctx.req.headers[headerNameOf(name)];
-      return header === undefined ? '' : Array.isArray(header) ? header.join(',') : header;
-    }
-    // Names are upper case from the compiler: no second upper-casing.
-    return ctx.serverVariableOf(name) ?? '';
+    return variableReader(name)(this);
   }
 }
 
-/** Header names of HTTP_* variable names (`HTTP_USER_AGENT` → `user-agent`), as the rules' expressions name them. */
-const HEADER_NAMES = new Map<string, string>();
+/** VariableReader reads one server variable for a rule pass; made once per name by variableReader. */
+type VariableReader = (state: RewriteState) => string;
 
-function headerNameOf(name: string): string {
-  let header = HEADER_NAMES.get(name);
-  if (header === undefined) {
-    header = name.slice(5).toLowerCase().replaceAll('_', '-');
-    // Names come from the configuration, so the map stays small; a bound keeps it so anyway.
-    if (HEADER_NAMES.size < 1000) HEADER_NAMES.set(name, header);
+function readPath(state: RewriteState): string {
+  return state.path;
+}
+
+function readQuery(state: RewriteState): string {
+  return state.query;
+}
+
+function readFilename(state: RewriteState): string {
+  return physicalPath(state.ctx, state.path) ?? '';
+}
+
+/**
+ * variableReader resolves an upper-case variable name (the compiler's) to its reader, so that
+ * no request matches names: the current URL's path, query and file, a response header for
+ * outbound rules (RESPONSE_*), else what RequestContext.serverVariableOf reads, '' when nothing.
+ */
+export function variableReader(name: string): VariableReader {
+  switch (name) {
+    case 'URL':
+    case 'PATH_INFO':
+    case 'SCRIPT_NAME':
+      return readPath;
+    case 'QUERY_STRING':
+      return readQuery;
+    case 'REQUEST_FILENAME':
+    case 'PATH_TRANSLATED':
+      return readFilename;
   }
-  return header;
+  const read = serverVariableReader(name);
+  if (name.startsWith('RESPONSE_')) return (state) => (state.response !== undefined ? state.response(name) : (read(state.ctx) ?? ''));
+  return (state) => read(state.ctx) ?? '';
 }
 
 /**
@@ -95,38 +100,78 @@ export function physicalPath(ctx: RequestContext, urlPath: string): string | und
   return normal === undefined ? undefined : ctx.mapPath(normal);
 }
 
+/** ExprReader computes one expression's value for a rule pass. */
+type ExprReader = (state: RewriteState) => string;
+
+/**
+ * EXPR_READERS are the expressions of the frozen configurations resolved to readers, made on
+ * their first evaluation: variable names are matched once, not on every request. Weak, so a
+ * configuration swapped out takes its readers with it.
+ */
+const EXPR_READERS = new WeakMap<Expr, ExprReader>();
+
 /** evaluate computes an expression's value for the state. */
 export function evaluate(expr: Expr, state: RewriteState): string {
   if (expr.constant !== undefined) return expr.constant;
+  return readerOf(expr)(state);
+}
+
+function readerOf(expr: Expr): ExprReader {
+  let read = EXPR_READERS.get(expr);
+  if (read === undefined) {
+    read = expr.constant === undefined ? exprReader(expr) : constantReader(expr.constant);
+    EXPR_READERS.set(expr, read);
+  }
+  return read;
+}
+
+function constantReader(constant: string): ExprReader {
+  return () => constant;
+}
+
+function exprReader(expr: Expr): ExprReader {
   const nodes = expr.nodes;
   // `{HTTP_HOST}`, `{REQUEST_FILENAME}`: the usual condition input is one variable.
-  if (nodes.length === 1 && nodes[0]!.kind === 'var') return state.variable(nodes[0]!.name);
-  let out = '';
-  // Indexed, not for-of: the compiled arrays are frozen, and iterating those costs a call per element.
-  for (let i = 0; i < nodes.length; i++) {
-    const node = nodes[i]!;
-    switch (node.kind) {
-      case 'text':
-        out += node.text;
-        break;
-      case 'rule':
-        out += state.ruleCaptures[node.index] ?? '';
-        break;
-      case 'cond':
-        out += state.conditionCaptures[node.index] ?? '';
-        break;
-      case 'var':
-        out += state.variable(node.name);
-        break;
-      case 'func':
-        out += applyFunction(node.fn, evaluate(node.arg, state));
-        break;
-      case 'map':
-        out += lookupMap(node.map, evaluate(node.arg, state));
-        break;
+  if (nodes.length === 1 && nodes[0]!.kind === 'var') return variableReader(nodes[0]!.name);
+  const readers = nodes.map(nodeReader);
+  return (state) => {
+    let out = '';
+    for (let i = 0; i < readers.length; i++) out += readers[i]!(state);
+    return out;
+  };
+}
+
+function argReader(arg: Expr): ExprReader {
+  return arg.constant === undefined ? exprReader(arg) : constantReader(arg.constant);
+}
+
+function nodeReader(node: ExprNode): ExprReader {
+  switch (node.kind) {
+    case 'text': {
+      const text = node.text;
+      return () => text;
+    }
+    case 'rule': {
+      const index = node.index;
+      return (state) => state.ruleCaptures[index] ?? '';
+    }
+    case 'cond': {
+      const index = node.index;
+      return (state) => state.conditionCaptures[index] ?? '';
+    }
+    case 'var':
+      return variableReader(node.name);
+    case 'func': {
+      const fn = node.fn;
+      const arg = argReader(node.arg);
+      return (state) => applyFunction(fn, arg(state));
+    }
+    case 'map': {
+      const map = node.map;
+      const arg = argReader(node.arg);
+      return (state) => lookupMap(map, arg(state));
     }
   }
-  return out;
 }
 
 /** lookupMap returns the map's value for `key`, or its defaultValue. */
@@ -268,15 +313,20 @@ export function checkConditions(set: ConditionSet, state: RewriteState): boolean
   let tracked: string[] | undefined;
   for (let i = 0; i < conditions.length; i++) {
     const condition = conditions[i]!;
-    const input = evaluate(condition.input, state);
     let captures: readonly string[] | undefined;
     if (condition.matchType === 'Pattern') {
+      const input = evaluate(condition.input, state);
       captures = matchPattern(condition.pattern!, input);
+      if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     } else {
-      const isMatch = fileKind(input, state.ctx) === (condition.matchType === 'IsFile' ? 'file' : 'directory');
+      // `{REQUEST_FILENAME}`, the usual input, is answered by URL path without building the file's path.
+      const isFilename = readerOf(condition.input) === readFilename && state.ctx.sitePaths === undefined && state.tracer === undefined;
+      const input = isFilename ? '' : evaluate(condition.input, state);
+      const kind = isFilename ? filenameKind(state) : fileKind(input, state.ctx);
+      const isMatch = kind === (condition.matchType === 'IsFile' ? 'file' : 'directory');
       captures = isMatch !== condition.negate ? NO_CAPTURES : undefined;
+      if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     }
-    if (state.tracer !== undefined) state.tracer.condition(condition, input, captures);
     if (captures !== undefined) {
       if (set.trackAllCaptures) {
         if (tracked === undefined) tracked = [...captures];
@@ -311,8 +361,60 @@ function isBelow(file: string, root: string): boolean {
  * fileKind tells what `file` is, but only inside the site (its root, or the folder of one of its
  * applications or virtual directories): a path that leaves it is neither a file nor a directory (spec §6).
  */
-function fileKind(file: string, ctx: RequestContext): FileKind {
-  if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return 'none';
-  if ((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0')) return 'none';
-  return STAT_CACHE.kind(file);
+export function fileKind(file: string, ctx: RequestContext): FileKind {
+  return isInSite(file, ctx) ? STAT_CACHE.kind(file) : 'none';
+}
+
+function isInSite(file: string, ctx: RequestContext): boolean {
+  if (file === '' || !(isBelow(file, ctx.siteRoot) || (ctx.sitePaths?.mounts.some((mount) => isBelow(file, mount.dir)) ?? false))) return false;
+  return !((file.includes('/..') && (file.includes('/../') || file.endsWith('/..'))) || file.includes('\0'));
+}
+
+/**
+ * FilenameKinds are fileKind's answers for `{REQUEST_FILENAME}` of URL paths under one site root
+ * (a site without applications or virtual directories, so the file is the root plus the path):
+ * exact while STAT_CACHE.generation is the one they were made in. Only answers that need no
+ * stat (outside the site) or that the stat cache keeps (isKept) are remembered.
+ */
+interface FilenameKinds {
+  readonly root: string;
+  generation: number;
+  readonly kinds: Map<string, FileKind>;
+}
+
+/** Most URL paths remembered per site root; past that the site's answers are forgotten. */
+const MAX_FILENAME_KINDS = 10_000;
+
+const FILENAME_KINDS = new Map<string, FilenameKinds>();
+let lastFilenameKinds: FilenameKinds | undefined;
+
+/** filenameKind is `fileKind(physicalPath(ctx, state.path) ?? '', ctx)` for a site without mounts, by URL path. */
+export function filenameKind(state: RewriteState): FileKind {
+  const ctx = state.ctx;
+  const root = ctx.siteRoot;
+  let site = lastFilenameKinds;
+  if (site === undefined || site.root !== root) {
+    site = FILENAME_KINDS.get(root);
+    if (site === undefined) {
+      site = { root, generation: STAT_CACHE.generation, kinds: new Map() };
+      FILENAME_KINDS.set(root, site);
+    }
+    lastFilenameKinds = site;
+  }
+  if (site.generation !== STAT_CACHE.generation) {
+    site.kinds.clear();
+    site.generation = STAT_CACHE.generation;
+  }
+  const path = state.path;
+  const known = site.kinds.get(path);
+  if (known !== undefined) return known;
+  const file = physicalPath(ctx, path) ?? '';
+  const isInside = isInSite(file, ctx);
+  const kind = isInside ? STAT_CACHE.kind(file) : 'none';
+  // The generation is read again: the lookup itself may have reset the stat cache's budget.
+  if ((!isInside || STAT_CACHE.isKept(file)) && site.generation === STAT_CACHE.generation) {
+    if (site.kinds.size >= MAX_FILENAME_KINDS) site.kinds.clear();
+    site.kinds.set(path, kind);
+  }
+  return kind;
 }

@@ -96,9 +96,12 @@ function runAction(rule: InboundRule, state: RewriteState): InboundResult | unde
     case 'Rewrite': {
       const url = substitute(evaluate(action.url, state), action, state);
       if (isAbsoluteUrl(url.path)) return { kind: 'proxy', target: escapeUnsafe(url.path + (url.hasQuery ? `?${url.query}` : '')) };
-      const target = url.path.startsWith('/') ? url.path : rule.scope + url.path;
-      const path = normalizePath(urlDecode(target));
-      if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
+      const target = url.path.charCodeAt(0) === 47 ? url.path : rule.scope + url.path;
+      let path: string | undefined = target;
+      if (!isPlainTarget(target)) {
+        path = normalizePath(urlDecode(target));
+        if (path === undefined || path.includes('\0')) return { kind: 'bad-url', url: target };
+      }
       state.path = path;
       state.query = url.query;
       state.hasQuery = url.hasQuery;
@@ -120,7 +123,7 @@ interface Substituted {
  * order is inferred from the documentation ("appended to the substituted URL").
  */
 function substitute(value: string, action: RewriteAction, state: RewriteState): Substituted {
-  const q = value.indexOf('?');
+  const q = indexOfQuestionMark(value);
   const path = q === -1 ? value : value.slice(0, q);
   const subQuery = q === -1 ? undefined : value.slice(q + 1);
   if (!action.appendQueryString) return { path, query: subQuery ?? '', hasQuery: subQuery !== undefined };
@@ -130,10 +133,31 @@ function substitute(value: string, action: RewriteAction, state: RewriteState): 
   return { path, query: `${subQuery}&${current}`, hasQuery: true };
 }
 
+/** indexOfQuestionMark is `value.indexOf('?')` as a loop: on the short substitutions rules make, cheaper than the builtin's call. */
+function indexOfQuestionMark(value: string): number {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) === 63) return i;
+  return -1;
+}
+
+/**
+ * isPlainTarget tells whether a rewritten path needs neither decoding nor normalising: it has
+ * no `%`, no NUL, no `/.` and no `//`, so urlDecode and normalizePath would return it as it is
+ * and it cannot be refused. One scan instead of their four searches.
+ */
+export function isPlainTarget(path: string): boolean {
+  let previous = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 37 || c === 0 || (previous === 47 && (c === 46 || c === 47))) return false;
+    previous = c;
+  }
+  return true;
+}
+
 function isAbsoluteUrl(value: string): boolean {
-  // Most substitutions are paths: a first character other than h or H needs no RegExp.
-  const first = value.charCodeAt(0);
-  return (first === 104 || first === 72) && /^https?:\/\//i.test(value);
+  // Most substitutions are paths: one that does not start with h or H and then t or T (`hello.js`) needs no RegExp.
+  const first = value.charCodeAt(0) | 32;
+  return first === 104 && (value.charCodeAt(1) | 32) === 116 && /^https?:\/\//i.test(value);
 }
 
 /** escapeUnsafe percent-encodes what cannot appear in a header or request target (spaces, controls, non-ASCII). */
