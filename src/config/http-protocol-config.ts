@@ -23,6 +23,10 @@ export const BASE_CUSTOM_HEADERS: readonly CustomHeader[] = Object.freeze([Objec
 const WHERE = 'system.webServer/httpProtocol';
 /** Characters a header value cannot carry (node refuses them; IIS strips CR/LF). */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/**
+ * An RFC 9110 token (a header name). The hot path's check is http/http-token.ts; config/ sits
+ * below http/ (imports flow down), so this load-time check keeps its own RegExp of the same set.
+ */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** newHttpProtocolSection returns a section that declares nothing. */

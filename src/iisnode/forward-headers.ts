@@ -4,10 +4,9 @@
  * how the bytes travel.
  */
 import os from 'node:os';
+import { equalsIgnoreAsciiCase } from '../http/equals-ignore-ascii-case.js';
+import { isHttpToken } from '../http/http-token.js';
 import type { RequestContext } from '../http/request-context.js';
-
-/** RFC 7230 token characters: what a header name may contain. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * compilePromoteServerVars turns `promoteServerVars` into the header names to add, once per
@@ -19,7 +18,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function compilePromoteServerVars(list: string): readonly PromotedVariable[] {
   const out: PromotedVariable[] = [];
   for (const name of list.split(',')) {
-    if (name === '' || !TOKEN.test(name)) continue;
+    if (!isHttpToken(name)) continue;
     out.push({ name, header: `X-iisnode-${name}` });
   }
   return out.reverse();
@@ -83,40 +82,34 @@ export function buildRequestHead(ctx: RequestContext, settings: ForwardSettings)
     const value = raw[i + 1];
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') {
+        if (equalsIgnoreAsciiCase(name, 'host')) {
           if (absolute !== undefined) continue;
           hasHost = true;
         }
         break;
       case 6:
-        if (name.toLowerCase() === 'expect') continue;
+        if (equalsIgnoreAsciiCase(name, 'expect')) continue;
         break;
-      case 10: {
-        const lower = name.toLowerCase();
-        if (lower === 'connection' || lower === 'keep-alive') continue;
+      case 10:
+        if (equalsIgnoreAsciiCase(name, 'connection') || equalsIgnoreAsciiCase(name, 'keep-alive')) continue;
         break;
-      }
       case 13:
         // A Basic login nodehost accepted is not node's to see (basicAuthentication forwardAuthorizationHeader).
-        if (ctx.isAuthorizationHidden && name.toLowerCase() === 'authorization') continue;
+        if (ctx.isAuthorizationHidden && equalsIgnoreAsciiCase(name, 'authorization')) continue;
         break;
-      case 14: {
-        const lower = name.toLowerCase();
-        if (lower === 'content-length' && value !== '0') hasBody = true;
+      case 14:
+        if (value !== '0' && equalsIgnoreAsciiCase(name, 'content-length')) hasBody = true;
         break;
-      }
       case 15:
-        if (name.toLowerCase() === 'x-forwarded-for') lastXff = headers.length + 1;
+        if (equalsIgnoreAsciiCase(name, 'x-forwarded-for')) lastXff = headers.length + 1;
         break;
       case 16:
-        if (name.toLowerCase() === 'proxy-connection') continue;
+        if (equalsIgnoreAsciiCase(name, 'proxy-connection')) continue;
         break;
-      case 17: {
-        const lower = name.toLowerCase();
-        if (lower === 'x-forwarded-proto') hasProto = true;
-        else if (lower === 'transfer-encoding') hasBody = true;
+      case 17:
+        if (equalsIgnoreAsciiCase(name, 'x-forwarded-proto')) hasProto = true;
+        else if (equalsIgnoreAsciiCase(name, 'transfer-encoding')) hasBody = true;
         break;
-      }
     }
     headers.push(name, value);
     size += name.length + value.length + 4;
@@ -169,12 +162,10 @@ export function endsWithIgnoreCase(value: string, suffix: string): boolean {
  */
 export function isHopByHopResponseHeader(name: string): boolean {
   switch (name.length) {
-    case 10: {
-      const lower = name.toLowerCase();
-      return lower === 'connection' || lower === 'keep-alive';
-    }
+    case 10:
+      return equalsIgnoreAsciiCase(name, 'connection') || equalsIgnoreAsciiCase(name, 'keep-alive');
     case 16:
-      return name.toLowerCase() === 'proxy-connection';
+      return equalsIgnoreAsciiCase(name, 'proxy-connection');
     default:
       return false;
   }

@@ -4,6 +4,8 @@
  * chunked framing of a body, so the end of each response is known and the connection can be
  * reused. Header values are kept exactly as the worker sent them, in order, repeats separate.
  */
+import { equalsIgnoreAsciiCase } from '../http/equals-ignore-ascii-case.js';
+import { INVALID_FIELD_VALUE_CHAR, isHttpToken } from '../http/http-token.js';
 
 /** ResponseHead is a parsed response head; fixed shape. `contentLength` is -1 when absent. */
 export class ResponseHead {
@@ -47,10 +49,6 @@ export type HeadParseError = 'malformed' | 'too-large';
 
 const CR = 0x0d;
 const LF = 0x0a;
-/** RFC 9110 token characters (header names). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Characters a field value may not contain (node's own check: controls other than tab, and DEL is allowed by it). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 
 /** Cache of parsed `Keep-Alive` values: a worker sends the same one every time. */
@@ -98,21 +96,20 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | Head
     while (vStart < vEnd && (text.charCodeAt(vStart) === 0x20 || text.charCodeAt(vStart) === 0x09)) vStart++;
     while (vEnd > vStart && (text.charCodeAt(vEnd - 1) === 0x20 || text.charCodeAt(vEnd - 1) === 0x09)) vEnd--;
     const value = text.slice(vStart, vEnd);
-    if (!TOKEN.test(name) || INVALID_VALUE.test(value)) return 'malformed';
+    if (!isHttpToken(name) || INVALID_FIELD_VALUE_CHAR.test(value)) return 'malformed';
     switch (name.length) {
       case 10: {
-        const lower = name.toLowerCase();
-        if (lower === 'connection') {
+        if (equalsIgnoreAsciiCase(name, 'connection')) {
           const v = value.toLowerCase();
           if (v.includes('close')) isClose = true;
           else if (isHttp10 && v.includes('keep-alive')) isClose = false;
-        } else if (lower === 'keep-alive') {
+        } else if (equalsIgnoreAsciiCase(name, 'keep-alive')) {
           keepAliveMs = keepAliveHint(value);
         }
         break;
       }
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (equalsIgnoreAsciiCase(name, 'content-length')) {
           if (!/^\d{1,15}$/.test(value)) return 'malformed';
           const n = Number(value);
           if (contentLength !== -1 && contentLength !== n) return 'malformed';
@@ -120,7 +117,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | Head
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (equalsIgnoreAsciiCase(name, 'transfer-encoding')) {
           // Only the last coding decides the framing (RFC 9112 6.3).
           const v = value.toLowerCase();
           isChunked = v === 'chunked' || /(?:^|,)\s*chunked\s*$/.test(v);

@@ -28,6 +28,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { NodehostError, type ErrorCode } from '../errors.js';
+import { equalsIgnoreAsciiCase } from '../http/equals-ignore-ascii-case.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { isHopByHopResponseHeader, type RequestHead } from './forward-headers.js';
@@ -489,8 +490,8 @@ function deliverHead(exchange: Exchange, head: ResponseHead): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (isHopByHopResponseHeader(name)) continue;
-    if (name.length === 17 && isHttp10 && name.toLowerCase() === 'transfer-encoding') continue;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+    if (name.length === 17 && isHttp10 && equalsIgnoreAsciiCase(name, 'transfer-encoding')) continue;
+    if (name.length === 14 && equalsIgnoreAsciiCase(name, 'content-length')) {
       if (head.isChunked || hasLength) continue;
       hasLength = true;
     }

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { NodehostError, type ErrorCode } from '../errors.js';
 import type { HostLog } from '../host-log.js';
+import { equalsIgnoreAsciiCase } from '../http/equals-ignore-ascii-case.js';
 import { RequestContext } from '../http/request-context.js';
 import type { HttpResponse } from '../http/http-response.js';
 import type { PendingUpgrade } from '../http/pending-upgrade.js';
@@ -285,8 +286,8 @@ function refusedHead(rawHeaders: readonly string[]): ErrorCode | undefined {
   let hosts = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return 'NH_ERR_REQUEST_HOST';
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding' && !/(?:^|,)[ \t]*chunked[ \t]*$/i.test(rawHeaders[i + 1]!))
+    if (name.length === 4 && equalsIgnoreAsciiCase(name, 'host') && ++hosts > 1) return 'NH_ERR_REQUEST_HOST';
+    if (name.length === 17 && equalsIgnoreAsciiCase(name, 'transfer-encoding') && !/(?:^|,)[ \t]*chunked[ \t]*$/i.test(rawHeaders[i + 1]!))
       return 'NH_ERR_REQUEST_TRANSFER_ENCODING';
   }
   return undefined;

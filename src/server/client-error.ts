@@ -13,6 +13,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { isTokenCharCode } from '../http/http-token.js';
 
 /** How many bytes of a line are kept: enough for any method and the space after it. */
 const KEPT = 32;
@@ -20,9 +21,6 @@ const KEPT = 32;
 /** LINE_START names, on a socket node reads, the first bytes of the line it is receiving. */
 const LINE_START = Symbol('line start');
 type WatchedSocket = Socket & { [LINE_START]?: Buffer; _httpMessage?: { _headerSent?: boolean } | null };
-
-/** A method then a space, at the start of a line (RFC 9110 token). */
-const REQUEST_LINE = /^[\r\n]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+ /;
 
 /**
  * watchRequestLines keeps, on a socket handed to node's server, the start of the line being
@@ -84,5 +82,14 @@ function isInRequestLine(err: ParseError, socket: WatchedSocket): boolean {
   let start = socket[LINE_START] ?? Buffer.alloc(0);
   const packet = err.rawPacket;
   if (Buffer.isBuffer(packet)) start = lineStart(start, packet.subarray(0, err.bytesParsed ?? packet.length));
-  return REQUEST_LINE.test(start.toString('latin1'));
+  return isRequestLineStart(start);
+}
+
+/** isRequestLineStart: `start` begins, after any CR and LF, with a method (an RFC 9110 token) and a space. */
+function isRequestLineStart(start: Buffer): boolean {
+  let i = 0;
+  while (i < start.length && (start[i] === 0x0d || start[i] === 0x0a)) i++;
+  const methodStart = i;
+  while (i < start.length && isTokenCharCode(start[i]!)) i++;
+  return i > methodStart && start[i] === 0x20;
 }

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { equalsIgnoreAsciiCase } from '../../http/equals-ignore-ascii-case.js';
 import { httpDate } from '../../http/http-date.js';
 import type { HttpResponse } from '../../http/http-response.js';
 import { findPreparedHead, isFrozenList, keepPreparedHead, PreparedHead } from './prepared-head.js';
@@ -460,28 +461,33 @@ export class FastResponse extends EventEmitter implements HttpResponse {
   #addLine(state: HeadState, name: string, value: number | string, validate: boolean): void {
     if (validate) validateHeaderValue(name, value as string);
     state.head += name + ': ' + value + '\r\n';
-    if (name.length < 4 || name.length > 17) return;
-    switch (name.toLowerCase()) {
-      case 'connection':
-        state.connection = true;
-        this.#removedConnection = false;
-        if (RE_CONN_CLOSE.test(String(value))) this.#isLast = true;
-        else this.shouldKeepAlive = true;
+    // Names are tokens (validated), so an ASCII comparison is toLowerCase's, without a new string per name.
+    switch (name.length) {
+      case 4:
+        if (equalsIgnoreAsciiCase(name, 'date')) state.date = true;
         break;
-      case 'transfer-encoding':
-        state.transferEncoding = true;
-        this.#removedTransferEncoding = false;
-        if (RE_TE_CHUNKED.test(String(value))) this.#isChunked = true;
+      case 10:
+        if (equalsIgnoreAsciiCase(name, 'connection')) {
+          state.connection = true;
+          this.#removedConnection = false;
+          if (RE_CONN_CLOSE.test(String(value))) this.#isLast = true;
+          else this.shouldKeepAlive = true;
+        } else if (equalsIgnoreAsciiCase(name, 'keep-alive')) {
+          state.keepAlive = true;
+        }
         break;
-      case 'content-length':
-        state.contentLength = true;
-        this.#removedContentLength = false;
+      case 14:
+        if (equalsIgnoreAsciiCase(name, 'content-length')) {
+          state.contentLength = true;
+          this.#removedContentLength = false;
+        }
         break;
-      case 'date':
-        state.date = true;
-        break;
-      case 'keep-alive':
-        state.keepAlive = true;
+      case 17:
+        if (equalsIgnoreAsciiCase(name, 'transfer-encoding')) {
+          state.transferEncoding = true;
+          this.#removedTransferEncoding = false;
+          if (RE_TE_CHUNKED.test(String(value))) this.#isChunked = true;
+        }
         break;
     }
   }

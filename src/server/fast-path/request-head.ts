@@ -11,6 +11,8 @@
  * A third it names because node has no such answer: more header fields than the limit
  * (`TOO_MANY_HEADERS`, 431; node's maxHeadersCount drops the extra fields silently).
  */
+import { equalsIgnoreAsciiCase } from '../../http/equals-ignore-ascii-case.js';
+import { INVALID_FIELD_VALUE_CHAR, isHttpToken, isTokenCharCode } from '../../http/http-token.js';
 
 /** RequestHead is one accepted request head. */
 export interface RequestHead {
@@ -44,14 +46,10 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 /** Methods read here; others (WebDAV, CONNECT, ...) go to node. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
-/** A header name: an RFC 9110 token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A Content-Length read here: plain digits, at most 15 (anything else is node's to judge). */
 const LENGTH = /^\d{1,15}$/;
 /** A request target here: visible ASCII only (anything else is node's to judge). */
 const TARGET = /^[\x21-\x7e]+$/;
-/** A header value: visible characters, blanks and obs-text; no other control characters. */
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * readRequestHead reads the head at the start of `buf`: a RequestHead, or a verdict. A head
@@ -85,34 +83,35 @@ export function readRequestHead(buf: Buffer, maxHeaderCount: number): RequestHea
     if (colon === -1 || colon >= next) return HANDOFF;
     const name = text.slice(at, colon);
     // A bare CR or LF inside a line, obs-fold, or a blank before the colon: node's to judge.
-    if (!TOKEN.test(name)) return HANDOFF;
+    if (!isHttpToken(name)) return HANDOFF;
     const value = text.slice(colon + 1, next).trim();
-    if (BAD_VALUE.test(value)) return HANDOFF;
+    // Visible characters, blanks and obs-text only (the head is latin1: nothing above 0xff).
+    if (INVALID_FIELD_VALUE_CHAR.test(value)) return HANDOFF;
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') {
+        if (equalsIgnoreAsciiCase(name, 'host')) {
           if (hasHost) return HANDOFF;
           hasHost = true;
         }
         break;
       case 6:
-        if (name.toLowerCase() === 'expect') return HANDOFF;
+        if (equalsIgnoreAsciiCase(name, 'expect')) return HANDOFF;
         break;
       case 7:
-        if (name.toLowerCase() === 'upgrade') return HANDOFF;
+        if (equalsIgnoreAsciiCase(name, 'upgrade')) return HANDOFF;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection' && hasToken(value, 'close')) wantsClose = true;
+        if (equalsIgnoreAsciiCase(name, 'connection') && hasToken(value, 'close')) wantsClose = true;
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (equalsIgnoreAsciiCase(name, 'content-length')) {
           // One plain length only: repeats, lists and signs are request-smuggling material.
           if (bodyLength !== -1 || !LENGTH.test(value)) return HANDOFF;
           bodyLength = Number(value);
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') return HANDOFF;
+        if (equalsIgnoreAsciiCase(name, 'transfer-encoding')) return HANDOFF;
         break;
     }
     rawHeaders.push(name, value);
@@ -165,7 +164,7 @@ function startVerdict(buf: Buffer): HeadVerdict {
       if (c === 0x20 && i > 0) {
         state = IN_TARGET;
         start = i + 1;
-      } else if (!isTokenByte(c)) return BAD_REQUEST;
+      } else if (!isTokenCharCode(c)) return BAD_REQUEST;
     } else if (state === IN_TARGET) {
       if (c === 0x20 && i > start) {
         state = IN_VERSION;
@@ -179,16 +178,6 @@ function startVerdict(buf: Buffer): HeadVerdict {
     }
   }
   return NEEDS_MORE;
-}
-
-/** isTokenByte: an RFC 9110 tchar. */
-function isTokenByte(c: number): boolean {
-  return (
-    (c >= 0x30 && c <= 0x39) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c > 0x20 && c < 0x7f && "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)))
-  );
 }
 
 /** hasToken says whether a comma-separated header value lists `token` (case-insensitive). */
