@@ -9,12 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestCa, type TestCa } from './helpers/certificates.js';
+import { waitFor } from './helpers/logs.js';
 import { SITES, freePort, startNodehost, type RunningHost } from './helpers/nodehost.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'nodehost-h2-streams-'));
@@ -107,7 +108,7 @@ describe('HTTP/2 streams', () => {
         '    root: sites/site',
         `    bindings: ["https://*:${port}"]`,
         `    tls: { certificate: ${cert.certificate}, key: ${cert.key} }`,
-        'logs: ""',
+        `logs: ${join(DIR, 'logs')}`,
         '',
       ].join('\n'),
     );
@@ -243,6 +244,43 @@ describe('HTTP/2 streams', () => {
       assert.ok(reply.body.equals(BIG), 'the body differs');
     } finally {
       slow.close();
+    }
+  });
+
+  test("an access log line's sc-bytes are its own response's, not its session's total so far", async () => {
+    // One session: a 3 MiB download first, then two small files; each line counts what its own response sent.
+    const own = open();
+    try {
+      assert.equal((await send(own, { ':path': '/big.txt?probe=h2-bytes-big' })).body.length, BIG.length);
+      const small = await send(own, { ':path': '/style.css?probe=h2-bytes-1' });
+      assert.equal(small.body.toString(), 'body { color: red }\n');
+      await send(own, { ':path': '/style.css?probe=h2-bytes-2' });
+    } finally {
+      own.close();
+    }
+    const logDir = join(DIR, 'logs', 'site');
+    const lines = await waitFor(
+      logDir,
+      () => {
+        if (!existsSync(logDir)) return undefined;
+        const text = readdirSync(logDir)
+          .map((name) => readFileSync(join(logDir, name), 'utf8'))
+          .join('');
+        const found = text.split('\n').filter((line) => line.includes('probe=h2-bytes-'));
+        return found.length === 3 ? { text, found } : undefined;
+      },
+      'three access log lines',
+    );
+    const fields = /^#Fields: (.*)$/m.exec(lines.text)![1]!.split(' ');
+    const bytesOf = (probe: string) => {
+      const line = lines.found.find((one) => one.includes(`probe=${probe} `))!;
+      return Number(line.split(' ')[fields.indexOf('sc-bytes')]);
+    };
+    assert.ok(bytesOf('h2-bytes-big') >= BIG.length, `the download's line counts its body: ${bytesOf('h2-bytes-big')}`);
+    // A 20-byte file's HEADERS and DATA frames: far below the download the session sent before.
+    for (const probe of ['h2-bytes-1', 'h2-bytes-2']) {
+      const bytes = bytesOf(probe);
+      assert.ok(bytes > 20 && bytes < 2048, `${probe}: sc-bytes ${bytes}`);
     }
   });
 });

@@ -31,6 +31,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { HostLog } from '../../host-log.js';
 import type { RequestContext } from '../../http/request-context.js';
+import { http2ConnectionOf } from '../../http/http2-connection-of.js';
 import { monotonicMs } from '../../http/monotonic-ms.js';
 import type { PipelineModule } from '../../http/pipeline-module.js';
 
@@ -382,7 +383,8 @@ let isLineAscii = true;
 function accessLine(ctx: RequestContext, now: number, end: number): string {
   const req = ctx.req;
   const res = ctx.res;
-  const socket = req.socket;
+  // Over HTTP/2 the bytes are counted on the session's socket, which its streams share.
+  const socket = http2ConnectionOf(req)?.socket ?? req.socket;
   const written = socket.bytesWritten ?? 0;
   const count = sentCounts.get(socket);
   let bytes = written;

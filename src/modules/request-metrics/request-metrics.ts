@@ -10,6 +10,7 @@
  * when it is scraped (STYLE 11 and 15).
  */
 import type { PipelineModule } from '../../http/pipeline-module.js';
+import { http2ConnectionOf } from '../../http/http2-connection-of.js';
 import { monotonicMs } from '../../http/monotonic-ms.js';
 import type { RequestContext } from '../../http/request-context.js';
 
@@ -49,12 +50,6 @@ interface CountedSocket {
   readonly bytesWritten: number | undefined;
   readonly writableLength: number;
   readonly _bytesDispatched?: number;
-}
-
-/** Http2ConnectionLike is what the counters read of an HTTP/2 request's connection (the server's Http2Connection). */
-interface Http2ConnectionLike {
-  readonly destroyed: boolean;
-  readonly socket: CountedSocket;
 }
 
 /**
@@ -114,8 +109,8 @@ export class RequestMetrics {
     // HTTP/2: the streams of a session share its connection (the session's own socket, while it lasts).
     let socket: CountedSocket | undefined = ctx.req.socket as CountedSocket;
     if (ctx.req.httpVersionMajor === 2) {
-      const connection = (ctx.req as unknown as { readonly h2Connection?: Http2ConnectionLike }).h2Connection;
-      socket = connection === undefined || connection.destroyed ? undefined : connection.socket;
+      const connection = http2ConnectionOf(ctx.req);
+      socket = connection === undefined || connection.destroyed ? undefined : (connection.socket as CountedSocket);
     }
     if (socket == null) return;
     let counted = countedBytes.get(socket);

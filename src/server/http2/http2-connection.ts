@@ -7,8 +7,9 @@
  */
 import type { Http2Session } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import type { Http2ConnectionFacts } from '../../http/http2-connection-of.js';
 
-export class Http2Connection {
+export class Http2Connection implements Http2ConnectionFacts {
   readonly session: Http2Session;
   /** The session's own TLS socket (not node's proxy of it): the byte counters of /metrics and the access log read it. */
   readonly socket: TLSSocket;
