@@ -330,6 +330,8 @@ describe('refusals do not depend on where the bytes were cut', () => {
     ['an HTTP/2 status line', 'HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n'],
     ['a two-digit status', 'HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n'],
     ['a control character in a value', 'HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n'],
+    ['a control character in the reason phrase', 'HTTP/1.1 200 O\x01K\r\nContent-Length: 0\r\n\r\n'],
+    ['DEL in the reason phrase', 'HTTP/1.1 200 O\x7fK\r\nContent-Length: 0\r\n\r\n'],
     ['a malformed head after an interim one', 'HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nno colon\r\n\r\n'],
   ];
   for (const [name, text] of MALFORMED) {

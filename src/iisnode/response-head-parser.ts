@@ -49,7 +49,11 @@ export type HeadParseError = 'malformed' | 'too-large';
 
 const CR = 0x0d;
 const LF = 0x0a;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
+/**
+ * A reason phrase is tabs, spaces, visible and obs-text characters (RFC 9112 §4): a control
+ * character in it makes the head malformed, as node's own responses refuse to send one.
+ */
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 /** Cache of parsed `Keep-Alive` values: a worker sends the same one every time. */
 let lastKeepAliveValue = '';

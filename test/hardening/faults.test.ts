@@ -89,6 +89,20 @@ describe('faults', () => {
     }
   });
 
+  test('a worker whose status line has a control character in its reason phrase gets 500.1014, compressed or not; the host stays up', async () => {
+    const host = await startHardeningHost();
+    try {
+      for (const encoding of ['gzip', 'identity']) {
+        const reply = await fetchStrict(host.url, '/raw.js/badreason', { headers: { 'accept-encoding': encoding } });
+        assert.equal(reply.status, 500, encoding);
+        assert.equal((await fetchStrict(host.url, '/raw.js/plain')).text, 'raw');
+      }
+      assert.match(host.stderr(), /NH_ERR_WORKER_BAD_RESPONSE/);
+    } finally {
+      assert.equal(await host.close(), 0);
+    }
+  });
+
   test('a worker that closes each kept-alive connection right after answering: every request succeeds', async () => {
     const host = await startHardeningHost();
     try {

@@ -13,6 +13,8 @@ const RESPONSES = {
   closegzip: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nhello',
   // A body delimited by the close, with no framing header at all (HTTP/1.0 style).
   closebare: 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello',
+  // A control character in the reason phrase (RFC 9112 §4 allows tabs, spaces and visible characters), on a body big enough to compress.
+  badreason: `HTTP/1.1 200 O\x01K\r\nContent-Type: text/html\r\nContent-Length: 2000\r\n\r\n${'x'.repeat(2000)}`,
   // Not HTTP at all.
   garbage: 'this is not an HTTP response\r\n\r\n',
   // A keep-alive answer after which the worker closes the connection at once.
